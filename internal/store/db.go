@@ -1,0 +1,215 @@
+// Package store opens Qorgan's database (embedded SQLite or PostgreSQL), runs
+// the embedded migrations and gives the domain packages one way to run SQL on
+// either engine.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// DB is a Qorgan database. Writes go through W; reads through R. On SQLite, W
+// is a single connection (SQLite has one writer; queuing in Go is cheaper than
+// SQLITE_BUSY retries) and R a pool of read-only connections. On PostgreSQL
+// both are the same pool.
+type DB struct {
+	Dialect Dialect
+	W       *sql.DB
+	R       *sql.DB
+}
+
+// Config says which database to open.
+type Config struct {
+	// URL is a PostgreSQL connection string (postgres://…). Empty means SQLite.
+	URL string
+	// Path is the SQLite file, used when URL is empty.
+	Path string
+	// ReadConns is the size of the SQLite read pool (default 4).
+	ReadConns int
+	// Synchronous is SQLite's synchronous pragma: FULL (default; a committed
+	// alarm survives power loss) or NORMAL.
+	Synchronous string
+}
+
+// Open connects, applies pending migrations and returns the DB.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db, err := connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func connect(cfg Config) (*DB, error) {
+	if cfg.URL != "" {
+		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
+			return nil, errors.New("database URL must start with postgres:// or postgresql://")
+		}
+		p, err := sql.Open("pgx", cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		p.SetMaxOpenConns(32)
+		p.SetMaxIdleConns(32)
+		p.SetConnMaxIdleTime(5 * time.Minute)
+		return &DB{Dialect: Postgres, W: p, R: p}, nil
+	}
+	if cfg.Path == "" {
+		return nil, errors.New("no database: set a SQLite path or a PostgreSQL URL")
+	}
+	sync := strings.ToUpper(cfg.Synchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlite synchronous must be FULL or NORMAL, not %q", cfg.Synchronous)
+	}
+	// Pragmas go in the DSN so that every pooled connection gets them;
+	// busy_timeout first so that even the journal_mode switch waits instead
+	// of failing when another process holds the file.
+	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + sync + ")",
+		"foreign_keys(1)", "temp_store(MEMORY)", "cache_size(-32000)"}
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Make sure the file exists and is in WAL mode before readers open it.
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	rq := url.Values{}
+	for k, v := range q {
+		rq[k] = v
+	}
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	n := cfg.ReadConns
+	if n <= 0 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{Dialect: SQLite, W: w, R: r}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.W.Close()
+	if db.R != db.W {
+		if e := db.R.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks that the store answers (for /readyz).
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Querier runs SQL written with `?` placeholders on either engine. Both *Tx
+// and the read side of a DB implement it, so a helper that only reads can be
+// called inside a write transaction or on its own.
+type Querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+// Reader returns a Querier on the read pool.
+func (db *DB) Reader() Querier { return reader{db: db.R, d: db.Dialect} }
+
+type reader struct {
+	db *sql.DB
+	d  Dialect
+}
+
+func (r reader) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return r.db.ExecContext(ctx, r.d.Rebind(q), args...)
+}
+func (r reader) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return r.db.QueryContext(ctx, r.d.Rebind(q), args...)
+}
+func (r reader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.db.QueryRowContext(ctx, r.d.Rebind(q), args...)
+}
+func (r reader) Dialect() Dialect { return r.d }
+
+// Tx is a write transaction.
+type Tx struct {
+	tx *sql.Tx
+	d  Dialect
+}
+
+func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.Rebind(q), args...)
+}
+func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.Rebind(q), args...)
+}
+func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.Rebind(q), args...)
+}
+func (t *Tx) Dialect() Dialect { return t.d }
+
+// Prepare prepares a statement for repeated use inside the transaction.
+func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(ctx, t.d.Rebind(q))
+}
+
+// InTx runs fn in one write transaction: committed when fn returns nil,
+// rolled back otherwise, so nothing is ever half-written.
+func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&Tx{tx: tx, d: db.Dialect}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Micros is how Qorgan stores instants: UTC microseconds since the epoch, the
+// same BIGINT on both engines.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicros is the inverse of Micros.
+func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

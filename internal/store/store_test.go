@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
+)
+
+func TestRebind(t *testing.T) {
+	got := store.Postgres.Rebind("SELECT * FROM t WHERE a = ? AND b = '?' AND c IN (?, ?)")
+	want := "SELECT * FROM t WHERE a = $1 AND b = '?' AND c IN ($2, $3)"
+	if got != want {
+		t.Fatalf("Rebind = %q, want %q", got, want)
+	}
+	if s := store.SQLite.Rebind("a = ?"); s != "a = ?" {
+		t.Fatalf("SQLite Rebind changed the query: %q", s)
+	}
+}
+
+func TestStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		cur, known, err := db.SchemaVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur != known || cur < 2 {
+			t.Fatalf("schema at %d, binary knows %d", cur, known)
+		}
+		t.Run("rollback writes nothing", func(t *testing.T) {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO regions (code, name_kk, name_ru, name_en) VALUES (?, ?, ?, ?)", "990000000", "x", "x", "x"); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, "INSERT INTO regions (code, name_kk, name_ru, name_en) VALUES (?, ?, ?, ?)", "990000000", "x", "x", "x")
+				return err
+			})
+			if !store.IsUniqueViolation(err) {
+				t.Fatalf("want unique violation, got %v", err)
+			}
+			var n int
+			if err := db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM regions WHERE code = ?", "990000000").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Fatalf("rolled-back insert left %d rows", n)
+			}
+		})
+		t.Run("audit is append-only", func(t *testing.T) {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO audit (seq, at, actor, action, object, detail, prev_hash, hash) VALUES (1, 0, 'a', 'b', 'c', '{}', '', 'h')")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"UPDATE audit SET actor = 'x'", "DELETE FROM audit"} {
+				err := db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.ExecContext(ctx, q); return err })
+				if err == nil || !strings.Contains(err.Error(), "append-only") {
+					t.Fatalf("%s: want append-only refusal, got %v", q, err)
+				}
+			}
+		})
+		t.Run("read pool is read-only", func(t *testing.T) {
+			if db.Dialect != store.SQLite {
+				t.Skip("PostgreSQL uses one pool")
+			}
+			if _, err := db.R.Exec("DELETE FROM regions"); err == nil {
+				t.Fatal("read pool accepted a write")
+			}
+		})
+	})
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	db, err := store.Open(ctx, store.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.Exec("INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = store.Open(ctx, store.Config{Path: path})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("want refusal of newer schema, got %v", err)
+	}
+}
