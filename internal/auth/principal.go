@@ -1,0 +1,171 @@
+// Package auth knows who is acting: people and their roles and scopes,
+// passwords, sessions, API tokens, the access log of reads of children's data
+// and the hash-chained audit trail of every change.
+package auth
+
+import (
+	"fmt"
+	"strconv"
+
+	"qorgan/internal/errs"
+)
+
+// Role is what a person does in Qorgan (DESIGN.md, "Users and what each may see").
+type Role string
+
+const (
+	RoleAdmin       Role = "sysadmin"             // the installation
+	RoleAnalyst     Role = "ministry_analyst"     // the nation, read-only
+	RoleEducation   Role = "education_department" // a region or a district
+	RoleDirector    Role = "school_director"      // one school (also the safety officer)
+	RoleGuard       Role = "school_guard"         // one school, duty staff
+	RolePCNOperator Role = "pcn_operator"         // a security provider's monitoring console
+	RoleCOUOperator Role = "cou_operator"         // a police Operations Control Centre
+	RoleGuardian    Role = "guardian"             // a parent: own children
+)
+
+// Roles lists every role, in the order the documentation shows them.
+var Roles = []Role{RoleAdmin, RoleAnalyst, RoleEducation, RoleDirector, RoleGuard, RolePCNOperator, RoleCOUOperator, RoleGuardian}
+
+// ScopeKind says what part of the country a person acts in.
+type ScopeKind string
+
+const (
+	ScopeInstallation ScopeKind = "installation"
+	ScopeNation       ScopeKind = "nation"
+	ScopeRegion       ScopeKind = "region"
+	ScopeDistrict     ScopeKind = "district"
+	ScopeSchool       ScopeKind = "school"
+	ScopeProvider     ScopeKind = "provider"
+	ScopePoliceUnit   ScopeKind = "police_unit"
+	ScopeGuardian     ScopeKind = "guardian"
+)
+
+// scopesOf says which scope kinds each role may hold.
+var scopesOf = map[Role][]ScopeKind{
+	RoleAdmin:       {ScopeInstallation},
+	RoleAnalyst:     {ScopeNation},
+	RoleEducation:   {ScopeRegion, ScopeDistrict},
+	RoleDirector:    {ScopeSchool},
+	RoleGuard:       {ScopeSchool},
+	RolePCNOperator: {ScopeProvider},
+	RoleCOUOperator: {ScopePoliceUnit},
+	RoleGuardian:    {ScopeGuardian},
+}
+
+// Scope is where a person's role applies. Ref is a KATO code for region and
+// district scopes and a numeric id for school, provider, police unit and
+// guardian scopes.
+type Scope struct {
+	Kind ScopeKind `json:"kind"`
+	Ref  string    `json:"ref,omitempty"`
+}
+
+// ID returns Ref as a numeric id (school, provider, police unit, guardian).
+func (s Scope) ID() int64 {
+	n, _ := strconv.ParseInt(s.Ref, 10, 64)
+	return n
+}
+
+// Principal is the person (or integration) behind a request.
+type Principal struct {
+	UserID int64  `json:"user_id"`
+	Login  string `json:"login"`
+	Name   string `json:"full_name"`
+	Role   Role   `json:"role"`
+	Scope  Scope  `json:"scope"`
+}
+
+// Actor is how the principal appears in the audit trail.
+func (p Principal) Actor() string { return fmt.Sprintf("user:%d:%s", p.UserID, p.Login) }
+
+// System is the principal for work Qorgan does on its own (demo load, CLI).
+var System = Principal{Login: "system", Role: RoleAdmin, Scope: Scope{Kind: ScopeInstallation}}
+
+// ValidateGrant checks that a role and scope fit together.
+func ValidateGrant(role Role, scope Scope) error {
+	kinds, ok := scopesOf[role]
+	if !ok {
+		return errs.Invalidf("role", "unknown role %q (one of %v)", role, Roles)
+	}
+	for _, k := range kinds {
+		if k == scope.Kind {
+			switch k {
+			case ScopeInstallation, ScopeNation:
+				if scope.Ref != "" {
+					return errs.Invalidf("scope", "scope %s takes no reference", k)
+				}
+			case ScopeRegion, ScopeDistrict:
+				if !validKATO(scope.Ref) {
+					return errs.Invalidf("scope", "scope %s needs a 9-digit KATO code, got %q", k, scope.Ref)
+				}
+			default:
+				if scope.ID() <= 0 {
+					return errs.Invalidf("scope", "scope %s needs a numeric id, got %q", k, scope.Ref)
+				}
+			}
+			return nil
+		}
+	}
+	return errs.Invalidf("scope", "role %s cannot hold a %s scope (allowed: %v)", role, scope.Kind, kinds)
+}
+
+func validKATO(s string) bool {
+	if len(s) != 9 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Permission is something a role may do within its scope.
+type Permission string
+
+const (
+	ReadRegistry    Permission = "registry.read"     // schools, devices, providers in scope
+	WriteSchools    Permission = "schools.write"     // create and change schools
+	ReadPupils      Permission = "pupils.read"       // children's personal data
+	WritePupils     Permission = "pupils.write"      // pupils, guardians, staff
+	WriteDevices    Permission = "devices.write"     // devices and their credentials
+	WriteProviders  Permission = "providers.write"   // providers, contracts, police units
+	ManageUsers     Permission = "users.manage"      // people, roles, tokens
+	VerifyAudit     Permission = "audit.verify"      // read and verify the audit trail
+	ImportSchools   Permission = "schools.import"    // bulk school files
+	ImportPupils    Permission = "pupils.import"     // bulk pupil files
+	ReadOwnChildren Permission = "children.read_own" // a guardian's own children
+)
+
+var permissions = map[Role][]Permission{
+	// The administrator runs the installation. Reads of children's data are
+	// allowed for support but always land in the access log: no silent access.
+	RoleAdmin:       {ReadRegistry, WriteSchools, ReadPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit, ImportSchools, ImportPupils},
+	RoleAnalyst:     {ReadRegistry},
+	RoleEducation:   {ReadRegistry, WriteSchools, ImportSchools, WriteProviders},
+	RoleDirector:    {ReadRegistry, ReadPupils, WritePupils, WriteDevices, ImportPupils},
+	RoleGuard:       {ReadRegistry, ReadPupils},
+	RolePCNOperator: {ReadRegistry},
+	RoleCOUOperator: {ReadRegistry},
+	RoleGuardian:    {ReadOwnChildren},
+}
+
+// Can reports whether the principal's role grants perm (within its scope).
+func (p Principal) Can(perm Permission) bool {
+	for _, q := range permissions[p.Role] {
+		if q == perm {
+			return true
+		}
+	}
+	return false
+}
+
+// Require returns a NotFound-free Forbidden error when the role lacks perm.
+func (p Principal) Require(perm Permission) error {
+	if p.Can(perm) {
+		return nil
+	}
+	return errs.E(errs.Forbidden, "", "role %s may not %s", p.Role, perm)
+}

@@ -1,0 +1,140 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// SessionTTL is how long a sign-in lasts.
+const SessionTTL = 12 * time.Hour
+
+// Session is a signed-in browser. Token goes in the cookie; CSRF must come
+// back in the X-CSRF-Token header of every state-changing request.
+type Session struct {
+	Token     string
+	CSRF      string
+	ExpiresAt time.Time
+	Principal Principal
+}
+
+func randomToken(prefix string) string {
+	var b [32]byte
+	rand.Read(b[:])
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// TokenHash is what the store keeps of a secret token: its SHA-256. Tokens are
+// 256-bit random, so a fast hash is enough (no dictionary to guard against).
+func TokenHash(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Login authenticates and opens a session.
+func (s *Service) Login(ctx context.Context, login, pw string) (Session, error) {
+	p, err := s.Authenticate(ctx, login, pw)
+	if err != nil {
+		return Session{}, err
+	}
+	now := s.Now()
+	sess := Session{Token: randomToken("qs_"), CSRF: randomToken(""), ExpiresAt: now.Add(SessionTTL), Principal: p}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			TokenHash(sess.Token), p.UserID, sess.CSRF, store.Micros(now), store.Micros(sess.ExpiresAt))
+		if err != nil {
+			return err
+		}
+		return Append(ctx, tx, now, p, "session.login", userObject(p.UserID), map[string]any{})
+	})
+	return sess, err
+}
+
+// Session looks up a session token.
+func (s *Service) Session(ctx context.Context, token string) (Session, error) {
+	var sess Session
+	var exp int64
+	p := &sess.Principal
+	err := s.DB.Reader().QueryRowContext(ctx, `SELECT u.id, u.login, u.full_name, u.role, u.scope_kind, u.scope_ref, x.csrf_token, x.expires_at
+		FROM sessions x JOIN users u ON u.id = x.user_id WHERE x.token_hash = ? AND NOT u.disabled`, TokenHash(token)).
+		Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &sess.CSRF, &exp)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && exp < store.Micros(s.Now())) {
+		return Session{}, errs.E(errs.Unauthorized, "", "session expired or unknown; sign in again")
+	}
+	if err != nil {
+		return Session{}, errs.Wrap(err, "session")
+	}
+	sess.Token = token
+	sess.ExpiresAt = store.FromMicros(exp)
+	return sess, nil
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", TokenHash(token))
+		return err
+	})
+}
+
+// APIToken is an integration's credential, acting as the user who made it.
+type APIToken struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Token     string     `json:"token,omitempty"` // shown once, at creation
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// CreateAPIToken makes a token for p, valid for ttl (0 = until revoked).
+func (s *Service) CreateAPIToken(ctx context.Context, p Principal, name string, ttl time.Duration) (APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return APIToken{}, errs.Invalidf("name", "token name must have 1 to 100 characters")
+	}
+	now := s.Now()
+	t := APIToken{Name: name, Token: randomToken("qt_"), CreatedAt: now.UTC()}
+	var exp *int64
+	if ttl > 0 {
+		e := now.Add(ttl).UTC()
+		t.ExpiresAt = &e
+		m := store.Micros(e)
+		exp = &m
+	}
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRowContext(ctx, "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			p.UserID, name, TokenHash(t.Token), store.Micros(now), exp).Scan(&t.ID); err != nil {
+			return err
+		}
+		return Append(ctx, tx, now, p, "token.create", "token/"+itoa(t.ID), map[string]any{"name": name})
+	})
+	return t, err
+}
+
+// TokenPrincipal resolves a bearer token.
+func (s *Service) TokenPrincipal(ctx context.Context, token string) (Principal, error) {
+	var p Principal
+	var exp, revoked sql.NullInt64
+	err := s.DB.Reader().QueryRowContext(ctx, `SELECT u.id, u.login, u.full_name, u.role, u.scope_kind, u.scope_ref, t.expires_at, t.revoked_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND NOT u.disabled`, TokenHash(token)).
+		Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &exp, &revoked)
+	if errors.Is(err, sql.ErrNoRows) || revoked.Valid || (exp.Valid && exp.Int64 < store.Micros(s.Now())) {
+		return Principal{}, errs.E(errs.Unauthorized, "", "unknown, expired or revoked API token")
+	}
+	if err != nil {
+		return Principal{}, errs.Wrap(err, "token")
+	}
+	return p, nil
+}

@@ -1,0 +1,667 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// Pupil is a child at a school. Reading one is logged (auth.LogPupilReads).
+type Pupil struct {
+	ID         int64          `json:"id"`
+	SchoolID   int64          `json:"school_id"`
+	ExternalID string         `json:"external_id"`
+	LastName   string         `json:"last_name"`
+	FirstName  string         `json:"first_name"`
+	MiddleName string         `json:"middle_name,omitempty"`
+	Class      string         `json:"class"`
+	CardUID    string         `json:"card_uid,omitempty"`
+	Guardians  []GuardianLink `json:"guardians"`
+}
+
+// Guardian is a parent or other legal representative.
+type Guardian struct {
+	ID                 int64  `json:"id"`
+	Phone              string `json:"phone"`
+	FullName           string `json:"full_name"`
+	Email              string `json:"email,omitempty"`
+	MessengerID        string `json:"messenger_id,omitempty"`
+	Language           string `json:"language"`
+	ConsentGivenOn     string `json:"consent_given_on,omitempty"`
+	ConsentWithdrawnOn string `json:"consent_withdrawn_on,omitempty"`
+}
+
+// Consent reports whether the guardian's consent is on record and not
+// withdrawn on the given date.
+func (g Guardian) Consent(on time.Time) bool {
+	d := on.Format(time.DateOnly)
+	return g.ConsentGivenOn != "" && g.ConsentGivenOn <= d && (g.ConsentWithdrawnOn == "" || g.ConsentWithdrawnOn > d)
+}
+
+// GuardianLink is a guardian as seen from one pupil.
+type GuardianLink struct {
+	Guardian
+	Relation   string `json:"relation,omitempty"`
+	MayCollect bool   `json:"may_collect"`
+}
+
+// PupilInput creates or changes a pupil with their guardians.
+type PupilInput struct {
+	ExternalID string          `json:"external_id"`
+	LastName   string          `json:"last_name"`
+	FirstName  string          `json:"first_name"`
+	MiddleName string          `json:"middle_name,omitempty"`
+	Class      string          `json:"class"`
+	CardUID    string          `json:"card_uid,omitempty"`
+	PhoneToken string          `json:"phone_token,omitempty"`
+	Guardians  []GuardianInput `json:"guardians,omitempty"`
+}
+
+// GuardianInput is a guardian given with a pupil. Phone is the key.
+type GuardianInput struct {
+	Phone              string `json:"phone"`
+	FullName           string `json:"full_name"`
+	Email              string `json:"email,omitempty"`
+	MessengerID        string `json:"messenger_id,omitempty"`
+	Language           string `json:"language,omitempty"`
+	Relation           string `json:"relation,omitempty"`
+	MayCollect         *bool  `json:"may_collect,omitempty"`
+	ConsentGivenOn     string `json:"consent_given_on,omitempty"`
+	ConsentWithdrawnOn string `json:"consent_withdrawn_on,omitempty"`
+}
+
+var (
+	classRE   = regexp.MustCompile(`^(0|[1-9]|1[0-2])\s?-?\s?[A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]?$`)
+	hexRE     = regexp.MustCompile(`^[0-9A-F]{8,20}$`)
+	extIDRE   = regexp.MustCompile(`^[\pL\pN][\pL\pN_./-]{0,39}$`)
+	phoneJunk = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", "\u00a0", "")
+)
+
+// NormalizePhone returns a Kazakhstan mobile number in E.164 (+7XXXXXXXXXX),
+// accepting the forms people write: +7 701 123 45 67, 8 (701) 123-45-67, 77011234567.
+func NormalizePhone(s string) (string, bool) {
+	s = phoneJunk.Replace(strings.TrimSpace(s))
+	switch {
+	case strings.HasPrefix(s, "+7") && len(s) == 12:
+		s = s[2:]
+	case (strings.HasPrefix(s, "8") || strings.HasPrefix(s, "7")) && len(s) == 11:
+		s = s[1:]
+	default:
+		return "", false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return "+7" + s, true
+}
+
+func validDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// Normalize trims and canonicalises the input (phones to E.164, card UIDs
+// upper-case hex, e-mail lower-case).
+func (in *PupilInput) Normalize() {
+	for _, s := range []*string{&in.ExternalID, &in.LastName, &in.FirstName, &in.MiddleName, &in.Class, &in.PhoneToken} {
+		*s = strings.TrimSpace(*s)
+	}
+	in.CardUID = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(in.CardUID), ":", ""))
+	in.Class = strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(in.Class, " ", ""), "-", ""))
+	for i := range in.Guardians {
+		g := &in.Guardians[i]
+		for _, s := range []*string{&g.FullName, &g.MessengerID, &g.Relation, &g.ConsentGivenOn, &g.ConsentWithdrawnOn} {
+			*s = strings.TrimSpace(*s)
+		}
+		if p, ok := NormalizePhone(g.Phone); ok {
+			g.Phone = p
+		} else {
+			g.Phone = strings.TrimSpace(g.Phone)
+		}
+		g.Email = strings.ToLower(strings.TrimSpace(g.Email))
+		g.Language = strings.ToLower(strings.TrimSpace(g.Language))
+		if g.Language == "" {
+			g.Language = "kk"
+		}
+	}
+}
+
+// MaxGuardians is how many guardians one pupil record carries.
+const MaxGuardians = 4
+
+// Validate returns every problem with a normalized input, each naming its field.
+func (in PupilInput) Validate() []*errs.Error {
+	var out []*errs.Error
+	bad := func(field, f string, a ...any) { out = append(out, errs.Invalidf(field, f, a...)) }
+	if !extIDRE.MatchString(in.ExternalID) {
+		bad("external_id", "external_id must be 1–40 letters, digits, '_', '.', '/' or '-'; got %q", in.ExternalID)
+	}
+	name := func(field, v string, required bool) {
+		if required && v == "" {
+			bad(field, "%s is required", field)
+		} else if utf8.RuneCountInString(v) > 100 {
+			bad(field, "%s must be at most 100 characters", field)
+		}
+	}
+	name("last_name", in.LastName, true)
+	name("first_name", in.FirstName, true)
+	name("middle_name", in.MiddleName, false)
+	if !classRE.MatchString(in.Class) {
+		bad("class", "class must be a grade 0–12 with an optional letter (e.g. 5А), got %q", in.Class)
+	}
+	if in.CardUID != "" && !hexRE.MatchString(in.CardUID) {
+		bad("card_uid", "card_uid must be 8–20 hex digits, got %q", in.CardUID)
+	}
+	if len(in.PhoneToken) > 128 {
+		bad("phone_token", "phone_token must be at most 128 characters")
+	}
+	if len(in.Guardians) > MaxGuardians {
+		bad("guardians", "at most %d guardians per pupil", MaxGuardians)
+	}
+	seen := map[string]bool{}
+	for i, g := range in.Guardians {
+		f := func(name string) string { return fmt.Sprintf("guardians/%d/%s", i, name) }
+		if !strings.HasPrefix(g.Phone, "+7") || len(g.Phone) != 12 {
+			bad(f("phone"), "phone must be a Kazakhstan number like +7 701 123 45 67, got %q", g.Phone)
+		} else if seen[g.Phone] {
+			bad(f("phone"), "guardian %s is listed twice", g.Phone)
+		}
+		seen[g.Phone] = true
+		if g.FullName == "" {
+			bad(f("full_name"), "guardian's full_name is required")
+		} else if utf8.RuneCountInString(g.FullName) > 200 {
+			bad(f("full_name"), "full_name must be at most 200 characters")
+		}
+		if g.Email != "" {
+			if a, err := mail.ParseAddress(g.Email); err != nil || a.Address != g.Email {
+				bad(f("email"), "not an e-mail address: %q", g.Email)
+			}
+		}
+		if len(g.MessengerID) > 64 {
+			bad(f("messenger_id"), "messenger_id must be at most 64 characters")
+		}
+		if g.Language != "kk" && g.Language != "ru" && g.Language != "en" {
+			bad(f("language"), "language must be kk, ru or en, got %q", g.Language)
+		}
+		if g.ConsentGivenOn != "" && !validDate(g.ConsentGivenOn) {
+			bad(f("consent_given_on"), "date must be YYYY-MM-DD, got %q", g.ConsentGivenOn)
+		}
+		if g.ConsentWithdrawnOn != "" {
+			if !validDate(g.ConsentWithdrawnOn) {
+				bad(f("consent_withdrawn_on"), "date must be YYYY-MM-DD, got %q", g.ConsentWithdrawnOn)
+			} else if g.ConsentGivenOn == "" || g.ConsentWithdrawnOn < g.ConsentGivenOn {
+				bad(f("consent_withdrawn_on"), "consent cannot be withdrawn before it was given")
+			}
+		}
+	}
+	return out
+}
+
+func (g GuardianInput) mayCollect() bool { return g.MayCollect == nil || *g.MayCollect }
+
+// PeopleChange counts what a pupil write did.
+type PeopleChange struct {
+	Created, Updated, Unchanged int
+}
+
+type storedPupil struct {
+	Pupil
+	phoneToken string
+}
+
+// UpsertPupils writes validated, normalized inputs for one school in tx,
+// keyed by the school's external id for pupils and by phone for guardians.
+// Writing the same inputs twice changes nothing the second time.
+func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int64, ins []PupilInput) (PeopleChange, error) {
+	var ch PeopleChange
+	t := now.UnixMicro()
+	existing, err := pupilsOfSchool(ctx, tx, schoolID)
+	if err != nil {
+		return ch, err
+	}
+	guardians, err := guardiansByPhone(ctx, tx, ins)
+	if err != nil {
+		return ch, err
+	}
+	// Guardians first: create or update each once.
+	done := map[string]bool{}
+	for _, in := range ins {
+		for _, g := range in.Guardians {
+			if done[g.Phone] {
+				continue
+			}
+			done[g.Phone] = true
+			old, ok := guardians[g.Phone]
+			want := Guardian{ID: old.ID, Phone: g.Phone, FullName: g.FullName, Email: g.Email, MessengerID: g.MessengerID, Language: g.Language,
+				ConsentGivenOn: g.ConsentGivenOn, ConsentWithdrawnOn: g.ConsentWithdrawnOn}
+			switch {
+			case !ok:
+				if err := tx.QueryRowContext(ctx, `INSERT INTO guardians (phone, full_name, email, messenger_id, language, consent_given_on, consent_withdrawn_on, created_at, updated_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, g.Phone, g.FullName, g.Email, g.MessengerID, g.Language,
+					nullStr(g.ConsentGivenOn), nullStr(g.ConsentWithdrawnOn), t, t).Scan(&want.ID); err != nil {
+					return ch, err
+				}
+			case old != want:
+				if _, err := tx.ExecContext(ctx, `UPDATE guardians SET full_name = ?, email = ?, messenger_id = ?, language = ?, consent_given_on = ?, consent_withdrawn_on = ?, updated_at = ? WHERE id = ?`,
+					g.FullName, g.Email, g.MessengerID, g.Language, nullStr(g.ConsentGivenOn), nullStr(g.ConsentWithdrawnOn), t, old.ID); err != nil {
+					return ch, err
+				}
+			}
+			guardians[g.Phone] = want
+		}
+	}
+	for _, in := range ins {
+		old, ok := existing[in.ExternalID]
+		changed := false
+		pid := old.ID
+		if !ok {
+			err := tx.QueryRowContext(ctx, `INSERT INTO pupils (school_id, external_id, last_name, first_name, middle_name, class, card_uid, phone_token, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, schoolID, in.ExternalID, in.LastName, in.FirstName, in.MiddleName, in.Class,
+				nullStr(in.CardUID), nullStr(in.PhoneToken), t, t).Scan(&pid)
+			if store.IsUniqueViolation(err) {
+				return ch, errs.E(errs.Conflict, "card_uid", "card %s or phone token belongs to another pupil", in.CardUID)
+			}
+			if err != nil {
+				return ch, err
+			}
+			ch.Created++
+		} else if old.LastName != in.LastName || old.FirstName != in.FirstName || old.MiddleName != in.MiddleName || old.Class != in.Class ||
+			old.CardUID != in.CardUID || old.phoneToken != in.PhoneToken {
+			_, err := tx.ExecContext(ctx, `UPDATE pupils SET last_name = ?, first_name = ?, middle_name = ?, class = ?, card_uid = ?, phone_token = ?, updated_at = ? WHERE id = ?`,
+				in.LastName, in.FirstName, in.MiddleName, in.Class, nullStr(in.CardUID), nullStr(in.PhoneToken), t, pid)
+			if store.IsUniqueViolation(err) {
+				return ch, errs.E(errs.Conflict, "card_uid", "card %s or phone token belongs to another pupil", in.CardUID)
+			}
+			if err != nil {
+				return ch, err
+			}
+			changed = true
+		}
+		// Links: the input's guardian list replaces the stored one.
+		have := map[int64]GuardianLink{}
+		for _, l := range old.Guardians {
+			have[l.ID] = l
+		}
+		want := map[int64]bool{}
+		for _, g := range in.Guardians {
+			gid := guardians[g.Phone].ID
+			want[gid] = true
+			l, ok := have[gid]
+			switch {
+			case !ok:
+				if _, err := tx.ExecContext(ctx, "INSERT INTO pupil_guardians (pupil_id, guardian_id, relation, may_collect) VALUES (?, ?, ?, ?)",
+					pid, gid, g.Relation, g.mayCollect()); err != nil {
+					return ch, err
+				}
+				changed = true
+			case l.Relation != g.Relation || l.MayCollect != g.mayCollect():
+				if _, err := tx.ExecContext(ctx, "UPDATE pupil_guardians SET relation = ?, may_collect = ? WHERE pupil_id = ? AND guardian_id = ?",
+					g.Relation, g.mayCollect(), pid, gid); err != nil {
+					return ch, err
+				}
+				changed = true
+			}
+			if ok && l.Guardian != guardians[g.Phone] {
+				changed = true // the guardian's own details changed
+			}
+		}
+		for gid := range have {
+			if !want[gid] {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM pupil_guardians WHERE pupil_id = ? AND guardian_id = ?", pid, gid); err != nil {
+					return ch, err
+				}
+				changed = true
+			}
+		}
+		if ok {
+			if changed {
+				ch.Updated++
+			} else {
+				ch.Unchanged++
+			}
+		}
+	}
+	return ch, nil
+}
+
+const guardianCols = "g.id, g.phone, g.full_name, g.email, g.messenger_id, g.language, COALESCE(g.consent_given_on, ''), COALESCE(g.consent_withdrawn_on, '')"
+
+func scanGuardian(sc interface{ Scan(...any) error }, extra ...any) (Guardian, error) {
+	var g Guardian
+	err := sc.Scan(append([]any{&g.ID, &g.Phone, &g.FullName, &g.Email, &g.MessengerID, &g.Language, &g.ConsentGivenOn, &g.ConsentWithdrawnOn}, extra...)...)
+	return g, err
+}
+
+func guardiansByPhone(ctx context.Context, q store.Querier, ins []PupilInput) (map[string]Guardian, error) {
+	var phones []any
+	seen := map[string]bool{}
+	for _, in := range ins {
+		for _, g := range in.Guardians {
+			if !seen[g.Phone] {
+				seen[g.Phone] = true
+				phones = append(phones, g.Phone)
+			}
+		}
+	}
+	out := map[string]Guardian{}
+	for start := 0; start < len(phones); start += 500 {
+		end := min(start+500, len(phones))
+		ph := strings.Repeat("?,", end-start)
+		rows, err := q.QueryContext(ctx, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph[:len(ph)-1]+")", phones[start:end]...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			g, err := scanGuardian(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[g.Phone] = g
+		}
+		rows.Close()
+	}
+	return out, nil
+}
+
+// pupilsOfSchool loads a school's pupils with their guardian links, by external id.
+func pupilsOfSchool(ctx context.Context, q store.Querier, schoolID int64) (map[string]*storedPupil, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, external_id, last_name, first_name, middle_name, class, COALESCE(card_uid, ''), COALESCE(phone_token, '')
+		FROM pupils WHERE school_id = ?`, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*storedPupil{}
+	out := map[string]*storedPupil{}
+	for rows.Next() {
+		p := &storedPupil{}
+		p.SchoolID = schoolID
+		if err := rows.Scan(&p.ID, &p.ExternalID, &p.LastName, &p.FirstName, &p.MiddleName, &p.Class, &p.CardUID, &p.phoneToken); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byID[p.ID] = p
+		out[p.ExternalID] = p
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT pg.pupil_id, pg.relation, pg.may_collect, `+guardianCols+`
+		FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id JOIN guardians g ON g.id = pg.guardian_id WHERE p.school_id = ?`, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int64
+		var l GuardianLink
+		if err := rows.Scan(&pid, &l.Relation, &l.MayCollect, &l.ID, &l.Phone, &l.FullName, &l.Email, &l.MessengerID, &l.Language, &l.ConsentGivenOn, &l.ConsentWithdrawnOn); err != nil {
+			return nil, err
+		}
+		if p := byID[pid]; p != nil {
+			p.Guardians = append(p.Guardians, l)
+		}
+	}
+	return out, rows.Err()
+}
+
+// CreatePupil adds one pupil with guardians to a school in the caller's scope.
+// An external id already used at the school is a Conflict.
+func (r *Registry) CreatePupil(ctx context.Context, p auth.Principal, schoolID int64, in PupilInput) (Pupil, error) {
+	if _, err := r.School(ctx, p, schoolID); err != nil {
+		return Pupil{}, err
+	}
+	if err := p.Require(auth.WritePupils); err != nil {
+		return Pupil{}, err
+	}
+	in.Normalize()
+	if probs := in.Validate(); len(probs) > 0 {
+		return Pupil{}, probs[0]
+	}
+	var id int64
+	err := r.DB.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, "SELECT id FROM pupils WHERE school_id = ? AND external_id = ?", schoolID, in.ExternalID).Scan(&id)
+		if err == nil {
+			return errs.E(errs.Conflict, "external_id", "pupil %q exists already at this school", in.ExternalID)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := UpsertPupils(ctx, tx, r.Now(), schoolID, []PupilInput{in}); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT id FROM pupils WHERE school_id = ? AND external_id = ?", schoolID, in.ExternalID).Scan(&id); err != nil {
+			return err
+		}
+		return auth.Append(ctx, tx, r.Now(), p, "pupil.create", fmt.Sprintf("pupil/%d", id), map[string]any{"school_id": schoolID, "external_id": in.ExternalID})
+	})
+	if err != nil {
+		return Pupil{}, err
+	}
+	return r.Pupil(ctx, p, id)
+}
+
+const pupilCols = "p.id, p.school_id, p.external_id, p.last_name, p.first_name, p.middle_name, p.class, COALESCE(p.card_uid, '')"
+
+func scanPupil(sc interface{ Scan(...any) error }) (Pupil, error) {
+	var x Pupil
+	err := sc.Scan(&x.ID, &x.SchoolID, &x.ExternalID, &x.LastName, &x.FirstName, &x.MiddleName, &x.Class, &x.CardUID)
+	x.Guardians = []GuardianLink{}
+	return x, err
+}
+
+// attachGuardians fills in the guardians of the given pupils.
+func (r *Registry) attachGuardians(ctx context.Context, ps []Pupil) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	idx := map[int64]int{}
+	args := make([]any, len(ps))
+	for i, p := range ps {
+		idx[p.ID] = i
+		args[i] = p.ID
+	}
+	ph := strings.Repeat("?,", len(ps))
+	rows, err := r.DB.Reader().QueryContext(ctx, `SELECT pg.pupil_id, pg.relation, pg.may_collect, `+guardianCols+`
+		FROM pupil_guardians pg JOIN guardians g ON g.id = pg.guardian_id WHERE pg.pupil_id IN (`+ph[:len(ph)-1]+`) ORDER BY g.id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int64
+		var l GuardianLink
+		if err := rows.Scan(&pid, &l.Relation, &l.MayCollect, &l.ID, &l.Phone, &l.FullName, &l.Email, &l.MessengerID, &l.Language, &l.ConsentGivenOn, &l.ConsentWithdrawnOn); err != nil {
+			return err
+		}
+		ps[idx[pid]].Guardians = append(ps[idx[pid]].Guardians, l)
+	}
+	return rows.Err()
+}
+
+// ListPupils lists a school's pupils for staff who may read them. Outside the
+// caller's scope, or without the right to see children's data, the school
+// does not exist for them (NotFound). Every pupil returned is access-logged.
+func (r *Registry) ListPupils(ctx context.Context, p auth.Principal, schoolID int64, pg Page) (List[Pupil], error) {
+	if !p.Can(auth.ReadPupils) {
+		return List[Pupil]{}, errs.NotFoundf("no school %d", schoolID)
+	}
+	if _, err := r.School(ctx, p, schoolID); err != nil {
+		return List[Pupil]{}, err
+	}
+	after, limit, err := pg.after()
+	if err != nil {
+		return List[Pupil]{}, err
+	}
+	scope, args := p.PupilFilter("p", r.today())
+	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.school_id = ? AND p.id > ? AND "+scope+" ORDER BY p.id LIMIT ?",
+		append(append([]any{schoolID, after}, args...), limit+1)...)
+	if err != nil {
+		return List[Pupil]{}, errs.Wrap(err, "list pupils")
+	}
+	var out []Pupil
+	for rows.Next() {
+		x, err := scanPupil(rows)
+		if err != nil {
+			rows.Close()
+			return List[Pupil]{}, errs.Wrap(err, "list pupils")
+		}
+		out = append(out, x)
+	}
+	rows.Close()
+	res := page(out, limit, func(x Pupil) int64 { return x.ID })
+	if err := r.attachGuardians(ctx, res.Items); err != nil {
+		return res, errs.Wrap(err, "list pupils")
+	}
+	return res, r.logReads(ctx, p, "pupil.list", res.Items)
+}
+
+func (r *Registry) logReads(ctx context.Context, p auth.Principal, action string, ps []Pupil) error {
+	reads := make([]auth.PupilRead, len(ps))
+	for i, x := range ps {
+		reads[i] = auth.PupilRead{PupilID: x.ID, SchoolID: x.SchoolID}
+	}
+	if err := r.Auth.LogPupilReads(ctx, p, action, reads); err != nil {
+		// Not logged means not shown.
+		return errs.Wrap(err, "access log")
+	}
+	return nil
+}
+
+// Pupil returns one pupil the caller may read, or NotFound.
+func (r *Registry) Pupil(ctx context.Context, p auth.Principal, id int64) (Pupil, error) {
+	scope, args := p.PupilFilter("p", r.today())
+	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.id = ? AND "+scope,
+		append([]any{id}, args...)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Pupil{}, errs.NotFoundf("no pupil %d", id)
+	}
+	if err != nil {
+		return Pupil{}, errs.Wrap(err, "read pupil")
+	}
+	ps := []Pupil{x}
+	if err := r.attachGuardians(ctx, ps); err != nil {
+		return Pupil{}, errs.Wrap(err, "read pupil")
+	}
+	return ps[0], r.logReads(ctx, p, "pupil.read", ps)
+}
+
+// Children lists a guardian's own children.
+func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, error) {
+	if p.Role != auth.RoleGuardian {
+		return nil, errs.NotFoundf("only guardians have children here")
+	}
+	scope, args := p.PupilFilter("p", r.today())
+	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE "+scope+" ORDER BY p.id LIMIT 50", args...)
+	if err != nil {
+		return nil, errs.Wrap(err, "children")
+	}
+	out := []Pupil{}
+	for rows.Next() {
+		x, err := scanPupil(rows)
+		if err != nil {
+			rows.Close()
+			return nil, errs.Wrap(err, "children")
+		}
+		out = append(out, x)
+	}
+	rows.Close()
+	if err := r.attachGuardians(ctx, out); err != nil {
+		return nil, errs.Wrap(err, "children")
+	}
+	return out, r.logReads(ctx, p, "pupil.read_own", out)
+}
+
+// Staff is a person working at a school.
+type Staff struct {
+	ID         int64  `json:"id"`
+	SchoolID   int64  `json:"school_id"`
+	ExternalID string `json:"external_id"`
+	FullName   string `json:"full_name"`
+	Position   string `json:"position"`
+	Phone      string `json:"phone,omitempty"`
+	CardUID    string `json:"card_uid,omitempty"`
+}
+
+// StaffInput creates a staff member.
+type StaffInput struct {
+	ExternalID string `json:"external_id"`
+	FullName   string `json:"full_name"`
+	Position   string `json:"position"`
+	Phone      string `json:"phone,omitempty"`
+	CardUID    string `json:"card_uid,omitempty"`
+}
+
+// CreateStaff adds a staff member to a school in scope.
+func (r *Registry) CreateStaff(ctx context.Context, p auth.Principal, schoolID int64, in StaffInput) (Staff, error) {
+	if _, err := r.School(ctx, p, schoolID); err != nil {
+		return Staff{}, err
+	}
+	if err := p.Require(auth.WritePupils); err != nil {
+		return Staff{}, err
+	}
+	in.ExternalID, in.FullName, in.Position = strings.TrimSpace(in.ExternalID), strings.TrimSpace(in.FullName), strings.TrimSpace(in.Position)
+	in.CardUID = strings.ToUpper(strings.TrimSpace(in.CardUID))
+	switch {
+	case !extIDRE.MatchString(in.ExternalID):
+		return Staff{}, errs.Invalidf("external_id", "external_id must be 1–40 letters, digits, '_', '.', '/' or '-'")
+	case in.FullName == "" || utf8.RuneCountInString(in.FullName) > 200:
+		return Staff{}, errs.Invalidf("full_name", "full_name is required, at most 200 characters")
+	case in.Position == "" || utf8.RuneCountInString(in.Position) > 100:
+		return Staff{}, errs.Invalidf("position", "position is required, at most 100 characters")
+	case in.CardUID != "" && !hexRE.MatchString(in.CardUID):
+		return Staff{}, errs.Invalidf("card_uid", "card_uid must be 8–20 hex digits")
+	}
+	if in.Phone != "" {
+		ph, ok := NormalizePhone(in.Phone)
+		if !ok {
+			return Staff{}, errs.Invalidf("phone", "phone must be a Kazakhstan number like +7 701 123 45 67")
+		}
+		in.Phone = ph
+	}
+	s := Staff{SchoolID: schoolID, ExternalID: in.ExternalID, FullName: in.FullName, Position: in.Position, Phone: in.Phone, CardUID: in.CardUID}
+	t := store.Micros(r.Now())
+	err := r.DB.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO staff (school_id, external_id, full_name, position, phone, card_uid, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, schoolID, in.ExternalID, in.FullName, in.Position, in.Phone, nullStr(in.CardUID), t, t).Scan(&s.ID)
+		if store.IsUniqueViolation(err) {
+			return errs.E(errs.Conflict, "external_id", "staff member %q exists already at this school", in.ExternalID)
+		}
+		if err != nil {
+			return err
+		}
+		return auth.Append(ctx, tx, r.Now(), p, "staff.create", fmt.Sprintf("staff/%d", s.ID), in)
+	})
+	return s, err
+}
+
+// ListStaff lists a school's staff.
+func (r *Registry) ListStaff(ctx context.Context, p auth.Principal, schoolID int64) ([]Staff, error) {
+	if _, err := r.School(ctx, p, schoolID); err != nil {
+		return nil, err
+	}
+	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT id, school_id, external_id, full_name, position, phone, COALESCE(card_uid, '') FROM staff WHERE school_id = ? ORDER BY id", schoolID)
+	if err != nil {
+		return nil, errs.Wrap(err, "list staff")
+	}
+	defer rows.Close()
+	out := []Staff{}
+	for rows.Next() {
+		var s Staff
+		if err := rows.Scan(&s.ID, &s.SchoolID, &s.ExternalID, &s.FullName, &s.Position, &s.Phone, &s.CardUID); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
