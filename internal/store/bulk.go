@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// Bulk inserts many rows into one table inside a transaction, as multi-row
+// INSERT statements of a fixed size prepared once. Loading the national demo
+// (millions of rows) is bounded by this path.
+type Bulk struct {
+	tx      *Tx
+	table   string
+	cols    []string
+	perStmt int
+	buf     []any
+	full    *sql.Stmt
+	n       int     // rows written
+	parents []*Bulk // written before this one, for foreign keys
+}
+
+// DependsOn makes b write the rows queued in parents before any of its own,
+// so that rows referring to them by foreign key never arrive first.
+func (b *Bulk) DependsOn(parents ...*Bulk) *Bulk {
+	b.parents = append(b.parents, parents...)
+	return b
+}
+
+func (b *Bulk) flushParents(ctx context.Context) error {
+	for _, p := range b.parents {
+		if err := p.flushPartial(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxParams keeps a statement under SQLite's and PostgreSQL's parameter limits.
+const maxParams = 30000
+
+// NewBulk prepares a bulk insert of cols into table.
+func (t *Tx) NewBulk(table string, cols ...string) *Bulk {
+	per := min(maxParams/len(cols), 1000)
+	return &Bulk{tx: t, table: table, cols: cols, perStmt: per, buf: make([]any, 0, per*len(cols))}
+}
+
+func (b *Bulk) statement(rows int) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "INSERT INTO %s (%s) VALUES ", b.table, strings.Join(b.cols, ", "))
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(b.cols)), ", ") + ")"
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			s.WriteByte(',')
+		}
+		s.WriteString(one)
+	}
+	return s.String()
+}
+
+// Add queues one row, writing a full statement when enough are queued.
+func (b *Bulk) Add(ctx context.Context, vals ...any) error {
+	if len(vals) != len(b.cols) {
+		return fmt.Errorf("bulk %s: %d values for %d columns", b.table, len(vals), len(b.cols))
+	}
+	b.buf = append(b.buf, vals...)
+	if len(b.buf) == cap(b.buf) {
+		if err := b.flushParents(ctx); err != nil {
+			return err
+		}
+		if b.full == nil {
+			st, err := b.tx.Prepare(ctx, b.statement(b.perStmt))
+			if err != nil {
+				return fmt.Errorf("bulk %s: %w", b.table, err)
+			}
+			b.full = st
+		}
+		if _, err := b.full.ExecContext(ctx, b.buf...); err != nil {
+			return fmt.Errorf("bulk %s: %w", b.table, err)
+		}
+		b.n += b.perStmt
+		b.buf = b.buf[:0]
+	}
+	return nil
+}
+
+// Flush writes the queued rows and releases the prepared statement.
+func (b *Bulk) Flush(ctx context.Context) error {
+	if b.full != nil {
+		defer func() { b.full.Close(); b.full = nil }()
+	}
+	return b.flushPartial(ctx)
+}
+
+func (b *Bulk) flushPartial(ctx context.Context) error {
+	if err := b.flushParents(ctx); err != nil {
+		return err
+	}
+	if len(b.buf) == 0 {
+		return nil
+	}
+	rows := len(b.buf) / len(b.cols)
+	if _, err := b.tx.ExecContext(ctx, b.statement(rows), b.buf...); err != nil {
+		return fmt.Errorf("bulk %s: %w", b.table, err)
+	}
+	b.n += rows
+	b.buf = b.buf[:0]
+	return nil
+}
+
+// Rows is how many rows were written so far.
+func (b *Bulk) Rows() int { return b.n }
+
+// SyncIDs moves PostgreSQL's identity sequences past ids that were written
+// explicitly (the demo assigns its own ids); SQLite needs nothing.
+func (db *DB) SyncIDs(ctx context.Context, tables ...string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	for _, t := range tables {
+		q := fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), COALESCE((SELECT MAX(id) FROM %[1]s), 0) + 1, false)", t)
+		if _, err := db.W.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sync ids of %s: %w", t, err)
+		}
+	}
+	return nil
+}
