@@ -175,26 +175,31 @@ func functionCodeN(rest string) bool {
 	return false
 }
 
-// String writes the block back in DC-09 form. Modifiers are written before
-// every event that has them, which Parse reads back to the same events.
+// String writes the block back in DC-09 form. A modifier is written when
+// its value changes from the one carried over, so Parse reads the same
+// events back.
 func (b Block) String() string {
 	var sb strings.Builder
 	if b.Account != "" {
 		sb.WriteString("#" + b.Account + "|")
 	}
 	sb.WriteByte('N')
+	var area, user, clock string
 	for i, ev := range b.Events {
 		if i > 0 {
 			sb.WriteByte('/')
 		}
-		if ev.Time != "" {
+		if ev.Time != clock {
 			sb.WriteString("ti" + ev.Time + "/")
+			clock = ev.Time
 		}
-		if ev.User != "" {
+		if ev.User != user {
 			sb.WriteString("id" + ev.User + "/")
+			user = ev.User
 		}
-		if ev.Area != "" {
+		if ev.Area != area {
 			sb.WriteString("ri" + ev.Area + "/")
+			area = ev.Area
 		}
 		sb.WriteString(ev.Code + ev.Address + ev.Extra)
 		if ev.Text != "" {
