@@ -274,3 +274,52 @@ func RequiredDevices(s School) []DeviceKind {
 	}
 	return req
 }
+
+// Compliance compares a school's devices with what the rules require.
+type Compliance struct {
+	SchoolID  int64              `json:"school_id"`
+	UTO       bool               `json:"uto"`
+	Required  []DeviceKind       `json:"required"`
+	Present   map[DeviceKind]int `json:"present"`
+	Missing   []DeviceKind       `json:"missing"`
+	Compliant bool               `json:"compliant"`
+	// GuardRequired: a licensed guard is required (over 700 people or in a
+	// regional centre); GuardOK: a provider with the УТО licence sub-type is
+	// under contract today.
+	GuardRequired bool `json:"guard_required"`
+	GuardOK       bool `json:"guard_ok"`
+}
+
+// Compliance reports a school in scope against the equipment rules.
+func (r *Registry) Compliance(ctx context.Context, p auth.Principal, schoolID int64) (Compliance, error) {
+	s, err := r.School(ctx, p, schoolID)
+	if err != nil {
+		return Compliance{}, err
+	}
+	c := Compliance{SchoolID: s.ID, UTO: s.UTO, Required: RequiredDevices(s), Present: map[DeviceKind]int{}, Missing: []DeviceKind{}}
+	if c.Required == nil {
+		c.Required = []DeviceKind{}
+	}
+	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT kind, COUNT(*) FROM devices WHERE school_id = ? GROUP BY kind", schoolID)
+	if err != nil {
+		return c, errs.Wrap(err, "compliance")
+	}
+	for rows.Next() {
+		var k DeviceKind
+		var n int
+		rows.Scan(&k, &n)
+		c.Present[k] = n
+	}
+	rows.Close()
+	for _, k := range c.Required {
+		if c.Present[k] == 0 {
+			c.Missing = append(c.Missing, k)
+		}
+	}
+	c.GuardRequired = s.UTO && (s.Headcount > 700 || s.RegionalCentre)
+	if v, ok, err := ProviderOnDuty(ctx, r.DB.Reader(), schoolID, r.today()); err == nil && ok {
+		c.GuardOK = v.MayGuardUTO(r.today())
+	}
+	c.Compliant = len(c.Missing) == 0 && (!c.GuardRequired || c.GuardOK)
+	return c, nil
+}

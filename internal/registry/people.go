@@ -490,13 +490,16 @@ func (r *Registry) attachGuardians(ctx context.Context, ps []Pupil) error {
 }
 
 // ListPupils lists a school's pupils for staff who may read them. Outside the
-// caller's scope, or without the right to see children's data, the school
-// does not exist for them (NotFound). Every pupil returned is access-logged.
+// caller's scope the school does not exist for them (NotFound); inside it, a
+// role without the right to see children's data is Forbidden. Every pupil
+// returned is access-logged.
 func (r *Registry) ListPupils(ctx context.Context, p auth.Principal, schoolID int64, pg Page) (List[Pupil], error) {
-	if !p.Can(auth.ReadPupils) {
-		return List[Pupil]{}, errs.NotFoundf("no school %d", schoolID)
-	}
 	if _, err := r.School(ctx, p, schoolID); err != nil {
+		return List[Pupil]{}, err
+	}
+	// The school is visible to the caller; their role may still not see
+	// children's personal data (analysts, departments, ПЦН, ЦОУ).
+	if err := p.Require(auth.ReadPupils); err != nil {
 		return List[Pupil]{}, err
 	}
 	after, limit, err := pg.after()

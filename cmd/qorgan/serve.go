@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/demo"
+	"qorgan/internal/registry"
+	"qorgan/internal/store"
+	"qorgan/internal/web"
+)
+
+// dbFlags choose the database for every command that needs one.
+type dbFlags struct {
+	url  string
+	path string
+	sync string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet, defaultPath string) {
+	fs.StringVar(&d.url, "database-url", "", "PostgreSQL URL (postgres://…); empty means the embedded SQLite file")
+	fs.StringVar(&d.path, "db", defaultPath, "SQLite database file")
+	fs.StringVar(&d.sync, "sqlite-sync", "FULL", "SQLite synchronous mode: FULL (survives power loss) or NORMAL")
+}
+
+func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{URL: d.url, Path: d.path, Synchronous: d.sync})
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.SeedRegions(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// describe names the database without its password.
+func (d *dbFlags) describe() string {
+	if d.url == "" {
+		return "sqlite:" + d.path
+	}
+	u, err := url.Parse(d.url)
+	if err != nil {
+		return "postgres (unparsable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "***")
+	}
+	return u.Redacted()
+}
+
+// serveFlags are the server's settings.
+type serveFlags struct {
+	db            dbFlags
+	addr          string
+	logLevel      string
+	logFormat     string
+	secureCookies bool
+}
+
+func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
+	s.db.register(fs, defaultDB)
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:8080", "HTTP listen address (host:port; port 0 picks a free one)")
+	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&s.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&s.secureCookies, "secure-cookies", false, "mark cookies Secure (set behind a TLS-terminating proxy)")
+}
+
+func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var f serveFlags
+	fs := flagSet("serve", "Run the Qorgan server.", errOut)
+	f.register(fs, "qorgan.db")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(errOut, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	db, err := f.db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return serve(ctx, f, db, log, out, nil)
+}
+
+// serve runs the HTTP server until ctx ends, then shuts down gracefully.
+// ready, if set, is called with the bound address before serving.
+func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, out io.Writer, ready func(addr string)) error {
+	a := auth.New(db)
+	srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: log, SecureCookies: f.secureCookies}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", f.addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // imports upload files of up to 50 MiB
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	addr := ln.Addr().String()
+	log.Info("qorgan serving", "version", versionString(), "addr", "http://"+addr, "store", f.db.describe())
+	fmt.Fprintf(out, "Qorgan is listening on http://%s\n", addr)
+	if ready != nil {
+		ready(addr)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func runDemo(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var f serveFlags
+	var scale float64
+	var seed uint64
+	var password string
+	var keep bool
+	fs := flagSet("demo", "Run the server on a generated demo dataset. The SQLite file is created anew\nunless --keep is given; on PostgreSQL the database must be empty.", errOut)
+	f.register(fs, "qorgan-demo.db")
+	fs.Float64Var(&scale, "scale", 0.01, "share of the country's schools to generate (1 = ~7,800 schools, 3.9 million pupils)")
+	fs.Uint64Var(&seed, "seed", 2026, "seed of the generated data")
+	fs.StringVar(&password, "password", demo.DefaultPassword, "password of every demo login")
+	fs.BoolVar(&keep, "keep", false, "reuse an existing demo SQLite file instead of generating anew")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(errOut, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	fresh := true
+	if f.db.url == "" {
+		if _, err := os.Stat(f.db.path); err == nil && keep {
+			fresh = false
+		} else {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(f.db.path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
+			}
+		}
+	}
+	// The demo is disposable: NORMAL sync loads it several times faster.
+	if f.db.url == "" && f.db.sync == "FULL" && fresh {
+		f.db.sync = "NORMAL"
+	}
+	db, err := f.db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if fresh {
+		fmt.Fprintf(out, "Generating the demo dataset at scale %g into %s …\n", scale, f.db.describe())
+		res, err := demo.Load(ctx, db, auth.New(db), demo.Options{Scale: scale, Seed: seed, Password: password})
+		if err != nil {
+			return err
+		}
+		printDemo(out, res)
+	} else {
+		fmt.Fprintf(out, "Reusing the demo dataset in %s (password of every demo login as generated).\n", f.db.describe())
+	}
+	return serve(ctx, f, db, log, out, nil)
+}
+
+func printDemo(out io.Writer, res demo.Result) {
+	fmt.Fprintf(out, "Generated %d schools, %d pupils, %d guardians, %d staff, %d devices (%d УТО schools short of a required device), %d providers, %d contracts, %d police units in %s.\n",
+		res.Schools, res.Pupils, res.Guardians, res.Staff, res.Devices, res.ShortSchools, res.Providers, res.Contracts, res.PoliceUnits, res.Took.Round(time.Millisecond))
+	fmt.Fprintln(out, "\nDemo logins (POST /api/v1/session with {\"login\":…,\"password\":…}):")
+	for _, l := range res.Logins {
+		scope := string(l.Scope.Kind)
+		if l.Scope.Ref != "" {
+			scope += " " + l.Scope.Ref
+		}
+		fmt.Fprintf(out, "  %-9s %-18s %-22s %-22s %s\n", l.Login, l.Password, l.Role, scope, l.Note)
+	}
+	fmt.Fprintf(out, "\nDC-09 panels at school 1: account %s (plain) and account %s (AES-128, key text %q).\n\n",
+		demo.PlainAccount, demo.EncryptedAccount, demo.EncryptedKeyText)
+}

@@ -1,0 +1,162 @@
+package registry
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/store"
+)
+
+// What bulk import (package transfer) must know before it writes: stored keys
+// to check a whole file against, read inside the import's checks and never
+// shown to anyone as records.
+
+// inBatches runs fn over keys in slices small enough for one IN (…) list.
+func inBatches(keys []string, fn func(ph string, args []any) error) error {
+	for start := 0; start < len(keys); start += 500 {
+		end := min(start+500, len(keys))
+		args := make([]any, 0, end-start)
+		for _, k := range keys[start:end] {
+			args = append(args, k)
+		}
+		ph := strings.Repeat("?,", end-start)
+		if err := fn(ph[:len(ph)-1], args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SchoolKey is what a bulk school write checks about a stored school.
+type SchoolKey struct {
+	ID           int64
+	Code         string
+	BIN          string
+	RegionCode   string
+	DistrictCode string
+}
+
+// SchoolKeys returns the stored schools whose code is among codes or whose BIN
+// is among bins, whatever the caller's scope: a file may name a school that
+// exists outside it, and the import must refuse that rather than move it.
+func SchoolKeys(ctx context.Context, q store.Querier, codes, bins []string) ([]SchoolKey, error) {
+	seen := map[int64]bool{}
+	var out []SchoolKey
+	run := func(col string, keys []string) error {
+		return inBatches(keys, func(ph string, args []any) error {
+			rows, err := q.QueryContext(ctx, "SELECT id, code, COALESCE(bin, ''), region_code, COALESCE(district_code, '') FROM schools WHERE "+col+" IN ("+ph+")", args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k SchoolKey
+				if err := rows.Scan(&k.ID, &k.Code, &k.BIN, &k.RegionCode, &k.DistrictCode); err != nil {
+					return err
+				}
+				if !seen[k.ID] {
+					seen[k.ID] = true
+					out = append(out, k)
+				}
+			}
+			return rows.Err()
+		})
+	}
+	if err := run("code", codes); err != nil {
+		return nil, err
+	}
+	if err := run("bin", bins); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SchoolIDsInScope maps those of codes that name a school in p's scope to the
+// school's id. Unknown codes and codes of schools outside the scope are both
+// simply absent, so that the caller cannot tell them apart.
+func SchoolIDsInScope(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, codes []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	scope, sargs := p.SchoolFilter("s", today)
+	err := inBatches(codes, func(ph string, args []any) error {
+		rows, err := q.QueryContext(ctx, "SELECT s.code, s.id FROM schools s WHERE s.code IN ("+ph+") AND "+scope, append(args, sargs...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code string
+			var id int64
+			if err := rows.Scan(&code, &id); err != nil {
+				return err
+			}
+			out[code] = id
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// PupilKey is what a bulk pupil write checks about a stored pupil.
+type PupilKey struct {
+	ID         int64
+	ExternalID string
+	CardUID    string
+	PhoneToken string
+}
+
+// PupilKeys returns a school's stored pupils by external id.
+func PupilKeys(ctx context.Context, q store.Querier, schoolID int64) (map[string]PupilKey, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, external_id, COALESCE(card_uid, ''), COALESCE(phone_token, '') FROM pupils WHERE school_id = ?", schoolID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]PupilKey{}
+	for rows.Next() {
+		var k PupilKey
+		if err := rows.Scan(&k.ID, &k.ExternalID, &k.CardUID, &k.PhoneToken); err != nil {
+			return nil, err
+		}
+		out[k.ExternalID] = k
+	}
+	return out, rows.Err()
+}
+
+// ReleaseCards clears the card of the named pupils of a school in tx. A file
+// that swaps cards between pupils can then be written in any order without
+// tripping the one-card-one-pupil index on the way.
+func ReleaseCards(ctx context.Context, tx *store.Tx, now time.Time, schoolID int64, externalIDs []string) error {
+	return inBatches(externalIDs, func(ph string, args []any) error {
+		_, err := tx.ExecContext(ctx, "UPDATE pupils SET card_uid = NULL, updated_at = ? WHERE school_id = ? AND external_id IN ("+ph+")",
+			append([]any{now.UnixMicro(), schoolID}, args...)...)
+		return err
+	})
+}
+
+// GuardiansElsewhere returns, among the stored guardians with these phones,
+// those who are also guardians of a pupil at a school outside p's scope. A
+// bulk write from inside the scope must not change their details.
+func GuardiansElsewhere(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, phones []string) (map[string]Guardian, error) {
+	out := map[string]Guardian{}
+	scope, sargs := p.SchoolFilter("s", today)
+	err := inBatches(phones, func(ph string, args []any) error {
+		rows, err := q.QueryContext(ctx, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph+`) AND EXISTS (
+			SELECT 1 FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id JOIN schools s ON s.id = p.school_id
+			WHERE pg.guardian_id = g.id AND NOT (`+scope+"))", append(args, sargs...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			g, err := scanGuardian(rows)
+			if err != nil {
+				return err
+			}
+			out[g.Phone] = g
+		}
+		return rows.Err()
+	})
+	return out, err
+}

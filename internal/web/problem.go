@@ -1,0 +1,89 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"qorgan/internal/errs"
+)
+
+// Problem is an RFC 9457 problem document. Field names the offending input
+// and Errors lists every problem when there are several.
+type Problem struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail,omitempty"`
+	Instance string         `json:"instance,omitempty"`
+	Code     errs.Code      `json:"code"`
+	Field    string         `json:"field,omitempty"`
+	Errors   []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemField is one of several problems.
+type ProblemField struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// statusOf maps error codes to HTTP statuses: the one place that does.
+var statusOf = map[errs.Code]int{
+	errs.Invalid:      http.StatusUnprocessableEntity,
+	errs.NotFound:     http.StatusNotFound,
+	errs.Conflict:     http.StatusConflict,
+	errs.Unauthorized: http.StatusUnauthorized,
+	errs.Forbidden:    http.StatusForbidden,
+	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Internal:     http.StatusInternalServerError,
+}
+
+var titleOf = map[errs.Code]string{
+	errs.Invalid:      "Invalid input",
+	errs.NotFound:     "Not found",
+	errs.Conflict:     "Conflict",
+	errs.Unauthorized: "Sign-in required",
+	errs.Forbidden:    "Not allowed",
+	errs.TooLarge:     "Too large",
+	errs.Unavailable:  "Unavailable",
+	errs.Internal:     "Internal error",
+}
+
+// multiError carries several field problems (all of a body's, not the first).
+type multiError struct {
+	list []*errs.Error
+}
+
+func (m *multiError) Error() string { return m.list[0].Error() }
+
+// writeError sends err as a problem document; internal detail goes to the log only.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var m *multiError
+	var e *errs.Error
+	if errors.As(err, &m) {
+		e = m.list[0]
+	} else {
+		e = errs.As(err)
+	}
+	status := statusOf[e.Code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	p := Problem{Type: "urn:qorgan:problem:" + string(e.Code), Title: titleOf[e.Code], Status: status, Detail: e.Message,
+		Instance: r.URL.Path, Code: e.Code, Field: e.Field}
+	if m != nil {
+		for _, x := range m.list {
+			p.Errors = append(p.Errors, ProblemField{Field: x.Field, Detail: x.Message})
+		}
+	}
+	if e.Code == errs.Internal {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Detail = "something went wrong on our side; it has been logged"
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(p)
+}

@@ -1,0 +1,45 @@
+package web
+
+import "net/http"
+
+// routes is the whole route table.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.Handle("GET /healthz", s.public(s.healthz))
+	mux.Handle("GET /readyz", s.public(s.readyz))
+	mux.Handle("GET /api/v1/openapi.json", s.public(s.openapi))
+
+	mux.Handle("POST /api/v1/session", s.public(s.login))
+	mux.Handle("DELETE /api/v1/session", s.signedIn(s.logout))
+	mux.Handle("GET /api/v1/me", s.signedIn(s.me))
+	mux.Handle("POST /api/v1/tokens", s.signedIn(s.createToken))
+	mux.Handle("GET /api/v1/users", s.signedIn(s.listUsers))
+	mux.Handle("POST /api/v1/users", s.signedIn(s.createUser))
+	mux.Handle("GET /api/v1/audit/verify", s.signedIn(s.verifyAudit))
+
+	mux.Handle("GET /api/v1/regions", s.signedIn(s.listRegions))
+	mux.Handle("GET /api/v1/regions/{code}/districts", s.signedIn(s.listDistricts))
+
+	mux.Handle("GET /api/v1/schools", s.signedIn(s.listSchools))
+	mux.Handle("POST /api/v1/schools", s.signedIn(s.createSchool))
+	mux.Handle("GET /api/v1/schools/{id}", s.signedIn(s.getSchool))
+	mux.Handle("GET /api/v1/schools/{id}/compliance", s.signedIn(s.schoolCompliance))
+	mux.Handle("GET /api/v1/schools/{id}/pupils", s.signedIn(s.listPupils))
+	mux.Handle("POST /api/v1/schools/{id}/pupils", s.signedIn(s.createPupil))
+	mux.Handle("GET /api/v1/schools/{id}/staff", s.signedIn(s.listStaff))
+	mux.Handle("POST /api/v1/schools/{id}/staff", s.signedIn(s.createStaff))
+	mux.Handle("GET /api/v1/schools/{id}/devices", s.signedIn(s.listDevices))
+	mux.Handle("POST /api/v1/schools/{id}/devices", s.signedIn(s.createDevice))
+	mux.Handle("GET /api/v1/schools/{id}/contracts", s.signedIn(s.listContracts))
+	mux.Handle("POST /api/v1/devices/{id}/credential", s.signedIn(s.issueDeviceCredential))
+
+	mux.Handle("GET /api/v1/pupils/{id}", s.signedIn(s.getPupil))
+	mux.Handle("GET /api/v1/children", s.signedIn(s.children))
+
+	mux.Handle("GET /api/v1/providers", s.signedIn(s.listProviders))
+	mux.Handle("POST /api/v1/providers", s.signedIn(s.createProvider))
+	mux.Handle("POST /api/v1/contracts", s.signedIn(s.createContract))
+	mux.Handle("GET /api/v1/police-units", s.signedIn(s.listPoliceUnits))
+	mux.Handle("POST /api/v1/police-units", s.signedIn(s.createPoliceUnit))
+
+	mux.Handle("/api/", s.public(s.notFound))
+}

@@ -1,0 +1,188 @@
+// Package web is Qorgan's HTTP face: the JSON API under /api/v1 with its
+// OpenAPI document, health and metrics endpoints. Handlers translate HTTP to
+// domain calls; every rule lives in the domain packages.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+	"qorgan/internal/store"
+)
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	DB       *store.DB
+	Auth     *auth.Service
+	Registry *registry.Registry
+	Log      *slog.Logger
+	// SecureCookies marks cookies Secure even without TLS on this hop (behind
+	// a TLS-terminating proxy).
+	SecureCookies bool
+
+	metrics *metrics
+}
+
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qorgan_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "status"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "qorgan_http_request_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route"})
+	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry returns the server's Prometheus registry, for other packages'
+// collectors.
+func (s *Server) Metrics() *prometheus.Registry {
+	if s.metrics == nil {
+		s.metrics = newMetrics()
+	}
+	return s.metrics.reg
+}
+
+type ctxKey int
+
+const principalKey ctxKey = 0
+
+// principal returns the authenticated caller, set by authenticate.
+func principal(r *http.Request) (auth.Principal, bool) {
+	p, ok := r.Context().Value(principalKey).(auth.Principal)
+	return p, ok
+}
+
+// sessionCookie names the session cookie.
+const sessionCookie = "qorgan_session"
+
+// handlerFunc is a handler that returns its error for one place to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) public(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.Log, err)
+		}
+	})
+}
+
+// signedIn runs h for an authenticated person; state-changing requests that
+// carry a session cookie must also carry its CSRF token.
+func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, p auth.Principal) error) http.Handler {
+	return s.public(func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		ctx := context.WithValue(r.Context(), principalKey, p)
+		return h(w, r.WithContext(ctx), p)
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return auth.Principal{}, errs.E(errs.Unauthorized, "Authorization", "use Authorization: Bearer <API token>")
+		}
+		return s.Auth.TokenPrincipal(r.Context(), strings.TrimSpace(tok))
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return auth.Principal{}, errs.E(errs.Unauthorized, "", "sign in first (POST /api/v1/session) or send an API token")
+	}
+	sess, err := s.Auth.Session(r.Context(), c.Value)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		got := r.Header.Get("X-CSRF-Token")
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
+			return auth.Principal{}, errs.E(errs.Forbidden, "X-CSRF-Token", "missing or wrong CSRF token; send the csrf_token from sign-in in the X-CSRF-Token header")
+		}
+	}
+	return sess.Principal, nil
+}
+
+// statusWriter remembers the status for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument logs, measures and recovers every request.
+func (s *Server) instrument(mux *http.ServeMux) http.Handler {
+	m := s.metrics
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		defer func() {
+			if v := recover(); v != nil {
+				s.Log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeError(sw, r, s.Log, errs.Wrap(errs.E(errs.Internal, "", "panic"), "panic"))
+				}
+			}
+			_, route := mux.Handler(r)
+			if route == "" {
+				route = "unmatched"
+			}
+			d := time.Since(start)
+			m.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			m.duration.WithLabelValues(route).Observe(d.Seconds())
+			s.Log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", d)
+		}()
+		mux.ServeHTTP(sw, r)
+	})
+}
+
+// Handler returns the whole HTTP handler.
+func (s *Server) Handler() http.Handler {
+	if s.metrics == nil {
+		s.metrics = newMetrics()
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	return s.instrument(mux)
+}
