@@ -264,6 +264,9 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 	}
 	for _, in := range ins {
 		old, ok := existing[in.ExternalID]
+		if !ok {
+			old = &storedPupil{}
+		}
 		changed := false
 		pid := old.ID
 		if !ok {
