@@ -12,24 +12,33 @@ import "bytes"
 // than MaxFrameLen is skipped whole, so what the caller keeps buffered
 // stays below MaxFrameLen.
 func Cut(buf []byte) (frame []byte, advance, skipped int) {
-	if cr := bytes.IndexByte(buf, '\r'); cr >= 0 {
-		lf := bytes.LastIndexByte(buf[:cr], '\n')
-		if lf < 0 || cr+1-lf > MaxFrameLen {
-			return nil, cr + 1, cr + 1
+	for {
+		rest := buf[advance:]
+		cr := bytes.IndexByte(rest, '\r')
+		if cr < 0 {
+			break
 		}
-		return buf[lf : cr+1], cr + 1, lf
+		lf := bytes.LastIndexByte(rest[:cr], '\n')
+		if lf < 0 || cr+1-lf > MaxFrameLen {
+			advance += cr + 1
+			continue
+		}
+		return rest[lf : cr+1], advance + cr + 1, advance + lf
 	}
-	lf := bytes.LastIndexByte(buf, '\n')
-	if lf < 0 || len(buf)-lf >= MaxFrameLen {
+	lf := bytes.LastIndexByte(buf[advance:], '\n')
+	if lf < 0 || len(buf)-advance-lf >= MaxFrameLen {
 		return nil, len(buf), len(buf)
 	}
-	return nil, lf, lf
+	return nil, advance + lf, advance + lf
 }
 
 // SplitFrames is a bufio.SplitFunc that yields DC-09 frames (LF…CR
 // included) from a TCP stream, so several frames on one connection, glued
 // or split across reads, come out one by one. Garbage and oversize frames
 // are dropped silently; use Cut directly to count them.
+//
+// A complete frame already buffered is always returned before the scanner
+// reads again: the panel waits for its ACK and sends nothing meanwhile.
 func SplitFrames(data []byte, atEOF bool) (advance int, token []byte, err error) {
 	frame, advance, _ := Cut(data)
 	if frame != nil {

@@ -99,3 +99,36 @@ func TestCutCountsSkipped(t *testing.T) {
 		t.Fatalf("oversize: Cut = %q, %d, %d", frame, advance, skipped)
 	}
 }
+
+// blockingReader hands out its data once, then fails the test if read
+// again: a scanner that reads with a complete frame buffered would leave
+// the panel waiting for its ACK.
+type blockingReader struct {
+	t    *testing.T
+	data []byte
+	read bool
+}
+
+func (r *blockingReader) Read(p []byte) (int, error) {
+	if r.read {
+		r.t.Fatalf("read again with a complete frame buffered")
+	}
+	r.read = true
+	return copy(p, r.data), nil
+}
+
+func TestSplitDoesNotReadPastBufferedFrame(t *testing.T) {
+	for _, stream := range []string{
+		"garbage\r" + frameA,
+		"\r\r" + frameA,
+		"\n" + strings.Repeat("X", MaxFrameLen) + "\r" + frameA,
+		frameC[1:20] + "\r" + frameA,
+	} {
+		sc := bufio.NewScanner(&blockingReader{t: t, data: []byte(stream)})
+		sc.Buffer(make([]byte, 0, 2*MaxFrameLen), 4*MaxFrameLen)
+		sc.Split(SplitFrames)
+		if !sc.Scan() || sc.Text() != frameA {
+			t.Fatalf("%q: got %q, %v", stream, sc.Text(), sc.Err())
+		}
+	}
+}
