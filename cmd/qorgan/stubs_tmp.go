@@ -12,6 +12,3 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) error 
 func runExport(ctx context.Context, args []string, out, errOut io.Writer) error {
 	return errors.New("export: not wired yet")
 }
-func runBench(ctx context.Context, args []string, out, errOut io.Writer) error {
-	return errors.New("bench: not wired yet")
-}
