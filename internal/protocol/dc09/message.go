@@ -132,14 +132,11 @@ const (
 	Unframed
 )
 
-var deviationNames = [...]string{
-	"decimal-length", "lower-case-hex", "missing-prefix", "missing-account",
-	"missing-pad-terminator", "unframed",
-}
-
 func (d Deviation) String() string {
+	all := [...]string{"decimal-length", "lower-case-hex", "missing-prefix",
+		"missing-account", "missing-pad-terminator", "unframed"}
 	var names []string
-	for i, name := range deviationNames {
+	for i, name := range all {
 		if d&(1<<i) != 0 {
 			names = append(names, name)
 		}
