@@ -196,9 +196,12 @@ func TestWindow(t *testing.T) {
 	} {
 		// The receiver's clock has sub-second precision; the panel's not.
 		now := testNow.Add(900 * time.Millisecond)
-		_, err := Parse(frameAt(tc.offset), keys, now, tc.window)
+		m, err := Parse(frameAt(tc.offset), keys, now, tc.window)
 		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrTimestamp) {
 			t.Errorf("offset %s window %+v: err %v, want ok=%v", tc.offset, tc.window, err, tc.ok)
+		}
+		if !m.Timestamp.Equal(testNow.Add(tc.offset)) || Decide(m, err) == ReplyACK != tc.ok {
+			t.Errorf("offset %s: refused message not kept for the log: %+v", tc.offset, m)
 		}
 	}
 }

@@ -19,7 +19,8 @@ import (
 // not time-checked: their timestamp is optional.
 //
 // On error the Message holds whatever header fields were read, for the
-// reply and the log; the error wraps one of the Err constants.
+// reply and the log; after ErrTimestamp it is complete, events included,
+// but must not be acted on. The error wraps one of the Err constants.
 func Parse(frame []byte, keys KeyLookup, now time.Time, window Window) (Message, error) {
 	var m Message
 	if len(frame) > MaxFrameLen {
@@ -77,17 +78,18 @@ func Parse(frame []byte, keys KeyLookup, now time.Time, window Window) (Message,
 		}
 		return m, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	if m.Encrypted {
-		if m.Timestamp.IsZero() {
-			return m, fmt.Errorf("%w: no timestamp in plaintext", ErrDecrypt)
-		}
-		if !window.contains(now, m.Timestamp) {
-			return m, fmt.Errorf("%w: frame %s, receiver %s", ErrTimestamp,
-				m.Timestamp.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-		}
+	if m.Encrypted && m.Timestamp.IsZero() {
+		return m, fmt.Errorf("%w: no timestamp in plaintext", ErrDecrypt)
 	}
 	m.Data = string(data)
 	m.DataAccount, m.Events = decodeData(m.Token, m.Data)
+	// The message is complete before the time check so that the receiver
+	// can log what it refused: a real panic from a panel whose clock
+	// drifted should be visible, although only the retry is accepted.
+	if m.Encrypted && !window.contains(now, m.Timestamp) {
+		return m, fmt.Errorf("%w: frame %s, receiver %s", ErrTimestamp,
+			m.Timestamp.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
 	return m, nil
 }
 
