@@ -77,6 +77,9 @@ func Load(ctx context.Context, db *store.DB, a *auth.Service, opt Options) (Resu
 	if opt.Password == "" {
 		opt.Password = DefaultPassword
 	}
+	if len(opt.Password) < 10 {
+		return Result{}, errs.Invalidf("password", "the demo password must have at least 10 characters")
+	}
 	if err := registry.SeedRegions(ctx, db); err != nil {
 		return Result{}, err
 	}
@@ -463,9 +466,13 @@ func (g *gen) logins(ctx context.Context, a *auth.Service) ([]Login, error) {
 	if district != "" {
 		ls = append(ls, Login{Login: "district", Role: auth.RoleEducation, Scope: auth.Scope{Kind: auth.ScopeDistrict, Ref: district}, Note: "education department of district " + district})
 	}
+	hash, err := auth.HashPassword(g.opt.Password)
+	if err != nil {
+		return nil, err
+	}
 	for i := range ls {
 		ls[i].Password = g.opt.Password
-		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: ls[i].Login, FullName: ls[i].Note, Password: g.opt.Password, Role: ls[i].Role, Scope: ls[i].Scope}); err != nil {
+		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: ls[i].Login, FullName: ls[i].Note, PasswordHash: hash, Role: ls[i].Role, Scope: ls[i].Scope}); err != nil {
 			return nil, fmt.Errorf("demo login %s: %w", ls[i].Login, err)
 		}
 	}
