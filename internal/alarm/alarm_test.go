@@ -1,0 +1,295 @@
+package alarm_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"qorgan/internal/alarm"
+	"qorgan/internal/auth"
+	"qorgan/internal/demo"
+	"qorgan/internal/errs"
+	"qorgan/internal/protocol/alarmcode"
+	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
+)
+
+// clock is a controllable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	db     *store.DB
+	svc    *alarm.Service
+	clk    *clock
+	people map[string]auth.Principal
+}
+
+func setup(t *testing.T, db *store.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	a := auth.New(db)
+	res, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, clk: &clock{t: time.Now().UTC().Truncate(time.Second)}, people: map[string]auth.Principal{}}
+	users, _ := a.ListUsers(ctx)
+	for _, u := range users {
+		f.people[u.Login] = auth.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Scope: u.Scope}
+	}
+	if len(res.Logins) != len(f.people) {
+		t.Fatalf("logins %d, users %d", len(res.Logins), len(f.people))
+	}
+	f.svc = f.service()
+	return f
+}
+
+// service is a fresh Service on the fixture's store, as after a restart.
+func (f *fixture) service() *alarm.Service {
+	s := alarm.New(f.db, auth.New(f.db), nil)
+	s.Now = f.clk.Now
+	return s
+}
+
+func (f *fixture) panel(t *testing.T, account, seq string, typ alarmcode.Type) {
+	t.Helper()
+	err := f.svc.Commit(context.Background(), []alarm.Signal{{Source: "dc09", Account: account, Sequence: seq, Content: []byte(seq + string(typ)),
+		Events: []alarmcode.Event{{Type: typ, Code: "XX", Known: true}}, ReceivedAt: f.clk.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) seen(t *testing.T, login string) map[string]int {
+	t.Helper()
+	evs, err := f.svc.Feed(context.Background(), f.people[login], 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, e := range evs {
+		out[e.Kind]++
+	}
+	return out
+}
+
+func TestRoutingAndRetransmission(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		f.panel(t, demo.PlainAccount, "0001", alarmcode.Panic)
+		f.panel(t, demo.PlainAccount, "0001", alarmcode.Panic) // retransmission
+		for _, who := range []string{"guard", "director", "pcn", "cou", "admin", "region"} {
+			if n := f.seen(t, who)["alarm.raised"]; n != 1 {
+				t.Errorf("%s sees %d raised alarms, want 1", who, n)
+			}
+		}
+		for _, who := range []string{"guard2", "parent", "analyst"} {
+			if who == "analyst" {
+				continue // the nation sees everything; checked above through admin
+			}
+			if n := f.seen(t, who)["alarm.raised"]; n != 0 {
+				t.Errorf("%s sees %d alarms of another school", who, n)
+			}
+		}
+		var signals int
+		db.Reader().QueryRowContext(context.Background(), "SELECT COUNT(*) FROM signals").Scan(&signals)
+		if signals != 1 {
+			t.Errorf("a retransmission was stored again: %d signals", signals)
+		}
+		// A silent panic is never announced inside the school.
+		f.panel(t, demo.EncryptedAccount, "0002", alarmcode.SilentPanic)
+		if n := f.seen(t, "guard")["alarm.raised"]; n != 1 {
+			t.Errorf("the guard sees the silent alarm (%d raised)", n)
+		}
+		if n := f.seen(t, "pcn")["alarm.raised"]; n != 2 {
+			t.Errorf("the ПЦН sees %d alarms, want 2", n)
+		}
+		list, _ := f.svc.List(context.Background(), f.people["director"], false, 10)
+		if len(list) != 1 {
+			t.Errorf("director's alarm list has %d alarms, want 1 (no silent)", len(list))
+		}
+	})
+}
+
+func TestLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		f.panel(t, demo.PlainAccount, "0010", alarmcode.Panic)
+		list, _ := f.svc.List(ctx, f.people["pcn"], false, 10)
+		if len(list) != 1 {
+			t.Fatalf("pcn list: %d", len(list))
+		}
+		id := list[0].ID
+		if _, err := f.svc.Dispatch(ctx, f.people["pcn"], id, "МГР-2"); errs.CodeOf(err) != errs.Conflict {
+			t.Fatalf("dispatch before acknowledging: %v", err)
+		}
+		f.clk.Add(12 * time.Second)
+		for _, who := range []string{"guard", "pcn", "cou"} {
+			if _, err := f.svc.Acknowledge(ctx, f.people[who], id); err != nil {
+				t.Fatalf("%s ack: %v", who, err)
+			}
+		}
+		if _, err := f.svc.Acknowledge(ctx, f.people["pcn"], id); errs.CodeOf(err) != errs.Conflict {
+			t.Fatalf("second ПЦН ack: %v", err)
+		}
+		if _, err := f.svc.Acknowledge(ctx, f.people["guard2"], id); errs.CodeOf(err) != errs.NotFound {
+			t.Fatalf("another school's guard: %v", err)
+		}
+		if _, err := f.svc.Dispatch(ctx, f.people["guard"], id, "x"); errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("guard dispatching: %v", err)
+		}
+		if _, err := f.svc.Dispatch(ctx, f.people["pcn"], id, ""); errs.CodeOf(err) != errs.Invalid {
+			t.Fatalf("dispatch without a responder: %v", err)
+		}
+		if _, err := f.svc.Dispatch(ctx, f.people["pcn"], id, "МГР-2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Dispatch(ctx, f.people["cou"], id, "патруль 12"); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Add(5 * time.Minute)
+		if _, err := f.svc.ArriveOnSite(ctx, f.people["pcn"], id, "группа на месте"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Resolve(ctx, f.people["guard"], id, "false", ""); errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("guard resolving: %v", err)
+		}
+		if _, err := f.svc.Resolve(ctx, f.people["pcn"], id, "maybe", ""); errs.CodeOf(err) != errs.Invalid {
+			t.Fatalf("bad resolution: %v", err)
+		}
+		a, err := f.svc.Resolve(ctx, f.people["pcn"], id, "false", "кнопку нажал ученик")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.State != alarm.Resolved || len(a.Steps) != 7 || a.NextEscalation != nil {
+			t.Fatalf("resolved alarm: %+v", a)
+		}
+		// Every step is in the audit trail, and the chain holds.
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM audit WHERE object = ?", fmt.Sprintf("alarm/%d", id)).Scan(&n)
+		if n < 7 {
+			t.Fatalf("audit has %d entries for the alarm, want at least 7", n)
+		}
+		if rep, err := auth.New(db).VerifyAudit(ctx); err != nil || !rep.OK {
+			t.Fatalf("audit: %+v %v", rep, err)
+		}
+		// The ПЦН acknowledged within 30 s: its scorecard says so.
+		cards, err := f.svc.Stats(ctx, f.people["admin"], f.clk.Now().Add(-time.Hour), f.clk.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range cards {
+			if c.Party == alarm.PartyPCN {
+				found = true
+				if c.Alarms != 1 || c.Within30s != 1 || c.Share30s != 1 {
+					t.Errorf("ПЦН scorecard: %+v", c)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no ПЦН scorecard in %+v", cards)
+		}
+	})
+}
+
+func TestEscalation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		f.panel(t, demo.PlainAccount, "0020", alarmcode.Panic) // nobody acknowledges
+		f.panel(t, demo.PlainAccount, "0021", alarmcode.Fire)  // the ПЦН acknowledges in time
+		list, _ := f.svc.List(ctx, f.people["pcn"], false, 10)
+		var fire int64
+		for _, a := range list {
+			if a.Type == "fire" {
+				fire = a.ID
+			}
+		}
+		f.clk.Add(20 * time.Second)
+		if _, err := f.svc.Acknowledge(ctx, f.people["pcn"], fire); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := f.svc.Escalate(ctx); n != 0 {
+			t.Fatalf("escalated %d before T1", n)
+		}
+		f.clk.Add(11 * time.Second) // 31 s
+		if n, err := f.svc.Escalate(ctx); n != 1 || err != nil {
+			t.Fatalf("at T1: escalated %d, %v", n, err)
+		}
+		if n, _ := f.svc.Escalate(ctx); n != 0 {
+			t.Fatalf("escalated twice at T1")
+		}
+		// A restart between T1 and T2: the timer is in the store.
+		f.svc = f.service()
+		f.clk.Add(30 * time.Second) // 61 s
+		if n, err := f.svc.Escalate(ctx); n != 1 || err != nil {
+			t.Fatalf("at T2 after a restart: escalated %d, %v", n, err)
+		}
+		f.clk.Add(time.Hour)
+		if n, _ := f.svc.Escalate(ctx); n != 0 {
+			t.Fatalf("escalated past the last level")
+		}
+		for _, a := range list {
+			got, _ := f.svc.Get(ctx, f.people["cou"], a.ID)
+			want := 2
+			if a.ID == fire {
+				want = 0
+			}
+			if got.EscalationLevel != want {
+				t.Errorf("%s alarm at level %d, want %d", a.Type, got.EscalationLevel, want)
+			}
+		}
+		if n := f.seen(t, "cou")["alarm.escalated"]; n != 2 {
+			t.Errorf("the ЦОУ saw %d escalations, want 2", n)
+		}
+	})
+}
+
+func TestSupervision(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind("UPDATE devices SET reporting_interval_s = 60, created_at = ? WHERE dc09_account = ?"),
+			store.Micros(f.clk.Now()), demo.PlainAccount); err != nil {
+			t.Fatal(err)
+		}
+		f.panel(t, demo.PlainAccount, "0030", alarmcode.PeriodicTest)
+		f.clk.Add(50 * time.Second)
+		if n, _ := f.svc.Supervise(ctx); n != 0 {
+			t.Fatalf("lost within the interval")
+		}
+		f.clk.Add(20 * time.Second)
+		if n, err := f.svc.Supervise(ctx); n != 1 || err != nil {
+			t.Fatalf("supervision: %d %v", n, err)
+		}
+		if n, _ := f.svc.Supervise(ctx); n != 0 {
+			t.Fatalf("lost raised twice")
+		}
+		list, _ := f.svc.List(ctx, f.people["pcn"], false, 10)
+		if len(list) != 1 || list[0].Type != "comm_trouble" || list[0].Priority != 2 {
+			t.Fatalf("ПЦН list: %+v", list)
+		}
+		f.panel(t, demo.PlainAccount, "0031", alarmcode.PeriodicTest)
+		list, _ = f.svc.List(ctx, f.people["pcn"], false, 10)
+		if len(list) != 0 {
+			t.Fatalf("communication restored but the trouble is open: %+v", list)
+		}
+		if n := f.seen(t, "pcn")["alarm.restored"]; n != 1 {
+			t.Errorf("restores seen: %d", n)
+		}
+	})
+}

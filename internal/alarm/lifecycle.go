@@ -1,0 +1,347 @@
+package alarm
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// Alarm is an alarm and its response so far.
+type Alarm struct {
+	ID              int64      `json:"id"`
+	SchoolID        int64      `json:"school_id"`
+	SchoolName      string     `json:"school_name"`
+	DeviceID        int64      `json:"device_id,omitempty"`
+	Type            string     `json:"type"`
+	Code            string     `json:"code,omitempty"`
+	Description     string     `json:"description,omitempty"`
+	Zone            string     `json:"zone,omitempty"`
+	Partition       string     `json:"partition,omitempty"`
+	Priority        int        `json:"priority"`
+	Silent          bool       `json:"silent"`
+	State           State      `json:"state"`
+	Resolution      string     `json:"resolution,omitempty"`
+	Notes           string     `json:"notes,omitempty"`
+	ProviderID      int64      `json:"provider_id,omitempty"`
+	PoliceUnitID    int64      `json:"police_unit_id,omitempty"`
+	ReceivedAt      time.Time  `json:"received_at"`
+	CommittedAt     time.Time  `json:"committed_at"`
+	FirstDeliveryAt *time.Time `json:"first_delivery_at,omitempty"`
+	EscalationLevel int        `json:"escalation_level"`
+	NextEscalation  *time.Time `json:"next_escalation_at,omitempty"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	Steps           []Step     `json:"steps"`
+}
+
+// Step is one entry of the response record.
+type Step struct {
+	At     time.Time `json:"at"`
+	Party  Party     `json:"party"`
+	Step   string    `json:"step"`
+	UserID int64     `json:"user_id,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// AcknowledgedBy reports whether a party has acknowledged.
+func (a Alarm) AcknowledgedBy(p Party) bool {
+	return slices.ContainsFunc(a.Steps, func(s Step) bool { return s.Party == p && s.Step == "acknowledged" })
+}
+
+const alarmCols = `a.id, a.school_id, s.name_ru, COALESCE(a.device_id, 0), a.type, a.code, a.description, a.zone, a.partition_no, a.priority, a.silent, a.state,
+	a.resolution, a.notes, COALESCE(a.provider_id, 0), COALESCE(a.police_unit_id, 0), a.received_at, a.committed_at, a.first_delivery_at,
+	a.escalation_level, a.next_escalation_at, a.resolved_at`
+
+func scanAlarm(sc interface{ Scan(...any) error }) (Alarm, error) {
+	var a Alarm
+	var rec, com int64
+	var first, next, res sql.NullInt64
+	err := sc.Scan(&a.ID, &a.SchoolID, &a.SchoolName, &a.DeviceID, &a.Type, &a.Code, &a.Description, &a.Zone, &a.Partition, &a.Priority, &a.Silent, &a.State,
+		&a.Resolution, &a.Notes, &a.ProviderID, &a.PoliceUnitID, &rec, &com, &first, &a.EscalationLevel, &next, &res)
+	a.ReceivedAt, a.CommittedAt = store.FromMicros(rec), store.FromMicros(com)
+	opt := func(n sql.NullInt64) *time.Time {
+		if !n.Valid {
+			return nil
+		}
+		t := store.FromMicros(n.Int64)
+		return &t
+	}
+	a.FirstDeliveryAt, a.NextEscalation, a.ResolvedAt = opt(first), opt(next), opt(res)
+	a.Steps = []Step{}
+	return a, err
+}
+
+func getAlarm(ctx context.Context, q store.Querier, id int64) (Alarm, error) {
+	a, err := scanAlarm(q.QueryRowContext(ctx, "SELECT "+alarmCols+" FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id = ?", id))
+	if err != nil {
+		return a, err
+	}
+	rows, err := q.QueryContext(ctx, "SELECT at, party, step, COALESCE(user_id, 0), detail FROM alarm_steps WHERE alarm_id = ? ORDER BY id", id)
+	if err != nil {
+		return a, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st Step
+		var at int64
+		if err := rows.Scan(&at, &st.Party, &st.Step, &st.UserID, &st.Detail); err != nil {
+			return a, err
+		}
+		st.At = store.FromMicros(at)
+		a.Steps = append(a.Steps, st)
+	}
+	return a, rows.Err()
+}
+
+// visible returns the SQL condition (over alarms or live_events aliased
+// `alias`, with their school joined as `s`) for what a person may see. The
+// school's own staff never see silent alarms.
+func visible(p auth.Principal, alias string, today time.Time) (string, []any) {
+	switch p.Role {
+	case auth.RoleGuard, auth.RoleDirector:
+		return fmt.Sprintf("%s.school_id = ? AND NOT %s.silent", alias, alias), []any{p.Scope.ID()}
+	case auth.RolePCNOperator:
+		return alias + ".provider_id = ?", []any{p.Scope.ID()}
+	case auth.RoleCOUOperator:
+		return alias + ".police_unit_id = ?", []any{p.Scope.ID()}
+	case auth.RoleAdmin, auth.RoleAnalyst, auth.RoleEducation:
+		return p.SchoolFilter("s", today)
+	}
+	return "1=0", nil
+}
+
+// partyOf is the party a person acts for.
+func partyOf(p auth.Principal) (Party, bool) {
+	switch p.Role {
+	case auth.RoleGuard, auth.RoleDirector:
+		return PartySchool, true
+	case auth.RolePCNOperator:
+		return PartyPCN, true
+	case auth.RoleCOUOperator:
+		return PartyCOU, true
+	}
+	return "", false
+}
+
+// Get returns an alarm the person may see.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Alarm, error) {
+	return s.visibleAlarm(ctx, s.DB.Reader(), p, id)
+}
+
+func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Principal, id int64) (Alarm, error) {
+	cond, args := visible(p, "a", auth.Today(s.Now()))
+	var n int
+	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id = ? AND "+cond, append([]any{id}, args...)...).Scan(&n)
+	if err != nil {
+		return Alarm{}, errs.Wrap(err, "read alarm")
+	}
+	if n == 0 {
+		return Alarm{}, errs.NotFoundf("no alarm %d", id)
+	}
+	a, err := getAlarm(ctx, q, id)
+	if err != nil {
+		return Alarm{}, errs.Wrap(err, "read alarm")
+	}
+	return a, nil
+}
+
+// List returns the alarms a person may see, newest first; open ones only
+// unless all is set.
+func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit int) ([]Alarm, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	cond, args := visible(p, "a", auth.Today(s.Now()))
+	q := "SELECT " + alarmCols + " FROM alarms a JOIN schools s ON s.id = a.school_id WHERE " + cond
+	if !all {
+		q += " AND a.state <> 'resolved'"
+	}
+	rows, err := s.DB.Reader().QueryContext(ctx, q+" ORDER BY a.priority, a.id DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, errs.Wrap(err, "list alarms")
+	}
+	defer rows.Close()
+	out := []Alarm{}
+	for rows.Next() {
+		a, err := scanAlarm(rows)
+		if err != nil {
+			return nil, errs.Wrap(err, "list alarms")
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// act runs one response step on an alarm the person may see, in one
+// transaction with its audit entry and live event.
+func (s *Service) act(ctx context.Context, p auth.Principal, id int64, action string, fn func(tx *store.Tx, a Alarm, party Party, now time.Time) (string, error)) (Alarm, error) {
+	party, ok := partyOf(p)
+	if !ok {
+		if _, err := s.Get(ctx, p, id); err != nil {
+			return Alarm{}, err
+		}
+		return Alarm{}, errs.E(errs.Forbidden, "", "role %s does not respond to alarms", p.Role)
+	}
+	now := s.Now()
+	var out Alarm
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		a, err := s.visibleAlarm(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		detail, err := fn(tx, a, party, now)
+		if err != nil {
+			return err
+		}
+		if err := s.step(ctx, tx, id, party, action, p.UserID, detail, now); err != nil {
+			if store.IsUniqueViolation(err) {
+				return errs.E(errs.Conflict, "", "the %s has already acknowledged alarm %d", party, id)
+			}
+			return err
+		}
+		if err := auth.Append(ctx, tx, now, p, "alarm."+action, fmt.Sprintf("alarm/%d", id), map[string]any{"party": party, "detail": detail}); err != nil {
+			return err
+		}
+		if err := s.publish(ctx, tx, "alarm."+action, id, now); err != nil {
+			return err
+		}
+		out, err = getAlarm(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return Alarm{}, err
+	}
+	s.bus.Notify()
+	return out, nil
+}
+
+func (s *Service) setState(ctx context.Context, tx *store.Tx, id int64, st State) error {
+	_, err := tx.ExecContext(ctx, "UPDATE alarms SET state = ? WHERE id = ?", string(st), id)
+	return err
+}
+
+// Acknowledge records that a party has seen the alarm. Each party
+// acknowledges separately; the ПЦН's acknowledgement stops escalation.
+func (s *Service) Acknowledge(ctx context.Context, p auth.Principal, id int64) (Alarm, error) {
+	return s.act(ctx, p, id, "acknowledged", func(tx *store.Tx, a Alarm, party Party, now time.Time) (string, error) {
+		if a.State == Resolved {
+			return "", errs.E(errs.Conflict, "", "alarm %d is resolved", id)
+		}
+		if a.AcknowledgedBy(party) {
+			return "", errs.E(errs.Conflict, "", "the %s has already acknowledged alarm %d", party, id)
+		}
+		if a.State == Raised {
+			if err := s.setState(ctx, tx, id, Acknowledged); err != nil {
+				return "", err
+			}
+		}
+		if party == PartyPCN {
+			if _, err := tx.ExecContext(ctx, "UPDATE alarms SET next_escalation_at = NULL WHERE id = ?", id); err != nil {
+				return "", err
+			}
+		}
+		return fmt.Sprintf("after %s", now.Sub(a.CommittedAt).Round(time.Millisecond)), nil
+	})
+}
+
+// Dispatch records that a responder was sent: the provider's mobile response
+// group, or a police patrol.
+func (s *Service) Dispatch(ctx context.Context, p auth.Principal, id int64, responder string) (Alarm, error) {
+	responder = strings.TrimSpace(responder)
+	return s.act(ctx, p, id, "dispatched", func(tx *store.Tx, a Alarm, party Party, now time.Time) (string, error) {
+		if party == PartySchool {
+			return "", errs.E(errs.Forbidden, "", "the school does not dispatch responders; the ПЦН and the ЦОУ do")
+		}
+		if responder == "" || utf8.RuneCountInString(responder) > 200 {
+			return "", errs.Invalidf("responder", "name the responder (the response group or patrol), at most 200 characters")
+		}
+		if a.State == Resolved {
+			return "", errs.E(errs.Conflict, "", "alarm %d is resolved", id)
+		}
+		if !a.AcknowledgedBy(party) {
+			return "", errs.E(errs.Conflict, "", "acknowledge alarm %d before dispatching", id)
+		}
+		if a.State == Raised || a.State == Acknowledged {
+			if err := s.setState(ctx, tx, id, Dispatched); err != nil {
+				return "", err
+			}
+		}
+		return responder, nil
+	})
+}
+
+// ArriveOnSite records that a dispatched responder has arrived.
+func (s *Service) ArriveOnSite(ctx context.Context, p auth.Principal, id int64, note string) (Alarm, error) {
+	return s.act(ctx, p, id, "on_site", func(tx *store.Tx, a Alarm, party Party, now time.Time) (string, error) {
+		dispatched := slices.ContainsFunc(a.Steps, func(st Step) bool { return st.Step == "dispatched" })
+		if !dispatched {
+			return "", errs.E(errs.Conflict, "", "nobody was dispatched to alarm %d yet", id)
+		}
+		if a.State == Resolved {
+			return "", errs.E(errs.Conflict, "", "alarm %d is resolved", id)
+		}
+		if err := s.setState(ctx, tx, id, OnSite); err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(note), nil
+	})
+}
+
+// Resolve closes an alarm as real, false, test or technical, with notes.
+func (s *Service) Resolve(ctx context.Context, p auth.Principal, id int64, resolution, notes string) (Alarm, error) {
+	if !slices.Contains(Resolutions, resolution) {
+		return Alarm{}, errs.Invalidf("resolution", "resolution must be one of %v", Resolutions)
+	}
+	if utf8.RuneCountInString(notes) > 2000 {
+		return Alarm{}, errs.Invalidf("notes", "notes must be at most 2000 characters")
+	}
+	return s.act(ctx, p, id, "resolved", func(tx *store.Tx, a Alarm, party Party, now time.Time) (string, error) {
+		if a.State == Resolved {
+			return "", errs.E(errs.Conflict, "", "alarm %d is resolved already", id)
+		}
+		if party == PartySchool && p.Role != auth.RoleDirector {
+			return "", errs.E(errs.Forbidden, "", "a guard cannot close an alarm; the director, the ПЦН or the ЦОУ can")
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE alarms SET state = ?, resolution = ?, notes = ?, resolved_at = ?, next_escalation_at = NULL WHERE id = ?",
+			string(Resolved), resolution, notes, store.Micros(now), id)
+		return resolution, err
+	})
+}
+
+// markDelivered records the first time an alarm reached a console.
+func (s *Service) markDelivered(ctx context.Context, ids []int64, at time.Time) {
+	s.mu.Lock()
+	var todo []int64
+	for _, id := range ids {
+		if !s.delivery[id] {
+			s.delivery[id] = true
+			todo = append(todo, id)
+		}
+	}
+	if len(s.delivery) > 100000 {
+		s.delivery = map[int64]bool{}
+	}
+	s.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, id := range todo {
+			if _, err := tx.ExecContext(ctx, "UPDATE alarms SET first_delivery_at = ? WHERE id = ? AND first_delivery_at IS NULL", store.Micros(at), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.Log.Warn("record first delivery", "err", err)
+	}
+}

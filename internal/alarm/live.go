@@ -1,0 +1,71 @@
+package alarm
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// LiveEvent is one entry of a console's live stream; Seq is its SSE id.
+type LiveEvent struct {
+	Seq     int64           `json:"seq"`
+	At      time.Time       `json:"at"`
+	Kind    string          `json:"kind"`
+	AlarmID int64           `json:"alarm_id"`
+	Alarm   json.RawMessage `json:"alarm"`
+}
+
+// Feed returns the live events after seq that the person may see, oldest
+// first. A console resumes with the last seq it saw (Last-Event-ID) and
+// misses nothing.
+func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit int) ([]LiveEvent, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 500
+	}
+	cond, args := visible(p, "e", auth.Today(s.Now()))
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT e.seq, e.at, e.kind, e.alarm_id, e.payload FROM live_events e JOIN schools s ON s.id = e.school_id
+		WHERE e.seq > ? AND `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{after}, args...), limit)...)
+	if err != nil {
+		return nil, errs.Wrap(err, "live feed")
+	}
+	defer rows.Close()
+	var out []LiveEvent
+	for rows.Next() {
+		var e LiveEvent
+		var at int64
+		var payload string
+		if err := rows.Scan(&e.Seq, &at, &e.Kind, &e.AlarmID, &payload); err != nil {
+			return nil, errs.Wrap(err, "live feed")
+		}
+		e.At = store.FromMicros(at)
+		e.Alarm = json.RawMessage(payload)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Delivered tells the service that live events reached a console, so the
+// first delivery of each raised alarm is on record (EN 50518 timings).
+func (s *Service) Delivered(ctx context.Context, evs []LiveEvent) {
+	var ids []int64
+	for _, e := range evs {
+		if e.Kind == "alarm.raised" {
+			ids = append(ids, e.AlarmID)
+		}
+	}
+	if len(ids) > 0 {
+		s.markDelivered(ctx, ids, s.Now())
+	}
+}
+
+// LatestSeq is the newest live event id (a console that connects fresh starts
+// from here unless it asks for history).
+func (s *Service) LatestSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM live_events").Scan(&n)
+	return n, err
+}

@@ -1,0 +1,67 @@
+package alarm
+
+import (
+	"context"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// Scorecard is how fast one ПЦН or ЦОУ acknowledged the alarms routed to it:
+// the EN 50518 measure is the share acknowledged within 30 s and within 60 s
+// of the alarm being received.
+type Scorecard struct {
+	Party        Party   `json:"party"`
+	ID           int64   `json:"id"`
+	Name         string  `json:"name"`
+	Alarms       int     `json:"alarms"`
+	Acknowledged int     `json:"acknowledged"`
+	Within30s    int     `json:"within_30s"`
+	Within60s    int     `json:"within_60s"`
+	Share30s     float64 `json:"share_30s"`
+	Share60s     float64 `json:"share_60s"`
+}
+
+// Stats returns the scorecards of the providers and police units whose
+// alarms (priority alarm, received in [from, to)) the person may see.
+func (s *Service) Stats(ctx context.Context, p auth.Principal, from, to time.Time) ([]Scorecard, error) {
+	if p.Role == auth.RoleGuardian {
+		return nil, errs.NotFoundf("no statistics here")
+	}
+	cond, args := visible(p, "a", auth.Today(s.Now()))
+	out := []Scorecard{}
+	for _, side := range []struct {
+		party      Party
+		col, table string
+		name       string
+	}{{PartyPCN, "provider_id", "providers", "x.name"}, {PartyCOU, "police_unit_id", "police_units", "x.name_ru"}} {
+		q := `SELECT a.` + side.col + `, ` + side.name + `, COUNT(*),
+			SUM(CASE WHEN k.at IS NOT NULL THEN 1 ELSE 0 END),
+			SUM(CASE WHEN k.at IS NOT NULL AND k.at - a.received_at <= 30000000 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN k.at IS NOT NULL AND k.at - a.received_at <= 60000000 THEN 1 ELSE 0 END)
+			FROM alarms a JOIN schools s ON s.id = a.school_id JOIN ` + side.table + ` x ON x.id = a.` + side.col + `
+			LEFT JOIN alarm_steps k ON k.alarm_id = a.id AND k.party = ? AND k.step = 'acknowledged'
+			WHERE a.priority = 1 AND a.received_at >= ? AND a.received_at < ? AND ` + cond + `
+			GROUP BY a.` + side.col + `, ` + side.name + ` ORDER BY a.` + side.col
+		rows, err := s.DB.Reader().QueryContext(ctx, q, append([]any{string(side.party), store.Micros(from), store.Micros(to)}, args...)...)
+		if err != nil {
+			return nil, errs.Wrap(err, "alarm statistics")
+		}
+		for rows.Next() {
+			c := Scorecard{Party: side.party}
+			if err := rows.Scan(&c.ID, &c.Name, &c.Alarms, &c.Acknowledged, &c.Within30s, &c.Within60s); err != nil {
+				rows.Close()
+				return nil, errs.Wrap(err, "alarm statistics")
+			}
+			if c.Alarms > 0 {
+				c.Share30s = float64(c.Within30s) / float64(c.Alarms)
+				c.Share60s = float64(c.Within60s) / float64(c.Alarms)
+			}
+			out = append(out, c)
+		}
+		rows.Close()
+	}
+	return out, nil
+}

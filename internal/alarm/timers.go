@@ -1,0 +1,165 @@
+package alarm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/protocol/alarmcode"
+	"qorgan/internal/store"
+)
+
+// Run drives the escalation timers and device supervision until ctx ends.
+// Timers live in the store, so a restarted server picks up where it was.
+func (s *Service) Run(ctx context.Context) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	var lastSupervision time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("escalation", "err", err)
+		}
+		if time.Since(lastSupervision) >= 5*time.Second {
+			lastSupervision = time.Now()
+			if _, err := s.Supervise(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Error("supervision", "err", err)
+			}
+		}
+	}
+}
+
+// Escalate raises the level of every alarm whose timer has run out: level 1
+// (after T1 without the ПЦН's acknowledgement) goes to the ЦОУ supervisor and
+// the school director, level 2 (after T2) to the region's education
+// department and police. It returns how many alarms escalated.
+func (s *Service) Escalate(ctx context.Context) (int, error) {
+	now := s.Now()
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT id, escalation_level, committed_at FROM alarms WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 200", store.Micros(now))
+	if err != nil {
+		return 0, err
+	}
+	type due struct {
+		id        int64
+		level     int
+		committed int64
+	}
+	var dues []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.id, &d.level, &d.committed); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		dues = append(dues, d)
+	}
+	rows.Close()
+	if len(dues) == 0 {
+		return 0, nil
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, d := range dues {
+			level := d.level + 1
+			var next any
+			to := "ЦОУ supervisor, school director"
+			if level == 1 {
+				next = d.committed + (s.T2).Microseconds()
+			} else {
+				to = "region education department, regional police"
+			}
+			// The timer may have been stopped since it was read.
+			res, err := tx.ExecContext(ctx, "UPDATE alarms SET escalation_level = ?, next_escalation_at = ? WHERE id = ? AND next_escalation_at IS NOT NULL AND escalation_level = ?",
+				level, next, d.id, d.level)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			detail := fmt.Sprintf("level %d: no ПЦН acknowledgement; to %s", level, to)
+			if err := s.step(ctx, tx, d.id, PartySystem, "escalated", 0, detail, now); err != nil {
+				return err
+			}
+			if err := auth.Append(ctx, tx, now, auth.Principal{Login: "escalation", Role: auth.RoleAdmin}, "alarm.escalated", fmt.Sprintf("alarm/%d", d.id), map[string]any{"level": level}); err != nil {
+				return err
+			}
+			if err := s.publish(ctx, tx, "alarm.escalated", d.id, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.bus.Notify()
+	return len(dues), nil
+}
+
+// Supervise raises "communication lost" (a trouble, routed to the ПЦН) for
+// every supervised device silent for longer than its reporting interval; a
+// device never heard counts from its registration. The next signal from the
+// device resolves it (see heard).
+func (s *Service) Supervise(ctx context.Context) (int, error) {
+	now := s.Now()
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT d.id, d.school_id, COALESCE(st.last_seen_at, d.created_at), st.device_id IS NOT NULL FROM devices d
+		LEFT JOIN device_status st ON st.device_id = d.id
+		WHERE d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + d.reporting_interval_s * 1000000 < ?
+		LIMIT 500`, store.Micros(now))
+	if err != nil {
+		return 0, err
+	}
+	type lost struct {
+		device, school, last int64
+		known                bool
+	}
+	var ls []lost
+	for rows.Next() {
+		var l lost
+		if err := rows.Scan(&l.device, &l.school, &l.last, &l.known); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ls = append(ls, l)
+	}
+	rows.Close()
+	if len(ls) == 0 {
+		return 0, nil
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, l := range ls {
+			rt, err := s.routeOf(ctx, tx, l.school, now)
+			if err != nil {
+				return err
+			}
+			id, err := s.raise(ctx, tx, raise{school: l.school, device: l.device, prio: PriorityTrouble, rt: rt, received: now, committed: now,
+				ev: alarmcode.Event{Type: alarmcode.CommTrouble, Code: "supervision", Description: "communication lost: no report within the reporting interval", Known: true}})
+			if err != nil {
+				return err
+			}
+			q := "UPDATE device_status SET lost_alarm_id = ? WHERE device_id = ?"
+			args := []any{id, l.device}
+			if !l.known {
+				q = "INSERT INTO device_status (lost_alarm_id, device_id, last_seen_at) VALUES (?, ?, ?)"
+				args = append(args, l.last)
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+			if err := auth.Append(ctx, tx, now, auth.Principal{Login: "supervision", Role: auth.RoleAdmin}, "alarm.raise", fmt.Sprintf("alarm/%d", id), map[string]any{"device": l.device, "type": "comm_trouble"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.bus.Notify()
+	return len(ls), nil
+}
