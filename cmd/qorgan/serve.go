@@ -13,10 +13,12 @@ import (
 	"os"
 	"time"
 
+	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
+	"qorgan/internal/transfer"
 	"qorgan/internal/web"
 )
 
@@ -67,6 +69,7 @@ type serveFlags struct {
 	logLevel      string
 	logFormat     string
 	secureCookies bool
+	t1, t2        time.Duration
 }
 
 func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
@@ -75,6 +78,15 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&s.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&s.secureCookies, "secure-cookies", false, "mark cookies Secure (set behind a TLS-terminating proxy)")
+	fs.DurationVar(&s.t1, "escalate-after", alarm.DefaultT1, "escalate an alarm the ПЦН has not acknowledged after this long (T1)")
+	fs.DurationVar(&s.t2, "escalate-again-after", alarm.DefaultT2, "escalate to the next level after this long (T2)")
+}
+
+func (s *serveFlags) validate() error {
+	if s.t1 <= 0 || s.t2 <= s.t1 {
+		return fmt.Errorf("--escalate-after (%s) must be positive and less than --escalate-again-after (%s)", s.t1, s.t2)
+	}
+	return nil
 }
 
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
@@ -86,6 +98,9 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	log, err := newLogger(errOut, f.logLevel, f.logFormat)
 	if err != nil {
+		return err
+	}
+	if err := f.validate(); err != nil {
 		return err
 	}
 	db, err := f.db.open(ctx)
@@ -100,7 +115,14 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 // ready, if set, is called with the bound address before serving.
 func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, out io.Writer, ready func(addr string)) error {
 	a := auth.New(db)
-	srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: log, SecureCookies: f.secureCookies}
+	reg := registry.New(db, a)
+	alarms := alarm.New(db, a, log)
+	alarms.T1, alarms.T2 = f.t1, f.t2
+	jobs := transfer.NewJobs(reg)
+	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Log: log, SecureCookies: f.secureCookies}
+	runCtx, stopRun := context.WithCancel(context.Background())
+	defer stopRun()
+	go alarms.Run(runCtx)
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", f.addr, err)
@@ -132,6 +154,9 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	if err := jobs.Shutdown(sctx); err != nil {
+		log.Warn("imports still running at shutdown were stopped", "err", err)
+	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -155,6 +180,9 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	log, err := newLogger(errOut, f.logLevel, f.logFormat)
 	if err != nil {
+		return err
+	}
+	if err := f.validate(); err != nil {
 		return err
 	}
 	fresh := true

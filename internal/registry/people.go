@@ -440,6 +440,23 @@ func (r *Registry) CreatePupil(ctx context.Context, p auth.Principal, schoolID i
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		// A guardian who also has children outside the caller's scope keeps
+		// the details on record: one school must not redirect where another
+		// school's messages go.
+		var phones []string
+		for _, g := range in.Guardians {
+			phones = append(phones, g.Phone)
+		}
+		elsewhere, err := GuardiansElsewhere(ctx, tx, p, r.today(), phones)
+		if err != nil {
+			return err
+		}
+		for i, g := range in.Guardians {
+			if old, ok := elsewhere[g.Phone]; ok {
+				in.Guardians[i] = GuardianInput{Phone: old.Phone, FullName: old.FullName, Email: old.Email, MessengerID: old.MessengerID, Language: old.Language,
+					Relation: g.Relation, MayCollect: g.MayCollect, ConsentGivenOn: old.ConsentGivenOn, ConsentWithdrawnOn: old.ConsentWithdrawnOn}
+			}
+		}
 		if _, err := UpsertPupils(ctx, tx, r.Now(), schoolID, []PupilInput{in}); err != nil {
 			return err
 		}

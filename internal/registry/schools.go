@@ -270,7 +270,7 @@ func (r *Registry) schoolInScope(ctx context.Context, q store.Querier, p auth.Pr
 	return s, nil
 }
 
-// mayWriteRegion reports whether an education department (or admin) may
+// mayWriteSchool reports whether an education department (or admin) may
 // write a school in this region/district.
 func mayWriteSchool(p auth.Principal, in SchoolInput) bool {
 	switch p.Scope.Kind {

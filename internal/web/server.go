@@ -17,10 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
+	"qorgan/internal/transfer"
 )
 
 // Server holds the handlers' dependencies.
@@ -28,6 +30,8 @@ type Server struct {
 	DB       *store.DB
 	Auth     *auth.Service
 	Registry *registry.Registry
+	Alarms   *alarm.Service
+	Jobs     *transfer.Jobs
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
@@ -180,6 +184,12 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Log == nil {
 		s.Log = slog.Default()
+	}
+	if s.Alarms == nil {
+		s.Alarms = alarm.New(s.DB, s.Auth, s.Log)
+	}
+	if s.Jobs == nil {
+		s.Jobs = transfer.NewJobs(s.Registry)
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+	"qorgan/internal/transfer"
+)
+
+// actingAs returns the principal a CLI command acts as: the system, or a
+// person given by login (so that their scope applies).
+func actingAs(ctx context.Context, a *auth.Service, login string) (auth.Principal, error) {
+	if login == "" {
+		return auth.System, nil
+	}
+	us, err := a.ListUsers(ctx)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	for _, u := range us {
+		if u.Login == strings.ToLower(login) {
+			return auth.Principal{UserID: u.ID, Login: u.Login, Name: u.FullName, Role: u.Role, Scope: u.Scope}, nil
+		}
+	}
+	return auth.Principal{}, fmt.Errorf("--as: no user with login %q", login)
+}
+
+func runImport(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var d dbFlags
+	var kind, file, format, as string
+	var quiet bool
+	fs := flagSet("import", "Import schools or pupils with their guardians from a CSV or XLSX file. The whole file is\n"+
+		"checked first: one bad row writes nothing, and every bad row and column is listed.\n"+
+		"Importing the same file again changes nothing; a corrected file updates by key.", errOut)
+	d.register(fs, "qorgan.db")
+	fs.StringVar(&kind, "kind", "", "what the file holds: schools or pupils")
+	fs.StringVar(&file, "file", "", "the .csv or .xlsx file")
+	fs.StringVar(&format, "format", "", "csv or xlsx (default: from the file name)")
+	fs.StringVar(&as, "as", "", "act as this login, within its scope (default: the system administrator)")
+	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	k, err := transfer.ParseKind(kind)
+	if err != nil {
+		return fmt.Errorf("--kind: %s", message(err))
+	}
+	if file == "" {
+		return errors.New("--file is required")
+	}
+	var f transfer.Format
+	if format != "" {
+		f, err = transfer.ParseFormat(format)
+	} else {
+		f, err = transfer.FormatOf(file)
+	}
+	if err != nil {
+		return fmt.Errorf("--format: %s", message(err))
+	}
+	body, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a := auth.New(db)
+	p, err := actingAs(ctx, a, as)
+	if err != nil {
+		return err
+	}
+	var bar *progressbar.ProgressBar
+	progress := func(done, total int) {
+		if quiet {
+			return
+		}
+		if bar == nil {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("rows"),
+				progressbar.OptionShowCount(), progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
+		}
+		bar.Set(done)
+	}
+	rep, err := transfer.Import(ctx, registry.New(db, a), p, k, transfer.File{Name: file, Format: f, Body: body}, progress)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Status != transfer.Done {
+		fmt.Fprintf(out, "%s: %s, nothing written. %d problem(s):\n", file, rep.Status, len(rep.Problems)+rep.MoreProblems)
+		for _, pr := range rep.Problems {
+			if pr.Row == 0 {
+				fmt.Fprintf(out, "  file: %s\n", pr.Message)
+			} else if pr.Column == "" {
+				fmt.Fprintf(out, "  row %d: %s\n", pr.Row, pr.Message)
+			} else {
+				fmt.Fprintf(out, "  row %d, column %s: %s\n", pr.Row, pr.Column, pr.Message)
+			}
+		}
+		if rep.MoreProblems > 0 {
+			fmt.Fprintf(out, "  … and %d more\n", rep.MoreProblems)
+		}
+		return errs.Invalidf("file", "%s was not imported", file)
+	}
+	fmt.Fprintf(out, "%s: %d rows: %d created, %d updated, %d unchanged\n", file, rep.Total, rep.Created, rep.Updated, rep.Unchanged)
+	return nil
+}
+
+func runExport(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var d dbFlags
+	var kind, format, outPath, as string
+	var school int64
+	fs := flagSet("export", "Export schools, or the pupils of one school with their guardians, as CSV or XLSX in the\n"+
+		"same columns import reads. Reading pupils is recorded in the access log.", errOut)
+	d.register(fs, "qorgan.db")
+	fs.StringVar(&kind, "kind", "", "schools or pupils")
+	fs.Int64Var(&school, "school", 0, "the school whose pupils to export (for --kind pupils)")
+	fs.StringVar(&format, "format", "", "csv or xlsx (default: from --out, else csv)")
+	fs.StringVar(&outPath, "out", "-", "file to write, or - for standard output")
+	fs.StringVar(&as, "as", "", "act as this login, within its scope (default: the system administrator)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	k, err := transfer.ParseKind(kind)
+	if err != nil {
+		return fmt.Errorf("--kind: %s", message(err))
+	}
+	f := transfer.CSV
+	switch {
+	case format != "":
+		f, err = transfer.ParseFormat(format)
+	case outPath != "-":
+		f, err = transfer.FormatOf(outPath)
+	}
+	if err != nil {
+		return fmt.Errorf("--format: %s", message(err))
+	}
+	if k == transfer.Pupils && school <= 0 {
+		return errors.New("--school is required for --kind pupils")
+	}
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a := auth.New(db)
+	p, err := actingAs(ctx, a, as)
+	if err != nil {
+		return err
+	}
+	w := out
+	var file *os.File
+	if outPath != "-" {
+		// Write beside the target and rename, so a failed export leaves no half file.
+		file, err = os.CreateTemp(dirOf(outPath), ".qorgan-export-*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(file.Name())
+		w = file
+	}
+	reg := registry.New(db, a)
+	if k == transfer.Schools {
+		err = transfer.ExportSchools(ctx, reg, p, f, w)
+	} else {
+		err = transfer.ExportPupils(ctx, reg, p, school, f, w)
+	}
+	if err != nil {
+		return err
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return err
+		}
+		if err := os.Rename(file.Name(), outPath); err != nil {
+			return err
+		}
+		fmt.Fprintf(errOut, "wrote %s\n", outPath)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexAny(path, "/\\"); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}

@@ -1,0 +1,231 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"qorgan/internal/alarm"
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+)
+
+func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	all := r.URL.Query().Get("all") == "true"
+	limit := 100
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			return errs.Invalidf("limit", "limit must be 1–500")
+		}
+		limit = n
+	}
+	xs, err := s.Alarms.List(r.Context(), p, all, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, registry.List[alarm.Alarm]{Items: xs})
+	return nil
+}
+
+func (s *Server) getAlarm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.Alarms.Get(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+type alarmStepRequest struct {
+	Responder  string `json:"responder,omitempty"`
+	Note       string `json:"note,omitempty"`
+	Resolution string `json:"resolution,omitempty"`
+	Notes      string `json:"notes,omitempty"`
+}
+
+// alarmStep handles POST /api/v1/alarms/{id}/{step}.
+func (s *Server) alarmStep(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req alarmStepRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	var a alarm.Alarm
+	switch r.PathValue("step") {
+	case "acknowledge":
+		a, err = s.Alarms.Acknowledge(r.Context(), p, id)
+	case "dispatch":
+		a, err = s.Alarms.Dispatch(r.Context(), p, id, req.Responder)
+	case "on-site":
+		a, err = s.Alarms.ArriveOnSite(r.Context(), p, id, req.Note)
+	case "resolve":
+		a, err = s.Alarms.Resolve(r.Context(), p, id, req.Resolution, req.Notes)
+	default:
+		return errs.NotFoundf("no alarm step %q (acknowledge, dispatch, on-site, resolve)", r.PathValue("step"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+type panicRequest struct {
+	Silent    bool   `json:"silent"`
+	RequestID string `json:"request_id"`
+	Note      string `json:"note,omitempty"`
+}
+
+func (s *Server) staffPanic(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req panicRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Alarms.StaffPanic(r.Context(), p, id, req.Silent, req.RequestID, req.Note); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "raised"})
+	return nil
+}
+
+// deviceEvent is the device webhook: a device authenticates with its own
+// credential (Authorization: Bearer qd_…) and can do nothing else.
+func (s *Server) deviceEvent(w http.ResponseWriter, r *http.Request) error {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !strings.HasPrefix(tok, "qd_") {
+		return errs.E(errs.Unauthorized, "Authorization", "send the device credential as Authorization: Bearer qd_…")
+	}
+	d, err := s.Registry.DeviceByCredential(r.Context(), strings.TrimSpace(tok))
+	if err != nil {
+		return err
+	}
+	var ev alarm.DeviceEvent
+	if err := decode(w, r, &ev); err != nil {
+		return err
+	}
+	if err := s.Alarms.DeviceSignal(r.Context(), d, ev, r.RemoteAddr); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "stored"})
+	return nil
+}
+
+func (s *Server) alarmStats(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	q := r.URL.Query()
+	to := time.Now()
+	from := to.Add(-30 * 24 * time.Hour)
+	var err error
+	if v := q.Get("from"); v != "" {
+		if from, err = time.Parse(time.RFC3339, v); err != nil {
+			return errs.Invalidf("from", "from must be an RFC 3339 time")
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		if to, err = time.Parse(time.RFC3339, v); err != nil {
+			return errs.Invalidf("to", "to must be an RFC 3339 time")
+		}
+	}
+	cards, err := s.Alarms.Stats(r.Context(), p, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, registry.List[alarm.Scorecard]{Items: cards})
+	return nil
+}
+
+// live is the consoles' Server-Sent Events stream: each signed-in person gets
+// the alarm events in their scope as they happen. A reconnecting console sends
+// Last-Event-ID and gets everything it missed; a new one starts from now
+// (or from ?after=0 for the whole history).
+func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Role == auth.RoleGuardian {
+		return errs.E(errs.Forbidden, "", "the live alarm stream is for staff and operators")
+	}
+	ctx := r.Context()
+	after := int64(-1)
+	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("after")} {
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return errs.Invalidf("Last-Event-ID", "the last event id must be a number, got %q", v)
+		}
+		after = n
+		break
+	}
+	if after < 0 {
+		n, err := s.Alarms.LatestSeq(ctx)
+		if err != nil {
+			return errs.Wrap(err, "live")
+		}
+		after = n
+	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream has no write deadline
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\n: qorgan live, after %d\n\n", after)
+	rc.Flush()
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
+	for {
+		wake := s.Alarms.Bus().Wait()
+		evs, err := s.Alarms.Feed(ctx, p, after, 500)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.Log.Error("live feed", "err", err)
+			return nil
+		}
+		for _, e := range evs {
+			data, _ := json.Marshal(e)
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
+			after = e.Seq
+		}
+		if len(evs) > 0 {
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+			s.Alarms.Delivered(context.WithoutCancel(ctx), evs)
+			if len(evs) == 500 {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-heartbeat.C:
+			fmt.Fprint(w, ": ping\n\n")
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+		case <-time.After(2 * time.Second):
+			// Other nodes commit too (PostgreSQL): look again now and then.
+		}
+	}
+}
