@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"qorgan/internal/errs"
 	"qorgan/internal/store"
@@ -100,8 +101,11 @@ type APIToken struct {
 
 // CreateAPIToken makes a token for p, valid for ttl (0 = until revoked).
 func (s *Service) CreateAPIToken(ctx context.Context, p Principal, name string, ttl time.Duration) (APIToken, error) {
+	if p.Role == RoleGuardian {
+		return APIToken{}, errs.E(errs.Forbidden, "", "API tokens are for staff and integrations, not for guardians")
+	}
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
+	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return APIToken{}, errs.Invalidf("name", "token name must have 1 to 100 characters")
 	}
 	now := s.Now()

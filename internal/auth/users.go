@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
 
@@ -52,10 +53,10 @@ type NewUser struct {
 }
 
 func validatePassword(pw string) error {
-	if len(pw) < 10 {
+	if utf8.RuneCountInString(pw) < 10 {
 		return errs.Invalidf("password", "password must have at least 10 characters")
 	}
-	if len(pw) > 256 {
+	if utf8.RuneCountInString(pw) > 256 {
 		return errs.Invalidf("password", "password must have at most 256 characters")
 	}
 	return nil
@@ -129,7 +130,7 @@ func (s *Service) SetPassword(ctx context.Context, actor Principal, login, pw st
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, store.Micros(s.Now()), id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
+		if err := endAccess(ctx, tx, id, s.Now()); err != nil {
 			return err
 		}
 		return Append(ctx, tx, s.Now(), actor, "user.set_password", userObject(id), map[string]any{"login": login})
@@ -150,7 +151,7 @@ func (s *Service) Grant(ctx context.Context, actor Principal, login string, role
 			role, scope.Kind, scope.Ref, store.Micros(s.Now()), id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
+		if err := endAccess(ctx, tx, id, s.Now()); err != nil {
 			return err
 		}
 		return Append(ctx, tx, s.Now(), actor, "user.grant", userObject(id), map[string]any{"login": login, "role": role, "scope": scope})
@@ -208,4 +209,14 @@ func (s *Service) Authenticate(ctx context.Context, login, pw string) (Principal
 		return Principal{}, bad
 	}
 	return p, nil
+}
+
+// endAccess signs a person out everywhere: their sessions end and their API
+// tokens are revoked (after a password change or a new role).
+func endAccess(ctx context.Context, tx *store.Tx, userID int64, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", userID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", store.Micros(now), userID)
+	return err
 }

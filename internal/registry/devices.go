@@ -227,16 +227,23 @@ func (r *Registry) IssueDeviceCredential(ctx context.Context, p auth.Principal, 
 		return "", err
 	}
 	var schoolID int64
-	if err := r.DB.Reader().QueryRowContext(ctx, "SELECT school_id FROM devices WHERE id = ?", deviceID).Scan(&schoolID); err != nil {
+	err := r.DB.Reader().QueryRowContext(ctx, "SELECT school_id FROM devices WHERE id = ?", deviceID).Scan(&schoolID)
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", errs.NotFoundf("no device %d", deviceID)
 	}
+	if err != nil {
+		return "", errs.Wrap(err, "read device")
+	}
 	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return "", errs.NotFoundf("no device %d", deviceID)
+		if errs.CodeOf(err) == errs.NotFound {
+			return "", errs.NotFoundf("no device %d", deviceID)
+		}
+		return "", err
 	}
 	var b [32]byte
 	rand.Read(b[:])
 	tok := "qd_" + base64.RawURLEncoding.EncodeToString(b[:])
-	err := r.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO device_credentials (device_id, token_hash, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (device_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at`,
 			deviceID, auth.TokenHash(tok), store.Micros(r.Now())); err != nil {

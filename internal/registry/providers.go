@@ -148,7 +148,10 @@ func (r *Registry) CreateContract(ctx context.Context, p auth.Principal, c Contr
 		return Contract{}, err
 	}
 	if _, err := r.School(ctx, p, c.SchoolID); err != nil {
-		return Contract{}, errs.E(errs.NotFound, "school_id", "no school %d", c.SchoolID)
+		if errs.CodeOf(err) == errs.NotFound {
+			return Contract{}, errs.E(errs.NotFound, "school_id", "no school %d", c.SchoolID)
+		}
+		return Contract{}, err
 	}
 	if !validDate(c.StartsOn) {
 		return Contract{}, errs.Invalidf("starts_on", "starts_on must be a date YYYY-MM-DD")
@@ -238,8 +241,11 @@ func (r *Registry) CreatePoliceUnit(ctx context.Context, p auth.Principal, u Pol
 		return PoliceUnit{}, err
 	}
 	u.NameKK, u.NameRU = strings.TrimSpace(u.NameKK), strings.TrimSpace(u.NameRU)
-	if u.NameKK == "" || u.NameRU == "" {
-		return PoliceUnit{}, errs.Invalidf("name_kk", "name_kk and name_ru are required")
+	if u.NameKK == "" {
+		return PoliceUnit{}, errs.Invalidf("name_kk", "name_kk is required")
+	}
+	if u.NameRU == "" {
+		return PoliceUnit{}, errs.Invalidf("name_ru", "name_ru is required")
 	}
 	pl, err := r.LoadPlaces(ctx)
 	if err != nil {
@@ -250,6 +256,11 @@ func (r *Registry) CreatePoliceUnit(ctx context.Context, p auth.Principal, u Pol
 	}
 	if u.DistrictCode != "" && pl.Districts[u.DistrictCode] != u.RegionCode {
 		return PoliceUnit{}, errs.Invalidf("district_code", "district %q is not in region %s", u.DistrictCode, u.RegionCode)
+	}
+	// Units decide where alarms go: a department registers them only in its
+	// own area.
+	if !mayWriteSchool(p, SchoolInput{RegionCode: u.RegionCode, DistrictCode: u.DistrictCode}) {
+		return PoliceUnit{}, errs.E(errs.Forbidden, "region_code", "this police unit's jurisdiction is outside your region or district")
 	}
 	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
 		var err error
