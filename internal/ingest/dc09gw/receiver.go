@@ -1,0 +1,355 @@
+// Package dc09gw is the SIA DC-09 receiver: it listens on TCP and UDP,
+// cuts the traffic into frames, checks them with the dc09 codec, hands the
+// accepted ones to a Sink in group commits and answers each panel only
+// after its frame is durable.
+package dc09gw
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"qorgan/internal/protocol/dc09"
+)
+
+// Frame is one accepted DC-09 message, to be stored durably.
+type Frame struct {
+	Account    string // upper-case account (dc09.Message.AccountID())
+	Message    dc09.Message
+	Raw        []byte // the frame as received
+	Remote     string // source address
+	Transport  string // "tcp" or "udp"
+	ReceivedAt time.Time
+	// Reply is what the panel will be told once the frame is committed:
+	// dc09.ReplyACK, or dc09.ReplyDUH for a code the receiver does not know.
+	Reply dc09.Reply
+}
+
+// Sink stores frames. Commit must make every frame durable (one transaction
+// for the whole batch is the point) before returning; the receiver sends
+// ACK/DUH only after Commit returns nil. A retransmitted frame (same
+// account, sequence and content) must be stored once and still be
+// acknowledged again: that is the Sink's job.
+type Sink interface {
+	Commit(ctx context.Context, frames []Frame) error
+}
+
+// Accounts tells whether an account is registered and gives its key (nil
+// for plain).
+type Accounts interface {
+	Lookup(ctx context.Context, account string) (key []byte, known bool, err error)
+}
+
+// Config tunes the receiver. The zero value of every field means its
+// default.
+type Config struct {
+	// Addr is the host:port listened on for both TCP and UDP.
+	// Default "127.0.0.1:10001". With port 0, both get the same free port.
+	Addr string
+	// IdleTimeout closes a TCP connection that delivers no complete frame
+	// for this long. Bytes that never make a frame do not count, so a
+	// slow-drip connection is closed too. Default 90 s.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds the write of a reply. Default 10 s.
+	WriteTimeout time.Duration
+	// MaxConnsPerSource limits open TCP connections from one IP. Default 64.
+	MaxConnsPerSource int
+	// MaxConns limits open TCP connections in total. Default 10,000.
+	MaxConns int
+	// MaxUDPInFlight limits UDP datagrams being handled at once; more are
+	// dropped (the panel retransmits). Default 1,024.
+	MaxUDPInFlight int
+	// Window is how far an encrypted frame's timestamp may be from Now.
+	// The zero Window is DC-09's −40 s/+20 s.
+	Window dc09.Window
+	// Now is the receiver clock, for the time window and the timestamps of
+	// NAK and *ACK. Default time.Now.
+	Now func() time.Time
+	// Rand supplies the pad bytes of *ACK. Default crypto/rand.Reader.
+	Rand io.Reader
+	// MaxBatch is the most frames one Sink.Commit receives. Default 1,000.
+	MaxBatch int
+	// BatchWait is how long the committer waits for more frames after the
+	// first of a batch. Frames that arrive while a commit runs are batched
+	// anyway, so this only matters when commits are cheap. Default 0 (take
+	// what is queued); negative is the same as zero.
+	BatchWait time.Duration
+	// CommitTimeout bounds one Sink.Commit. Default 10 s.
+	CommitTimeout time.Duration
+	// ShutdownTimeout is how long Run lets in-flight frames finish after
+	// ctx ends before it cancels the commits. Default 5 s.
+	ShutdownTimeout time.Duration
+	// LogEvery is the interval in which each source and reason of
+	// rejection is logged at most once. Default 10 s.
+	LogEvery time.Duration
+	// Logger receives rejections (Warn), security events (Warn with
+	// security=true) and failures (Error). Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:10001"
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 90 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.MaxConnsPerSource <= 0 {
+		c.MaxConnsPerSource = 64
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 10_000
+	}
+	if c.MaxUDPInFlight <= 0 {
+		c.MaxUDPInFlight = 1024
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	} else {
+		c.Rand = &lockedReader{r: c.Rand}
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 1000
+	}
+	if c.BatchWait < 0 {
+		c.BatchWait = 0
+	}
+	if c.CommitTimeout <= 0 {
+		c.CommitTimeout = 10 * time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 5 * time.Second
+	}
+	if c.LogEvery <= 0 {
+		c.LogEvery = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// lockedReader serialises a caller's pad source, which need not be safe
+// for concurrent use as crypto/rand.Reader is.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
+}
+
+// Receiver is a DC-09 receiver on one TCP and one UDP socket.
+type Receiver struct {
+	cfg      Config
+	sink     Sink
+	accounts Accounts
+	log      *slog.Logger
+	limiter  *logLimiter
+	stats    counters
+
+	listenOnce sync.Once
+	listenErr  error
+	tcp        *net.TCPListener
+	udp        *net.UDPConn
+
+	// work carries Sink and Accounts calls; it outlives the Run context
+	// by ShutdownTimeout so that frames read before the stop are answered.
+	work       context.Context
+	cancelWork context.CancelFunc
+
+	queue    chan *pending
+	stopping atomic.Bool
+
+	mu       sync.Mutex
+	conns    map[*tcpConn]struct{}
+	perIP    map[string]int
+	running  sync.WaitGroup // connections and UDP handlers
+	runCalls atomic.Int32
+}
+
+// New checks the configuration and returns a receiver; Listen or Run
+// binds the sockets.
+func New(cfg Config, sink Sink, accounts Accounts) (*Receiver, error) {
+	if sink == nil || accounts == nil {
+		return nil, errors.New("dc09gw: a Sink and an Accounts are required")
+	}
+	cfg = cfg.withDefaults()
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return nil, fmt.Errorf("dc09gw: address %q: %w", cfg.Addr, err)
+	}
+	work, cancel := context.WithCancel(context.Background())
+	return &Receiver{
+		cfg:        cfg,
+		sink:       sink,
+		accounts:   accounts,
+		log:        cfg.Logger,
+		limiter:    newLogLimiter(cfg.LogEvery),
+		work:       work,
+		cancelWork: cancel,
+		queue:      make(chan *pending, 4*cfg.MaxBatch),
+		conns:      map[*tcpConn]struct{}{},
+		perIP:      map[string]int{},
+	}, nil
+}
+
+// Listen binds the TCP and UDP sockets. Run calls it when it has not been
+// called; calling it first lets a test learn the port from Addr.
+func (r *Receiver) Listen() error {
+	r.listenOnce.Do(func() { r.listenErr = r.listen() })
+	return r.listenErr
+}
+
+func (r *Receiver) listen() error {
+	host, port, _ := net.SplitHostPort(r.cfg.Addr)
+	// With port 0 the kernel picks a TCP port that may be taken for UDP;
+	// try again with another.
+	attempts := 1
+	if port == "0" {
+		attempts = 20
+	}
+	var err error
+	for range attempts {
+		var tl *net.TCPListener
+		tl, err = listenTCP(net.JoinHostPort(host, port))
+		if err != nil {
+			return fmt.Errorf("dc09gw: listen tcp: %w", err)
+		}
+		bound := strconv.Itoa(tl.Addr().(*net.TCPAddr).Port)
+		var uc *net.UDPConn
+		uc, err = listenUDP(net.JoinHostPort(host, bound))
+		if err == nil {
+			r.tcp, r.udp = tl, uc
+			return nil
+		}
+		tl.Close()
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
+	}
+	return fmt.Errorf("dc09gw: listen udp: %w", err)
+}
+
+func listenTCP(addr string) (*net.TCPListener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return l.(*net.TCPListener), nil
+}
+
+func listenUDP(addr string) (*net.UDPConn, error) {
+	c, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.UDPConn), nil
+}
+
+// Addr is the bound host:port, the same for TCP and UDP; empty before
+// Listen.
+func (r *Receiver) Addr() string {
+	if r.tcp == nil {
+		return ""
+	}
+	return r.tcp.Addr().String()
+}
+
+// Run serves until ctx ends, then stops accepting, lets the frames already
+// read be committed and answered (for up to ShutdownTimeout), closes every
+// connection and returns. It returns an error only when it cannot listen.
+func (r *Receiver) Run(ctx context.Context) error {
+	if r.runCalls.Add(1) != 1 {
+		return errors.New("dc09gw: Run called twice")
+	}
+	if err := r.Listen(); err != nil {
+		return err
+	}
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		r.commitLoop()
+	}()
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		r.acceptLoop()
+	}()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		r.udpLoop()
+	}()
+	r.log.Info("dc09 receiver listening", "addr", r.Addr())
+
+	tick := time.NewTicker(r.cfg.LogEvery)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case now := <-tick.C:
+			r.flushLog(now)
+		}
+	}
+	r.stopping.Store(true)
+	r.tcp.Close()
+	r.udp.SetReadDeadline(time.Unix(1, 0))
+	<-accepted
+	<-read
+	r.wakeConns()
+
+	done := make(chan struct{})
+	go func() {
+		r.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(r.cfg.ShutdownTimeout):
+		r.log.Error("dc09 receiver: in-flight frames did not finish in time; cancelling commits",
+			"timeout", r.cfg.ShutdownTimeout)
+		r.cancelWork()
+		r.closeConns()
+		<-done
+	}
+	close(r.queue) // nobody sends any more; the committer drains and exits
+	<-committed
+	r.cancelWork()
+	r.udp.Close()
+	r.flushLog(time.Now().Add(r.cfg.LogEvery))
+	r.log.Info("dc09 receiver stopped")
+	return nil
+}
+
+// flushLog counts the refusals held back in intervals now over.
+func (r *Receiver) flushLog(now time.Time) {
+	for _, h := range r.limiter.flush(now) {
+		args := []any{"reason", h.reason, "source", h.source, "suppressed", h.count}
+		if securityReasons[h.reason] {
+			args = append(args, "security", true)
+		}
+		r.log.Warn("dc09 frames refused, not logged one by one", args...)
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (r *Receiver) Stats() Stats { return r.stats.snapshot() }

@@ -1,0 +1,178 @@
+package dc09gw
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"qorgan/internal/protocol/dc09"
+)
+
+// tcpConn is one panel connection.
+type tcpConn struct {
+	net.Conn
+	src source
+}
+
+func (r *Receiver) acceptLoop() {
+	var backoff time.Duration
+	for {
+		c, err := r.tcp.AcceptTCP()
+		if err != nil {
+			if r.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors, most likely: wait rather than spin,
+			// the open connections keep being served.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			r.log.Error("dc09: accept failed", "err", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		r.admit(c)
+	}
+}
+
+// admit starts serving a connection unless a limit is reached, in which
+// case it is closed at once so that it holds no descriptor.
+func (r *Receiver) admit(c *net.TCPConn) {
+	ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	src := source{ip: ap.Addr().Unmap().String(), remote: ap.String(), transport: "tcp"}
+	tc := &tcpConn{Conn: c, src: src}
+
+	r.mu.Lock()
+	why := ""
+	switch {
+	case len(r.conns) >= r.cfg.MaxConns:
+		why = "connection-limit-total"
+	case r.perIP[src.ip] >= r.cfg.MaxConnsPerSource:
+		why = "connection-limit-source"
+	default:
+		r.conns[tc] = struct{}{}
+		r.perIP[src.ip]++
+		r.running.Add(1)
+	}
+	r.mu.Unlock()
+
+	if why != "" {
+		r.stats.refused.Add(1)
+		c.SetLinger(0)
+		c.Close()
+		r.reject(slog.LevelWarn, src, why, nil, dc09.Message{}, nil)
+		return
+	}
+	r.stats.connections.Add(1)
+	go r.serve(tc)
+}
+
+func (r *Receiver) release(tc *tcpConn) {
+	tc.Close()
+	r.mu.Lock()
+	delete(r.conns, tc)
+	if r.perIP[tc.src.ip]--; r.perIP[tc.src.ip] <= 0 {
+		delete(r.perIP, tc.src.ip)
+	}
+	r.mu.Unlock()
+	r.stats.connections.Add(-1)
+	r.running.Done()
+}
+
+// wakeConns ends the reads of every connection so that each finishes the
+// frames it holds and closes.
+func (r *Receiver) wakeConns() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for tc := range r.conns {
+		tc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+func (r *Receiver) closeConns() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for tc := range r.conns {
+		tc.Close()
+	}
+}
+
+const (
+	// firstBuffer fits the common frame; the buffer grows to maxBuffer for
+	// long ones. Cut keeps less than MaxFrameLen buffered between reads.
+	firstBuffer = 512
+	maxBuffer   = 2 * dc09.MaxFrameLen
+)
+
+// serve reads frames from one connection and answers each in order. The
+// frames of one read are queued together and their answers written
+// together, so a panel that sends without waiting loses no round trips.
+func (r *Receiver) serve(tc *tcpConn) {
+	defer r.release(tc)
+	if !r.extendIdle(tc) {
+		return
+	}
+	buf := make([]byte, 0, firstBuffer)
+	var steps []step
+	var out []byte
+	for {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*cap(buf), maxBuffer))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, readErr := tc.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+
+		steps = steps[:0]
+		start, garbage := 0, 0
+		for {
+			frame, advance, skipped := dc09.Cut(buf[start:])
+			start += advance
+			garbage += skipped
+			if frame == nil {
+				break
+			}
+			st := r.inspect(frame, tc.src)
+			r.enqueue(st)
+			steps = append(steps, st)
+		}
+		buf = buf[:copy(buf, buf[start:])]
+		if garbage > 0 {
+			r.stats.garbage.Add(uint64(garbage))
+			r.reject(slog.LevelWarn, tc.src, "garbage", nil, dc09.Message{}, nil, "bytes", garbage)
+		}
+
+		if len(steps) > 0 {
+			out = out[:0]
+			for i := range steps {
+				out = append(out, r.finish(steps[i])...)
+				steps[i] = step{}
+			}
+			if len(out) > 0 {
+				tc.SetWriteDeadline(time.Now().Add(r.cfg.WriteTimeout))
+				if _, err := tc.Write(out); err != nil {
+					return
+				}
+			}
+			if readErr == nil && !r.extendIdle(tc) {
+				return
+			}
+		}
+		if readErr != nil {
+			var ne net.Error
+			if errors.As(readErr, &ne) && ne.Timeout() && !r.stopping.Load() {
+				r.log.Debug("dc09: idle connection closed", "remote", tc.src.remote)
+			}
+			return
+		}
+	}
+}
+
+// extendIdle gives the connection IdleTimeout more to deliver a complete
+// frame. It reports false when the receiver is stopping: the deadline set
+// here could otherwise overwrite the one that wakes the read for the stop.
+func (r *Receiver) extendIdle(tc *tcpConn) bool {
+	tc.SetReadDeadline(time.Now().Add(r.cfg.IdleTimeout))
+	return !r.stopping.Load()
+}
