@@ -297,6 +297,32 @@ func TestDemoEndToEnd(t *testing.T) {
 	if out, err := qorgan(t, "", "migrate", "--db", db); err != nil || !strings.Contains(out, "schema version") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
+
+	// Export a school's pupils and import the file back: nothing changes.
+	csv := filepath.Join(dir, "pupils.csv")
+	if out, err := qorgan(t, "", "export", "--db", db, "--kind", "pupils", "--school", "1", "--out", csv, "--as", "director"); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	out, err := qorgan(t, "", "import", "--db", db, "--kind", "pupils", "--file", csv, "--quiet", "--as", "director")
+	if err != nil || !strings.Contains(out, " 0 created, 0 updated, ") {
+		t.Fatalf("re-import of an export: %v\n%s", err, out)
+	}
+	// A file with a bad row is refused whole, naming the row and the column.
+	data, _ := os.ReadFile(csv)
+	lines := strings.Split(string(data), "\n")
+	cells := strings.Split(lines[2], ",")
+	cells[5] = "99Z" // class
+	lines[2] = strings.Join(cells, ",")
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o600)
+	out, err = qorgan(t, "", "import", "--db", db, "--kind", "pupils", "--file", bad, "--quiet")
+	if err == nil || !strings.Contains(out, "row 3, column class") || !strings.Contains(out, "nothing written") {
+		t.Fatalf("bad file: %v\n%s", err, out)
+	}
+	// The guard of school 1 may not export another school's pupils.
+	if out, err := qorgan(t, "", "export", "--db", db, "--kind", "pupils", "--school", "2", "--as", "guard"); err == nil {
+		t.Fatalf("export outside scope succeeded:\n%s", out)
+	}
 }
 
 func TestCommandLine(t *testing.T) {
