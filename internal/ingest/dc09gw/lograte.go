@@ -11,8 +11,9 @@ import (
 type logLimiter struct {
 	every time.Duration
 
-	mu      sync.Mutex
-	entries map[limitKey]*limitEntry
+	mu        sync.Mutex
+	entries   map[limitKey]*limitEntry
+	lastSweep time.Time
 }
 
 type limitKey struct{ source, reason string }
@@ -28,8 +29,12 @@ type heldBack struct {
 	count          int
 }
 
+// overflowSource stands for every source once the table is full.
+const overflowSource = "*"
+
 // maxEntries bounds the table when sources are many (spoofed UDP): past
-// it, entries whose interval is over are dropped uncounted.
+// it, entries whose interval is over are dropped uncounted, and new
+// sources share one entry.
 const maxEntries = 10_000
 
 func newLogLimiter(every time.Duration) *logLimiter {
@@ -43,14 +48,22 @@ func (l *logLimiter) allow(now time.Time, source, reason string) (bool, int) {
 	defer l.mu.Unlock()
 	k := limitKey{source, reason}
 	e := l.entries[k]
-	if e == nil {
-		if len(l.entries) >= maxEntries {
+	if e == nil && len(l.entries) >= maxEntries {
+		if now.Sub(l.lastSweep) >= l.every/10 {
+			l.lastSweep = now
 			for k, e := range l.entries {
 				if !now.Before(e.next) {
 					delete(l.entries, k)
 				}
 			}
 		}
+		if len(l.entries) >= maxEntries {
+			// Too many sources at once (spoofed UDP): count them together.
+			k = limitKey{overflowSource, reason}
+			e = l.entries[k]
+		}
+	}
+	if e == nil {
 		l.entries[k] = &limitEntry{next: now.Add(l.every)}
 		return true, 0
 	}
