@@ -1,15 +1,19 @@
 package web_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"os"
 	"regexp"
 	"slices"
@@ -22,13 +26,23 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/xuri/excelize/v2"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/transfer"
 	"qorgan/internal/web"
 )
+
+// xlsxType is the media type of XLSX uploads and downloads.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+func init() {
+	// kin-openapi reads JSON, CSV and forms itself; an XLSX body is opaque.
+	openapi3filter.RegisterBodyDecoder(xlsxType, openapi3filter.FileBodyDecoder)
+}
 
 // loadDoc loads and validates the embedded OpenAPI document.
 func loadDoc(t *testing.T) *openapi3.T {
@@ -153,16 +167,17 @@ func (r result) items(t *testing.T) []map[string]any {
 
 // scenario is one request and what must come back.
 type scenario struct {
-	name   string
-	as     string            // session name; "" sends no cookie
-	bearer string            // API token name, sent as Authorization: Bearer
-	csrf   string            // "" the session's token, "omit" none, anything else is sent as is
-	header map[string]string // extra request headers
-	method string
-	path   string
-	body   any // nil: none; string or []byte: raw; anything else: JSON-encoded
-	ctype  string
-	broken bool // send to the server whose store is closed
+	name    string
+	as      string            // session name; "" sends no cookie
+	bearer  string            // API token name, sent as Authorization: Bearer
+	csrf    string            // "" the session's token, "omit" none, anything else is sent as is
+	header  map[string]string // extra request headers
+	method  string
+	path    string
+	body    any // nil: none; string or []byte: raw; anything else: JSON-encoded
+	ctype   string
+	broken  bool // send to the server whose store is closed
+	closing bool // send to the server whose import jobs are shut down
 
 	status   int
 	rejected bool   // the document itself rejects the request
@@ -175,6 +190,7 @@ type harness struct {
 	router   routers.Router
 	live     *httptest.Server
 	broken   *httptest.Server
+	closing  *httptest.Server
 	sessions map[string]*session
 	tokens   map[string]string
 	// hit records "METHOD /path status" for every exchange.
@@ -194,7 +210,7 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		if r.Header.Get("X-CSRF-Token") == "" {
 			return errors.New("no X-CSRF-Token header")
 		}
-	case "bearer":
+	case "bearer", "device":
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 			return errors.New("no bearer token")
 		}
@@ -220,8 +236,11 @@ func (h *harness) request(t *testing.T, sc scenario) *http.Request {
 		}
 	}
 	base := h.live.URL
-	if sc.broken {
+	switch {
+	case sc.broken:
 		base = h.broken.URL
+	case sc.closing:
+		base = h.closing.URL
 	}
 	var rd io.Reader = http.NoBody
 	if body != nil {
@@ -334,8 +353,14 @@ func clip(b []byte) string {
 
 func (h *harness) runAll(scs []scenario) {
 	h.t.Helper()
+	h.runIn(h.t, scs)
+}
+
+// runIn runs scenarios as subtests of t.
+func (h *harness) runIn(t *testing.T, scs []scenario) {
+	t.Helper()
 	for _, sc := range scs {
-		h.t.Run(sc.name, func(t *testing.T) { h.run(t, sc) })
+		t.Run(sc.name, func(t *testing.T) { h.run(t, sc) })
 	}
 }
 
@@ -432,9 +457,19 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: quiet}
+	reg := registry.New(db, a)
+	srv := &web.Server{DB: db, Auth: a, Registry: reg, Log: quiet}
 	live := httptest.NewServer(srv.Handler())
 	defer live.Close()
+
+	// A server on the same store whose import jobs are shut down gives the
+	// 503 of an import started during shutdown.
+	stopped := transfer.NewJobs(reg)
+	if err := stopped.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	closing := httptest.NewServer((&web.Server{DB: db, Auth: a, Registry: reg, Jobs: stopped, Log: quiet}).Handler())
+	defer closing.Close()
 
 	// A second server whose store is closed gives the 503 and 500 answers.
 	bdb := storetest.SQLite(t)
@@ -444,7 +479,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	broken := httptest.NewServer(bsrv.Handler())
 	defer broken.Close()
 
-	h := &harness{t: t, router: router, live: live, broken: broken,
+	h := &harness{t: t, router: router, live: live, broken: broken, closing: closing,
 		sessions: map[string]*session{}, tokens: map[string]string{}, hit: map[string]bool{}}
 
 	// --- sign in every demo login, and a second guard session to sign out
@@ -841,9 +876,11 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 		{name: "create device elsewhere", as: "director", method: "POST", path: "/api/v1/schools/2/devices", body: map[string]any{"kind": "camera", "name": "К"}, status: 404},
 		{name: "device credential", as: "director", method: "POST", path: fmt.Sprintf("/api/v1/devices/%d/credential", device1), status: 201,
 			check: func(t *testing.T, r result) {
-				if m := r.json(t); num(m["device_id"]) != device1 || !strings.HasPrefix(fmt.Sprint(m["credential"]), "qd_") {
+				m := r.json(t)
+				if num(m["device_id"]) != device1 || !strings.HasPrefix(fmt.Sprint(m["credential"]), "qd_") {
 					t.Errorf("credential: %s", r.body)
 				}
+				h.tokens["device1"], _ = m["credential"].(string)
 			}},
 		{name: "device credential as guard", as: "guard", method: "POST", path: fmt.Sprintf("/api/v1/devices/%d/credential", device1), status: 403},
 		{name: "device credential elsewhere", as: "director", method: "POST", path: fmt.Sprintf("/api/v1/devices/%d/credential", elsewhereDevice), status: 404},
@@ -916,6 +953,21 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 		{name: "sign out by token", bearer: "director", method: "DELETE", path: "/api/v1/session", status: 204},
 	}
 	h.runAll(scenarios)
+
+	k := known{doc: doc, region: region, otherRegion: turkestanOr(turkestan, region), provider1: provider1, device1: device1}
+	for _, s := range all {
+		if num(s["id"]) == 1 {
+			k.school1Code, _ = s["code"].(string)
+		}
+	}
+	k.policeUnit, _ = strconv.ParseInt(h.sessions["cou"].who.Scope.Ref, 10, 64)
+	if k.school1Code == "" || k.policeUnit == 0 || h.tokens["device1"] == "" {
+		t.Fatalf("the scenarios lack what the transfer and alarm scenarios need: %+v", k)
+	}
+	t.Run("imports and exports", func(t *testing.T) { transferScenarios(t, h, k) })
+	t.Run("alarms", func(t *testing.T) { alarmScenarios(t, h, k) })
+	t.Run("live", func(t *testing.T) { liveScenarios(t, h, k) })
+
 	h.runAll(everyOperation(doc, turkestan, big("{}")))
 
 	// Every documented operation was seen succeeding; the error statuses not
@@ -943,16 +995,17 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	t.Logf("documented error answers no scenario provokes (%d): %s", len(untried), strings.Join(untried, "; "))
 }
 
-// everyOperation makes, for each documented operation that needs signing in,
-// the scenarios they all share: no credentials (401), a store that is down
-// (500) and a body over the limit (413), wherever the document promises them.
+// everyOperation makes, for each documented operation that needs signing in
+// (or a device credential), the scenarios they all share: no credentials
+// (401), a store that is down (500) and a JSON body over the limit (413),
+// wherever the document promises them.
 func everyOperation(doc *openapi3.T, region, tooLarge string) []scenario {
 	var out []scenario
 	paths := doc.Paths.InMatchingOrder()
 	slices.Sort(paths)
 	for _, path := range paths {
 		item := doc.Paths.Value(path)
-		concrete := strings.NewReplacer("{id}", "1", "{code}", region).Replace(path)
+		concrete := strings.NewReplacer("{id}", "1", "{code}", region, "{step}", "acknowledge").Replace(path)
 		for _, method := range []string{"GET", "POST", "DELETE"} {
 			op := item.GetOperation(method)
 			if op == nil {
@@ -961,28 +1014,46 @@ func everyOperation(doc *openapi3.T, region, tooLarge string) []scenario {
 			if len(*op.Security) == 0 {
 				continue // public: the hand-written scenarios cover sign-in
 			}
+			// The device webhook takes a device credential only, and says
+			// what is missing in field Authorization.
+			device := slices.ContainsFunc(*op.Security, func(req openapi3.SecurityRequirement) bool { _, ok := req["device"]; return ok })
 			hasBody := op.RequestBody != nil
 			var body any
 			if hasBody {
 				body = "{}"
 			}
-			if op.Responses.Status(401) != nil {
-				out = append(out, scenario{name: method + " " + path + " without credentials", method: method, path: concrete, body: body,
-					status: 401, rejected: true})
+			// An empty object is not a valid body where the body is not JSON
+			// (imports) or its schema requires fields.
+			var jsonBody *openapi3.MediaType
+			if hasBody {
+				jsonBody = op.RequestBody.Value.Content.Get("application/json")
 			}
-			if op.Responses.Status(500) != nil {
+			emptyRejected := hasBody && (jsonBody == nil || len(jsonBody.Schema.Value.Required) > 0)
+			if op.Responses.Status(401) != nil {
+				field := ""
+				if device {
+					field = "Authorization"
+				}
+				out = append(out, scenario{name: method + " " + path + " without credentials", method: method, path: concrete, body: body,
+					status: 401, rejected: true, field: field})
+			}
+			// The webhook cannot be sent to a store that is down: looking the
+			// credential up fails first, and answers 401.
+			if op.Responses.Status(500) != nil && !device {
 				// Any token will do: the store cannot be asked about it.
 				out = append(out, scenario{name: method + " " + path + " with the store down", broken: true, method: method, path: concrete, body: body,
 					header: map[string]string{"Authorization": "Bearer qt_anything"},
-					status: 500, rejected: hasBody, check: func(t *testing.T, r result) {
+					status: 500, rejected: emptyRejected, check: func(t *testing.T, r result) {
 						if d, _ := r.json(t)["detail"].(string); strings.Contains(d, "sql") || strings.Contains(d, "closed") {
 							t.Errorf("internal detail leaked: %q", d)
 						}
 					}})
 			}
-			if op.Responses.Status(413) != nil {
+			// The 1 MiB limit is on JSON bodies; imports take files of up to
+			// 50 MiB and the webhook is not the admin's (both have their own).
+			if op.Responses.Status(413) != nil && jsonBody != nil && !device {
 				out = append(out, scenario{name: method + " " + path + " over 1 MiB", as: "admin", method: method, path: concrete, body: tooLarge,
-					status: 413, rejected: true})
+					status: 413, rejected: emptyRejected})
 			}
 		}
 	}
@@ -1024,4 +1095,729 @@ func TestOpenAPIServedAsEmbedded(t *testing.T) {
 	if !bytes.Equal(file, web.OpenAPI()) {
 		t.Error("the embedded document differs from openapi.json")
 	}
+}
+
+// --- imports and exports, alarms, the live stream
+
+// known is what the scenarios learned about the demo, for the ones that
+// follow.
+type known struct {
+	doc                 *openapi3.T
+	region, otherRegion string // the region login's region, and another
+	school1Code         string
+	provider1, device1  int64 // the ПЦН on duty at school 1, a device there
+	policeUnit          int64 // the ЦОУ login's unit
+}
+
+// csvOf writes rows as a comma-separated file.
+func csvOf(rows ...[]string) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.WriteAll(rows)
+	return b.Bytes()
+}
+
+// rowOf lays out cells by column name in the order of header.
+func rowOf(header []string, cells map[string]string) []string {
+	out := make([]string, len(header))
+	for i, c := range header {
+		out[i] = cells[c]
+	}
+	return out
+}
+
+// form makes a multipart/form-data body with one file part.
+func form(t *testing.T, field, filename, ctype string, data []byte) ([]byte, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	hdr := textproto.MIMEHeader{}
+	hdr.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, field, filename))
+	hdr.Set("Content-Type", ctype)
+	pw, err := mw.CreatePart(hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.Write(data)
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), mw.FormDataContentType()
+}
+
+// readCSV parses a downloaded CSV file, which starts with a byte-order mark.
+func readCSV(t *testing.T, body []byte) [][]string {
+	t.Helper()
+	if !bytes.HasPrefix(body, []byte("\ufeff")) {
+		t.Errorf("the CSV file does not start with a byte-order mark")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("not a CSV file: %v", err)
+	}
+	return rows
+}
+
+// column returns the cells of the named column below the header.
+func column(rows [][]string, name string) []string {
+	i := slices.Index(rows[0], name)
+	if i < 0 {
+		return nil
+	}
+	var out []string
+	for _, r := range rows[1:] {
+		out = append(out, r[i])
+	}
+	return out
+}
+
+// isFile checks a download's media type and file name.
+func isFile(ctype, filename string) func(t *testing.T, r result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		if got := r.header.Get("Content-Type"); !strings.HasPrefix(got, ctype) {
+			t.Errorf("Content-Type %q, want %s", got, ctype)
+		}
+		if got := r.header.Get("Content-Disposition"); got != "attachment; filename="+filename {
+			t.Errorf("Content-Disposition %q, want attachment; filename=%s", got, filename)
+		}
+	}
+}
+
+// started checks a 202 answer to an import and returns the job's id.
+func started(t *testing.T, r result, file string) int64 {
+	t.Helper()
+	job := r.json(t)
+	id := num(job["id"])
+	if loc := r.header.Get("Location"); loc != fmt.Sprintf("/api/v1/imports/%d", id) {
+		t.Errorf("Location %q for job %d", loc, id)
+	}
+	if job["status"] != "running" || job["file"] != file || job["finished_at"] != nil {
+		t.Errorf("a job just started: %s", r.body)
+	}
+	return id
+}
+
+// finished polls an import job until it has ended, validating every answer.
+func (h *harness) finished(t *testing.T, as, bearer string, id int64) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var job map[string]any
+		h.run(t, scenario{name: "poll", as: as, bearer: bearer, method: "GET", path: fmt.Sprintf("/api/v1/imports/%d", id), status: 200,
+			check: func(t *testing.T, r result) { job = r.json(t) }})
+		if job["status"] != "running" {
+			if job["finished_at"] == nil {
+				t.Errorf("job %d ended without finished_at: %v", id, job)
+			}
+			return job
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d still running after 30 s: %v", id, job)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wantJob checks an ended job's status and counts.
+func wantJob(t *testing.T, job map[string]any, status string, created, updated, unchanged int64) {
+	t.Helper()
+	if job["status"] != status || num(job["created"]) != created || num(job["updated"]) != updated || num(job["unchanged"]) != unchanged {
+		t.Fatalf("job %s created %v updated %v unchanged %v, problems %v; want %s %d/%d/%d",
+			job["status"], job["created"], job["updated"], job["unchanged"], job["problems"], status, created, updated, unchanged)
+	}
+}
+
+func transferScenarios(t *testing.T, h *harness, k known) {
+	schoolHeader := transfer.SchoolColumns()
+	school := func(code, region, urban, headcount string) []string {
+		return rowOf(schoolHeader, map[string]string{"code": code, "name_kk": code + " мектебі", "name_ru": "Школа " + code,
+			"region_code": region, "address": "Мектеп көшесі, 7", "urban": urban, "regional_centre": "нет", "shifts": "08:00-13:00;13:30-18:30",
+			"headcount": headcount})
+	}
+	schools := csvOf(schoolHeader, school("IMP-001", k.region, "true", "250"), school("IMP-002", k.region, "нет", "80"))
+	badSchools := csvOf(schoolHeader, school("IMP-003", k.region, "maybe", "many"), school("IMP-004", k.region, "true", "90"),
+		school("IMP-005", k.otherRegion, "true", "90"))
+	pupilHeader := transfer.PupilColumns(1)
+	pupils := csvOf(pupilHeader, rowOf(pupilHeader, map[string]string{"school_code": k.school1Code, "external_id": "IMP-P-1",
+		"last_name": "Иманова", "first_name": "Дана", "class": "3 б", "guardian1_phone": "8 701 555 99 11",
+		"guardian1_full_name": "Иманова Сауле", "guardian1_consent_given_on": "01.09.2025"}))
+	pupilForm, pupilFormType := form(t, "file", "pupils.csv", "text/csv", pupils)
+	otherForm, otherFormType := form(t, "upload", "pupils.csv", "text/csv", pupils)
+
+	// A schools file through the API: started, followed until done; the
+	// same file again changes nothing.
+	var job int64
+	h.run(t, scenario{name: "import schools", as: "region", method: "POST", path: "/api/v1/imports?kind=schools&format=csv&filename=schools.csv",
+		body: schools, ctype: "text/csv", status: 202, check: func(t *testing.T, r result) {
+			job = started(t, r, "schools.csv")
+			if m := r.json(t); m["kind"] != "schools" || m["format"] != "csv" || num(m["user_id"]) != h.sessions["region"].who.UserID {
+				t.Errorf("job: %s", r.body)
+			}
+		}})
+	done := h.finished(t, "region", "", job)
+	wantJob(t, done, "done", 2, 0, 0)
+	if num(done["total"]) != 2 || num(done["processed"]) != 2 {
+		t.Errorf("finished job: %v", done)
+	}
+	h.run(t, scenario{name: "import schools again", as: "region", method: "POST", path: "/api/v1/imports?kind=schools&format=csv&filename=schools.csv",
+		body: schools, ctype: "text/csv", status: 202, check: func(t *testing.T, r result) { job = started(t, r, "schools.csv") }})
+	wantJob(t, h.finished(t, "region", "", job), "done", 0, 0, 2)
+
+	// A file with bad cells and a school outside the region is rejected
+	// whole, every problem named, the good row not written either.
+	h.run(t, scenario{name: "import bad schools", as: "region", method: "POST", path: "/api/v1/imports?kind=schools&filename=bad.csv",
+		body: badSchools, ctype: "text/csv", status: 202, check: func(t *testing.T, r result) { job = started(t, r, "bad.csv") }})
+	rejected := h.finished(t, "region", "", job)
+	wantJob(t, rejected, "rejected", 0, 0, 0)
+	var named []string
+	for _, p := range rejected["problems"].([]any) {
+		p := p.(map[string]any)
+		named = append(named, fmt.Sprintf("%v/%v", p["row"], p["column"]))
+	}
+	if !slices.Equal(named, []string{"2/urban", "2/headcount", "4/region_code"}) {
+		t.Errorf("problems %v, want 2/urban, 2/headcount and 4/region_code", named)
+	}
+
+	// A pupils file as a form; the format comes from the part's file name.
+	var pupilJob int64
+	h.run(t, scenario{name: "import pupils as a form", as: "director", method: "POST", path: "/api/v1/imports?kind=pupils",
+		body: pupilForm, ctype: pupilFormType, status: 202, check: func(t *testing.T, r result) {
+			pupilJob = started(t, r, "pupils.csv")
+			if r.json(t)["format"] != "csv" {
+				t.Errorf("format not told from the file name: %s", r.body)
+			}
+		}})
+	done = h.finished(t, "director", "", pupilJob)
+	wantJob(t, done, "done", 1, 0, 0)
+	if num(done["school_id"]) != 1 {
+		t.Errorf("a pupils file for school 1: %v", done)
+	}
+
+	// Exports: the files import back unchanged.
+	var pupilsXLSX []byte
+	h.runIn(t, []scenario{
+		{name: "import of another user", as: "region", method: "GET", path: fmt.Sprintf("/api/v1/imports/%d", pupilJob), status: 404},
+		{name: "import by the administrator", bearer: "admin", method: "GET", path: fmt.Sprintf("/api/v1/imports/%d", pupilJob), status: 200, check: fieldIs("status", "done")},
+		{name: "import that is not", as: "admin", method: "GET", path: "/api/v1/imports/999999", status: 404},
+		{name: "import id not a number", as: "admin", method: "GET", path: "/api/v1/imports/latest", status: 404, rejected: true},
+		{name: "import as guard", as: "guard", method: "POST", path: "/api/v1/imports?kind=pupils&format=csv", body: pupils, ctype: "text/csv", status: 403},
+		{name: "import pupils as region", as: "region", method: "POST", path: "/api/v1/imports?kind=pupils&format=csv", body: pupils, ctype: "text/csv", status: 403},
+		{name: "import without CSRF", as: "region", csrf: "omit", method: "POST", path: "/api/v1/imports?kind=schools&format=csv", body: schools, ctype: "text/csv",
+			status: 403, rejected: true, field: "X-CSRF-Token"},
+		{name: "import without kind", as: "admin", method: "POST", path: "/api/v1/imports?format=csv", body: schools, ctype: "text/csv", status: 422, rejected: true, field: "kind"},
+		{name: "import unknown kind", as: "admin", method: "POST", path: "/api/v1/imports?kind=teachers&format=csv", body: schools, ctype: "text/csv", status: 422, rejected: true, field: "kind"},
+		{name: "import unknown format", as: "admin", method: "POST", path: "/api/v1/imports?kind=schools&format=ods", body: schools, ctype: "text/csv", status: 422, rejected: true, field: "format"},
+		{name: "import without format or name", as: "admin", method: "POST", path: "/api/v1/imports?kind=schools", body: schools, ctype: "text/csv", status: 422, field: "format"},
+		{name: "import of a text file", as: "admin", method: "POST", path: "/api/v1/imports?kind=schools&filename=schools.txt", body: schools, ctype: "text/csv", status: 422, field: "file"},
+		{name: "import form without file", as: "director", method: "POST", path: "/api/v1/imports?kind=pupils", body: otherForm, ctype: otherFormType, status: 422, rejected: true, field: "file"},
+		{name: "import over 50 MiB", as: "admin", method: "POST", path: "/api/v1/imports?kind=schools&format=csv", body: make([]byte, transfer.MaxFileSize+1),
+			ctype: "application/octet-stream", status: 413, field: "file"},
+		{name: "import while shutting down", closing: true, as: "admin", method: "POST", path: "/api/v1/imports?kind=schools&format=csv", body: schools, ctype: "text/csv", status: 503},
+
+		{name: "export schools", as: "region", method: "GET", path: "/api/v1/exports/schools", status: 200, check: func(t *testing.T, r result) {
+			isFile("text/csv", "schools.csv")(t, r)
+			rows := readCSV(t, r.body)
+			if !slices.Equal(rows[0], schoolHeader) {
+				t.Errorf("header %v", rows[0])
+			}
+			for _, rc := range column(rows, "region_code") {
+				if rc != k.region {
+					t.Errorf("a school of region %s exported to region %s", rc, k.region)
+				}
+			}
+			codes := column(rows, "code")
+			if !slices.Contains(codes, "IMP-001") || !slices.Contains(codes, "IMP-002") || slices.Contains(codes, "IMP-004") {
+				t.Errorf("imported schools in the export: %v", codes)
+			}
+		}},
+		{name: "export schools as XLSX", bearer: "admin", method: "GET", path: "/api/v1/exports/schools?format=xlsx", status: 200, check: func(t *testing.T, r result) {
+			isFile(xlsxType, "schools.xlsx")(t, r)
+			f, err := excelize.OpenReader(bytes.NewReader(r.body))
+			if err != nil {
+				t.Fatalf("not an XLSX file: %v", err)
+			}
+			defer f.Close()
+			rows, err := f.GetRows("schools")
+			if err != nil || len(rows) < 3 || !slices.Equal(rows[0], schoolHeader) {
+				t.Errorf("sheet schools: %v, %d rows, header %v", err, len(rows), rows[0])
+			}
+		}},
+		{name: "export schools unknown format", as: "admin", method: "GET", path: "/api/v1/exports/schools?format=pdf", status: 422, rejected: true, field: "format"},
+		{name: "export schools as a parent", as: "parent", method: "GET", path: "/api/v1/exports/schools", status: 403},
+		{name: "export pupils", as: "director", method: "GET", path: "/api/v1/schools/1/pupils/export?format=csv", status: 200, check: func(t *testing.T, r result) {
+			isFile("text/csv", "pupils-school-1.csv")(t, r)
+			rows := readCSV(t, r.body)
+			if !slices.Equal(rows[0][:len(transfer.PupilColumns(2))], transfer.PupilColumns(2)) {
+				t.Errorf("header %v", rows[0])
+			}
+			if !slices.Contains(column(rows, "external_id"), "IMP-P-1") || slices.ContainsFunc(column(rows, "school_code"), func(c string) bool { return c != k.school1Code }) {
+				t.Errorf("the export of school 1 lacks the imported pupil or has another school's")
+			}
+		}},
+		{name: "export pupils as XLSX", as: "director", method: "GET", path: "/api/v1/schools/1/pupils/export?format=xlsx", status: 200, check: func(t *testing.T, r result) {
+			isFile(xlsxType, "pupils-school-1.xlsx")(t, r)
+			pupilsXLSX = r.body
+		}},
+		{name: "export pupils as guard", as: "guard", method: "GET", path: "/api/v1/schools/1/pupils/export", status: 200, check: isFile("text/csv", "pupils-school-1.csv")},
+		{name: "export pupils as analyst", as: "analyst", method: "GET", path: "/api/v1/schools/1/pupils/export", status: 403},
+		{name: "export pupils of another school", as: "director", method: "GET", path: "/api/v1/schools/2/pupils/export", status: 404},
+		{name: "export pupils as a parent", as: "parent", method: "GET", path: "/api/v1/schools/1/pupils/export", status: 404},
+		{name: "export pupils unknown format", as: "director", method: "GET", path: "/api/v1/schools/1/pupils/export?format=json", status: 422, rejected: true, field: "format"},
+		{name: "export pupils school not a number", as: "director", method: "GET", path: "/api/v1/schools/one/pupils/export", status: 404, rejected: true},
+	})
+	if pupilsXLSX == nil {
+		t.Fatal("no XLSX export to import back")
+	}
+	// The XLSX export imports back, raw and by token, changing nothing.
+	h.run(t, scenario{name: "import the export", bearer: "admin", method: "POST", path: "/api/v1/imports?kind=pupils&format=xlsx&filename=pupils-school-1.xlsx",
+		body: pupilsXLSX, ctype: xlsxType, status: 202, check: func(t *testing.T, r result) { job = started(t, r, "pupils-school-1.xlsx") }})
+	done = h.finished(t, "", "admin", job)
+	wantJob(t, done, "done", 0, 0, num(done["total"]))
+	if num(done["total"]) < 2 {
+		t.Errorf("the export of school 1 held %v pupils", done["total"])
+	}
+}
+
+// findAlarms lists the open alarms as the session sees them and returns
+// those that match.
+func (h *harness) findAlarms(t *testing.T, as string, match func(a map[string]any) bool) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	h.run(t, scenario{name: "alarms as " + as, as: as, method: "GET", path: "/api/v1/alarms", status: 200, check: func(t *testing.T, r result) {
+		for _, a := range r.items(t) {
+			if match(a) {
+				out = append(out, a)
+			}
+		}
+	}})
+	return out
+}
+
+// stepsAre checks an alarm's response record, as "party step" pairs.
+func stepsAre(want ...string) func(t *testing.T, r result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		var got []string
+		for _, s := range r.json(t)["steps"].([]any) {
+			s := s.(map[string]any)
+			got = append(got, fmt.Sprint(s["party"], " ", s["step"]))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("steps %v, want %v", got, want)
+		}
+	}
+}
+
+func alarmScenarios(t *testing.T, h *harness, k known) {
+	byCode := func(code string) func(a map[string]any) bool {
+		return func(a map[string]any) bool { return a["code"] == code }
+	}
+	for _, sc := range []scenario{
+		{name: "alarms before any", as: "guard", method: "GET", path: "/api/v1/alarms?all=true", status: 200, check: func(t *testing.T, r result) {
+			if n := len(r.items(t)); n != 0 {
+				t.Fatalf("the demo has %d alarms already", n)
+			}
+		}},
+		{name: "panic", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-1", "note": "a stranger at the gate"},
+			status: 202, check: fieldIs("status", "raised")},
+		{name: "panic repeated", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-1", "note": "a stranger at the gate"},
+			status: 202, check: fieldIs("status", "raised")},
+		{name: "silent panic", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-2", "silent": true}, status: 202},
+	} {
+		h.run(t, sc)
+	}
+	// The repeated press raised one alarm; the silent one is not the guard's
+	// to see.
+	staff := h.findAlarms(t, "guard", byCode("staff"))
+	if len(staff) != 1 || staff[0]["type"] != "panic" || staff[0]["silent"] != false || staff[0]["state"] != "raised" || num(staff[0]["provider_id"]) != k.provider1 {
+		t.Fatalf("the guard's alarms after two presses and a silent one: %v", staff)
+	}
+	alarm := num(staff[0]["id"])
+	silent := h.findAlarms(t, "pcn", func(a map[string]any) bool { return a["code"] == "staff" && a["silent"] == true })
+	if len(silent) != 1 || silent[0]["type"] != "silent_panic" {
+		t.Fatalf("the ПЦН's silent alarms: %v", silent)
+	}
+	hidden := num(silent[0]["id"])
+	at := func(id int64, step string) string {
+		if step == "" {
+			return fmt.Sprintf("/api/v1/alarms/%d", id)
+		}
+		return fmt.Sprintf("/api/v1/alarms/%d/%s", id, step)
+	}
+	stateIs := func(state string) func(t *testing.T, r result) { return fieldIs("state", state) }
+
+	h.runIn(t, []scenario{
+		// reading
+		{name: "alarm", as: "guard", method: "GET", path: at(alarm, ""), status: 200, check: func(t *testing.T, r result) {
+			m := r.json(t)
+			if m["state"] != "raised" || m["next_escalation_at"] == nil || num(m["police_unit_id"]) != k.policeUnit || len(m["steps"].([]any)) != 0 {
+				t.Errorf("a new alarm: %s", r.body)
+			}
+		}},
+		{name: "alarm as cou", as: "cou", method: "GET", path: at(alarm, ""), status: 200},
+		{name: "alarm as analyst", as: "analyst", method: "GET", path: at(alarm, ""), status: 200},
+		{name: "alarm of another school", as: "guard2", method: "GET", path: at(alarm, ""), status: 404},
+		{name: "alarm as a parent", as: "parent", method: "GET", path: at(alarm, ""), status: 404},
+		{name: "alarm that is not", as: "admin", method: "GET", path: at(999999, ""), status: 404},
+		{name: "alarm id not a number", as: "admin", method: "GET", path: "/api/v1/alarms/first", status: 404, rejected: true},
+		{name: "silent alarm as guard", as: "guard", method: "GET", path: at(hidden, ""), status: 404},
+		{name: "silent alarm as director", as: "director", method: "GET", path: at(hidden, ""), status: 404},
+		{name: "silent alarm as cou", as: "cou", method: "GET", path: at(hidden, ""), status: 200, check: fieldIs("silent", true)},
+		{name: "silent alarm as region", as: "region", method: "GET", path: at(hidden, ""), status: 200},
+		{name: "the guard's alarms", as: "guard", method: "GET", path: "/api/v1/alarms?all=true&limit=500", status: 200, check: hasItems(1, func(t *testing.T, a map[string]any) {
+			if a["silent"] != false || num(a["school_id"]) != 1 {
+				t.Errorf("the guard of school 1 sees %v", a)
+			}
+		})},
+		{name: "the ПЦН's alarms", as: "pcn", method: "GET", path: "/api/v1/alarms?limit=10", status: 200, check: hasItems(2, func(t *testing.T, a map[string]any) {
+			if num(a["provider_id"]) != k.provider1 {
+				t.Errorf("the ПЦН sees another provider's alarm %v", a)
+			}
+		})},
+		{name: "the ЦОУ's alarms", as: "cou", method: "GET", path: "/api/v1/alarms", status: 200, check: hasItems(2, func(t *testing.T, a map[string]any) {
+			if num(a["police_unit_id"]) != k.policeUnit {
+				t.Errorf("the ЦОУ sees another unit's alarm %v", a)
+			}
+		})},
+		{name: "alarms of another school", as: "guard2", method: "GET", path: "/api/v1/alarms", status: 200, check: hasItems(0, func(t *testing.T, a map[string]any) {
+			if num(a["school_id"]) == 1 {
+				t.Errorf("the guard of school 2 sees %v", a)
+			}
+		})},
+		{name: "alarms as a parent", as: "parent", method: "GET", path: "/api/v1/alarms?all=true", status: 200, check: func(t *testing.T, r result) {
+			if n := len(r.items(t)); n != 0 {
+				t.Errorf("a guardian sees %d alarms", n)
+			}
+		}},
+		{name: "alarms limit 0", as: "pcn", method: "GET", path: "/api/v1/alarms?limit=0", status: 422, rejected: true, field: "limit"},
+		{name: "alarms limit 501", as: "pcn", method: "GET", path: "/api/v1/alarms?limit=501", status: 422, rejected: true, field: "limit"},
+
+		// panic errors
+		{name: "panic at another school", as: "guard", method: "POST", path: "/api/v1/schools/2/panic", body: map[string]any{"request_id": "press-9"}, status: 404},
+		{name: "panic as pcn", as: "pcn", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-9"}, status: 404},
+		{name: "panic as a parent", as: "parent", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-9"}, status: 404},
+		{name: "panic without request_id", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"silent": false}, status: 422, rejected: true, field: "request_id"},
+		{name: "panic request_id too long", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": strings.Repeat("p", 65)},
+			status: 422, rejected: true, field: "request_id"},
+		{name: "panic silent as text", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: `{"request_id":"press-9","silent":"yes"}`, status: 422, rejected: true, field: "silent"},
+		{name: "panic without CSRF", as: "guard", csrf: "omit", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-9"},
+			status: 403, rejected: true, field: "X-CSRF-Token"},
+		{name: "panic by the administrator's token", bearer: "admin", method: "POST", path: "/api/v1/schools/2/panic", body: map[string]any{"request_id": "press-admin"}, status: 202},
+
+		// the response: the ПЦН acknowledges, dispatches, sees its group arrive, resolves
+		{name: "dispatch before acknowledging", as: "pcn", method: "POST", path: at(alarm, "dispatch"), body: map[string]any{"responder": "ГБР-7"}, status: 409},
+		{name: "acknowledge as admin", as: "admin", method: "POST", path: at(alarm, "acknowledge"), status: 403},
+		{name: "acknowledge as a parent", as: "parent", method: "POST", path: at(alarm, "acknowledge"), status: 404},
+		{name: "acknowledge at another school", as: "guard2", method: "POST", path: at(alarm, "acknowledge"), status: 404},
+		{name: "acknowledge", as: "pcn", method: "POST", path: at(alarm, "acknowledge"), status: 200, check: func(t *testing.T, r result) {
+			stateIs("acknowledged")(t, r)
+			stepsAre("pcn acknowledged")(t, r)
+			if r.json(t)["next_escalation_at"] != nil {
+				t.Errorf("the ПЦН's acknowledgement did not stop escalation: %s", r.body)
+			}
+		}},
+		{name: "acknowledge again", as: "pcn", method: "POST", path: at(alarm, "acknowledge"), status: 409},
+		{name: "acknowledge by the school", as: "guard", method: "POST", path: at(alarm, "acknowledge"), body: map[string]any{}, status: 200,
+			check: stepsAre("pcn acknowledged", "school acknowledged")},
+		{name: "dispatch by the school", as: "guard", method: "POST", path: at(alarm, "dispatch"), body: map[string]any{"responder": "сторож"}, status: 403},
+		{name: "dispatch without responder", as: "pcn", method: "POST", path: at(alarm, "dispatch"), body: map[string]any{}, status: 422, field: "responder"},
+		{name: "dispatch responder too long", as: "pcn", method: "POST", path: at(alarm, "dispatch"), body: map[string]any{"responder": strings.Repeat("Г", 201)},
+			status: 422, rejected: true, field: "responder"},
+		{name: "dispatch", as: "pcn", method: "POST", path: at(alarm, "dispatch"), body: map[string]any{"responder": "ГБР-7"}, status: 200, check: stateIs("dispatched")},
+		{name: "dispatch by the ЦОУ before acknowledging", as: "cou", method: "POST", path: at(alarm, "dispatch"), body: map[string]any{"responder": "Патруль 12"}, status: 409},
+		{name: "unknown step", as: "pcn", method: "POST", path: at(alarm, "escalate"), status: 404, rejected: true},
+		{name: "step unknown field", as: "pcn", method: "POST", path: at(alarm, "on-site"), body: map[string]any{"colour": "red"}, status: 422, rejected: true, field: "colour"},
+		{name: "step malformed", as: "pcn", method: "POST", path: at(alarm, "on-site"), body: `{"note": `, status: 422, rejected: true},
+		{name: "step without CSRF", as: "pcn", csrf: "omit", method: "POST", path: at(alarm, "on-site"), status: 403, rejected: true, field: "X-CSRF-Token"},
+		{name: "step on no alarm", as: "pcn", method: "POST", path: at(999999, "acknowledge"), status: 404},
+		{name: "on site", as: "pcn", method: "POST", path: at(alarm, "on-site"), body: map[string]any{"note": "ГБР на месте, посторонний задержан"}, status: 200, check: stateIs("on_site")},
+		{name: "resolve by the guard", as: "guard", method: "POST", path: at(alarm, "resolve"), body: map[string]any{"resolution": "real"}, status: 403},
+		{name: "resolve unknown resolution", as: "pcn", method: "POST", path: at(alarm, "resolve"), body: map[string]any{"resolution": "maybe"}, status: 422, rejected: true, field: "resolution"},
+		{name: "resolve notes too long", as: "pcn", method: "POST", path: at(alarm, "resolve"), body: map[string]any{"resolution": "real", "notes": strings.Repeat("н", 2001)},
+			status: 422, rejected: true, field: "notes"},
+		{name: "resolve", as: "pcn", method: "POST", path: at(alarm, "resolve"), body: map[string]any{"resolution": "real", "notes": "посторонний передан полиции"}, status: 200,
+			check: func(t *testing.T, r result) {
+				stepsAre("pcn acknowledged", "school acknowledged", "pcn dispatched", "pcn on_site", "pcn resolved")(t, r)
+				if m := r.json(t); m["state"] != "resolved" || m["resolution"] != "real" || m["resolved_at"] == nil {
+					t.Errorf("resolved: %s", r.body)
+				}
+			}},
+		{name: "resolve again", as: "pcn", method: "POST", path: at(alarm, "resolve"), body: map[string]any{"resolution": "real"}, status: 409},
+		{name: "acknowledge a resolved alarm", as: "cou", method: "POST", path: at(alarm, "acknowledge"), status: 409},
+		{name: "open alarms leave it out", as: "guard", method: "GET", path: "/api/v1/alarms", status: 200, check: hasItems(0, func(t *testing.T, a map[string]any) {
+			if num(a["id"]) == alarm {
+				t.Errorf("a resolved alarm among the open ones")
+			}
+		})},
+		{name: "resolved alarm with all", as: "guard", method: "GET", path: "/api/v1/alarms?all=true", status: 200, check: func(t *testing.T, r result) {
+			if !slices.ContainsFunc(r.items(t), func(a map[string]any) bool { return num(a["id"]) == alarm }) {
+				t.Errorf("all=true leaves out the resolved alarm")
+			}
+		}},
+
+		// a silent alarm does not exist for the school
+		{name: "acknowledge a silent alarm as guard", as: "guard", method: "POST", path: at(hidden, "acknowledge"), status: 404},
+		{name: "resolve a silent alarm as director", as: "director", method: "POST", path: at(hidden, "resolve"), body: map[string]any{"resolution": "false"}, status: 404},
+		{name: "acknowledge a silent alarm as cou", as: "cou", method: "POST", path: at(hidden, "acknowledge"), status: 200, check: stepsAre("cou acknowledged")},
+
+		// the device webhook, with the device's real credential
+		{name: "device event", bearer: "device1", method: "POST", path: "/api/v1/device/events",
+			body: map[string]any{"event_id": "cam-1-0001", "type": "panic", "zone": "2", "at": "2026-02-02T08:15:00+05:00"}, status: 202, check: fieldIs("status", "stored")},
+		{name: "device event repeated", bearer: "device1", method: "POST", path: "/api/v1/device/events",
+			body: map[string]any{"event_id": "cam-1-0001", "type": "panic", "zone": "2", "at": "2026-02-02T08:15:00+05:00"}, status: 202},
+		{name: "device test event", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0002", "type": "test"}, status: 202},
+		{name: "device event unknown type", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0003", "type": "explosion"},
+			status: 422, rejected: true, field: "type"},
+		{name: "device event without event_id", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"type": "fire"},
+			status: 422, rejected: true, field: "event_id"},
+		{name: "device event bad time", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0004", "type": "fire", "at": "yesterday"},
+			status: 422, rejected: true},
+		{name: "device event unknown field", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0005", "type": "fire", "rssi": -70},
+			status: 422, rejected: true, field: "rssi"},
+		{name: "device event over 1 MiB", bearer: "device1", method: "POST", path: "/api/v1/device/events",
+			body: `{"event_id":"cam-1-0006","type":"fire"}` + strings.Repeat(" ", web.MaxBody+10), status: 413},
+		{name: "device event with a person's token", bearer: "admin", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0007", "type": "fire"},
+			status: 401, field: "Authorization"},
+		{name: "device event with a session", as: "guard", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0007", "type": "fire"},
+			status: 401, rejected: true, field: "Authorization"},
+		{name: "device event unknown credential", header: map[string]string{"Authorization": "Bearer qd_not-a-device"}, method: "POST", path: "/api/v1/device/events",
+			body: map[string]any{"event_id": "cam-1-0007", "type": "fire"}, status: 401},
+	})
+	fromDevice := h.findAlarms(t, "guard", func(a map[string]any) bool { return num(a["device_id"]) == k.device1 })
+	if len(fromDevice) != 1 || fromDevice[0]["type"] != "panic" || fromDevice[0]["zone"] != "2" {
+		t.Fatalf("the device's alarms, after a repeated panic and a test: %v", fromDevice)
+	}
+	device := num(fromDevice[0]["id"])
+
+	h.runIn(t, []scenario{
+		{name: "on site before dispatch", as: "cou", method: "POST", path: at(device, "on-site"), status: 409},
+		{name: "acknowledge the device alarm", as: "cou", method: "POST", path: at(device, "acknowledge"), status: 200, check: stateIs("acknowledged")},
+		{name: "dispatch a patrol", as: "cou", method: "POST", path: at(device, "dispatch"), body: map[string]any{"responder": "Патруль 12"}, status: 200, check: stateIs("dispatched")},
+		{name: "on site by the guard", as: "guard", method: "POST", path: at(device, "on-site"), body: map[string]any{"note": "патруль у ворот"}, status: 200, check: stateIs("on_site")},
+		{name: "resolve by the director", as: "director", method: "POST", path: at(device, "resolve"), body: map[string]any{"resolution": "false", "notes": "кнопку нажал ребёнок"},
+			status: 200, check: stepsAre("cou acknowledged", "cou dispatched", "school on_site", "school resolved")},
+
+		// scorecards
+		{name: "scorecards", as: "pcn", method: "GET", path: "/api/v1/alarms/stats", status: 200, check: func(t *testing.T, r result) {
+			var pcn map[string]any
+			for _, c := range r.items(t) {
+				if c["party"] == "pcn" && num(c["id"]) == k.provider1 {
+					pcn = c
+				}
+			}
+			if pcn == nil || num(pcn["alarms"]) < 3 || num(pcn["acknowledged"]) != 1 || num(pcn["within_30s"]) != 1 {
+				t.Errorf("the ПЦН's scorecard: %v (of %s)", pcn, r.body)
+			}
+		}},
+		{name: "scorecards of a period", as: "analyst", method: "GET", path: "/api/v1/alarms/stats?from=2020-01-01T00:00:00Z&to=2099-01-01T00:00:00Z", status: 200, check: hasItems(2, nil)},
+		{name: "scorecards of an empty period", as: "admin", method: "GET", path: "/api/v1/alarms/stats?from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z", status: 200,
+			check: func(t *testing.T, r result) {
+				if n := len(r.items(t)); n != 0 {
+					t.Errorf("%d scorecards for 2020", n)
+				}
+			}},
+		{name: "scorecards of the school", as: "director", method: "GET", path: "/api/v1/alarms/stats", status: 200, check: hasItems(1, nil)},
+		{name: "scorecards as a parent", as: "parent", method: "GET", path: "/api/v1/alarms/stats", status: 404},
+		{name: "scorecards bad from", as: "admin", method: "GET", path: "/api/v1/alarms/stats?from=yesterday", status: 422, rejected: true, field: "from"},
+		{name: "scorecards local to", as: "admin", method: "GET", path: "/api/v1/alarms/stats?to=01.02.2026", status: 422, rejected: true, field: "to"},
+	})
+}
+
+// sse is an open live stream.
+type sse struct {
+	lines  chan string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// liveEvent is one event of the stream.
+type liveEvent struct {
+	ID, Event string
+	Data      map[string]any
+}
+
+// stream opens the scenario's request as an event stream: the request, and
+// the answer's status and headers, are validated against the document; the
+// body is then read event by event.
+func (h *harness) stream(t *testing.T, sc scenario) *sse {
+	t.Helper()
+	ctx := context.Background()
+	vreq := h.request(t, sc)
+	route, params, err := h.router.FindRoute(vreq)
+	if err != nil {
+		t.Fatalf("%s %s is not in the document: %v", sc.method, sc.path, err)
+	}
+	reqIn := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: authenticate, SkipSettingDefaults: true, MultiError: true}}
+	if err := openapi3filter.ValidateRequest(ctx, reqIn); err != nil {
+		t.Errorf("the document rejects this request: %v", err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	resp, err := h.live.Client().Do(h.request(t, sc).WithContext(sctx))
+	if err != nil {
+		cancel()
+		t.Fatalf("%s %s: %v", sc.method, sc.path, err)
+	}
+	h.hit[route.Method+" "+route.Path+" "+strconv.Itoa(resp.StatusCode)] = true
+	respIn := &openapi3filter.ResponseValidationInput{RequestValidationInput: reqIn, Status: resp.StatusCode, Header: resp.Header,
+		Body: io.NopCloser(strings.NewReader("")), Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeResponseBody: true}}
+	if err := openapi3filter.ValidateResponse(ctx, respIn); err != nil {
+		t.Errorf("the response does not match the document: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body.Close()
+		cancel()
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	s := &sse{lines: make(chan string), cancel: cancel, done: make(chan struct{})}
+	// The server waits for open streams when it closes: close this one when
+	// the test ends, however it ends.
+	t.Cleanup(s.close)
+	go func() {
+		defer close(s.done)
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			select {
+			case s.lines <- strings.TrimSuffix(l, "\n"):
+			case <-sctx.Done():
+				return
+			}
+		}
+	}()
+	pre := s.block(t, 10*time.Second)
+	if len(pre) != 2 || pre[0] != "retry: 2000" || !strings.HasPrefix(pre[1], ": qorgan live, after ") {
+		t.Fatalf("the stream opens with %q", pre)
+	}
+	return s
+}
+
+// close ends the stream; closing again does nothing.
+func (s *sse) close() {
+	s.cancel()
+	<-s.done
+}
+
+// block reads the lines up to the next blank one.
+func (s *sse) block(t *testing.T, timeout time.Duration) []string {
+	t.Helper()
+	var out []string
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-s.lines:
+			if !ok {
+				t.Fatalf("the stream ended after %q", out)
+			}
+			if l == "" {
+				return out
+			}
+			out = append(out, l)
+		case <-deadline:
+			t.Fatalf("no complete block within %s (got %q)", timeout, out)
+		}
+	}
+}
+
+// event reads the next event, skipping comments, and checks its data against
+// the document's LiveEvent and its id and event against the data.
+func (s *sse) event(t *testing.T, doc *openapi3.T) liveEvent {
+	t.Helper()
+	for {
+		var ev liveEvent
+		var data string
+		for _, l := range s.block(t, 10*time.Second) {
+			switch {
+			case strings.HasPrefix(l, ":"):
+			case strings.HasPrefix(l, "id: "):
+				ev.ID = strings.TrimPrefix(l, "id: ")
+			case strings.HasPrefix(l, "event: "):
+				ev.Event = strings.TrimPrefix(l, "event: ")
+			case strings.HasPrefix(l, "data: "):
+				data += strings.TrimPrefix(l, "data: ")
+			default:
+				t.Errorf("unexpected line %q", l)
+			}
+		}
+		if data == "" {
+			continue // a ping
+		}
+		var v any
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			t.Fatalf("data is not JSON: %v\n%s", err, data)
+		}
+		if err := doc.Components.Schemas["LiveEvent"].Value.VisitJSON(v); err != nil {
+			t.Errorf("data does not match LiveEvent: %s\n%s", clip([]byte(err.Error())), clip([]byte(data)))
+		}
+		ev.Data, _ = v.(map[string]any)
+		if ev.ID != fmt.Sprint(num(ev.Data["seq"])) || ev.Event != ev.Data["kind"] {
+			t.Errorf("id %q and event %q, data seq %v and kind %v", ev.ID, ev.Event, ev.Data["seq"], ev.Data["kind"])
+		}
+		return ev
+	}
+}
+
+func (ev liveEvent) alarm() map[string]any {
+	a, _ := ev.Data["alarm"].(map[string]any)
+	return a
+}
+
+func liveScenarios(t *testing.T, h *harness, k known) {
+	h.runIn(t, []scenario{
+		{name: "live as a parent", as: "parent", method: "GET", path: "/api/v1/live", status: 403},
+		{name: "live bad Last-Event-ID", as: "pcn", method: "GET", path: "/api/v1/live", header: map[string]string{"Last-Event-ID": "last"}, status: 422, rejected: true, field: "Last-Event-ID"},
+		{name: "live negative after", as: "pcn", method: "GET", path: "/api/v1/live?after=-1", status: 422, rejected: true, field: "Last-Event-ID"},
+	})
+
+	// The whole history, from the first event.
+	history := h.stream(t, scenario{name: "live from the start", as: "analyst", method: "GET", path: "/api/v1/live?after=0"})
+	first := history.event(t, k.doc)
+	history.close()
+	if first.ID != "1" || first.Event != "alarm.raised" {
+		t.Errorf("the history starts with %s %s", first.ID, first.Event)
+	}
+
+	// Consoles that connect now get what happens next: a silent panic goes to
+	// the ПЦН and not to the guard, whose next event is the device's panic.
+	guard := h.stream(t, scenario{name: "live as guard", as: "guard", method: "GET", path: "/api/v1/live"})
+	pcn := h.stream(t, scenario{name: "live as pcn", as: "pcn", method: "GET", path: "/api/v1/live"})
+	h.run(t, scenario{name: "silent panic", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-live", "silent": true}, status: 202})
+	h.run(t, scenario{name: "device panic", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-live", "type": "panic"}, status: 202})
+
+	silent := pcn.event(t, k.doc)
+	if silent.Event != "alarm.raised" || silent.alarm()["silent"] != true || silent.alarm()["type"] != "silent_panic" {
+		t.Fatalf("the ПЦН's first event: %v", silent)
+	}
+	loud := guard.event(t, k.doc)
+	if loud.Event != "alarm.raised" || loud.alarm()["silent"] != false || num(loud.alarm()["device_id"]) != k.device1 {
+		t.Fatalf("the guard's first event: %v (the silent panic was %s)", loud, silent.ID)
+	}
+	if next := pcn.event(t, k.doc); next.ID != loud.ID {
+		t.Errorf("the ПЦН's second event is %s, the guard's first %s", next.ID, loud.ID)
+	}
+
+	// A reconnecting console resumes after the last event it saw.
+	again := h.stream(t, scenario{name: "live resumed", as: "pcn", method: "GET", path: "/api/v1/live", header: map[string]string{"Last-Event-ID": silent.ID}})
+	resumed := again.event(t, k.doc)
+	again.close()
+	if resumed.ID != loud.ID {
+		t.Errorf("resumed after %s with %s, want %s", silent.ID, resumed.ID, loud.ID)
+	}
+
+	// A step shows up at once, and the alarm's first delivery is on record.
+	id := num(loud.Data["alarm_id"])
+	h.run(t, scenario{name: "acknowledge", as: "guard", method: "POST", path: fmt.Sprintf("/api/v1/alarms/%d/acknowledge", id), status: 200})
+	if ack := guard.event(t, k.doc); ack.Event != "alarm.acknowledged" || num(ack.Data["alarm_id"]) != id || ack.alarm()["state"] != "acknowledged" {
+		t.Errorf("after acknowledging: %v", ack)
+	}
+	h.run(t, scenario{name: "delivered", as: "guard", method: "GET", path: fmt.Sprintf("/api/v1/alarms/%d", id), status: 200, check: func(t *testing.T, r result) {
+		if r.json(t)["first_delivery_at"] == nil {
+			t.Errorf("the stream carried alarm %d but its first delivery is not on record", id)
+		}
+	}})
 }

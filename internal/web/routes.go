@@ -41,5 +41,18 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/police-units", s.signedIn(s.listPoliceUnits))
 	mux.Handle("POST /api/v1/police-units", s.signedIn(s.createPoliceUnit))
 
+	mux.Handle("POST /api/v1/imports", s.signedIn(s.startImport))
+	mux.Handle("GET /api/v1/imports/{id}", s.signedIn(s.getImport))
+	mux.Handle("GET /api/v1/exports/schools", s.signedIn(s.exportSchools))
+	mux.Handle("GET /api/v1/schools/{id}/pupils/export", s.signedIn(s.exportPupils))
+
+	mux.Handle("GET /api/v1/alarms", s.signedIn(s.listAlarms))
+	mux.Handle("GET /api/v1/alarms/stats", s.signedIn(s.alarmStats))
+	mux.Handle("GET /api/v1/alarms/{id}", s.signedIn(s.getAlarm))
+	mux.Handle("POST /api/v1/alarms/{id}/{step}", s.signedIn(s.alarmStep))
+	mux.Handle("POST /api/v1/schools/{id}/panic", s.signedIn(s.staffPanic))
+	mux.Handle("GET /api/v1/live", s.signedIn(s.live))
+	mux.Handle("POST /api/v1/device/events", s.public(s.deviceEvent))
+
 	mux.Handle("/api/", s.public(s.notFound))
 }
