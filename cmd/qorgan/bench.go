@@ -22,9 +22,12 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, out, errOut io.Writer) error {
+	if len(args) > 0 && args[0] == "alarms" {
+		return benchAlarms(ctx, args[1:], out, errOut)
+	}
 	if len(args) == 0 || args[0] != "registry" {
-		fmt.Fprintln(errOut, "Usage: qorgan bench registry [--scale 1] [--requests 2000]")
-		return fmt.Errorf("bench needs a subject: registry")
+		fmt.Fprintln(errOut, "Usage: qorgan bench registry [--scale 1] [--requests 2000]\n       qorgan bench alarms [--panels 200] [--duration 10s]")
+		return fmt.Errorf("bench needs a subject: registry or alarms")
 	}
 	var scale float64
 	var requests int

@@ -63,12 +63,14 @@ func qorgan(t *testing.T, stdin string, args ...string) (string, error) {
 type server struct {
 	cmd  *exec.Cmd
 	base string
+	dc09 string // the DC-09 receiver's address
 	out  *bytes.Buffer
 }
 
-func startDemo(t *testing.T, dbPath string) *server {
+func startDemo(t *testing.T, dbPath string, extra ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, "demo", "--addr", "127.0.0.1:0", "--db", dbPath, "--scale", "0.002", "--log-level", "warn")
+	args := append([]string{"demo", "--addr", "127.0.0.1:0", "--dc09-addr", "127.0.0.1:0", "--db", dbPath, "--scale", "0.002", "--log-level", "warn"}, extra...)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -81,6 +83,7 @@ func startDemo(t *testing.T, dbPath string) *server {
 	}
 	s := &server{cmd: cmd, out: &bytes.Buffer{}}
 	found := make(chan string, 1)
+	dc09 := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
@@ -89,11 +92,20 @@ func startDemo(t *testing.T, dbPath string) *server {
 			if _, addr, ok := strings.Cut(line, "listening on "); ok {
 				found <- addr
 			}
+			if _, rest, ok := strings.Cut(line, "DC-09 receiver on "); ok {
+				dc09 <- strings.Fields(rest)[0]
+			}
 		}
 	}()
 	select {
-	case s.base = <-found:
+	case s.dc09 = <-dc09:
 	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("demo did not start its DC-09 receiver; stderr:\n%s", errBuf.String())
+	}
+	select {
+	case s.base = <-found:
+	case <-time.After(time.Minute):
 		cmd.Process.Kill()
 		t.Fatalf("demo did not start; stderr:\n%s", errBuf.String())
 	}

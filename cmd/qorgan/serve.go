@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
+	"qorgan/internal/ingest/dc09gw"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
@@ -70,6 +71,10 @@ type serveFlags struct {
 	logFormat     string
 	secureCookies bool
 	t1, t2        time.Duration
+	dc09Addr      string
+	dc09Past      time.Duration
+	dc09Future    time.Duration
+	dc09PerSource int
 }
 
 func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
@@ -80,6 +85,10 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.BoolVar(&s.secureCookies, "secure-cookies", false, "mark cookies Secure (set behind a TLS-terminating proxy)")
 	fs.DurationVar(&s.t1, "escalate-after", alarm.DefaultT1, "escalate an alarm the ПЦН has not acknowledged after this long (T1)")
 	fs.DurationVar(&s.t2, "escalate-again-after", alarm.DefaultT2, "escalate to the next level after this long (T2)")
+	fs.StringVar(&s.dc09Addr, "dc09-addr", "127.0.0.1:10001", "SIA DC-09 receiver address, TCP and UDP (empty: no receiver)")
+	fs.DurationVar(&s.dc09Past, "dc09-window-past", 40*time.Second, "how old an encrypted DC-09 frame's timestamp may be")
+	fs.DurationVar(&s.dc09Future, "dc09-window-future", 20*time.Second, "how far ahead an encrypted DC-09 frame's timestamp may be")
+	fs.IntVar(&s.dc09PerSource, "dc09-max-conns-per-source", 512, "open DC-09 TCP connections allowed from one IP address (panels behind one NAT share it)")
 }
 
 func (s *serveFlags) validate() error {
@@ -123,6 +132,22 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	go alarms.Run(runCtx)
+	var receiver *dc09gw.Receiver
+	recvDone := make(chan error, 1)
+	if f.dc09Addr != "" {
+		cfg := f.dc09Config()
+		cfg.Logger = log
+		var err error
+		receiver, err = dc09gw.New(cfg, alarmSink{alarms}, newPanelAccounts(reg))
+		if err != nil {
+			return err
+		}
+		if err := receiver.Listen(); err != nil {
+			return fmt.Errorf("--dc09-addr %s: %w", f.dc09Addr, err)
+		}
+		go func() { recvDone <- receiver.Run(runCtx) }()
+		fmt.Fprintf(out, "DC-09 receiver on %s (TCP and UDP)\n", receiver.Addr())
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", f.addr, err)
@@ -156,6 +181,12 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	}
 	if err := jobs.Shutdown(sctx); err != nil {
 		log.Warn("imports still running at shutdown were stopped", "err", err)
+	}
+	stopRun()
+	if receiver != nil {
+		if err := <-recvDone; err != nil {
+			log.Warn("DC-09 receiver stopped", "err", err)
+		}
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -20,13 +20,16 @@ import (
 
 // Signal is one message from a device or a person, whatever way it came.
 type Signal struct {
-	Source     string // dc09, http, mqtt, staff
-	Account    string // DC-09 account; for other sources set DeviceID or SchoolID
-	DeviceID   int64
-	SchoolID   int64
-	Sequence   string // the sender's message number or event id
-	Content    []byte // what identifies a retransmission together with Sequence
-	Events     []alarmcode.Event
+	Source   string // dc09, http, mqtt, staff
+	Account  string // DC-09 account; for other sources set DeviceID or SchoolID
+	DeviceID int64
+	SchoolID int64
+	Sequence string // the sender's message number or event id
+	Content  []byte // what identifies a retransmission together with Sequence
+	Events   []alarmcode.Event
+	// LinkTest marks a supervision message (a DC-09 NULL): it only tells
+	// that the device is alive and is not stored as a signal.
+	LinkTest   bool
 	ReceivedAt time.Time
 	Remote     string
 	Raw        string
@@ -45,7 +48,9 @@ type deviceRef struct {
 // alarms; when it returns nil every signal is durable and the sender may be
 // acknowledged. A signal already stored (same source, account, sequence and
 // content) is skipped: the retransmission is acknowledged again, not raised
-// again.
+// again. Statements are prepared once per batch and the live events and
+// device status written in multi-row statements: the DC-09 receiver's group
+// commit sends hundreds of frames per call.
 func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	if len(sigs) == 0 {
 		return nil
@@ -55,10 +60,14 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 		return err
 	}
 	now := s.Now()
-	routes := map[int64]route{}
 	var raised []int64
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
+		b, err := s.newBatch(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		defer b.close()
 		for _, sg := range sigs {
 			dev := devices[strings.ToUpper(sg.Account)]
 			if sg.DeviceID != 0 {
@@ -67,14 +76,18 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 			if sg.SchoolID != 0 {
 				dev.school = sg.SchoolID
 			}
+			if dev.id != 0 && sg.ReceivedAt.After(b.seen[dev.id]) {
+				b.seen[dev.id] = sg.ReceivedAt
+			}
+			if sg.LinkTest {
+				continue
+			}
 			account := sg.Account
 			if account == "" {
 				account = fmt.Sprint(dev.id)
 			}
 			var sigID int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO signals (source, account, sequence, digest, device_id, school_id, received_at, committed_at, remote, raw)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, account, sequence, digest) DO NOTHING RETURNING id`,
-				sg.Source, strings.ToUpper(account), sg.Sequence, digest(sg.Content), nullID(dev.id), nullID(dev.school),
+			err := b.insSignal.QueryRowContext(ctx, sg.Source, strings.ToUpper(account), sg.Sequence, digest(sg.Content), nullID(dev.id), nullID(dev.school),
 				store.Micros(sg.ReceivedAt), store.Micros(now), sg.Remote, sg.Raw).Scan(&sigID)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // a retransmission
@@ -86,32 +99,30 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 				s.Log.Warn("signal from an unregistered sender stored without an alarm", "source", sg.Source, "account", sg.Account, "security", true)
 				continue
 			}
-			if dev.id != 0 {
-				restored, err := s.heard(ctx, tx, dev.id, sg.ReceivedAt, now)
-				if err != nil {
-					return err
-				}
-				raised = append(raised, restored...)
-			}
 			for _, ev := range sg.Events {
 				prio, ok := priorityOf(ev.Type)
 				if !ok {
 					continue
 				}
-				rt, ok := routes[dev.school]
-				if !ok {
-					if rt, err = s.routeOf(ctx, tx, dev.school, now); err != nil {
-						return err
-					}
-					routes[dev.school] = rt
+				rt, err := s.routeOf(ctx, tx, dev.school, now)
+				if err != nil {
+					return err
 				}
-				id, err := s.raise(ctx, tx, raise{signal: sigID, school: dev.school, device: dev.id, ev: ev, prio: prio, rt: rt,
+				id, err := b.raise(ctx, raise{signal: sigID, school: dev.school, device: dev.id, ev: ev, prio: prio, rt: rt,
 					received: sg.ReceivedAt, committed: now})
 				if err != nil {
 					return err
 				}
 				raised = append(raised, id)
 			}
+		}
+		restored, err := s.heardAll(ctx, tx, b, now)
+		if err != nil {
+			return err
+		}
+		raised = append(raised, restored...)
+		if err := b.live.Flush(ctx); err != nil {
+			return err
 		}
 		if len(raised) == 0 {
 			return nil
@@ -128,6 +139,109 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	return nil
 }
 
+// batch holds what one Commit prepares once.
+type batch struct {
+	s         *Service
+	insSignal *sql.Stmt
+	insAlarm  *sql.Stmt
+	live      *store.Bulk
+	seen      map[int64]time.Time // device → latest signal
+}
+
+func (s *Service) newBatch(ctx context.Context, tx *store.Tx, now time.Time) (*batch, error) {
+	b := &batch{s: s, seen: map[int64]time.Time{}}
+	var err error
+	b.insSignal, err = tx.Prepare(ctx, `INSERT INTO signals (source, account, sequence, digest, device_id, school_id, received_at, committed_at, remote, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, account, sequence, digest) DO NOTHING RETURNING id`)
+	if err != nil {
+		return nil, err
+	}
+	b.insAlarm, err = tx.Prepare(ctx, `INSERT INTO alarms (signal_id, school_id, device_id, type, code, description, zone, partition_no, priority, silent, state,
+		provider_id, police_unit_id, received_at, committed_at, next_escalation_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	if err != nil {
+		b.insSignal.Close()
+		return nil, err
+	}
+	b.live = tx.NewBulk("live_events", "at", "kind", "alarm_id", "school_id", "provider_id", "police_unit_id", "silent", "payload")
+	return b, nil
+}
+
+func (b *batch) close() {
+	b.insSignal.Close()
+	b.insAlarm.Close()
+}
+
+// raise inserts one alarm and queues its first live event. The event carries
+// the alarm as built here, so no read-back is needed.
+func (b *batch) raise(ctx context.Context, r raise) (int64, error) {
+	var timer any
+	a := Alarm{SchoolID: r.school, SchoolName: r.rt.schoolName, DeviceID: r.device, Type: string(r.ev.Type), Code: r.ev.Code, Description: r.ev.Description,
+		Zone: r.ev.Zone, Partition: r.ev.Partition, Priority: int(r.prio), Silent: silent(r.ev.Type), State: Raised, ProviderID: r.rt.provider,
+		PoliceUnitID: r.rt.police, ReceivedAt: r.received.UTC(), CommittedAt: r.committed.UTC(), Steps: []Step{}}
+	if r.prio == PriorityAlarm {
+		next := r.committed.Add(b.s.T1).UTC()
+		a.NextEscalation = &next
+		timer = store.Micros(next)
+	}
+	err := b.insAlarm.QueryRowContext(ctx, nullID(r.signal), r.school, nullID(r.device), a.Type, a.Code, a.Description, a.Zone, a.Partition, a.Priority, a.Silent,
+		string(Raised), nullID(r.rt.provider), nullID(r.rt.police), store.Micros(r.received), store.Micros(r.committed), timer).Scan(&a.ID)
+	if err != nil {
+		return 0, fmt.Errorf("raise alarm: %w", err)
+	}
+	payload, _ := json.Marshal(a)
+	return a.ID, b.live.Add(ctx, store.Micros(r.committed), "alarm.raised", a.ID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload))
+}
+
+// heardAll records when each device in the batch was last heard; devices
+// that had been declared lost get their "communication lost" alarm resolved.
+func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time.Time) ([]int64, error) {
+	if len(b.seen) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, 0, len(b.seen))
+	for id := range b.seen {
+		ids = append(ids, id)
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	rows, err := tx.QueryContext(ctx, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", ids...)
+	if err != nil {
+		return nil, err
+	}
+	var lost []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		lost = append(lost, id)
+	}
+	rows.Close()
+	up := tx.NewBulk("device_status", "device_id", "last_seen_at", "lost_alarm_id").
+		OnConflict("ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, lost_alarm_id = NULL")
+	for id, at := range b.seen {
+		if err := up.Add(ctx, id, store.Micros(at), nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := up.Flush(ctx); err != nil {
+		return nil, err
+	}
+	for _, id := range lost {
+		if _, err := tx.ExecContext(ctx, "UPDATE alarms SET state = ?, resolution = 'technical', notes = 'communication restored', resolved_at = ?, next_escalation_at = NULL WHERE id = ? AND state <> ?",
+			string(Resolved), store.Micros(now), id, string(Resolved)); err != nil {
+			return nil, err
+		}
+		if err := s.step(ctx, tx, id, PartySystem, "resolved", 0, "communication restored", now); err != nil {
+			return nil, err
+		}
+		if err := s.publish(ctx, tx, "alarm.restored", id, now); err != nil {
+			return nil, err
+		}
+	}
+	return lost, nil
+}
+
 func nullID(id int64) any {
 	if id == 0 {
 		return nil
@@ -141,39 +255,52 @@ func (s *Service) devicesOf(ctx context.Context, sigs []Signal) (map[string]devi
 	seen := map[string]bool{}
 	for _, sg := range sigs {
 		a := strings.ToUpper(sg.Account)
-		if a != "" && !seen[a] {
+		if a != "" && !seen[a] && sg.Source == "dc09" {
 			seen[a] = true
 			accts = append(accts, a)
 		}
 	}
 	out := map[string]deviceRef{}
-	if len(accts) == 0 {
-		return out, nil
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(accts)), ",")
-	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT dc09_account, id, school_id FROM devices WHERE dc09_account IN ("+ph+")", accts...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a string
-		var d deviceRef
-		if err := rows.Scan(&a, &d.id, &d.school); err != nil {
+	for start := 0; start < len(accts); start += 500 {
+		part := accts[start:min(start+500, len(accts))]
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+		rows, err := s.DB.Reader().QueryContext(ctx, "SELECT dc09_account, id, school_id FROM devices WHERE dc09_account IN ("+ph+")", part...)
+		if err != nil {
 			return nil, err
 		}
-		out[a] = d
+		for rows.Next() {
+			var a string
+			var d deviceRef
+			if err := rows.Scan(&a, &d.id, &d.school); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[a] = d
+		}
+		rows.Close()
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // route is where a school's alarms go.
 type route struct {
 	provider, police int64
+	schoolName       string
+	expires          time.Time
 }
 
+// routeTTL is how long a school's routing is reused. A new contract or
+// police unit applies to alarms within this time.
+const routeTTL = 10 * time.Second
+
 func (s *Service) routeOf(ctx context.Context, q store.Querier, school int64, now time.Time) (route, error) {
-	var rt route
+	s.mu.Lock()
+	rt, ok := s.routes[school]
+	s.mu.Unlock()
+	if ok && now.Before(rt.expires) {
+		return rt, nil
+	}
+	rt = route{expires: now.Add(routeTTL)}
 	v, ok, err := registry.ProviderOnDuty(ctx, q, school, auth.Today(now))
 	if err != nil {
 		return rt, err
@@ -188,6 +315,15 @@ func (s *Service) routeOf(ctx context.Context, q store.Querier, school int64, no
 	if ok {
 		rt.police = u.ID
 	}
+	if err := q.QueryRowContext(ctx, "SELECT name_ru FROM schools WHERE id = ?", school).Scan(&rt.schoolName); err != nil {
+		return rt, err
+	}
+	s.mu.Lock()
+	if len(s.routes) > 50_000 {
+		s.routes = map[int64]route{}
+	}
+	s.routes[school] = rt
+	s.mu.Unlock()
 	return rt, nil
 }
 
@@ -199,23 +335,18 @@ type raise struct {
 	received, committed    time.Time
 }
 
-// raise inserts one alarm with its first live event and, for alarms (not
-// troubles), its escalation timer.
-func (s *Service) raise(ctx context.Context, tx *store.Tx, r raise) (int64, error) {
-	var timer any
-	if r.prio == PriorityAlarm {
-		timer = store.Micros(r.committed.Add(s.T1))
-	}
-	desc := r.ev.Description
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO alarms (signal_id, school_id, device_id, type, code, description, zone, partition_no, priority, silent, state,
-		provider_id, police_unit_id, received_at, committed_at, next_escalation_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		nullID(r.signal), r.school, nullID(r.device), string(r.ev.Type), r.ev.Code, desc, r.ev.Zone, r.ev.Partition, int(r.prio), silent(r.ev.Type), string(Raised),
-		nullID(r.rt.provider), nullID(r.rt.police), store.Micros(r.received), store.Micros(r.committed), timer).Scan(&id)
+// raiseOne inserts one alarm outside a batch (supervision).
+func (s *Service) raiseOne(ctx context.Context, tx *store.Tx, r raise) (int64, error) {
+	b, err := s.newBatch(ctx, tx, r.committed)
 	if err != nil {
-		return 0, fmt.Errorf("raise alarm: %w", err)
+		return 0, err
 	}
-	return id, s.publish(ctx, tx, "alarm.raised", id, r.committed)
+	defer b.close()
+	id, err := b.raise(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	return id, b.live.Flush(ctx)
 }
 
 // publish appends a live event carrying the alarm as it is now.
@@ -228,34 +359,6 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, kind string, alarmI
 	_, err = tx.ExecContext(ctx, `INSERT INTO live_events (at, kind, alarm_id, school_id, provider_id, police_unit_id, silent, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		store.Micros(at), kind, alarmID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload))
 	return err
-}
-
-// heard records that a device spoke; if it had been declared lost, the
-// "communication lost" alarm is resolved and the restore published.
-func (s *Service) heard(ctx context.Context, tx *store.Tx, device int64, at, now time.Time) ([]int64, error) {
-	var lost sql.NullInt64
-	err := tx.QueryRowContext(ctx, "SELECT lost_alarm_id FROM device_status WHERE device_id = ?", device).Scan(&lost)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, "INSERT INTO device_status (device_id, last_seen_at) VALUES (?, ?)", device, store.Micros(at))
-		return nil, err
-	case err != nil:
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE device_status SET last_seen_at = ?, lost_alarm_id = NULL WHERE device_id = ?", store.Micros(at), device); err != nil {
-		return nil, err
-	}
-	if !lost.Valid {
-		return nil, nil
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE alarms SET state = ?, resolution = 'technical', notes = 'communication restored', resolved_at = ?, next_escalation_at = NULL WHERE id = ? AND state <> ?",
-		string(Resolved), store.Micros(now), lost.Int64, string(Resolved)); err != nil {
-		return nil, err
-	}
-	if err := s.step(ctx, tx, lost.Int64, PartySystem, "resolved", 0, "communication restored", now); err != nil {
-		return nil, err
-	}
-	return []int64{lost.Int64}, s.publish(ctx, tx, "alarm.restored", lost.Int64, now)
 }
 
 func (s *Service) step(ctx context.Context, tx *store.Tx, alarmID int64, party Party, step string, user int64, detail string, at time.Time) error {

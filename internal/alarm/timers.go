@@ -137,7 +137,7 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			id, err := s.raise(ctx, tx, raise{school: l.school, device: l.device, prio: PriorityTrouble, rt: rt, received: now, committed: now,
+			id, err := s.raiseOne(ctx, tx, raise{school: l.school, device: l.device, prio: PriorityTrouble, rt: rt, received: now, committed: now,
 				ev: alarmcode.Event{Type: alarmcode.CommTrouble, Code: "supervision", Description: "communication lost: no report within the reporting interval", Known: true}})
 			if err != nil {
 				return err

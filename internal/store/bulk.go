@@ -19,6 +19,15 @@ type Bulk struct {
 	full    *sql.Stmt
 	n       int     // rows written
 	parents []*Bulk // written before this one, for foreign keys
+	suffix  string  // appended to every statement, e.g. ON CONFLICT …
+}
+
+// OnConflict appends a conflict clause (the same SQL on both engines, e.g.
+// "ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at")
+// to every statement. Call it before the first Add.
+func (b *Bulk) OnConflict(clause string) *Bulk {
+	b.suffix = " " + clause
+	return b
 }
 
 // DependsOn makes b write the rows queued in parents before any of its own,
@@ -56,6 +65,7 @@ func (b *Bulk) statement(rows int) string {
 		}
 		s.WriteString(one)
 	}
+	s.WriteString(b.suffix)
 	return s.String()
 }
 

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"time"
+
+	"qorgan/internal/alarm"
+	"qorgan/internal/auth"
+	"qorgan/internal/demo"
+	"qorgan/internal/ingest/dc09gw"
+	"qorgan/internal/registry"
+	"qorgan/internal/sim/panel"
+	"qorgan/internal/store"
+	"qorgan/internal/web"
+)
+
+// benchAlarms measures the alarm lane end to end on a fresh SQLite file:
+// DC-09 frames over TCP with ACK after commit from many panels, and the
+// latency of an alarm from the frame to its ACK and to a console's SSE
+// stream, idle and while a synthetic attendance load writes to the same store.
+func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var panels, latencyRate int
+	var duration time.Duration
+	var attendance int
+	var sync, dir, codes string
+	fs := flagSet("bench alarms", "Measure the DC-09 alarm lane on a fresh SQLite file: throughput with many panels, then the\n"+
+		"latency of alarms (frame → ACK, frame → SSE delivery) idle and under a synthetic attendance load.", errOut)
+	fs.IntVar(&panels, "panels", 200, "concurrent panels for the throughput run")
+	fs.DurationVar(&duration, "duration", 10*time.Second, "length of each run")
+	fs.IntVar(&latencyRate, "latency-rate", 100, "alarms per second during the latency runs")
+	fs.IntVar(&attendance, "attendance", 10000, "synthetic attendance events per second written during the loaded latency run")
+	fs.StringVar(&sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)")
+	fs.StringVar(&codes, "codes", "BA", "comma-separated codes the panels send in the throughput run")
+	fs.StringVar(&dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
+	var cpuProfile string
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "qorgan-bench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	path := filepath.Join(dir, "alarms.db")
+	db, err := store.Open(ctx, store.Config{Path: path, Synchronous: sync})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	host, _ := os.Hostname()
+	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), sync)
+	a := auth.New(db)
+	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.01}); err != nil {
+		return err
+	}
+	// One panel per account, spread over the schools.
+	var schools []int64
+	rows, err := db.Reader().QueryContext(ctx, "SELECT id FROM schools ORDER BY id")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		schools = append(schools, id)
+	}
+	rows.Close()
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		for i := 1; i <= panels; i++ {
+			in := registry.DeviceInput{Kind: registry.AlarmPanel, Name: fmt.Sprintf("bench panel %d", i), DC09Account: fmt.Sprintf("B%05d", i)}
+			if _, err := registry.InsertDevice(ctx, tx, time.Now().UnixMicro(), schools[i%len(schools)], in, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := registry.New(db, a)
+	alarms := alarm.New(db, a, quiet)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, MaxConnsPerSource: panels + 50}, alarmSink{alarms}, newPanelAccounts(reg))
+	if err != nil {
+		return err
+	}
+	if err := recv.Listen(); err != nil {
+		return err
+	}
+	go recv.Run(runCtx)
+	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Log: quiet}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(ln)
+	defer hs.Close()
+
+	// Throughput: every panel as fast as its ACKs come.
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+	}
+	rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: panels, AccountPattern: "B%05d", Codes: strings.Split(codes, ","),
+		Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
+	if err != nil {
+		return err
+	}
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	st := recv.Stats()
+	mean := 0.0
+	if st.Commits > 0 {
+		mean = float64(st.CommittedFrames) / float64(st.Commits)
+	}
+	fmt.Fprintf(out, "throughput: %d panels, codes %s: %.0f frames/s with ACK after commit (%d ACK, %d NAK, %d no answer); ACK p50 %s, p99 %s; %d commits, mean batch %.0f, largest %d\n",
+		panels, codes, rep.FramesPerSecond, rep.ACK, rep.NAK, rep.NoAnswer, ms(rep.LatencyP50), ms(rep.LatencyP99), st.Commits, mean, st.LargestBatch)
+
+	// Latency, idle and under attendance load. The console is the admin's
+	// live stream; delivery latency is measured from the receiver's
+	// timestamp of the frame to the event's arrival.
+	for _, load := range []int{0, attendance} {
+		stopLoad := func() (int, error) { return 0, nil }
+		if load > 0 {
+			stopLoad = syntheticAttendance(runCtx, db, load)
+		}
+		sse, err := watchLive(runCtx, "http://"+ln.Addr().String(), db)
+		if err != nil {
+			return err
+		}
+		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: 20, AccountPattern: "B%05d", Codes: []string{"PA"},
+			Rate: float64(latencyRate), Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
+		if err != nil {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
+		written, lerr := stopLoad()
+		if lerr != nil {
+			return lerr
+		}
+		d := sse.stop()
+		label := "idle"
+		if load > 0 {
+			label = fmt.Sprintf("under %d attendance events/s (%.0f/s written)", load, float64(written)/duration.Seconds())
+		}
+		fmt.Fprintf(out, "latency %s: %d alarms; frame→ACK p50 %s, p99 %s; frame→SSE p50 %s, p99 %s (%d delivered)\n",
+			label, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), ms(percentile(d, 50)), ms(percentile(d, 99)), len(d))
+	}
+	return nil
+}
+
+// syntheticAttendance writes n turnstile-like rows a second into the same
+// store, in batches every 10 ms, until stopped; it returns how many it wrote.
+// It stands in for the passes intake until that lands.
+func syntheticAttendance(ctx context.Context, db *store.DB, n int) func() (int, error) {
+	done := make(chan struct{})
+	var written int
+	var werr error
+	var wg sync.WaitGroup
+	if _, err := db.W.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS bench_attendance (id INTEGER PRIMARY KEY, school_id BIGINT, card TEXT, at BIGINT, direction TEXT)"); err != nil {
+		return func() (int, error) { return 0, err }
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		per := max(1, n/100)
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				b := tx.NewBulk("bench_attendance", "school_id", "card", "at", "direction")
+				now := time.Now().UnixMicro()
+				for i := 0; i < per; i++ {
+					if err := b.Add(ctx, int64(i%79+1), fmt.Sprintf("%08X", i), now, "in"); err != nil {
+						return err
+					}
+				}
+				return b.Flush(ctx)
+			})
+			if err != nil {
+				werr = err
+				return
+			}
+			written += per
+		}
+	}()
+	return func() (int, error) {
+		close(done)
+		wg.Wait()
+		return written, werr
+	}
+}
+
+type liveWatch struct {
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	d      []time.Duration
+	done   chan struct{}
+}
+
+func (w *liveWatch) stop() []time.Duration {
+	w.cancel()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.d
+}
+
+// watchLive follows the admin's live stream and records, per raised alarm,
+// how long after its frame was received it arrived.
+func watchLive(ctx context.Context, base string, db *store.DB) (*liveWatch, error) {
+	a := auth.New(db)
+	users, err := a.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var admin auth.Principal
+	for _, u := range users {
+		if u.Login == "admin" {
+			admin = auth.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Scope: u.Scope}
+		}
+	}
+	tok, err := a.CreateAPIToken(ctx, admin, "bench-live", time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	req, _ := http.NewRequestWithContext(cctx, "GET", base+"/api/v1/live", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		cancel()
+		return nil, errors.New("live stream: " + resp.Status)
+	}
+	w := &liveWatch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			arrived := time.Now()
+			var e struct {
+				Kind  string `json:"kind"`
+				Alarm struct {
+					ReceivedAt time.Time `json:"received_at"`
+				} `json:"alarm"`
+			}
+			if json.Unmarshal([]byte(line), &e) == nil && e.Kind == "alarm.raised" {
+				w.mu.Lock()
+				w.d = append(w.d, arrived.Sub(e.Alarm.ReceivedAt))
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return w, nil
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"qorgan/internal/alarm"
+	"qorgan/internal/errs"
+	"qorgan/internal/ingest/dc09gw"
+	"qorgan/internal/protocol/dc09"
+	"qorgan/internal/registry"
+)
+
+// alarmSink hands the DC-09 receiver's committed batches to the alarm domain.
+type alarmSink struct{ alarms *alarm.Service }
+
+func (s alarmSink) Commit(ctx context.Context, frames []dc09gw.Frame) error {
+	sigs := make([]alarm.Signal, len(frames))
+	for i, f := range frames {
+		m := f.Message
+		// The content that makes a retransmission the same message: an
+		// encrypted frame is padded anew each time, so the decrypted data and
+		// the panel's timestamp count, not the raw bytes.
+		content := fmt.Sprintf("%s|%s|%v|%d", m.Token, m.Data, m.XData, m.Timestamp.Unix())
+		sigs[i] = alarm.Signal{Source: "dc09", Account: f.Account, Sequence: m.Sequence, Content: []byte(content), Events: m.Events,
+			LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: string(f.Raw)}
+	}
+	return s.alarms.Commit(ctx, sigs)
+}
+
+// panelAccounts resolves DC-09 accounts to keys, with a short cache: the
+// receiver asks for every frame.
+type panelAccounts struct {
+	reg *registry.Registry
+	mu  sync.Mutex
+	ttl time.Duration
+	hit map[string]accountEntry
+}
+
+type accountEntry struct {
+	key     []byte
+	known   bool
+	expires time.Time
+}
+
+func newPanelAccounts(reg *registry.Registry) *panelAccounts {
+	return &panelAccounts{reg: reg, ttl: 30 * time.Second, hit: map[string]accountEntry{}}
+}
+
+func (p *panelAccounts) Lookup(ctx context.Context, account string) ([]byte, bool, error) {
+	now := time.Now()
+	p.mu.Lock()
+	e, ok := p.hit[account]
+	p.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.key, e.known, nil
+	}
+	_, key, err := p.reg.DeviceByDC09Account(ctx, account)
+	known := err == nil
+	if err != nil && errs.CodeOf(err) != errs.NotFound {
+		return nil, false, err
+	}
+	ttl := p.ttl
+	if !known {
+		ttl = 5 * time.Second // a panel registered a moment ago is heard soon
+	}
+	p.mu.Lock()
+	if len(p.hit) > 100_000 {
+		p.hit = map[string]accountEntry{}
+	}
+	p.hit[account] = accountEntry{key: key, known: known, expires: now.Add(ttl)}
+	p.mu.Unlock()
+	return key, known, nil
+}
+
+// dc09Config is the receiver's part of the server's flags.
+func (s *serveFlags) dc09Config() dc09gw.Config {
+	return dc09gw.Config{Addr: s.dc09Addr, Window: dc09.Window{Past: s.dc09Past, Future: s.dc09Future}, MaxConnsPerSource: s.dc09PerSource}
+}
