@@ -61,7 +61,7 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	}
 	now := s.Now()
 	var raised []int64
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
 		b, err := s.newBatch(ctx, tx, now)
 		if err != nil {
@@ -370,10 +370,31 @@ func (s *Service) step(ctx context.Context, tx *store.Tx, alarmID int64, party P
 // StaffPanic raises an alarm pressed by a signed-in staff member of a school
 // (the console's panic action). requestID makes a repeated request harmless.
 func (s *Service) StaffPanic(ctx context.Context, p auth.Principal, schoolID int64, silentAlarm bool, requestID, note string) error {
-	if p.Scope.Kind != auth.ScopeSchool || p.Scope.ID() != schoolID || (p.Role != auth.RoleGuard && p.Role != auth.RoleDirector) {
-		if p.Role != auth.RoleAdmin {
+	switch p.Role {
+	case auth.RoleGuard, auth.RoleDirector:
+		if p.Scope.Kind != auth.ScopeSchool || p.Scope.ID() != schoolID {
 			return errs.NotFoundf("no school %d", schoolID)
 		}
+	case auth.RoleAdmin:
+		var n int
+		if err := s.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM schools WHERE id = ?", schoolID).Scan(&n); err != nil {
+			return errs.Wrap(err, "panic")
+		}
+		if n == 0 {
+			return errs.NotFoundf("no school %d", schoolID)
+		}
+	default:
+		// A school the person cannot see does not exist for them; one they
+		// can see but not act in is forbidden.
+		cond, args := p.SchoolFilter("s", auth.Today(s.Now()))
+		var n int
+		if err := s.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM schools s WHERE s.id = ? AND "+cond, append([]any{schoolID}, args...)...).Scan(&n); err != nil {
+			return errs.Wrap(err, "panic")
+		}
+		if n == 0 || p.Role == auth.RoleGuardian {
+			return errs.NotFoundf("no school %d", schoolID)
+		}
+		return errs.E(errs.Forbidden, "", "only the school's own staff press its panic button")
 	}
 	if requestID == "" || len(requestID) > 64 {
 		return errs.Invalidf("request_id", "request_id is required (1–64 characters) so that a repeated press raises one alarm")
@@ -412,7 +433,9 @@ func (s *Service) DeviceSignal(ctx context.Context, d registry.Device, ev Device
 		return errs.Invalidf("type", "unknown event type %q", ev.Type)
 	}
 	received := s.Now()
-	content, _ := json.Marshal(ev)
+	// A resend is the same event id, type and zone; the device may stamp it anew.
+	content := []byte(ev.EventID + "|" + ev.Type + "|" + ev.Zone)
+	raw, _ := json.Marshal(ev)
 	return s.Commit(ctx, []Signal{{Source: "http", DeviceID: d.ID, SchoolID: d.SchoolID, Sequence: ev.EventID, Content: content,
-		Events: []alarmcode.Event{{Type: t, Code: ev.Type, Zone: ev.Zone, Known: true}}, ReceivedAt: received, Remote: remote, Raw: string(content)}})
+		Events: []alarmcode.Event{{Type: t, Code: ev.Type, Zone: ev.Zone, Known: true}}, ReceivedAt: received, Remote: remote, Raw: string(raw)}})
 }

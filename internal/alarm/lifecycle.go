@@ -192,7 +192,7 @@ func (s *Service) act(ctx context.Context, p auth.Principal, id int64, action st
 	}
 	now := s.Now()
 	var out Alarm
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		a, err := s.visibleAlarm(ctx, tx, p, id)
 		if err != nil {
 			return err

@@ -58,7 +58,8 @@ func (s *Service) Delivered(ctx context.Context, evs []LiveEvent) {
 		}
 	}
 	if len(ids) > 0 {
-		s.markDelivered(ctx, ids, s.Now())
+		// Recorded off the stream's path: a console must not wait for a write.
+		go s.markDelivered(context.WithoutCancel(ctx), ids, s.Now())
 	}
 }
 

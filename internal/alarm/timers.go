@@ -40,7 +40,7 @@ func (s *Service) Run(ctx context.Context) {
 // department and police. It returns how many alarms escalated.
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	now := s.Now()
-	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT id, escalation_level, committed_at FROM alarms WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 200", store.Micros(now))
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT id, escalation_level, committed_at, silent FROM alarms WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 200", store.Micros(now))
 	if err != nil {
 		return 0, err
 	}
@@ -48,11 +48,12 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		id        int64
 		level     int
 		committed int64
+		silent    bool
 	}
 	var dues []due
 	for rows.Next() {
 		var d due
-		if err := rows.Scan(&d.id, &d.level, &d.committed); err != nil {
+		if err := rows.Scan(&d.id, &d.level, &d.committed, &d.silent); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -62,11 +63,14 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	if len(dues) == 0 {
 		return 0, nil
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		for _, d := range dues {
 			level := d.level + 1
 			var next any
 			to := "ЦОУ supervisor, school director"
+			if d.silent {
+				to = "ЦОУ supervisor" // a silent alarm is not announced inside the school
+			}
 			if level == 1 {
 				next = d.committed + (s.T2).Microseconds()
 			} else {
@@ -131,7 +135,7 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 	if len(ls) == 0 {
 		return 0, nil
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		for _, l := range ls {
 			rt, err := s.routeOf(ctx, tx, l.school, now)
 			if err != nil {

@@ -257,8 +257,12 @@ func (r *Registry) IssueDeviceCredential(ctx context.Context, p auth.Principal, 
 // DeviceByCredential resolves a device's HTTP credential.
 func (r *Registry) DeviceByCredential(ctx context.Context, tok string) (Device, error) {
 	d, err := scanDevice(r.DB.Reader().QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices d JOIN device_credentials c ON c.device_id = d.id WHERE c.token_hash = ?", auth.TokenHash(tok)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Device{}, errs.E(errs.Unauthorized, "Authorization", "unknown device credential")
+	}
 	if err != nil {
-		return Device{}, errs.E(errs.Unauthorized, "", "unknown device credential")
+		// Not the device's fault: it should retry, not think its credential bad.
+		return Device{}, errs.Wrap(err, "device credential")
 	}
 	return d, nil
 }

@@ -24,6 +24,8 @@ type DB struct {
 	Dialect Dialect
 	W       *sql.DB
 	R       *sql.DB
+
+	gate *gate // SQLite only: urgent writers first
 }
 
 // Config says which database to open.
@@ -119,7 +121,7 @@ func connect(cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{Dialect: SQLite, W: w, R: r}, nil
+	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate()}, nil
 }
 
 // Close closes both pools.
@@ -193,6 +195,20 @@ func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 // InTx runs fn in one write transaction: committed when fn returns nil,
 // rolled back otherwise, so nothing is ever half-written.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.inTx(ctx, false, fn)
+}
+
+// InUrgentTx is InTx for the alarm lane: on SQLite it goes before every
+// ordinary writer that is waiting. (PostgreSQL has no single writer.)
+func (db *DB) InUrgentTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.inTx(ctx, true, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
+	if db.gate != nil {
+		db.gate.enter(urgent)
+		defer db.gate.leave()
+	}
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

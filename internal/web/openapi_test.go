@@ -1495,7 +1495,7 @@ func alarmScenarios(t *testing.T, h *harness, k known) {
 
 		// panic errors
 		{name: "panic at another school", as: "guard", method: "POST", path: "/api/v1/schools/2/panic", body: map[string]any{"request_id": "press-9"}, status: 404},
-		{name: "panic as pcn", as: "pcn", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-9"}, status: 404},
+		{name: "panic as pcn", as: "pcn", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-9"}, status: 403},
 		{name: "panic as a parent", as: "parent", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "press-9"}, status: 404},
 		{name: "panic without request_id", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"silent": false}, status: 422, rejected: true, field: "request_id"},
 		{name: "panic request_id too long", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": strings.Repeat("p", 65)},
@@ -1582,7 +1582,7 @@ func alarmScenarios(t *testing.T, h *harness, k known) {
 		{name: "device event with a session", as: "guard", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0007", "type": "fire"},
 			status: 401, rejected: true, field: "Authorization"},
 		{name: "device event unknown credential", header: map[string]string{"Authorization": "Bearer qd_not-a-device"}, method: "POST", path: "/api/v1/device/events",
-			body: map[string]any{"event_id": "cam-1-0007", "type": "fire"}, status: 401},
+			body: map[string]any{"event_id": "cam-1-0007", "type": "fire"}, status: 401, field: "Authorization"},
 	})
 	fromDevice := h.findAlarms(t, "guard", func(a map[string]any) bool { return num(a["device_id"]) == k.device1 })
 	if len(fromDevice) != 1 || fromDevice[0]["type"] != "panic" || fromDevice[0]["zone"] != "2" {
