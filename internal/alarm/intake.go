@@ -3,10 +3,8 @@ package alarm
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,9 +46,9 @@ type deviceRef struct {
 // alarms; when it returns nil every signal is durable and the sender may be
 // acknowledged. A signal already stored (same source, account, sequence and
 // content) is skipped: the retransmission is acknowledged again, not raised
-// again. Statements are prepared once per batch and the live events and
-// device status written in multi-row statements: the DC-09 receiver's group
-// commit sends hundreds of frames per call.
+// again. The DC-09 receiver's group commit sends hundreds of frames per
+// call, so everything is written in multi-row statements with ids reserved
+// beforehand.
 func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	if len(sigs) == 0 {
 		return nil
@@ -63,12 +61,10 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	var raised []int64
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
-		b, err := s.newBatch(ctx, tx, now)
-		if err != nil {
-			return err
-		}
-		defer b.close()
-		for _, sg := range sigs {
+		b := &batch{s: s, seen: map[int64]time.Time{}}
+		var ps []pendingSignal
+		for i := range sigs {
+			sg := &sigs[i]
 			dev := devices[strings.ToUpper(sg.Account)]
 			if sg.DeviceID != 0 {
 				dev.id = sg.DeviceID
@@ -86,44 +82,43 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 			if account == "" {
 				account = fmt.Sprint(dev.id)
 			}
-			var sigID int64
-			err := b.insSignal.QueryRowContext(ctx, sg.Source, strings.ToUpper(account), sg.Sequence, digest(sg.Content), nullID(dev.id), nullID(dev.school),
-				store.Micros(sg.ReceivedAt), store.Micros(now), sg.Remote, sg.Raw).Scan(&sigID)
-			if errors.Is(err, sql.ErrNoRows) {
+			ps = append(ps, pendingSignal{sg: sg, dev: dev, account: strings.ToUpper(account)})
+		}
+		if err := insertSignals(ctx, tx, ps, now); err != nil {
+			return err
+		}
+		// Alarms for the signals that were new.
+		var rs []raise
+		for _, p := range ps {
+			if !p.stored {
 				continue // a retransmission
 			}
-			if err != nil {
-				return fmt.Errorf("store signal: %w", err)
-			}
-			if dev.school == 0 {
-				s.Log.Warn("signal from an unregistered sender stored without an alarm", "source", sg.Source, "account", sg.Account, "security", true)
+			if p.dev.school == 0 {
+				s.Log.Warn("signal from an unregistered sender stored without an alarm", "source", p.sg.Source, "account", p.sg.Account, "security", true)
 				continue
 			}
-			for _, ev := range sg.Events {
+			for _, ev := range p.sg.Events {
 				prio, ok := priorityOf(ev.Type)
 				if !ok {
 					continue
 				}
-				rt, err := s.routeOf(ctx, tx, dev.school, now)
+				rt, err := s.routeOf(ctx, tx, p.dev.school, now)
 				if err != nil {
 					return err
 				}
-				id, err := b.raise(ctx, raise{signal: sigID, school: dev.school, device: dev.id, ev: ev, prio: prio, rt: rt,
-					received: sg.ReceivedAt, committed: now})
-				if err != nil {
-					return err
-				}
-				raised = append(raised, id)
+				rs = append(rs, raise{signal: p.id, school: p.dev.school, device: p.dev.id, ev: ev, prio: prio, rt: rt, received: p.sg.ReceivedAt, committed: now})
 			}
 		}
+		ids, err := b.raiseAll(ctx, tx, rs)
+		if err != nil {
+			return err
+		}
+		raised = append(raised, ids...)
 		restored, err := s.heardAll(ctx, tx, b, now)
 		if err != nil {
 			return err
 		}
 		raised = append(raised, restored...)
-		if err := b.live.Flush(ctx); err != nil {
-			return err
-		}
 		if len(raised) == 0 {
 			return nil
 		}
@@ -139,57 +134,106 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	return nil
 }
 
-// batch holds what one Commit prepares once.
+type pendingSignal struct {
+	sg      *Signal
+	dev     deviceRef
+	account string
+	id      int64
+	stored  bool // new, not a retransmission
+}
+
+// insertSignals writes the signals with reserved ids; ON CONFLICT skips the
+// ones already stored, and RETURNING says which were new.
+func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now time.Time) error {
+	ids, err := tx.ReserveIDs(ctx, "signals", len(ps))
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]*pendingSignal, len(ps))
+	for i := range ps {
+		ps[i].id = ids[i]
+		byID[ids[i]] = &ps[i]
+	}
+	const per = 400
+	for start := 0; start < len(ps); start += per {
+		chunk := ps[start:min(start+per, len(ps))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO signals (id, source, account, sequence, digest, device_id, school_id, received_at, committed_at, remote, raw) VALUES ")
+		args := make([]any, 0, len(chunk)*11)
+		for i, p := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, p.id, p.sg.Source, p.account, p.sg.Sequence, digest(p.sg.Content), nullID(p.dev.id), nullID(p.dev.school),
+				store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, p.sg.Raw)
+		}
+		q.WriteString(" ON CONFLICT (source, account, sequence, digest) DO NOTHING RETURNING id")
+		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return fmt.Errorf("store signals: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			if p := byID[id]; p != nil {
+				p.stored = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batch is what one Commit collects.
 type batch struct {
-	s         *Service
-	insSignal *sql.Stmt
-	insAlarm  *sql.Stmt
-	live      *store.Bulk
-	seen      map[int64]time.Time // device → latest signal
+	s    *Service
+	seen map[int64]time.Time // device → latest signal
 }
 
-func (s *Service) newBatch(ctx context.Context, tx *store.Tx, now time.Time) (*batch, error) {
-	b := &batch{s: s, seen: map[int64]time.Time{}}
-	var err error
-	b.insSignal, err = tx.Prepare(ctx, `INSERT INTO signals (source, account, sequence, digest, device_id, school_id, received_at, committed_at, remote, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, account, sequence, digest) DO NOTHING RETURNING id`)
+// raiseAll inserts alarms with reserved ids and their first live events, in
+// multi-row statements. Each event carries the alarm as built here, so no
+// read-back is needed.
+func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	ids, err := tx.ReserveIDs(ctx, "alarms", len(rs))
 	if err != nil {
 		return nil, err
 	}
-	b.insAlarm, err = tx.Prepare(ctx, `INSERT INTO alarms (signal_id, school_id, device_id, type, code, description, zone, partition_no, priority, silent, state,
-		provider_id, police_unit_id, received_at, committed_at, next_escalation_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-	if err != nil {
-		b.insSignal.Close()
-		return nil, err
+	alarms := tx.NewBulk("alarms", "id", "signal_id", "school_id", "device_id", "type", "code", "description", "zone", "partition_no", "priority", "silent", "state",
+		"provider_id", "police_unit_id", "received_at", "committed_at", "next_escalation_at")
+	live := tx.NewBulk("live_events", "at", "kind", "alarm_id", "school_id", "provider_id", "police_unit_id", "silent", "payload")
+	for i, r := range rs {
+		var timer any
+		a := Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, DeviceID: r.device, Type: string(r.ev.Type), Code: r.ev.Code, Description: r.ev.Description,
+			Zone: r.ev.Zone, Partition: r.ev.Partition, Priority: int(r.prio), Silent: silent(r.ev.Type), State: Raised, ProviderID: r.rt.provider,
+			PoliceUnitID: r.rt.police, ReceivedAt: r.received.UTC(), CommittedAt: r.committed.UTC(), Steps: []Step{}}
+		if r.prio == PriorityAlarm {
+			next := r.committed.Add(b.s.T1).UTC()
+			a.NextEscalation = &next
+			timer = store.Micros(next)
+		}
+		if err := alarms.Add(ctx, a.ID, nullID(r.signal), r.school, nullID(r.device), a.Type, a.Code, a.Description, a.Zone, a.Partition, a.Priority, a.Silent,
+			string(Raised), nullID(r.rt.provider), nullID(r.rt.police), store.Micros(r.received), store.Micros(r.committed), timer); err != nil {
+			return nil, fmt.Errorf("raise alarm: %w", err)
+		}
+		payload, _ := json.Marshal(a)
+		if err := live.Add(ctx, store.Micros(r.committed), "alarm.raised", a.ID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload)); err != nil {
+			return nil, err
+		}
 	}
-	b.live = tx.NewBulk("live_events", "at", "kind", "alarm_id", "school_id", "provider_id", "police_unit_id", "silent", "payload")
-	return b, nil
-}
-
-func (b *batch) close() {
-	b.insSignal.Close()
-	b.insAlarm.Close()
-}
-
-// raise inserts one alarm and queues its first live event. The event carries
-// the alarm as built here, so no read-back is needed.
-func (b *batch) raise(ctx context.Context, r raise) (int64, error) {
-	var timer any
-	a := Alarm{SchoolID: r.school, SchoolName: r.rt.schoolName, DeviceID: r.device, Type: string(r.ev.Type), Code: r.ev.Code, Description: r.ev.Description,
-		Zone: r.ev.Zone, Partition: r.ev.Partition, Priority: int(r.prio), Silent: silent(r.ev.Type), State: Raised, ProviderID: r.rt.provider,
-		PoliceUnitID: r.rt.police, ReceivedAt: r.received.UTC(), CommittedAt: r.committed.UTC(), Steps: []Step{}}
-	if r.prio == PriorityAlarm {
-		next := r.committed.Add(b.s.T1).UTC()
-		a.NextEscalation = &next
-		timer = store.Micros(next)
+	if err := alarms.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("raise alarm: %w", err)
 	}
-	err := b.insAlarm.QueryRowContext(ctx, nullID(r.signal), r.school, nullID(r.device), a.Type, a.Code, a.Description, a.Zone, a.Partition, a.Priority, a.Silent,
-		string(Raised), nullID(r.rt.provider), nullID(r.rt.police), store.Micros(r.received), store.Micros(r.committed), timer).Scan(&a.ID)
-	if err != nil {
-		return 0, fmt.Errorf("raise alarm: %w", err)
-	}
-	payload, _ := json.Marshal(a)
-	return a.ID, b.live.Add(ctx, store.Micros(r.committed), "alarm.raised", a.ID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload))
+	return ids, live.Flush(ctx)
 }
 
 // heardAll records when each device in the batch was last heard; devices
@@ -337,16 +381,11 @@ type raise struct {
 
 // raiseOne inserts one alarm outside a batch (supervision).
 func (s *Service) raiseOne(ctx context.Context, tx *store.Tx, r raise) (int64, error) {
-	b, err := s.newBatch(ctx, tx, r.committed)
+	ids, err := (&batch{s: s}).raiseAll(ctx, tx, []raise{r})
 	if err != nil {
 		return 0, err
 	}
-	defer b.close()
-	id, err := b.raise(ctx, r)
-	if err != nil {
-		return 0, err
-	}
-	return id, b.live.Flush(ctx)
+	return ids[0], nil
 }
 
 // publish appends a live event carrying the alarm as it is now.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -61,4 +63,39 @@ func IsForeignKeyViolation(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "FOREIGN KEY constraint failed") || strings.Contains(s, "SQLSTATE 23503")
+}
+
+// ReserveIDs returns n fresh ids for rows of table that the caller will
+// insert with explicit ids in this transaction: a multi-row INSERT then needs
+// no RETURNING to learn them. On SQLite the transaction holds the only write
+// lock, so MAX(id)+1… is safe; on PostgreSQL the identity sequence hands
+// them out.
+func (t *Tx) ReserveIDs(ctx context.Context, table string, n int) ([]int64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, n)
+	if t.d == Postgres {
+		rows, err := t.tx.QueryContext(ctx, fmt.Sprintf("SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, $1)", table), n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	var max int64
+	if err := t.tx.QueryRowContext(ctx, fmt.Sprintf("SELECT COALESCE(MAX(id), 0) FROM %s", table)).Scan(&max); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= n; i++ {
+		ids = append(ids, max+int64(i))
+	}
+	return ids, nil
 }
