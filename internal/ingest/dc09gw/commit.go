@@ -2,8 +2,13 @@ package dc09gw
 
 import (
 	"context"
+	"runtime"
 	"time"
 )
+
+// yieldRounds bounds how often the committer yields to let ready
+// connections queue their frames before it commits.
+const yieldRounds = 4
 
 // pending is a frame waiting for its commit; done receives the result.
 type pending struct {
@@ -51,17 +56,27 @@ func (r *Receiver) commitLoop() {
 // first frame when the batch is not full. It reports whether the queue was
 // found closed.
 func (r *Receiver) fill(batch []*pending, wait *time.Timer) ([]*pending, bool) {
-	for len(batch) < r.cfg.MaxBatch {
-		select {
-		case p, ok := <-r.queue:
-			if !ok {
-				return batch, true
+	for round := 0; ; round++ {
+		before := len(batch)
+		for len(batch) < r.cfg.MaxBatch {
+			select {
+			case p, ok := <-r.queue:
+				if !ok {
+					return batch, true
+				}
+				batch = append(batch, p)
+				continue
+			default:
 			}
-			batch = append(batch, p)
-			continue
-		default:
+			break
 		}
-		break
+		if round >= yieldRounds || len(batch) == before || len(batch) >= r.cfg.MaxBatch {
+			break
+		}
+		// Connections that have a frame read and are about to queue it
+		// get to run first: waiting for work that is ready costs no idle
+		// time, unlike waiting for a timer.
+		runtime.Gosched()
 	}
 	if wait == nil || len(batch) >= r.cfg.MaxBatch {
 		return batch, false

@@ -21,7 +21,12 @@ import (
 // and sleep in each, standing in for a transaction with an fsync.
 type memSink struct {
 	delay time.Duration
-	fails atomic.Int32 // commits left to fail
+	// spin burns CPU per commit and per frame instead of sleeping, as a
+	// transaction without fsync does.
+	spin, spinPerFrame time.Duration
+	discard            bool         // count frames without keeping them
+	fails              atomic.Int32 // commits left to fail
+	n                  atomic.Int64
 
 	mu      sync.Mutex
 	frames  []dc09gw.Frame
@@ -34,10 +39,18 @@ func (s *memSink) Commit(ctx context.Context, frames []dc09gw.Frame) error {
 	if s.delay > 0 {
 		time.Sleep(s.delay)
 	}
+	if s.spin > 0 || s.spinPerFrame > 0 {
+		for until := time.Now().Add(s.spin + time.Duration(len(frames))*s.spinPerFrame); time.Now().Before(until); {
+		}
+	}
 	if s.fails.Add(-1) >= 0 {
 		return errDiskFull
 	}
 	s.fails.Store(0)
+	if s.discard {
+		s.n.Add(int64(len(frames)))
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.frames = append(s.frames, frames...)

@@ -13,7 +13,16 @@ import (
 type tcpConn struct {
 	net.Conn
 	src source
+	// readBy and writeBy are the deadlines last set; moving a deadline
+	// costs a timer update, so it is moved only when it has come closer
+	// than rearm.
+	readBy, writeBy time.Time
 }
+
+// rearm is the share of a timeout a deadline may run down before it is
+// moved again: the idle timeout is then between 15/16 and 16/16 of the
+// configured one.
+const rearm = 16
 
 func (r *Receiver) acceptLoop() {
 	var backoff time.Duration
@@ -150,7 +159,11 @@ func (r *Receiver) serve(tc *tcpConn) {
 				steps[i] = step{}
 			}
 			if len(out) > 0 {
-				tc.SetWriteDeadline(time.Now().Add(r.cfg.WriteTimeout))
+				now := time.Now()
+				if tc.writeBy.Sub(now) < r.cfg.WriteTimeout-r.cfg.WriteTimeout/rearm {
+					tc.writeBy = now.Add(r.cfg.WriteTimeout)
+					tc.SetWriteDeadline(tc.writeBy)
+				}
 				if _, err := tc.Write(out); err != nil {
 					return
 				}
@@ -173,6 +186,10 @@ func (r *Receiver) serve(tc *tcpConn) {
 // frame. It reports false when the receiver is stopping: the deadline set
 // here could otherwise overwrite the one that wakes the read for the stop.
 func (r *Receiver) extendIdle(tc *tcpConn) bool {
-	tc.SetReadDeadline(time.Now().Add(r.cfg.IdleTimeout))
+	now := time.Now()
+	if tc.readBy.Sub(now) < r.cfg.IdleTimeout-r.cfg.IdleTimeout/rearm {
+		tc.readBy = now.Add(r.cfg.IdleTimeout)
+		tc.SetReadDeadline(tc.readBy)
+	}
 	return !r.stopping.Load()
 }

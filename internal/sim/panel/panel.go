@@ -199,11 +199,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Report, error) {
 		wg.Go(func() { p.run(run) })
 	}
 	progressDone := make(chan struct{})
+	var progress sync.WaitGroup
 	if cfg.Progress > 0 && out != nil {
-		go run.progress(out, progressDone)
+		progress.Go(func() { run.progress(out, progressDone) })
 	}
 	wg.Wait()
 	close(progressDone)
+	progress.Wait() // out is written by one goroutine at a time
 
 	rep := run.report(panels, key != nil)
 	if out != nil {
