@@ -1,0 +1,30 @@
+package dc09gw_test
+
+import (
+	"context"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"qorgan/internal/ingest/dc09gw"
+)
+
+// How cmd/ wires the receiver: the alarm domain is the Sink (one
+// transaction per batch, deduplicating retransmissions) and the registry
+// answers for accounts and keys.
+func Example() {
+	var (
+		alarms   dc09gw.Sink     // alarm.Service, for instance
+		registry dc09gw.Accounts // device registry: account → key
+	)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	r, err := dc09gw.New(dc09gw.Config{Addr: "0.0.0.0:10001", Logger: slog.Default()}, alarms, registry)
+	if err != nil {
+		slog.Error("dc09 receiver", "err", err)
+		return
+	}
+	if err := r.Run(ctx); err != nil {
+		slog.Error("dc09 receiver", "err", err)
+	}
+}
