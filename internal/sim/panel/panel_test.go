@@ -149,9 +149,12 @@ func TestRunTCP(t *testing.T) {
 		}
 		tokens[m.Token]++
 	}
-	// The count is shared: each panel sends while frames are left.
-	if len(next) != 5 {
-		t.Errorf("frames per account %v", next)
+	// The count is shared: each panel sends while frames are left, so a
+	// panel scheduled late may send none; no frame comes from a sixth.
+	for acct := range next {
+		if acct < "000001" || acct > "000005" {
+			t.Errorf("frame from account %s, not one of the 5 panels: %v", acct, next)
+		}
 	}
 	if tokens[dc09.TokenSIADCS] == 0 || tokens[dc09.TokenADMCID] == 0 || tokens[dc09.TokenNULL] == 0 {
 		t.Errorf("tokens %v", tokens)
