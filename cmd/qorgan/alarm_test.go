@@ -108,6 +108,21 @@ func TestAlarmEndToEnd(t *testing.T) {
 	if n := streams["guard2"].count("PA") + streams["guard2"].count("1120"); n != 0 {
 		t.Fatalf("the guard of another school saw %d alarms", n)
 	}
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	found := ""
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "qorgan_dc09_acked_total ") {
+			found = sc.Text()
+		}
+	}
+	if found != "qorgan_dc09_acked_total 5" {
+		t.Errorf("metrics: %q, want qorgan_dc09_acked_total 5", found)
+	}
 }
 
 // TestCrashKeepsEveryAckedAlarm kills the server with SIGKILL while 100

@@ -145,6 +145,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 		if err := receiver.Listen(); err != nil {
 			return fmt.Errorf("--dc09-addr %s: %w", f.dc09Addr, err)
 		}
+		exportReceiverStats(srv.Metrics(), receiver)
 		go func() { recvDone <- receiver.Run(runCtx) }()
 		fmt.Fprintf(out, "DC-09 receiver on %s (TCP and UDP)\n", receiver.Addr())
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"sync"
 	"time"
 
@@ -78,4 +80,22 @@ func (p *panelAccounts) Lookup(ctx context.Context, account string) ([]byte, boo
 // dc09Config is the receiver's part of the server's flags.
 func (s *serveFlags) dc09Config() dc09gw.Config {
 	return dc09gw.Config{Addr: s.dc09Addr, Window: dc09.Window{Past: s.dc09Past, Future: s.dc09Future}, MaxConnsPerSource: s.dc09PerSource}
+}
+
+// exportReceiverStats publishes the DC-09 receiver's counters on /metrics.
+func exportReceiverStats(reg *prometheus.Registry, r *dc09gw.Receiver) {
+	counter := func(name, help string, f func(dc09gw.Stats) uint64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "qorgan_dc09_" + name, Help: help},
+			func() float64 { return float64(f(r.Stats())) }))
+	}
+	counter("frames_total", "DC-09 frames read, good or not.", func(s dc09gw.Stats) uint64 { return s.Frames })
+	counter("acked_total", "DC-09 frames committed and ACKed.", func(s dc09gw.Stats) uint64 { return s.Accepted })
+	counter("naks_total", "DC-09 frames refused with NAK.", func(s dc09gw.Stats) uint64 { return s.NAKs })
+	counter("duhs_total", "DC-09 frames answered DUH.", func(s dc09gw.Stats) uint64 { return s.DUHs })
+	counter("unknown_accounts_total", "DC-09 frames from unregistered accounts.", func(s dc09gw.Stats) uint64 { return s.UnknownAccounts })
+	counter("unanswered_total", "DC-09 frames left unanswered because their commit failed.", func(s dc09gw.Stats) uint64 { return s.Unanswered })
+	counter("commits_total", "Group commits of DC-09 frames.", func(s dc09gw.Stats) uint64 { return s.Commits })
+	counter("commit_errors_total", "Failed group commits.", func(s dc09gw.Stats) uint64 { return s.CommitErrors })
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qorgan_dc09_connections", Help: "Open DC-09 TCP connections."},
+		func() float64 { return float64(r.Stats().Connections) }))
 }
