@@ -88,3 +88,36 @@ func As(err error) *Error {
 	}
 	return &Error{Code: Internal, Message: "internal error", Err: err}
 }
+
+// List is several problems with one input, reported together so that a
+// person fixes them in one go. Its code and field are the first one's.
+type List []*Error
+
+func (l List) Error() string {
+	if len(l) == 0 {
+		return "no errors"
+	}
+	if len(l) == 1 {
+		return l[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more)", l[0].Error(), len(l)-1)
+}
+
+// Unwrap gives the first problem to errors.As.
+func (l List) Unwrap() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l[0]
+}
+
+// Of returns nil for no problems, the problem itself for one, a List for more.
+func Of(problems []*Error) error {
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return problems[0]
+	}
+	return List(problems)
+}

@@ -428,8 +428,8 @@ func (r *Registry) CreatePupil(ctx context.Context, p auth.Principal, schoolID i
 		return Pupil{}, err
 	}
 	in.Normalize()
-	if probs := in.Validate(); len(probs) > 0 {
-		return Pupil{}, probs[0]
+	if err := errs.Of(in.Validate()); err != nil {
+		return Pupil{}, err
 	}
 	var id int64
 	err := r.DB.InTx(ctx, func(tx *store.Tx) error {

@@ -299,8 +299,8 @@ func (r *Registry) CreateSchool(ctx context.Context, p auth.Principal, in School
 	if err != nil {
 		return School{}, errs.Wrap(err, "load places")
 	}
-	if probs := in.Validate(pl); len(probs) > 0 {
-		return School{}, probs[0]
+	if err := errs.Of(in.Validate(pl)); err != nil {
+		return School{}, err
 	}
 	if !mayWriteSchool(p, in) {
 		return School{}, errs.E(errs.Forbidden, "region_code", "this school is outside your region or district")

@@ -739,6 +739,17 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 		{name: "create school again", as: "region", method: "POST", path: "/api/v1/schools", body: newSchool, status: 409, field: "code"},
 		{name: "create school same BIN", as: "admin", method: "POST", path: "/api/v1/schools", body: with(newSchool, "code", "TEST-002"), status: 409, field: "bin"},
 		{name: "create school bad BIN", as: "admin", method: "POST", path: "/api/v1/schools", body: with(newSchool, "code", "TEST-003", "bin", brokenBIN(schoolBIN)), status: 422, field: "bin"},
+		{name: "create school with several bad fields", as: "admin", method: "POST", path: "/api/v1/schools",
+			body: with(newSchool, "code", "TEST-005", "bin", brokenBIN(schoolBIN), "region_code", "999999999"), status: 422, field: "bin",
+			check: func(t *testing.T, r result) {
+				var p struct {
+					Errors []struct{ Field string } `json:"errors"`
+				}
+				json.Unmarshal(r.body, &p)
+				if len(p.Errors) != 2 || p.Errors[0].Field != "bin" || p.Errors[1].Field != "region_code" {
+					t.Fatalf("errors: %+v, want bin and region_code", p.Errors)
+				}
+			}},
 		{name: "create school short BIN", as: "admin", method: "POST", path: "/api/v1/schools", body: with(newSchool, "code", "TEST-003", "bin", "12345"), status: 422, rejected: true, field: "bin"},
 		{name: "create school unknown region", as: "admin", method: "POST", path: "/api/v1/schools", body: with(newSchool, "code", "TEST-003", "bin", nil, "region_code", "999999999"), status: 422, field: "region_code"},
 		{name: "create school district elsewhere", as: "admin", method: "POST", path: "/api/v1/schools", body: with(newSchool, "code", "TEST-003", "bin", nil, "district_code", district), status: 422, field: "district_code"},

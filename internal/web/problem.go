@@ -51,30 +51,19 @@ var titleOf = map[errs.Code]string{
 	errs.Internal:     "Internal error",
 }
 
-// multiError carries several field problems (all of a body's, not the first).
-type multiError struct {
-	list []*errs.Error
-}
-
-func (m *multiError) Error() string { return m.list[0].Error() }
-
 // writeError sends err as a problem document; internal detail goes to the log only.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var m *multiError
-	var e *errs.Error
-	if errors.As(err, &m) {
-		e = m.list[0]
-	} else {
-		e = errs.As(err)
-	}
+	var list errs.List
+	errors.As(err, &list)
+	e := errs.As(err)
 	status := statusOf[e.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
 	p := Problem{Type: "urn:qorgan:problem:" + string(e.Code), Title: titleOf[e.Code], Status: status, Detail: e.Message,
 		Instance: r.URL.Path, Code: e.Code, Field: e.Field}
-	if m != nil {
-		for _, x := range m.list {
+	if len(list) > 1 {
+		for _, x := range list {
 			p.Errors = append(p.Errors, ProblemField{Field: x.Field, Detail: x.Message})
 		}
 	}
