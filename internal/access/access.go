@@ -1,0 +1,157 @@
+// Package access turns turnstile passes, reader taps and the guard's manual
+// passes into presence (who is inside each school now), attendance (first
+// arrival and last departure of the day, lateness) and the roll-call an
+// evacuation starts from. A device's resent event is stored once, whichever
+// way it came; presence follows each event's own time, so a controller
+// uploading its backlog late does not change who is inside now.
+package access
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+	"qorgan/internal/store"
+)
+
+// Service records passes over one store.
+type Service struct {
+	DB  *store.DB
+	Now func() time.Time
+	// MaxSkew is how far in the future an event's time may be (device
+	// clocks drift); later ones are refused.
+	MaxSkew time.Duration
+	// OnPasses, if set, is called inside the intake transaction with the
+	// passes that were new, so that notifications commit together with them.
+	OnPasses func(ctx context.Context, tx *store.Tx, passes []Pass) error
+}
+
+// New returns a Service on the wall clock.
+func New(db *store.DB) *Service { return &Service{DB: db, Now: time.Now, MaxSkew: 5 * time.Minute} }
+
+// Direction is which way a person went.
+type Direction string
+
+const (
+	In  Direction = "in"
+	Out Direction = "out"
+)
+
+// PassEvent is one event as a device reports it.
+type PassEvent struct {
+	EventID    string    `json:"event_id"`
+	At         time.Time `json:"at"`
+	Direction  Direction `json:"direction"`
+	CardUID    string    `json:"card_uid,omitempty"`
+	PhoneToken string    `json:"phone_token,omitempty"`
+}
+
+// Pass is a stored pass, with the person it was matched to.
+type Pass struct {
+	ID         int64     `json:"id"`
+	SchoolID   int64     `json:"school_id"`
+	DeviceID   int64     `json:"device_id,omitempty"`
+	EventID    string    `json:"event_id"`
+	At         time.Time `json:"at"`
+	ReceivedAt time.Time `json:"received_at"`
+	Direction  Direction `json:"direction"`
+	Credential string    `json:"-"`
+	PersonKind string    `json:"person_kind"` // pupil, staff, unknown
+	PersonID   int64     `json:"person_id,omitempty"`
+	Manual     bool      `json:"manual"`
+}
+
+// MaxBatch is the most events one intake call takes.
+const MaxBatch = 5000
+
+// Result says what an intake call did.
+type Result struct {
+	Received  int `json:"received"`
+	Stored    int `json:"stored"`
+	Duplicate int `json:"duplicate"`
+	Unknown   int `json:"unknown"` // credentials matched to nobody (stored, shown to the guard)
+}
+
+// validate checks every event of a batch; a batch with any bad event is
+// refused whole (all of its problems named), so a device never has to guess
+// which of its events were taken.
+func (s *Service) validate(events []PassEvent, now time.Time) error {
+	if len(events) == 0 {
+		return errs.Invalidf("events", "the batch has no events")
+	}
+	if len(events) > MaxBatch {
+		return errs.E(errs.TooLarge, "events", "at most %d events per batch, got %d", MaxBatch, len(events))
+	}
+	var probs []*errs.Error
+	seen := map[string]bool{}
+	for i := range events {
+		e := &events[i]
+		f := func(name string) string { return fmt.Sprintf("events/%d/%s", i, name) }
+		e.EventID = strings.TrimSpace(e.EventID)
+		e.CardUID = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(e.CardUID), ":", ""))
+		e.PhoneToken = strings.TrimSpace(e.PhoneToken)
+		switch {
+		case e.EventID == "" || len(e.EventID) > 64:
+			probs = append(probs, errs.Invalidf(f("event_id"), "event_id is required, 1–64 characters"))
+		case seen[e.EventID]:
+			probs = append(probs, errs.Invalidf(f("event_id"), "event_id %q appears twice in the batch", e.EventID))
+		}
+		seen[e.EventID] = true
+		if e.At.IsZero() {
+			probs = append(probs, errs.Invalidf(f("at"), "at (the time of the pass, RFC 3339) is required"))
+		} else if e.At.After(now.Add(s.MaxSkew)) {
+			probs = append(probs, errs.Invalidf(f("at"), "at %s is in the future (the device clock is %s ahead)", e.At.Format(time.RFC3339), e.At.Sub(now).Round(time.Second)))
+		} else if e.At.Before(now.AddDate(0, 0, -60)) {
+			probs = append(probs, errs.Invalidf(f("at"), "at %s is more than 60 days old", e.At.Format(time.RFC3339)))
+		}
+		if e.Direction != In && e.Direction != Out {
+			probs = append(probs, errs.Invalidf(f("direction"), "direction must be in or out, got %q", e.Direction))
+		}
+		if (e.CardUID == "") == (e.PhoneToken == "") {
+			probs = append(probs, errs.Invalidf(f("card_uid"), "give card_uid or phone_token, exactly one"))
+		} else if len(e.CardUID) > 20 || len(e.PhoneToken) > 128 {
+			probs = append(probs, errs.Invalidf(f("card_uid"), "credential too long"))
+		}
+	}
+	return errs.Of(probs)
+}
+
+// Record stores a device's batch of events at its school, updates presence
+// and (through OnPasses) queues notifications, in one transaction. Resent
+// events are counted as duplicates and change nothing.
+func (s *Service) Record(ctx context.Context, d registry.Device, events []PassEvent) (Result, error) {
+	if d.Kind != registry.Turnstile {
+		return Result{}, errs.E(errs.Forbidden, "", "device %d is a %s, not a turnstile or reader", d.ID, d.Kind)
+	}
+	now := s.Now()
+	if err := s.validate(events, now); err != nil {
+		return Result{}, err
+	}
+	return s.record(ctx, d.SchoolID, d.ID, events, false, "", now)
+}
+
+// ManualPass records a pass the guard let through by hand (a lost or
+// forgotten card); it counts and notifies like any other. requestID makes a
+// repeated request harmless.
+func (s *Service) ManualPass(ctx context.Context, p auth.Principal, schoolID, pupilID int64, dir Direction, requestID string) (Result, error) {
+	if p.Scope.Kind != auth.ScopeSchool || p.Scope.ID() != schoolID || (p.Role != auth.RoleGuard && p.Role != auth.RoleDirector) {
+		return Result{}, errs.NotFoundf("no school %d", schoolID)
+	}
+	var n int
+	if err := s.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM pupils WHERE id = ? AND school_id = ?", pupilID, schoolID).Scan(&n); err != nil {
+		return Result{}, errs.Wrap(err, "manual pass")
+	}
+	if n == 0 {
+		return Result{}, errs.E(errs.NotFound, "pupil_id", "no pupil %d at this school", pupilID)
+	}
+	now := s.Now()
+	ev := []PassEvent{{EventID: "manual:" + requestID, At: now, Direction: dir, PhoneToken: fmt.Sprintf("pupil:%d", pupilID)}}
+	if err := s.validate(ev, now); err != nil {
+		return Result{}, err
+	}
+	return s.record(ctx, schoolID, 0, ev, true, p.Actor(), now)
+}

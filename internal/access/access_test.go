@@ -1,0 +1,249 @@
+package access_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"qorgan/internal/access"
+	"qorgan/internal/auth"
+	"qorgan/internal/demo"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
+)
+
+type fixture struct {
+	db        *store.DB
+	svc       *access.Service
+	a         *auth.Service
+	turnstile registry.Device
+	cards     []string // cards of school 1's first pupils
+	pupils    []int64
+	guard     auth.Principal
+	guard2    auth.Principal
+	now       time.Time
+	hooked    []access.Pass
+}
+
+func setup(t testing.TB, db *store.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	a := auth.New(db)
+	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
+		t.Fatal(err)
+	}
+	// A school morning: 08:05 in Almaty.
+	now := time.Date(2026, 11, 25, 3, 5, 0, 0, time.UTC)
+	f := &fixture{db: db, a: a, now: now}
+	f.svc = access.New(db)
+	f.svc.Now = func() time.Time { return f.now }
+	f.svc.OnPasses = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+		f.hooked = append(f.hooked, ps...)
+		return nil
+	}
+	ds, err := registry.New(db, a).ListDevices(ctx, auth.System, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Kind == registry.Turnstile {
+			f.turnstile = d
+			break
+		}
+	}
+	if f.turnstile.ID == 0 {
+		t.Fatal("school 1 has no turnstile")
+	}
+	rows, err := db.Reader().QueryContext(ctx, "SELECT id, card_uid FROM pupils WHERE school_id = 1 ORDER BY id LIMIT 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		var c string
+		rows.Scan(&id, &c)
+		f.pupils = append(f.pupils, id)
+		f.cards = append(f.cards, c)
+	}
+	rows.Close()
+	users, _ := a.ListUsers(ctx)
+	for _, u := range users {
+		p := auth.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Scope: u.Scope}
+		switch u.Login {
+		case "guard":
+			f.guard = p
+		case "guard2":
+			f.guard2 = p
+		}
+	}
+	return f
+}
+
+func (f *fixture) at(hhmm string) time.Time {
+	t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hhmm, auth.Almaty)
+	return t
+}
+
+func TestPassesToPresence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		batch := []access.PassEvent{
+			{EventID: "e1", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
+			{EventID: "e2", At: f.at("07:52"), Direction: access.In, CardUID: f.cards[1]},
+			{EventID: "e3", At: f.at("07:53"), Direction: access.In, CardUID: "DEADBEEF"},
+		}
+		res, err := f.svc.Record(ctx, f.turnstile, batch)
+		if err != nil || res.Stored != 3 || res.Unknown != 1 || res.Duplicate != 0 {
+			t.Fatalf("first batch: %+v %v", res, err)
+		}
+		// The same batch again, as a device resending it: stored once.
+		res, err = f.svc.Record(ctx, f.turnstile, batch)
+		if err != nil || res.Stored != 0 || res.Duplicate != 3 {
+			t.Fatalf("resent batch: %+v %v", res, err)
+		}
+		if len(f.hooked) != 3 {
+			t.Fatalf("notifications hook saw %d passes, want 3 (new ones only)", len(f.hooked))
+		}
+		// Pupil 0 leaves at 10:00; then the controller uploads an older
+		// event (in at 07:40) late: presence follows the events' own time.
+		f.now = f.at("10:01")
+		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "e4", At: f.at("10:00"), Direction: access.Out, CardUID: f.cards[0]}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "e0", At: f.at("07:40"), Direction: access.In, CardUID: f.cards[0]}}); err != nil {
+			t.Fatal(err)
+		}
+		f.now = f.at("10:05")
+		rc, err := f.svc.RollCall(ctx, f.a, f.guard, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID := map[int64]access.Attendee{}
+		for _, p := range rc.People {
+			if p.Kind == "pupil" {
+				byID[p.ID] = p
+			}
+		}
+		p0, p1, p2 := byID[f.pupils[0]], byID[f.pupils[1]], byID[f.pupils[2]]
+		if p0.Presence != "left" || p0.FirstIn == nil || !p0.FirstIn.Equal(f.at("07:40")) || p0.LastOut == nil {
+			t.Errorf("pupil 0: %+v", p0)
+		}
+		if p1.Presence != "inside" || p2.Presence != "not_arrived" {
+			t.Errorf("pupil 1 %s, pupil 2 %s", p1.Presence, p2.Presence)
+		}
+		if rc.Inside != 1 || rc.Left != 1 || rc.NotArrived != len(rc.People)-2 {
+			t.Errorf("counts: inside %d left %d not arrived %d of %d", rc.Inside, rc.Left, rc.NotArrived, len(rc.People))
+		}
+		var logged int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM access_log WHERE action = 'rollcall'").Scan(&logged)
+		if logged == 0 {
+			t.Error("the roll-call was not access-logged")
+		}
+		if _, err := f.svc.RollCall(ctx, f.a, f.guard2, 1); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("another school's guard: %v", err)
+		}
+		// The guard lets pupil 2 in by hand (a forgotten card).
+		res, err = f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, "req-1")
+		if err != nil || res.Stored != 1 {
+			t.Fatalf("manual pass: %+v %v", res, err)
+		}
+		if res, _ := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, "req-1"); res.Duplicate != 1 {
+			t.Errorf("repeated manual pass: %+v", res)
+		}
+		if _, err := f.svc.ManualPass(ctx, f.guard2, 1, f.pupils[2], access.In, "req-2"); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("manual pass by another school's guard: %v", err)
+		}
+		rc, _ = f.svc.RollCall(ctx, f.a, f.guard, 1)
+		if rc.Inside != 2 || rc.Late != 1 {
+			t.Errorf("after the manual pass: inside %d, late %d (want 2 and 1)", rc.Inside, rc.Late)
+		}
+	})
+}
+
+func TestBadBatchWritesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		_, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{
+			{EventID: "ok", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
+			{EventID: "future", At: f.now.Add(time.Hour), Direction: access.In, CardUID: f.cards[1]},
+			{EventID: "nodir", At: f.at("07:50"), CardUID: f.cards[2]},
+		})
+		list, ok := err.(errs.List)
+		if !ok || len(list) != 2 || list[0].Field != "events/1/at" || list[1].Field != "events/2/direction" {
+			t.Fatalf("want two problems naming events/1/at and events/2/direction, got %v", err)
+		}
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+		if n != 0 {
+			t.Fatalf("a refused batch wrote %d passes", n)
+		}
+		camera := f.turnstile
+		camera.Kind = registry.Camera
+		if _, err := f.svc.Record(ctx, camera, []access.PassEvent{{EventID: "x", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]}}); errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("a camera posting passes: %v", err)
+		}
+		big := make([]access.PassEvent, access.MaxBatch+1)
+		if _, err := f.svc.Record(ctx, f.turnstile, big); errs.CodeOf(err) != errs.TooLarge {
+			t.Fatalf("oversize batch: %v", err)
+		}
+	})
+}
+
+// BenchmarkRecord measures the intake (stored, presence updated) in batches
+// of 500 on SQLite, next to the raw batched insert of the same rows into a
+// plain table in the same run (the ceiling); it reports both rates and
+// their ratio.
+func BenchmarkRecord(b *testing.B) {
+	ctx := context.Background()
+	db := storetest.SQLite(b)
+	f := setup(b, db)
+	f.svc.OnPasses = nil
+	f.svc.Now = time.Now
+	var cards []string
+	rows, _ := db.Reader().QueryContext(ctx, "SELECT card_uid FROM pupils WHERE school_id = ?", f.turnstile.SchoolID)
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cards = append(cards, c)
+	}
+	rows.Close()
+	db.W.ExecContext(ctx, "CREATE TABLE raw_passes (id INTEGER PRIMARY KEY, device_id BIGINT, school_id BIGINT, event_id TEXT, at BIGINT, received_at BIGINT, direction TEXT, credential TEXT, person_kind TEXT, person_id BIGINT, manual BOOLEAN, actor TEXT)")
+	const per = 500
+	n := 0
+	var intake, raw time.Duration
+	base := time.Now().Add(-time.Hour)
+	for b.Loop() {
+		batch := make([]access.PassEvent, per)
+		for i := range batch {
+			n++
+			batch[i] = access.PassEvent{EventID: fmt.Sprint(n), At: base.Add(time.Duration(n) * time.Millisecond), Direction: access.In, CardUID: cards[n%len(cards)]}
+		}
+		t0 := time.Now()
+		if _, err := f.svc.Record(ctx, f.turnstile, batch); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			bk := tx.NewBulk("raw_passes", "device_id", "school_id", "event_id", "at", "received_at", "direction", "credential", "person_kind", "person_id", "manual", "actor")
+			for _, e := range batch {
+				if err := bk.Add(ctx, f.turnstile.ID, f.turnstile.SchoolID, e.EventID, e.At.UnixMicro(), t1.UnixMicro(), "in", e.CardUID, "pupil", 1, false, ""); err != nil {
+					return err
+				}
+			}
+			return bk.Flush(ctx)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		intake += t1.Sub(t0)
+		raw += time.Since(t1)
+	}
+	b.ReportMetric(float64(n)/intake.Seconds(), "passes/s")
+	b.ReportMetric(float64(n)/raw.Seconds(), "raw-inserts/s")
+	b.ReportMetric(raw.Seconds()/intake.Seconds(), "ratio")
+}

@@ -1,0 +1,233 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+type person struct {
+	kind string
+	id   int64
+}
+
+// resolve matches credentials to the school's pupils and staff (on the read
+// pool, before the write transaction).
+func (s *Service) resolve(ctx context.Context, schoolID int64, events []PassEvent) (map[string]person, error) {
+	out := map[string]person{}
+	var cards, tokens []any
+	for _, e := range events {
+		switch {
+		case strings.HasPrefix(e.PhoneToken, "pupil:"):
+			var id int64
+			fmt.Sscanf(e.PhoneToken, "pupil:%d", &id)
+			out[e.PhoneToken] = person{"pupil", id}
+		case e.CardUID != "":
+			cards = append(cards, e.CardUID)
+		default:
+			tokens = append(tokens, e.PhoneToken)
+		}
+	}
+	q := s.DB.Reader()
+	lookup := func(sql string, keys []any, kind string) error {
+		for start := 0; start < len(keys); start += 500 {
+			part := keys[start:min(start+500, len(keys))]
+			ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+			rows, err := q.QueryContext(ctx, fmt.Sprintf(sql, ph), append([]any{schoolID}, part...)...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var key string
+				var id int64
+				if err := rows.Scan(&key, &id); err != nil {
+					rows.Close()
+					return err
+				}
+				out[key] = person{kind, id}
+			}
+			rows.Close()
+		}
+		return nil
+	}
+	if err := lookup("SELECT card_uid, id FROM staff WHERE school_id = ? AND card_uid IN (%s)", cards, "staff"); err != nil {
+		return nil, err
+	}
+	if err := lookup("SELECT card_uid, id FROM pupils WHERE school_id = ? AND card_uid IN (%s)", cards, "pupil"); err != nil {
+		return nil, err
+	}
+	if err := lookup("SELECT phone_token, id FROM pupils WHERE school_id = ? AND phone_token IN (%s)", tokens, "pupil"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Day is the school day (Asia/Almaty) of an instant.
+func Day(t time.Time) string { return auth.Today(t).Format(time.DateOnly) }
+
+func (s *Service) record(ctx context.Context, schoolID, deviceID int64, events []PassEvent, manual bool, actor string, now time.Time) (Result, error) {
+	who, err := s.resolve(ctx, schoolID, events)
+	if err != nil {
+		return Result{}, errs.Wrap(err, "resolve credentials")
+	}
+	res := Result{Received: len(events)}
+	passes := make([]Pass, len(events))
+	for i, e := range events {
+		cred := e.CardUID
+		if cred == "" {
+			cred = e.PhoneToken
+		}
+		p := Pass{SchoolID: schoolID, DeviceID: deviceID, EventID: e.EventID, At: e.At.UTC(), ReceivedAt: now.UTC(), Direction: e.Direction,
+			Credential: cred, PersonKind: "unknown", Manual: manual}
+		if w, ok := who[cred]; ok {
+			p.PersonKind, p.PersonID = w.kind, w.id
+		}
+		passes[i] = p
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		res.Stored, res.Duplicate, res.Unknown = 0, 0, 0
+		fresh, err := insertPasses(ctx, tx, passes, actor)
+		if err != nil {
+			return err
+		}
+		res.Stored = len(fresh)
+		res.Duplicate = len(passes) - len(fresh)
+		for _, p := range fresh {
+			if p.PersonKind == "unknown" {
+				res.Unknown++
+			}
+		}
+		if err := updatePresence(ctx, tx, fresh); err != nil {
+			return err
+		}
+		if s.OnPasses != nil && len(fresh) > 0 {
+			return s.OnPasses(ctx, tx, fresh)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// insertPasses writes passes with reserved ids; ON CONFLICT skips events
+// already stored, and RETURNING names the new ones.
+func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass, actor string) ([]Pass, error) {
+	ids, err := tx.ReserveIDs(ctx, "passes", len(passes))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]int, len(passes))
+	for i := range passes {
+		passes[i].ID = ids[i]
+		byID[ids[i]] = i
+	}
+	var fresh []Pass
+	const per = 500
+	for start := 0; start < len(passes); start += per {
+		chunk := passes[start:min(start+per, len(passes))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO passes (id, device_id, school_id, event_id, at, received_at, direction, credential, person_kind, person_id, manual, actor) VALUES ")
+		args := make([]any, 0, len(chunk)*12)
+		for i, p := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			var pid any
+			if p.PersonID != 0 {
+				pid = p.PersonID
+			}
+			args = append(args, p.ID, p.DeviceID, p.SchoolID, p.EventID, store.Micros(p.At), store.Micros(p.ReceivedAt), string(p.Direction), p.Credential,
+				p.PersonKind, pid, p.Manual, actor)
+		}
+		q.WriteString(" ON CONFLICT (school_id, device_id, event_id) DO NOTHING RETURNING id")
+		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store passes: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			fresh = append(fresh, passes[byID[id]])
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
+	return fresh, nil
+}
+
+type dayKey struct {
+	kind string
+	id   int64
+	day  string
+}
+
+type dayState struct {
+	school           int64
+	firstIn, lastOut int64 // 0: none
+	lastAt           int64
+	inside           bool
+}
+
+// updatePresence folds the new passes into each person's day: first arrival,
+// last departure, and inside-or-not after the newest event. Events older than
+// what is stored change the first/last times but not who is inside now.
+func updatePresence(ctx context.Context, tx *store.Tx, passes []Pass) error {
+	days := map[dayKey]*dayState{}
+	var order []dayKey
+	for _, p := range passes { // sorted by time
+		if p.PersonKind == "unknown" {
+			continue
+		}
+		k := dayKey{p.PersonKind, p.PersonID, Day(p.At)}
+		st := days[k]
+		if st == nil {
+			st = &dayState{school: p.SchoolID}
+			days[k] = st
+			order = append(order, k)
+		}
+		at := store.Micros(p.At)
+		if p.Direction == In && (st.firstIn == 0 || at < st.firstIn) {
+			st.firstIn = at
+		}
+		if p.Direction == Out && at > st.lastOut {
+			st.lastOut = at
+		}
+		if at >= st.lastAt {
+			st.lastAt, st.inside = at, p.Direction == In
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	b := tx.NewBulk("presence", "person_kind", "person_id", "day", "school_id", "first_in", "last_out", "last_at", "inside").OnConflict(
+		`ON CONFLICT (person_kind, person_id, day) DO UPDATE SET
+		first_in = CASE WHEN presence.first_in IS NULL OR (excluded.first_in IS NOT NULL AND excluded.first_in < presence.first_in) THEN excluded.first_in ELSE presence.first_in END,
+		last_out = CASE WHEN presence.last_out IS NULL OR (excluded.last_out IS NOT NULL AND excluded.last_out > presence.last_out) THEN excluded.last_out ELSE presence.last_out END,
+		inside = CASE WHEN excluded.last_at >= presence.last_at THEN excluded.inside ELSE presence.inside END,
+		last_at = CASE WHEN excluded.last_at > presence.last_at THEN excluded.last_at ELSE presence.last_at END`)
+	opt := func(v int64) any {
+		if v == 0 {
+			return nil
+		}
+		return v
+	}
+	for _, k := range order {
+		st := days[k]
+		if err := b.Add(ctx, k.kind, k.id, k.day, st.school, opt(st.firstIn), opt(st.lastOut), st.lastAt, st.inside); err != nil {
+			return err
+		}
+	}
+	return b.Flush(ctx)
+}
