@@ -14,16 +14,25 @@ import (
 // MaxBody is the largest JSON body accepted.
 const MaxBody = 1 << 20
 
+// MaxPassBody is the largest batch of passes a turnstile controller may post
+// (a backlog upload of a few thousand events).
+const MaxPassBody = 4 << 20
+
 // decode reads one JSON value into v, strictly: unknown fields, wrong types,
 // trailing data and bodies over MaxBody are errors that name what is wrong.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeLimit(w, r, v, MaxBody)
+}
+
+// decodeLimit is decode with another size limit.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return errs.Invalidf("Content-Type", "send application/json, not %q", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return jsonError(err, limit)
 	}
 	if dec.More() {
 		return errs.Invalidf("", "the body holds more than one JSON value")
@@ -31,20 +40,20 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errs.E(errs.TooLarge, "", "the body is over %d bytes", MaxBody)
+			return errs.E(errs.TooLarge, "", "the body is over %d bytes", limit)
 		}
 		return errs.Invalidf("", "the body holds data after its JSON value")
 	}
 	return nil
 }
 
-func jsonError(err error) error {
+func jsonError(err error, limit int64) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return errs.E(errs.TooLarge, "", "the body is over %d bytes", MaxBody)
+		return errs.E(errs.TooLarge, "", "the body is over %d bytes", limit)
 	case errors.Is(err, io.EOF):
 		return errs.Invalidf("", "the body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

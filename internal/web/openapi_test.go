@@ -978,6 +978,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	t.Run("imports and exports", func(t *testing.T) { transferScenarios(t, h, k) })
 	t.Run("alarms", func(t *testing.T) { alarmScenarios(t, h, k) })
 	t.Run("live", func(t *testing.T) { liveScenarios(t, h, k) })
+	t.Run("access", func(t *testing.T) { accessScenarios(t, h, k) })
 
 	h.runAll(everyOperation(doc, turkestan, big("{}")))
 

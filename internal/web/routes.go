@@ -54,5 +54,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/live", s.signedIn(s.live))
 	mux.Handle("POST /api/v1/device/events", s.public(s.deviceEvent))
 
+	mux.Handle("POST /api/v1/device/passes", s.public(s.devicePasses))
+	mux.Handle("POST /api/v1/schools/{id}/passes/manual", s.signedIn(s.manualPass))
+	mux.Handle("GET /api/v1/schools/{id}/rollcall", s.signedIn(s.rollCall))
+
 	mux.Handle("/api/", s.public(s.notFound))
 }

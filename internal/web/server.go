@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"qorgan/internal/access"
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
@@ -32,6 +33,7 @@ type Server struct {
 	Registry *registry.Registry
 	Alarms   *alarm.Service
 	Jobs     *transfer.Jobs
+	Access   *access.Service
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
@@ -190,6 +192,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Jobs == nil {
 		s.Jobs = transfer.NewJobs(s.Registry)
+	}
+	if s.Access == nil {
+		s.Access = access.New(s.DB)
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -1,0 +1,85 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// accessScenarios drive the turnstile intake, manual passes and the
+// roll-call through the API, validated against the document like the rest.
+func accessScenarios(t *testing.T, h *harness, k known) {
+	var turnstile int64
+	var pupils []map[string]any
+	h.runIn(t, []scenario{
+		{name: "devices of school 1", as: "director", method: "GET", path: "/api/v1/schools/1/devices", status: 200, check: func(t *testing.T, r result) {
+			for _, d := range r.items(t) {
+				if d["kind"] == "turnstile" && turnstile == 0 {
+					turnstile = num(d["id"])
+				}
+			}
+		}},
+		{name: "pupils of school 1", as: "director", method: "GET", path: "/api/v1/schools/1/pupils?limit=3", status: 200, check: func(t *testing.T, r result) {
+			pupils = r.items(t)
+		}},
+	})
+	if turnstile == 0 || len(pupils) < 3 {
+		t.Fatalf("school 1 needs a turnstile and three pupils (turnstile %d, %d pupils)", turnstile, len(pupils))
+	}
+	h.runIn(t, []scenario{
+		{name: "turnstile credential", as: "director", method: "POST", path: fmt.Sprintf("/api/v1/devices/%d/credential", turnstile), status: 201,
+			check: func(t *testing.T, r result) { h.tokens["turnstile"], _ = r.json(t)["credential"].(string) }},
+	})
+	at := time.Now().Add(-10 * time.Minute).UTC().Format(time.RFC3339)
+	card := func(i int) string { return fmt.Sprint(pupils[i]["card_uid"]) }
+	batch := map[string]any{"events": []map[string]any{
+		{"event_id": "t1-0001", "at": at, "direction": "in", "card_uid": card(0)},
+		{"event_id": "t1-0002", "at": at, "direction": "in", "card_uid": card(1)},
+		{"event_id": "t1-0003", "at": at, "direction": "in", "card_uid": "0BADCAFE"},
+	}}
+	counts := func(stored, duplicate, unknown int) func(t *testing.T, r result) {
+		return func(t *testing.T, r result) {
+			m := r.json(t)
+			if num(m["stored"]) != int64(stored) || num(m["duplicate"]) != int64(duplicate) || num(m["unknown"]) != int64(unknown) {
+				t.Errorf("result %s, want stored %d, duplicate %d, unknown %d", r.body, stored, duplicate, unknown)
+			}
+		}
+	}
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	h.runIn(t, []scenario{
+		{name: "passes", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", body: batch, status: 200, check: counts(3, 0, 1)},
+		{name: "passes resent", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", body: batch, status: 200, check: counts(0, 3, 0)},
+		{name: "passes from a device that is no turnstile", bearer: "device1", method: "POST", path: "/api/v1/device/passes", body: batch, status: 403},
+		{name: "passes with a bad event", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", status: 422, field: "events/1/at",
+			body: map[string]any{"events": []map[string]any{
+				{"event_id": "t1-0004", "at": at, "direction": "in", "card_uid": card(2)},
+				{"event_id": "t1-0005", "at": future, "direction": "in", "card_uid": card(2)},
+			}}},
+		{name: "passes, none", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", body: map[string]any{"events": []any{}}, status: 422, rejected: true, field: "events"},
+		{name: "passes, too many", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", status: 413, rejected: true, field: "events",
+			body: `{"events":[` + strings.TrimSuffix(strings.Repeat(`{"event_id":"x","at":"`+at+`","direction":"in","card_uid":"01020304"},`, 5001), ",") + `]}`},
+		{name: "passes with a person's token", bearer: "admin", method: "POST", path: "/api/v1/device/passes", body: batch, status: 401, field: "Authorization"},
+		{name: "manual pass", as: "guard", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 200, check: counts(1, 0, 0),
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "guard-1"}},
+		{name: "manual pass repeated", as: "guard", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 200, check: counts(0, 1, 0),
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "guard-1"}},
+		{name: "manual pass without request id", as: "guard", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 422, rejected: true, field: "request_id",
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in"}},
+		{name: "manual pass, no such pupil", as: "guard", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 404, field: "pupil_id",
+			body: map[string]any{"pupil_id": 99999999, "direction": "in", "request_id": "guard-2"}},
+		{name: "manual pass at another school", as: "guard2", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 404,
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "guard-3"}},
+		{name: "manual pass without CSRF", as: "guard", csrf: "omit", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 403, rejected: true, field: "X-CSRF-Token",
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "guard-4"}},
+		{name: "roll-call", as: "guard", method: "GET", path: "/api/v1/schools/1/rollcall", status: 200, check: func(t *testing.T, r result) {
+			m := r.json(t)
+			if num(m["inside"]) < 3 || num(m["school_id"]) != 1 {
+				t.Errorf("roll-call: inside %v", m["inside"])
+			}
+		}},
+		{name: "roll-call of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/rollcall", status: 404},
+		{name: "roll-call as the ПЦН", as: "pcn", method: "GET", path: "/api/v1/schools/1/rollcall", status: 404},
+	})
+	_ = k
+}
