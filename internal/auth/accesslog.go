@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"qorgan/internal/store"
@@ -23,24 +22,25 @@ func (s *Service) LogPupilReads(ctx context.Context, p Principal, action string,
 	}
 	at := store.Micros(s.Now())
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		const per = 5
-		for start := 0; start < len(reads); start += 100 {
-			end := min(start+100, len(reads))
-			var b strings.Builder
-			b.WriteString("INSERT INTO access_log (at, user_id, pupil_id, school_id, action) VALUES ")
-			args := make([]any, 0, (end-start)*per)
-			for i, r := range reads[start:end] {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString("(?, ?, ?, ?, ?)")
-				args = append(args, at, p.UserID, r.PupilID, r.SchoolID, action)
-			}
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		b := tx.NewBulk("access_log", "at", "user_id", "pupil_id", "school_id", "action")
+		for _, r := range reads {
+			if err := b.Add(ctx, at, p.UserID, r.PupilID, r.SchoolID, action); err != nil {
 				return err
 			}
 		}
-		return nil
+		return b.Flush(ctx)
+	})
+}
+
+// LogSchoolRead records that p was shown a list of every child of a school
+// (the roll-call) in one entry with pupil_id 0: it names exactly what was
+// read, and costs one row, not thousands, when an evacuation asks for the
+// list again and again. PupilAccess counts it for every pupil of the school.
+func (s *Service) LogSchoolRead(ctx context.Context, p Principal, action string, schoolID int64) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO access_log (at, user_id, pupil_id, school_id, action) VALUES (?, ?, 0, ?, ?)",
+			store.Micros(s.Now()), p.UserID, schoolID, action)
+		return err
 	})
 }
 
@@ -52,10 +52,12 @@ type AccessEntry struct {
 	Action string    `json:"action"`
 }
 
-// PupilAccess lists who read one child's data, newest first.
+// PupilAccess lists who read one child's data, newest first, including the
+// school-wide lists (roll-calls) that showed it.
 func (s *Service) PupilAccess(ctx context.Context, pupilID int64, limit int) ([]AccessEntry, error) {
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT a.at, a.user_id, COALESCE(u.login, ''), a.action FROM access_log a
-		LEFT JOIN users u ON u.id = a.user_id WHERE a.pupil_id = ? ORDER BY a.at DESC, a.id DESC LIMIT ?`, pupilID, limit)
+		LEFT JOIN users u ON u.id = a.user_id
+		WHERE a.pupil_id = ? OR (a.pupil_id = 0 AND a.school_id = (SELECT school_id FROM pupils WHERE id = ?)) ORDER BY a.at DESC, a.id DESC LIMIT ?`, pupilID, pupilID, limit)
 	if err != nil {
 		return nil, err
 	}
