@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
 	_ "modernc.org/sqlite"
 
 	"qorgan/internal/protocol/dc09"
@@ -223,4 +227,83 @@ func TestCrashKeepsEveryAckedAlarm(t *testing.T) {
 		t.Fatalf("%d of %d ACKed frames were lost in the crash", lost, len(acked))
 	}
 	t.Logf("%d frames sent, %d ACKed before SIGKILL, all stored once after restart (%d stored in all)", sent.Load(), len(acked), len(stored))
+}
+
+// TestMQTTAlarmEndToEnd: a device publishes a panic to the real Mosquitto
+// broker; the real binary, subscribed through a shared subscription, raises
+// it once even when the device sends it twice.
+func TestMQTTAlarmEndToEnd(t *testing.T) {
+	const broker = "127.0.0.1:1883"
+	if c, err := net.DialTimeout("tcp", broker, time.Second); err != nil {
+		if os.Getenv("QORGAN_TEST_REQUIRE_MQTT") == "1" {
+			t.Fatalf("MQTT broker required but not reachable at %s: %v", broker, err)
+		}
+		t.Skipf("MQTT half skipped: no broker at %s", broker)
+	} else {
+		c.Close()
+	}
+	run := fmt.Sprintf("e2e%d", time.Now().UnixNano())
+	prefix := "qorgan-" + run + "/v1"
+	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "--mqtt-url", "mqtt://"+broker, "--mqtt-client-id", "qorgan-"+run, "--mqtt-topic-prefix", prefix)
+	if !strings.Contains(s.out.String(), "MQTT device alarms") {
+		t.Fatalf("the server did not start its MQTT gateway:\n%s", s.out.String())
+	}
+	admin, _ := signIn(t, s.base, "admin", "qorgan-demo-2026")
+	deviceID := "btn-" + run
+	if st := admin.do("POST", "/api/v1/schools/1/devices", map[string]any{"kind": "panic_button", "name": "MQTT button", "mqtt_client_id": deviceID}, nil); st != 201 {
+		t.Fatalf("register the MQTT button: %d", st)
+	}
+	u, _ := url.Parse("mqtt://" + broker)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cm, err := autopaho.NewConnection(ctx, autopaho.ClientConfig{ServerUrls: []*url.URL{u}, KeepAlive: 30, CleanStartOnInitialConnection: true,
+		ClientConfig: paho.ClientConfig{ClientID: deviceID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cm.AwaitConnection(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer cm.Disconnect(context.Background())
+	payload := []byte(`{"event_id":"` + run + `-1","type":"panic","zone":"2"}`)
+	for i := 0; i < 2; i++ { // the second is a resend
+		if _, err := cm.Publish(ctx, &paho.Publish{Topic: prefix + "/devices/" + deviceID + "/alarm", QoS: 1, Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var alarms struct {
+		Items []struct {
+			Type     string `json:"type"`
+			DeviceID int64  `json:"device_id"`
+			Zone     string `json:"zone"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		n := 0
+		admin.do("GET", "/api/v1/alarms?limit=500", nil, &alarms)
+		for _, a := range alarms.Items {
+			if a.Type == "panic" && a.Zone == "2" && a.DeviceID != 0 {
+				n++
+			}
+		}
+		if n == 1 {
+			time.Sleep(time.Second) // and it stays one
+			n = 0
+			admin.do("GET", "/api/v1/alarms?limit=500", nil, &alarms)
+			for _, a := range alarms.Items {
+				if a.Type == "panic" && a.Zone == "2" && a.DeviceID != 0 {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("a resent MQTT message raised %d alarms", n)
+			}
+			return
+		}
+		if n > 1 || time.Now().After(deadline) {
+			t.Fatalf("%d alarms from the MQTT button, want 1", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

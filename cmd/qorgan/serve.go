@@ -13,10 +13,12 @@ import (
 	"os"
 	"time"
 
+	"qorgan/internal/access"
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/ingest/dc09gw"
+	"qorgan/internal/ingest/mqttgw"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
@@ -75,6 +77,11 @@ type serveFlags struct {
 	dc09Past      time.Duration
 	dc09Future    time.Duration
 	dc09PerSource int
+	mqttURL       string
+	mqttClientID  string
+	mqttUser      string
+	mqttPassword  string
+	mqttPrefix    string
 }
 
 func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
@@ -88,6 +95,11 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.StringVar(&s.dc09Addr, "dc09-addr", "127.0.0.1:10001", "SIA DC-09 receiver address, TCP and UDP (empty: no receiver)")
 	fs.DurationVar(&s.dc09Past, "dc09-window-past", 40*time.Second, "how old an encrypted DC-09 frame's timestamp may be")
 	fs.DurationVar(&s.dc09Future, "dc09-window-future", 20*time.Second, "how far ahead an encrypted DC-09 frame's timestamp may be")
+	fs.StringVar(&s.mqttURL, "mqtt-url", "", "MQTT broker for device alarms (mqtt://host:1883, mqtts://…); empty: none")
+	fs.StringVar(&s.mqttClientID, "mqtt-client-id", "", "this node's MQTT client id; keep it stable across restarts (default qorgan-<hostname>)")
+	fs.StringVar(&s.mqttUser, "mqtt-username", "", "MQTT user name")
+	fs.StringVar(&s.mqttPrefix, "mqtt-topic-prefix", "qorgan/v1", "MQTT topic prefix: devices publish to <prefix>/devices/<client id>/alarm")
+	fs.StringVar(&s.mqttPassword, "mqtt-password", "", "MQTT password")
 	fs.IntVar(&s.dc09PerSource, "dc09-max-conns-per-source", 512, "open DC-09 TCP connections allowed from one IP address (panels behind one NAT share it)")
 }
 
@@ -128,10 +140,21 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	alarms := alarm.New(db, a, log)
 	alarms.T1, alarms.T2 = f.t1, f.t2
 	jobs := transfer.NewJobs(reg)
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Log: log, SecureCookies: f.secureCookies}
+	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: access.New(db), Log: log, SecureCookies: f.secureCookies}
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	go alarms.Run(runCtx)
+	mqttDone := make(chan error, 1)
+	if f.mqttURL != "" {
+		gw, err := mqttgw.New(mqttgw.Config{Broker: f.mqttURL, ClientID: f.mqttClientID, Username: f.mqttUser, Password: f.mqttPassword, TopicPrefix: f.mqttPrefix, Logger: log}, alarms, reg)
+		if err != nil {
+			return fmt.Errorf("--mqtt-url: %w", err)
+		}
+		go func() { mqttDone <- gw.Run(runCtx) }()
+		fmt.Fprintf(out, "MQTT device alarms from %s on %s\n", f.mqttURL, gw.Filter())
+	} else {
+		mqttDone <- nil
+	}
 	var receiver *dc09gw.Receiver
 	recvDone := make(chan error, 1)
 	if f.dc09Addr != "" {
@@ -184,6 +207,9 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 		log.Warn("imports still running at shutdown were stopped", "err", err)
 	}
 	stopRun()
+	if err := <-mqttDone; err != nil {
+		log.Warn("MQTT gateway stopped", "err", err)
+	}
 	if receiver != nil {
 		if err := <-recvDone; err != nil {
 			log.Warn("DC-09 receiver stopped", "err", err)

@@ -124,6 +124,9 @@ func (in *DeviceInput) validate() ([]byte, error) {
 	if len(in.MQTTClientID) > 128 {
 		return nil, errs.Invalidf("mqtt_client_id", "mqtt_client_id must be at most 128 characters")
 	}
+	if strings.ContainsAny(in.MQTTClientID, "/+#$ ") {
+		return nil, errs.Invalidf("mqtt_client_id", "mqtt_client_id is a topic level: no '/', '+', '#', '$' or spaces")
+	}
 	if in.Supervision != "" {
 		s, ok := SupervisionPresets[strings.ToUpper(in.Supervision)]
 		if !ok {
