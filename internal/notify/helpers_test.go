@@ -1,0 +1,85 @@
+package notify_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"qorgan/internal/notify"
+	"qorgan/internal/store"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func message(key string, ch notify.ChannelName, recipient string) notify.Message {
+	return notify.Message{Key: key, Channel: ch, Recipient: recipient, Kind: "pupil.entered", Subject: "Qorgan: посещаемость",
+		Body: "Айгерім вошла в школу в 07:52", Language: "ru", SchoolID: 7, PupilID: 42}
+}
+
+func enqueue(t testing.TB, db *store.DB, msgs ...notify.Message) int {
+	t.Helper()
+	var n int
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
+		var err error
+		n, err = notify.Enqueue(context.Background(), tx, msgs)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	return n
+}
+
+// start runs w until the test ends or the returned stop is called; stop
+// waits for Run to return.
+func start(t testing.TB, w *notify.Worker) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	}()
+	stop = func() {
+		cancel()
+		<-done
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// fastWorker is a worker with test-sized timings.
+func fastWorker(o *notify.Outbox, chans map[notify.ChannelName]notify.Channel) *notify.Worker {
+	w := &notify.Worker{Outbox: o, Channels: chans, Log: quiet, Poll: 10 * time.Millisecond, Lease: 5 * time.Second,
+		RetryBase: 20 * time.Millisecond, RetryMax: 80 * time.Millisecond, MaxAttempts: 4}
+	return w
+}
+
+// eventually waits until cond holds.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func get(t testing.TB, o *notify.Outbox, key string) notify.Message {
+	t.Helper()
+	m, err := o.Get(context.Background(), key)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	return m
+}
+
+func statusIs(t testing.TB, o *notify.Outbox, key string, s notify.Status) func() bool {
+	return func() bool { return get(t, o, key).Status == s }
+}

@@ -1,0 +1,313 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// Outbox is the durable queue of messages in the store.
+type Outbox struct {
+	DB  *store.DB
+	Now func() time.Time
+}
+
+// New returns an Outbox on db with the wall clock.
+func New(db *store.DB) *Outbox { return &Outbox{DB: db, Now: time.Now} }
+
+func (o *Outbox) now() time.Time {
+	if o.Now == nil {
+		return time.Now()
+	}
+	return o.Now()
+}
+
+// MaxKeyLen bounds an idempotency key: it goes into headers and Message-IDs.
+const MaxKeyLen = 200
+
+var enqueueCols = []string{"idempotency_key", "channel", "recipient", "kind", "subject", "body", "language",
+	"school_id", "pupil_id", "next_attempt_at", "created_at", "expires_at"}
+
+// enqueueRows is how many rows one INSERT carries: 6,000 parameters, under
+// both engines' limits.
+const enqueueRows = 500
+
+var fullInsert = sync.OnceValue(func() string { return insertSQL(enqueueRows) })
+
+func insertSQL(rows int) string {
+	var s strings.Builder
+	s.WriteString("INSERT INTO outbox (")
+	s.WriteString(strings.Join(enqueueCols, ", "))
+	s.WriteString(") VALUES ")
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(enqueueCols)), ", ") + ")"
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			s.WriteByte(',')
+		}
+		s.WriteString(one)
+	}
+	s.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING")
+	return s.String()
+}
+
+// Enqueue stores msgs inside the caller's transaction, so that a message
+// exists exactly when what caused it was committed. A message whose key is
+// already in the outbox is skipped, whatever its state: a device's resend
+// notifies nobody twice. It returns how many messages were new. Nothing is
+// sent until the transaction commits and a Worker claims the rows; call
+// Worker.Wake after the commit to start at once.
+func Enqueue(ctx context.Context, tx *store.Tx, msgs []Message) (int, error) {
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if err := validate(msgs); err != nil {
+		return 0, err
+	}
+	now := store.Micros(time.Now())
+	args := make([]any, 0, min(len(msgs), enqueueRows)*len(enqueueCols))
+	added := 0
+	for start := 0; start < len(msgs); start += enqueueRows {
+		chunk := msgs[start:min(start+enqueueRows, len(msgs))]
+		args = args[:0]
+		for i := range chunk {
+			m := &chunk[i]
+			created := now
+			if !m.CreatedAt.IsZero() {
+				created = store.Micros(m.CreatedAt)
+			}
+			next := now
+			if !m.NotBefore.IsZero() {
+				next = store.Micros(m.NotBefore)
+			}
+			args = append(args, m.Key, string(m.Channel), m.Recipient, m.Kind, m.Subject, m.Body, m.Language,
+				m.SchoolID, nullInt(m.PupilID), next, created, nullTime(m.ExpiresAt))
+		}
+		q := fullInsert()
+		if len(chunk) < enqueueRows {
+			q = insertSQL(len(chunk))
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return added, fmt.Errorf("enqueue: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return added, fmt.Errorf("enqueue: %w", err)
+		}
+		added += int(n)
+	}
+	return added, nil
+}
+
+func validate(msgs []Message) error {
+	var problems []*errs.Error
+	for i := range msgs {
+		m := &msgs[i]
+		field := func(name string) string { return fmt.Sprintf("messages/%d/%s", i, name) }
+		switch {
+		case m.Key == "" || len(m.Key) > MaxKeyLen:
+			problems = append(problems, errs.Invalidf(field("key"), "an idempotency key of 1–%d bytes is required", MaxKeyLen))
+		case strings.ContainsAny(m.Key, "\r\n<>"):
+			problems = append(problems, errs.Invalidf(field("key"), "the idempotency key goes into headers: no line breaks or angle brackets"))
+		}
+		if !m.Channel.valid() {
+			problems = append(problems, errs.Invalidf(field("channel"), "unknown channel %q", m.Channel))
+		}
+		if m.Recipient == "" {
+			problems = append(problems, errs.Invalidf(field("recipient"), "a recipient is required"))
+		}
+		if m.Body == "" {
+			problems = append(problems, errs.Invalidf(field("body"), "the message has no text"))
+		}
+		if m.SchoolID <= 0 {
+			problems = append(problems, errs.Invalidf(field("school_id"), "the school is required"))
+		}
+	}
+	return errs.Of(problems)
+}
+
+func nullInt(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return store.Micros(t)
+}
+
+const claimCols = "id, idempotency_key, channel, recipient, kind, subject, body, language, school_id, pupil_id, attempts, last_error, created_at, expires_at"
+
+// claimSQL is the one place where claiming differs between the engines.
+// On PostgreSQL several nodes claim at once, so the subquery locks the rows
+// it picks and skips those another node has locked; SQLite has one writer
+// and needs no lock. Claiming moves next_attempt_at to the end of the lease:
+// a message whose worker died becomes due again when the lease runs out.
+func claimSQL(d store.Dialect) string {
+	lock := ""
+	if d == store.Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	return `UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_until = ?, next_attempt_at = ?
+WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?` + lock + `)
+RETURNING ` + claimCols
+}
+
+// Claim takes up to n due messages for owner until now+lease: pending ones
+// whose time has come and ones whose previous lease ran out. Their attempts
+// count up by one. Owner must be unique to this claim (a worker adds a
+// sequence number): finishing a message is fenced by it, so a worker whose
+// lease ran out cannot overwrite what the next one did.
+func (o *Outbox) Claim(ctx context.Context, owner string, n int, lease time.Duration) ([]Message, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	now := o.now()
+	until := store.Micros(now.Add(lease))
+	var out []Message
+	err := o.DB.InTx(ctx, func(tx *store.Tx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, claimSQL(o.DB.Dialect), owner, until, until, store.Micros(now), n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m Message
+			var ch string
+			var pupil, expires sql.NullInt64
+			var created int64
+			if err := rows.Scan(&m.ID, &m.Key, &ch, &m.Recipient, &m.Kind, &m.Subject, &m.Body, &m.Language, &m.SchoolID,
+				&pupil, &m.Attempts, &m.LastError, &created, &expires); err != nil {
+				return err
+			}
+			m.Channel = ChannelName(ch)
+			m.PupilID = pupil.Int64
+			m.CreatedAt = store.FromMicros(created)
+			if expires.Valid {
+				m.ExpiresAt = store.FromMicros(expires.Int64)
+			}
+			m.Status = Sending
+			m.Lease = owner
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return out, nil
+}
+
+// outcome is what became of one claimed message.
+type outcome struct {
+	m     Message
+	state Status    // Sent, Pending (retry) or Dead
+	at    time.Time // when it was sent or given up
+	next  time.Time // the retry's time
+	err   string
+}
+
+// finish records outcomes in one transaction. Each update is fenced by the
+// lease it was claimed under: a message re-claimed after its lease ran out
+// belongs to the new claim. Sent messages, the bulk of the traffic, go in
+// one statement per lease; retries and dead letters one by one.
+func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	sent := map[string][]any{}
+	var other []outcome
+	for _, oc := range outs {
+		if oc.state == Sent {
+			sent[oc.m.Lease] = append(sent[oc.m.Lease], oc.m.ID)
+		} else {
+			other = append(other, oc)
+		}
+	}
+	at := store.Micros(o.now())
+	return o.DB.InTx(ctx, func(tx *store.Tx) error {
+		for lease, ids := range sent {
+			for start := 0; start < len(ids); start += 1000 {
+				part := ids[start:min(start+1000, len(ids))]
+				q := "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN (" +
+					strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
+				if _, err := tx.ExecContext(ctx, q, append([]any{at, lease}, part...)...); err != nil {
+					return fmt.Errorf("mark sent: %w", err)
+				}
+			}
+		}
+		for _, oc := range other {
+			var err error
+			if oc.state == Dead {
+				_, err = tx.ExecContext(ctx, "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?",
+					oc.err, oc.m.ID, oc.m.Lease)
+			} else {
+				_, err = tx.ExecContext(ctx, "UPDATE outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?",
+					store.Micros(oc.next), oc.err, oc.m.ID, oc.m.Lease)
+			}
+			if err != nil {
+				return fmt.Errorf("record delivery failure: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Get reads one message by its key (for tests and support).
+func (o *Outbox) Get(ctx context.Context, key string) (Message, error) {
+	var m Message
+	var ch, st string
+	var pupil, expires, sent sql.NullInt64
+	var lease sql.NullString
+	var created int64
+	err := o.DB.Reader().QueryRowContext(ctx, `SELECT id, idempotency_key, channel, recipient, kind, subject, body, language, school_id, pupil_id,
+status, attempts, last_error, created_at, expires_at, sent_at, lease_owner FROM outbox WHERE idempotency_key = ?`, key).Scan(
+		&m.ID, &m.Key, &ch, &m.Recipient, &m.Kind, &m.Subject, &m.Body, &m.Language, &m.SchoolID, &pupil,
+		&st, &m.Attempts, &m.LastError, &created, &expires, &sent, &lease)
+	if err == sql.ErrNoRows {
+		return m, errs.NotFoundf("no message %q", key)
+	}
+	if err != nil {
+		return m, errs.Wrap(err, "read message")
+	}
+	m.Channel, m.Status, m.PupilID, m.Lease = ChannelName(ch), Status(st), pupil.Int64, lease.String
+	m.CreatedAt = store.FromMicros(created)
+	if expires.Valid {
+		m.ExpiresAt = store.FromMicros(expires.Int64)
+	}
+	if sent.Valid {
+		m.SentAt = store.FromMicros(sent.Int64)
+	}
+	return m, nil
+}
+
+// Prune deletes sent and dead messages created before cutoff, at most limit
+// rows per call (the delivery record a school sees is kept until then). It
+// returns how many it deleted; call it again while it returns limit.
+func (o *Outbox) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	var n int64
+	err := o.DB.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ? AND status IN ('sent', 'dead') ORDER BY id LIMIT ?)`,
+			store.Micros(cutoff), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune outbox: %w", err)
+	}
+	return int(n), nil
+}

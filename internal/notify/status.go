@@ -1,0 +1,130 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"strings"
+	"time"
+
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// StatusCount is how many of a school's messages are in one state on one
+// channel.
+type StatusCount struct {
+	Channel ChannelName `json:"channel"`
+	Status  Status      `json:"status"`
+	Count   int         `json:"count"`
+}
+
+// Status counts a school's messages created since the given instant by
+// channel and status, ordered by both. The caller checks that the person
+// may see the school.
+func (o *Outbox) Status(ctx context.Context, schoolID int64, since time.Time) ([]StatusCount, error) {
+	rows, err := o.DB.Reader().QueryContext(ctx, `SELECT channel, status, COUNT(*) FROM outbox WHERE school_id = ? AND created_at >= ?
+GROUP BY channel, status ORDER BY channel, status`, schoolID, store.Micros(since))
+	if err != nil {
+		return nil, errs.Wrap(err, "delivery status")
+	}
+	defer rows.Close()
+	out := []StatusCount{}
+	for rows.Next() {
+		var c StatusCount
+		var ch, st string
+		if err := rows.Scan(&ch, &st, &c.Count); err != nil {
+			return nil, errs.Wrap(err, "delivery status")
+		}
+		c.Channel, c.Status = ChannelName(ch), Status(st)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, errs.Wrap(err, "delivery status")
+	}
+	return out, nil
+}
+
+// Failure is a message that did not go out: dead, or waiting for a retry.
+// The recipient is masked and the text left out: the school needs to know
+// which guardian's contact to fix, not to read the message again.
+type Failure struct {
+	ID            int64       `json:"id"`
+	Channel       ChannelName `json:"channel"`
+	Recipient     string      `json:"recipient"`
+	Kind          string      `json:"kind"`
+	PupilID       int64       `json:"pupil_id,omitempty"`
+	Status        Status      `json:"status"`
+	Attempts      int         `json:"attempts"`
+	LastError     string      `json:"last_error"`
+	CreatedAt     time.Time   `json:"created_at"`
+	NextAttemptAt *time.Time  `json:"next_attempt_at,omitempty"` // a pending retry's time
+}
+
+// Failures lists a school's newest failures since the given instant, at
+// most limit (1–500).
+func (o *Outbox) Failures(ctx context.Context, schoolID int64, since time.Time, limit int) ([]Failure, error) {
+	if limit <= 0 || limit > 500 {
+		return nil, errs.Invalidf("limit", "limit must be 1–500")
+	}
+	rows, err := o.DB.Reader().QueryContext(ctx, `SELECT id, channel, recipient, kind, pupil_id, status, attempts, last_error, created_at, next_attempt_at
+FROM outbox WHERE school_id = ? AND created_at >= ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0))
+ORDER BY created_at DESC, id DESC LIMIT ?`, schoolID, store.Micros(since), limit)
+	if err != nil {
+		return nil, errs.Wrap(err, "delivery failures")
+	}
+	defer rows.Close()
+	out := []Failure{}
+	for rows.Next() {
+		var f Failure
+		var ch, st string
+		var pupil sql.NullInt64
+		var created, next int64
+		if err := rows.Scan(&f.ID, &ch, &f.Recipient, &f.Kind, &pupil, &st, &f.Attempts, &f.LastError, &created, &next); err != nil {
+			return nil, errs.Wrap(err, "delivery failures")
+		}
+		f.Channel, f.Status, f.PupilID = ChannelName(ch), Status(st), pupil.Int64
+		f.Recipient = MaskRecipient(f.Channel, f.Recipient)
+		f.CreatedAt = store.FromMicros(created)
+		if f.Status == Pending {
+			t := store.FromMicros(next)
+			f.NextAttemptAt = &t
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, errs.Wrap(err, "delivery failures")
+	}
+	return out, nil
+}
+
+// MaskRecipient shows enough of a recipient to recognise it: the host of a
+// webhook (its path may hold a token), the first letter and domain of an
+// e-mail address, the country code and last digits of a phone number, the
+// last digits of a chat id.
+func MaskRecipient(ch ChannelName, r string) string {
+	switch ch {
+	case ChannelWebhook:
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" {
+			return "***"
+		}
+		return u.Scheme + "://" + u.Host + "/…"
+	case ChannelEmail:
+		at := strings.LastIndexByte(r, '@')
+		if at < 1 {
+			return "***"
+		}
+		return r[:1] + "***" + r[at:]
+	case ChannelSMS:
+		if len(r) < 8 {
+			return "***"
+		}
+		return r[:2] + strings.Repeat("*", len(r)-4) + r[len(r)-2:]
+	default:
+		if len(r) < 4 {
+			return "***"
+		}
+		return "***" + r[len(r)-3:]
+	}
+}

@@ -1,0 +1,298 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Worker delivers the outbox: it claims due messages in batches, sends them
+// concurrently through their channels and records the outcomes in batches.
+// Any number of workers may run on any number of nodes over one store.
+type Worker struct {
+	Outbox   *Outbox
+	Channels map[ChannelName]Channel
+	Log      *slog.Logger
+
+	Name        string        // this worker in lease owners; default host-pid-random
+	Batch       int           // most messages per claim; default 200
+	Concurrency int           // deliveries in flight; default 64
+	Lease       time.Duration // how long a claim holds a message; default 30 s
+	SendTimeout time.Duration // one delivery's limit; default the lesser of 10 s and Lease/2
+	Poll        time.Duration // how often an idle worker looks for due messages; default 100 ms
+	MaxAttempts int           // attempts before a dead letter; default 8
+	RetryBase   time.Duration // first retry's delay, doubled each time; default 5 s
+	RetryMax    time.Duration // longest retry delay; default 10 min
+
+	once   sync.Once
+	wake   chan struct{}
+	seq    atomic.Uint64
+	claimd atomic.Uint64
+	sent   atomic.Uint64
+	retry  atomic.Uint64
+	dead   atomic.Uint64
+}
+
+// NewWorker returns a worker with the defaults.
+func NewWorker(o *Outbox, channels map[ChannelName]Channel, log *slog.Logger) *Worker {
+	w := &Worker{Outbox: o, Channels: channels, Log: log}
+	w.setup()
+	return w
+}
+
+func (w *Worker) setup() {
+	w.once.Do(func() {
+		w.wake = make(chan struct{}, 1)
+		if w.Log == nil {
+			w.Log = slog.Default()
+		}
+		if w.Name == "" {
+			host, _ := os.Hostname()
+			var r [3]byte
+			rand.Read(r[:])
+			w.Name = host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(r[:])
+		}
+		if w.Batch <= 0 {
+			w.Batch = 200
+		}
+		if w.Concurrency <= 0 {
+			w.Concurrency = 64
+		}
+		if w.Lease <= 0 {
+			w.Lease = 30 * time.Second
+		}
+		if w.SendTimeout <= 0 {
+			w.SendTimeout = min(10*time.Second, w.Lease/2)
+		}
+		if w.Poll <= 0 {
+			w.Poll = 100 * time.Millisecond
+		}
+		if w.MaxAttempts <= 0 {
+			w.MaxAttempts = 8
+		}
+		if w.RetryBase <= 0 {
+			w.RetryBase = 5 * time.Second
+		}
+		if w.RetryMax <= 0 {
+			w.RetryMax = 10 * time.Minute
+		}
+	})
+}
+
+// Wake makes an idle worker look for due messages now instead of at its
+// next poll. Call it after committing a transaction that enqueued messages.
+func (w *Worker) Wake() {
+	w.setup()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// WorkerStats counts what a worker did since it started.
+type WorkerStats struct {
+	Claimed, Sent, Retried, Dead uint64
+}
+
+// Stats returns the worker's counters.
+func (w *Worker) Stats() WorkerStats {
+	return WorkerStats{Claimed: w.claimd.Load(), Sent: w.sent.Load(), Retried: w.retry.Load(), Dead: w.dead.Load()}
+}
+
+// Run delivers until ctx ends, then waits for the deliveries in flight and
+// records their outcomes. A delivery cut short by the end of ctx is not
+// recorded: its lease runs out and another worker sends it again, with the
+// same idempotency key.
+func (w *Worker) Run(ctx context.Context) error {
+	w.setup()
+	if w.Outbox == nil {
+		return errors.New("notify worker: no outbox")
+	}
+	results := make(chan outcome, w.Concurrency)
+	recorded := make(chan struct{})
+	go func() {
+		w.record(results)
+		close(recorded)
+	}()
+
+	slots := make(chan struct{}, w.Concurrency)
+	freed := make(chan struct{}, 1)
+	var inflight sync.WaitGroup
+	minClaim := max(1, min(w.Batch, w.Concurrency)/4)
+	poll := time.NewTimer(w.Poll)
+	defer poll.Stop()
+
+	for ctx.Err() == nil {
+		free := cap(slots) - len(slots)
+		if free < minClaim {
+			// Full: wait for deliveries to finish, so that a claimed
+			// message never waits in memory while its lease runs.
+			select {
+			case <-ctx.Done():
+			case <-freed:
+			}
+			continue
+		}
+		want := min(free, w.Batch)
+		msgs, err := w.Outbox.Claim(ctx, w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, w.Lease)
+		if err != nil && ctx.Err() == nil {
+			w.Log.Error("notify: claim", "err", err)
+		}
+		w.claimd.Add(uint64(len(msgs)))
+		for _, m := range msgs {
+			slots <- struct{}{}
+			inflight.Add(1)
+			go func() {
+				defer inflight.Done()
+				if oc, ok := w.deliver(ctx, m); ok {
+					results <- oc
+				}
+				<-slots
+				select {
+				case freed <- struct{}{}:
+				default:
+				}
+			}()
+		}
+		if err == nil && len(msgs) == want {
+			continue // there may be more due
+		}
+		poll.Reset(w.Poll)
+		select {
+		case <-ctx.Done():
+		case <-w.wake:
+		case <-poll.C:
+		}
+	}
+	inflight.Wait()
+	close(results)
+	<-recorded
+	return nil
+}
+
+// record writes outcomes as they come, in batches: while one transaction
+// runs the next batch gathers.
+func (w *Worker) record(results <-chan outcome) {
+	var buf []outcome
+	for oc := range results {
+		buf = append(buf[:0], oc)
+	gather:
+		for len(buf) < 4*w.Batch {
+			select {
+			case oc, ok := <-results:
+				if !ok {
+					break gather
+				}
+				buf = append(buf, oc)
+			default:
+				break gather
+			}
+		}
+		// Not the worker's context: an outcome lost at shutdown would send a
+		// delivered message again.
+		var err error
+		for try := 0; try < 3; try++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err = w.Outbox.finish(ctx, buf)
+			cancel()
+			if err == nil {
+				break
+			}
+			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+		}
+		if err != nil {
+			w.Log.Error("notify: record outcomes; their messages are sent again when the lease runs out", "messages", len(buf), "err", err)
+			continue
+		}
+		for _, oc := range buf {
+			switch oc.state {
+			case Sent:
+				w.sent.Add(1)
+			case Dead:
+				w.dead.Add(1)
+				w.Log.Warn("notify: dead letter", "key", oc.m.Key, "channel", oc.m.Channel, "school", oc.m.SchoolID, "attempts", oc.m.Attempts, "err", oc.err)
+			default:
+				w.retry.Add(1)
+			}
+		}
+	}
+}
+
+// deliver sends one message and says what became of it; ok is false when
+// the worker is stopping and the outcome is unknown.
+func (w *Worker) deliver(ctx context.Context, m Message) (oc outcome, ok bool) {
+	oc.m = m
+	now := w.Outbox.now()
+	if !m.ExpiresAt.IsZero() && now.After(m.ExpiresAt) {
+		return w.deadLetter(oc, now, "stale: expired before it could be delivered"), true
+	}
+	if m.Attempts > w.MaxAttempts {
+		// Claimed again and again without an outcome: its worker keeps dying.
+		return w.deadLetter(oc, now, fmt.Sprintf("lease ran out after attempt %d", m.Attempts-1)), true
+	}
+	ch := w.Channels[m.Channel]
+	var err error
+	if ch == nil {
+		err = fmt.Errorf("no %s channel configured on this node", m.Channel)
+	} else {
+		err = w.send(ctx, ch, m)
+	}
+	now = w.Outbox.now()
+	switch {
+	case err == nil:
+		oc.state, oc.at = Sent, now
+		return oc, true
+	case ctx.Err() != nil:
+		return oc, false
+	case IsPermanent(err):
+		return w.deadLetter(oc, now, errText(err)), true
+	case m.Attempts >= w.MaxAttempts:
+		return w.deadLetter(oc, now, fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, errText(err))), true
+	}
+	oc.state, oc.err = Pending, errText(err)
+	oc.next = now.Add(max(w.backoff(m.Attempts), retryAfter(err)))
+	return oc, true
+}
+
+func (w *Worker) deadLetter(oc outcome, now time.Time, why string) outcome {
+	oc.state, oc.at, oc.err = Dead, now, why
+	return oc
+}
+
+func (w *Worker) send(ctx context.Context, ch Channel, m Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("channel %s panicked: %v", m.Channel, r)
+		}
+	}()
+	sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
+	defer cancel()
+	return ch.Send(sctx, m)
+}
+
+// backoff is the delay before the retry that follows attempt: RetryBase
+// doubled per attempt up to RetryMax, half of it random, so that a burst
+// that failed together does not retry together.
+func (w *Worker) backoff(attempt int) time.Duration {
+	d := w.RetryBase
+	for i := 1; i < attempt && d < w.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, w.RetryMax)
+	return d/2 + mrand.N(d/2+1)
+}
+
+// errText is an error as the school may see it: one line, bounded.
+func errText(err error) string {
+	return cut(strings.Join(strings.Fields(err.Error()), " "), 500)
+}

@@ -1,0 +1,296 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"qorgan/internal/notify"
+	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
+)
+
+// recorder is a channel that answers with a scripted error per call.
+type recorder struct {
+	mu    sync.Mutex
+	calls map[string][]time.Time
+	fail  func(m notify.Message, call int) error
+}
+
+func (r *recorder) Send(_ context.Context, m notify.Message) error {
+	r.mu.Lock()
+	if r.calls == nil {
+		r.calls = map[string][]time.Time{}
+	}
+	r.calls[m.Key] = append(r.calls[m.Key], time.Now())
+	n := len(r.calls[m.Key])
+	r.mu.Unlock()
+	if r.fail == nil {
+		return nil
+	}
+	return r.fail(m, n)
+}
+
+func (r *recorder) times(key string) []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.calls[key]...)
+}
+
+func TestWorker(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		o := notify.New(db)
+		rec := &recorder{fail: func(m notify.Message, call int) error {
+			switch {
+			case strings.HasPrefix(m.Key, "flaky/") && call < 3:
+				return errors.New("gateway busy")
+			case strings.HasPrefix(m.Key, "down/"):
+				return notify.Temporary(errors.New("gateway down"), 0)
+			case strings.HasPrefix(m.Key, "bad/"):
+				return notify.Permanent(errors.New("no such number"))
+			}
+			return nil
+		}}
+		w := fastWorker(o, map[notify.ChannelName]notify.Channel{notify.ChannelSMS: rec})
+		start(t, w)
+
+		t.Run("retries with backoff, then sent", func(t *testing.T) {
+			enqueue(t, db, message("flaky/1", notify.ChannelSMS, "+77011234567"))
+			w.Wake()
+			eventually(t, 10*time.Second, "sent after retries", statusIs(t, o, "flaky/1", notify.Sent))
+			m := get(t, o, "flaky/1")
+			if m.Attempts != 3 || m.SentAt.IsZero() || m.LastError != "gateway busy" {
+				t.Fatalf("sent message: %+v", m)
+			}
+		})
+		t.Run("retries with growing backoff, then a dead letter", func(t *testing.T) {
+			enqueue(t, db, message("down/1", notify.ChannelSMS, "+77011234567"))
+			w.Wake()
+			eventually(t, 10*time.Second, "dead letter", statusIs(t, o, "down/1", notify.Dead))
+			m := get(t, o, "down/1")
+			if m.Attempts != 4 || !strings.Contains(m.LastError, "gave up after 4 attempts") || !strings.Contains(m.LastError, "gateway down") {
+				t.Fatalf("dead letter: %+v", m)
+			}
+			calls := rec.times("down/1")
+			if len(calls) != 4 {
+				t.Fatalf("%d attempts sent, want 4", len(calls))
+			}
+			// RetryBase 20 ms doubling to RetryMax 80 ms, half of it random:
+			// each gap is at least half of its step.
+			for i, min := range []time.Duration{10, 20, 40} {
+				if gap := calls[i+1].Sub(calls[i]); gap < min*time.Millisecond {
+					t.Errorf("retry %d came after %v, want ≥ %v", i+1, gap, min*time.Millisecond)
+				}
+			}
+		})
+		t.Run("a permanent error is a dead letter at once", func(t *testing.T) {
+			enqueue(t, db, message("bad/1", notify.ChannelSMS, "+77011234567"))
+			w.Wake()
+			eventually(t, 10*time.Second, "dead letter", statusIs(t, o, "bad/1", notify.Dead))
+			m := get(t, o, "bad/1")
+			if m.Attempts != 1 || !strings.Contains(m.LastError, "no such number") || len(rec.times("bad/1")) != 1 {
+				t.Fatalf("dead letter: %+v after %d calls", m, len(rec.times("bad/1")))
+			}
+		})
+		t.Run("a stale message is not sent", func(t *testing.T) {
+			m := message("stale/1", notify.ChannelSMS, "+77011234567")
+			m.ExpiresAt = time.Now().Add(-time.Minute)
+			enqueue(t, db, m)
+			w.Wake()
+			eventually(t, 10*time.Second, "dead letter", statusIs(t, o, "stale/1", notify.Dead))
+			if len(rec.times("stale/1")) != 0 || !strings.Contains(get(t, o, "stale/1").LastError, "stale") {
+				t.Fatal("a stale message was sent or not marked stale")
+			}
+		})
+		t.Run("a channel this node lacks is retried, not dropped", func(t *testing.T) {
+			enqueue(t, db, message("nobot/1", notify.ChannelBot, "123456"))
+			w.Wake()
+			eventually(t, 10*time.Second, "a failed attempt", func() bool { return get(t, o, "nobot/1").LastError != "" })
+			if m := get(t, o, "nobot/1"); !strings.Contains(m.LastError, "no bot channel") {
+				t.Fatalf("message without a channel: %+v", m)
+			}
+		})
+	})
+}
+
+func TestDeliveryStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := notify.New(db)
+		since := time.Now().Add(-time.Minute)
+		ok := notify.ChannelFunc(func(context.Context, notify.Message) error { return nil })
+		w := fastWorker(o, map[notify.ChannelName]notify.Channel{
+			notify.ChannelWebhook: ok,
+			notify.ChannelEmail:   notify.ChannelFunc(func(context.Context, notify.Message) error { return errors.New("451 try later") }),
+			notify.ChannelBot: notify.ChannelFunc(func(context.Context, notify.Message) error {
+				return notify.Permanent(errors.New("bot API 403: blocked"))
+			}),
+		})
+		w.RetryBase, w.RetryMax = time.Hour, time.Hour
+		other := message("status/other", notify.ChannelWebhook, "https://other.example/hook")
+		other.SchoolID = 8
+		enqueue(t, db,
+			message("status/1", notify.ChannelWebhook, "https://school.example/hook?token=secret"),
+			message("status/2", notify.ChannelWebhook, "https://school.example/hook?token=secret"),
+			message("status/3", notify.ChannelEmail, "aigul.nurlanovna@mail.kz"),
+			message("status/4", notify.ChannelBot, "987654321"),
+			other)
+		start(t, w)
+		eventually(t, 10*time.Second, "outcomes", func() bool {
+			return get(t, o, "status/2").Status == notify.Sent && get(t, o, "status/3").LastError != "" && get(t, o, "status/4").Status == notify.Dead
+		})
+		got, err := o.Status(ctx, 7, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []notify.StatusCount{{Channel: "bot", Status: "dead", Count: 1}, {Channel: "email", Status: "pending", Count: 1}, {Channel: "webhook", Status: "sent", Count: 2}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("status = %v, want %v", got, want)
+		}
+		fails, err := o.Failures(ctx, 7, since, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fails) != 2 {
+			t.Fatalf("failures: %+v", fails)
+		}
+		byChannel := map[notify.ChannelName]notify.Failure{}
+		for _, f := range fails {
+			byChannel[f.Channel] = f
+		}
+		if f := byChannel[notify.ChannelEmail]; f.Status != notify.Pending || f.NextAttemptAt == nil || f.Recipient != "a***@mail.kz" || f.PupilID != 42 {
+			t.Errorf("email failure: %+v", f)
+		}
+		if f := byChannel[notify.ChannelBot]; f.Status != notify.Dead || f.Recipient != "***321" || !strings.Contains(f.LastError, "blocked") {
+			t.Errorf("bot failure: %+v", f)
+		}
+		if got := notify.MaskRecipient(notify.ChannelWebhook, "https://school.example/hook?token=secret"); strings.Contains(got, "secret") {
+			t.Errorf("masked webhook %q", got)
+		}
+		if got := notify.MaskRecipient(notify.ChannelSMS, "+77011234567"); got != "+7********67" {
+			t.Errorf("masked phone %q", got)
+		}
+	})
+}
+
+// dedupSink is a webhook receiver that verifies signatures and keeps one
+// message per idempotency key, as a well-behaved receiver does.
+type dedupSink struct {
+	secret []byte
+	mu     sync.Mutex
+	posts  int
+	keys   map[string]int
+	bodies map[string]string
+	// crash, when set, is called on the first post instead of answering:
+	// the sender stops before it learns that the message arrived.
+	crash func(r *http.Request)
+	bad   []string
+}
+
+func (s *dedupSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	key := r.Header.Get(notify.KeyHeader)
+	s.mu.Lock()
+	if !notify.VerifySignature(s.secret, body, r.Header.Get(notify.SignatureHeader)) {
+		s.bad = append(s.bad, "bad signature for "+key)
+		s.mu.Unlock()
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	if r.Header.Get(notify.TimestampHeader) == "" {
+		s.bad = append(s.bad, "no timestamp")
+	}
+	s.posts++
+	if s.keys == nil {
+		s.keys, s.bodies = map[string]int{}, map[string]string{}
+	}
+	if prev, ok := s.bodies[key]; ok && prev != string(body) {
+		s.bad = append(s.bad, "a repeat of "+key+" has another body")
+	}
+	s.keys[key]++
+	s.bodies[key] = string(body)
+	crash := s.crash
+	s.crash = nil
+	s.mu.Unlock()
+	if crash != nil {
+		crash(r)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (s *dedupSink) stats() (posts int, keys map[string]int, bad []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := map[string]int{}
+	for key, n := range s.keys {
+		k[key] = n
+	}
+	return s.posts, k, append([]string(nil), s.bad...)
+}
+
+// TestRestartMidDelivery: the sink receives the message, then the worker
+// stops before it can mark it sent. A new worker takes the message over when
+// the lease runs out and delivers it again with the same key and body, and
+// the receiver that deduplicates by key holds it once.
+func TestRestartMidDelivery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		o := notify.New(db)
+		secret := []byte("school-7-secret")
+		ctx1, crash := context.WithCancel(context.Background())
+		sink := &dedupSink{secret: secret, crash: func(r *http.Request) {
+			crash() // the node goes down with the request in flight
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}}
+		srv := httptest.NewServer(sink)
+		defer srv.Close()
+		chans := map[notify.ChannelName]notify.Channel{notify.ChannelWebhook: &notify.WebhookChannel{Secret: secret}}
+		const lease = 700 * time.Millisecond
+		key := "pass/99/guardian/5/webhook"
+		enqueue(t, db, message(key, notify.ChannelWebhook, srv.URL+"/hook"))
+
+		w1 := fastWorker(o, chans)
+		w1.Name, w1.Lease = "node-a", lease
+		done := make(chan struct{})
+		go func() { w1.Run(ctx1); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first worker did not stop")
+		}
+		m := get(t, o, key)
+		if m.Status != notify.Sending || m.Attempts != 1 || !strings.HasPrefix(m.Lease, "node-a/") {
+			t.Fatalf("after the crash: %+v", m)
+		}
+		if posts, _, _ := sink.stats(); posts != 1 {
+			t.Fatalf("sink got %d posts before the crash", posts)
+		}
+
+		crashed := time.Now()
+		w2 := fastWorker(o, chans)
+		w2.Name, w2.Lease = "node-b", lease
+		start(t, w2)
+		eventually(t, 10*time.Second, "the second worker's delivery", statusIs(t, o, key, notify.Sent))
+		if took := time.Since(crashed); took < lease-100*time.Millisecond {
+			t.Fatalf("redelivered after %v, before the lease (%v) ran out", took, lease)
+		}
+		m = get(t, o, key)
+		if m.Attempts != 2 || !strings.HasPrefix(m.Lease, "node-b/") {
+			t.Fatalf("after the takeover: %+v", m)
+		}
+		posts, keys, bad := sink.stats()
+		if posts != 2 || len(keys) != 1 || keys[key] != 2 || len(bad) != 0 {
+			t.Fatalf("sink: %d posts, keys %v, problems %v; want 2 posts of one key, the same body", posts, keys, bad)
+		}
+	})
+}
