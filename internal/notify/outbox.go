@@ -218,50 +218,86 @@ type outcome struct {
 	err   string
 }
 
-// finish records outcomes in one transaction. Each update is fenced by the
-// lease it was claimed under: a message re-claimed after its lease ran out
-// belongs to the new claim. Sent messages, the bulk of the traffic, go in
-// one statement per lease; retries and dead letters one by one.
+// finish records outcomes in one transaction. Every update is fenced by
+// the lease the message was claimed under: one claimed again after its
+// lease ran out belongs to the new claim, and the late outcome is dropped.
+// Sent messages, the bulk of the traffic, go in one short statement per
+// claim; retries and dead letters in one statement per thousand.
 func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	sent := map[string][]any{}
+	type sentGroup struct {
+		at  int64
+		ids []any
+	}
+	sent := map[string]*sentGroup{}
 	var other []outcome
 	for _, oc := range outs {
-		if oc.state == Sent {
-			sent[oc.m.Lease] = append(sent[oc.m.Lease], oc.m.ID)
-		} else {
+		if oc.state != Sent {
 			other = append(other, oc)
+			continue
 		}
+		g := sent[oc.m.Lease]
+		if g == nil {
+			g = &sentGroup{}
+			sent[oc.m.Lease] = g
+		}
+		// One instant per group: the last delivery's, a few milliseconds
+		// from the others'.
+		g.at = max(g.at, store.Micros(oc.at))
+		g.ids = append(g.ids, oc.m.ID)
 	}
-	at := store.Micros(o.now())
 	return o.DB.InTx(ctx, func(tx *store.Tx) error {
-		for lease, ids := range sent {
-			for start := 0; start < len(ids); start += 1000 {
-				part := ids[start:min(start+1000, len(ids))]
+		for lease, g := range sent {
+			for start := 0; start < len(g.ids); start += finishRows {
+				part := g.ids[start:min(start+finishRows, len(g.ids))]
 				q := "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN (" +
 					strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
-				if _, err := tx.ExecContext(ctx, q, append([]any{at, lease}, part...)...); err != nil {
+				if _, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...); err != nil {
 					return fmt.Errorf("mark sent: %w", err)
 				}
 			}
 		}
-		for _, oc := range other {
-			var err error
-			if oc.state == Dead {
-				_, err = tx.ExecContext(ctx, "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?",
-					oc.err, oc.m.ID, oc.m.Lease)
-			} else {
-				_, err = tx.ExecContext(ctx, "UPDATE outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?",
-					store.Micros(oc.next), oc.err, oc.m.ID, oc.m.Lease)
+		for start := 0; start < len(other); start += finishRows {
+			part := other[start:min(start+finishRows, len(other))]
+			args := make([]any, 0, len(part)*5)
+			for _, oc := range part {
+				at := oc.at
+				if oc.state == Pending {
+					at = oc.next
+				}
+				args = append(args, oc.m.ID, oc.m.Lease, string(oc.state), store.Micros(at), oc.err)
 			}
-			if err != nil {
-				return fmt.Errorf("record delivery failure: %w", err)
+			if _, err := tx.ExecContext(ctx, failedSQL(len(part)), args...); err != nil {
+				return fmt.Errorf("record delivery failures: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+const finishRows = 1000
+
+// failedSQL records retries and dead letters from a VALUES list of (id,
+// lease, new status, retry time, error); the casts give PostgreSQL the
+// column types.
+func failedSQL(rows int) string {
+	var s strings.Builder
+	s.WriteString(`UPDATE outbox SET status = v.column3,
+  next_attempt_at = CASE WHEN v.column3 = 'pending' THEN v.column4 ELSE next_attempt_at END,
+  last_error = v.column5,
+  lease_owner = CASE WHEN v.column3 = 'pending' THEN NULL ELSE lease_owner END,
+  lease_until = NULL
+FROM (VALUES `)
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			s.WriteByte(',')
+		}
+		s.WriteString("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT))")
+	}
+	s.WriteString(") AS v WHERE outbox.id = v.column1 AND outbox.lease_owner = v.column2 AND outbox.status = 'sending'")
+	return s.String()
 }
 
 // Get reads one message by its key (for tests and support).
