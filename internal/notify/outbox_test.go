@@ -147,14 +147,14 @@ func TestClaim(t *testing.T) {
 		})
 		t.Run("an expired lease is claimed again", func(t *testing.T) {
 			enqueue(t, db, message("lease/1", notify.ChannelSMS, "+77011234567"))
-			first, err := o.Claim(ctx, "dead-node/1", 10, 300*time.Millisecond)
+			first, err := o.Claim(ctx, "dead-node/1", 10, 600*time.Millisecond)
 			if err != nil || len(first) != 1 || first[0].Key != "lease/1" {
 				t.Fatalf("first claim: %v %+v", err, first)
 			}
 			if again, _ := o.Claim(ctx, "other/1", 10, time.Minute); len(again) != 0 {
 				t.Fatalf("a leased message was claimed again before its lease ran out: %+v", again)
 			}
-			time.Sleep(350 * time.Millisecond)
+			time.Sleep(650 * time.Millisecond)
 			second, err := o.Claim(ctx, "other/2", 10, time.Minute)
 			if err != nil || len(second) != 1 {
 				t.Fatalf("after the lease: %v %+v", err, second)
