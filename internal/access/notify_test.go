@@ -1,0 +1,203 @@
+package access_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"qorgan/internal/access"
+	"qorgan/internal/auth"
+	"qorgan/internal/notify"
+	"qorgan/internal/registry"
+	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
+)
+
+// sink records what reached one channel.
+type sink struct {
+	mu   sync.Mutex
+	got  []string // bodies
+	keys map[string]int
+}
+
+func (s *sink) add(key, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys == nil {
+		s.keys = map[string]int{}
+	}
+	s.keys[key]++
+	s.got = append(s.got, body)
+}
+
+func (s *sink) bodies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+// mailSink is a real SMTP server (go-smtp) on a local port.
+type mailSession struct{ s *sink }
+
+func (m *mailSession) Reset()                               {}
+func (m *mailSession) Logout() error                        { return nil }
+func (m *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (m *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (m *mailSession) Data(r io.Reader) error {
+	b, _ := io.ReadAll(r)
+	m.s.add("", string(b))
+	return nil
+}
+
+func httpSink(t *testing.T, s *sink, field string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var v map[string]any
+		if json.Unmarshal(b, &v) != nil {
+			form, _ := url.ParseQuery(string(b))
+			v = map[string]any{field: form.Get(field)}
+		}
+		s.add(r.Header.Get("Idempotency-Key"), strings.TrimSpace(toString(v[field])))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true,"result":{}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestPassToGuardians: a pass reaches the guardian's bot, SMS, e-mail and the
+// webhook exactly once, in the guardian's language, and only guardians with
+// consent; a resent event sends nothing more; the day's rules hold.
+func TestPassToGuardians(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		reg := registry.New(db, f.a)
+		yes := true
+		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "N-1", LastName: "Ахметова", FirstName: "Айгерім", Class: "5А", CardUID: "A1B2C3D4",
+			Guardians: []registry.GuardianInput{
+				{Phone: "+77011110001", FullName: "Сәуле", Language: "ru", Email: "saule@example.kz", MessengerID: "5550001", ConsentGivenOn: "2025-09-01", MayCollect: &yes},
+				{Phone: "+77011110002", FullName: "Ерлан", Language: "kk", ConsentGivenOn: "2025-09-01"},
+				{Phone: "+77011110003", FullName: "Guest", Language: "en"}, // no consent: told nothing
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bot, sms, mails, hook sink
+		// One clock for intake, rules and outbox, read by the worker too.
+		var clock atomic.Value
+		clock.Store(f.now)
+		now := func() time.Time { return clock.Load().(time.Time) }
+		f.svc.Now = now
+		n := access.DefaultNotifier()
+		n.Now = now
+		n.WebhookURL = httpSink(t, &hook, "body")
+		f.svc.OnPasses = n.Enqueue
+
+		ms := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{s: &mails}, nil }))
+		ms.Domain, ms.AllowInsecureAuth = "mx.test", true
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go ms.Serve(l)
+		defer ms.Close()
+		outbox := notify.New(db)
+		outbox.Now = now
+		w := notify.NewWorker(outbox, map[notify.ChannelName]notify.Channel{
+			notify.ChannelBot:     &notify.BotChannel{BaseURL: httpSink(t, &bot, "text"), Token: "T"},
+			notify.ChannelSMS:     &notify.SMSChannel{URL: httpSink(t, &sms, "text")},
+			notify.ChannelEmail:   &notify.EmailChannel{Addr: l.Addr().String(), From: "Qorgan <noreply@qorgan.test>", Security: notify.SMTPPlain},
+			notify.ChannelWebhook: &notify.WebhookChannel{Secret: []byte("s3cret")},
+		}, nil)
+		w.Poll = 20 * time.Millisecond
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { w.Run(wctx); close(done) }()
+		defer func() { stop(); <-done }()
+
+		in := []access.PassEvent{{EventID: "n1", At: f.at("07:52"), Direction: access.In, CardUID: "A1B2C3D4"}}
+		for i := 0; i < 2; i++ { // the second is the device resending
+			if _, err := f.svc.Record(ctx, f.turnstile, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Wake()
+		// The morning's messages are delivered and recorded before the clock
+		// moves on to the afternoon.
+		sentBy := time.Now().Add(20 * time.Second)
+		for {
+			var sent int
+			db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").Scan(&sent)
+			if sent == 5 {
+				break
+			}
+			if time.Now().After(sentBy) {
+				t.Fatalf("morning messages sent: %d, want 5", sent)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// A second entry the same day is not told; neither is an exit
+		// folded into the one before it.
+		clock.Store(f.at("13:00"))
+		for _, ev := range []access.PassEvent{
+			{EventID: "n2", At: f.at("12:30"), Direction: access.Out, CardUID: "A1B2C3D4"},
+			{EventID: "n3", At: f.at("12:31"), Direction: access.In, CardUID: "A1B2C3D4"},
+			{EventID: "n4", At: f.at("12:33"), Direction: access.Out, CardUID: "A1B2C3D4"},
+		} {
+			if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{ev}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Wake()
+		// Expected: entry + exit → guardian 1: bot and e-mail, guardian 2: SMS; each guardian also on the webhook.
+		deadline := time.Now().Add(20 * time.Second)
+		for len(bot.bodies()) < 2 || len(sms.bodies()) < 2 || len(mails.bodies()) < 2 || len(hook.bodies()) < 4 {
+			if time.Now().After(deadline) {
+				t.Fatalf("delivered: bot %d, sms %d, mail %d, webhook %d", len(bot.bodies()), len(sms.bodies()), len(mails.bodies()), len(hook.bodies()))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond) // and nothing more arrives
+		if len(bot.bodies()) != 2 || len(sms.bodies()) != 2 || len(mails.bodies()) != 2 || len(hook.bodies()) != 4 {
+			t.Fatalf("delivered: bot %v, sms %v, mail %d, webhook %d", bot.bodies(), sms.bodies(), len(mails.bodies()), len(hook.bodies()))
+		}
+		if b := bot.bodies()[0]; !strings.Contains(b, "Айгерім") || !strings.Contains(b, "07:52") || !strings.Contains(b, "школ") || strings.Contains(b, "Ахметова") {
+			t.Errorf("Russian bot message: %q", b)
+		}
+		if b := sms.bodies()[0]; !strings.Contains(b, "мектепке") || !strings.Contains(b, "07:52") {
+			t.Errorf("Kazakh SMS: %q", b)
+		}
+		for _, s := range []*sink{&hook} {
+			for k, n := range s.keys {
+				if n != 1 {
+					t.Errorf("key %s delivered %d times", k, n)
+				}
+			}
+		}
+		st, err := notify.New(db).Status(ctx, 1, f.at("00:00"))
+		if err != nil || len(st) == 0 {
+			t.Fatalf("delivery status for the school: %v %v", st, err)
+		}
+		_ = p
+	})
+}
