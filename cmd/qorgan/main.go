@@ -118,7 +118,8 @@ func flagSet(name, summary string, out io.Writer) *flag.FlagSet {
 }
 
 // secretFlags are never printed.
-var secretFlags = map[string]bool{"database-url": true, "password": true, "mqtt-password": true}
+var secretFlags = map[string]bool{"database-url": true, "password": true, "mqtt-password": true,
+	"smtp-password": true, "sms-authorization": true, "bot-token": true, "webhook-secret": true}
 
 func envName(flagName string) string {
 	return "QORGAN_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))

@@ -82,6 +82,7 @@ type serveFlags struct {
 	mqttUser      string
 	mqttPassword  string
 	mqttPrefix    string
+	notify        notifyFlags
 }
 
 func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
@@ -95,6 +96,7 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.StringVar(&s.dc09Addr, "dc09-addr", "127.0.0.1:10001", "SIA DC-09 receiver address, TCP and UDP (empty: no receiver)")
 	fs.DurationVar(&s.dc09Past, "dc09-window-past", 40*time.Second, "how old an encrypted DC-09 frame's timestamp may be")
 	fs.DurationVar(&s.dc09Future, "dc09-window-future", 20*time.Second, "how far ahead an encrypted DC-09 frame's timestamp may be")
+	s.notify.register(fs)
 	fs.StringVar(&s.mqttURL, "mqtt-url", "", "MQTT broker for device alarms (mqtt://host:1883, mqtts://…); empty: none")
 	fs.StringVar(&s.mqttClientID, "mqtt-client-id", "", "this node's MQTT client id; keep it stable across restarts (default qorgan-<hostname>)")
 	fs.StringVar(&s.mqttUser, "mqtt-username", "", "MQTT user name")
@@ -140,10 +142,24 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	alarms := alarm.New(db, a, log)
 	alarms.T1, alarms.T2 = f.t1, f.t2
 	jobs := transfer.NewJobs(reg)
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: access.New(db), Log: log, SecureCookies: f.secureCookies}
+	worker, err := newNotifyWorker(db, &f.notify, log)
+	if err != nil {
+		return err
+	}
+	notifier := access.DefaultNotifier()
+	notifier.WebhookURL = f.notify.webhookURL
+	if notifier.QuietFrom, notifier.QuietTo, err = f.notify.quiet(); err != nil {
+		return err
+	}
+	passes := access.New(db)
+	passes.OnPasses = notifier.Enqueue
+	passes.Committed = worker.Wake
+	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Log: log, SecureCookies: f.secureCookies}
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	go alarms.Run(runCtx)
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- worker.Run(runCtx) }()
 	mqttDone := make(chan error, 1)
 	if f.mqttURL != "" {
 		gw, err := mqttgw.New(mqttgw.Config{Broker: f.mqttURL, ClientID: f.mqttClientID, Username: f.mqttUser, Password: f.mqttPassword, TopicPrefix: f.mqttPrefix, Logger: log}, alarms, reg)
@@ -207,6 +223,9 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 		log.Warn("imports still running at shutdown were stopped", "err", err)
 	}
 	stopRun()
+	if err := <-workerDone; err != nil {
+		log.Warn("notification worker stopped", "err", err)
+	}
 	if err := <-mqttDone; err != nil {
 		log.Warn("MQTT gateway stopped", "err", err)
 	}

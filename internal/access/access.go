@@ -28,6 +28,9 @@ type Service struct {
 	// OnPasses, if set, is called inside the intake transaction with the
 	// passes that were new, so that notifications commit together with them.
 	OnPasses func(ctx context.Context, tx *store.Tx, passes []Pass) error
+	// Committed, if set, is called after a transaction stored new passes
+	// (to wake the notification worker).
+	Committed func()
 }
 
 // New returns a Service on the wall clock.

@@ -111,6 +111,9 @@ func (s *Service) record(ctx context.Context, schoolID, deviceID int64, events [
 		}
 		return nil
 	})
+	if err == nil && res.Stored > 0 && s.Committed != nil {
+		s.Committed()
+	}
 	return res, err
 }
 

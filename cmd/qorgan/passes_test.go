@@ -1,0 +1,173 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+type inbox struct {
+	mu  sync.Mutex
+	got map[string][]string // channel → bodies
+}
+
+func (b *inbox) add(ch, body string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.got[ch] = append(b.got[ch], body)
+}
+
+func (b *inbox) count(ch string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.got[ch])
+}
+
+type smtpSession struct{ b *inbox }
+
+func (s *smtpSession) Reset()                               {}
+func (s *smtpSession) Logout() error                        { return nil }
+func (s *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *smtpSession) Data(r io.Reader) error {
+	b, _ := io.ReadAll(r)
+	s.b.add("email", string(b))
+	return nil
+}
+
+// TestPassToGuardiansEndToEnd: a turnstile posts a pass to the real binary
+// over HTTP; it reaches presence and the guardian's e-mail (a real SMTP
+// server), SMS gateway, messenger bot and the webhook exactly once, in the
+// guardian's language, even though the device sends it twice.
+func TestPassToGuardiansEndToEnd(t *testing.T) {
+	box := &inbox{got: map[string][]string{}}
+	httpSink := func(ch string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			text := ""
+			var v map[string]any
+			if json.Unmarshal(b, &v) == nil {
+				text = fmt.Sprint(v["text"], v["body"])
+			} else if f, err := url.ParseQuery(string(b)); err == nil {
+				text = f.Get("text")
+			}
+			box.add(ch, text)
+			io.WriteString(w, `{"ok":true,"result":{}}`)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	ms := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{b: box}, nil }))
+	ms.Domain, ms.AllowInsecureAuth = "mx.test", true
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ms.Serve(l)
+	defer ms.Close()
+
+	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"),
+		"--smtp-addr", l.Addr().String(), "--smtp-security", "none",
+		"--sms-url", httpSink("sms"), "--bot-url", httpSink("bot"), "--bot-token", "123:abc",
+		"--webhook-url", httpSink("webhook"), "--webhook-secret", "a-webhook-secret-of-some-length", "--quiet-hours", "off")
+	director, _ := signIn(t, s.base, "director", "qorgan-demo-2026")
+	var pupil struct {
+		ID int64 `json:"id"`
+	}
+	st := director.do("POST", "/api/v1/schools/1/pupils", map[string]any{"external_id": "E2E-1", "last_name": "Ахметова", "first_name": "Айгерім", "class": "5А",
+		"card_uid": "E2E0C0DE", "guardians": []map[string]any{
+			{"phone": "+77019990001", "full_name": "Сәуле", "language": "ru", "email": "saule@example.kz", "messenger_id": "777", "consent_given_on": "2025-09-01"},
+			{"phone": "+77019990002", "full_name": "Ерлан", "language": "kk", "consent_given_on": "2025-09-01"},
+		}}, &pupil)
+	if st != 201 {
+		t.Fatalf("create pupil: %d", st)
+	}
+	var devices struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Kind string `json:"kind"`
+		} `json:"items"`
+	}
+	director.do("GET", "/api/v1/schools/1/devices", nil, &devices)
+	var turnstile int64
+	for _, d := range devices.Items {
+		if d.Kind == "turnstile" {
+			turnstile = d.ID
+			break
+		}
+	}
+	var cred struct {
+		Credential string `json:"credential"`
+	}
+	if st := director.do("POST", fmt.Sprintf("/api/v1/devices/%d/credential", turnstile), nil, &cred); st != 201 {
+		t.Fatalf("turnstile credential: %d", st)
+	}
+	body := fmt.Sprintf(`{"events":[{"event_id":"e2e-1","at":%q,"direction":"in","card_uid":"E2E0C0DE"}]}`, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
+	for i := 0; i < 2; i++ { // the device resends
+		req, _ := http.NewRequest("POST", s.base+"/api/v1/device/passes", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+cred.Credential)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("post passes: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	// Presence: the guard's roll-call shows her inside.
+	guard, _ := signIn(t, s.base, "guard", "qorgan-demo-2026")
+	var rc struct {
+		People []struct {
+			ID       int64  `json:"id"`
+			Kind     string `json:"kind"`
+			Presence string `json:"presence"`
+		} `json:"people"`
+	}
+	guard.do("GET", "/api/v1/schools/1/rollcall", nil, &rc)
+	inside := false
+	for _, p := range rc.People {
+		inside = inside || (p.Kind == "pupil" && p.ID == pupil.ID && p.Presence == "inside")
+	}
+	if !inside {
+		t.Fatalf("the pupil is not inside on the roll-call")
+	}
+	want := map[string]int{"bot": 1, "email": 1, "sms": 1, "webhook": 2}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		for ch, n := range want {
+			ok = ok && box.count(ch) >= n
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered: %v, want %v", box.got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	for ch, n := range want {
+		if box.count(ch) != n {
+			t.Errorf("%s got %d messages, want %d", ch, box.count(ch), n)
+		}
+	}
+	box.mu.Lock()
+	defer box.mu.Unlock()
+	if b := box.got["bot"][0]; !strings.Contains(b, "Айгерім") || !strings.Contains(b, "школ") {
+		t.Errorf("Russian bot message: %q", b)
+	}
+	if b := box.got["sms"][0]; !strings.Contains(b, "мектепке") {
+		t.Errorf("Kazakh SMS: %q", b)
+	}
+}
