@@ -3,10 +3,12 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"qorgan/internal/access"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/notify"
 )
 
 // passBatch is what a turnstile controller posts.
@@ -74,5 +76,49 @@ func (s *Server) rollCall(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return err
 	}
 	writeJSON(w, http.StatusOK, rc)
+	return nil
+}
+
+// deliveryReport is a school's view of the messages sent to its parents.
+type deliveryReport struct {
+	Since    time.Time            `json:"since"`
+	Counts   []notify.StatusCount `json:"counts"`
+	Failures []notify.Failure     `json:"failures"`
+}
+
+// notifications shows the school's staff how the messages to parents are
+// doing: counts by channel and status, and the latest failures.
+func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.Registry.School(r.Context(), p, id); err != nil {
+		return err
+	}
+	if p.Role != auth.RoleDirector && p.Role != auth.RoleGuard && p.Role != auth.RoleAdmin {
+		return errs.E(errs.Forbidden, "", "the school's staff see its message deliveries")
+	}
+	since := time.Now().Add(-24 * time.Hour)
+	if v := r.URL.Query().Get("since"); v != "" {
+		if since, err = time.Parse(time.RFC3339, v); err != nil {
+			return errs.Invalidf("since", "since must be an RFC 3339 time")
+		}
+	}
+	counts, err := s.Outbox.Status(r.Context(), id, since)
+	if err != nil {
+		return errs.Wrap(err, "delivery status")
+	}
+	fails, err := s.Outbox.Failures(r.Context(), id, since, 50)
+	if err != nil {
+		return errs.Wrap(err, "delivery failures")
+	}
+	if counts == nil {
+		counts = []notify.StatusCount{}
+	}
+	if fails == nil {
+		fails = []notify.Failure{}
+	}
+	writeJSON(w, http.StatusOK, deliveryReport{Since: since.UTC(), Counts: counts, Failures: fails})
 	return nil
 }

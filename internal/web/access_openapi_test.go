@@ -80,6 +80,15 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 		}},
 		{name: "roll-call of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/rollcall", status: 404},
 		{name: "roll-call as the ПЦН", as: "pcn", method: "GET", path: "/api/v1/schools/1/rollcall", status: 404},
+		{name: "message deliveries", as: "director", method: "GET", path: "/api/v1/schools/1/notifications", status: 200, check: func(t *testing.T, r result) {
+			if _, ok := r.json(t)["counts"]; !ok {
+				t.Errorf("no counts: %s", r.body)
+			}
+		}},
+		{name: "message deliveries since", as: "guard", method: "GET", path: "/api/v1/schools/1/notifications?since=2026-01-01T00:00:00Z", status: 200},
+		{name: "message deliveries, bad since", as: "guard", method: "GET", path: "/api/v1/schools/1/notifications?since=yesterday", status: 422, rejected: true, field: "since"},
+		{name: "message deliveries as the region", as: "region", method: "GET", path: "/api/v1/schools/1/notifications", status: 403},
+		{name: "message deliveries of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/notifications", status: 404},
 	})
 	_ = k
 }

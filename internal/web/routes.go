@@ -57,6 +57,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/device/passes", s.public(s.devicePasses))
 	mux.Handle("POST /api/v1/schools/{id}/passes/manual", s.signedIn(s.manualPass))
 	mux.Handle("GET /api/v1/schools/{id}/rollcall", s.signedIn(s.rollCall))
+	mux.Handle("GET /api/v1/schools/{id}/notifications", s.signedIn(s.notifications))
 
 	mux.Handle("/api/", s.public(s.notFound))
 }

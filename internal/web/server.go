@@ -21,6 +21,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
@@ -34,6 +35,7 @@ type Server struct {
 	Alarms   *alarm.Service
 	Jobs     *transfer.Jobs
 	Access   *access.Service
+	Outbox   *notify.Outbox
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
@@ -195,6 +197,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Access == nil {
 		s.Access = access.New(s.DB)
+	}
+	if s.Outbox == nil {
+		s.Outbox = notify.New(s.DB)
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
