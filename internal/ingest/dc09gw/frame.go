@@ -200,7 +200,7 @@ func rawAttr(raw []byte) slog.Attr {
 // reject logs a refused frame, at most once per source and reason per
 // LogEvery.
 func (r *Receiver) reject(level slog.Level, src source, why string, raw []byte, m dc09.Message, err error, extra ...any) {
-	ok, suppressed := r.limiter.allow(time.Now(), src.ip, why)
+	ok, suppressed := r.limiter.Allow(time.Now(), src.ip, why)
 	if !ok {
 		return
 	}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"qorgan/internal/protocol/dc09"
+
+	"qorgan/internal/ingest/ratelog"
 )
 
 // Frame is one accepted DC-09 message, to be stored durably.
@@ -168,7 +170,7 @@ type Receiver struct {
 	sink     Sink
 	accounts Accounts
 	log      *slog.Logger
-	limiter  *logLimiter
+	limiter  *ratelog.Limiter
 	stats    counters
 
 	listenOnce sync.Once
@@ -207,7 +209,7 @@ func New(cfg Config, sink Sink, accounts Accounts) (*Receiver, error) {
 		sink:       sink,
 		accounts:   accounts,
 		log:        cfg.Logger,
-		limiter:    newLogLimiter(cfg.LogEvery),
+		limiter:    ratelog.New(cfg.LogEvery),
 		work:       work,
 		cancelWork: cancel,
 		queue:      make(chan *pending, 4*cfg.MaxBatch),
@@ -347,9 +349,9 @@ func (r *Receiver) Run(ctx context.Context) error {
 
 // flushLog counts the refusals held back in intervals now over.
 func (r *Receiver) flushLog(now time.Time) {
-	for _, h := range r.limiter.flush(now) {
-		args := []any{"reason", h.reason, "source", h.source, "suppressed", h.count}
-		if securityReasons[h.reason] {
+	for _, h := range r.limiter.Flush(now) {
+		args := []any{"reason", h.Reason, "source", h.Source, "suppressed", h.Count}
+		if securityReasons[h.Reason] {
 			args = append(args, "security", true)
 		}
 		r.log.Warn("dc09 frames refused, not logged one by one", args...)

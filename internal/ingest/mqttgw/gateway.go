@@ -70,6 +70,8 @@ import (
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/registry"
+
+	"qorgan/internal/ingest/ratelog"
 )
 
 // Alarms takes the events devices send; *alarm.Service is one. DeviceSignal
@@ -228,7 +230,7 @@ type Gateway struct {
 	alarms  Alarms
 	devices Devices
 	log     *slog.Logger
-	limiter *logLimiter
+	limiter *ratelog.Limiter
 	stats   counters
 	broker  *url.URL
 	filter  string
@@ -283,7 +285,7 @@ func New(cfg Config, alarms Alarms, devices Devices) (*Gateway, error) {
 		alarms:   alarms,
 		devices:  devices,
 		log:      cfg.Logger,
-		limiter:  newLogLimiter(cfg.LogEvery),
+		limiter:  ratelog.New(cfg.LogEvery),
 		broker:   u,
 		filter:   "$share/" + cfg.ShareGroup + "/" + cfg.TopicPrefix + "/devices/+/alarm",
 		ready:    make(chan struct{}),
@@ -541,14 +543,14 @@ func (g *Gateway) retryLoop(ctx context.Context) {
 }
 
 func (g *Gateway) flushLog(now time.Time) {
-	for _, h := range g.limiter.flush(now) {
-		g.log.Warn("mqtt messages refused, not logged one by one", "reason", h.reason, "client_id", h.device, "suppressed", h.count)
+	for _, h := range g.limiter.Flush(now) {
+		g.log.Warn("mqtt messages refused, not logged one by one", "reason", h.Reason, "client_id", h.Source, "suppressed", h.Count)
 	}
 }
 
 // logLimited logs at most one line per device and reason per LogEvery.
 func (g *Gateway) logLimited(level slog.Level, device, reason, msg string, args ...any) {
-	ok, held := g.limiter.allow(time.Now(), device, reason)
+	ok, held := g.limiter.Allow(time.Now(), device, reason)
 	if !ok {
 		return
 	}

@@ -1,14 +1,16 @@
-package dc09gw
+// Package ratelog keeps the gateways' rejection logs readable: one line per
+// source and reason per interval, with a count of the ones held back.
+package ratelog
 
 import (
 	"sync"
 	"time"
 )
 
-// logLimiter lets one log line through per source and reason per interval
+// Limiter lets one log line through per source and reason per interval
 // and counts the ones it holds back, so that a flood of garbage or a
 // misconfigured panel retrying every second does not drown the log.
-type logLimiter struct {
+type Limiter struct {
 	every time.Duration
 
 	mu        sync.Mutex
@@ -23,27 +25,28 @@ type limitEntry struct {
 	suppressed int
 }
 
-// heldBack is a source and reason whose last lines were not logged.
-type heldBack struct {
-	source, reason string
-	count          int
+// HeldBack is a source and reason whose last lines were not logged.
+type HeldBack struct {
+	Source, Reason string
+	Count          int
 }
 
 // overflowSource stands for every source once the table is full.
 const overflowSource = "*"
 
-// maxEntries bounds the table when sources are many (spoofed UDP): past
+// maxEntries bounds the table when sources are many (spoofed UDP, a misconfigured fleet): past
 // it, entries whose interval is over are dropped uncounted, and new
 // sources share one entry.
 const maxEntries = 10_000
 
-func newLogLimiter(every time.Duration) *logLimiter {
-	return &logLimiter{every: every, entries: map[limitKey]*limitEntry{}}
+// New returns a Limiter that lets one line through per interval.
+func New(every time.Duration) *Limiter {
+	return &Limiter{every: every, entries: map[limitKey]*limitEntry{}}
 }
 
-// allow reports whether a line for source and reason may be logged now,
+// Allow reports whether a line for source and reason may be logged now,
 // and how many were held back since the last one.
-func (l *logLimiter) allow(now time.Time, source, reason string) (bool, int) {
+func (l *Limiter) Allow(now time.Time, source, reason string) (bool, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	k := limitKey{source, reason}
@@ -58,7 +61,7 @@ func (l *logLimiter) allow(now time.Time, source, reason string) (bool, int) {
 			}
 		}
 		if len(l.entries) >= maxEntries {
-			// Too many sources at once (spoofed UDP): count them together.
+			// Too many sources at once (spoofed UDP, a misconfigured fleet): count them together.
 			k = limitKey{overflowSource, reason}
 			e = l.entries[k]
 		}
@@ -76,18 +79,18 @@ func (l *logLimiter) allow(now time.Time, source, reason string) (bool, int) {
 	return true, n
 }
 
-// flush forgets the entries whose interval is over and returns those that
+// Flush forgets the entries whose interval is over and returns those that
 // held lines back, so that the end of a flood is still counted in the log.
-func (l *logLimiter) flush(now time.Time) []heldBack {
+func (l *Limiter) Flush(now time.Time) []HeldBack {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var held []heldBack
+	var held []HeldBack
 	for k, e := range l.entries {
 		if now.Before(e.next) {
 			continue
 		}
 		if e.suppressed > 0 {
-			held = append(held, heldBack{k.source, k.reason, e.suppressed})
+			held = append(held, HeldBack{k.source, k.reason, e.suppressed})
 		}
 		delete(l.entries, k)
 	}
