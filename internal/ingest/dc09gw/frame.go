@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/protocol/dc09"
 )
 

@@ -18,9 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"qorgan/internal/protocol/dc09"
-
 	"qorgan/internal/ingest/ratelog"
+	"qorgan/internal/protocol/dc09"
 )
 
 // Frame is one accepted DC-09 message, to be stored durably.

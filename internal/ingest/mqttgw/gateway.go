@@ -69,9 +69,8 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"qorgan/internal/alarm"
-	"qorgan/internal/registry"
-
 	"qorgan/internal/ingest/ratelog"
+	"qorgan/internal/registry"
 )
 
 // Alarms takes the events devices send; *alarm.Service is one. DeviceSignal
