@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/protocol/dc09"
 )
 
