@@ -278,6 +278,43 @@ func TestMQTTAlarmEndToEnd(t *testing.T) {
 			Zone     string `json:"zone"`
 		} `json:"items"`
 	}
+	// A turnstile on MQTT: its batch of passes reaches presence, once.
+	turnstileID := "gate-" + run
+	if st := admin.do("POST", "/api/v1/schools/1/devices", map[string]any{"kind": "turnstile", "name": "MQTT gate", "mqtt_client_id": turnstileID}, nil); st != 201 {
+		t.Fatalf("register the MQTT turnstile: %d", st)
+	}
+	var pupils struct {
+		Items []struct {
+			ID      int64  `json:"id"`
+			CardUID string `json:"card_uid"`
+		} `json:"items"`
+	}
+	admin.do("GET", "/api/v1/schools/1/pupils?limit=1", nil, &pupils)
+	passes := fmt.Sprintf(`{"events":[{"event_id":"%s-p1","at":%q,"direction":"in","card_uid":%q}]}`, run, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), pupils.Items[0].CardUID)
+	for i := 0; i < 2; i++ {
+		if _, err := cm.Publish(ctx, &paho.Publish{Topic: prefix + "/devices/" + turnstileID + "/passes", QoS: 1, Payload: []byte(passes)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	guard, _ := signIn(t, s.base, "guard", "qorgan-demo-2026")
+	inside := false
+	for end := time.Now().Add(15 * time.Second); !inside && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		var rc struct {
+			People []struct {
+				ID       int64  `json:"id"`
+				Kind     string `json:"kind"`
+				Presence string `json:"presence"`
+			} `json:"people"`
+		}
+		guard.do("GET", "/api/v1/schools/1/rollcall", nil, &rc)
+		for _, p := range rc.People {
+			inside = inside || (p.Kind == "pupil" && p.ID == pupils.Items[0].ID && p.Presence == "inside")
+		}
+	}
+	if !inside {
+		t.Fatal("a pass published over MQTT did not reach the roll-call")
+	}
+
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		n := 0

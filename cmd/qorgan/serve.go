@@ -162,7 +162,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	go func() { workerDone <- worker.Run(runCtx) }()
 	mqttDone := make(chan error, 1)
 	if f.mqttURL != "" {
-		gw, err := mqttgw.New(mqttgw.Config{Broker: f.mqttURL, ClientID: f.mqttClientID, Username: f.mqttUser, Password: f.mqttPassword, TopicPrefix: f.mqttPrefix, Logger: log}, alarms, reg)
+		gw, err := mqttgw.New(mqttgw.Config{Broker: f.mqttURL, ClientID: f.mqttClientID, Username: f.mqttUser, Password: f.mqttPassword, TopicPrefix: f.mqttPrefix, Passes: passes, Logger: log}, alarms, reg)
 		if err != nil {
 			return fmt.Errorf("--mqtt-url: %w", err)
 		}

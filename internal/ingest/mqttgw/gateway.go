@@ -68,6 +68,7 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
+	"qorgan/internal/access"
 	"qorgan/internal/alarm"
 	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/registry"
@@ -91,6 +92,10 @@ type Devices interface {
 // Config tunes the gateway. The zero value of every field means its
 // default.
 type Config struct {
+	// Passes, when set, also takes turnstile passes published to
+	// <prefix>/devices/{client id}/passes as {"events":[…]} (the batch the
+	// HTTP endpoint takes).
+	Passes Passes
 	// Broker is the broker URL: mqtt://host:1883, mqtts://host:8883 (TLS),
 	// ws:// or wss://. Default "mqtt://127.0.0.1:1883".
 	Broker string
@@ -141,6 +146,8 @@ type Config struct {
 const (
 	// maxPayload bounds a DeviceEvent; a larger message is not one.
 	maxPayload = 4 << 10
+	// maxPassPayload bounds a batch of passes (a controller's backlog).
+	maxPassPayload = 4 << 20
 	// maxPacket asks the broker not to send larger packets at all.
 	maxPacket = 64 << 10
 	// ackInterval is how often paho sends the acknowledgements released in
@@ -256,6 +263,11 @@ type job struct {
 }
 
 // New checks the configuration and returns a gateway; Run connects it.
+// Passes takes a device's batch of turnstile passes (access.Service fits).
+type Passes interface {
+	Record(ctx context.Context, d registry.Device, events []access.PassEvent) (access.Result, error)
+}
+
 func New(cfg Config, alarms Alarms, devices Devices) (*Gateway, error) {
 	if alarms == nil || devices == nil {
 		return nil, errors.New("mqttgw: an Alarms and a Devices are required")
@@ -286,7 +298,7 @@ func New(cfg Config, alarms Alarms, devices Devices) (*Gateway, error) {
 		log:      cfg.Logger,
 		limiter:  ratelog.New(cfg.LogEvery),
 		broker:   u,
-		filter:   "$share/" + cfg.ShareGroup + "/" + cfg.TopicPrefix + "/devices/+/alarm",
+		filter:   "$share/" + cfg.ShareGroup + "/" + cfg.TopicPrefix + "/devices/+/" + map[bool]string{true: "+", false: "alarm"}[cfg.Passes != nil],
 		ready:    make(chan struct{}),
 		jobs:     make(chan job, cfg.MaxInFlight),
 		stopping: make(chan struct{}),

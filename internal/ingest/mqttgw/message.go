@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"qorgan/internal/access"
 	"qorgan/internal/alarm"
 	"qorgan/internal/errs"
 )
@@ -13,19 +14,26 @@ import (
 // handle takes one message to the handler and acknowledges it when it is
 // stored, or when it can never be.
 func (g *Gateway) handle(ctx context.Context, j job) {
-	id, ok := g.clientIDOf(j.pub.Topic)
-	if !ok {
+	id, kind, ok := g.clientIDOf(j.pub.Topic)
+	if !ok || (kind == "passes" && g.cfg.Passes == nil) {
 		// The filter lets nothing else through; a broker bug, then.
 		g.drop(j, &g.stats.malformed, id, "topic", "mqtt message on an unexpected topic dropped", "topic", j.pub.Topic)
 		return
 	}
 	var ev alarm.DeviceEvent
-	if len(j.pub.Payload) > maxPayload {
-		g.drop(j, &g.stats.malformed, id, "payload", "mqtt message dropped: payload too large for a device event", "bytes", len(j.pub.Payload))
+	var batch struct {
+		Events []access.PassEvent `json:"events"`
+	}
+	limit, into, what := maxPayload, any(&ev), "a device event"
+	if kind == "passes" {
+		limit, into, what = maxPassPayload, &batch, "a batch of passes"
+	}
+	if len(j.pub.Payload) > limit {
+		g.drop(j, &g.stats.malformed, id, "payload", "mqtt message dropped: payload too large", "kind", kind, "bytes", len(j.pub.Payload))
 		return
 	}
-	if err := json.Unmarshal(j.pub.Payload, &ev); err != nil {
-		g.drop(j, &g.stats.malformed, id, "payload", "mqtt message dropped: payload is not a device event", "err", err)
+	if err := json.Unmarshal(j.pub.Payload, into); err != nil {
+		g.drop(j, &g.stats.malformed, id, "payload", "mqtt message dropped: payload is not "+what, "err", err)
 		return
 	}
 
@@ -40,9 +48,14 @@ func (g *Gateway) handle(ctx context.Context, j job) {
 		g.fail(j, id, err)
 		return
 	}
-	err = g.alarms.DeviceSignal(ctx, d, ev, "mqtt:"+id)
-	if errs.CodeOf(err) == errs.Invalid {
-		g.drop(j, &g.stats.malformed, id, "invalid", "mqtt message dropped: device event refused", "device_id", d.ID, "err", err)
+	if kind == "passes" {
+		_, err = g.cfg.Passes.Record(ctx, d, batch.Events)
+	} else {
+		err = g.alarms.DeviceSignal(ctx, d, ev, "mqtt:"+id)
+	}
+	switch errs.CodeOf(err) {
+	case errs.Invalid, errs.TooLarge, errs.Forbidden:
+		g.drop(j, &g.stats.malformed, id, "invalid", "mqtt message dropped: "+what+" refused", "kind", kind, "device_id", d.ID, "err", err)
 		return
 	}
 	if err != nil {
@@ -54,17 +67,18 @@ func (g *Gateway) handle(ctx context.Context, j job) {
 	g.ack(j)
 }
 
-// clientIDOf cuts the device's client id out of prefix/devices/{id}/alarm.
-func (g *Gateway) clientIDOf(topic string) (string, bool) {
+// clientIDOf cuts the device's client id and the message kind (alarm or
+// passes) out of prefix/devices/{id}/{kind}.
+func (g *Gateway) clientIDOf(topic string) (id, kind string, ok bool) {
 	rest, ok := strings.CutPrefix(topic, g.cfg.TopicPrefix+"/devices/")
 	if !ok {
-		return "", false
+		return "", "", false
 	}
-	id, ok := strings.CutSuffix(rest, "/alarm")
-	if !ok || strings.Contains(id, "/") {
-		return "", false
+	id, kind, ok = strings.Cut(rest, "/")
+	if !ok || id == "" || (kind != "alarm" && kind != "passes") {
+		return id, kind, false
 	}
-	return id, true
+	return id, kind, true
 }
 
 // drop acknowledges a message that can never be stored: sent again, it
