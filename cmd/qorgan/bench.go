@@ -25,9 +25,12 @@ func runBench(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if len(args) > 0 && args[0] == "alarms" {
 		return benchAlarms(ctx, args[1:], out, errOut)
 	}
+	if len(args) > 0 && args[0] == "passes" {
+		return benchPasses(ctx, args[1:], out, errOut)
+	}
 	if len(args) == 0 || args[0] != "registry" {
-		fmt.Fprintln(errOut, "Usage: qorgan bench registry [--scale 1] [--requests 2000]\n       qorgan bench alarms [--panels 200] [--duration 10s]")
-		return fmt.Errorf("bench needs a subject: registry or alarms")
+		fmt.Fprintln(errOut, "Usage: qorgan bench registry [--scale 1] [--requests 2000]\n       qorgan bench alarms [--panels 200] [--duration 10s]\n       qorgan bench passes [--rate 5000] [--duration 10s]")
+		return fmt.Errorf("bench needs a subject: registry, alarms or passes")
 	}
 	var scale float64
 	var requests int

@@ -53,18 +53,16 @@ type pupilInfo struct {
 // Enqueue is an access.Service OnPasses hook.
 func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) error {
 	now := n.Now()
-	var told []Pass
+	var candidates []Pass
 	for _, p := range passes {
 		if p.PersonKind != "pupil" || now.Sub(p.At) > n.MaxAge || n.quiet(p.At) {
 			continue
 		}
-		tell, err := n.worthTelling(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		if tell {
-			told = append(told, p)
-		}
+		candidates = append(candidates, p)
+	}
+	told, err := n.worthTelling(ctx, tx, candidates)
+	if err != nil {
+		return err
 	}
 	if len(told) == 0 {
 		return nil
@@ -129,25 +127,73 @@ func (n *Notifier) quiet(at time.Time) bool {
 	return h >= n.QuietFrom && h < n.QuietTo
 }
 
-// worthTelling applies the day's rules: the first entry of the day, and an
-// exit not within Bounce of an earlier exit.
-func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, p Pass) (bool, error) {
-	at := store.Micros(p.At)
-	dayStart := store.Micros(dayBegin(p.At))
-	var earlier int
-	var q string
-	args := []any{p.PersonID, p.SchoolID, p.ID}
-	if p.Direction == In {
-		q = "SELECT COUNT(*) FROM passes WHERE person_id = ? AND school_id = ? AND person_kind = 'pupil' AND id <> ? AND direction = 'in' AND at >= ? AND at < ?"
-		args = append(args, dayStart, at)
-	} else {
-		q = "SELECT COUNT(*) FROM passes WHERE person_id = ? AND school_id = ? AND person_kind = 'pupil' AND id <> ? AND direction = 'out' AND at >= ? AND at <= ?"
-		args = append(args, at-n.Bounce.Microseconds(), at)
+// worthTelling applies the day's rules to the candidates (all of one
+// school, as one intake call is): the first entry of the day is told, and an
+// exit not within Bounce of an earlier exit. It reads the pupils' passes of
+// the day once for the whole batch.
+func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, ps []Pass) ([]Pass, error) {
+	if len(ps) == 0 {
+		return nil, nil
 	}
-	if err := tx.QueryRowContext(ctx, q, args...).Scan(&earlier); err != nil {
-		return false, err
+	type passAt struct {
+		id int64
+		in bool
+		at int64
 	}
-	return earlier == 0, nil
+	byPupil := map[int64][]passAt{}
+	var ids []any
+	from := store.Micros(dayBegin(ps[0].At))
+	for _, p := range ps {
+		if _, ok := byPupil[p.PersonID]; !ok {
+			byPupil[p.PersonID] = nil
+			ids = append(ids, p.PersonID)
+		}
+		if d := store.Micros(dayBegin(p.At)); d < from {
+			from = d
+		}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+		rows, err := tx.QueryContext(ctx, "SELECT person_id, id, direction, at FROM passes WHERE person_id IN ("+ph+") AND person_kind = 'pupil' AND at >= ? AND school_id = ?",
+			append(part, from, ps[0].SchoolID)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var pid int64
+			var x passAt
+			var dir string
+			if err := rows.Scan(&pid, &x.id, &dir, &x.at); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			x.in = dir == string(In)
+			byPupil[pid] = append(byPupil[pid], x)
+		}
+		rows.Close()
+	}
+	var out []Pass
+	for _, p := range ps {
+		at := store.Micros(p.At)
+		day := store.Micros(dayBegin(p.At))
+		tell := true
+		for _, x := range byPupil[p.PersonID] {
+			if x.id == p.ID {
+				continue
+			}
+			if p.Direction == In && x.in && x.at >= day && x.at < at {
+				tell = false // not the first entry of the day
+			}
+			if p.Direction == Out && !x.in && x.at >= at-n.Bounce.Microseconds() && x.at <= at {
+				tell = false // folded into an exit just before
+			}
+		}
+		if tell {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func dayBegin(t time.Time) time.Time {
