@@ -46,25 +46,11 @@ func runBench(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if dir == "" {
-		d, err := os.MkdirTemp("", "qorgan-bench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
-	path := filepath.Join(dir, "bench.db")
-	for _, s := range []string{"", "-wal", "-shm"} {
-		os.Remove(path + s)
-	}
-	db, err := store.Open(ctx, store.Config{Path: path, Synchronous: sync})
+	db, done, err := benchStore(ctx, dir, "bench.db", sync, out)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	host, _ := os.Hostname()
-	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	defer done()
 
 	a := auth.New(db)
 	lastPrint := time.Now()
@@ -208,3 +194,29 @@ func percentile(ds []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// benchStore opens a fresh SQLite file for a benchmark, in dir or in a
+// temporary directory removed afterwards, and prints the machine it runs on.
+func benchStore(ctx context.Context, dir, name, sync string, out io.Writer) (*store.DB, func(), error) {
+	cleanup := func() {}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "qorgan-bench")
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { os.RemoveAll(d) }
+		dir = d
+	}
+	path := filepath.Join(dir, name)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+	db, err := store.Open(ctx, store.Config{Path: path, Synchronous: sync})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), sync)
+	return db, func() { db.Close(); cleanup() }, nil
+}

@@ -11,8 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -51,22 +49,11 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if dir == "" {
-		d, err := os.MkdirTemp("", "qorgan-bench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
-	path := filepath.Join(dir, "alarms.db")
-	db, err := store.Open(ctx, store.Config{Path: path, Synchronous: sync})
+	db, done, err := benchStore(ctx, dir, "alarms.db", sync, out)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	host, _ := os.Hostname()
-	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), sync)
+	defer done()
 	a := auth.New(db)
 	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.01}); err != nil {
 		return err

@@ -10,9 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,18 +45,11 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "qorgan-bench")
+	db, done, err := benchStore(ctx, "", "passes.db", syncMode, out)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "passes.db"), Synchronous: syncMode})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	host, _ := os.Hostname()
-	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), syncMode)
+	defer done()
 	a := auth.New(db)
 	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.01}); err != nil {
 		return err

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"qorgan/internal/access"
@@ -20,11 +19,7 @@ type passBatch struct {
 // (device credential). The batch is taken whole or not at all; a resent
 // event is stored once.
 func (s *Server) devicePasses(w http.ResponseWriter, r *http.Request) error {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !strings.HasPrefix(tok, "qd_") {
-		return errs.E(errs.Unauthorized, "Authorization", "send the device credential as Authorization: Bearer qd_…")
-	}
-	d, err := s.Registry.DeviceByCredential(r.Context(), strings.TrimSpace(tok))
+	d, err := s.device(r)
 	if err != nil {
 		return err
 	}
