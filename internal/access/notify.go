@@ -21,9 +21,9 @@ import (
 // folded into it (a child stepping out and back at the gate); nothing is sent
 // for passes older than MaxAge (a controller's late backlog) or inside quiet
 // hours. Only guardians whose consent is on record, and not withdrawn, are
-// told; each on the channels they have: the messenger bot when they gave a
-// messenger id, else SMS; e-mail when they gave an address; and the
-// installation's webhook when one is configured. A message names the child
+// told; each on the channels they have and have not switched off: the
+// messenger bot when they gave a messenger id, else SMS; e-mail when they
+// gave an address; and the installation's webhook when one is configured. A message names the child
 // by first name only.
 type Notifier struct {
 	MaxAge     time.Duration
@@ -43,6 +43,11 @@ type recipient struct {
 	guardian           int64
 	phone, email, chat string
 	lang               string
+	off                string // channels the guardian switched off, comma-separated
+}
+
+func (r recipient) wants(ch notify.ChannelName) bool {
+	return !strings.Contains(","+r.off+",", ","+string(ch)+",")
 }
 
 type pupilInfo struct {
@@ -98,15 +103,16 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) err
 				}
 				msgs = append(msgs, m)
 			}
-			if g.chat != "" {
+			switch {
+			case g.chat != "" && g.wants(notify.ChannelBot):
 				add(notify.ChannelBot, g.chat)
-			} else {
+			case g.wants(notify.ChannelSMS):
 				add(notify.ChannelSMS, g.phone)
 			}
-			if g.email != "" {
+			if g.email != "" && g.wants(notify.ChannelEmail) {
 				add(notify.ChannelEmail, g.email)
 			}
-			if n.WebhookURL != "" {
+			if n.WebhookURL != "" && g.wants(notify.ChannelWebhook) {
 				add(notify.ChannelWebhook, n.WebhookURL)
 			}
 		}
@@ -213,7 +219,7 @@ func (n *Notifier) pupils(ctx context.Context, tx *store.Tx, passes []Pass, toda
 	}
 	out := map[int64]*pupilInfo{}
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")
-	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.first_name, g.id, g.phone, g.email, g.messenger_id, g.language
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.first_name, g.id, g.phone, g.email, g.messenger_id, g.language, g.channels_off
 		FROM pupils p JOIN pupil_guardians pg ON pg.pupil_id = p.id JOIN guardians g ON g.id = pg.guardian_id
 		WHERE p.id IN (`+ph+`) AND g.consent_given_on IS NOT NULL AND g.consent_given_on <= ?
 		AND (g.consent_withdrawn_on IS NULL OR g.consent_withdrawn_on > ?) ORDER BY p.id, g.id`, append(args, today, today)...)
@@ -225,7 +231,7 @@ func (n *Notifier) pupils(ctx context.Context, tx *store.Tx, passes []Pass, toda
 		var pid int64
 		var first string
 		var r recipient
-		if err := rows.Scan(&pid, &first, &r.guardian, &r.phone, &r.email, &r.chat, &r.lang); err != nil {
+		if err := rows.Scan(&pid, &first, &r.guardian, &r.phone, &r.email, &r.chat, &r.lang, &r.off); err != nil {
 			return nil, err
 		}
 		pi := out[pid]

@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"qorgan/internal/access"
 	"qorgan/internal/auth"
+	"qorgan/internal/errs"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -199,5 +201,47 @@ func TestPassToGuardians(t *testing.T) {
 			t.Fatalf("delivery status for the school: %v %v", st, err)
 		}
 		_ = p
+	})
+}
+
+// TestChannelsSwitchedOff: a guardian who switched the bot and e-mail off is
+// told by SMS only.
+func TestChannelsSwitchedOff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		reg := registry.New(db, f.a)
+		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "OFF-1", LastName: "Омаров", FirstName: "Ерлан", Class: "3Б", CardUID: "0FF0FF01",
+			Guardians: []registry.GuardianInput{{Phone: "+77012220001", FullName: "Марат", Language: "ru", Email: "m@example.kz", MessengerID: "42", ConsentGivenOn: "2025-09-01"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := auth.Principal{UserID: 1, Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(p.Guardians[0].ID)}}
+		if _, err := reg.SetMyChannels(ctx, g, registry.GuardianChannels{Off: []string{"email", "bot", "bot"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := reg.MyChannels(ctx, g); fmt.Sprint(got.Off) != "[bot email]" {
+			t.Fatalf("channels off: %v", got.Off)
+		}
+		if _, err := reg.SetMyChannels(ctx, g, registry.GuardianChannels{Off: []string{"pigeon"}}); errs.As(err).Field != "off/0" {
+			t.Fatalf("unknown channel: %v", err)
+		}
+		n := access.DefaultNotifier()
+		n.Now = func() time.Time { return f.now }
+		f.svc.OnPasses = n.Enqueue
+		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "off-1", At: f.at("07:55"), Direction: access.In, CardUID: "0FF0FF01"}}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := db.Reader().QueryContext(ctx, "SELECT channel FROM outbox WHERE pupil_id = ?", p.ID)
+		var chans []string
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			chans = append(chans, c)
+		}
+		rows.Close()
+		if fmt.Sprint(chans) != "[sms]" {
+			t.Fatalf("queued on %v, want [sms]", chans)
+		}
 	})
 }

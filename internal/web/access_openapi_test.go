@@ -89,6 +89,16 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 		{name: "message deliveries, bad since", as: "guard", method: "GET", path: "/api/v1/schools/1/notifications?since=yesterday", status: 422, rejected: true, field: "since"},
 		{name: "message deliveries as the region", as: "region", method: "GET", path: "/api/v1/schools/1/notifications", status: 403},
 		{name: "message deliveries of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/notifications", status: 404},
+		{name: "my channels", as: "parent", method: "GET", path: "/api/v1/me/channels", status: 200},
+		{name: "switch channels off", as: "parent", method: "PUT", path: "/api/v1/me/channels", body: map[string]any{"off": []string{"sms", "email"}}, status: 200,
+			check: func(t *testing.T, r result) {
+				if fmt.Sprint(r.json(t)["off"]) != "[email sms]" {
+					t.Errorf("off: %s", r.body)
+				}
+			}},
+		{name: "switch off an unknown channel", as: "parent", method: "PUT", path: "/api/v1/me/channels", body: map[string]any{"off": []string{"pigeon"}}, status: 422, rejected: true, field: "off/0"},
+		{name: "channels of a director", as: "director", method: "GET", path: "/api/v1/me/channels", status: 403},
+		{name: "set channels as a director", as: "director", method: "PUT", path: "/api/v1/me/channels", body: map[string]any{"off": []string{}}, status: 403},
 	})
 	_ = k
 }

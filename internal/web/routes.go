@@ -34,6 +34,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /api/v1/pupils/{id}", s.signedIn(s.getPupil))
 	mux.Handle("GET /api/v1/children", s.signedIn(s.children))
+	mux.Handle("GET /api/v1/me/channels", s.signedIn(s.myChannels))
+	mux.Handle("PUT /api/v1/me/channels", s.signedIn(s.setMyChannels))
 
 	mux.Handle("GET /api/v1/providers", s.signedIn(s.listProviders))
 	mux.Handle("POST /api/v1/providers", s.signedIn(s.createProvider))

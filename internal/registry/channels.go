@@ -1,0 +1,71 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// MessageChannels are the ways a guardian can be told things.
+var MessageChannels = []string{"bot", "sms", "email", "webhook"}
+
+// GuardianChannels says which channels a guardian has switched off.
+type GuardianChannels struct {
+	Off []string `json:"off"`
+}
+
+// MyChannels returns the signed-in guardian's switched-off channels.
+func (r *Registry) MyChannels(ctx context.Context, p auth.Principal) (GuardianChannels, error) {
+	if p.Role != auth.RoleGuardian {
+		return GuardianChannels{}, errs.E(errs.Forbidden, "", "message channels are a guardian's own setting")
+	}
+	var off string
+	if err := r.DB.Reader().QueryRowContext(ctx, "SELECT channels_off FROM guardians WHERE id = ?", p.Scope.ID()).Scan(&off); err != nil {
+		return GuardianChannels{}, errs.Wrap(err, "channels")
+	}
+	return GuardianChannels{Off: splitChannels(off)}, nil
+}
+
+func splitChannels(s string) []string {
+	out := []string{}
+	for _, c := range strings.Split(s, ",") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// SetMyChannels switches channels off (and the others on) for the signed-in
+// guardian; audited.
+func (r *Registry) SetMyChannels(ctx context.Context, p auth.Principal, in GuardianChannels) (GuardianChannels, error) {
+	if p.Role != auth.RoleGuardian {
+		return GuardianChannels{}, errs.E(errs.Forbidden, "", "message channels are a guardian's own setting")
+	}
+	off := []string{}
+	for i, c := range in.Off {
+		c = strings.ToLower(strings.TrimSpace(c))
+		if !slices.Contains(MessageChannels, c) {
+			return GuardianChannels{}, errs.Invalidf(fmt.Sprintf("off/%d", i), "unknown channel %q (one of %v)", c, MessageChannels)
+		}
+		if !slices.Contains(off, c) {
+			off = append(off, c)
+		}
+	}
+	slices.Sort(off)
+	err := r.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE guardians SET channels_off = ?, updated_at = ? WHERE id = ?", strings.Join(off, ","), store.Micros(r.Now()), p.Scope.ID()); err != nil {
+			return err
+		}
+		return auth.Append(ctx, tx, r.Now(), p, "guardian.channels", fmt.Sprintf("guardian/%d", p.Scope.ID()), map[string]any{"off": off})
+	})
+	if err != nil {
+		return GuardianChannels{}, errs.Wrap(err, "channels")
+	}
+	return GuardianChannels{Off: off}, nil
+}
