@@ -171,3 +171,30 @@ func TestPassToGuardiansEndToEnd(t *testing.T) {
 		t.Errorf("Kazakh SMS: %q", b)
 	}
 }
+
+// TestMorningPeak plays a (compressed) morning against the real binary with
+// the simulator: passes are stored, lost cards show up as unknown, and the
+// offline controller's late backlog is taken in full.
+func TestMorningPeak(t *testing.T) {
+	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "--quiet-hours", "off")
+	out, err := qorgan(t, "", "simulate", "morning", "--server", s.base, "--speed", "900", "--scale", "0.5")
+	if err != nil {
+		t.Fatalf("simulate morning: %v\n%s", err, out)
+	}
+	var schools, pupils, sent, stored, dup, unknown, backlog, backlogStored int
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "passes sent in") {
+			fmt.Sscanf(line, "%d schools, %d pupils: %d passes sent", &schools, &pupils, &sent)
+			if i := strings.Index(line, "stored "); i >= 0 {
+				fmt.Sscanf(line[i:], "stored %d, duplicate %d, unknown %d", &stored, &dup, &unknown)
+			}
+		}
+		if i := strings.Index(line, "offline controller uploaded "); i >= 0 {
+			fmt.Sscanf(line[i:], "offline controller uploaded %d events late, %d stored", &backlog, &backlogStored)
+		}
+	}
+	if schools == 0 || sent < pupils || stored+dup != sent || unknown == 0 || backlog == 0 || backlogStored != backlog {
+		t.Fatalf("report: schools %d pupils %d sent %d stored %d dup %d unknown %d backlog %d/%d\n%s",
+			schools, pupils, sent, stored, dup, unknown, backlogStored, backlog, out)
+	}
+}

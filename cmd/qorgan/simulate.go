@@ -8,13 +8,17 @@ import (
 	"strings"
 	"time"
 
+	"qorgan/internal/sim/morning"
 	"qorgan/internal/sim/panel"
 )
 
 func runSimulate(ctx context.Context, args []string, out, errOut io.Writer) error {
+	if len(args) > 0 && args[0] == "morning" {
+		return runSimulateMorning(ctx, args[1:], out, errOut)
+	}
 	if len(args) == 0 || args[0] != "panel" {
-		fmt.Fprintln(errOut, "Usage: qorgan simulate panel [flags]")
-		return errors.New("simulate needs a subject: panel")
+		fmt.Fprintln(errOut, "Usage: qorgan simulate panel [flags]\n       qorgan simulate morning [flags]")
+		return errors.New("simulate needs a subject: panel or morning")
 	}
 	var c panel.Config
 	var accounts, codes string
@@ -49,4 +53,31 @@ func runSimulate(ctx context.Context, args []string, out, errOut io.Writer) erro
 	}
 	_, err := panel.Run(ctx, c, out) // writes its report to out
 	return err
+}
+
+func runSimulateMorning(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var c morning.Config
+	fs := flagSet("simulate morning", "Play a 30-minute morning peak against a running server over HTTP, as its turnstile\n"+
+		"controllers would: arrivals along a curve, lost cards, bounces at the gate, and one controller\n"+
+		"that was offline uploading its backlog at the end. Signs in as a sysadmin to issue the\n"+
+		"turnstiles new credentials and read the pupils' cards (use it on a demo or test installation).\n"+
+		"Example, with the demo running:  qorgan simulate morning --speed 60", errOut)
+	fs.StringVar(&c.Server, "server", "http://127.0.0.1:8080", "the server's base URL")
+	fs.StringVar(&c.Login, "login", "admin", "a sysadmin login")
+	fs.StringVar(&c.Password, "password", "qorgan-demo-2026", "its password")
+	fs.Float64Var(&c.Scale, "scale", 1, "share of the server's schools to play")
+	fs.Float64Var(&c.Speed, "speed", 30, "times faster than real time (30: the 30 minutes in one)")
+	fs.DurationVar(&c.Batch, "batch", 10*time.Second, "how often (in simulated time) a controller posts what it has")
+	fs.Float64Var(&c.LostCards, "lost-cards", 0.03, "share of pupils whose card is lost (an unknown credential)")
+	fs.Float64Var(&c.Bounces, "bounces", 0.05, "share of pupils who step out and back in at the gate")
+	fs.Uint64Var(&c.Seed, "seed", 2026, "seed of the morning")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	rep, err := morning.Run(ctx, c, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, rep.String())
+	return nil
 }
