@@ -194,20 +194,9 @@ func (r *Registry) ListDevices(ctx context.Context, p auth.Principal, schoolID i
 	if _, err := r.School(ctx, p, schoolID); err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+deviceCols+" FROM devices d WHERE d.school_id = ? ORDER BY d.id", schoolID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list devices")
-	}
-	defer rows.Close()
-	out := []Device{}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	out, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Device, error) { return scanDevice(rows) },
+		"SELECT "+deviceCols+" FROM devices d WHERE d.school_id = ? ORDER BY d.id", schoolID)
+	return out, errs.Wrap(err, "list devices")
 }
 
 // DeviceByDC09Account finds a panel by its DC-09 account, with its key (for

@@ -673,18 +673,10 @@ func (r *Registry) ListStaff(ctx context.Context, p auth.Principal, schoolID int
 	if _, err := r.School(ctx, p, schoolID); err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT id, school_id, external_id, full_name, position, phone, COALESCE(card_uid, '') FROM staff WHERE school_id = ? ORDER BY id", schoolID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list staff")
-	}
-	defer rows.Close()
-	out := []Staff{}
-	for rows.Next() {
+	out, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Staff, error) {
 		var s Staff
-		if err := rows.Scan(&s.ID, &s.SchoolID, &s.ExternalID, &s.FullName, &s.Position, &s.Phone, &s.CardUID); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&s.ID, &s.SchoolID, &s.ExternalID, &s.FullName, &s.Position, &s.Phone, &s.CardUID)
+		return s, err
+	}, "SELECT id, school_id, external_id, full_name, position, phone, COALESCE(card_uid, '') FROM staff WHERE school_id = ? ORDER BY id", schoolID)
+	return out, errs.Wrap(err, "list staff")
 }

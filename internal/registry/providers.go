@@ -126,20 +126,12 @@ func (r *Registry) ListProviders(ctx context.Context, p auth.Principal) ([]Provi
 		q += " WHERE EXISTS (SELECT 1 FROM contracts k JOIN schools s ON s.id = k.school_id WHERE k.provider_id = v.id AND " + scope + ")"
 		args = a
 	}
-	rows, err := r.DB.Reader().QueryContext(ctx, q+" ORDER BY v.id", args...)
-	if err != nil {
-		return nil, errs.Wrap(err, "list providers")
-	}
-	defer rows.Close()
-	out := []Provider{}
-	for rows.Next() {
+	out, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Provider, error) {
 		var v Provider
-		if err := rows.Scan(&v.ID, &v.Name, &v.BIN, &v.LicenceNo, &v.LicenceUTO, &v.LicenceExpires); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&v.ID, &v.Name, &v.BIN, &v.LicenceNo, &v.LicenceUTO, &v.LicenceExpires)
+		return v, err
+	}, q+" ORDER BY v.id", args...)
+	return out, errs.Wrap(err, "list providers")
 }
 
 // CreateContract records that a provider guards a school in scope.
@@ -189,20 +181,12 @@ func (r *Registry) ContractsOfSchool(ctx context.Context, p auth.Principal, scho
 	if _, err := r.School(ctx, p, schoolID); err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT id, provider_id, school_id, starts_on, COALESCE(ends_on, '') FROM contracts WHERE school_id = ? ORDER BY starts_on DESC, id DESC", schoolID)
-	if err != nil {
-		return nil, errs.Wrap(err, "contracts")
-	}
-	defer rows.Close()
-	out := []Contract{}
-	for rows.Next() {
+	out, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Contract, error) {
 		var c Contract
-		if err := rows.Scan(&c.ID, &c.ProviderID, &c.SchoolID, &c.StartsOn, &c.EndsOn); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&c.ID, &c.ProviderID, &c.SchoolID, &c.StartsOn, &c.EndsOn)
+		return c, err
+	}, "SELECT id, provider_id, school_id, starts_on, COALESCE(ends_on, '') FROM contracts WHERE school_id = ? ORDER BY starts_on DESC, id DESC", schoolID)
+	return out, errs.Wrap(err, "contracts")
 }
 
 // ProviderOnDuty returns the provider whose contract covers the school on the
@@ -300,18 +284,10 @@ func (r *Registry) ListPoliceUnits(ctx context.Context, p auth.Principal) ([]Pol
 		q += " WHERE EXISTS (SELECT 1 FROM schools s WHERE s.region_code = u.region_code AND (u.district_code IS NULL OR u.district_code = s.district_code) AND " + scope + ")"
 		args = a
 	}
-	rows, err := r.DB.Reader().QueryContext(ctx, q+" ORDER BY u.id", args...)
-	if err != nil {
-		return nil, errs.Wrap(err, "police units")
-	}
-	defer rows.Close()
-	out := []PoliceUnit{}
-	for rows.Next() {
+	out, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (PoliceUnit, error) {
 		var u PoliceUnit
-		if err := rows.Scan(&u.ID, &u.NameKK, &u.NameRU, &u.RegionCode, &u.DistrictCode); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&u.ID, &u.NameKK, &u.NameRU, &u.RegionCode, &u.DistrictCode)
+		return u, err
+	}, q+" ORDER BY u.id", args...)
+	return out, errs.Wrap(err, "police units")
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	_ "embed"
 	"encoding/csv"
 	"fmt"
@@ -96,38 +97,20 @@ func SeedRegions(ctx context.Context, db *store.DB) error {
 
 // ListRegions reads the regions from the store.
 func (r *Registry) ListRegions(ctx context.Context) ([]Region, error) {
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT code, name_kk, name_ru, name_en FROM regions ORDER BY code")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Region
-	for rows.Next() {
+	return store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Region, error) {
 		var g Region
-		if err := rows.Scan(&g.Code, &g.NameKK, &g.NameRU, &g.NameEN); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&g.Code, &g.NameKK, &g.NameRU, &g.NameEN)
+		return g, err
+	}, "SELECT code, name_kk, name_ru, name_en FROM regions ORDER BY code")
 }
 
 // ListDistricts reads the districts of one region.
 func (r *Registry) ListDistricts(ctx context.Context, region string) ([]District, error) {
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE region_code = ? ORDER BY code", region)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []District{}
-	for rows.Next() {
+	return store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (District, error) {
 		var d District
-		if err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
+		return d, err
+	}, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE region_code = ? ORDER BY code", region)
 }
 
 var translit = map[rune]string{
