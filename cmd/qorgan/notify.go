@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"qorgan/internal/notify"
 	"qorgan/internal/store"
@@ -21,6 +22,7 @@ type notifyFlags struct {
 	botURL, botToken                                         string
 	webhookURL, webhookSecret                                string
 	quietHours                                               string
+	keep                                                     time.Duration
 }
 
 func (n *notifyFlags) register(fs *flag.FlagSet) {
@@ -35,6 +37,7 @@ func (n *notifyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.botToken, "bot-token", "", "messenger bot token")
 	fs.StringVar(&n.webhookURL, "webhook-url", "", "URL that receives every attendance message as signed JSON")
 	fs.StringVar(&n.webhookSecret, "webhook-secret", "", "HMAC-SHA256 secret signing the webhook (X-Qorgan-Signature)")
+	fs.DurationVar(&n.keep, "keep-messages", 30*24*time.Hour, "how long the record of sent and dead messages to parents is kept")
 	fs.StringVar(&n.quietHours, "quiet-hours", "22-6", "hours (Asia/Almaty) in which no attendance messages are sent, FROM-TO, or off")
 }
 
@@ -97,4 +100,32 @@ func newNotifyWorker(db *store.DB, n *notifyFlags, log *slog.Logger) (*notify.Wo
 	}
 	w := notify.NewWorker(notify.New(db), ch, log)
 	return w, nil
+}
+
+// pruneMessages deletes the record of delivered and dead messages older than
+// keep, hourly and in small batches so that it never holds the writer long
+// (messages carry personal data: kept only as long as the school needs the
+// delivery record).
+func pruneMessages(ctx context.Context, o *notify.Outbox, keep time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		for {
+			n, err := o.Prune(ctx, time.Now().Add(-keep), 1000)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("prune messages", "err", err)
+				}
+				break
+			}
+			if n < 1000 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -160,6 +160,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	go alarms.Run(runCtx)
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(runCtx) }()
+	go pruneMessages(runCtx, worker.Outbox, f.notify.keep, log)
 	mqttDone := make(chan error, 1)
 	if f.mqttURL != "" {
 		gw, err := mqttgw.New(mqttgw.Config{Broker: f.mqttURL, ClientID: f.mqttClientID, Username: f.mqttUser, Password: f.mqttPassword, TopicPrefix: f.mqttPrefix, Passes: passes, Logger: log}, alarms, reg)
