@@ -348,7 +348,7 @@ func scanGuardian(sc interface{ Scan(...any) error }, extra ...any) (Guardian, e
 }
 
 func guardiansByPhone(ctx context.Context, q store.Querier, ins []PupilInput) (map[string]Guardian, error) {
-	var phones []any
+	var phones []string
 	seen := map[string]bool{}
 	for _, in := range ins {
 		for _, g := range in.Guardians {
@@ -359,24 +359,22 @@ func guardiansByPhone(ctx context.Context, q store.Querier, ins []PupilInput) (m
 		}
 	}
 	out := map[string]Guardian{}
-	for start := 0; start < len(phones); start += 500 {
-		end := min(start+500, len(phones))
-		ph := strings.Repeat("?,", end-start)
-		rows, err := q.QueryContext(ctx, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph[:len(ph)-1]+")", phones[start:end]...)
+	err := inBatches(phones, func(ph string, args []any) error {
+		rows, err := q.QueryContext(ctx, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph+")", args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			g, err := scanGuardian(rows)
 			if err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[g.Phone] = g
 		}
-		rows.Close()
-	}
-	return out, nil
+		return rows.Err()
+	})
+	return out, err
 }
 
 // pupilsOfSchool loads a school's pupils with their guardian links, by external id.

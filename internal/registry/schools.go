@@ -375,26 +375,27 @@ func sameSchool(s School, in SchoolInput) bool {
 func UpsertSchools(ctx context.Context, tx *store.Tx, now time.Time, ins []SchoolInput) (SchoolChange, error) {
 	var ch SchoolChange
 	existing := map[string]School{}
-	for start := 0; start < len(ins); start += 500 {
-		end := min(start+500, len(ins))
-		ph := strings.Repeat("?,", end-start)
-		args := make([]any, 0, end-start)
-		for _, in := range ins[start:end] {
-			args = append(args, in.Code)
-		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ("+ph[:len(ph)-1]+")", args...)
+	codes := make([]string, len(ins))
+	for i, in := range ins {
+		codes[i] = in.Code
+	}
+	err := inBatches(codes, func(ph string, args []any) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ("+ph+")", args...)
 		if err != nil {
-			return ch, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			s, err := scanSchool(rows)
 			if err != nil {
-				rows.Close()
-				return ch, err
+				return err
 			}
 			existing[s.Code] = s
 		}
-		rows.Close()
+		return rows.Err()
+	})
+	if err != nil {
+		return ch, err
 	}
 	for _, in := range ins {
 		old, ok := existing[in.Code]
