@@ -63,8 +63,8 @@ func commands() []command {
 		{"export", "export schools or pupils with guardians to CSV or XLSX", runExport},
 		{"user", "add, list, set the password of, or grant a role to people", runUser},
 		{"audit", "verify the hash-chained audit trail", runAudit},
-		{"simulate", "simulate alarm panels sending SIA DC-09 to a receiver", runSimulate},
-		{"bench", "measure the registry at a chosen scale", runBench},
+		{"simulate", "simulate alarm panels (DC-09) or a morning of turnstile passes", runSimulate},
+		{"bench", "measure the registry, the alarm lane or the passes intake", runBench},
 		{"version", "print the version", runVersion},
 	}
 }
