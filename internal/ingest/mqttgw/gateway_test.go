@@ -170,9 +170,13 @@ func unacknowledgedMessageSurvivesRestart(t *testing.T, f *fixture) {
 		t.Fatalf("%d alarms while the store was down", n)
 	}
 	again := f.start(t, mqttgw.Config{ClientID: node}, nil)
+	// The alarm row is visible as soon as it commits; the gateway counts
+	// the message handled just after, so wait for both.
 	waitFor(t, "the alarm after the restart", func() bool { return f.alarms(t) == 1 })
-	if s := again.Stats(); s.Handled != 1 {
-		t.Fatalf("stats %+v", s)
+	waitFor(t, "the message handled", func() bool { return again.Stats().Handled == 1 })
+	time.Sleep(200 * time.Millisecond)
+	if n, s := f.alarms(t), again.Stats(); n != 1 || s.Handled != 1 || s.Received != 1 {
+		t.Fatalf("%d alarms, stats %+v", n, s)
 	}
 }
 
