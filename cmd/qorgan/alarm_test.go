@@ -229,19 +229,28 @@ func TestCrashKeepsEveryAckedAlarm(t *testing.T) {
 	t.Logf("%d frames sent, %d ACKed before SIGKILL, all stored once after restart (%d stored in all)", sent.Load(), len(acked), len(stored))
 }
 
+// mqttBroker is the address of the test broker (Mosquitto on
+// 127.0.0.1:1883). Without one the test is skipped, saying so, unless
+// QORGAN_TEST_REQUIRE_MQTT=1 (as in CI) makes that a failure.
+func mqttBroker(t *testing.T) string {
+	t.Helper()
+	const broker = "127.0.0.1:1883"
+	c, err := net.DialTimeout("tcp", broker, time.Second)
+	if err != nil {
+		if os.Getenv("QORGAN_TEST_REQUIRE_MQTT") == "1" {
+			t.Fatalf("MQTT broker required (QORGAN_TEST_REQUIRE_MQTT=1) but not reachable at %s: %v", broker, err)
+		}
+		t.Skipf("MQTT half skipped: no broker at %s (set QORGAN_TEST_REQUIRE_MQTT=1 to make this a failure)", broker)
+	}
+	c.Close()
+	return broker
+}
+
 // TestMQTTAlarmEndToEnd: a device publishes a panic to the real Mosquitto
 // broker; the real binary, subscribed through a shared subscription, raises
 // it once even when the device sends it twice.
 func TestMQTTAlarmEndToEnd(t *testing.T) {
-	const broker = "127.0.0.1:1883"
-	if c, err := net.DialTimeout("tcp", broker, time.Second); err != nil {
-		if os.Getenv("QORGAN_TEST_REQUIRE_MQTT") == "1" {
-			t.Fatalf("MQTT broker required but not reachable at %s: %v", broker, err)
-		}
-		t.Skipf("MQTT half skipped: no broker at %s", broker)
-	} else {
-		c.Close()
-	}
+	broker := mqttBroker(t)
 	run := fmt.Sprintf("e2e%d", time.Now().UnixNano())
 	prefix := "qorgan-" + run + "/v1"
 	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "--mqtt-url", "mqtt://"+broker, "--mqtt-client-id", "qorgan-"+run, "--mqtt-topic-prefix", prefix)
@@ -299,17 +308,7 @@ func TestMQTTAlarmEndToEnd(t *testing.T) {
 	guard, _ := signIn(t, s.base, "guard", "qorgan-demo-2026")
 	inside := false
 	for end := time.Now().Add(15 * time.Second); !inside && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		var rc struct {
-			People []struct {
-				ID       int64  `json:"id"`
-				Kind     string `json:"kind"`
-				Presence string `json:"presence"`
-			} `json:"people"`
-		}
-		guard.do("GET", "/api/v1/schools/1/rollcall", nil, &rc)
-		for _, p := range rc.People {
-			inside = inside || (p.Kind == "pupil" && p.ID == pupils.Items[0].ID && p.Presence == "inside")
-		}
+		inside = presenceOf(guard, pupils.Items[0].ID) == "inside"
 	}
 	if !inside {
 		t.Fatal("a pass published over MQTT did not reach the roll-call")

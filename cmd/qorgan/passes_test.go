@@ -1,12 +1,15 @@
 package main_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -17,15 +20,17 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
+// inbox is what the guardians' four sinks received: the text of each
+// message, by channel.
 type inbox struct {
 	mu  sync.Mutex
-	got map[string][]string // channel → bodies
+	got map[string][]string // channel → texts
 }
 
-func (b *inbox) add(ch, body string) {
+func (b *inbox) add(ch, text string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.got[ch] = append(b.got[ch], body)
+	b.got[ch] = append(b.got[ch], text)
 }
 
 func (b *inbox) count(ch string) int {
@@ -34,35 +39,89 @@ func (b *inbox) count(ch string) int {
 	return len(b.got[ch])
 }
 
+// texts returns a copy of what a channel received.
+func (b *inbox) texts(ch string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.got[ch]...)
+}
+
+// waitFor waits until every channel has at least its wanted count, then a
+// little longer, and fails unless each has exactly that many.
+func (b *inbox) waitFor(t *testing.T, want map[string]int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		for ch, n := range want {
+			ok = ok && b.count(ch) >= n
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			t.Fatalf("delivered: %q, want counts %v", b.got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	for ch, n := range want {
+		if got := b.count(ch); got != n {
+			t.Errorf("%s got %d messages, want %d: %q", ch, got, n, b.texts(ch))
+		}
+	}
+}
+
 type smtpSession struct{ b *inbox }
 
 func (s *smtpSession) Reset()                               {}
 func (s *smtpSession) Logout() error                        { return nil }
 func (s *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+
+// Data keeps the decoded subject and text of the mail, "subject\ntext".
 func (s *smtpSession) Data(r io.Reader) error {
-	b, _ := io.ReadAll(r)
-	s.b.add("email", string(b))
+	raw, _ := io.ReadAll(r)
+	msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
+	if err != nil {
+		s.b.add("email", string(raw))
+		return nil
+	}
+	body, _ := io.ReadAll(msg.Body)
+	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "base64") {
+		if dec, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), "")); err == nil {
+			body = dec
+		}
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil {
+		subject = msg.Header.Get("Subject")
+	}
+	s.b.add("email", subject+"\n"+string(body))
 	return nil
 }
 
-// TestPassToGuardiansEndToEnd: a turnstile posts a pass to the real binary
-// over HTTP; it reaches presence and the guardian's e-mail (a real SMTP
-// server), SMS gateway, messenger bot and the webhook exactly once, in the
-// guardian's language, even though the device sends it twice.
-func TestPassToGuardiansEndToEnd(t *testing.T) {
+// guardianSinks starts what the guardians' messages go out to — a real SMTP
+// server, and local HTTP servers as the SMS gateway, the messenger bot API
+// and the webhook receiver — and returns their inbox and the server flags
+// that point the binary at them.
+func guardianSinks(t *testing.T) (*inbox, []string) {
+	t.Helper()
 	box := &inbox{got: map[string][]string{}}
 	httpSink := func(ch string) string {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
-			text := ""
-			var v map[string]any
-			if json.Unmarshal(b, &v) == nil {
-				text = fmt.Sprint(v["text"], v["body"])
-			} else if f, err := url.ParseQuery(string(b)); err == nil {
-				text = f.Get("text")
+			var v struct {
+				Text string `json:"text"`
 			}
-			box.add(ch, text)
+			if json.Unmarshal(b, &v) != nil {
+				if f, err := url.ParseQuery(string(b)); err == nil {
+					v.Text = f.Get("text")
+				}
+			}
+			box.add(ch, v.Text)
 			io.WriteString(w, `{"ok":true,"result":{}}`)
 		}))
 		t.Cleanup(srv.Close)
@@ -75,24 +134,23 @@ func TestPassToGuardiansEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	go ms.Serve(l)
-	defer ms.Close()
-
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"),
-		"--smtp-addr", l.Addr().String(), "--smtp-security", "none",
+	t.Cleanup(func() { ms.Close() })
+	return box, []string{"--smtp-addr", l.Addr().String(), "--smtp-security", "none",
 		"--sms-url", httpSink("sms"), "--bot-url", httpSink("bot"), "--bot-token", "123:abc",
-		"--webhook-url", httpSink("webhook"), "--webhook-secret", "a-webhook-secret-of-some-length", "--quiet-hours", "off")
+		"--webhook-url", httpSink("webhook"), "--webhook-secret", "a-webhook-secret-of-some-length", "--quiet-hours", "off"}
+}
+
+// TestPassToGuardiansEndToEnd: a turnstile posts a pass to the real binary
+// over HTTP; it reaches presence and the guardian's e-mail (a real SMTP
+// server), SMS gateway, messenger bot and the webhook exactly once, in the
+// guardian's language, even though the device sends it twice.
+func TestPassToGuardiansEndToEnd(t *testing.T) {
+	box, sinks := guardianSinks(t)
+	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), sinks...)
 	director, _ := signIn(t, s.base, "director", "qorgan-demo-2026")
-	var pupil struct {
-		ID int64 `json:"id"`
-	}
-	st := director.do("POST", "/api/v1/schools/1/pupils", map[string]any{"external_id": "E2E-1", "last_name": "Ахметова", "first_name": "Айгерім", "class": "5А",
-		"card_uid": "E2E0C0DE", "guardians": []map[string]any{
-			{"phone": "+77019990001", "full_name": "Сәуле", "language": "ru", "email": "saule@example.kz", "messenger_id": "777", "consent_given_on": "2025-09-01"},
-			{"phone": "+77019990002", "full_name": "Ерлан", "language": "kk", "consent_given_on": "2025-09-01"},
-		}}, &pupil)
-	if st != 201 {
-		t.Fatalf("create pupil: %d", st)
-	}
+	pupil := addPupil(t, director, "E2E-1", "E2E0C0DE",
+		map[string]any{"phone": "+77019990001", "full_name": "Сәуле", "language": "ru", "email": "saule@example.kz", "messenger_id": "777", "consent_given_on": "2025-09-01"},
+		map[string]any{"phone": "+77019990002", "full_name": "Ерлан", "language": "kk", "consent_given_on": "2025-09-01"})
 	var devices struct {
 		Items []struct {
 			ID   int64  `json:"id"`
@@ -126,6 +184,35 @@ func TestPassToGuardiansEndToEnd(t *testing.T) {
 	}
 	// Presence: the guard's roll-call shows her inside.
 	guard, _ := signIn(t, s.base, "guard", "qorgan-demo-2026")
+	if p := presenceOf(guard, pupil.ID); p != "inside" {
+		t.Fatalf("the pupil is %q on the roll-call, want inside", p)
+	}
+	box.waitFor(t, map[string]int{"bot": 1, "email": 1, "sms": 1, "webhook": 2})
+	if b := box.texts("bot")[0]; !strings.Contains(b, "Айгерім") || !strings.Contains(b, "школ") {
+		t.Errorf("Russian bot message: %q", b)
+	}
+	if b := box.texts("sms")[0]; !strings.Contains(b, "мектепке") {
+		t.Errorf("Kazakh SMS: %q", b)
+	}
+}
+
+// addPupil registers a pupil of school 1 with a card and guardians, as the
+// school's director.
+func addPupil(t *testing.T, director *client, externalID, card string, guardians ...map[string]any) pupil {
+	t.Helper()
+	var p pupil
+	st := director.do("POST", "/api/v1/schools/1/pupils", map[string]any{"external_id": externalID, "last_name": "Ахметова", "first_name": "Айгерім",
+		"class": "5А", "card_uid": card, "guardians": guardians}, &p)
+	if st != 201 || len(p.Guardians) != len(guardians) {
+		t.Fatalf("create pupil %s: %d %+v", externalID, st, p)
+	}
+	return p
+}
+
+// presenceOf is a pupil's presence on the roll-call of school 1 (inside,
+// left, not_arrived), as the person signed in to c sees it.
+func presenceOf(c *client, pupilID int64) string {
+	c.t.Helper()
 	var rc struct {
 		People []struct {
 			ID       int64  `json:"id"`
@@ -133,43 +220,15 @@ func TestPassToGuardiansEndToEnd(t *testing.T) {
 			Presence string `json:"presence"`
 		} `json:"people"`
 	}
-	guard.do("GET", "/api/v1/schools/1/rollcall", nil, &rc)
-	inside := false
+	if st := c.do("GET", "/api/v1/schools/1/rollcall", nil, &rc); st != 200 {
+		c.t.Fatalf("roll-call: %d", st)
+	}
 	for _, p := range rc.People {
-		inside = inside || (p.Kind == "pupil" && p.ID == pupil.ID && p.Presence == "inside")
-	}
-	if !inside {
-		t.Fatalf("the pupil is not inside on the roll-call")
-	}
-	want := map[string]int{"bot": 1, "email": 1, "sms": 1, "webhook": 2}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok := true
-		for ch, n := range want {
-			ok = ok && box.count(ch) >= n
-		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivered: %v, want %v", box.got, want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(500 * time.Millisecond)
-	for ch, n := range want {
-		if box.count(ch) != n {
-			t.Errorf("%s got %d messages, want %d", ch, box.count(ch), n)
+		if p.Kind == "pupil" && p.ID == pupilID {
+			return p.Presence
 		}
 	}
-	box.mu.Lock()
-	defer box.mu.Unlock()
-	if b := box.got["bot"][0]; !strings.Contains(b, "Айгерім") || !strings.Contains(b, "школ") {
-		t.Errorf("Russian bot message: %q", b)
-	}
-	if b := box.got["sms"][0]; !strings.Contains(b, "мектепке") {
-		t.Errorf("Kazakh SMS: %q", b)
-	}
+	return ""
 }
 
 // TestMorningPeak plays a (compressed) morning against the real binary with
