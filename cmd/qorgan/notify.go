@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"qorgan/internal/access"
 	"qorgan/internal/notify"
 	"qorgan/internal/store"
 )
@@ -23,6 +24,7 @@ type notifyFlags struct {
 	webhookURL, webhookSecret                                string
 	quietHours                                               string
 	keep                                                     time.Duration
+	notArrivedEvery                                          time.Duration
 }
 
 func (n *notifyFlags) register(fs *flag.FlagSet) {
@@ -39,6 +41,7 @@ func (n *notifyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.webhookSecret, "webhook-secret", "", "HMAC-SHA256 secret signing the webhook (X-Qorgan-Signature)")
 	fs.DurationVar(&n.keep, "keep-messages", 30*24*time.Hour, "how long the record of sent and dead messages to parents is kept")
 	fs.StringVar(&n.quietHours, "quiet-hours", "22-6", "hours (Asia/Almaty) in which no attendance messages are sent, FROM-TO, or off")
+	fs.DurationVar(&n.notArrivedEvery, "not-arrived-every", time.Minute, "how often this node runs the schools' not-arrived checks (each school is checked once a day, by whichever node comes first); 0: never on this node")
 }
 
 // quiet parses --quiet-hours.
@@ -121,6 +124,29 @@ func pruneMessages(ctx context.Context, o *notify.Outbox, keep time.Duration, lo
 			if n < 1000 {
 				break
 			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// checkNotArrived runs the schools' not-arrived checks (access.Notifier
+// CheckNotArrived) every so often. A check is due once its school's time
+// has come and stays due for the notifier's CheckWindow, so a tick of a
+// minute sends the messages within a minute of the time.
+func checkNotArrived(ctx context.Context, n *access.Notifier, db *store.DB, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		k, err := n.CheckNotArrived(ctx, db)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("not-arrived check", "err", err)
+		}
+		if k > 0 {
+			log.Info("not-arrived messages queued", "messages", k)
 		}
 		select {
 		case <-ctx.Done():

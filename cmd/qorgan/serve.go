@@ -109,6 +109,9 @@ func (s *serveFlags) validate() error {
 	if s.t1 <= 0 || s.t2 <= s.t1 {
 		return fmt.Errorf("--escalate-after (%s) must be positive and less than --escalate-again-after (%s)", s.t1, s.t2)
 	}
+	if s.notify.notArrivedEvery < 0 {
+		return fmt.Errorf("--not-arrived-every must be a positive duration or 0 (never on this node), not %s", s.notify.notArrivedEvery)
+	}
 	return nil
 }
 
@@ -151,6 +154,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	if notifier.QuietFrom, notifier.QuietTo, err = f.notify.quiet(); err != nil {
 		return err
 	}
+	notifier.Queued = worker.Wake
 	passes := access.New(db)
 	passes.OnPasses = notifier.Enqueue
 	passes.Committed = worker.Wake
@@ -161,6 +165,9 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(runCtx) }()
 	go pruneMessages(runCtx, worker.Outbox, f.notify.keep, log)
+	if f.notify.notArrivedEvery > 0 {
+		go checkNotArrived(runCtx, notifier, db, f.notify.notArrivedEvery, log)
+	}
 	mqttDone := make(chan error, 1)
 	if f.mqttURL != "" {
 		gw, err := mqttgw.New(mqttgw.Config{Broker: f.mqttURL, ClientID: f.mqttClientID, Username: f.mqttUser, Password: f.mqttPassword, TopicPrefix: f.mqttPrefix, Passes: passes, Logger: log}, alarms, reg)

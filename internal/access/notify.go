@@ -25,6 +25,9 @@ import (
 // messenger bot when they gave a messenger id, else SMS; e-mail when they
 // gave an address; and the installation's webhook when one is configured. A message names the child
 // by first name only.
+//
+// The same guardians, on the same channels, get the not-arrived message of
+// the schools that asked for it (see CheckNotArrived and NotArrivedRule).
 type Notifier struct {
 	MaxAge     time.Duration
 	Bounce     time.Duration
@@ -32,11 +35,24 @@ type Notifier struct {
 	QuietTo    int    // hour they end, e.g. 6
 	WebhookURL string // empty: no webhook messages
 	Now        func() time.Time
+
+	// CheckWindow is how long after a school's not-arrived check time the
+	// check may still run (a node that was down at the time); later, that
+	// day's check is skipped. Default 1 h.
+	CheckWindow time.Duration
+	// MinArrived is the share of a school's pupils that must have a pass
+	// for its not-arrived check to tell anyone; below it the day is taken
+	// for a holiday or a turnstile failure. Default 0.5.
+	MinArrived float64
+	// Queued, if set, is called after a check committed messages (to wake
+	// the delivery worker).
+	Queued func()
 }
 
 // DefaultNotifier has the defaults described on Notifier.
 func DefaultNotifier() *Notifier {
-	return &Notifier{MaxAge: 30 * time.Minute, Bounce: 5 * time.Minute, QuietFrom: 22, QuietTo: 6, Now: time.Now}
+	return &Notifier{MaxAge: 30 * time.Minute, Bounce: 5 * time.Minute, QuietFrom: 22, QuietTo: 6, Now: time.Now,
+		CheckWindow: time.Hour, MinArrived: 0.5}
 }
 
 type recipient struct {
@@ -94,31 +110,41 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) err
 			subject, _ := notify.Render(g.lang, "subject.attendance", notify.Vars{Name: pi.firstName})
 			base := notify.Message{Kind: kind, Body: body, Language: g.lang, SchoolID: p.SchoolID, PupilID: p.PersonID,
 				CreatedAt: p.At, NotBefore: now, ExpiresAt: p.At.Add(2 * time.Hour)}
-			add := func(ch notify.ChannelName, to string) {
-				m := base
-				m.Channel, m.Recipient = ch, to
-				m.Key = fmt.Sprintf("pass/%d/guardian/%d/%s", p.ID, g.guardian, ch)
-				if ch == notify.ChannelEmail {
-					m.Subject = subject
-				}
-				msgs = append(msgs, m)
-			}
-			switch {
-			case g.chat != "" && g.wants(notify.ChannelBot):
-				add(notify.ChannelBot, g.chat)
-			case g.wants(notify.ChannelSMS):
-				add(notify.ChannelSMS, g.phone)
-			}
-			if g.email != "" && g.wants(notify.ChannelEmail) {
-				add(notify.ChannelEmail, g.email)
-			}
-			if n.WebhookURL != "" && g.wants(notify.ChannelWebhook) {
-				add(notify.ChannelWebhook, n.WebhookURL)
-			}
+			msgs = n.appendMessages(msgs, g, base, subject, fmt.Sprintf("pass/%d/guardian/%d/", p.ID, g.guardian))
 		}
 	}
 	_, err = notify.Enqueue(ctx, tx, msgs)
 	return err
+}
+
+// appendMessages appends base addressed to the guardian on each channel
+// they have and have not switched off: the messenger bot when they gave a
+// messenger id, else SMS; e-mail (with subject) when they gave an address;
+// the installation's webhook when one is configured. Each message's key is
+// keyPrefix and the channel name.
+func (n *Notifier) appendMessages(msgs []notify.Message, g recipient, base notify.Message, subject, keyPrefix string) []notify.Message {
+	add := func(ch notify.ChannelName, to string) {
+		m := base
+		m.Channel, m.Recipient = ch, to
+		m.Key = keyPrefix + string(ch)
+		if ch == notify.ChannelEmail {
+			m.Subject = subject
+		}
+		msgs = append(msgs, m)
+	}
+	switch {
+	case g.chat != "" && g.wants(notify.ChannelBot):
+		add(notify.ChannelBot, g.chat)
+	case g.wants(notify.ChannelSMS):
+		add(notify.ChannelSMS, g.phone)
+	}
+	if g.email != "" && g.wants(notify.ChannelEmail) {
+		add(notify.ChannelEmail, g.email)
+	}
+	if n.WebhookURL != "" && g.wants(notify.ChannelWebhook) {
+		add(notify.ChannelWebhook, n.WebhookURL)
+	}
+	return msgs
 }
 
 // quiet reports whether an instant falls in quiet hours.

@@ -100,5 +100,43 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 		{name: "channels of a director", as: "director", method: "GET", path: "/api/v1/me/channels", status: 403},
 		{name: "set channels as a director", as: "director", method: "PUT", path: "/api/v1/me/channels", body: map[string]any{"off": []string{}}, status: 403},
 	})
+
+	// The not-arrived rule: off by default; the director sets it, within the
+	// school's one shift.
+	var shifts []any
+	h.runIn(t, []scenario{
+		{name: "school 1", as: "director", method: "GET", path: "/api/v1/schools/1", status: 200, check: func(t *testing.T, r result) {
+			shifts, _ = r.json(t)["shifts"].([]any)
+		}},
+		{name: "not-arrived rule", as: "guard", method: "GET", path: "/api/v1/schools/1/not-arrived-rule", status: 200, check: func(t *testing.T, r result) {
+			if m := r.json(t); m["at"] != "" || m["saturday"] != false {
+				t.Errorf("the rule is not off by default: %s", r.body)
+			}
+		}},
+		{name: "not-arrived rule as the region", as: "region", method: "GET", path: "/api/v1/schools/1/not-arrived-rule", status: 403},
+		{name: "not-arrived rule of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/not-arrived-rule", status: 404},
+		{name: "set the not-arrived rule off", as: "director", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "", "saturday": true}, status: 200,
+			check: func(t *testing.T, r result) {
+				if m := r.json(t); m["at"] != "" || m["saturday"] != true {
+					t.Errorf("rule: %s", r.body)
+				}
+			}},
+		{name: "set the not-arrived rule before lessons", as: "director", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "06:00"}, status: 422, field: "at"},
+		{name: "set the not-arrived rule, not a time", as: "director", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "8:30"}, status: 422, rejected: true, field: "at"},
+		{name: "set the not-arrived rule as the guard", as: "guard", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "08:30"}, status: 403},
+		{name: "set the not-arrived rule of another school", as: "guard2", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "08:30"}, status: 404},
+		{name: "set the not-arrived rule without CSRF", as: "director", csrf: "omit", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "08:30"},
+			status: 403, rejected: true, field: "X-CSRF-Token"},
+		{name: "set the not-arrived rule without credentials", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "08:30"}, status: 401, rejected: true},
+	})
+	// A time inside the shift: taken by a one-shift school, refused by one
+	// with a second shift, whose pupils are not expected yet.
+	status, field := 200, ""
+	if len(shifts) > 1 {
+		status, field = 422, "at"
+	}
+	h.runIn(t, []scenario{
+		{name: "set the not-arrived rule", as: "director", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "08:40"}, status: status, field: field},
+	})
 	_ = k
 }
