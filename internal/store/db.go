@@ -25,7 +25,8 @@ type DB struct {
 	W       *sql.DB
 	R       *sql.DB
 
-	gate *gate // SQLite only: urgent writers first
+	gate *gate         // SQLite only: urgent writers first
+	ckpt *checkpointer // SQLite only: the log copied back off the commit path
 }
 
 // Config says which database to open.
@@ -92,6 +93,7 @@ func connect(cfg Config) (*DB, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 	w, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
@@ -121,12 +123,25 @@ func connect(cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate()}, nil
+	c, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	c.SetMaxOpenConns(1)
+	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c)}, nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	err := db.W.Close()
+	var err error
+	if db.ckpt != nil {
+		err = db.ckpt.close()
+	}
+	if e := db.W.Close(); err == nil {
+		err = e
+	}
 	if db.R != db.W {
 		if e := db.R.Close(); err == nil {
 			err = e
@@ -219,6 +234,9 @@ func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if db.ckpt != nil {
+		db.ckpt.wrote()
 	}
 	return nil
 }

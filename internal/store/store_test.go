@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
@@ -90,5 +92,53 @@ func TestRefusesNewerSchema(t *testing.T) {
 	_, err = store.Open(ctx, store.Config{Path: path})
 	if err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("want refusal of newer schema, got %v", err)
+	}
+}
+
+// The log is copied back into the database file in the background, well
+// before the writer's own automatic checkpoint (64 MB of log) would do it.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	db, err := store.Open(ctx, store.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if _, err := db.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	before := size()
+	const rows, width = 2000, 2000 // about 4 MB
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE ckpt_test (id INTEGER PRIMARY KEY, body TEXT)"); err != nil {
+			return err
+		}
+		for i := range rows {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO ckpt_test (id, body) VALUES (?, ?)", i, strings.Repeat("x", width)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grown := size() - before; grown > rows*width/2 {
+		t.Fatalf("the database file grew by %d bytes at commit: the writer checkpointed itself", grown)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size()-before < rows*width {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file grew by %d bytes in 10 s; the background checkpoint did not copy the %d-byte log back", size()-before, rows*width)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
