@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"qorgan/internal/auth"
@@ -219,4 +222,40 @@ func benchStore(ctx context.Context, dir, name, sync string, out io.Writer) (*st
 	host, _ := os.Hostname()
 	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), sync)
 	return db, func() { db.Close(); cleanup() }, nil
+}
+
+// cost is what the process spent over a stretch of a benchmark: CPU time
+// and bytes handed to write calls (the database's log and checkpoints, and
+// the sockets). Per operation, these move far less with the noise of a
+// shared machine than the rates do, so they show what a change saves.
+type cost struct {
+	cpu     time.Duration
+	written int64
+}
+
+func costNow() cost {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	c := cost{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	if b, err := os.ReadFile("/proc/self/io"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+				c.written, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			}
+		}
+	}
+	return c
+}
+
+// per describes the cost since c for each of n operations.
+func (c cost) per(n int64, what string) string {
+	if n <= 0 {
+		return ""
+	}
+	now := costNow()
+	s := fmt.Sprintf("CPU %.1f µs per %s", float64((now.cpu-c.cpu).Nanoseconds())/1e3/float64(n), what)
+	if now.written > 0 {
+		s += fmt.Sprintf(", %.1f KB written per %s", float64(now.written-c.written)/1024/float64(n), what)
+	}
+	return s
 }

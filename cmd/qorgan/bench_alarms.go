@@ -111,6 +111,7 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 		}
 		pprof.StartCPUProfile(f)
 	}
+	spent := costNow()
 	rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: panels, AccountPattern: "B%05d", Codes: strings.Split(codes, ","),
 		Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
 	if err != nil {
@@ -126,6 +127,7 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 	}
 	fmt.Fprintf(out, "throughput: %d panels, codes %s: %.0f frames/s with ACK after commit (%d ACK, %d NAK, %d no answer); ACK p50 %s, p99 %s; %d commits, mean batch %.0f, largest %d\n",
 		panels, codes, rep.FramesPerSecond, rep.ACK, rep.NAK, rep.NoAnswer, ms(rep.LatencyP50), ms(rep.LatencyP99), st.Commits, mean, st.LargestBatch)
+	fmt.Fprintf(out, "  cost (receiver and simulator together): %s\n", spent.per(int64(rep.ACK), "frame"))
 
 	// Latency, idle and under attendance load. The console is the admin's
 	// live stream; delivery latency is measured from the receiver's
