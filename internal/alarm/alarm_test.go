@@ -74,7 +74,7 @@ func (f *fixture) panel(t *testing.T, account, seq string, typ alarmcode.Type) {
 
 func (f *fixture) seen(t *testing.T, login string) map[string]int {
 	t.Helper()
-	evs, err := f.svc.Feed(context.Background(), f.people[login], 0, 1000)
+	evs, _, err := f.svc.Feed(context.Background(), f.people[login], 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +290,115 @@ func TestSupervision(t *testing.T) {
 		}
 		if n := f.seen(t, "pcn")["alarm.restored"]; n != 1 {
 			t.Errorf("restores seen: %d", n)
+		}
+	})
+}
+
+// The feed's cursor moves past what a person may not see, pages through
+// long ranges, and never skips an event that commits while it is read.
+func TestFeedCursor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		f.panel(t, demo.PlainAccount, "0001", alarmcode.Panic)
+		f.panel(t, demo.PlainAccount, "0002", alarmcode.Fire)
+		other := f.people["guard2"]
+		evs, cur, err := f.svc.Feed(ctx, other, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 0 || cur == 0 {
+			t.Fatalf("another school's guard: %d events, cursor %d; want none and a cursor past both alarms", len(evs), cur)
+		}
+		// An alarm at the other school is the next thing that guard sees.
+		err = f.svc.Commit(ctx, []alarm.Signal{{Source: "staff", Account: "guard2-test", Sequence: "1", Content: []byte("x"), SchoolID: other.Scope.ID(),
+			Events: []alarmcode.Event{{Type: alarmcode.Panic, Code: "PA", Known: true}}, ReceivedAt: f.clk.Now()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, cur2, err := f.svc.Feed(ctx, other, cur, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 || evs[0].Seq <= cur || cur2 != evs[0].Seq {
+			t.Fatalf("after the cursor: %+v, cursor %d → %d", evs, cur, cur2)
+		}
+		// Paging: one at a time, the cursor stops at the last event shown.
+		admin := f.people["admin"]
+		var seqs []int64
+		for after := int64(0); ; {
+			evs, next, err := f.svc.Feed(ctx, admin, after, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) == 0 {
+				break
+			}
+			if next != evs[0].Seq {
+				t.Fatalf("a full page moved the cursor to %d past its last event %d", next, evs[0].Seq)
+			}
+			seqs = append(seqs, evs[0].Seq)
+			after = next
+		}
+		if len(seqs) != 3 {
+			t.Fatalf("paged through %d events, want 3", len(seqs))
+		}
+
+		// Writers commit concurrently while a reader follows the feed.
+		const writers, each = 4, 25
+		start := cur2
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		got := map[int64]bool{}
+		var readErr error
+		go func() {
+			after := start
+			read := func() bool {
+				evs, next, err := f.svc.Feed(ctx, admin, after, 7)
+				if err != nil {
+					readErr = err
+					return false
+				}
+				for _, e := range evs {
+					got[e.AlarmID] = true
+				}
+				after = next
+				return len(evs) > 0
+			}
+			for {
+				select {
+				case <-stop:
+					for read() {
+					}
+					close(stop)
+					return
+				default:
+					read()
+				}
+			}
+		}()
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					err := f.svc.Commit(ctx, []alarm.Signal{{Source: "staff", Account: fmt.Sprint("w", w), Sequence: fmt.Sprint(i), Content: []byte("x"),
+						SchoolID: other.Scope.ID(), Events: []alarmcode.Event{{Type: alarmcode.Panic, Code: "PA", Known: true}}, ReceivedAt: f.clk.Now()}})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		stop <- struct{}{}
+		<-stop
+		if readErr != nil {
+			t.Fatal(readErr)
+		}
+		if len(got) != writers*each {
+			t.Fatalf("the reader saw %d of %d alarms committed while it read", len(got), writers*each)
 		}
 	})
 }

@@ -208,6 +208,9 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+		return nil, err
+	}
 	alarms := tx.NewBulk("alarms", "id", "signal_id", "school_id", "device_id", "type", "code", "description", "zone", "partition_no", "priority", "silent", "state",
 		"provider_id", "police_unit_id", "received_at", "committed_at", "next_escalation_at")
 	live := tx.NewBulk("live_events", "at", "kind", "alarm_id", "school_id", "provider_id", "police_unit_id", "silent", "payload")
@@ -395,6 +398,9 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, kind string, alarmI
 		return err
 	}
 	payload, _ := json.Marshal(a)
+	if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO live_events (at, kind, alarm_id, school_id, provider_id, police_unit_id, silent, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		store.Micros(at), kind, alarmID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload))
 	return err

@@ -19,18 +19,35 @@ type LiveEvent struct {
 	Alarm   json.RawMessage `json:"alarm"`
 }
 
+// liveFeedLock orders the transactions that append live events (see
+// store.Tx.InOrder), so that a feed that has read up to some seq never sees
+// a lower one appear later.
+const liveFeedLock = 0x71_6c_69_76_65 // "qlive"
+
 // Feed returns the live events after seq that the person may see, oldest
-// first. A console resumes with the last seq it saw (Last-Event-ID) and
-// misses nothing.
-func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit int) ([]LiveEvent, error) {
+// first, and the cursor to read from next time. A console resumes with the
+// last seq it saw (Last-Event-ID) and misses nothing. The cursor moves past
+// events the person may not see as well, so a console that sees little (a
+// school's guard, a district's ЦОУ) does not read the whole country's events
+// again on every wake-up.
+func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit int) ([]LiveEvent, int64, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 500
 	}
+	// Everything up to the newest seq is committed (live events commit in
+	// seq order), so the range (after, newest] is complete.
+	newest, err := s.LatestSeq(ctx)
+	if err != nil {
+		return nil, after, errs.Wrap(err, "live feed")
+	}
+	if newest <= after {
+		return nil, after, nil
+	}
 	cond, args := visible(p, "e", auth.Today(s.Now()))
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT e.seq, e.at, e.kind, e.alarm_id, e.payload FROM live_events e JOIN schools s ON s.id = e.school_id
-		WHERE e.seq > ? AND `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{after}, args...), limit)...)
+		WHERE e.seq > ? AND e.seq <= ? AND `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{after, newest}, args...), limit)...)
 	if err != nil {
-		return nil, errs.Wrap(err, "live feed")
+		return nil, after, errs.Wrap(err, "live feed")
 	}
 	defer rows.Close()
 	var out []LiveEvent
@@ -39,13 +56,19 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 		var at int64
 		var payload string
 		if err := rows.Scan(&e.Seq, &at, &e.Kind, &e.AlarmID, &payload); err != nil {
-			return nil, errs.Wrap(err, "live feed")
+			return nil, after, errs.Wrap(err, "live feed")
 		}
 		e.At = store.FromMicros(at)
 		e.Alarm = json.RawMessage(payload)
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, after, errs.Wrap(err, "live feed")
+	}
+	if len(out) == limit {
+		return out, out[len(out)-1].Seq, nil // more may follow
+	}
+	return out, newest, nil
 }
 
 // Delivered tells the service that live events reached a console, so the

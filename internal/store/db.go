@@ -202,6 +202,20 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 }
 func (t *Tx) Dialect() Dialect { return t.d }
 
+// InOrder makes transactions that call it with the same key commit one at a
+// time, in the order they called it, from the call to the commit. A table
+// read forward by an increasing id (the live feed) needs it on PostgreSQL,
+// where a transaction that took a lower id could otherwise commit after a
+// reader has moved past that id. SQLite has one writer, so there it is
+// always so and InOrder does nothing.
+func (t *Tx) InOrder(ctx context.Context, key int64) error {
+	if t.d != Postgres {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+	return err
+}
+
 // Prepare prepares a statement for repeated use inside the transaction.
 func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	return t.tx.PrepareContext(ctx, t.d.Rebind(q))

@@ -189,7 +189,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	defer heartbeat.Stop()
 	for {
 		wake := s.Alarms.Bus().Wait()
-		evs, err := s.Alarms.Feed(ctx, p, after, 500)
+		evs, next, err := s.Alarms.Feed(ctx, p, after, 500)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -200,8 +200,8 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		for _, e := range evs {
 			data, _ := json.Marshal(e)
 			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
-			after = e.Seq
 		}
+		after = next
 		if len(evs) > 0 {
 			if err := rc.Flush(); err != nil {
 				return nil
