@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +36,7 @@ import (
 func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var duration time.Duration
 	var rate, batch, clients int
-	var syncMode string
+	var syncMode, cpuProfile string
 	fs := flagSet("bench passes", "Measure the passes intake over HTTP (stored, presence, messages queued) against the raw insert\n"+
 		"ceiling, then pass → webhook latency at a fixed rate while alarms are measured too.", errOut)
 	fs.DurationVar(&duration, "duration", 10*time.Second, "length of each run")
@@ -42,6 +44,7 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	fs.IntVar(&batch, "batch", 200, "passes per HTTP request")
 	fs.IntVar(&clients, "clients", 8, "concurrent controllers in the throughput run")
 	fs.StringVar(&syncMode, "sqlite-sync", "FULL", "SQLite synchronous mode")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -177,6 +180,14 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	}
 
 	// Throughput: controllers post as fast as they are answered.
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+	}
+	spent := costNow()
 	var stored atomic.Int64
 	var wg sync.WaitGroup
 	t0 := time.Now()
@@ -203,6 +214,10 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 		return perr
 	}
 	intake := float64(stored.Load()) / time.Since(t0).Seconds()
+	intakeCost := spent.per(stored.Load(), "pass")
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	// The ceiling: the same rows, batched the same way, straight into a
 	// table shaped and indexed like passes.
 	for _, q := range []string{
@@ -234,6 +249,7 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	ceiling := float64(n) / time.Since(t1).Seconds()
 	fmt.Fprintf(out, "intake over HTTP (%d controllers, %d passes a request; stored, presence, messages queued): %.0f passes/s; raw batched insert ceiling, same run: %.0f rows/s; ratio %.2f\n",
 		clients, batch, intake, ceiling, intake/ceiling)
+	fmt.Fprintf(out, "  intake cost (server and controllers together): %s\n", intakeCost)
 
 	// Drain the queue the throughput run left, then measure at a fixed rate.
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {

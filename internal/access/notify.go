@@ -161,63 +161,108 @@ func (n *Notifier) quiet(at time.Time) bool {
 
 // worthTelling applies the day's rules to the candidates (all of one
 // school, as one intake call is): the first entry of the day is told, and an
-// exit not within Bounce of an earlier exit. It reads the pupils' passes of
-// the day once for the whole batch.
+// exit not within Bounce of an earlier exit. Presence, already updated in
+// this transaction, holds each pupil's first entry of the day, so an entry
+// is the first when it is that entry; for exits only the passes of the
+// last Bounce before them are read.
 func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, ps []Pass) ([]Pass, error) {
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	type passAt struct {
-		id int64
-		in bool
-		at int64
+	type key struct {
+		pupil int64
+		day   string
 	}
-	byPupil := map[int64][]passAt{}
-	var ids []any
-	from := store.Micros(dayBegin(ps[0].At))
+	firstIn := map[key]int64{}
+	var inIDs, inDays, outIDs []any
+	seenIn, seenOut, seenDay := map[int64]bool{}, map[int64]bool{}, map[string]bool{}
+	var outFrom, outTo int64
 	for _, p := range ps {
-		if _, ok := byPupil[p.PersonID]; !ok {
-			byPupil[p.PersonID] = nil
-			ids = append(ids, p.PersonID)
+		at := store.Micros(p.At)
+		if p.Direction == In {
+			if d := Day(p.At); !seenDay[d] {
+				seenDay[d] = true
+				inDays = append(inDays, d)
+			}
+			if !seenIn[p.PersonID] {
+				seenIn[p.PersonID] = true
+				inIDs = append(inIDs, p.PersonID)
+			}
+			continue
 		}
-		if d := store.Micros(dayBegin(p.At)); d < from {
-			from = d
+		if !seenOut[p.PersonID] {
+			seenOut[p.PersonID] = true
+			outIDs = append(outIDs, p.PersonID)
+		}
+		if from := at - n.Bounce.Microseconds(); outFrom == 0 || from < outFrom {
+			outFrom = from
+		}
+		outTo = max(outTo, at)
+	}
+	for start := 0; start < len(inIDs); start += 500 {
+		part := inIDs[start:min(start+500, len(inIDs))]
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+		dph := strings.TrimSuffix(strings.Repeat("?,", len(inDays)), ",")
+		rows, err := tx.QueryContext(ctx, "SELECT person_id, day, first_in FROM presence WHERE person_kind = 'pupil' AND person_id IN ("+ph+") AND day IN ("+dph+") AND first_in IS NOT NULL",
+			append(part, inDays...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k key
+			var at int64
+			if err := rows.Scan(&k.pupil, &k.day, &at); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			firstIn[k] = at
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	for start := 0; start < len(ids); start += 500 {
-		part := ids[start:min(start+500, len(ids))]
+	type exit struct{ id, at int64 }
+	exits := map[int64][]exit{}
+	for start := 0; start < len(outIDs); start += 500 {
+		part := outIDs[start:min(start+500, len(outIDs))]
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		rows, err := tx.QueryContext(ctx, "SELECT person_id, id, direction, at FROM passes WHERE person_id IN ("+ph+") AND person_kind = 'pupil' AND at >= ? AND school_id = ?",
-			append(part, from, ps[0].SchoolID)...)
+		rows, err := tx.QueryContext(ctx, "SELECT person_id, id, at FROM passes WHERE person_id IN ("+ph+") AND person_kind = 'pupil' AND at >= ? AND at <= ? AND school_id = ? AND direction = 'out'",
+			append(part, outFrom, outTo, ps[0].SchoolID)...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var pid int64
-			var x passAt
-			var dir string
-			if err := rows.Scan(&pid, &x.id, &dir, &x.at); err != nil {
+			var x exit
+			if err := rows.Scan(&pid, &x.id, &x.at); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			x.in = dir == string(In)
-			byPupil[pid] = append(byPupil[pid], x)
+			exits[pid] = append(exits[pid], x)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var out []Pass
+	told := map[key]bool{}
 	for _, p := range ps {
 		at := store.Micros(p.At)
-		day := store.Micros(dayBegin(p.At))
+		if p.Direction == In {
+			// The first entry of the day, told once even if the
+			// controller sent two entries at the same instant.
+			k := key{p.PersonID, Day(p.At)}
+			if first, ok := firstIn[k]; ok && first == at && !told[k] {
+				told[k] = true
+				out = append(out, p)
+			}
+			continue
+		}
 		tell := true
-		for _, x := range byPupil[p.PersonID] {
-			if x.id == p.ID {
-				continue
-			}
-			if p.Direction == In && x.in && x.at >= day && x.at < at {
-				tell = false // not the first entry of the day
-			}
-			if p.Direction == Out && !x.in && x.at >= at-n.Bounce.Microseconds() && x.at <= at {
+		for _, x := range exits[p.PersonID] {
+			if x.id != p.ID && x.at >= at-n.Bounce.Microseconds() && x.at <= at {
 				tell = false // folded into an exit just before
 			}
 		}

@@ -130,9 +130,10 @@ func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass, actor string
 		byID[ids[i]] = i
 	}
 	var fresh []Pass
-	const per = 500
-	for start := 0; start < len(passes); start += per {
-		chunk := passes[start:min(start+per, len(passes))]
+	start := 0
+	for _, n := range store.Chunks(len(passes), 256) {
+		chunk := passes[start : start+n]
+		start += n
 		var q strings.Builder
 		q.WriteString("INSERT INTO passes (id, device_id, school_id, event_id, at, received_at, direction, credential, person_kind, person_id, manual, actor) VALUES ")
 		args := make([]any, 0, len(chunk)*12)
@@ -149,7 +150,7 @@ func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass, actor string
 				p.PersonKind, pid, p.Manual, actor)
 		}
 		q.WriteString(" ON CONFLICT (school_id, device_id, event_id) DO NOTHING RETURNING id")
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		rows, err := tx.QueryRepeated(ctx, q.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store passes: %w", err)
 		}

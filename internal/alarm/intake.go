@@ -154,9 +154,10 @@ func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now ti
 		ps[i].id = ids[i]
 		byID[ids[i]] = &ps[i]
 	}
-	const per = 400
-	for start := 0; start < len(ps); start += per {
-		chunk := ps[start:min(start+per, len(ps))]
+	start := 0
+	for _, n := range store.Chunks(len(ps), 256) {
+		chunk := ps[start : start+n]
+		start += n
 		var q strings.Builder
 		q.WriteString("INSERT INTO signals (id, source, account, sequence, digest, device_id, school_id, received_at, committed_at, remote, raw) VALUES ")
 		args := make([]any, 0, len(chunk)*11)
@@ -169,7 +170,7 @@ func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now ti
 				store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, p.sg.Raw)
 		}
 		q.WriteString(" ON CONFLICT (source, account, sequence, digest) DO NOTHING RETURNING id")
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		rows, err := tx.QueryRepeated(ctx, q.String(), args...)
 		if err != nil {
 			return fmt.Errorf("store signals: %w", err)
 		}

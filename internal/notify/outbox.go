@@ -72,8 +72,10 @@ func Enqueue(ctx context.Context, tx *store.Tx, msgs []Message) (int, error) {
 	now := store.Micros(time.Now())
 	args := make([]any, 0, min(len(msgs), enqueueRows)*len(enqueueCols))
 	added := 0
-	for start := 0; start < len(msgs); start += enqueueRows {
-		chunk := msgs[start:min(start+enqueueRows, len(msgs))]
+	start := 0
+	for _, n := range store.Chunks(len(msgs), enqueueRows) {
+		chunk := msgs[start : start+n]
+		start += n
 		args = args[:0]
 		for i := range chunk {
 			m := &chunk[i]
@@ -92,7 +94,7 @@ func Enqueue(ctx context.Context, tx *store.Tx, msgs []Message) (int, error) {
 		if len(chunk) < enqueueRows {
 			q = insertSQL(len(chunk))
 		}
-		res, err := tx.ExecContext(ctx, q, args...)
+		res, err := tx.ExecRepeated(ctx, q, args...)
 		if err != nil {
 			return added, fmt.Errorf("enqueue: %w", err)
 		}
@@ -212,50 +214,70 @@ func (o *Outbox) Claim(ctx context.Context, owner string, n int, lease time.Dura
 // outcome is what became of one claimed message.
 type outcome struct {
 	m     Message
-	state Status    // Sent, Pending (retry) or Dead
-	at    time.Time // when it was sent or given up
+	state Status    // Sent, Pending (retry), Dead, or released
+	at    time.Time // when it was sent, given up or released
 	next  time.Time // the retry's time
 	err   string
 }
+
+// released is the outcome of a message claimed by a worker that stopped
+// before sending it: it is due again at once, its attempt not counted. It
+// is never a stored status.
+const released Status = "released"
 
 // finish records outcomes in one transaction. Every update is fenced by
 // the lease the message was claimed under: one claimed again after its
 // lease ran out belongs to the new claim, and the late outcome is dropped.
 // Sent messages, the bulk of the traffic, go in one short statement per
-// claim; retries and dead letters in one statement per thousand.
+// claim, and so do released ones; retries and dead letters in one
+// statement per thousand.
 func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	type sentGroup struct {
+	type group struct {
 		at  int64
 		ids []any
 	}
-	sent := map[string]*sentGroup{}
+	sent, freed := map[string]*group{}, map[string]*group{}
 	var other []outcome
 	for _, oc := range outs {
-		if oc.state != Sent {
+		groups := sent
+		switch oc.state {
+		case Sent:
+		case released:
+			groups = freed
+		default:
 			other = append(other, oc)
 			continue
 		}
-		g := sent[oc.m.Lease]
+		g := groups[oc.m.Lease]
 		if g == nil {
-			g = &sentGroup{}
-			sent[oc.m.Lease] = g
+			g = &group{}
+			groups[oc.m.Lease] = g
 		}
-		// One instant per group: the last delivery's, a few milliseconds
-		// from the others'.
+		// One instant per group: the last one's, a few milliseconds from
+		// the others'.
 		g.at = max(g.at, store.Micros(oc.at))
 		g.ids = append(g.ids, oc.m.ID)
 	}
+	in := func(ids []any) string { return "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")" }
 	return o.DB.InTx(ctx, func(tx *store.Tx) error {
 		for lease, g := range sent {
 			for start := 0; start < len(g.ids); start += finishRows {
 				part := g.ids[start:min(start+finishRows, len(g.ids))]
-				q := "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN (" +
-					strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
+				q := "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN " + in(part)
 				if _, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...); err != nil {
 					return fmt.Errorf("mark sent: %w", err)
+				}
+			}
+		}
+		for lease, g := range freed {
+			for start := 0; start < len(g.ids); start += finishRows {
+				part := g.ids[start:min(start+finishRows, len(g.ids))]
+				q := "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN " + in(part)
+				if _, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...); err != nil {
+					return fmt.Errorf("release unsent messages: %w", err)
 				}
 			}
 		}

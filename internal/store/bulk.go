@@ -80,11 +80,16 @@ func (b *Bulk) Add(ctx context.Context, vals ...any) error {
 			return err
 		}
 		if b.full == nil {
-			st, err := b.tx.Prepare(ctx, b.statement(b.perStmt))
-			if err != nil {
-				return fmt.Errorf("bulk %s: %w", b.table, err)
+			q := b.statement(b.perStmt)
+			if st := b.tx.stmt(ctx, q); st != nil {
+				b.full = st
+			} else {
+				st, err := b.tx.Prepare(ctx, q)
+				if err != nil {
+					return fmt.Errorf("bulk %s: %w", b.table, err)
+				}
+				b.full = st
 			}
-			b.full = st
 		}
 		if _, err := b.full.ExecContext(ctx, b.buf...); err != nil {
 			return fmt.Errorf("bulk %s: %w", b.table, err)
@@ -111,8 +116,13 @@ func (b *Bulk) flushPartial(ctx context.Context) error {
 		return nil
 	}
 	rows := len(b.buf) / len(b.cols)
-	if _, err := b.tx.ExecContext(ctx, b.statement(rows), b.buf...); err != nil {
-		return fmt.Errorf("bulk %s: %w", b.table, err)
+	at := 0
+	for _, n := range Chunks(rows, b.perStmt) {
+		end := at + n*len(b.cols)
+		if _, err := b.tx.ExecRepeated(ctx, b.statement(n), b.buf[at:end]...); err != nil {
+			return fmt.Errorf("bulk %s: %w", b.table, err)
+		}
+		at = end
 	}
 	b.n += rows
 	b.buf = b.buf[:0]

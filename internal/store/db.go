@@ -25,8 +25,9 @@ type DB struct {
 	W       *sql.DB
 	R       *sql.DB
 
-	gate *gate         // SQLite only: urgent writers first
-	ckpt *checkpointer // SQLite only: the log copied back off the commit path
+	gate  *gate         // SQLite only: urgent writers first
+	ckpt  *checkpointer // SQLite only: the log copied back off the commit path
+	stmts *stmtCache    // SQLite only: statements kept prepared on the writer
 }
 
 // Config says which database to open.
@@ -130,7 +131,7 @@ func connect(cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
 	}
 	c.SetMaxOpenConns(1)
-	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c)}, nil
+	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c), stmts: newStmtCache()}, nil
 }
 
 // Close closes both pools.
@@ -138,6 +139,9 @@ func (db *DB) Close() error {
 	var err error
 	if db.ckpt != nil {
 		err = db.ckpt.close()
+	}
+	if db.stmts != nil {
+		db.stmts.close()
 	}
 	if e := db.W.Close(); err == nil {
 		err = e
@@ -187,8 +191,9 @@ func (r reader) Dialect() Dialect { return r.d }
 
 // Tx is a write transaction.
 type Tx struct {
-	tx *sql.Tx
-	d  Dialect
+	tx    *sql.Tx
+	d     Dialect
+	cache *stmtCache
 }
 
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -242,7 +247,7 @@ func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&Tx{tx: tx, d: db.Dialect}); err != nil {
+	if err := fn(&Tx{tx: tx, d: db.Dialect, cache: db.stmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -251,6 +256,9 @@ func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
 	}
 	if db.ckpt != nil {
 		db.ckpt.wrote()
+	}
+	if db.stmts != nil {
+		db.stmts.prepare(ctx, db.W)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,4 +142,70 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func TestChunks(t *testing.T) {
+	for _, c := range []struct {
+		n, max int
+		want   string
+	}{
+		{0, 256, "[]"}, {1, 256, "[1]"}, {300, 256, "[256 32 8 4]"}, {512, 256, "[256 256]"}, {255, 256, "[128 64 32 16 8 4 2 1]"}, {7, 4, "[4 2 1]"},
+	} {
+		got := store.Chunks(c.n, c.max)
+		if s := fmt.Sprint(got); s != c.want && !(c.want == "[]" && len(got) == 0) {
+			t.Errorf("Chunks(%d, %d) = %s, want %s", c.n, c.max, s, c.want)
+		}
+		sum := 0
+		for _, n := range got {
+			sum += n
+		}
+		if sum != c.n {
+			t.Errorf("Chunks(%d, %d) adds up to %d", c.n, c.max, sum)
+		}
+	}
+}
+
+// Statements written again and again are prepared once on SQLite's writer
+// and give the same results as when parsed each time.
+func TestRepeatedStatements(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.W.ExecContext(ctx, "CREATE TABLE rep_test (id BIGINT PRIMARY KEY, v TEXT)"); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 5 {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				b := tx.NewBulk("rep_test", "id", "v")
+				for i := range 37 {
+					if err := b.Add(ctx, round*100+i, fmt.Sprint("r", round)); err != nil {
+						return err
+					}
+				}
+				if err := b.Flush(ctx); err != nil {
+					return err
+				}
+				rows, err := tx.QueryRepeated(ctx, "SELECT COUNT(*) FROM rep_test WHERE v = ?", fmt.Sprint("r", round))
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				var n int
+				for rows.Next() {
+					rows.Scan(&n)
+				}
+				if n != 37 {
+					t.Errorf("round %d: %d rows, want 37", round, n)
+				}
+				return rows.Err()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM rep_test").Scan(&n)
+		if n != 5*37 {
+			t.Fatalf("%d rows, want %d", n, 5*37)
+		}
+	})
 }
