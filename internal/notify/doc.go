@@ -28,8 +28,8 @@
 //
 // Delivery is at least once, not exactly once. Between a provider accepting
 // a message and the outbox marking it sent there is a window — the network
-// answer, the worker's batched write — and a crash or a stop in it leaves
-// the row "sending"; when the lease runs out another worker sends it again.
+// answer, the worker's batched write — and a crash in it leaves the row
+// "sending"; when the lease runs out another worker sends it again.
 // Against that second copy the key goes to every provider that can use it:
 //
 //   - webhook: the Idempotency-Key header and the body's "id" (the body, and
@@ -45,4 +45,12 @@
 // may do the same. What is guaranteed is that no message is lost once its
 // cause is committed (until it is dead-lettered, which the school sees) and
 // that a repeat carries the same key.
+//
+// A graceful stop leaves no such window: Worker.Run, when its context ends,
+// claims nothing more, lets the sends in flight finish (each within its
+// SendTimeout, which the stop does not shorten), records their outcomes and
+// releases the messages it claimed but had not begun to send, so the next
+// worker takes them at once and nothing is sent twice. Only a send that
+// runs out its SendTimeout is retried without its answer known, as it is
+// at any other time.
 package notify

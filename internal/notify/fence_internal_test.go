@@ -108,3 +108,40 @@ func TestFencedOutcomes(t *testing.T) {
 		}
 	})
 }
+
+// TestFencedRelease: releasing an unsent message makes it due at once and
+// uncounts its attempt; a release under a lease that has since passed to
+// another claim changes nothing.
+func TestFencedRelease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := New(db)
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := Enqueue(ctx, tx, []Message{{Key: "free/1", Channel: ChannelBot, Recipient: "42", Body: "x", Language: "kk", SchoolID: 1}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := o.Claim(ctx, "a/1", 1, time.Hour)
+		if err != nil || len(a) != 1 {
+			t.Fatalf("claim a: %v %v", a, err)
+		}
+		if err := o.finish(ctx, []outcome{{m: a[0], state: released, at: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := o.Get(ctx, "free/1"); m.Status != Pending || m.Attempts != 0 || m.Lease != "" {
+			t.Fatalf("released: %+v", m)
+		}
+		b, err := o.Claim(ctx, "b/1", 1, time.Hour)
+		if err != nil || len(b) != 1 || b[0].Attempts != 1 {
+			t.Fatalf("claim b right after the release: %v %v", b, err)
+		}
+		if err := o.finish(ctx, []outcome{{m: a[0], state: released, at: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := o.Get(ctx, "free/1"); m.Status != Sending || m.Lease != "b/1" || m.Attempts != 1 {
+			t.Fatalf("a stale release was recorded: %+v", m)
+		}
+	})
+}

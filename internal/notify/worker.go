@@ -28,7 +28,7 @@ type Worker struct {
 	Batch       int           // most messages per claim; default 200
 	Concurrency int           // deliveries in flight; default 64
 	Lease       time.Duration // how long a claim holds a message; default 30 s
-	SendTimeout time.Duration // one delivery's limit; default the lesser of 10 s and Lease/2
+	SendTimeout time.Duration // one delivery's limit, also at a stop; default the lesser of 10 s and Lease/2
 	Poll        time.Duration // how often an idle worker looks for due messages; default 100 ms
 	MaxAttempts int           // attempts before a dead letter; default 8
 	RetryBase   time.Duration // first retry's delay, doubled each time; default 5 s
@@ -41,6 +41,7 @@ type Worker struct {
 	sent   atomic.Uint64
 	retry  atomic.Uint64
 	dead   atomic.Uint64
+	freed  atomic.Uint64
 }
 
 // NewWorker returns a worker with the defaults.
@@ -99,20 +100,27 @@ func (w *Worker) Wake() {
 	}
 }
 
-// WorkerStats counts what a worker did since it started.
+// WorkerStats counts what a worker did since it started. Released counts
+// messages claimed but given back unsent when the worker stopped.
 type WorkerStats struct {
-	Claimed, Sent, Retried, Dead uint64
+	Claimed, Sent, Retried, Dead, Released uint64
 }
 
 // Stats returns the worker's counters.
 func (w *Worker) Stats() WorkerStats {
-	return WorkerStats{Claimed: w.claimd.Load(), Sent: w.sent.Load(), Retried: w.retry.Load(), Dead: w.dead.Load()}
+	return WorkerStats{Claimed: w.claimd.Load(), Sent: w.sent.Load(), Retried: w.retry.Load(), Dead: w.dead.Load(), Released: w.freed.Load()}
 }
 
-// Run delivers until ctx ends, then waits for the deliveries in flight and
-// records their outcomes. A delivery cut short by the end of ctx is not
-// recorded: its lease runs out and another worker sends it again, with the
-// same idempotency key.
+// Run delivers until ctx ends, then stops gracefully: it claims nothing
+// more, lets the deliveries in flight finish — each within its SendTimeout,
+// which the end of ctx does not shorten — records their outcomes, and
+// releases the messages it claimed but had not started to send, so that the
+// next worker takes them at once instead of after the lease. It returns when
+// all of that is recorded: a stopped worker leaves no message "sending".
+//
+// Only a crash (the process killed, the store unreachable when outcomes are
+// recorded) leaves messages "sending"; their lease runs out and another
+// worker sends them again, with the same idempotency key.
 func (w *Worker) Run(ctx context.Context) error {
 	w.setup()
 	if w.Outbox == nil {
@@ -144,8 +152,11 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		want := min(free, w.Batch)
-		msgs, err := w.Outbox.Claim(ctx, w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, w.Lease)
-		if err != nil && ctx.Err() == nil {
+		// A claim that has begun is not cut short by the stop: it either
+		// takes its messages or not, never leaves the answer unknown, and
+		// what it took is released below.
+		msgs, err := w.Outbox.Claim(context.WithoutCancel(ctx), w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, w.Lease)
+		if err != nil {
 			w.Log.Error("notify: claim", "err", err)
 		}
 		w.claimd.Add(uint64(len(msgs)))
@@ -154,9 +165,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			inflight.Add(1)
 			go func() {
 				defer inflight.Done()
-				if oc, ok := w.deliver(ctx, m); ok {
-					results <- oc
-				}
+				results <- w.deliver(ctx, m)
 				<-slots
 				select {
 				case freed <- struct{}{}:
@@ -198,7 +207,7 @@ func (w *Worker) record(results <-chan outcome) {
 				break gather
 			}
 		}
-		// Not the worker's context: an outcome lost at shutdown would send a
+		// Not the worker's context: an outcome lost at a stop would send a
 		// delivered message again.
 		var err error
 		for try := 0; try < 3; try++ {
@@ -218,6 +227,8 @@ func (w *Worker) record(results <-chan outcome) {
 			switch oc.state {
 			case Sent:
 				w.sent.Add(1)
+			case released:
+				w.freed.Add(1)
 			case Dead:
 				w.dead.Add(1)
 				w.Log.Warn("notify: dead letter", "key", oc.m.Key, "channel", oc.m.Channel, "school", oc.m.SchoolID, "attempts", oc.m.Attempts, "err", oc.err)
@@ -228,40 +239,44 @@ func (w *Worker) record(results <-chan outcome) {
 	}
 }
 
-// deliver sends one message and says what became of it; ok is false when
-// the worker is stopping and the outcome is unknown.
-func (w *Worker) deliver(ctx context.Context, m Message) (oc outcome, ok bool) {
+// deliver sends one message and says what became of it. When the worker
+// is stopping (ctx has ended) before the send begins, the message is
+// released unsent; a send that has begun runs to its end or its
+// SendTimeout, whichever comes first, and its outcome is recorded.
+func (w *Worker) deliver(ctx context.Context, m Message) (oc outcome) {
 	oc.m = m
+	if ctx.Err() != nil {
+		oc.state, oc.at = released, w.Outbox.now()
+		return oc
+	}
 	now := w.Outbox.now()
 	if !m.ExpiresAt.IsZero() && now.After(m.ExpiresAt) {
-		return w.deadLetter(oc, now, "stale: expired before it could be delivered"), true
+		return w.deadLetter(oc, now, "stale: expired before it could be delivered")
 	}
 	if m.Attempts > w.MaxAttempts {
 		// Claimed again and again without an outcome: its worker keeps dying.
-		return w.deadLetter(oc, now, fmt.Sprintf("lease ran out after attempt %d", m.Attempts-1)), true
+		return w.deadLetter(oc, now, fmt.Sprintf("lease ran out after attempt %d", m.Attempts-1))
 	}
 	ch := w.Channels[m.Channel]
 	var err error
 	if ch == nil {
 		err = fmt.Errorf("no %s channel configured on this node", m.Channel)
 	} else {
-		err = w.send(ctx, ch, m)
+		err = w.send(context.WithoutCancel(ctx), ch, m)
 	}
 	now = w.Outbox.now()
 	switch {
 	case err == nil:
 		oc.state, oc.at = Sent, now
-		return oc, true
-	case ctx.Err() != nil:
-		return oc, false
+		return oc
 	case IsPermanent(err):
-		return w.deadLetter(oc, now, errText(err)), true
+		return w.deadLetter(oc, now, errText(err))
 	case m.Attempts >= w.MaxAttempts:
-		return w.deadLetter(oc, now, fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, errText(err))), true
+		return w.deadLetter(oc, now, fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, errText(err)))
 	}
 	oc.state, oc.err = Pending, errText(err)
 	oc.next = now.Add(max(w.backoff(m.Attempts), retryAfter(err)))
-	return oc, true
+	return oc
 }
 
 func (w *Worker) deadLetter(oc outcome, now time.Time, why string) outcome {

@@ -189,19 +189,16 @@ type dedupSink struct {
 	times  []time.Time
 	keys   map[string]int
 	bodies map[string]string
-	// crash, when set, is called on the first post instead of answering:
-	// the sender stops before it learns that the message arrived.
-	crash func(r *http.Request)
-	bad   []string
+	bad    []string
 }
 
 func (s *dedupSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	key := r.Header.Get(notify.KeyHeader)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !notify.VerifySignature(s.secret, body, r.Header.Get(notify.SignatureHeader)) {
 		s.bad = append(s.bad, "bad signature for "+key)
-		s.mu.Unlock()
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
@@ -218,13 +215,6 @@ func (s *dedupSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.keys[key]++
 	s.bodies[key] = string(body)
-	crash := s.crash
-	s.crash = nil
-	s.mu.Unlock()
-	if crash != nil {
-		crash(r)
-		return
-	}
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -238,38 +228,64 @@ func (s *dedupSink) stats() (posts int, keys map[string]int, bad []string) {
 	return s.posts, k, append([]string(nil), s.bad...)
 }
 
-// TestRestartMidDelivery: the sink receives the message, then the worker
-// stops before it can mark it sent. A new worker takes the message over when
-// the lease runs out and delivers it again with the same key and body, and
-// the receiver that deduplicates by key holds it once.
-func TestRestartMidDelivery(t *testing.T) {
+// hangAfterSend passes messages on to its channel; on the first one, after
+// the provider has accepted it, the worker hangs — as good as a node that
+// died before it could record the delivery — until release is closed.
+type hangAfterSend struct {
+	notify.Channel
+	once    sync.Once
+	hung    chan struct{} // closed when the worker hangs
+	release chan struct{}
+}
+
+func (h *hangAfterSend) Send(ctx context.Context, m notify.Message) error {
+	err := h.Channel.Send(ctx, m)
+	h.once.Do(func() {
+		close(h.hung)
+		<-h.release
+	})
+	return err
+}
+
+// TestCrashMidDelivery: the sink receives the message, then its worker dies
+// before it can mark it sent (a crash, not a graceful stop: the row stays
+// "sending"). A new worker takes the message over when the lease runs out
+// and delivers it again with the same key and body, and the receiver that
+// deduplicates by key holds it once. The dead worker coming back late
+// cannot overwrite the new worker's record.
+func TestCrashMidDelivery(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		o := notify.New(db)
 		secret := []byte("school-7-secret")
-		ctx1, crash := context.WithCancel(context.Background())
-		sink := &dedupSink{secret: secret, crash: func(r *http.Request) {
-			crash() // the node goes down with the request in flight
-			select {
-			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
-			}
-		}}
+		sink := &dedupSink{secret: secret}
 		srv := httptest.NewServer(sink)
 		defer srv.Close()
-		chans := map[notify.ChannelName]notify.Channel{notify.ChannelWebhook: &notify.WebhookChannel{Secret: secret}}
+		webhook := &notify.WebhookChannel{Secret: secret}
+		hang := &hangAfterSend{Channel: webhook, hung: make(chan struct{}), release: make(chan struct{})}
 		const lease = 700 * time.Millisecond
 		key := "pass/99/guardian/5/webhook"
 		enqueue(t, db, message(key, notify.ChannelWebhook, srv.URL+"/hook"))
 
-		w1 := fastWorker(o, chans)
+		w1 := fastWorker(o, map[notify.ChannelName]notify.Channel{notify.ChannelWebhook: hang})
 		w1.Name, w1.Lease = "node-a", lease
-		done := make(chan struct{})
-		go func() { w1.Run(ctx1); close(done) }()
+		ctx1, stop1 := context.WithCancel(context.Background())
+		done1 := make(chan struct{})
+		go func() { w1.Run(ctx1); close(done1) }()
+		t.Cleanup(func() {
+			stop1()
+			select {
+			case <-hang.release:
+			default:
+				close(hang.release)
+			}
+			<-done1
+		})
 		select {
-		case <-done:
+		case <-hang.hung:
 		case <-time.After(10 * time.Second):
-			t.Fatal("the first worker did not stop")
+			t.Fatal("the first worker did not deliver")
 		}
+		stop1() // it claims nothing more, but cannot record what it sent
 		m := get(t, o, key)
 		if m.Status != notify.Sending || m.Attempts != 1 || !strings.HasPrefix(m.Lease, "node-a/") {
 			t.Fatalf("after the crash: %+v", m)
@@ -282,7 +298,7 @@ func TestRestartMidDelivery(t *testing.T) {
 		if err := db.Reader().QueryRowContext(context.Background(), "SELECT lease_until FROM outbox WHERE idempotency_key = ?", key).Scan(&leaseUntil); err != nil {
 			t.Fatal(err)
 		}
-		w2 := fastWorker(o, chans)
+		w2 := fastWorker(o, map[notify.ChannelName]notify.Channel{notify.ChannelWebhook: webhook})
 		w2.Name, w2.Lease = "node-b", lease
 		start(t, w2)
 		eventually(t, 10*time.Second, "the second worker's delivery", statusIs(t, o, key, notify.Sent))
@@ -299,6 +315,18 @@ func TestRestartMidDelivery(t *testing.T) {
 		posts, keys, bad := sink.stats()
 		if posts != 2 || len(keys) != 1 || keys[key] != 2 || len(bad) != 0 {
 			t.Fatalf("sink: %d posts, keys %v, problems %v; want 2 posts of one key, the same body", posts, keys, bad)
+		}
+
+		// The first worker comes back and reports its delivery: dropped.
+		sentAt := m.SentAt
+		close(hang.release)
+		select {
+		case <-done1:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first worker did not stop")
+		}
+		if m := get(t, o, key); m.Status != notify.Sent || !strings.HasPrefix(m.Lease, "node-b/") || !m.SentAt.Equal(sentAt) {
+			t.Fatalf("the late worker overwrote the record: %+v", m)
 		}
 	})
 }
