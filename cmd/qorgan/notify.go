@@ -25,6 +25,7 @@ type notifyFlags struct {
 	quietHours                                               string
 	keep                                                     time.Duration
 	notArrivedEvery                                          time.Duration
+	lease                                                    time.Duration
 }
 
 func (n *notifyFlags) register(fs *flag.FlagSet) {
@@ -41,6 +42,7 @@ func (n *notifyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.webhookSecret, "webhook-secret", "", "HMAC-SHA256 secret signing the webhook (X-Qorgan-Signature)")
 	fs.DurationVar(&n.keep, "keep-messages", 30*24*time.Hour, "how long the record of sent and dead messages to parents is kept")
 	fs.StringVar(&n.quietHours, "quiet-hours", "22-6", "hours (Asia/Almaty) in which no attendance messages are sent, FROM-TO, or off")
+	fs.DurationVar(&n.lease, "message-lease", 30*time.Second, "how long a node holds a message it is sending before another may take it over: after a crash, messages in flight are sent again this long after they were taken (each send is limited to the lesser of 10s and half of it)")
 	fs.DurationVar(&n.notArrivedEvery, "not-arrived-every", time.Minute, "how often this node runs the schools' not-arrived checks (each school is checked once a day, by whichever node comes first); 0: never on this node")
 }
 
@@ -101,7 +103,7 @@ func newNotifyWorker(db *store.DB, n *notifyFlags, log *slog.Logger) (*notify.Wo
 	if err != nil {
 		return nil, err
 	}
-	w := notify.NewWorker(notify.New(db), ch, log)
+	w := &notify.Worker{Outbox: notify.New(db), Channels: ch, Log: log, Lease: n.lease}
 	return w, nil
 }
 

@@ -109,6 +109,9 @@ func (s *serveFlags) validate() error {
 	if s.t1 <= 0 || s.t2 <= s.t1 {
 		return fmt.Errorf("--escalate-after (%s) must be positive and less than --escalate-again-after (%s)", s.t1, s.t2)
 	}
+	if s.notify.lease < time.Second {
+		return fmt.Errorf("--message-lease must be at least 1s, not %s", s.notify.lease)
+	}
 	if s.notify.notArrivedEvery < 0 {
 		return fmt.Errorf("--not-arrived-every must be a positive duration or 0 (never on this node), not %s", s.notify.notArrivedEvery)
 	}
@@ -162,8 +165,13 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	go alarms.Run(runCtx)
+	// The worker stops first, at the signal, while the rest shuts down: it
+	// lets the deliveries in flight finish and records them, so that a
+	// restart sends none of them again.
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	defer stopWorker()
 	workerDone := make(chan error, 1)
-	go func() { workerDone <- worker.Run(runCtx) }()
+	go func() { workerDone <- worker.Run(workerCtx) }()
 	go pruneMessages(runCtx, worker.Outbox, f.notify.keep, log)
 	if f.notify.notArrivedEvery > 0 {
 		go checkNotArrived(runCtx, notifier, db, f.notify.notArrivedEvery, log)
@@ -222,6 +230,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	stopWorker()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -233,6 +242,9 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	stopRun()
 	if err := <-workerDone; err != nil {
 		log.Warn("notification worker stopped", "err", err)
+	} else {
+		st := worker.Stats()
+		log.Info("notification worker stopped", "sent", st.Sent, "retries", st.Retried, "dead", st.Dead, "released", st.Released)
 	}
 	if err := <-mqttDone; err != nil {
 		log.Warn("MQTT gateway stopped", "err", err)
