@@ -31,6 +31,8 @@ type Service struct {
 	// Committed, if set, is called after a transaction stored new passes
 	// (to wake the notification worker).
 	Committed func()
+
+	group groupCommit
 }
 
 // New returns a Service on the wall clock.
@@ -66,6 +68,8 @@ type Pass struct {
 	PersonKind string    `json:"person_kind"` // pupil, staff, unknown
 	PersonID   int64     `json:"person_id,omitempty"`
 	Manual     bool      `json:"manual"`
+
+	actor string // who let a manual pass through
 }
 
 // MaxBatch is the most events one intake call takes.

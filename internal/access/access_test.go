@@ -2,7 +2,9 @@ package access_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,4 +301,95 @@ func BenchmarkRollCall(b *testing.B) {
 		people = len(rc.People)
 	}
 	b.ReportMetric(float64(people), "people")
+}
+
+// Batches posted at the same time are written together, each caller gets
+// its own batch's counts, an event in two of them is stored once, and a
+// batch whose notifications fail fails alone.
+func TestGroupCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		var mu sync.Mutex
+		var calls int
+		// The first transaction is held until the other batches are
+		// waiting, so that they are written together.
+		hold, held := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		f.svc.OnPasses = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+			once.Do(func() { close(held); <-hold })
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			for _, p := range ps {
+				if p.EventID == "poison" {
+					return errors.New("the notification rules refused this batch")
+				}
+			}
+			return nil
+		}
+		const callers = 12
+		results := make([]access.Result, callers)
+		fails := make([]error, callers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				evs := []access.PassEvent{
+					{EventID: fmt.Sprintf("g%d-a", i), At: f.at("07:50"), Direction: access.In, CardUID: f.cards[i%len(f.cards)]},
+					{EventID: fmt.Sprintf("g%d-b", i), At: f.at("07:51"), Direction: access.Out, CardUID: f.cards[i%len(f.cards)]},
+					{EventID: "shared", At: f.at("07:52"), Direction: access.In, CardUID: "FFFFFFFF"},
+				}
+				if i == 5 {
+					evs = append(evs, access.PassEvent{EventID: "poison", At: f.at("07:53"), Direction: access.In, CardUID: f.cards[0]})
+				}
+				if i > 0 {
+					<-start
+				}
+				results[i], fails[i] = f.svc.Record(ctx, f.turnstile, evs)
+			}()
+			if i == 0 {
+				<-held
+			}
+		}
+		close(start)
+		time.Sleep(300 * time.Millisecond) // the others resolve their cards and queue
+		close(hold)
+		wg.Wait()
+		stored, dup := 0, 0
+		for i := range callers {
+			if i == 5 {
+				if fails[i] == nil {
+					t.Fatalf("the poisoned batch was taken: %+v", results[i])
+				}
+				continue
+			}
+			if fails[i] != nil {
+				t.Fatalf("batch %d failed with the poisoned one: %v", i, fails[i])
+			}
+			r := results[i]
+			if r.Received != 3 || r.Stored+r.Duplicate != 3 || r.Stored < 2 {
+				t.Fatalf("batch %d: %+v", i, r)
+			}
+			stored += r.Stored
+			dup += r.Duplicate
+		}
+		if txs, batches := f.svc.GroupStats(); batches < callers || txs >= batches {
+			t.Fatalf("%d transactions for %d batches: no batches were written together", txs, batches)
+		}
+		if stored != 2*(callers-1)+1 || dup != callers-2 {
+			t.Fatalf("stored %d, duplicates %d; want %d and %d", stored, dup, 2*(callers-1)+1, callers-2)
+		}
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes WHERE event_id LIKE 'g5-%' OR event_id = 'poison'").Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d rows of the refused batch were written", n)
+		}
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+		if n != stored {
+			t.Fatalf("%d passes stored, callers were told %d", n, stored)
+		}
+	})
 }

@@ -76,7 +76,6 @@ func (s *Service) record(ctx context.Context, schoolID, deviceID int64, events [
 	if err != nil {
 		return Result{}, errs.Wrap(err, "resolve credentials")
 	}
-	res := Result{Received: len(events)}
 	passes := make([]Pass, len(events))
 	for i, e := range events {
 		cred := e.CardUID
@@ -84,52 +83,78 @@ func (s *Service) record(ctx context.Context, schoolID, deviceID int64, events [
 			cred = e.PhoneToken
 		}
 		p := Pass{SchoolID: schoolID, DeviceID: deviceID, EventID: e.EventID, At: e.At.UTC(), ReceivedAt: now.UTC(), Direction: e.Direction,
-			Credential: cred, PersonKind: "unknown", Manual: manual}
+			Credential: cred, PersonKind: "unknown", Manual: manual, actor: actor}
 		if w, ok := who[cred]; ok {
 			p.PersonKind, p.PersonID = w.kind, w.id
 		}
 		passes[i] = p
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res.Stored, res.Duplicate, res.Unknown = 0, 0, 0
-		fresh, err := insertPasses(ctx, tx, passes, actor)
-		if err != nil {
-			return err
-		}
-		res.Stored = len(fresh)
-		res.Duplicate = len(passes) - len(fresh)
-		for _, p := range fresh {
-			if p.PersonKind == "unknown" {
-				res.Unknown++
+	return s.commit(ctx, passes)
+}
+
+// write stores the batches of one group commit in the transaction: their
+// passes in shared multi-row statements, presence for all of them, and each
+// batch's notifications (the rules read one school at a time).
+func (s *Service) write(ctx context.Context, tx *store.Tx, group []*intake) error {
+	var all []Pass
+	for _, in := range group {
+		in.res = Result{Received: len(in.passes)}
+		all = append(all, in.passes...)
+	}
+	fresh, err := insertPasses(ctx, tx, all)
+	if err != nil {
+		return err
+	}
+	var stored []Pass
+	at := 0
+	for _, in := range group {
+		in.fresh = in.fresh[:0]
+		for _, p := range all[at : at+len(in.passes)] {
+			if fresh[p.ID] {
+				in.fresh = append(in.fresh, p)
+				if p.PersonKind == "unknown" {
+					in.res.Unknown++
+				}
 			}
 		}
-		if err := updatePresence(ctx, tx, fresh); err != nil {
-			return err
-		}
-		if s.OnPasses != nil && len(fresh) > 0 {
-			return s.OnPasses(ctx, tx, fresh)
-		}
-		return nil
-	})
-	if err == nil && res.Stored > 0 && s.Committed != nil {
-		s.Committed()
+		at += len(in.passes)
+		in.res.Stored = len(in.fresh)
+		in.res.Duplicate = len(in.passes) - len(in.fresh)
+		sortByTime(in.fresh)
+		stored = append(stored, in.fresh...)
 	}
-	return res, err
+	sortByTime(stored)
+	if err := updatePresence(ctx, tx, stored); err != nil {
+		return err
+	}
+	if s.OnPasses == nil {
+		return nil
+	}
+	for _, in := range group {
+		if len(in.fresh) > 0 {
+			if err := s.OnPasses(ctx, tx, in.fresh); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sortByTime(ps []Pass) {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].At.Before(ps[j].At) })
 }
 
 // insertPasses writes passes with reserved ids; ON CONFLICT skips events
 // already stored, and RETURNING names the new ones.
-func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass, actor string) ([]Pass, error) {
+func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass) (map[int64]bool, error) {
 	ids, err := tx.ReserveIDs(ctx, "passes", len(passes))
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[int64]int, len(passes))
 	for i := range passes {
 		passes[i].ID = ids[i]
-		byID[ids[i]] = i
 	}
-	var fresh []Pass
+	fresh := make(map[int64]bool, len(passes))
 	start := 0
 	for _, n := range store.Chunks(len(passes), 256) {
 		chunk := passes[start : start+n]
@@ -147,7 +172,7 @@ func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass, actor string
 				pid = p.PersonID
 			}
 			args = append(args, p.ID, p.DeviceID, p.SchoolID, p.EventID, store.Micros(p.At), store.Micros(p.ReceivedAt), string(p.Direction), p.Credential,
-				p.PersonKind, pid, p.Manual, actor)
+				p.PersonKind, pid, p.Manual, p.actor)
 		}
 		q.WriteString(" ON CONFLICT (school_id, device_id, event_id) DO NOTHING RETURNING id")
 		rows, err := tx.QueryRepeated(ctx, q.String(), args...)
@@ -160,14 +185,13 @@ func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass, actor string
 				rows.Close()
 				return nil, err
 			}
-			fresh = append(fresh, passes[byID[id]])
+			fresh[id] = true
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 	}
-	sort.Slice(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
 	return fresh, nil
 }
 
