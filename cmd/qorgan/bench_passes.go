@@ -46,7 +46,8 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	var rate, batch, clients int
 	var syncMode, cpuProfile, mqttURL string
 	fs := flagSet("bench passes", "Measure the passes intake over HTTP (stored, presence, messages queued) against the raw insert\n"+
-		"ceiling, then pass → webhook latency at a fixed rate while alarms are measured too.", errOut)
+		"of the same rows, then pass → webhook latency at a fixed rate while alarms are measured too; then\n"+
+		"the intake over MQTT against its own ceiling, on a fresh store.", errOut)
 	fs.DurationVar(&duration, "duration", 10*time.Second, "length of each run")
 	fs.IntVar(&rate, "rate", 5000, "passes per second in the latency run")
 	fs.IntVar(&batch, "batch", 200, "passes per HTTP request")
@@ -57,6 +58,27 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	o := passesBench{duration: duration, rate: rate, batch: batch, clients: clients, syncMode: syncMode, cpuProfile: cpuProfile}
+	if err := o.run(ctx, "", out, errOut); err != nil {
+		return err
+	}
+	if mqttURL == "" {
+		return nil
+	}
+	fmt.Fprintln(out, "— the same over MQTT, on a fresh store —")
+	return o.run(ctx, mqttURL, out, errOut)
+}
+
+// passesBench is one run of bench passes: HTTP intake, its ceilings and
+// the latency run; or, with a broker, the MQTT intake and its ceilings.
+type passesBench struct {
+	duration             time.Duration
+	rate, batch, clients int
+	syncMode, cpuProfile string
+}
+
+func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Writer) error {
+	duration, rate, batch, clients, syncMode, cpuProfile := o.duration, o.rate, o.batch, o.clients, o.syncMode, o.cpuProfile
 	db, done, err := benchStore(ctx, "", "passes.db", syncMode, out)
 	if err != nil {
 		return err
@@ -209,6 +231,19 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	end := t0.Add(duration)
 	var perr error
 	var errMu sync.Mutex
+	over, unit := "HTTP", "request"
+	if mqttURL != "" {
+		over, unit = "MQTT", "message"
+		n, took, err := benchPassesMQTT(ctx, mqttURL, passes, alarms, reg, quiet, len(ctrls), duration, clients, batch,
+			func(i int) string { return ctrls[i].mqttID }, func(buf *bytes.Buffer, i, n int) { events(buf, ctrls[i], n) })
+		if err != nil {
+			fmt.Fprintf(out, "intake over MQTT: not measured: %v\n", err)
+			return nil
+		}
+		stored.Store(n)
+		t0 = time.Now().Add(-took) // the rate over the publishing, not the gateway's start
+		clients = 0                // the HTTP controllers stay idle
+	}
 	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func(i int) {
@@ -247,34 +282,22 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("ceiling: %w", err)
 	}
-	fmt.Fprintf(out, "intake over HTTP (%d controllers, %d passes a request; stored, presence, messages queued): %.0f passes/s\n", clients, batch, intake)
+	fmt.Fprintf(out, "intake over %s (%d clients, %d passes a %s; stored, presence, messages queued): %.0f passes/s\n", over, o.clients, batch, unit, intake)
 	fmt.Fprintf(out, "  intake cost (server and controllers together): %s\n", intakeCost)
 	fmt.Fprintf(out, "  ceiling, raw batched insert of the pass rows alone: %.0f passes/s; ratio %.2f\n", float64(n)/passesOnly.Seconds(), intake/(float64(n)/passesOnly.Seconds()))
 	fmt.Fprintf(out, "  ceiling, raw batched insert of every row the intake wrote (%s): %.0f passes/s; ratio %.2f\n", written, float64(n)/allRows.Seconds(), intake/(float64(n)/allRows.Seconds()))
 
-	// Each run starts with the queue the one before left drained.
-	drain := func() {
-		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			var pending int
-			db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')").Scan(&pending)
-			if pending == 0 {
-				break
-			}
-		}
-	}
-	drain()
 	if mqttURL != "" {
-		rate, err := benchPassesMQTT(ctx, mqttURL, db, passes, alarms, reg, quiet, len(ctrls), duration, clients, batch,
-			func(i int) string { return ctrls[i].mqttID }, func(buf *bytes.Buffer, i, n int) { events(buf, ctrls[i], n) })
-		if err != nil {
-			fmt.Fprintf(out, "intake over MQTT: not measured: %v\n", err)
-		} else {
-			fmt.Fprintf(out, "intake over MQTT (%d controllers, %d passes a message, QoS 1 through %s): %.0f passes/s; ratio to the ceiling of every row %.2f\n",
-				clients, batch, mqttURL, rate, rate/(float64(n)/allRows.Seconds()))
+		return nil
+	}
+	// The latency run starts with the queue the throughput run left drained.
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var pending int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')").Scan(&pending)
+		if pending == 0 {
+			break
 		}
 	}
-
-	drain()
 	mu.Lock()
 	hookLat = hookLat[:0]
 	mu.Unlock()
@@ -409,30 +432,31 @@ func rawCeiling(ctx context.Context, db *store.DB, tables []string, txs int, pre
 }
 
 // benchPassesMQTT has controllers publish batches of passes over MQTT (QoS
-// 1) to a gateway on the same store, as fast as the gateway takes them, and
-// returns the passes stored per second, counted until the last batch is in.
-func benchPassesMQTT(ctx context.Context, broker string, db *store.DB, passes *access.Service, alarms *alarm.Service, reg *registry.Registry,
-	log *slog.Logger, ctrls int, duration time.Duration, clients, batch int, clientID func(int) string, events func(*bytes.Buffer, int, int)) (float64, error) {
+// 1) to a gateway on the same store, as fast as the gateway takes them, for
+// the duration, and returns when the last batch is stored, with the number
+// of passes sent.
+func benchPassesMQTT(ctx context.Context, broker string, passes *access.Service, alarms *alarm.Service, reg *registry.Registry,
+	log *slog.Logger, ctrls int, duration time.Duration, clients, batch int, clientID func(int) string, events func(*bytes.Buffer, int, int)) (int64, time.Duration, error) {
 	u, err := url.Parse(broker)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if c, err := net.DialTimeout("tcp", u.Host, 2*time.Second); err != nil {
-		return 0, fmt.Errorf("no broker at %s", u.Host)
+		return 0, 0, fmt.Errorf("no broker at %s", u.Host)
 	} else {
 		c.Close()
 	}
 	tag := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	gw, err := mqttgw.New(mqttgw.Config{Broker: broker, ClientID: "qorgan-" + tag, ShareGroup: tag, TopicPrefix: "qorgan-" + tag, Passes: passes, Logger: log}, alarms, reg)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	gwCtx, stopGW := context.WithCancel(ctx)
 	defer stopGW()
 	go gw.Run(gwCtx)
 	for deadline := time.Now().Add(10 * time.Second); gw.Stats().Connects == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("the gateway did not connect to %s", broker)
+			return 0, 0, fmt.Errorf("the gateway did not connect to %s", broker)
 		}
 	}
 	time.Sleep(200 * time.Millisecond) // the subscription in place
@@ -450,7 +474,7 @@ func benchPassesMQTT(ctx context.Context, broker string, db *store.DB, passes *a
 			cctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			cm, err := autopaho.NewConnection(cctx, autopaho.ClientConfig{ServerUrls: []*url.URL{u}, KeepAlive: 30, CleanStartOnInitialConnection: true,
-				ClientConfig: paho.ClientConfig{ClientID: clientID(ci)}})
+				ClientConfig: paho.ClientConfig{ClientID: fmt.Sprintf("%s-publisher-%d", tag, i)}})
 			if err != nil {
 				firstErr.CompareAndSwap(nil, err)
 				return
@@ -460,7 +484,6 @@ func benchPassesMQTT(ctx context.Context, broker string, db *store.DB, passes *a
 				firstErr.CompareAndSwap(nil, err)
 				return
 			}
-			topic := "qorgan-" + tag + "/devices/" + clientID(ci) + "/passes"
 			for time.Now().Before(end) {
 				// Keep a few batches a controller ahead of the gateway:
 				// sustained intake, not a backlog at the broker.
@@ -468,7 +491,11 @@ func benchPassesMQTT(ctx context.Context, broker string, db *store.DB, passes *a
 					time.Sleep(time.Millisecond)
 				}
 				var buf bytes.Buffer
+				// Like the HTTP run, each publisher speaks for every
+				// clients-th controller in turn (a concentrator).
 				events(&buf, ci, batch)
+				topic := "qorgan-" + tag + "/devices/" + clientID(ci) + "/passes"
+				ci = (ci + clients) % ctrls
 				if _, err := cm.Publish(cctx, &paho.Publish{Topic: topic, QoS: 1, Payload: buf.Bytes()}); err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
@@ -479,15 +506,15 @@ func benchPassesMQTT(ctx context.Context, broker string, db *store.DB, passes *a
 	}
 	wg.Wait()
 	if err, _ := firstErr.Load().(error); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for deadline := time.Now().Add(time.Minute); int64(gw.Stats().Handled-before) < published.Load(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("the gateway handled %d of %d batches", gw.Stats().Handled-before, published.Load())
+			return 0, 0, fmt.Errorf("the gateway handled %d of %d batches", gw.Stats().Handled-before, published.Load())
 		}
 	}
 	if st := gw.Stats(); st.Failed > 0 || st.Malformed > 0 || st.UnknownDevices > 0 {
-		return 0, fmt.Errorf("gateway: %+v", st)
+		return 0, 0, fmt.Errorf("gateway: %+v", st)
 	}
-	return float64(published.Load()*int64(batch)) / time.Since(t0).Seconds(), nil
+	return published.Load() * int64(batch), time.Since(t0), nil
 }
