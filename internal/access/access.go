@@ -26,7 +26,9 @@ type Service struct {
 	// clocks drift); later ones are refused.
 	MaxSkew time.Duration
 	// OnPasses, if set, is called inside the intake transaction with the
-	// passes that were new, so that notifications commit together with them.
+	// passes that were new (all the batches of one group commit, in time
+	// order), before presence takes them in, so that notifications commit
+	// together with them and can read each person's day as it was.
 	OnPasses func(ctx context.Context, tx *store.Tx, passes []Pass) error
 	// Committed, if set, is called after a transaction stored new passes
 	// (to wake the notification worker).

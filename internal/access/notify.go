@@ -2,7 +2,9 @@ package access
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -159,12 +161,13 @@ func (n *Notifier) quiet(at time.Time) bool {
 	return h >= n.QuietFrom && h < n.QuietTo
 }
 
-// worthTelling applies the day's rules to the candidates (all of one
-// school, as one intake call is): the first entry of the day is told, and an
-// exit not within Bounce of an earlier exit. Presence, already updated in
-// this transaction, holds each pupil's first entry of the day, so an entry
-// is the first when it is that entry; for exits only the passes of the
-// last Bounce before them are read.
+// worthTelling applies the day's rules to the candidates: the first entry
+// of the day is told, and an exit not within Bounce of an earlier exit. It
+// runs before presence is updated with these passes, so each pupil's
+// presence row is the day as it was before them: the first entry and the
+// last exit so far. Events in time order need nothing more; only an exit
+// older than the last one already stored (a controller's late backlog)
+// reads the passes around it.
 func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, ps []Pass) ([]Pass, error) {
 	if len(ps) == 0 {
 		return nil, nil
@@ -173,102 +176,96 @@ func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, ps []Pass) ([
 		pupil int64
 		day   string
 	}
-	firstIn := map[key]int64{}
-	var inIDs, inDays, outIDs []any
-	seenIn, seenOut, seenDay := map[int64]bool{}, map[int64]bool{}, map[string]bool{}
-	var outFrom, outTo int64
+	type day struct{ firstIn, lastOut int64 }
+	state := map[key]*day{}
+	var ids, days []any
+	seenID, seenDay := map[int64]bool{}, map[string]bool{}
 	for _, p := range ps {
-		at := store.Micros(p.At)
-		if p.Direction == In {
-			if d := Day(p.At); !seenDay[d] {
-				seenDay[d] = true
-				inDays = append(inDays, d)
-			}
-			if !seenIn[p.PersonID] {
-				seenIn[p.PersonID] = true
-				inIDs = append(inIDs, p.PersonID)
-			}
-			continue
+		if !seenID[p.PersonID] {
+			seenID[p.PersonID] = true
+			ids = append(ids, p.PersonID)
 		}
-		if !seenOut[p.PersonID] {
-			seenOut[p.PersonID] = true
-			outIDs = append(outIDs, p.PersonID)
+		if d := Day(p.At); !seenDay[d] {
+			seenDay[d] = true
+			days = append(days, d)
 		}
-		if from := at - n.Bounce.Microseconds(); outFrom == 0 || from < outFrom {
-			outFrom = from
-		}
-		outTo = max(outTo, at)
 	}
-	for start := 0; start < len(inIDs); start += 500 {
-		part := inIDs[start:min(start+500, len(inIDs))]
+	dph := strings.TrimSuffix(strings.Repeat("?,", len(days)), ",")
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		dph := strings.TrimSuffix(strings.Repeat("?,", len(inDays)), ",")
-		rows, err := tx.QueryContext(ctx, "SELECT person_id, day, first_in FROM presence WHERE person_kind = 'pupil' AND person_id IN ("+ph+") AND day IN ("+dph+") AND first_in IS NOT NULL",
-			append(part, inDays...)...)
+		rows, err := tx.QueryContext(ctx, "SELECT person_id, day, first_in, last_out FROM presence WHERE person_kind = 'pupil' AND person_id IN ("+ph+") AND day IN ("+dph+")",
+			append(append([]any{}, part...), days...)...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var k key
-			var at int64
-			if err := rows.Scan(&k.pupil, &k.day, &at); err != nil {
+			var in, out sql.NullInt64
+			if err := rows.Scan(&k.pupil, &k.day, &in, &out); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			firstIn[k] = at
+			state[k] = &day{firstIn: in.Int64, lastOut: out.Int64}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 	}
-	type exit struct{ id, at int64 }
-	exits := map[int64][]exit{}
-	for start := 0; start < len(outIDs); start += 500 {
-		part := outIDs[start:min(start+500, len(outIDs))]
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		// By person and time (passes_person): a pupil's passes are few,
-		// the school's passes in the same minutes are many.
-		rows, err := tx.QueryContext(ctx, "SELECT person_id, id, at FROM passes WHERE person_id IN ("+ph+") AND at >= ? AND at <= ? AND person_kind = 'pupil' AND direction = 'out'",
-			append(part, outFrom, outTo)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var pid int64
-			var x exit
-			if err := rows.Scan(&pid, &x.id, &x.at); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			exits[pid] = append(exits[pid], x)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
+	bounce := n.Bounce.Microseconds()
 	var out []Pass
-	told := map[key]bool{}
-	for _, p := range ps {
+	var late []Pass        // exits older than the last stored one
+	for _, p := range ps { // in time order
 		at := store.Micros(p.At)
+		k := key{p.PersonID, Day(p.At)}
+		st := state[k]
+		if st == nil {
+			st = &day{}
+			state[k] = st
+		}
 		if p.Direction == In {
-			// The first entry of the day, told once even if the
-			// controller sent two entries at the same instant.
-			k := key{p.PersonID, Day(p.At)}
-			if first, ok := firstIn[k]; ok && first == at && !told[k] {
-				told[k] = true
+			if st.firstIn == 0 || at < st.firstIn {
 				out = append(out, p)
+				st.firstIn = at
 			}
 			continue
 		}
-		tell := true
-		for _, x := range exits[p.PersonID] {
-			if x.id != p.ID && x.at >= at-n.Bounce.Microseconds() && x.at <= at {
-				tell = false // folded into an exit just before
-			}
+		switch {
+		case st.lastOut == 0 || at-st.lastOut > bounce:
+			out = append(out, p)
+			st.lastOut = at
+		case at < st.lastOut:
+			late = append(late, p)
+		default:
+			st.lastOut = at // folded into the exit just before
 		}
-		if tell {
+	}
+	if len(late) == 0 {
+		return out, nil
+	}
+	told, err := n.lateExits(ctx, tx, late)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, told...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out, nil
+}
+
+// lateExits tells the exits that arrived after a later one had been stored
+// when no other exit lies within Bounce before them.
+func (n *Notifier) lateExits(ctx context.Context, tx *store.Tx, late []Pass) ([]Pass, error) {
+	var out []Pass
+	for _, p := range late {
+		at := store.Micros(p.At)
+		var other int
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM passes WHERE person_id = ? AND at >= ? AND at <= ? AND person_kind = 'pupil' AND direction = 'out' AND id <> ?",
+			p.PersonID, at-n.Bounce.Microseconds(), at, p.ID).Scan(&other)
+		if err != nil {
+			return nil, err
+		}
+		if other == 0 {
 			out = append(out, p)
 		}
 	}

@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -242,6 +243,65 @@ func TestChannelsSwitchedOff(t *testing.T) {
 		rows.Close()
 		if fmt.Sprint(chans) != "[sms]" {
 			t.Fatalf("queued on %v, want [sms]", chans)
+		}
+	})
+}
+
+// The day's rules, batch by batch: one "entered" for the first entry of the
+// day even when a batch carries two entries, exits within Bounce of the one
+// before folded, and a controller's late backlog judged against the passes
+// around it, not against the newest.
+func TestNotificationRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		reg := registry.New(db, f.a)
+		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "R-1", LastName: "Сейітов", FirstName: "Арман", Class: "7Б", CardUID: "C0FFEE01",
+			Guardians: []registry.GuardianInput{{Phone: "+77011110009", FullName: "Айша", Language: "kk", ConsentGivenOn: "2025-09-01"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.now = f.at("18:00")
+		n := access.DefaultNotifier()
+		n.Now = func() time.Time { return f.now }
+		n.MaxAge = 24 * time.Hour
+		n.QuietFrom, n.QuietTo = 0, 0
+		f.svc.OnPasses = n.Enqueue
+		told := func() []string {
+			t.Helper()
+			out, err := store.Collect(ctx, db.Reader(), func(r *sql.Rows) (string, error) {
+				var s string
+				return s, r.Scan(&s)
+			}, "SELECT DISTINCT p.event_id FROM outbox o JOIN passes p ON o.idempotency_key LIKE 'pass/' || p.id || '/%' WHERE o.pupil_id = ? ORDER BY p.event_id", p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		ev := func(id, hhmm string, dir access.Direction) access.PassEvent {
+			return access.PassEvent{EventID: id, At: f.at(hhmm), Direction: dir, CardUID: "C0FFEE01"}
+		}
+		steps := []struct {
+			batch []access.PassEvent
+			want  string
+		}{
+			// Two entries in one batch: the first is told.
+			{[]access.PassEvent{ev("a1", "07:50", access.In), ev("a2", "07:52", access.In)}, "[a1]"},
+			// An exit, a bounce within 5 minutes, an exit well after.
+			{[]access.PassEvent{ev("b1", "12:00", access.Out), ev("b2", "12:03", access.Out)}, "[a1 b1]"},
+			{[]access.PassEvent{ev("b3", "14:00", access.Out)}, "[a1 b1 b3]"},
+			// A late backlog: an entry before the first one stored is now
+			// the day's first; an exit older than the newest, with no
+			// exit just before it, is told; one right after b1 is not.
+			{[]access.PassEvent{ev("c1", "07:40", access.In), ev("c2", "10:00", access.Out), ev("c3", "12:01", access.Out)}, "[a1 b1 b3 c1 c2]"},
+		}
+		for i, st := range steps {
+			if _, err := f.svc.Record(ctx, f.turnstile, st.batch); err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(told()); got != st.want {
+				t.Fatalf("after batch %d: told %s, want %s", i+1, got, st.want)
+			}
 		}
 	})
 }

@@ -93,8 +93,8 @@ func (s *Service) record(ctx context.Context, schoolID, deviceID int64, events [
 }
 
 // write stores the batches of one group commit in the transaction: their
-// passes in shared multi-row statements, presence for all of them, and each
-// batch's notifications (the rules read one school at a time).
+// passes in shared multi-row statements, the notifications for all of them,
+// and presence.
 func (s *Service) write(ctx context.Context, tx *store.Tx, group []*intake) error {
 	var all []Pass
 	for _, in := range group {
@@ -124,20 +124,14 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, group []*intake) erro
 		stored = append(stored, in.fresh...)
 	}
 	sortByTime(stored)
-	if err := updatePresence(ctx, tx, stored); err != nil {
-		return err
-	}
-	if s.OnPasses == nil {
-		return nil
-	}
-	for _, in := range group {
-		if len(in.fresh) > 0 {
-			if err := s.OnPasses(ctx, tx, in.fresh); err != nil {
-				return err
-			}
+	// The notification rules read each pupil's day as it was before these
+	// passes, so they run before presence takes them in.
+	if s.OnPasses != nil && len(stored) > 0 {
+		if err := s.OnPasses(ctx, tx, stored); err != nil {
+			return err
 		}
 	}
-	return nil
+	return updatePresence(ctx, tx, stored)
 }
 
 func sortByTime(ps []Pass) {
