@@ -152,6 +152,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		notify.ChannelWebhook: &notify.WebhookChannel{Secret: []byte("bench-secret-bench-secret")},
 		notify.ChannelSMS:     noop, notify.ChannelBot: noop, notify.ChannelEmail: noop,
 	}, quiet)
+	worker.Concurrency, worker.Batch = defaultMessageConcurrency, 2*defaultMessageConcurrency // as serve has them
 	notifier := access.DefaultNotifier()
 	notifier.WebhookURL = sink.URL
 	notifier.QuietFrom, notifier.QuietTo = 0, 0
@@ -214,6 +215,65 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 			return 0, fmt.Errorf("passes: %s", resp.Status)
 		}
 		return time.Since(t0), nil
+	}
+
+	// Latency first, on a fresh school day: at a steady rate nearly every
+	// pass is a pupil's first entry, so nearly every one is told — the
+	// morning peak the outbox has to keep up with.
+	if mqttURL == "" {
+		mu.Lock()
+		hookLat = hookLat[:0]
+		mu.Unlock()
+		var wg sync.WaitGroup
+		var httpLat []time.Duration
+		var latMu sync.Mutex
+		alarmRep := make(chan panel.Report, 1)
+		go func() {
+			rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: 1, Accounts: []string{demo.PlainAccount}, Codes: []string{"PA"},
+				Rate: 50, Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
+			if err != nil {
+				fmt.Fprintln(errOut, "alarm panels:", err)
+			}
+			alarmRep <- rep
+		}()
+		per := batch / 4 // smaller requests, more often, like many controllers
+		interval := time.Duration(float64(time.Second) * float64(per) / float64(rate))
+		tick := time.NewTicker(interval)
+		end := time.Now().Add(duration)
+		sent := 0
+		for i := 0; time.Now().Before(end); i++ {
+			<-tick.C
+			wg.Add(1)
+			go func(c controller) {
+				defer wg.Done()
+				d, err := post(c, per)
+				if err == nil {
+					latMu.Lock()
+					httpLat = append(httpLat, d)
+					latMu.Unlock()
+				}
+			}(ctrls[i%len(ctrls)])
+			sent += per
+		}
+		tick.Stop()
+		wg.Wait()
+		arep := <-alarmRep
+		time.Sleep(3 * time.Second) // the last messages on their way
+		mu.Lock()
+		hl := append([]time.Duration(nil), hookLat...)
+		mu.Unlock()
+		fmt.Fprintf(out, "at %d passes/s for %s (%d sent): request p50 %s, p99 %s; pass → webhook p50 %s, p99 %s (%d webhooks)\n",
+			rate, duration, sent, ms(percentile(httpLat, 50)), ms(percentile(httpLat, 99)), ms(percentile(hl, 50)), ms(percentile(hl, 99)), len(hl))
+		fmt.Fprintf(out, "alarms meanwhile: %d ACKed, frame → ACK p50 %s, p99 %s\n", arep.ACK, ms(arep.LatencyP50), ms(arep.LatencyP99))
+	}
+
+	// The throughput run starts with the queue the latency run left drained.
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var pending int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')").Scan(&pending)
+		if pending == 0 {
+			break
+		}
 	}
 
 	// Throughput: controllers post as fast as they are answered.
@@ -287,60 +347,6 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	fmt.Fprintf(out, "  ceiling, raw batched insert of the pass rows alone: %.0f passes/s; ratio %.2f\n", float64(n)/passesOnly.Seconds(), intake/(float64(n)/passesOnly.Seconds()))
 	fmt.Fprintf(out, "  ceiling, raw batched insert of every row the intake wrote (%s): %.0f passes/s; ratio %.2f\n", written, float64(n)/allRows.Seconds(), intake/(float64(n)/allRows.Seconds()))
 
-	if mqttURL != "" {
-		return nil
-	}
-	// The latency run starts with the queue the throughput run left drained.
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		var pending int
-		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')").Scan(&pending)
-		if pending == 0 {
-			break
-		}
-	}
-	mu.Lock()
-	hookLat = hookLat[:0]
-	mu.Unlock()
-	var httpLat []time.Duration
-	var latMu sync.Mutex
-	alarmRep := make(chan panel.Report, 1)
-	go func() {
-		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: 1, Accounts: []string{demo.PlainAccount}, Codes: []string{"PA"},
-			Rate: 50, Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
-		if err != nil {
-			fmt.Fprintln(errOut, "alarm panels:", err)
-		}
-		alarmRep <- rep
-	}()
-	per := batch / 4 // smaller requests, more often, like many controllers
-	interval := time.Duration(float64(time.Second) * float64(per) / float64(rate))
-	tick := time.NewTicker(interval)
-	end = time.Now().Add(duration)
-	sent := 0
-	for i := 0; time.Now().Before(end); i++ {
-		<-tick.C
-		wg.Add(1)
-		go func(c controller) {
-			defer wg.Done()
-			d, err := post(c, per)
-			if err == nil {
-				latMu.Lock()
-				httpLat = append(httpLat, d)
-				latMu.Unlock()
-			}
-		}(ctrls[i%len(ctrls)])
-		sent += per
-	}
-	tick.Stop()
-	wg.Wait()
-	arep := <-alarmRep
-	time.Sleep(3 * time.Second) // the last messages on their way
-	mu.Lock()
-	hl := append([]time.Duration(nil), hookLat...)
-	mu.Unlock()
-	fmt.Fprintf(out, "at %d passes/s for %s (%d sent): request p50 %s, p99 %s; pass → webhook p50 %s, p99 %s (%d webhooks)\n",
-		rate, duration, sent, ms(percentile(httpLat, 50)), ms(percentile(httpLat, 99)), ms(percentile(hl, 50)), ms(percentile(hl, 99)), len(hl))
-	fmt.Fprintf(out, "alarms meanwhile: %d ACKed, frame → ACK p50 %s, p99 %s\n", arep.ACK, ms(arep.LatencyP50), ms(arep.LatencyP99))
 	return nil
 }
 
