@@ -402,3 +402,52 @@ func TestFeedCursor(t *testing.T) {
 		}
 	})
 }
+
+// Panics raised while operators act on other alarms: on PostgreSQL both
+// kinds of transaction take the same locks in the same order, so neither is
+// ever chosen as a deadlock victim.
+func TestIntakeAlongsideOperators(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		const n = 40
+		var wg sync.WaitGroup
+		errc := make(chan error, 2*n)
+		ids := make(chan int64, n)
+		wg.Go(func() {
+			defer close(ids)
+			for i := range n {
+				seq := fmt.Sprintf("%04d", 100+i)
+				err := f.svc.Commit(ctx, []alarm.Signal{{Source: "dc09", Account: demo.PlainAccount, Sequence: seq, Content: []byte(seq),
+					Events: []alarmcode.Event{{Type: alarmcode.Panic, Code: "PA", Known: true}}, ReceivedAt: f.clk.Now()}})
+				if err != nil {
+					errc <- fmt.Errorf("panic %d: %w", i, err)
+					return
+				}
+				list, err := f.svc.List(ctx, f.people["pcn"], false, 1)
+				if err != nil {
+					errc <- err
+					return
+				}
+				if len(list) > 0 {
+					ids <- list[0].ID
+				}
+			}
+		})
+		wg.Go(func() {
+			for id := range ids {
+				if _, err := f.svc.Acknowledge(ctx, f.people["pcn"], id); err != nil && errs.CodeOf(err) != errs.Conflict {
+					errc <- fmt.Errorf("acknowledge %d: %w", id, err)
+				}
+				if _, err := f.svc.Acknowledge(ctx, f.people["cou"], id); err != nil && errs.CodeOf(err) != errs.Conflict {
+					errc <- fmt.Errorf("acknowledge %d: %w", id, err)
+				}
+			}
+		})
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			t.Error(err)
+		}
+	})
+}

@@ -59,8 +59,23 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	}
 	now := s.Now()
 	var raised []int64
+	raises := false
+	for _, sg := range sigs {
+		for _, ev := range sg.Events {
+			if _, ok := priorityOf(ev.Type); ok {
+				raises = true
+			}
+		}
+	}
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
+		// A batch that may raise alarms takes the live-feed lock before
+		// anything else (see liveFeedLock).
+		if raises {
+			if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+				return err
+			}
+		}
 		b := &batch{s: s, seen: map[int64]time.Time{}}
 		var ps []pendingSignal
 		for i := range sigs {
@@ -265,6 +280,12 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 		lost = append(lost, id)
 	}
 	rows.Close()
+	if len(lost) > 0 {
+		// Restoring publishes: the live-feed lock before the device rows.
+		if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+			return nil, err
+		}
+	}
 	up := tx.NewBulk("device_status", "device_id", "last_seen_at", "lost_alarm_id").
 		OnConflict("ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, lost_alarm_id = NULL")
 	for id, at := range b.seen {

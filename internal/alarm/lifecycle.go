@@ -193,6 +193,11 @@ func (s *Service) act(ctx context.Context, p auth.Principal, id int64, action st
 	now := s.Now()
 	var out Alarm
 	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
+		// The live-feed lock first, before any row or the audit head
+		// (see liveFeedLock).
+		if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+			return err
+		}
 		a, err := s.visibleAlarm(ctx, tx, p, id)
 		if err != nil {
 			return err

@@ -21,7 +21,10 @@ type LiveEvent struct {
 
 // liveFeedLock orders the transactions that append live events (see
 // store.Tx.InOrder), so that a feed that has read up to some seq never sees
-// a lower one appear later.
+// a lower one appear later. On PostgreSQL it is a lock held to the commit,
+// so a transaction that may publish takes it before any other lock it will
+// hold — alarm rows, device rows, the audit head — or two such
+// transactions could each wait for the other.
 const liveFeedLock = 0x71_6c_69_76_65 // "qlive"
 
 // Feed returns the live events after seq that the person may see, oldest

@@ -64,6 +64,9 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InOrder(ctx, liveFeedLock); err != nil { // first: see liveFeedLock
+			return err
+		}
 		for _, d := range dues {
 			level := d.level + 1
 			var next any
@@ -136,6 +139,9 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InOrder(ctx, liveFeedLock); err != nil { // first: see liveFeedLock
+			return err
+		}
 		for _, l := range ls {
 			rt, err := s.routeOf(ctx, tx, l.school, now)
 			if err != nil {
