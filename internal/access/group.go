@@ -2,8 +2,10 @@ package access
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"qorgan/internal/store"
 )
@@ -39,6 +41,9 @@ type intake struct {
 	done   chan struct{}
 }
 
+// groupTimeout bounds one group's transaction (and its retries).
+const groupTimeout = time.Minute
+
 // maxGroup bounds the passes of one transaction, so that a crowd of
 // controllers still gets answered in steps rather than all at once.
 const maxGroup = 4 * MaxBatch
@@ -56,8 +61,14 @@ func (s *Service) commit(ctx context.Context, passes []Pass) (Result, error) {
 		go s.commitLoop(context.WithoutCancel(ctx))
 	}
 	g.mu.Unlock()
-	<-in.done
-	return in.res, in.err
+	select {
+	case <-in.done:
+		return in.res, in.err
+	case <-ctx.Done():
+		// The batch may still be written; a device that sends it again
+		// gets its events counted as duplicates, nothing doubled.
+		return Result{}, ctx.Err()
+	}
 }
 
 func (s *Service) commitLoop(ctx context.Context) {
@@ -85,6 +96,22 @@ func (s *Service) commitLoop(ctx context.Context) {
 // commitGroup writes the group in one transaction. Should that fail, each
 // batch is written on its own, so that one batch's failure is its own.
 func (s *Service) commitGroup(ctx context.Context, group []*intake) {
+	// A stuck transaction must not hold every caller of the node for ever,
+	// and a panic in it fails its group, not the process.
+	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			for _, in := range group {
+				select {
+				case <-in.done:
+				default:
+					in.res, in.err = Result{}, fmt.Errorf("intake: %v", r)
+					close(in.done)
+				}
+			}
+		}
+	}()
 	s.group.transactions.Add(1)
 	s.group.batches.Add(uint64(len(group)))
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error { return s.write(ctx, tx, group) })

@@ -112,7 +112,14 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) err
 			subject, _ := notify.Render(g.lang, "subject.attendance", notify.Vars{Name: pi.firstName})
 			base := notify.Message{Kind: kind, Body: body, Language: g.lang, SchoolID: p.SchoolID, PupilID: p.PersonID,
 				CreatedAt: p.At, NotBefore: now, ExpiresAt: p.At.Add(2 * time.Hour)}
-			msgs = n.appendMessages(msgs, g, base, subject, fmt.Sprintf("pass/%d/guardian/%d/", p.ID, g.guardian))
+			// One "entered" a day per pupil and guardian: keyed by the day,
+			// so that two nodes taking two entries of one pupil at once, or
+			// a late backlog, cannot tell it twice. Exits are keyed by pass.
+			key := fmt.Sprintf("pass/%d/guardian/%d/", p.ID, g.guardian)
+			if kind == "pupil.entered" {
+				key = fmt.Sprintf("entered/%s/pupil/%d/guardian/%d/", Day(p.At), p.PersonID, g.guardian)
+			}
+			msgs = n.appendMessages(msgs, g, base, subject, key)
 		}
 	}
 	_, err = notify.Enqueue(ctx, tx, msgs)
@@ -225,8 +232,12 @@ func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, ps []Pass) ([
 			state[k] = st
 		}
 		if p.Direction == In {
-			if st.firstIn == 0 || at < st.firstIn {
+			// The day's first recorded entry is told; an older one that
+			// arrives later (a backlog) is not told again.
+			if st.firstIn == 0 {
 				out = append(out, p)
+			}
+			if st.firstIn == 0 || at < st.firstIn {
 				st.firstIn = at
 			}
 			continue
@@ -260,8 +271,10 @@ func (n *Notifier) lateExits(ctx context.Context, tx *store.Tx, late []Pass) ([]
 	for _, p := range late {
 		at := store.Micros(p.At)
 		var other int
-		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM passes WHERE person_id = ? AND at >= ? AND at <= ? AND person_kind = 'pupil' AND direction = 'out' AND id <> ?",
-			p.PersonID, at-n.Bounce.Microseconds(), at, p.ID).Scan(&other)
+		// Exits before it within Bounce; of two at the same instant the
+		// one stored first counts as earlier.
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM passes WHERE person_id = ? AND at >= ? AND (at < ? OR (at = ? AND id < ?)) AND person_kind = 'pupil' AND direction = 'out'",
+			p.PersonID, at-n.Bounce.Microseconds(), at, at, p.ID).Scan(&other)
 		if err != nil {
 			return nil, err
 		}

@@ -267,14 +267,24 @@ func TestNotificationRules(t *testing.T) {
 		n.MaxAge = 24 * time.Hour
 		n.QuietFrom, n.QuietTo = 0, 0
 		f.svc.OnPasses = n.Enqueue
+		// What the guardian was told: each message's kind and the time of
+		// its pass, in time order.
 		told := func() []string {
 			t.Helper()
-			out, err := store.Collect(ctx, db.Reader(), func(r *sql.Rows) (string, error) {
-				var s string
-				return s, r.Scan(&s)
-			}, "SELECT DISTINCT p.event_id FROM outbox o JOIN passes p ON o.idempotency_key LIKE 'pass/' || p.id || '/%' WHERE o.pupil_id = ? ORDER BY p.event_id", p.ID)
+			type row struct {
+				kind string
+				at   int64
+			}
+			rows, err := store.Collect(ctx, db.Reader(), func(r *sql.Rows) (row, error) {
+				var x row
+				return x, r.Scan(&x.kind, &x.at)
+			}, "SELECT DISTINCT kind, created_at FROM outbox WHERE pupil_id = ? ORDER BY created_at", p.ID)
 			if err != nil {
 				t.Fatal(err)
+			}
+			var out []string
+			for _, x := range rows {
+				out = append(out, strings.TrimPrefix(x.kind, "pupil.")+" "+store.FromMicros(x.at).In(auth.Almaty).Format("15:04"))
 			}
 			return out
 		}
@@ -286,14 +296,17 @@ func TestNotificationRules(t *testing.T) {
 			want  string
 		}{
 			// Two entries in one batch: the first is told.
-			{[]access.PassEvent{ev("a1", "07:50", access.In), ev("a2", "07:52", access.In)}, "[a1]"},
+			{[]access.PassEvent{ev("a1", "07:50", access.In), ev("a2", "07:52", access.In)}, "[entered 07:50]"},
 			// An exit, a bounce within 5 minutes, an exit well after.
-			{[]access.PassEvent{ev("b1", "12:00", access.Out), ev("b2", "12:03", access.Out)}, "[a1 b1]"},
-			{[]access.PassEvent{ev("b3", "14:00", access.Out)}, "[a1 b1 b3]"},
-			// A late backlog: an entry before the first one stored is now
-			// the day's first; an exit older than the newest, with no
-			// exit just before it, is told; one right after b1 is not.
-			{[]access.PassEvent{ev("c1", "07:40", access.In), ev("c2", "10:00", access.Out), ev("c3", "12:01", access.Out)}, "[a1 b1 b3 c1 c2]"},
+			{[]access.PassEvent{ev("b1", "12:00", access.Out), ev("b2", "12:03", access.Out)}, "[entered 07:50 left 12:00]"},
+			{[]access.PassEvent{ev("b3", "14:00", access.Out)}, "[entered 07:50 left 12:00 left 14:00]"},
+			// A late backlog: an older entry is not told again; an exit
+			// older than the newest, with no exit just before it, is
+			// told; one right after b1 is not; of two at one instant,
+			// one is told.
+			{[]access.PassEvent{ev("c1", "07:40", access.In), ev("c2", "10:00", access.Out), ev("c3", "12:01", access.Out),
+				ev("c4", "09:00", access.Out), ev("c5", "09:00", access.Out)},
+				"[entered 07:50 left 09:00 left 10:00 left 12:00 left 14:00]"},
 		}
 		for i, st := range steps {
 			if _, err := f.svc.Record(ctx, f.turnstile, st.batch); err != nil {
@@ -302,6 +315,60 @@ func TestNotificationRules(t *testing.T) {
 			if got := fmt.Sprint(told()); got != st.want {
 				t.Fatalf("after batch %d: told %s, want %s", i+1, got, st.want)
 			}
+		}
+		var twins int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(DISTINCT idempotency_key) FROM outbox WHERE pupil_id = ? AND created_at = ?", p.ID, store.Micros(f.at("09:00"))).Scan(&twins)
+		var perPass int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE pupil_id = ? AND created_at = ?", p.ID, store.Micros(f.at("12:00"))).Scan(&perPass)
+		if twins != perPass || perPass == 0 {
+			t.Fatalf("two exits at one instant: %d messages, want %d (one exit's worth)", twins, perPass)
+		}
+	})
+}
+
+// Two nodes (two services, on PostgreSQL two writers at once) taking two
+// entries of one pupil at the same moment tell the guardian once.
+func TestOneEntryMessageAcrossNodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		reg := registry.New(db, f.a)
+		const pupils = 8
+		for i := range pupils {
+			_, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: fmt.Sprint("R-N", i), LastName: "Нұрлан", FirstName: "Дана", Class: "3А",
+				CardUID:   fmt.Sprintf("C0FFEE%02X", 0x10+i),
+				Guardians: []registry.GuardianInput{{Phone: fmt.Sprintf("+770111101%02d", i), FullName: "Гүлнар", Language: "ru", ConsentGivenOn: "2025-09-01"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		node := func() *access.Service {
+			s := access.New(db)
+			s.Now = func() time.Time { return f.now }
+			n := access.DefaultNotifier()
+			n.Now = s.Now
+			n.QuietFrom, n.QuietTo = 0, 0
+			s.OnPasses = n.Enqueue
+			return s
+		}
+		a, b := node(), node()
+		var wg sync.WaitGroup
+		for i := range pupils {
+			for j, s := range []*access.Service{a, b} {
+				wg.Go(func() {
+					ev := access.PassEvent{EventID: fmt.Sprintf("n%d-%d", i, j), At: f.now.Add(-time.Duration(10-j) * time.Second), Direction: access.In,
+						CardUID: fmt.Sprintf("C0FFEE%02X", 0x10+i)}
+					if _, err := s.Record(ctx, f.turnstile, []access.PassEvent{ev}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		var n, people int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*), COUNT(DISTINCT pupil_id) FROM outbox WHERE kind = 'pupil.entered' AND recipient LIKE '+770111101%'").Scan(&n, &people)
+		if n != pupils || people != pupils {
+			t.Fatalf("%d entry messages for %d pupils' first entries, want one each (SMS only)", n, people)
 		}
 	})
 }

@@ -233,6 +233,18 @@ func updatePresence(ctx context.Context, tx *store.Tx, passes []Pass) error {
 	if len(order) == 0 {
 		return nil
 	}
+	// In key order, so that two PostgreSQL nodes updating the same people
+	// lock their rows in the same order.
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.id != b.id {
+			return a.id < b.id
+		}
+		return a.day < b.day
+	})
 	b := tx.NewBulk("presence", "person_kind", "person_id", "day", "school_id", "first_in", "last_out", "last_at", "inside").OnConflict(
 		`ON CONFLICT (person_kind, person_id, day) DO UPDATE SET
 		first_in = CASE WHEN presence.first_in IS NULL OR (excluded.first_in IS NOT NULL AND excluded.first_in < presence.first_in) THEN excluded.first_in ELSE presence.first_in END,
