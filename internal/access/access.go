@@ -8,6 +8,8 @@ package access
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -158,7 +160,14 @@ func (s *Service) ManualPass(ctx context.Context, p auth.Principal, schoolID, pu
 		return Result{}, errs.E(errs.NotFound, "pupil_id", "no pupil %d at this school", pupilID)
 	}
 	now := s.Now()
-	ev := []PassEvent{{EventID: "manual:" + requestID, At: now, Direction: dir, PhoneToken: fmt.Sprintf("pupil:%d", pupilID)}}
+	// The request id becomes the pass's event id; one too long for an
+	// event id with its prefix is replaced by its digest, as repeatable.
+	eventID := "manual:" + requestID
+	if len(eventID) > 64 {
+		sum := sha256.Sum256([]byte(requestID))
+		eventID = "manual:" + hex.EncodeToString(sum[:20])
+	}
+	ev := []PassEvent{{EventID: eventID, At: now, Direction: dir, PhoneToken: fmt.Sprintf("pupil:%d", pupilID)}}
 	if err := s.validate(ev, now); err != nil {
 		return Result{}, err
 	}

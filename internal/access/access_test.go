@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,6 +156,14 @@ func TestPassesToPresence(t *testing.T) {
 		}
 		if res, _ := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, "req-1"); res.Duplicate != 1 {
 			t.Errorf("repeated manual pass: %+v", res)
+		}
+		// A request id of the longest length the API takes works, once.
+		long := strings.Repeat("r", 64)
+		if res, err := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, long); err != nil || res.Stored != 1 {
+			t.Errorf("manual pass with a 64-byte request id: %+v %v", res, err)
+		}
+		if res, err := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, long); err != nil || res.Duplicate != 1 {
+			t.Errorf("repeated manual pass with a 64-byte request id: %+v %v", res, err)
 		}
 		if _, err := f.svc.ManualPass(ctx, f.guard2, 1, f.pupils[2], access.In, "req-2"); errs.CodeOf(err) != errs.NotFound {
 			t.Errorf("manual pass by another school's guard: %v", err)

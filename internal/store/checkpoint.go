@@ -62,6 +62,11 @@ func (c *checkpointer) run() {
 			if err != nil {
 				slog.Warn("sqlite background checkpoint", "err", err)
 			}
+			if err != nil || busy != 0 || done < logPages {
+				// Not all of the log made it back (a reader held an older
+				// snapshot): try again next time without waiting for a commit.
+				c.dirty.Store(true)
+			}
 		}
 	}
 }
