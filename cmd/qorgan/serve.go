@@ -82,6 +82,7 @@ type serveFlags struct {
 	mqttUser      string
 	mqttPassword  string
 	mqttPrefix    string
+	keepPasses    time.Duration
 	notify        notifyFlags
 }
 
@@ -102,6 +103,7 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.StringVar(&s.mqttUser, "mqtt-username", "", "MQTT user name")
 	fs.StringVar(&s.mqttPrefix, "mqtt-topic-prefix", "qorgan/v1", "MQTT topic prefix: devices publish to <prefix>/devices/<client id>/alarm")
 	fs.StringVar(&s.mqttPassword, "mqtt-password", "", "MQTT password")
+	fs.DurationVar(&s.keepPasses, "keep-passes", 400*24*time.Hour, "how long turnstile passes and daily presence are kept before they are deleted (children's personal data; default a school year and the summer after it)")
 	fs.IntVar(&s.dc09PerSource, "dc09-max-conns-per-source", 512, "open DC-09 TCP connections allowed from one IP address (panels behind one NAT share it)")
 }
 
@@ -111,6 +113,9 @@ func (s *serveFlags) validate() error {
 	}
 	if s.notify.lease < time.Second {
 		return fmt.Errorf("--message-lease must be at least 1s, not %s", s.notify.lease)
+	}
+	if s.keepPasses < 24*time.Hour {
+		return fmt.Errorf("--keep-passes must be at least 24h (today's presence is needed), not %s", s.keepPasses)
 	}
 	if s.notify.notArrivedEvery < 0 {
 		return fmt.Errorf("--not-arrived-every must be a positive duration or 0 (never on this node), not %s", s.notify.notArrivedEvery)
@@ -173,6 +178,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx) }()
 	go pruneMessages(runCtx, worker.Outbox, f.notify.keep, log)
+	go prunePasses(runCtx, passes, f.keepPasses, log)
 	if f.notify.notArrivedEvery > 0 {
 		go checkNotArrived(runCtx, notifier, db, f.notify.notArrivedEvery, log)
 	}
@@ -329,4 +335,25 @@ func printDemo(out io.Writer, res demo.Result) {
 	}
 	fmt.Fprintf(out, "\nDC-09 panels at school 1: account %s (plain) and account %s (AES-128, key text %q).\n\n",
 		demo.PlainAccount, demo.EncryptedAccount, demo.EncryptedKeyText)
+}
+
+// prunePasses deletes passes and presence older than keep, at start and then
+// hourly (children's personal data are kept only as long as needed).
+func prunePasses(ctx context.Context, s *access.Service, keep time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		passes, presence, err := s.Prune(ctx, time.Now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("prune passes", "err", err)
+		case passes+presence > 0:
+			log.Info("old passes deleted", "passes", passes, "presence_days", presence, "older_than", keep)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

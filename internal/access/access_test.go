@@ -402,3 +402,72 @@ func TestGroupCommit(t *testing.T) {
 		}
 	})
 }
+
+// Passes and presence older than the retention go, newer ones stay; a
+// second run finds nothing more.
+func TestPrune(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		old := f.now.AddDate(0, -14, 0)
+		var events []access.PassEvent
+		for i := range 2500 { // more than one pruning batch
+			at := old
+			if i%5 == 0 {
+				at = f.now.Add(-time.Hour) // recent, kept
+			}
+			events = append(events, access.PassEvent{EventID: fmt.Sprint("p", i), At: at.Add(time.Duration(i) * time.Second), Direction: access.In, CardUID: f.cards[i%len(f.cards)]})
+		}
+		// The old passes are recorded as they were taken then.
+		today := f.now
+		for start := 0; start < len(events); start += 500 {
+			var batch []access.PassEvent
+			for _, e := range events[start : start+500] {
+				if e.At.Before(old.AddDate(0, 0, 1)) {
+					batch = append(batch, e)
+				}
+			}
+			f.now = old.Add(2 * time.Hour)
+			if _, err := f.svc.Record(ctx, f.turnstile, batch); err != nil {
+				t.Fatal(err)
+			}
+			f.now = today
+			batch = batch[:0]
+			for _, e := range events[start : start+500] {
+				if !e.At.Before(old.AddDate(0, 0, 1)) {
+					batch = append(batch, e)
+				}
+			}
+			if _, err := f.svc.Record(ctx, f.turnstile, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(q string) int {
+			var n int
+			if err := db.Reader().QueryRowContext(ctx, q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count("SELECT COUNT(*) FROM passes"); n != 2500 {
+			t.Fatalf("%d passes stored, want 2500", n)
+		}
+		oldDays := count("SELECT COUNT(*) FROM presence WHERE day < '" + access.Day(f.now.AddDate(0, -13, 0)) + "'")
+		passes, presence, err := f.svc.Prune(ctx, f.now.AddDate(0, -13, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if passes != 2000 || presence != oldDays || oldDays == 0 {
+			t.Fatalf("pruned %d passes and %d presence rows; want 2000 and %d", passes, presence, oldDays)
+		}
+		if n := count("SELECT COUNT(*) FROM passes"); n != 500 {
+			t.Fatalf("%d passes left, want the 500 recent ones", n)
+		}
+		if n := count("SELECT COUNT(*) FROM presence"); n == 0 {
+			t.Fatal("today's presence went too")
+		}
+		if p, q, err := f.svc.Prune(ctx, f.now.AddDate(0, -13, 0)); err != nil || p != 0 || q != 0 {
+			t.Fatalf("second run pruned %d and %d (%v)", p, q, err)
+		}
+	})
+}

@@ -1,0 +1,68 @@
+package access
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"qorgan/internal/store"
+)
+
+// Passes and presence are personal data of children: kept as long as the
+// school needs them (the configured retention), then deleted automatically
+// (Law No. 94-V: retention limits with automatic deletion).
+
+// pruneBatch is how many rows one pruning transaction deletes, so that it
+// never holds the single writer long; alarms go first anyway.
+const pruneBatch = 1000
+
+// Prune deletes the passes that happened before `before` and the presence
+// of days before it, school by school in small transactions, and says how
+// many rows of each went.
+func (s *Service) Prune(ctx context.Context, before time.Time) (passes, presence int, err error) {
+	schools, err := store.Collect(ctx, s.DB.Reader(), func(r *sql.Rows) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, "SELECT id FROM schools ORDER BY id")
+	if err != nil {
+		return 0, 0, err
+	}
+	at, day := store.Micros(before), Day(before)
+	for _, school := range schools {
+		for {
+			n, err := s.pruneOnce(ctx, "DELETE FROM passes WHERE id IN (SELECT id FROM passes WHERE school_id = ? AND at < ? LIMIT ?)", school, at)
+			passes += n
+			if err != nil {
+				return passes, presence, err
+			}
+			if n < pruneBatch {
+				break
+			}
+		}
+		for {
+			n, err := s.pruneOnce(ctx, `DELETE FROM presence WHERE school_id = ? AND (person_kind, person_id, day) IN
+				(SELECT person_kind, person_id, day FROM presence WHERE school_id = ? AND day < ? LIMIT ?)`, school, school, day)
+			presence += n
+			if err != nil {
+				return passes, presence, err
+			}
+			if n < pruneBatch {
+				break
+			}
+		}
+	}
+	return passes, presence, nil
+}
+
+func (s *Service) pruneOnce(ctx context.Context, q string, args ...any) (int, error) {
+	var n int64
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, q, append(args, pruneBatch)...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
