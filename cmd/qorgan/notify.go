@@ -109,9 +109,6 @@ func newNotifyWorker(db *store.DB, n *notifyFlags, log *slog.Logger) (*notify.Wo
 	if err != nil {
 		return nil, err
 	}
-	if n.concurrency < 1 || n.concurrency > 10000 {
-		return nil, fmt.Errorf("--message-concurrency must be between 1 and 10000, not %d", n.concurrency)
-	}
 	w := &notify.Worker{Outbox: notify.New(db), Channels: ch, Log: log, Lease: n.lease, Concurrency: n.concurrency, Batch: max(200, 2*n.concurrency)}
 	return w, nil
 }

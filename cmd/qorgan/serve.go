@@ -114,6 +114,9 @@ func (s *serveFlags) validate() error {
 	if s.notify.lease < time.Second {
 		return fmt.Errorf("--message-lease must be at least 1s, not %s", s.notify.lease)
 	}
+	if s.notify.concurrency < 1 || s.notify.concurrency > 10000 {
+		return fmt.Errorf("--message-concurrency must be between 1 and 10000, not %d", s.notify.concurrency)
+	}
 	if s.keepPasses < 24*time.Hour {
 		return fmt.Errorf("--keep-passes must be at least 24h (today's presence is needed), not %s", s.keepPasses)
 	}
