@@ -148,45 +148,17 @@ func insertPasses(ctx context.Context, tx *store.Tx, passes []Pass) (map[int64]b
 	for i := range passes {
 		passes[i].ID = ids[i]
 	}
-	fresh := make(map[int64]bool, len(passes))
-	start := 0
-	for _, n := range store.Chunks(len(passes), 256) {
-		chunk := passes[start : start+n]
-		start += n
-		var q strings.Builder
-		q.WriteString("INSERT INTO passes (id, device_id, school_id, event_id, at, received_at, direction, credential, person_kind, person_id, manual, actor) VALUES ")
-		args := make([]any, 0, len(chunk)*12)
-		for i, p := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			var pid any
-			if p.PersonID != 0 {
-				pid = p.PersonID
-			}
-			args = append(args, p.ID, p.DeviceID, p.SchoolID, p.EventID, store.Micros(p.At), store.Micros(p.ReceivedAt), string(p.Direction), p.Credential,
-				p.PersonKind, pid, p.Manual, p.actor)
+	rows := make([][]any, len(passes))
+	for i, p := range passes {
+		var pid any
+		if p.PersonID != 0 {
+			pid = p.PersonID
 		}
-		q.WriteString(" ON CONFLICT (school_id, device_id, event_id) DO NOTHING RETURNING id")
-		rows, err := tx.QueryRepeated(ctx, q.String(), args...)
-		if err != nil {
-			return nil, fmt.Errorf("store passes: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			fresh[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		rows[i] = []any{p.ID, p.DeviceID, p.SchoolID, p.EventID, store.Micros(p.At), store.Micros(p.ReceivedAt), string(p.Direction), p.Credential,
+			p.PersonKind, pid, p.Manual, p.actor}
 	}
-	return fresh, nil
+	return tx.InsertNew(ctx, "passes", []string{"id", "device_id", "school_id", "event_id", "at", "received_at", "direction", "credential", "person_kind", "person_id", "manual", "actor"},
+		"school_id, device_id, event_id", rows)
 }
 
 type dayKey struct {

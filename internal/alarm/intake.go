@@ -169,39 +169,19 @@ func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now ti
 		ps[i].id = ids[i]
 		byID[ids[i]] = &ps[i]
 	}
-	start := 0
-	for _, n := range store.Chunks(len(ps), 256) {
-		chunk := ps[start : start+n]
-		start += n
-		var q strings.Builder
-		q.WriteString("INSERT INTO signals (id, source, account, sequence, digest, device_id, school_id, received_at, committed_at, remote, raw) VALUES ")
-		args := make([]any, 0, len(chunk)*11)
-		for i, p := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, p.id, p.sg.Source, p.account, p.sg.Sequence, digest(p.sg.Content), nullID(p.dev.id), nullID(p.dev.school),
-				store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, p.sg.Raw)
-		}
-		q.WriteString(" ON CONFLICT (source, account, sequence, digest) DO NOTHING RETURNING id")
-		rows, err := tx.QueryRepeated(ctx, q.String(), args...)
-		if err != nil {
-			return fmt.Errorf("store signals: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			if p := byID[id]; p != nil {
-				p.stored = true
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+	rows := make([][]any, len(ps))
+	for i, p := range ps {
+		rows[i] = []any{p.id, p.sg.Source, p.account, p.sg.Sequence, digest(p.sg.Content), nullID(p.dev.id), nullID(p.dev.school),
+			store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, p.sg.Raw}
+	}
+	fresh, err := tx.InsertNew(ctx, "signals", []string{"id", "source", "account", "sequence", "digest", "device_id", "school_id", "received_at", "committed_at", "remote", "raw"},
+		"source, account, sequence, digest", rows)
+	if err != nil {
+		return err
+	}
+	for id := range fresh {
+		if p := byID[id]; p != nil {
+			p.stored = true
 		}
 	}
 	return nil

@@ -146,3 +146,45 @@ func (db *DB) SyncIDs(ctx context.Context, tables ...string) error {
 	}
 	return nil
 }
+
+// InsertNew inserts rows whose first column is an id the caller reserved
+// (ReserveIDs), skipping each row that conflicts with one already stored on
+// the conflict columns (a resent event), and returns the ids that were new.
+// The rows go in multi-row statements of the sizes Chunks gives, kept
+// prepared.
+func (t *Tx) InsertNew(ctx context.Context, table string, cols []string, conflict string, rows [][]any) (map[int64]bool, error) {
+	fresh := make(map[int64]bool, len(rows))
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	start := 0
+	for _, n := range Chunks(len(rows), 256) {
+		var q strings.Builder
+		fmt.Fprintf(&q, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
+		args := make([]any, 0, n*len(cols))
+		for i, r := range rows[start : start+n] {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(one)
+			args = append(args, r...)
+		}
+		start += n
+		fmt.Fprintf(&q, " ON CONFLICT (%s) DO NOTHING RETURNING id", conflict)
+		res, err := t.QueryRepeated(ctx, q.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", table, err)
+		}
+		for res.Next() {
+			var id int64
+			if err := res.Scan(&id); err != nil {
+				res.Close()
+				return nil, err
+			}
+			fresh[id] = true
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return fresh, nil
+}
