@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -258,4 +259,21 @@ func (c cost) per(n int64, what string) string {
 		s += fmt.Sprintf(", %.1f KB written per %s", float64(now.written-c.written)/1024/float64(n), what)
 	}
 	return s
+}
+
+// startProfile starts a CPU profile written to path (nothing when path is
+// empty) and returns what stops it and closes the file.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -104,12 +102,9 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 	defer hs.Close()
 
 	// Throughput: every panel as fast as its ACKs come.
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(f)
+	stopProfile, err := startProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
 	spent := costNow()
 	rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: panels, AccountPattern: "B%05d", Codes: strings.Split(codes, ","),
@@ -117,9 +112,7 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	st := recv.Stats()
 	mean := 0.0
 	if st.Commits > 0 {

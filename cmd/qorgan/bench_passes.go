@@ -12,9 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +64,7 @@ func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) erro
 		return nil
 	}
 	fmt.Fprintln(out, "— the same over MQTT, on a fresh store —")
+	o.cpuProfile = "" // the profile is of the HTTP run
 	return o.run(ctx, mqttURL, out, errOut)
 }
 
@@ -277,12 +276,9 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	}
 
 	// Throughput: controllers post as fast as they are answered.
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(f)
+	stopProfile, err := startProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
 	spent := costNow()
 	var stored atomic.Int64
@@ -325,9 +321,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	}
 	intake := float64(stored.Load()) / time.Since(t0).Seconds()
 	intakeCost := spent.per(stored.Load(), "pass")
-	if cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	// The ceilings, in the same run: the rows the intake wrote, inserted
 	// raw into tables shaped and indexed the same, one transaction for
 	// each request's worth. First the pass rows alone, then every row the
