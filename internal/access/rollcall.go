@@ -107,17 +107,10 @@ func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principa
 			at.Presence = "left"
 			rc.Left++
 		}
-		if x.in.Valid {
-			t := store.FromMicros(x.in.Int64)
-			at.FirstIn = &t
-			if start != 0 && x.in.Int64 > start && at.Kind == "pupil" {
-				at.Late = true
-				rc.Late++
-			}
-		}
-		if x.out.Valid {
-			t := store.FromMicros(x.out.Int64)
-			at.LastOut = &t
+		at.FirstIn, at.LastOut = store.FromNullMicros(x.in), store.FromNullMicros(x.out)
+		if x.in.Valid && start != 0 && x.in.Int64 > start && at.Kind == "pupil" {
+			at.Late = true
+			rc.Late++
 		}
 		rc.People = append(rc.People, at)
 	}

@@ -67,14 +67,7 @@ func scanAlarm(sc interface{ Scan(...any) error }) (Alarm, error) {
 	err := sc.Scan(&a.ID, &a.SchoolID, &a.SchoolName, &a.DeviceID, &a.Type, &a.Code, &a.Description, &a.Zone, &a.Partition, &a.Priority, &a.Silent, &a.State,
 		&a.Resolution, &a.Notes, &a.ProviderID, &a.PoliceUnitID, &rec, &com, &first, &a.EscalationLevel, &next, &res)
 	a.ReceivedAt, a.CommittedAt = store.FromMicros(rec), store.FromMicros(com)
-	opt := func(n sql.NullInt64) *time.Time {
-		if !n.Valid {
-			return nil
-		}
-		t := store.FromMicros(n.Int64)
-		return &t
-	}
-	a.FirstDeliveryAt, a.NextEscalation, a.ResolvedAt = opt(first), opt(next), opt(res)
+	a.FirstDeliveryAt, a.NextEscalation, a.ResolvedAt = store.FromNullMicros(first), store.FromNullMicros(next), store.FromNullMicros(res)
 	a.Steps = []Step{}
 	return a, err
 }

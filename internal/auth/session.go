@@ -97,6 +97,8 @@ type APIToken struct {
 	Token     string     `json:"token,omitempty"` // shown once, at creation
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Login     string     `json:"login,omitempty"` // whose token, in the administrator's list
 }
 
 // CreateAPIToken makes a token for p, valid for ttl (0 = until revoked).
@@ -141,4 +143,47 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (Principal, 
 		return Principal{}, errs.Wrap(err, "token")
 	}
 	return p, nil
+}
+
+// ListAPITokens lists the caller's own API tokens, newest first, revoked and
+// expired ones too; an administrator (ManageUsers) sees everyone's. The
+// secrets themselves are never shown again.
+func (s *Service) ListAPITokens(ctx context.Context, p Principal) ([]APIToken, error) {
+	q := `SELECT t.id, t.name, t.created_at, t.expires_at, t.revoked_at, u.login FROM api_tokens t JOIN users u ON u.id = t.user_id`
+	var args []any
+	if !p.Can(ManageUsers) {
+		q += " WHERE t.user_id = ?"
+		args = append(args, p.UserID)
+	}
+	out, err := store.Collect(ctx, s.DB.Reader(), func(r *sql.Rows) (APIToken, error) {
+		var t APIToken
+		var created int64
+		var exp, rev sql.NullInt64
+		err := r.Scan(&t.ID, &t.Name, &created, &exp, &rev, &t.Login)
+		t.CreatedAt, t.ExpiresAt, t.RevokedAt = store.FromMicros(created), store.FromNullMicros(exp), store.FromNullMicros(rev)
+		return t, err
+	}, q+" ORDER BY t.id DESC LIMIT 1000", args...)
+	return out, errs.Wrap(err, "tokens")
+}
+
+// RevokeAPIToken revokes one of the caller's tokens (an administrator: any
+// token); it stops working at once. Someone else's token is NotFound.
+// Revoking a revoked token changes nothing.
+func (s *Service) RevokeAPIToken(ctx context.Context, p Principal, id int64) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var owner int64
+		var revoked sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT user_id, revoked_at FROM api_tokens WHERE id = ?", id).Scan(&owner, &revoked)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != p.UserID && !p.Can(ManageUsers)) {
+			return errs.NotFoundf("no token %d", id)
+		}
+		if err != nil || revoked.Valid {
+			return err
+		}
+		now := s.Now()
+		if _, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", store.Micros(now), id); err != nil {
+			return err
+		}
+		return Append(ctx, tx, now, p, "token.revoke", "token/"+itoa(id), map[string]any{"user_id": owner})
+	})
 }

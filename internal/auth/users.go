@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -219,4 +220,23 @@ func endAccess(ctx context.Context, tx *store.Tx, userID int64, now time.Time) e
 	}
 	_, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", store.Micros(now), userID)
 	return err
+}
+
+// DeleteGuardianLogins removes the sign-ins of a guardian who is being
+// erased: their sessions, any tokens and the user rows themselves. It says
+// how many logins there were.
+func DeleteGuardianLogins(ctx context.Context, tx *store.Tx, guardianID int64) (int, error) {
+	where := "FROM users WHERE scope_kind = ? AND scope_ref = ?"
+	args := []any{string(ScopeGuardian), strconv.FormatInt(guardianID, 10)}
+	for _, t := range []string{"sessions", "api_tokens"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE user_id IN (SELECT id "+where+")", args...); err != nil {
+			return 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, "DELETE "+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

@@ -2,9 +2,11 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
@@ -68,4 +70,44 @@ func (r *Registry) SetMyChannels(ctx context.Context, p auth.Principal, in Guard
 		return GuardianChannels{}, errs.Wrap(err, "channels")
 	}
 	return GuardianChannels{Off: off}, nil
+}
+
+// GuardianConsent is a guardian's consent to the processing of their and
+// their children's data, as the school recorded it.
+type GuardianConsent struct {
+	GivenOn     string `json:"consent_given_on,omitempty"`
+	WithdrawnOn string `json:"consent_withdrawn_on,omitempty"`
+}
+
+// WithdrawMyConsent records that the signed-in guardian withdraws consent,
+// from today (Almaty): no message about their children is queued for them
+// from then on. Withdrawing again keeps the first date. Giving consent anew
+// is the school's to record, on the prescribed form.
+func (r *Registry) WithdrawMyConsent(ctx context.Context, p auth.Principal) (GuardianConsent, error) {
+	if p.Role != auth.RoleGuardian {
+		return GuardianConsent{}, errs.E(errs.Forbidden, "", "consent is a guardian's own to withdraw")
+	}
+	var c GuardianConsent
+	err := r.DB.InTx(ctx, func(tx *store.Tx) error {
+		var given, withdrawn sql.NullString
+		if err := tx.QueryRowContext(ctx, "SELECT consent_given_on, consent_withdrawn_on FROM guardians WHERE id = ?", p.Scope.ID()).Scan(&given, &withdrawn); err != nil {
+			return err
+		}
+		c = GuardianConsent{GivenOn: given.String, WithdrawnOn: withdrawn.String}
+		if c.GivenOn == "" || c.WithdrawnOn != "" {
+			return nil // never given, or withdrawn already
+		}
+		// Consent recorded for a later day is withdrawn on that day: it
+		// never takes effect.
+		c.WithdrawnOn = max(r.today().Format(time.DateOnly), c.GivenOn)
+		if _, err := tx.ExecContext(ctx, "UPDATE guardians SET consent_withdrawn_on = ?, updated_at = ? WHERE id = ?",
+			c.WithdrawnOn, store.Micros(r.Now()), p.Scope.ID()); err != nil {
+			return err
+		}
+		return auth.Append(ctx, tx, r.Now(), p, "guardian.consent_withdrawn", fmt.Sprintf("guardian/%d", p.Scope.ID()), map[string]any{"on": c.WithdrawnOn})
+	})
+	if err != nil {
+		return GuardianConsent{}, errs.Wrap(err, "consent")
+	}
+	return c, nil
 }

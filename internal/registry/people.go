@@ -438,27 +438,7 @@ func (r *Registry) CreatePupil(ctx context.Context, p auth.Principal, schoolID i
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		// A guardian who also has children outside the caller's scope keeps
-		// the details on record: one school must not redirect where another
-		// school's messages go.
-		var phones []string
-		for _, g := range in.Guardians {
-			phones = append(phones, g.Phone)
-		}
-		elsewhere, err := GuardiansElsewhere(ctx, tx, p, r.today(), phones)
-		if err != nil {
-			return err
-		}
-		for i, g := range in.Guardians {
-			if old, ok := elsewhere[g.Phone]; ok {
-				in.Guardians[i] = GuardianInput{Phone: old.Phone, FullName: old.FullName, Email: old.Email, MessengerID: old.MessengerID, Language: old.Language,
-					Relation: g.Relation, MayCollect: g.MayCollect, ConsentGivenOn: old.ConsentGivenOn, ConsentWithdrawnOn: old.ConsentWithdrawnOn}
-			}
-		}
-		if _, err := UpsertPupils(ctx, tx, r.Now(), schoolID, []PupilInput{in}); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT id FROM pupils WHERE school_id = ? AND external_id = ?", schoolID, in.ExternalID).Scan(&id); err != nil {
+		if id, err = r.writePupil(ctx, tx, p, schoolID, in); err != nil {
 			return err
 		}
 		return auth.Append(ctx, tx, r.Now(), p, "pupil.create", fmt.Sprintf("pupil/%d", id), map[string]any{"school_id": schoolID, "external_id": in.ExternalID})
@@ -467,6 +447,77 @@ func (r *Registry) CreatePupil(ctx context.Context, p auth.Principal, schoolID i
 		return Pupil{}, err
 	}
 	return r.Pupil(ctx, p, id)
+}
+
+// UpdatePupil replaces a pupil's record in the caller's scope: names, class,
+// pass credentials and the list of guardians, as CreatePupil takes them. An
+// empty external id keeps the stored one; another one renames the pupil
+// unless a classmate has it (Conflict).
+func (r *Registry) UpdatePupil(ctx context.Context, p auth.Principal, id int64, in PupilInput) (Pupil, error) {
+	schoolID, err := r.managedPupil(ctx, p, id)
+	if err != nil {
+		return Pupil{}, err
+	}
+	in.Normalize()
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		var old string
+		if err := tx.QueryRowContext(ctx, "SELECT external_id FROM pupils WHERE id = ?", id).Scan(&old); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.NotFoundf("no pupil %d", id) // erased meanwhile
+			}
+			return err
+		}
+		if in.ExternalID == "" {
+			in.ExternalID = old
+		}
+		if err := errs.Of(in.Validate()); err != nil {
+			return err
+		}
+		if in.ExternalID != old {
+			_, err := tx.ExecContext(ctx, "UPDATE pupils SET external_id = ?, updated_at = ? WHERE id = ?", in.ExternalID, store.Micros(r.Now()), id)
+			if store.IsUniqueViolation(err) {
+				return errs.E(errs.Conflict, "external_id", "another pupil at this school has external id %q", in.ExternalID)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if _, err := r.writePupil(ctx, tx, p, schoolID, in); err != nil {
+			return err
+		}
+		return auth.Append(ctx, tx, r.Now(), p, "pupil.update", fmt.Sprintf("pupil/%d", id), map[string]any{"school_id": schoolID, "external_id": in.ExternalID})
+	})
+	if err != nil {
+		return Pupil{}, err
+	}
+	return r.Pupil(ctx, p, id)
+}
+
+// writePupil creates or updates one validated pupil of a school by its
+// external id and returns its id. A guardian who also has children outside
+// the caller's scope keeps the details on record: one school must not
+// redirect where another school's messages go.
+func (r *Registry) writePupil(ctx context.Context, tx *store.Tx, p auth.Principal, schoolID int64, in PupilInput) (int64, error) {
+	var phones []string
+	for _, g := range in.Guardians {
+		phones = append(phones, g.Phone)
+	}
+	elsewhere, err := GuardiansElsewhere(ctx, tx, p, r.today(), phones)
+	if err != nil {
+		return 0, err
+	}
+	for i, g := range in.Guardians {
+		if old, ok := elsewhere[g.Phone]; ok {
+			in.Guardians[i] = GuardianInput{Phone: old.Phone, FullName: old.FullName, Email: old.Email, MessengerID: old.MessengerID, Language: old.Language,
+				Relation: g.Relation, MayCollect: g.MayCollect, ConsentGivenOn: old.ConsentGivenOn, ConsentWithdrawnOn: old.ConsentWithdrawnOn}
+		}
+	}
+	if _, err := UpsertPupils(ctx, tx, r.Now(), schoolID, []PupilInput{in}); err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, "SELECT id FROM pupils WHERE school_id = ? AND external_id = ?", schoolID, in.ExternalID).Scan(&id)
+	return id, err
 }
 
 const pupilCols = "p.id, p.school_id, p.external_id, p.last_name, p.first_name, p.middle_name, p.class, COALESCE(p.card_uid, '')"

@@ -19,6 +19,9 @@ type Registry struct {
 	DB   *store.DB
 	Auth *auth.Service
 	Now  func() time.Time
+	// Records are the other domains' records about pupils, which an export
+	// or an erasure of a pupil reaches too.
+	Records []PupilRecords
 }
 
 // New returns a Registry using the wall clock.

@@ -270,6 +270,15 @@ func Micros(t time.Time) int64 { return t.UnixMicro() }
 // FromMicros is the inverse of Micros.
 func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
+// FromNullMicros reads an instant that may be NULL: nil when it is.
+func FromNullMicros(us sql.NullInt64) *time.Time {
+	if !us.Valid {
+		return nil
+	}
+	t := FromMicros(us.Int64)
+	return &t
+}
+
 // Collect runs a query on q and scans every row with scan: the loop every
 // list read needs, written once. It returns an empty, non-nil slice when
 // there are no rows, so lists encode as [] and not null.

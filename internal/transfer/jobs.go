@@ -257,10 +257,7 @@ func (j *Jobs) Get(ctx context.Context, p auth.Principal, id int64) (Job, error)
 		return Job{}, errs.Wrap(err, "read import")
 	}
 	job.CreatedAt = store.FromMicros(created)
-	if finished.Valid {
-		t := store.FromMicros(finished.Int64)
-		job.FinishedAt = &t
-	}
+	job.FinishedAt = store.FromNullMicros(finished)
 	var jr jobReport
 	if err := json.Unmarshal([]byte(report), &jr); err == nil {
 		job.File, job.Problems, job.MoreProblems, job.Error = jr.File, jr.Problems, jr.MoreProblems, jr.Error

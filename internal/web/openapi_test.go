@@ -979,6 +979,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	t.Run("alarms", func(t *testing.T) { alarmScenarios(t, h, k) })
 	t.Run("live", func(t *testing.T) { liveScenarios(t, h, k) })
 	t.Run("access", func(t *testing.T) { accessScenarios(t, h, k) })
+	t.Run("people", func(t *testing.T) { peopleScenarios(t, h, k) })
 
 	h.runAll(everyOperation(doc, turkestan, big("{}")))
 
@@ -1018,7 +1019,7 @@ func everyOperation(doc *openapi3.T, region, tooLarge string) []scenario {
 	for _, path := range paths {
 		item := doc.Paths.Value(path)
 		concrete := strings.NewReplacer("{id}", "1", "{code}", region, "{step}", "acknowledge").Replace(path)
-		for _, method := range []string{"GET", "POST", "DELETE"} {
+		for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
 			op := item.GetOperation(method)
 			if op == nil {
 				continue

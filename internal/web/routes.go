@@ -12,6 +12,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/session", s.signedIn(s.logout))
 	mux.Handle("GET /api/v1/me", s.signedIn(s.me))
 	mux.Handle("POST /api/v1/tokens", s.signedIn(s.createToken))
+	mux.Handle("GET /api/v1/tokens", s.signedIn(s.listTokens))
+	mux.Handle("DELETE /api/v1/tokens/{id}", s.signedIn(s.revokeToken))
 	mux.Handle("GET /api/v1/users", s.signedIn(s.listUsers))
 	mux.Handle("POST /api/v1/users", s.signedIn(s.createUser))
 	mux.Handle("GET /api/v1/audit/verify", s.signedIn(s.verifyAudit))
@@ -33,9 +35,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/devices/{id}/credential", s.signedIn(s.issueDeviceCredential))
 
 	mux.Handle("GET /api/v1/pupils/{id}", s.signedIn(s.getPupil))
+	mux.Handle("PUT /api/v1/pupils/{id}", s.signedIn(s.updatePupil))
+	mux.Handle("DELETE /api/v1/pupils/{id}", s.signedIn(s.erasePupil))
+	mux.Handle("GET /api/v1/pupils/{id}/export", s.signedIn(s.exportPupil))
 	mux.Handle("GET /api/v1/children", s.signedIn(s.children))
 	mux.Handle("GET /api/v1/me/channels", s.signedIn(s.myChannels))
 	mux.Handle("PUT /api/v1/me/channels", s.signedIn(s.setMyChannels))
+	mux.Handle("DELETE /api/v1/me/consent", s.signedIn(s.withdrawConsent))
 
 	mux.Handle("GET /api/v1/providers", s.signedIn(s.listProviders))
 	mux.Handle("POST /api/v1/providers", s.signedIn(s.createProvider))

@@ -201,6 +201,11 @@ func (s *Server) Handler() http.Handler {
 	if s.Outbox == nil {
 		s.Outbox = notify.New(s.DB)
 	}
+	if s.Registry.Records == nil {
+		// A pupil's export and erasure reach the attendance and the
+		// messages kept about them.
+		s.Registry.Records = []registry.PupilRecords{s.Access, s.Outbox}
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))

@@ -1,0 +1,168 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/store"
+)
+
+// PupilRecords is what a domain outside the registry keeps about a pupil:
+// passes and presence, messages to the guardians. The personal-data law
+// gives the child's legal representatives the right to have everything held
+// about the child shown to them and erased; the registry reaches every such
+// domain through this, so that an export or an erasure leaves nothing out.
+type PupilRecords interface {
+	// RecordsName names the records in an export and an erasure report.
+	RecordsName() string
+	// ExportPupil returns every record held about the pupil, ready for JSON.
+	ExportPupil(ctx context.Context, q store.Querier, schoolID, pupilID int64) (any, error)
+	// ErasePupil deletes every record held about the pupil in tx and says
+	// how many there were.
+	ErasePupil(ctx context.Context, tx *store.Tx, schoolID, pupilID int64) (int64, error)
+}
+
+// PupilExport is everything Qorgan holds about one pupil: the registry's
+// record with the guardians, and each domain's records by name.
+type PupilExport struct {
+	ExportedAt time.Time      `json:"exported_at"`
+	Pupil      Pupil          `json:"pupil"`
+	Records    map[string]any `json:"records"`
+}
+
+// Erasure reports what erasing a pupil deleted: the pupil, the guardians
+// left with no other child here (and their sign-ins), and each domain's
+// records by name.
+type Erasure struct {
+	PupilID   int64            `json:"pupil_id"`
+	SchoolID  int64            `json:"school_id"`
+	Guardians int              `json:"guardians"`
+	Logins    int              `json:"logins"`
+	Records   map[string]int64 `json:"records"`
+}
+
+// managedPupil finds a pupil the caller may manage: NotFound outside the
+// caller's scope, Forbidden for a role that sees the pupil but may not
+// change pupils.
+func (r *Registry) managedPupil(ctx context.Context, p auth.Principal, id int64) (schoolID int64, err error) {
+	scope, args := p.PupilFilter("p", r.today())
+	err = r.DB.Reader().QueryRowContext(ctx, "SELECT p.school_id FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.id = ? AND "+scope,
+		append([]any{id}, args...)...).Scan(&schoolID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errs.NotFoundf("no pupil %d", id)
+	}
+	if err != nil {
+		return 0, errs.Wrap(err, "read pupil")
+	}
+	return schoolID, p.Require(auth.WritePupils)
+}
+
+// ExportPupil gathers everything held about a pupil, for the school to
+// answer a guardian's request under the personal-data law. Only staff who
+// manage the school's pupils may export; the export is access-logged.
+func (r *Registry) ExportPupil(ctx context.Context, p auth.Principal, id int64) (PupilExport, error) {
+	schoolID, err := r.managedPupil(ctx, p, id)
+	if err != nil {
+		return PupilExport{}, err
+	}
+	ps := []Pupil{}
+	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return PupilExport{}, errs.NotFoundf("no pupil %d", id)
+	}
+	if err != nil {
+		return PupilExport{}, errs.Wrap(err, "export pupil")
+	}
+	ps = append(ps, x)
+	if err := r.attachGuardians(ctx, ps); err != nil {
+		return PupilExport{}, errs.Wrap(err, "export pupil")
+	}
+	out := PupilExport{ExportedAt: r.Now().UTC(), Pupil: ps[0], Records: map[string]any{}}
+	for _, d := range r.Records {
+		v, err := d.ExportPupil(ctx, r.DB.Reader(), schoolID, id)
+		if err != nil {
+			return PupilExport{}, errs.Wrap(err, "export pupil "+d.RecordsName())
+		}
+		out.Records[d.RecordsName()] = v
+	}
+	return out, r.logReads(ctx, p, "pupil.export", ps)
+}
+
+// ErasePupil deletes a pupil and everything held about them, in one
+// transaction: the registry's record and pass credentials, the links to
+// guardians, every domain's records (passes, presence, messages), and the
+// guardians left with no other child, with their sign-ins. The audit trail
+// records that the pupil was erased, by whom and how much, and nothing that
+// names the child. The access log of earlier reads stays: it is the
+// operator's record of who looked, and holds only ids.
+func (r *Registry) ErasePupil(ctx context.Context, p auth.Principal, id int64) (Erasure, error) {
+	schoolID, err := r.managedPupil(ctx, p, id)
+	if err != nil {
+		return Erasure{}, err
+	}
+	e := Erasure{PupilID: id, SchoolID: schoolID, Records: map[string]int64{}}
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		var guardians []int64
+		rows, err := tx.QueryContext(ctx, "SELECT guardian_id FROM pupil_guardians WHERE pupil_id = ? ORDER BY guardian_id", id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var g int64
+			if err := rows.Scan(&g); err != nil {
+				rows.Close()
+				return err
+			}
+			guardians = append(guardians, g)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM pupil_guardians WHERE pupil_id = ?", id); err != nil {
+			return err
+		}
+		for _, d := range r.Records {
+			n, err := d.ErasePupil(ctx, tx, schoolID, id)
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.RecordsName(), err)
+			}
+			e.Records[d.RecordsName()] = n
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM pupils WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.NotFoundf("no pupil %d", id) // erased meanwhile
+		}
+		for _, g := range guardians {
+			var others int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupil_guardians WHERE guardian_id = ?", g).Scan(&others); err != nil {
+				return err
+			}
+			if others > 0 {
+				continue
+			}
+			logins, err := auth.DeleteGuardianLogins(ctx, tx, g)
+			if err != nil {
+				return err
+			}
+			e.Logins += logins
+			if _, err := tx.ExecContext(ctx, "DELETE FROM guardians WHERE id = ?", g); err != nil {
+				return err
+			}
+			e.Guardians++
+		}
+		return auth.Append(ctx, tx, r.Now(), p, "pupil.erase", fmt.Sprintf("pupil/%d", id), e)
+	})
+	if err != nil {
+		return Erasure{}, errs.Wrap(err, "erase pupil")
+	}
+	return e, nil
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/registry"
+)
+
+// The personal-data law's rights, and the tokens a person holds: a pupil's
+// record changed, exported whole, erased; a guardian's consent withdrawn;
+// API tokens listed and revoked.
+
+func (s *Server) updatePupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in registry.PupilInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	x, err := s.Registry.UpdatePupil(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, x)
+	return nil
+}
+
+func (s *Server) exportPupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	x, err := s.Registry.ExportPupil(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pupil-%d.json"`, id))
+	writeJSON(w, http.StatusOK, x)
+	return nil
+}
+
+func (s *Server) erasePupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	e, err := s.Registry.ErasePupil(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	c, err := s.Registry.WithdrawMyConsent(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	ts, err := s.Auth.ListAPITokens(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, registry.List[auth.APIToken]{Items: ts})
+	return nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Auth.RevokeAPIToken(r.Context(), p, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
