@@ -169,6 +169,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	passes := access.New(db)
 	passes.OnPasses = notifier.Enqueue
 	passes.Committed = worker.Wake
+	reg.Records = []registry.PupilRecords{passes, worker.Outbox}
 	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Log: log, SecureCookies: f.secureCookies}
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
@@ -182,6 +183,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	go func() { workerDone <- worker.Run(workerCtx) }()
 	go pruneMessages(runCtx, worker.Outbox, f.notify.keep, log)
 	go prunePasses(runCtx, passes, f.keepPasses, log)
+	go sweepErasures(runCtx, reg, log)
 	if f.notify.notArrivedEvery > 0 {
 		go checkNotArrived(runCtx, notifier, db, f.notify.notArrivedEvery, log)
 	}
@@ -342,6 +344,27 @@ func printDemo(out io.Writer, res demo.Result) {
 
 // prunePasses deletes passes and presence older than keep, at start and then
 // hourly (children's personal data are kept only as long as needed).
+// sweepErasures deletes, every minute, what an intake wrote about a pupil
+// just after the pupil was erased (see registry.SweepErasures).
+func sweepErasures(ctx context.Context, reg *registry.Registry, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := reg.SweepErasures(ctx, time.Now().Add(-registry.EraseSettle))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("sweep erasures", "err", err)
+		case n > 0:
+			log.Info("records written after an erasure deleted", "records", n)
+		}
+	}
+}
+
 func prunePasses(ctx context.Context, s *access.Service, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()

@@ -159,10 +159,55 @@ func (r *Registry) ErasePupil(ctx context.Context, p auth.Principal, id int64) (
 			}
 			e.Guardians++
 		}
+		// The id stays a few minutes for the sweep (SweepErasures).
+		if _, err := tx.ExecContext(ctx, "INSERT INTO erasures (pupil_id, school_id, erased_at) VALUES (?, ?, ?)", id, schoolID, store.Micros(r.Now())); err != nil {
+			return err
+		}
 		return auth.Append(ctx, tx, r.Now(), p, "pupil.erase", fmt.Sprintf("pupil/%d", id), e)
 	})
 	if err != nil {
 		return Erasure{}, errs.Wrap(err, "erase pupil")
 	}
 	return e, nil
+}
+
+// EraseSettle is how long after an erasure the sweep looks once more: longer
+// than a pass intake takes from matching a card to its commit (a group
+// commit gives up after a minute).
+const EraseSettle = 3 * time.Minute
+
+// SweepErasures deletes, for each pupil erased before `before`, the records
+// written after the erasure by an intake that had matched the pupil's card
+// just before it, and then forgets the pupil's id. It says how many records
+// went. Run it every minute or so with before = now - EraseSettle.
+func (r *Registry) SweepErasures(ctx context.Context, before time.Time) (int64, error) {
+	type erased struct{ pupil, school int64 }
+	due, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (erased, error) {
+		var e erased
+		return e, rows.Scan(&e.pupil, &e.school)
+	}, "SELECT pupil_id, school_id FROM erasures WHERE erased_at < ? ORDER BY pupil_id LIMIT 1000", store.Micros(before))
+	if err != nil {
+		return 0, errs.Wrap(err, "sweep erasures")
+	}
+	var total int64
+	for _, e := range due {
+		var swept int64
+		err := r.DB.InTx(ctx, func(tx *store.Tx) error {
+			swept = 0
+			for _, d := range r.Records {
+				n, err := d.ErasePupil(ctx, tx, e.school, e.pupil)
+				if err != nil {
+					return fmt.Errorf("%s: %w", d.RecordsName(), err)
+				}
+				swept += n
+			}
+			_, err := tx.ExecContext(ctx, "DELETE FROM erasures WHERE pupil_id = ?", e.pupil)
+			return err
+		})
+		if err != nil {
+			return total, errs.Wrap(err, "sweep erasures")
+		}
+		total += swept
+	}
+	return total, nil
 }

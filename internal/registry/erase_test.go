@@ -151,6 +151,30 @@ func TestErasePupil(t *testing.T) {
 		if rep, err := w.a.VerifyAudit(ctx); err != nil || !rep.OK {
 			t.Errorf("audit chain after the erasure: %+v %v", rep, err)
 		}
+
+		// A turnstile matched the brother's card just before the erasure
+		// and wrote the pass just after it: the sweep deletes it once the
+		// intake has settled, and then forgets the id.
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO passes (device_id, school_id, event_id, at, received_at, direction, credential, person_kind, person_id)
+				VALUES (0, ?, 'late', ?, ?, 'out', '04A1B2C4', 'pupil', ?)`, w.s1.ID, store.Micros(time.Now()), store.Micros(time.Now()), sib.ID)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.reg.SweepErasures(ctx, time.Now().Add(-registry.EraseSettle)); err != nil || n != 0 {
+			t.Fatalf("sweep before the intake settled: %d records, %v", n, err)
+		}
+		if n, err := w.reg.SweepErasures(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+			t.Fatalf("sweep: %d records, want 1; %v", n, err)
+		}
+		if n := count("SELECT COUNT(*) FROM erasures WHERE pupil_id = ?", sib.ID); n != 0 {
+			t.Errorf("the erased id is kept after the sweep")
+		}
+		if n, err := w.reg.SweepErasures(ctx, time.Now().Add(time.Second)); err != nil || n != 0 {
+			t.Errorf("second sweep: %d records, %v", n, err)
+		}
 	})
 }
 
