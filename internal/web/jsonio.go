@@ -1,11 +1,16 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"path"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"qorgan/internal/errs"
@@ -29,31 +34,32 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return errs.Invalidf("Content-Type", "send application/json, not %q", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errs.E(errs.TooLarge, "", "the body is over %d bytes", limit)
+		}
+		return errs.Invalidf("", "the body could not be read: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err, limit)
+		return jsonError(err, body, reflect.TypeOf(v))
 	}
 	if dec.More() {
 		return errs.Invalidf("", "the body holds more than one JSON value")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errs.E(errs.TooLarge, "", "the body is over %d bytes", limit)
-		}
 		return errs.Invalidf("", "the body holds data after its JSON value")
 	}
 	return nil
 }
 
-func jsonError(err error, limit int64) error {
+func jsonError(err error, body []byte, t reflect.Type) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &mbe):
-		return errs.E(errs.TooLarge, "", "the body is over %d bytes", limit)
 	case errors.Is(err, io.EOF):
 		return errs.Invalidf("", "the body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -61,13 +67,129 @@ func jsonError(err error, limit int64) error {
 	case errors.As(err, &syn):
 		return errs.Invalidf("", "the body is not valid JSON at byte %d: %v", syn.Offset, syn)
 	case errors.As(err, &typ):
+		// encoding/json names a field without the array indexes on its way
+		// ("guardians.may_collect"); the path is found again in the body.
 		field := strings.ReplaceAll(typ.Field, ".", "/")
+		if p, ok := misfit(body, t, false); ok {
+			field = p
+		}
 		return errs.Invalidf(field, "%s must be %s, not %s", orBody(field), jsonType(typ.Type.Kind().String()), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return errs.Invalidf(f, "unknown field %q", f)
+		if p, ok := misfit(body, t, true); ok {
+			f = p
+		}
+		return errs.Invalidf(f, "unknown field %q", path.Base(f))
 	}
 	return errs.Invalidf("", "the body is not valid JSON: %v", err)
+}
+
+// misfit finds the path ("guardians/1/nickname") of the first member of a
+// valid JSON document that does not fit type t: an unknown field when
+// unknown is set, else a value of the wrong JSON type. Object members are
+// looked at in name order. It gives up (false) where a type decodes itself.
+func misfit(body []byte, t reflect.Type, unknown bool) (string, bool) {
+	var doc any
+	if json.Unmarshal(body, &doc) != nil {
+		return "", false
+	}
+	return walk(doc, t, "", unknown)
+}
+
+var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+func walk(v any, t reflect.Type, at string, unknown bool) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil || t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(unmarshaler) {
+		return "", false
+	}
+	join := func(k string) string {
+		if at == "" {
+			return k
+		}
+		return at + "/" + k
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Struct:
+			fields := jsonFields(t)
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				ft, ok := fields[strings.ToLower(k)]
+				if !ok {
+					if unknown {
+						return join(k), true
+					}
+					continue
+				}
+				if p, ok := walk(x[k], ft, join(k), unknown); ok {
+					return p, true
+				}
+			}
+			return "", false
+		case reflect.Map:
+			for k, e := range x {
+				if p, ok := walk(e, t.Elem(), join(k), unknown); ok {
+					return p, true
+				}
+			}
+			return "", false
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for i, e := range x {
+				if p, ok := walk(e, t.Elem(), join(strconv.Itoa(i)), unknown); ok {
+					return p, true
+				}
+			}
+			return "", false
+		}
+	case string:
+		if t.Kind() == reflect.String {
+			return "", false
+		}
+	case float64:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			return "", false
+		}
+	case bool:
+		if t.Kind() == reflect.Bool {
+			return "", false
+		}
+	}
+	if unknown {
+		return "", false
+	}
+	return at, true // the JSON type does not fit
+}
+
+// jsonFields maps the lower-cased JSON names of a struct's fields to their
+// types, as encoding/json matches them (case-insensitively).
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[strings.ToLower(name)] = f.Type
+	}
+	return out
 }
 
 func orBody(f string) string {
