@@ -28,6 +28,7 @@ import (
 type stream struct {
 	mu     sync.Mutex
 	alarms map[string]int // "<code>" → count of alarm.raised events
+	ended  chan struct{}  // closed when the server ends the stream
 }
 
 func (c *client) stream(t *testing.T, ctx context.Context) *stream {
@@ -37,8 +38,9 @@ func (c *client) stream(t *testing.T, ctx context.Context) *stream {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("live stream: %v %v", resp, err)
 	}
-	s := &stream{alarms: map[string]int{}}
+	s := &stream{alarms: map[string]int{}, ended: make(chan struct{})}
 	go func() {
+		defer close(s.ended)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)

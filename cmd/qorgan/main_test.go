@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -280,7 +281,10 @@ func TestDemoEndToEnd(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	// SIGTERM shuts down gracefully.
+	// SIGTERM shuts down gracefully, and soon although a console is
+	// watching the live stream: the stream is ended, not waited for (the
+	// grace period for requests is 10 s).
+	live := clients["guard"].stream(t, context.Background())
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
@@ -289,8 +293,13 @@ func TestDemoEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v", err)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no exit within 15 s of SIGTERM")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit within 5 s of SIGTERM with a live stream open")
+	}
+	select {
+	case <-live.ended:
+	case <-time.After(time.Second):
+		t.Error("the live stream was not ended by the stop")
 	}
 
 	// The audit trail the demo wrote verifies, and people can be managed.

@@ -227,6 +227,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(srv.EndStreams)
 	addr := ln.Addr().String()
 	log.Info("qorgan serving", "version", versionString(), "addr", "http://"+addr, "store", f.db.describe())
 	fmt.Fprintf(out, "Qorgan is listening on http://%s\n", addr)
@@ -235,9 +236,14 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// A failing HTTP server stops the rest as a signal does, so that the
+	// worker and the receivers finish before the store is closed.
+	var httpErr error
+	httpDone := false
 	select {
-	case err := <-errc:
-		return err
+	case httpErr = <-errc:
+		httpDone = true
+		log.Error("HTTP server failed; shutting down", "err", httpErr)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -245,7 +251,10 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Requests still running after the grace period are cut off; the
+		// rest of the stop goes on, so the store closes last.
+		log.Warn("HTTP requests still running at shutdown were cut off", "err", err)
+		hs.Close()
 	}
 	if err := jobs.Shutdown(sctx); err != nil {
 		log.Warn("imports still running at shutdown were stopped", "err", err)
@@ -265,8 +274,11 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 			log.Warn("DC-09 receiver stopped", "err", err)
 		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if !httpDone {
+		httpErr = <-errc
+	}
+	if httpErr != nil && !errors.Is(httpErr, http.ErrServerClosed) {
+		return httpErr
 	}
 	return nil
 }

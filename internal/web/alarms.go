@@ -214,6 +214,8 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-s.ending:
+			return nil // shutting down
 		case <-wake:
 		case <-heartbeat.C:
 			fmt.Fprint(w, ": ping\n\n")

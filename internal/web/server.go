@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,21 @@ type Server struct {
 	SecureCookies bool
 
 	metrics *metrics
+	// ending is closed by EndStreams: the live streams end, so that a
+	// graceful shutdown does not wait for the consoles to hang up.
+	ending  chan struct{}
+	endOnce sync.Once
+}
+
+// EndStreams ends every live stream at once (consoles reconnect with
+// Last-Event-ID, to another node or after the restart, and miss nothing).
+// Register it with http.Server.RegisterOnShutdown.
+func (s *Server) EndStreams() {
+	s.endOnce.Do(func() {
+		if s.ending != nil {
+			close(s.ending)
+		}
+	})
 }
 
 type metrics struct {
@@ -64,6 +80,9 @@ func newMetrics() *metrics {
 func (s *Server) Metrics() *prometheus.Registry {
 	if s.metrics == nil {
 		s.metrics = newMetrics()
+	}
+	if s.ending == nil {
+		s.ending = make(chan struct{})
 	}
 	return s.metrics.reg
 }
