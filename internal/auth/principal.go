@@ -100,8 +100,11 @@ func ValidateGrant(role Role, scope Scope) error {
 					return errs.Invalidf("scope", "scope %s needs a 9-digit KATO code, got %q", k, scope.Ref)
 				}
 			default:
-				if scope.ID() <= 0 {
-					return errs.Invalidf("scope", "scope %s needs a numeric id, got %q", k, scope.Ref)
+				// One spelling per id ("42", not "042" or "+42"): a scope is
+				// looked up by its text (erasing a guardian ends the logins
+				// whose scope is that guardian).
+				if scope.ID() <= 0 || strconv.FormatInt(scope.ID(), 10) != scope.Ref {
+					return errs.Invalidf("scope", "scope %s needs a numeric id written plainly, got %q", k, scope.Ref)
 				}
 			}
 			return nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"qorgan/internal/auth"
@@ -107,24 +108,16 @@ func (r *Registry) ErasePupil(ctx context.Context, p auth.Principal, id int64) (
 	}
 	e := Erasure{PupilID: id, SchoolID: schoolID, Records: map[string]int64{}}
 	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
-		var guardians []int64
-		rows, err := tx.QueryContext(ctx, "SELECT guardian_id FROM pupil_guardians WHERE pupil_id = ? ORDER BY guardian_id", id)
-		if err != nil {
+		// The pupil's row first, as a change of the pupil takes it: the two
+		// cannot deadlock, and a pupil erased meanwhile is found out.
+		if err := lockPupil(ctx, tx, r.Now(), id); err != nil {
 			return err
 		}
-		for rows.Next() {
+		guardians, err := store.Collect(ctx, tx, func(rows *sql.Rows) (int64, error) {
 			var g int64
-			if err := rows.Scan(&g); err != nil {
-				rows.Close()
-				return err
-			}
-			guardians = append(guardians, g)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM pupil_guardians WHERE pupil_id = ?", id); err != nil {
+			return g, rows.Scan(&g)
+		}, "DELETE FROM pupil_guardians WHERE pupil_id = ? RETURNING guardian_id", id)
+		if err != nil {
 			return err
 		}
 		for _, d := range r.Records {
@@ -134,30 +127,11 @@ func (r *Registry) ErasePupil(ctx context.Context, p auth.Principal, id int64) (
 			}
 			e.Records[d.RecordsName()] = n
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM pupils WHERE id = ?", id)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM pupils WHERE id = ?", id); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errs.NotFoundf("no pupil %d", id) // erased meanwhile
-		}
-		for _, g := range guardians {
-			var others int
-			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupil_guardians WHERE guardian_id = ?", g).Scan(&others); err != nil {
-				return err
-			}
-			if others > 0 {
-				continue
-			}
-			logins, err := auth.DeleteGuardianLogins(ctx, tx, g)
-			if err != nil {
-				return err
-			}
-			e.Logins += logins
-			if _, err := tx.ExecContext(ctx, "DELETE FROM guardians WHERE id = ?", g); err != nil {
-				return err
-			}
-			e.Guardians++
+		if e.Guardians, e.Logins, err = dropChildlessGuardians(ctx, tx, guardians); err != nil {
+			return err
 		}
 		// The id stays a few minutes for the sweep (SweepErasures).
 		if _, err := tx.ExecContext(ctx, "INSERT INTO erasures (pupil_id, school_id, erased_at) VALUES (?, ?, ?)", id, schoolID, store.Micros(r.Now())); err != nil {
@@ -210,4 +184,54 @@ func (r *Registry) SweepErasures(ctx context.Context, before time.Time) (int64, 
 		total += swept
 	}
 	return total, nil
+}
+
+// lockPupil takes the pupil's row for the transaction (the first write of a
+// change or an erasure of a pupil), or says the pupil is gone.
+func lockPupil(ctx context.Context, tx *store.Tx, now time.Time, id int64) error {
+	res, err := tx.ExecContext(ctx, "UPDATE pupils SET updated_at = ? WHERE id = ?", store.Micros(now), id)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n != 1 {
+		err = errs.NotFoundf("no pupil %d", id)
+	}
+	return err
+}
+
+// dropChildlessGuardians deletes those of the given guardians who are left
+// with no child, with their sign-ins: a guardian is kept only as a child's
+// guardian. It says how many guardians and logins went. Each guardian's row
+// is locked first, so a child being linked to them meanwhile (on another
+// PostgreSQL connection) is waited for and counted.
+func dropChildlessGuardians(ctx context.Context, tx *store.Tx, ids []int64) (guardians, logins int, err error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if err := tx.LockRows(ctx, "guardians", ids); err != nil {
+		return 0, 0, err
+	}
+	for _, g := range ids {
+		var others int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupil_guardians WHERE guardian_id = ?", g).Scan(&others); err != nil {
+			return 0, 0, err
+		}
+		if others > 0 {
+			continue
+		}
+		n, err := auth.DeleteGuardianLogins(ctx, tx, g)
+		if err != nil {
+			return 0, 0, err
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM guardians WHERE id = ?", g)
+		if err != nil {
+			return 0, 0, err
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			guardians++
+			logins += n
+		}
+	}
+	return guardians, logins, nil
 }

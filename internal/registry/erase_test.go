@@ -211,6 +211,27 @@ func TestUpdatePupil(t *testing.T) {
 			t.Fatalf("bad class: %v", err)
 		}
 		in.Class = "6 А"
+		// A guardian taken off the list of their only child goes, with
+		// their sign-in; a scope written another way is refused.
+		mother := w.pupil1.Guardians[0].ID
+		if _, err := w.a.CreateUser(ctx, auth.System, auth.NewUser{Login: "mother0", Password: "a long enough password", Role: auth.RoleGuardian,
+			Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint("0", mother)}}); errs.CodeOf(err) != errs.Invalid {
+			t.Fatalf("a guardian scope with a leading zero: want Invalid, got %v", err)
+		}
+		if _, err := w.a.CreateUser(ctx, auth.System, auth.NewUser{Login: "mother", Password: "a long enough password", Role: auth.RoleGuardian,
+			Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(mother)}}); err != nil {
+			t.Fatal(err)
+		}
+		orphaned := in
+		orphaned.Guardians = []registry.GuardianInput{{Phone: "+77770001122", FullName: "Ахмет Ахметов", Language: "kk"}}
+		if p, err := w.reg.UpdatePupil(ctx, director, w.pupil1.ID, orphaned); err != nil || len(p.Guardians) != 1 || p.Guardians[0].Phone != "+77770001122" {
+			t.Fatalf("guardian replaced: %+v %v", p, err)
+		}
+		var left int
+		db.Reader().QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM guardians WHERE id = ?) + (SELECT COUNT(*) FROM users WHERE login = 'mother')", mother).Scan(&left)
+		if left != 0 {
+			t.Fatalf("the guardian taken off the list is still kept (%d rows of guardian and login)", left)
+		}
 		if _, err := w.reg.UpdatePupil(ctx, principal(auth.RoleGuard, auth.ScopeSchool, s1), w.pupil1.ID, in); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("guard: want Forbidden, got %v", err)
 		}
@@ -238,6 +259,14 @@ func TestWithdrawMyConsent(t *testing.T) {
 		kids, err := w.reg.Children(ctx, me)
 		if err != nil || len(kids) != 1 || kids[0].Guardians[0].Consent(time.Now()) {
 			t.Fatalf("consent still in force: %+v %v", kids, err)
+		}
+		// The school changes the child's record with the consent form it
+		// has on file: the withdrawal stands.
+		director := principal(auth.RoleDirector, auth.ScopeSchool, fmt.Sprint(w.s1.ID))
+		p, err := w.reg.UpdatePupil(ctx, director, w.pupil1.ID, registry.PupilInput{LastName: "Ахметова", FirstName: "Айгерім", Class: "5 А", CardUID: "04a1b2c3",
+			Guardians: []registry.GuardianInput{{Phone: g.Phone, FullName: g.FullName, Language: "kk", ConsentGivenOn: "2025-09-01"}}})
+		if err != nil || len(p.Guardians) != 1 || p.Guardians[0].ConsentWithdrawnOn != today {
+			t.Fatalf("the school's edit undid the withdrawal: %+v %v", p.Guardians, err)
 		}
 		// Pupil 2's guardian never gave consent: nothing to withdraw.
 		g2 := principal(auth.RoleGuardian, auth.ScopeGuardian, fmt.Sprint(w.pupil2.Guardians[0].ID))

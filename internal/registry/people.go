@@ -236,6 +236,7 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 		return ch, err
 	}
 	// Guardians first: create or update each once.
+	var unlinked []int64 // guardians taken off a pupil's list
 	done := map[string]bool{}
 	for _, in := range ins {
 		for _, g := range in.Guardians {
@@ -246,6 +247,15 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 			old, ok := guardians[g.Phone]
 			want := Guardian{ID: old.ID, Phone: g.Phone, FullName: g.FullName, Email: g.Email, MessengerID: g.MessengerID, Language: g.Language,
 				ConsentGivenOn: g.ConsentGivenOn, ConsentWithdrawnOn: g.ConsentWithdrawnOn}
+			// A withdrawal on record (the guardian's own, or the school's)
+			// stands against a file or a form that does not mention it; only
+			// consent given anew after it lifts it.
+			if ok && old.ConsentWithdrawnOn != "" && want.ConsentWithdrawnOn == "" && want.ConsentGivenOn <= old.ConsentWithdrawnOn {
+				want.ConsentWithdrawnOn = old.ConsentWithdrawnOn
+				if want.ConsentGivenOn == "" {
+					want.ConsentGivenOn = old.ConsentGivenOn
+				}
+			}
 			switch {
 			case !ok:
 				if err := tx.QueryRowContext(ctx, `INSERT INTO guardians (phone, full_name, email, messenger_id, language, consent_given_on, consent_withdrawn_on, created_at, updated_at)
@@ -255,7 +265,7 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 				}
 			case old != want:
 				if _, err := tx.ExecContext(ctx, `UPDATE guardians SET full_name = ?, email = ?, messenger_id = ?, language = ?, consent_given_on = ?, consent_withdrawn_on = ?, updated_at = ? WHERE id = ?`,
-					g.FullName, g.Email, g.MessengerID, g.Language, nullStr(g.ConsentGivenOn), nullStr(g.ConsentWithdrawnOn), t, old.ID); err != nil {
+					want.FullName, want.Email, want.MessengerID, want.Language, nullStr(want.ConsentGivenOn), nullStr(want.ConsentWithdrawnOn), t, old.ID); err != nil {
 					return ch, err
 				}
 			}
@@ -325,6 +335,7 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 				if _, err := tx.ExecContext(ctx, "DELETE FROM pupil_guardians WHERE pupil_id = ? AND guardian_id = ?", pid, gid); err != nil {
 					return ch, err
 				}
+				unlinked = append(unlinked, gid)
 				changed = true
 			}
 		}
@@ -335,6 +346,10 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 				ch.Unchanged++
 			}
 		}
+	}
+	// A guardian taken off the list of their last child is no longer kept.
+	if _, _, err := dropChildlessGuardians(ctx, tx, unlinked); err != nil {
+		return ch, err
 	}
 	return ch, nil
 }
@@ -460,11 +475,11 @@ func (r *Registry) UpdatePupil(ctx context.Context, p auth.Principal, id int64, 
 	}
 	in.Normalize()
 	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := lockPupil(ctx, tx, r.Now(), id); err != nil {
+			return err
+		}
 		var old string
 		if err := tx.QueryRowContext(ctx, "SELECT external_id FROM pupils WHERE id = ?", id).Scan(&old); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return errs.NotFoundf("no pupil %d", id) // erased meanwhile
-			}
 			return err
 		}
 		if in.ExternalID == "" {

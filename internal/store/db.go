@@ -221,6 +221,29 @@ func (t *Tx) InOrder(ctx context.Context, key int64) error {
 	return err
 }
 
+// LockRows locks rows of a table by id until the transaction ends, in id
+// order, against writers that would change them or link new rows to them
+// (FOR UPDATE on PostgreSQL). SQLite has one writer, so there it does
+// nothing.
+func (t *Tx) LockRows(ctx context.Context, table string, ids []int64) error {
+	if t.d != Postgres || len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	rows, err := t.QueryContext(ctx, "SELECT id FROM "+table+" WHERE id IN ("+ph+") ORDER BY id FOR UPDATE", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() { // a row is locked as it is read
+	}
+	return rows.Err()
+}
+
 // Prepare prepares a statement for repeated use inside the transaction.
 func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	return t.tx.PrepareContext(ctx, t.d.Rebind(q))
