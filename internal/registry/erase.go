@@ -168,7 +168,16 @@ func (r *Registry) SweepErasures(ctx context.Context, before time.Time) (int64, 
 		var swept int64
 		err := r.DB.InTx(ctx, func(tx *store.Tx) error {
 			swept = 0
+			// SQLite gives the highest id again after it was deleted: if a
+			// new pupil has the id now, the records are theirs.
+			var reused int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupils WHERE id = ?", e.pupil).Scan(&reused); err != nil {
+				return err
+			}
 			for _, d := range r.Records {
+				if reused > 0 {
+					break
+				}
 				n, err := d.ErasePupil(ctx, tx, e.school, e.pupil)
 				if err != nil {
 					return fmt.Errorf("%s: %w", d.RecordsName(), err)

@@ -175,6 +175,31 @@ func TestErasePupil(t *testing.T) {
 		if n, err := w.reg.SweepErasures(ctx, time.Now().Add(time.Second)); err != nil || n != 0 {
 			t.Errorf("second sweep: %d records, %v", n, err)
 		}
+
+		// SQLite gives a deleted highest id to the next new pupil: the
+		// sweep leaves that pupil's records alone.
+		mk := func(ext string) registry.Pupil {
+			p, err := w.reg.CreatePupil(ctx, director, w.s1.ID, registry.PupilInput{ExternalID: ext, LastName: "Ли", FirstName: "Анна", Class: "1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		last := mk("P5")
+		if _, err := w.reg.ErasePupil(ctx, director, last.ID); err != nil {
+			t.Fatal(err)
+		}
+		next := mk("P6")
+		t.Logf("erased pupil %d, the next new one is %d", last.ID, next.ID)
+		if _, err := passes.ManualPass(ctx, guard, w.s1.ID, next.ID, access.In, "p6-in"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.reg.SweepErasures(ctx, time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n := count("SELECT COUNT(*) FROM passes WHERE person_kind = 'pupil' AND person_id = ?", next.ID); n != 1 {
+			t.Errorf("the new pupil %d has %d passes after the sweep, want 1", next.ID, n)
+		}
 	})
 }
 
@@ -283,4 +308,49 @@ func TestWithdrawMyConsent(t *testing.T) {
 func isField(err error, code errs.Code, field string) bool {
 	var e *errs.Error
 	return errors.As(err, &e) && e.Code == code && e.Field == field
+}
+
+// TestEraseWhileASiblingIsLinked: a pupil's only guardian is being linked
+// to a new sibling in a transaction still open when the pupil is erased.
+// The erasure waits for it and keeps the guardian (on PostgreSQL it would
+// otherwise count no other child and fail on the new link).
+func TestEraseWhileASiblingIsLinked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := setup(t, db)
+		director := principal(auth.RoleDirector, auth.ScopeSchool, fmt.Sprint(w.s1.ID))
+		g := w.pupil1.Guardians[0]
+		linked, commit := make(chan struct{}), make(chan struct{})
+		sibling := make(chan error, 1)
+		go func() {
+			sibling <- db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := registry.UpsertPupils(ctx, tx, time.Now(), w.s1.ID, []registry.PupilInput{{ExternalID: "P9", LastName: "Ахметова", FirstName: "Дана", Class: "1",
+					Guardians: []registry.GuardianInput{{Phone: g.Phone, FullName: g.FullName, Language: g.Language, ConsentGivenOn: g.ConsentGivenOn}}}})
+				close(linked)
+				<-commit
+				return err
+			})
+		}()
+		<-linked
+		erased := make(chan error, 1)
+		var e registry.Erasure
+		go func() {
+			var err error
+			e, err = w.reg.ErasePupil(ctx, director, w.pupil1.ID)
+			erased <- err
+		}()
+		time.Sleep(200 * time.Millisecond) // the erasure reaches the guardian and waits
+		close(commit)
+		if err := <-sibling; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-erased; err != nil {
+			t.Fatalf("erasure beside a new sibling: %v", err)
+		}
+		var kept int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM guardians WHERE id = ?", g.ID).Scan(&kept)
+		if e.Guardians != 0 || kept != 1 {
+			t.Fatalf("the guardian of the new sibling was erased (%+v, %d rows)", e, kept)
+		}
+	})
 }
