@@ -27,6 +27,7 @@ type notifyFlags struct {
 	notArrivedEvery                                          time.Duration
 	lease                                                    time.Duration
 	concurrency                                              int
+	channelConcurrency                                       int
 }
 
 func (n *notifyFlags) register(fs *flag.FlagSet) {
@@ -44,6 +45,7 @@ func (n *notifyFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&n.keep, "keep-messages", 30*24*time.Hour, "how long the record of sent and dead messages to parents is kept")
 	fs.StringVar(&n.quietHours, "quiet-hours", "22-6", "hours (Asia/Almaty) in which no attendance messages are sent, FROM-TO, or off")
 	fs.IntVar(&n.concurrency, "message-concurrency", defaultMessageConcurrency, "messages to parents this node delivers at once (over all channels); at the morning peak, with providers answering in a few ms, 64 let a queue build up and 256 did not")
+	fs.IntVar(&n.channelConcurrency, "message-channel-concurrency", 0, "most of those on one channel, so that a slow or failing provider leaves the others room; 0: three quarters of --message-concurrency")
 	fs.DurationVar(&n.lease, "message-lease", 30*time.Second, "how long a node holds a message it is sending before another may take it over: after a crash, messages in flight are sent again this long after they were taken (each send is limited to the lesser of 10s and half of it)")
 	fs.DurationVar(&n.notArrivedEvery, "not-arrived-every", time.Minute, "how often this node runs the schools' not-arrived checks (each school is checked once a day, by whichever node comes first); 0: never on this node")
 }
@@ -109,7 +111,7 @@ func newNotifyWorker(db *store.DB, n *notifyFlags, log *slog.Logger) (*notify.Wo
 	if err != nil {
 		return nil, err
 	}
-	w := &notify.Worker{Outbox: notify.New(db), Channels: ch, Log: log, Lease: n.lease, Concurrency: n.concurrency, Batch: max(200, 2*n.concurrency)}
+	w := &notify.Worker{Outbox: notify.New(db), Channels: ch, Log: log, Lease: n.lease, Concurrency: n.concurrency, ChannelConcurrency: n.channelConcurrency, Batch: max(200, 2*n.concurrency)}
 	return w, nil
 }
 

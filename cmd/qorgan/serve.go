@@ -117,6 +117,9 @@ func (s *serveFlags) validate() error {
 	if s.notify.concurrency < 1 || s.notify.concurrency > 10000 {
 		return fmt.Errorf("--message-concurrency must be between 1 and 10000, not %d", s.notify.concurrency)
 	}
+	if c := s.notify.channelConcurrency; c < 0 || c > s.notify.concurrency {
+		return fmt.Errorf("--message-channel-concurrency must be between 0 (three quarters of --message-concurrency) and --message-concurrency (%d), not %d", s.notify.concurrency, c)
+	}
 	if s.keepPasses < 24*time.Hour {
 		return fmt.Errorf("--keep-passes must be at least 24h (today's presence is needed), not %s", s.keepPasses)
 	}

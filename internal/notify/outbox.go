@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"qorgan/internal/errs"
@@ -16,6 +17,8 @@ import (
 type Outbox struct {
 	DB  *store.DB
 	Now func() time.Time
+
+	turn atomic.Uint32 // which channel claims first next time
 }
 
 // New returns an Outbox on db with the wall clock.
@@ -155,55 +158,80 @@ const claimCols = "id, idempotency_key, channel, recipient, kind, subject, body,
 // it picks and skips those another node has locked; SQLite has one writer
 // and needs no lock. Claiming moves next_attempt_at to the end of the lease:
 // a message whose worker died becomes due again when the lease runs out.
+// One channel's due messages are one range of outbox_channel_due.
 func claimSQL(d store.Dialect) string {
 	lock := ""
 	if d == store.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	return `UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_until = ?, next_attempt_at = ?
-WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?` + lock + `)
+WHERE id IN (SELECT id FROM outbox WHERE channel = ? AND status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?` + lock + `)
 RETURNING ` + claimCols
 }
 
-// Claim takes up to n due messages for owner until now+lease: pending ones
-// whose time has come and ones whose previous lease ran out. Their attempts
-// count up by one. Owner must be unique to this claim (a worker adds a
-// sequence number): finishing a message is fenced by it, so a worker whose
-// lease ran out cannot overwrite what the next one did.
+// Claim takes up to n due messages of any channel for owner until
+// now+lease (see ClaimEach).
 func (o *Outbox) Claim(ctx context.Context, owner string, n int, lease time.Duration) ([]Message, error) {
+	return o.ClaimEach(ctx, owner, n, nil, lease)
+}
+
+// ClaimEach takes up to n due messages for owner until now+lease, at most
+// limit[c] of channel c (a channel not in limit: up to n): pending ones
+// whose time has come and ones whose previous lease ran out, the oldest of
+// each channel first. Their attempts count up by one. The channels take
+// turns at going first, so a full claim is not always one channel's. Owner
+// must be unique to this claim (a worker adds a sequence number): finishing
+// a message is fenced by it, so a worker whose lease ran out cannot
+// overwrite what the next one did.
+func (o *Outbox) ClaimEach(ctx context.Context, owner string, n int, limit map[ChannelName]int, lease time.Duration) ([]Message, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	now := o.now()
 	until := store.Micros(now.Add(lease))
+	first := int(o.turn.Add(1))
 	var out []Message
 	err := o.DB.InTx(ctx, func(tx *store.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, claimSQL(o.DB.Dialect), owner, until, until, store.Micros(now), n)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var m Message
-			var ch string
-			var pupil, expires sql.NullInt64
-			var created int64
-			if err := rows.Scan(&m.ID, &m.Key, &ch, &m.Recipient, &m.Kind, &m.Subject, &m.Body, &m.Language, &m.SchoolID,
-				&pupil, &m.Attempts, &m.LastError, &created, &expires); err != nil {
+		for k := range Channels {
+			ch := Channels[(first+k)%len(Channels)]
+			want := n - len(out)
+			if l, ok := limit[ch]; ok {
+				want = min(want, l)
+			}
+			if want <= 0 {
+				continue
+			}
+			rows, err := tx.QueryContext(ctx, claimSQL(o.DB.Dialect), owner, until, until, string(ch), store.Micros(now), want)
+			if err != nil {
 				return err
 			}
-			m.Channel = ChannelName(ch)
-			m.PupilID = pupil.Int64
-			m.CreatedAt = store.FromMicros(created)
-			if expires.Valid {
-				m.ExpiresAt = store.FromMicros(expires.Int64)
+			for rows.Next() {
+				var m Message
+				var ch string
+				var pupil, expires sql.NullInt64
+				var created int64
+				if err := rows.Scan(&m.ID, &m.Key, &ch, &m.Recipient, &m.Kind, &m.Subject, &m.Body, &m.Language, &m.SchoolID,
+					&pupil, &m.Attempts, &m.LastError, &created, &expires); err != nil {
+					rows.Close()
+					return err
+				}
+				m.Channel = ChannelName(ch)
+				m.PupilID = pupil.Int64
+				m.CreatedAt = store.FromMicros(created)
+				if expires.Valid {
+					m.ExpiresAt = store.FromMicros(expires.Int64)
+				}
+				m.Status = Sending
+				m.Lease = owner
+				out = append(out, m)
 			}
-			m.Status = Sending
-			m.Lease = owner
-			out = append(out, m)
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)

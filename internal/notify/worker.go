@@ -27,6 +27,10 @@ type Worker struct {
 	Name        string        // this worker in lease owners; default host-pid-random
 	Batch       int           // most messages per claim; default 200
 	Concurrency int           // deliveries in flight; default 64
+	// ChannelConcurrency is the most deliveries in flight on one channel,
+	// so that a slow provider (an SMS gateway timing out) leaves slots to
+	// the others; default three quarters of Concurrency.
+	ChannelConcurrency int
 	Lease       time.Duration // how long a claim holds a message; default 30 s
 	SendTimeout time.Duration // one delivery's limit, also at a stop; default the lesser of 10 s and Lease/2
 	Poll        time.Duration // how often an idle worker looks for due messages; default 100 ms
@@ -68,6 +72,9 @@ func (w *Worker) setup() {
 		}
 		if w.Concurrency <= 0 {
 			w.Concurrency = 64
+		}
+		if w.ChannelConcurrency <= 0 || w.ChannelConcurrency > w.Concurrency {
+			w.ChannelConcurrency = max(1, w.Concurrency*3/4)
 		}
 		if w.Lease <= 0 {
 			w.Lease = 30 * time.Second
@@ -135,6 +142,9 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	slots := make(chan struct{}, w.Concurrency)
 	freed := make(chan struct{}, 1)
+	var busyMu sync.Mutex
+	busy := map[ChannelName]int{} // deliveries in flight by channel
+	limit := map[ChannelName]int{}
 	var inflight sync.WaitGroup
 	minClaim := max(1, min(w.Batch, w.Concurrency)/4)
 	poll := time.NewTimer(w.Poll)
@@ -152,20 +162,33 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		want := min(free, w.Batch)
+		capped := false
+		busyMu.Lock()
+		for _, c := range Channels {
+			limit[c] = w.ChannelConcurrency - busy[c]
+			capped = capped || limit[c] <= 0
+		}
+		busyMu.Unlock()
 		// A claim that has begun is not cut short by the stop: it either
 		// takes its messages or not, never leaves the answer unknown, and
 		// what it took is released below.
-		msgs, err := w.Outbox.Claim(context.WithoutCancel(ctx), w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, w.Lease)
+		msgs, err := w.Outbox.ClaimEach(context.WithoutCancel(ctx), w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, limit, w.Lease)
 		if err != nil {
 			w.Log.Error("notify: claim", "err", err)
 		}
 		w.claimd.Add(uint64(len(msgs)))
 		for _, m := range msgs {
 			slots <- struct{}{}
+			busyMu.Lock()
+			busy[m.Channel]++
+			busyMu.Unlock()
 			inflight.Add(1)
 			go func() {
 				defer inflight.Done()
 				results <- w.deliver(ctx, m)
+				busyMu.Lock()
+				busy[m.Channel]--
+				busyMu.Unlock()
 				<-slots
 				select {
 				case freed <- struct{}{}:
@@ -176,11 +199,18 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err == nil && len(msgs) == want {
 			continue // there may be more due
 		}
+		// A channel at its share claims again as soon as one of its
+		// deliveries ends, not at the next poll.
+		var more <-chan struct{}
+		if capped {
+			more = freed
+		}
 		poll.Reset(w.Poll)
 		select {
 		case <-ctx.Done():
 		case <-w.wake:
 		case <-poll.C:
+		case <-more:
 		}
 	}
 	inflight.Wait()

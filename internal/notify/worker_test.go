@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -328,5 +329,57 @@ func TestCrashMidDelivery(t *testing.T) {
 		if m := get(t, o, key); m.Status != notify.Sent || !strings.HasPrefix(m.Lease, "node-b/") || !m.SentAt.Equal(sentAt) {
 			t.Fatalf("the late worker overwrote the record: %+v", m)
 		}
+	})
+}
+
+// TestSlowChannelLeavesRoom: an SMS gateway that hangs holds at most its
+// share of the deliveries in flight; the bot's messages, queued after a
+// backlog of SMS, go out meanwhile. When the gateway answers again, every
+// SMS goes too.
+func TestSlowChannelLeavesRoom(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		o := notify.New(db)
+		gate := make(chan struct{})
+		var sms, bot atomic.Int32
+		var peak atomic.Int32
+		var inSMS atomic.Int32
+		w := fastWorker(o, map[notify.ChannelName]notify.Channel{
+			notify.ChannelSMS: notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
+				n := inSMS.Add(1)
+				defer inSMS.Add(-1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				sms.Add(1)
+				return nil
+			}),
+			notify.ChannelBot: notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
+				bot.Add(1)
+				return nil
+			}),
+		})
+		w.Concurrency, w.ChannelConcurrency, w.Batch = 8, 6, 8
+		w.SendTimeout = time.Minute
+		var msgs []notify.Message
+		for i := range 40 {
+			msgs = append(msgs, message(fmt.Sprintf("sms/%d", i), notify.ChannelSMS, "+77011234567"))
+		}
+		enqueue(t, db, msgs...)
+		msgs = msgs[:0]
+		for i := range 20 {
+			msgs = append(msgs, message(fmt.Sprintf("bot/%d", i), notify.ChannelBot, "100200300"))
+		}
+		enqueue(t, db, msgs...)
+		start(t, w)
+		eventually(t, 5*time.Second, "the bot's 20 messages sent while the SMS gateway hangs", func() bool { return bot.Load() == 20 })
+		if sms.Load() != 0 || peak.Load() > 6 {
+			t.Fatalf("SMS sent %d, at most %d at once; want none sent and at most 6 at once", sms.Load(), peak.Load())
+		}
+		close(gate)
+		eventually(t, 10*time.Second, "every SMS sent once the gateway answers", func() bool { return sms.Load() == 40 })
 	})
 }
