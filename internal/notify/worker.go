@@ -24,19 +24,19 @@ type Worker struct {
 	Channels map[ChannelName]Channel
 	Log      *slog.Logger
 
-	Name        string // this worker in lease owners; default host-pid-random
-	Batch       int    // most messages per claim; default 200
-	Concurrency int    // deliveries in flight; default 64
+	Name        string        // this worker in lease owners; default host-pid-random
+	Batch       int           // most messages per claim; default 200
+	Concurrency int           // deliveries in flight; default 64
+	Lease       time.Duration // how long a claim holds a message; default 30 s
+	SendTimeout time.Duration // one delivery's limit, also at a stop; default the lesser of 10 s and Lease/2
+	Poll        time.Duration // how often an idle worker looks for due messages; default 100 ms
+	MaxAttempts int           // attempts before a dead letter; default 8
+	RetryBase   time.Duration // first retry's delay, doubled each time; default 5 s
+	RetryMax    time.Duration // longest retry delay; default 10 min
 	// ChannelConcurrency is the most deliveries in flight on one channel,
 	// so that a slow provider (an SMS gateway timing out) leaves slots to
 	// the others; default three quarters of Concurrency.
 	ChannelConcurrency int
-	Lease              time.Duration // how long a claim holds a message; default 30 s
-	SendTimeout        time.Duration // one delivery's limit, also at a stop; default the lesser of 10 s and Lease/2
-	Poll               time.Duration // how often an idle worker looks for due messages; default 100 ms
-	MaxAttempts        int           // attempts before a dead letter; default 8
-	RetryBase          time.Duration // first retry's delay, doubled each time; default 5 s
-	RetryMax           time.Duration // longest retry delay; default 10 min
 
 	once   sync.Once
 	wake   chan struct{}
