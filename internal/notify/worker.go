@@ -73,9 +73,6 @@ func (w *Worker) setup() {
 		if w.Concurrency <= 0 {
 			w.Concurrency = 64
 		}
-		if w.ChannelConcurrency <= 0 || w.ChannelConcurrency > w.Concurrency {
-			w.ChannelConcurrency = max(1, w.Concurrency*3/4)
-		}
 		if w.Lease <= 0 {
 			w.Lease = 30 * time.Second
 		}
@@ -142,11 +139,17 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	slots := make(chan struct{}, w.Concurrency)
 	freed := make(chan struct{}, 1)
+	// Derived when the worker starts, from Concurrency as it is then.
+	channelCap := w.ChannelConcurrency
+	if channelCap <= 0 || channelCap > w.Concurrency {
+		channelCap = max(1, w.Concurrency*3/4)
+	}
 	var busyMu sync.Mutex
 	busy := map[ChannelName]int{} // deliveries in flight by channel
 	limit := map[ChannelName]int{}
 	var inflight sync.WaitGroup
 	minClaim := max(1, min(w.Batch, w.Concurrency)/4)
+	minChannelClaim := max(1, min(minClaim, channelCap/4))
 	poll := time.NewTimer(w.Poll)
 	defer poll.Stop()
 
@@ -162,11 +165,15 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		want := min(free, w.Batch)
-		capped := false
+		// A channel near its share waits until a few of its deliveries
+		// have ended (or the next poll), rather than claiming one message
+		// a transaction.
 		busyMu.Lock()
 		for _, c := range Channels {
-			limit[c] = w.ChannelConcurrency - busy[c]
-			capped = capped || limit[c] <= 0
+			limit[c] = channelCap - busy[c]
+			if limit[c] < minChannelClaim {
+				limit[c] = 0
+			}
 		}
 		busyMu.Unlock()
 		// A claim that has begun is not cut short by the stop: it either
@@ -199,18 +206,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err == nil && len(msgs) == want {
 			continue // there may be more due
 		}
-		// A channel at its share claims again as soon as one of its
-		// deliveries ends, not at the next poll.
-		var more <-chan struct{}
-		if capped {
-			more = freed
-		}
 		poll.Reset(w.Poll)
 		select {
 		case <-ctx.Done():
 		case <-w.wake:
 		case <-poll.C:
-		case <-more:
 		}
 	}
 	inflight.Wait()
