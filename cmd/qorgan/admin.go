@@ -111,9 +111,10 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	var d dbFlags
 	var login, name, password, role, scope string
-	fs := flagSet("user "+sub, "Manage people. Subcommands: add, list, set-password, grant.\n"+
+	fs := flagSet("user "+sub, "Manage people. Subcommands: add, list, set-password, grant, disable, enable.\n"+
 		"  qorgan user add --login L --role R --scope KIND[:REF] [--name N]   (password from --password or stdin)\n"+
 		"  qorgan user list\n  qorgan user set-password --login L\n  qorgan user grant --login L --role R --scope KIND[:REF]\n"+
+		"  qorgan user disable --login L   (sessions end, API tokens revoked)\n  qorgan user enable --login L\n"+
 		"Roles: sysadmin, ministry_analyst, education_department, school_director, school_guard, pcn_operator, cou_operator, guardian.\n"+
 		"Scopes: installation, nation, region:KATO, district:KATO, school:ID, provider:ID, police_unit:ID, guardian:ID.", errOut)
 	d.register(fs, "qorgan.db")
@@ -126,10 +127,10 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	switch sub {
-	case "add", "list", "set-password", "grant":
+	case "add", "list", "set-password", "grant", "disable", "enable":
 	default:
 		fs.Usage()
-		return fmt.Errorf("user needs a subcommand: add, list, set-password or grant (got %q)", sub)
+		return fmt.Errorf("user needs a subcommand: add, list, set-password, grant, disable or enable (got %q)", sub)
 	}
 	if sub != "list" && login == "" {
 		return errors.New("--login is required")
@@ -157,9 +158,13 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tLOGIN\tROLE\tSCOPE\tNAME")
+		fmt.Fprintln(tw, "ID\tLOGIN\tROLE\tSCOPE\tNAME\tSTATE")
 		for _, u := range us {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s %s\t%s\n", u.ID, u.Login, u.Role, u.Scope.Kind, u.Scope.Ref, u.FullName)
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s %s\t%s\t%s\n", u.ID, u.Login, u.Role, u.Scope.Kind, u.Scope.Ref, u.FullName, state)
 		}
 		tw.Flush()
 	case "set-password":
@@ -176,6 +181,15 @@ func runUser(ctx context.Context, args []string, out, errOut io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "%s is now %s in %s\n", login, role, scope)
+	case "disable", "enable":
+		if err := a.SetDisabled(ctx, auth.System, login, sub == "disable"); err != nil {
+			return err
+		}
+		if sub == "disable" {
+			fmt.Fprintf(out, "%s is disabled; their sessions are ended and their API tokens revoked\n", login)
+		} else {
+			fmt.Fprintf(out, "%s can sign in again\n", login)
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -314,6 +315,16 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	if out, err := qorgan(t, "", "user", "list", "--db", db); err != nil || !strings.Contains(out, "duty2") {
 		t.Fatalf("user list: %v\n%s", err, out)
+	}
+	// A departed guard's account is disabled, and shown so.
+	if out, err := qorgan(t, "", "user", "disable", "--db", db, "--login", "duty2"); err != nil || !strings.Contains(out, "duty2 is disabled") {
+		t.Fatalf("user disable: %v\n%s", err, out)
+	}
+	if out, err := qorgan(t, "", "user", "list", "--db", db); err != nil || !regexp.MustCompile(`duty2 .* disabled`).MatchString(out) {
+		t.Fatalf("user list after disable: %v\n%s", err, out)
+	}
+	if out, err := qorgan(t, "", "user", "enable", "--db", db, "--login", "nobody"); err == nil || !strings.Contains(out, "nobody") {
+		t.Fatalf("user enable of no such login: %v\n%s", err, out)
 	}
 	if out, err := qorgan(t, "", "migrate", "--db", db); err != nil || !strings.Contains(out, "schema version") {
 		t.Fatalf("migrate: %v\n%s", err, out)

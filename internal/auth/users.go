@@ -159,6 +159,44 @@ func (s *Service) Grant(ctx context.Context, actor Principal, login string, role
 	})
 }
 
+// SetDisabled disables a person's account (they can no longer sign in;
+// their sessions end and their API tokens are revoked) or enables it
+// again; audited. An administrator cannot disable their own account, so
+// that an installation is not locked out by mistake.
+func (s *Service) SetDisabled(ctx context.Context, actor Principal, login string, disabled bool) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		id, err := userID(ctx, tx, login)
+		if err != nil {
+			return err
+		}
+		if disabled && id == actor.UserID {
+			return errs.E(errs.Conflict, "login", "you cannot disable your own account")
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?", disabled, store.Micros(s.Now()), id); err != nil {
+			return err
+		}
+		action := "user.enable"
+		if disabled {
+			action = "user.disable"
+			if err := endAccess(ctx, tx, id, s.Now()); err != nil {
+				return err
+			}
+		}
+		return Append(ctx, tx, s.Now(), actor, action, userObject(id), map[string]any{"login": login})
+	})
+}
+
+// User returns one person's account by login.
+func (s *Service) User(ctx context.Context, login string) (User, error) {
+	var u User
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT id, login, full_name, role, scope_kind, scope_ref, disabled FROM users WHERE login = ?",
+		strings.ToLower(strings.TrimSpace(login))).Scan(&u.ID, &u.Login, &u.FullName, &u.Role, &u.Scope.Kind, &u.Scope.Ref, &u.Disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, errs.NotFoundf("no user with login %q", login)
+	}
+	return u, errs.Wrap(err, "user")
+}
+
 func userID(ctx context.Context, q store.Querier, login string) (int64, error) {
 	var id int64
 	err := q.QueryRowContext(ctx, "SELECT id FROM users WHERE login = ?", strings.ToLower(login)).Scan(&id)

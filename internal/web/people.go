@@ -85,3 +85,22 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// setDisabled disables or enables a person's account (administrators).
+func (s *Server) setDisabled(disabled bool) func(http.ResponseWriter, *http.Request, auth.Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		if err := p.Require(auth.ManageUsers); err != nil {
+			return err
+		}
+		login := r.PathValue("login")
+		if err := s.Auth.SetDisabled(r.Context(), p, login, disabled); err != nil {
+			return err
+		}
+		u, err := s.Auth.User(r.Context(), login)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, u)
+		return nil
+	}
+}

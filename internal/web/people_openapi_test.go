@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/demo"
 	"qorgan/internal/web"
 )
 
@@ -152,6 +153,34 @@ func peopleScenarios(t *testing.T, h *harness, k known) {
 				t.Errorf("a parent has %d tokens", n)
 			}
 		}},
+	})
+
+	// An account disabled: the session and the token stop working at once;
+	// enabled again, the person signs in anew.
+	h.runIn(t, []scenario{
+		{name: "a duty guard's account", as: "admin", method: "POST", path: "/api/v1/users", status: 201, body: map[string]any{"login": "duty.9", "full_name": "Кезекші",
+			"password": demo.DefaultPassword, "role": "school_guard", "scope": map[string]string{"kind": "school", "ref": "1"}}},
+	})
+	h.signIn("duty9", "duty.9")
+	h.runIn(t, []scenario{
+		{name: "the duty guard's token", as: "duty9", method: "POST", path: "/api/v1/tokens", body: map[string]any{"name": "tablet"}, status: 201,
+			check: func(t *testing.T, r result) { h.tokens["duty9"], _ = r.json(t)["token"].(string) }},
+		{name: "disable an account as the director", as: "director", method: "POST", path: "/api/v1/users/duty.9/disable", status: 403},
+		{name: "disable an account without CSRF", as: "admin", csrf: "omit", method: "POST", path: "/api/v1/users/duty.9/disable", status: 403, rejected: true, field: "X-CSRF-Token"},
+		{name: "disable no such account", as: "admin", method: "POST", path: "/api/v1/users/nobody.here/disable", status: 404},
+		{name: "disable my own account", as: "admin", method: "POST", path: "/api/v1/users/admin/disable", status: 409, field: "login"},
+		{name: "disable an account", as: "admin", method: "POST", path: "/api/v1/users/duty.9/disable", status: 200, check: fieldIs("disabled", true)},
+		{name: "the disabled guard's session", as: "duty9", method: "GET", path: "/api/v1/me", status: 401},
+		{name: "the disabled guard's token", bearer: "duty9", method: "GET", path: "/api/v1/me", status: 401},
+		{name: "the disabled guard signs in", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "duty.9", "password": demo.DefaultPassword}, status: 401},
+		{name: "enable an account", as: "admin", method: "POST", path: "/api/v1/users/duty.9/enable", status: 200, check: fieldIs("disabled", false)},
+		{name: "enable as the director", as: "director", method: "POST", path: "/api/v1/users/duty.9/enable", status: 403},
+		{name: "enable no such account", as: "admin", method: "POST", path: "/api/v1/users/nobody.here/enable", status: 404},
+		{name: "the revoked token stays revoked", bearer: "duty9", method: "GET", path: "/api/v1/me", status: 401},
+	})
+	h.signIn("duty9", "duty.9")
+	h.runIn(t, []scenario{
+		{name: "the enabled guard", as: "duty9", method: "GET", path: "/api/v1/me", status: 200, check: fieldIs("login", "duty.9")},
 	})
 	_ = k
 }

@@ -16,6 +16,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/tokens/{id}", s.signedIn(s.revokeToken))
 	mux.Handle("GET /api/v1/users", s.signedIn(s.listUsers))
 	mux.Handle("POST /api/v1/users", s.signedIn(s.createUser))
+	mux.Handle("POST /api/v1/users/{login}/disable", s.signedIn(s.setDisabled(true)))
+	mux.Handle("POST /api/v1/users/{login}/enable", s.signedIn(s.setDisabled(false)))
 	mux.Handle("GET /api/v1/audit/verify", s.signedIn(s.verifyAudit))
 
 	mux.Handle("GET /api/v1/regions", s.signedIn(s.listRegions))
