@@ -168,8 +168,10 @@ func (r *Registry) SweepErasures(ctx context.Context, before time.Time) (int64, 
 		var swept int64
 		err := r.DB.InTx(ctx, func(tx *store.Tx) error {
 			swept = 0
-			// SQLite gives the highest id again after it was deleted: if a
-			// new pupil has the id now, the records are theirs.
+			// Ids are not given twice (AUTOINCREMENT on SQLite, identity on
+			// PostgreSQL), but a database restored from a copy, or one
+			// erased in before migration 00012, may: if a pupil has the id
+			// now, the records are theirs.
 			var reused int
 			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupils WHERE id = ?", e.pupil).Scan(&reused); err != nil {
 				return err
