@@ -169,9 +169,9 @@ func (r *Registry) SweepErasures(ctx context.Context, before time.Time) (int64, 
 		err := r.DB.InTx(ctx, func(tx *store.Tx) error {
 			swept = 0
 			// Ids are not given twice (AUTOINCREMENT on SQLite, identity on
-			// PostgreSQL), but a database restored from a copy, or one
-			// erased in before migration 00012, may: if a pupil has the id
-			// now, the records are theirs.
+			// PostgreSQL), but a database restored from a copy, or one with
+			// erasures from before migration 00012, may give one again: if
+			// a pupil has the id now, the records are theirs.
 			var reused int
 			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupils WHERE id = ?", e.pupil).Scan(&reused); err != nil {
 				return err
