@@ -115,33 +115,6 @@ func newNotifyWorker(db *store.DB, n *notifyFlags, log *slog.Logger) (*notify.Wo
 	return w, nil
 }
 
-// pruneMessages deletes the record of delivered and dead messages older than
-// keep, hourly and in small batches so that it never holds the writer long
-// (messages carry personal data: kept only as long as the school needs the
-// delivery record).
-func pruneMessages(ctx context.Context, o *notify.Outbox, keep time.Duration, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		for {
-			n, err := o.Prune(ctx, time.Now().Add(-keep), 1000)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Warn("prune messages", "err", err)
-				}
-				break
-			}
-			if n < 1000 {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // checkNotArrived runs the schools' not-arrived checks (access.Notifier
 // CheckNotArrived) every so often. A check is due once its school's time

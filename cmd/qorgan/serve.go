@@ -83,6 +83,7 @@ type serveFlags struct {
 	mqttPassword  string
 	mqttPrefix    string
 	keepPasses    time.Duration
+	keepImports   time.Duration
 	notify        notifyFlags
 }
 
@@ -103,6 +104,7 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.StringVar(&s.mqttUser, "mqtt-username", "", "MQTT user name")
 	fs.StringVar(&s.mqttPrefix, "mqtt-topic-prefix", "qorgan/v1", "MQTT topic prefix: devices publish to <prefix>/devices/<client id>/alarm")
 	fs.StringVar(&s.mqttPassword, "mqtt-password", "", "MQTT password")
+	fs.DurationVar(&s.keepImports, "keep-imports", 30*24*time.Hour, "how long the record of finished imports is kept (a refused file's report quotes its bad cells: phone numbers, e-mail addresses)")
 	fs.DurationVar(&s.keepPasses, "keep-passes", 400*24*time.Hour, "how long turnstile passes and daily presence are kept before they are deleted (children's personal data; default a school year and the summer after it)")
 	fs.IntVar(&s.dc09PerSource, "dc09-max-conns-per-source", 512, "open DC-09 TCP connections allowed from one IP address (panels behind one NAT share it)")
 }
@@ -119,6 +121,9 @@ func (s *serveFlags) validate() error {
 	}
 	if c := s.notify.channelConcurrency; c < 0 || c > s.notify.concurrency {
 		return fmt.Errorf("--message-channel-concurrency must be between 0 (three quarters of --message-concurrency) and --message-concurrency (%d), not %d", s.notify.concurrency, c)
+	}
+	if s.keepImports < time.Hour {
+		return fmt.Errorf("--keep-imports must be at least 1h (a running import's status is read from it), not %s", s.keepImports)
 	}
 	if s.keepPasses < 24*time.Hour {
 		return fmt.Errorf("--keep-passes must be at least 24h (today's presence is needed), not %s", s.keepPasses)
@@ -184,9 +189,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	defer stopWorker()
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx) }()
-	go pruneMessages(runCtx, worker.Outbox, f.notify.keep, log)
-	go prunePasses(runCtx, passes, f.keepPasses, log)
-	go sweepErasures(runCtx, reg, log)
+	go housekeeping(runCtx, log, housekeepingJobs(f, worker.Outbox, passes, reg, jobs))
 	if f.notify.notArrivedEvery > 0 {
 		go checkNotArrived(runCtx, notifier, db, f.notify.notArrivedEvery, log)
 	}
@@ -357,44 +360,3 @@ func printDemo(out io.Writer, res demo.Result) {
 		demo.PlainAccount, demo.EncryptedAccount, demo.EncryptedKeyText)
 }
 
-// prunePasses deletes passes and presence older than keep, at start and then
-// hourly (children's personal data are kept only as long as needed).
-// sweepErasures deletes, every minute, what an intake wrote about a pupil
-// just after the pupil was erased (see registry.SweepErasures).
-func sweepErasures(ctx context.Context, reg *registry.Registry, log *slog.Logger) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		n, err := reg.SweepErasures(ctx, time.Now().Add(-registry.EraseSettle))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("sweep erasures", "err", err)
-		case n > 0:
-			log.Info("records written after an erasure deleted", "records", n)
-		}
-	}
-}
-
-func prunePasses(ctx context.Context, s *access.Service, keep time.Duration, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		passes, presence, err := s.Prune(ctx, time.Now().Add(-keep))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("prune passes", "err", err)
-		case passes+presence > 0:
-			log.Info("old passes deleted", "passes", passes, "presence_days", presence, "older_than", keep)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}

@@ -459,6 +459,18 @@ func TestJobs(t *testing.T) {
 		if _, err := jobs.Get(ctx, w.dirA, 999999); errs.CodeOf(err) != errs.NotFound {
 			t.Fatalf("unknown job: %v", err)
 		}
+
+		// The record of finished imports, refused files' quoted cells with
+		// them, goes after its retention; none is younger than a minute.
+		if n, err := jobs.Prune(ctx, time.Now().Add(-time.Minute)); err != nil || n != 0 {
+			t.Fatalf("prune of nothing old: %d %v", n, err)
+		}
+		if n, err := jobs.Prune(ctx, time.Now().Add(time.Second)); err != nil || n != 2 {
+			t.Fatalf("prune: %d %v, want the 2 finished imports", n, err)
+		}
+		if _, err := jobs.Get(ctx, w.dirA, job.ID); errs.CodeOf(err) != errs.NotFound {
+			t.Fatalf("a pruned import: %v", err)
+		}
 	})
 }
 
