@@ -115,7 +115,6 @@ func newNotifyWorker(db *store.DB, n *notifyFlags, log *slog.Logger) (*notify.Wo
 	return w, nil
 }
 
-
 // checkNotArrived runs the schools' not-arrived checks (access.Notifier
 // CheckNotArrived) every so often. A check is due once its school's time
 // has come and stays due for the notifier's CheckWindow, so a tick of a

@@ -359,4 +359,3 @@ func printDemo(out io.Writer, res demo.Result) {
 	fmt.Fprintf(out, "\nDC-09 panels at school 1: account %s (plain) and account %s (AES-128, key text %q).\n\n",
 		demo.PlainAccount, demo.EncryptedAccount, demo.EncryptedKeyText)
 }
-
