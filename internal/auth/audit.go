@@ -3,12 +3,14 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
+	"qorgan/internal/errs"
 	"qorgan/internal/store"
 )
 
@@ -114,4 +116,52 @@ func (s *Service) VerifyAudit(ctx context.Context) (AuditReport, error) {
 		rep.OK, rep.BrokenAt, rep.Problem = false, headSeq, "the chain does not end where the head says (entries removed at the end?)"
 	}
 	return rep, nil
+}
+
+// AuditRecord is an audit entry as a reader of the trail sees it.
+type AuditRecord struct {
+	Seq    int64           `json:"seq"`
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Action string          `json:"action"`
+	Object string          `json:"object"`
+	Detail json.RawMessage `json:"detail"`
+	Hash   string          `json:"hash"`
+}
+
+// AuditQuery selects entries of the trail, newest first: those of one
+// object ("pupil/12"), actor ("user:5:director") or action ("pupil.erase")
+// when given, before sequence number Before (0: from the newest), at most
+// Limit.
+type AuditQuery struct {
+	Object, Actor, Action string
+	Before                int64
+	Limit                 int
+}
+
+// ListAudit reads the audit trail for people allowed to verify it.
+func (s *Service) ListAudit(ctx context.Context, p Principal, q AuditQuery) ([]AuditRecord, error) {
+	if err := p.Require(VerifyAudit); err != nil {
+		return nil, err
+	}
+	where, args := "1=1", []any{}
+	for _, f := range []struct{ col, v string }{{"object", q.Object}, {"actor", q.Actor}, {"action", q.Action}} {
+		if f.v != "" {
+			where += " AND " + f.col + " = ?"
+			args = append(args, f.v)
+		}
+	}
+	if q.Before > 0 {
+		where += " AND seq < ?"
+		args = append(args, q.Before)
+	}
+	out, err := store.Collect(ctx, s.DB.Reader(), func(r *sql.Rows) (AuditRecord, error) {
+		var e AuditRecord
+		var at int64
+		var detail string
+		err := r.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Object, &detail, &e.Hash)
+		e.At, e.Detail = store.FromMicros(at), json.RawMessage(detail)
+		return e, err
+	}, "SELECT seq, at, actor, action, object, detail, hash FROM audit WHERE "+where+" ORDER BY seq DESC LIMIT ?", append(args, q.Limit)...)
+	return out, errs.Wrap(err, "audit")
 }

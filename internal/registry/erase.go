@@ -246,3 +246,17 @@ func dropChildlessGuardians(ctx context.Context, tx *store.Tx, ids []int64) (gua
 	}
 	return guardians, logins, nil
 }
+
+// PupilAccessLog lists who read a pupil's data and when, newest first (the
+// school-wide lists that showed the pupil too), for the staff who manage
+// the school's pupils: a guardian may ask who looked at their child.
+func (r *Registry) PupilAccessLog(ctx context.Context, p auth.Principal, id int64) ([]auth.AccessEntry, error) {
+	if _, err := r.managedPupil(ctx, p, id); err != nil {
+		return nil, err
+	}
+	out, err := r.Auth.PupilAccess(ctx, id, 500)
+	if out == nil {
+		out = []auth.AccessEntry{}
+	}
+	return out, errs.Wrap(err, "access log")
+}

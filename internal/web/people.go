@@ -3,8 +3,10 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/errs"
 	"qorgan/internal/registry"
 )
 
@@ -103,4 +105,48 @@ func (s *Server) setDisabled(disabled bool) func(http.ResponseWriter, *http.Requ
 		writeJSON(w, http.StatusOK, u)
 		return nil
 	}
+}
+
+func (s *Server) pupilAccessLog(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	es, err := s.Registry.PupilAccessLog(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, registry.List[auth.AccessEntry]{Items: es})
+	return nil
+}
+
+// listAudit pages through the audit trail, newest first; the cursor is the
+// sequence number of the last entry seen.
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	q := r.URL.Query()
+	aq := auth.AuditQuery{Object: q.Get("object"), Actor: q.Get("actor"), Action: q.Get("action"), Limit: 100}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > registry.MaxLimit {
+			return errs.Invalidf("limit", "limit must be 1 to %d", registry.MaxLimit)
+		}
+		aq.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return errs.Invalidf("cursor", "cursor is not one this server gave")
+		}
+		aq.Before = n
+	}
+	es, err := s.Auth.ListAudit(r.Context(), p, aq)
+	if err != nil {
+		return err
+	}
+	out := registry.List[auth.AuditRecord]{Items: es}
+	if len(es) == aq.Limit {
+		out.NextCursor = strconv.FormatInt(es[len(es)-1].Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }

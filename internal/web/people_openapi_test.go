@@ -63,6 +63,15 @@ func peopleScenarios(t *testing.T, h *harness, k known) {
 				t.Errorf("Content-Disposition %q", cd)
 			}
 		}},
+		{name: "who read a pupil's data", as: "director", method: "GET", path: at + "/access-log", status: 200, check: func(t *testing.T, r result) {
+			// The director's export above is the newest read.
+			items := r.items(t)
+			if len(items) == 0 || items[0]["action"] != "pupil.export" || items[0]["login"] != "director" {
+				t.Errorf("access log: %s", clip(r.body))
+			}
+		}},
+		{name: "who read a pupil's data, as the guard", as: "guard", method: "GET", path: at + "/access-log", status: 403},
+		{name: "who read a pupil's data, another school", as: "guard2", method: "GET", path: at + "/access-log", status: 404},
 		{name: "export a pupil as the guard", as: "guard", method: "GET", path: at + "/export", status: 403},
 		{name: "export a pupil of another school", as: "guard2", method: "GET", path: at + "/export", status: 404},
 		{name: "export a pupil as a parent", as: "parent", method: "GET", path: at + "/export", status: 404},
@@ -84,6 +93,23 @@ func peopleScenarios(t *testing.T, h *harness, k known) {
 		{name: "the erased pupil's card", as: "guard", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 404, field: "pupil_id",
 			body: map[string]any{"pupil_id": id, "direction": "out", "request_id": "erase-1-out"}},
 		{name: "the audit trail after the erasure", as: "admin", method: "GET", path: "/api/v1/audit/verify", status: 200, check: fieldIs("ok", true)},
+		{name: "what was done to the erased pupil", as: "admin", method: "GET", path: "/api/v1/audit?object=" + fmt.Sprintf("pupil/%d", id), status: 200, check: func(t *testing.T, r result) {
+			var actions []any
+			for _, it := range r.items(t) {
+				actions = append(actions, it["action"])
+			}
+			if fmt.Sprint(actions) != "[pupil.erase pupil.update pupil.create]" {
+				t.Errorf("audit of the pupil: %v", actions)
+			}
+		}},
+		{name: "erasures, one a page", as: "admin", method: "GET", path: "/api/v1/audit?action=pupil.erase&limit=1", status: 200, check: func(t *testing.T, r result) {
+			if items := r.items(t); len(items) != 1 || r.json(t)["next_cursor"] == nil {
+				t.Errorf("a page of one: %s", clip(r.body))
+			}
+		}},
+		{name: "the audit trail as the director", as: "director", method: "GET", path: "/api/v1/audit", status: 403},
+		{name: "the audit trail, bad limit", as: "admin", method: "GET", path: "/api/v1/audit?limit=0", status: 422, rejected: true, field: "limit"},
+		{name: "the audit trail, bad cursor", as: "admin", method: "GET", path: "/api/v1/audit?cursor=x", status: 422, field: "cursor"},
 	})
 
 	// A guardian withdraws consent; once is enough.

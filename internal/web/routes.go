@@ -19,6 +19,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/users/{login}/disable", s.signedIn(s.setDisabled(true)))
 	mux.Handle("POST /api/v1/users/{login}/enable", s.signedIn(s.setDisabled(false)))
 	mux.Handle("GET /api/v1/audit/verify", s.signedIn(s.verifyAudit))
+	mux.Handle("GET /api/v1/audit", s.signedIn(s.listAudit))
 
 	mux.Handle("GET /api/v1/regions", s.signedIn(s.listRegions))
 	mux.Handle("GET /api/v1/regions/{code}/districts", s.signedIn(s.listDistricts))
@@ -40,6 +41,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/pupils/{id}", s.signedIn(s.updatePupil))
 	mux.Handle("DELETE /api/v1/pupils/{id}", s.signedIn(s.erasePupil))
 	mux.Handle("GET /api/v1/pupils/{id}/export", s.signedIn(s.exportPupil))
+	mux.Handle("GET /api/v1/pupils/{id}/access-log", s.signedIn(s.pupilAccessLog))
 	mux.Handle("GET /api/v1/children", s.signedIn(s.children))
 	mux.Handle("GET /api/v1/me/channels", s.signedIn(s.myChannels))
 	mux.Handle("PUT /api/v1/me/channels", s.signedIn(s.setMyChannels))
