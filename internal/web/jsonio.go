@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"qorgan/internal/errs"
 )
@@ -70,37 +71,59 @@ func jsonError(err error, body []byte, t reflect.Type) error {
 		// encoding/json names a field without the array indexes on its way
 		// ("guardians.may_collect"); the path is found again in the body.
 		field := strings.ReplaceAll(typ.Field, ".", "/")
-		if p, ok := misfit(body, t, false); ok {
+		if p, ok := misfit(body, t, wrongType); ok {
 			field = p
 		}
 		return errs.Invalidf(field, "%s must be %s, not %s", orBody(field), jsonType(typ.Type.Kind().String()), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		if p, ok := misfit(body, t, true); ok {
+		if p, ok := misfit(body, t, unknownField); ok {
 			f = p
 		}
 		return errs.Invalidf(f, "unknown field %q", path.Base(f))
 	}
+	if p, ok := misfit(body, t, badTime); ok {
+		return errs.Invalidf(p, "%s must be a time as RFC 3339, e.g. 2026-09-01T07:52:00+05:00", p)
+	}
 	return errs.Invalidf("", "the body is not valid JSON: %v", err)
 }
 
+// What misfit looks for.
+type misfitKind int
+
+const (
+	wrongType    misfitKind = iota // a value of the wrong JSON type
+	unknownField                   // a member the type does not have
+	badTime                        // a string that is no RFC 3339 time where a time goes
+)
+
 // misfit finds the path ("guardians/1/nickname") of the first member of a
-// valid JSON document that does not fit type t: an unknown field when
-// unknown is set, else a value of the wrong JSON type. Object members are
-// looked at in name order. It gives up (false) where a type decodes itself.
-func misfit(body []byte, t reflect.Type, unknown bool) (string, bool) {
+// valid JSON document that does not fit type t in the way asked. Object
+// members are looked at in name order. It gives up (false) where a type
+// other than time.Time decodes itself.
+func misfit(body []byte, t reflect.Type, kind misfitKind) (string, bool) {
 	var doc any
 	if json.Unmarshal(body, &doc) != nil {
 		return "", false
 	}
-	return walk(doc, t, "", unknown)
+	return walk(doc, t, "", kind)
 }
+
+var timeType = reflect.TypeFor[time.Time]()
 
 var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
-func walk(v any, t reflect.Type, at string, unknown bool) (string, bool) {
+func walk(v any, t reflect.Type, at string, kind misfitKind) (string, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == timeType {
+		if s, ok := v.(string); ok && kind == badTime {
+			if _, err := time.Parse(time.RFC3339, s); err != nil {
+				return at, true
+			}
+		}
+		return "", false
 	}
 	if v == nil || t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(unmarshaler) {
 		return "", false
@@ -124,19 +147,19 @@ func walk(v any, t reflect.Type, at string, unknown bool) (string, bool) {
 			for _, k := range keys {
 				ft, ok := fields[strings.ToLower(k)]
 				if !ok {
-					if unknown {
+					if kind == unknownField {
 						return join(k), true
 					}
 					continue
 				}
-				if p, ok := walk(x[k], ft, join(k), unknown); ok {
+				if p, ok := walk(x[k], ft, join(k), kind); ok {
 					return p, true
 				}
 			}
 			return "", false
 		case reflect.Map:
 			for k, e := range x {
-				if p, ok := walk(e, t.Elem(), join(k), unknown); ok {
+				if p, ok := walk(e, t.Elem(), join(k), kind); ok {
 					return p, true
 				}
 			}
@@ -145,7 +168,7 @@ func walk(v any, t reflect.Type, at string, unknown bool) (string, bool) {
 	case []any:
 		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
 			for i, e := range x {
-				if p, ok := walk(e, t.Elem(), join(strconv.Itoa(i)), unknown); ok {
+				if p, ok := walk(e, t.Elem(), join(strconv.Itoa(i)), kind); ok {
 					return p, true
 				}
 			}
@@ -166,7 +189,7 @@ func walk(v any, t reflect.Type, at string, unknown bool) (string, bool) {
 			return "", false
 		}
 	}
-	if unknown {
+	if kind != wrongType {
 		return "", false
 	}
 	return at, true // the JSON type does not fit

@@ -1585,7 +1585,7 @@ func alarmScenarios(t *testing.T, h *harness, k known) {
 		{name: "device event without event_id", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"type": "fire"},
 			status: 422, rejected: true, field: "event_id"},
 		{name: "device event bad time", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0004", "type": "fire", "at": "yesterday"},
-			status: 422, rejected: true},
+			status: 422, rejected: true, field: "at"},
 		{name: "device event unknown field", bearer: "device1", method: "POST", path: "/api/v1/device/events", body: map[string]any{"event_id": "cam-1-0005", "type": "fire", "rssi": -70},
 			status: 422, rejected: true, field: "rssi"},
 		{name: "device event over 1 MiB", bearer: "device1", method: "POST", path: "/api/v1/device/events",
