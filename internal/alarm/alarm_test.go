@@ -451,3 +451,58 @@ func TestIntakeAlongsideOperators(t *testing.T) {
 		}
 	})
 }
+
+// TestLastHeardWrittenSeldom: a panel that keeps sending has its "last
+// heard" written at most every quarter of its reporting interval (and at
+// most every 5 s), so supervision stays right while a busy panel does not
+// rewrite its row with every frame; a restart writes at once.
+func TestLastHeardWrittenSeldom(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind("UPDATE devices SET reporting_interval_s = 8, created_at = ? WHERE dc09_account = ?"),
+			store.Micros(f.clk.Now()), demo.PlainAccount); err != nil {
+			t.Fatal(err)
+		}
+		lastHeard := func() time.Time {
+			t.Helper()
+			var us int64
+			if err := db.Reader().QueryRowContext(ctx, `SELECT s.last_seen_at FROM device_status s JOIN devices d ON d.id = s.device_id WHERE d.dc09_account = ?`,
+				demo.PlainAccount).Scan(&us); err != nil {
+				t.Fatal(err)
+			}
+			return store.FromMicros(us)
+		}
+		start := f.clk.Now()
+		seq := 100
+		send := func() {
+			seq++
+			f.panel(t, demo.PlainAccount, fmt.Sprintf("%04d", seq), alarmcode.PeriodicTest)
+		}
+		send()
+		// Every second for 7 s: written again once 2 s (a quarter of 8 s)
+		// have passed since the last write, never later.
+		for range 7 {
+			f.clk.Add(time.Second)
+			send()
+			if lag := f.clk.Now().Sub(lastHeard()); lag >= 2*time.Second {
+				t.Fatalf("last heard %s behind", lag)
+			}
+			if n, _ := f.svc.Supervise(ctx); n != 0 {
+				t.Fatal("a panel sending every second was declared lost")
+			}
+		}
+		// Written at 0, 2, 4 and 6 s; the frames in between, and the last
+		// one at 7 s, were not.
+		if want := start.Add(6 * time.Second); !lastHeard().Equal(want) {
+			t.Fatalf("last heard %s, want %s (written every 2 s)", lastHeard().Sub(start), want.Sub(start))
+		}
+		// After a restart the node has written nothing yet: the next frame is.
+		f.svc = f.service()
+		f.clk.Add(time.Second)
+		send()
+		if !lastHeard().Equal(f.clk.Now()) {
+			t.Fatalf("after a restart last heard is %s, want %s", lastHeard(), f.clk.Now())
+		}
+	})
+}
