@@ -189,12 +189,12 @@ func (o *Outbox) ClaimEach(ctx context.Context, owner string, n int, limit map[C
 	}
 	now := o.now()
 	until := store.Micros(now.Add(lease))
-	first := int(o.turn.Add(1))
+	first := o.turn.Add(1)
 	var out []Message
 	err := o.DB.InTx(ctx, func(tx *store.Tx) error {
 		out = out[:0]
 		for k := range Channels {
-			ch := Channels[(first+k)%len(Channels)]
+			ch := Channels[(first+uint32(k))%uint32(len(Channels))]
 			want := n - len(out)
 			if l, ok := limit[ch]; ok {
 				want = min(want, l)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,6 +185,18 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.Log.Error("notify: claim", "err", err)
 		}
 		w.claimd.Add(uint64(len(msgs)))
+		got := map[ChannelName]int{}
+		for _, m := range msgs {
+			got[m.Channel]++
+		}
+		// Channels held back by their share, which may have more due: a
+		// delivery of theirs ending is worth a claim once enough have.
+		var held []ChannelName
+		for _, c := range Channels {
+			if limit[c] == 0 || got[c] == limit[c] {
+				held = append(held, c)
+			}
+		}
 		for _, m := range msgs {
 			slots <- struct{}{}
 			busyMu.Lock()
@@ -206,11 +219,26 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err == nil && len(msgs) == want {
 			continue // there may be more due
 		}
+		var more <-chan struct{}
+		if err == nil && len(held) > 0 {
+			more = freed
+		}
 		poll.Reset(w.Poll)
-		select {
-		case <-ctx.Done():
-		case <-w.wake:
-		case <-poll.C:
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+			case <-w.wake:
+			case <-poll.C:
+			case <-more:
+				busyMu.Lock()
+				room := slices.ContainsFunc(held, func(c ChannelName) bool { return channelCap-busy[c] >= minChannelClaim })
+				busyMu.Unlock()
+				if !room {
+					continue wait
+				}
+			}
+			break
 		}
 	}
 	inflight.Wait()

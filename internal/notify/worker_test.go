@@ -384,3 +384,27 @@ func TestSlowChannelLeavesRoom(t *testing.T) {
 		eventually(t, 10*time.Second, "every SMS sent once the gateway answers", func() bool { return sms.Load() == 40 })
 	})
 }
+
+// TestOneChannelBacklogFlows: a backlog on one channel is claimed again as
+// its deliveries end, not once a poll: 60 messages through 6 slots of a
+// fast channel take well under one poll interval.
+func TestOneChannelBacklogFlows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		o := notify.New(db)
+		var sent atomic.Int32
+		w := fastWorker(o, map[notify.ChannelName]notify.Channel{
+			notify.ChannelWebhook: notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
+				sent.Add(1)
+				return nil
+			}),
+		})
+		w.Concurrency, w.Batch, w.Poll = 8, 8, 5*time.Second
+		var msgs []notify.Message
+		for i := range 60 {
+			msgs = append(msgs, message(fmt.Sprintf("backlog/%d", i), notify.ChannelWebhook, "https://school.example/hook"))
+		}
+		enqueue(t, db, msgs...)
+		start(t, w)
+		eventually(t, 3*time.Second, "60 webhooks sent within one poll interval", func() bool { return sent.Load() == 60 })
+	})
+}
