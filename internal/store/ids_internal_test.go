@@ -39,7 +39,9 @@ func TestIDsNotReused(t *testing.T) {
 		exec(`INSERT INTO users (id, login, role, scope_kind, scope_ref, created_at, updated_at) VALUES (?, ?, 'guardian', 'guardian', ?, 0, 0)`, id, "g"+string(rune('0'+id)), string(rune('0'+id)))
 		exec(`INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, 'c', 0, 1)`, "h"+string(rune('0'+id)), id)
 	}
-	// The newest of each is erased before the upgrade.
+	// The newest of each is erased before the upgrade; the access log
+	// still names them.
+	exec(`INSERT INTO access_log (at, user_id, pupil_id, school_id, action) VALUES (0, 3, 3, 1, 'pupil.read')`)
 	exec(`DELETE FROM sessions WHERE user_id = 3`)
 	exec(`DELETE FROM users WHERE id = 3`)
 	exec(`DELETE FROM pupil_guardians WHERE pupil_id = 3`)
@@ -84,7 +86,14 @@ func TestIDsNotReused(t *testing.T) {
 	if err := db.W.QueryRowContext(ctx, `INSERT INTO pupils (school_id, external_id, last_name, first_name, class, created_at, updated_at) VALUES (1, 'P9', 'Ким', 'Юлия', '2', 0, 0) RETURNING id`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	if id <= 2 {
+	if id <= 3 {
 		t.Fatalf("a new pupil took the erased id %d", id)
+	}
+	var uid int64
+	if err := db.W.QueryRowContext(ctx, `INSERT INTO users (login, role, scope_kind, created_at, updated_at) VALUES ('new', 'sysadmin', 'installation', 0, 0) RETURNING id`).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	if uid <= 3 {
+		t.Fatalf("a new account took the id %d the access log names", uid)
 	}
 }

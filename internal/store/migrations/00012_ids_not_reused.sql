@@ -5,8 +5,12 @@
 -- pupil would take an erased pupil's id, and with it the erased child's
 -- entries in the access log and the audit trail. AUTOINCREMENT keeps every
 -- id for good; on SQLite the three tables are rebuilt with it (the usual
--- twelve steps: foreign keys off, copy, swap, check). PostgreSQL's
+-- twelve steps: foreign keys off, copy, swap). PostgreSQL's
 -- identity columns never give an id twice, and nothing changes there.
+-- Each table's sequence starts above every id still referenced anywhere,
+-- so that ids erased before this upgrade are not given again either.
+-- (Should it fail half-way, the store is closed and the transaction rolled
+-- back; foreign keys are on again for the next connection.)
 
 -- +goose Up
 {{if sqlite}}
@@ -33,6 +37,12 @@ DROP TABLE pupils;
 ALTER TABLE pupils_new RENAME TO pupils;
 CREATE UNIQUE INDEX pupils_card ON pupils(school_id, card_uid) WHERE card_uid IS NOT NULL;
 CREATE UNIQUE INDEX pupils_phone_token ON pupils(phone_token) WHERE phone_token IS NOT NULL;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'pupils', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'pupils');
+UPDATE sqlite_sequence SET seq = MAX(seq,
+    COALESCE((SELECT MAX(pupil_id) FROM access_log), 0),
+    COALESCE((SELECT MAX(pupil_id) FROM erasures), 0),
+    COALESCE((SELECT MAX(person_id) FROM passes WHERE person_id IS NOT NULL), 0),
+    COALESCE((SELECT MAX(pupil_id) FROM outbox), 0)) WHERE name = 'pupils';
 
 CREATE TABLE guardians_new (
     id                   INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,6 +61,9 @@ INSERT INTO guardians_new (id, phone, full_name, email, messenger_id, language, 
     SELECT id, phone, full_name, email, messenger_id, language, consent_given_on, consent_withdrawn_on, created_at, updated_at, channels_off FROM guardians;
 DROP TABLE guardians;
 ALTER TABLE guardians_new RENAME TO guardians;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'guardians', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'guardians');
+UPDATE sqlite_sequence SET seq = MAX(seq,
+    COALESCE((SELECT MAX(CAST(scope_ref AS INTEGER)) FROM users WHERE scope_kind = 'guardian'), 0)) WHERE name = 'guardians';
 
 CREATE TABLE users_new (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -68,6 +81,11 @@ INSERT INTO users_new (id, login, full_name, password_hash, role, scope_kind, sc
     SELECT id, login, full_name, password_hash, role, scope_kind, scope_ref, disabled, created_at, updated_at FROM users;
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'users', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'users');
+UPDATE sqlite_sequence SET seq = MAX(seq,
+    COALESCE((SELECT MAX(user_id) FROM access_log), 0),
+    COALESCE((SELECT MAX(user_id) FROM imports), 0),
+    COALESCE((SELECT MAX(user_id) FROM alarm_steps), 0)) WHERE name = 'users';
 
 COMMIT;
 PRAGMA foreign_keys = ON;
