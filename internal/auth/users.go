@@ -172,8 +172,12 @@ func (s *Service) SetDisabled(ctx context.Context, actor Principal, login string
 		if disabled && id == actor.UserID {
 			return errs.E(errs.Conflict, "login", "you cannot disable your own account")
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?", disabled, store.Micros(s.Now()), id); err != nil {
+		res, err := tx.ExecContext(ctx, "UPDATE users SET disabled = ?, updated_at = ? WHERE id = ? AND disabled <> ?", disabled, store.Micros(s.Now()), id, disabled)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // already so: nothing to do or to audit
 		}
 		action := "user.enable"
 		if disabled {
