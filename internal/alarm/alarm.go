@@ -92,8 +92,6 @@ type Service struct {
 	mu       sync.Mutex
 	delivery map[int64]bool  // alarms whose first console delivery is recorded
 	routes   map[int64]route // school → where its alarms go, for routeTTL
-	// lastHeard is the "last heard" this node last wrote for each device.
-	lastHeard map[int64]time.Time
 }
 
 // New returns a Service with the default timers and the wall clock.
@@ -101,7 +99,7 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{DB: db, Auth: a, Log: log, Now: time.Now, T1: DefaultT1, T2: DefaultT2, bus: NewBus(), delivery: map[int64]bool{}, routes: map[int64]route{}, lastHeard: map[int64]time.Time{}}
+	return &Service{DB: db, Auth: a, Log: log, Now: time.Now, T1: DefaultT1, T2: DefaultT2, bus: NewBus(), delivery: map[int64]bool{}, routes: map[int64]route{}}
 }
 
 // Bus returns the notifier consoles wait on.

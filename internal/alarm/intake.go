@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -41,23 +40,6 @@ func digest(b []byte) string {
 
 type deviceRef struct {
 	id, school int64
-	// quiet is how long after its last recorded signal the device's
-	// "last heard" need not be written again (see heardAll); 0: always.
-	quiet time.Duration
-}
-
-// heardEvery is how often a device that keeps sending has its "last heard"
-// written: often enough for supervision (a quarter of the device's
-// reporting interval at most), seldom enough that a busy panel does not
-// rewrite its row with every frame.
-const heardEvery = 5 * time.Second
-
-// quietFor is a device's heardEvery, given its reporting interval.
-func quietFor(intervalS int64) time.Duration {
-	if intervalS <= 0 {
-		return heardEvery // not supervised: "last heard" is for people
-	}
-	return min(heardEvery, time.Duration(intervalS)*time.Second/4)
 }
 
 // Commit stores a batch of signals in one transaction and raises their
@@ -94,7 +76,7 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 				return err
 			}
 		}
-		b := &batch{s: s, seen: map[int64]heard{}}
+		b := &batch{s: s, seen: map[int64]time.Time{}}
 		var ps []pendingSignal
 		for i := range sigs {
 			sg := &sigs[i]
@@ -105,8 +87,8 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 			if sg.SchoolID != 0 {
 				dev.school = sg.SchoolID
 			}
-			if dev.id != 0 && sg.ReceivedAt.After(b.seen[dev.id].at) {
-				b.seen[dev.id] = heard{at: sg.ReceivedAt, quiet: dev.quiet}
+			if dev.id != 0 && sg.ReceivedAt.After(b.seen[dev.id]) {
+				b.seen[dev.id] = sg.ReceivedAt
 			}
 			if sg.LinkTest {
 				continue
@@ -208,13 +190,7 @@ func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now ti
 // batch is what one Commit collects.
 type batch struct {
 	s    *Service
-	seen map[int64]heard // device → latest signal
-}
-
-// heard is a device's latest signal in a batch.
-type heard struct {
-	at    time.Time
-	quiet time.Duration
+	seen map[int64]time.Time // device → latest signal
 }
 
 // raiseAll inserts alarms with reserved ids and their first live events, in
@@ -270,20 +246,18 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 		ids = append(ids, id)
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-	rows, err := tx.QueryContext(ctx, "SELECT device_id, lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", ids...)
+	rows, err := tx.QueryContext(ctx, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", ids...)
 	if err != nil {
 		return nil, err
 	}
 	var lost []int64
-	wasLost := map[int64]bool{}
 	for rows.Next() {
-		var dev, id int64
-		if err := rows.Scan(&dev, &id); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		lost = append(lost, id)
-		wasLost[dev] = true
 	}
 	rows.Close()
 	if len(lost) > 0 {
@@ -292,24 +266,10 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 			return nil, err
 		}
 	}
-	// A device heard a moment ago keeps the "last heard" it has: its row
-	// is one scattered page written per frame otherwise. A device that was
-	// lost is always written, and so is one this node has not written yet.
 	up := tx.NewBulk("device_status", "device_id", "last_seen_at", "lost_alarm_id").
 		OnConflict("ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, lost_alarm_id = NULL")
-	s.mu.Lock()
-	var write []int64
-	for id, h := range b.seen {
-		last, ok := s.lastHeard[id]
-		if wasLost[id] || !ok || h.at.Sub(last) >= h.quiet {
-			write = append(write, id)
-			s.lastHeard[id] = h.at
-		}
-	}
-	s.mu.Unlock()
-	slices.Sort(write) // rows in key order: two nodes lock them in the same order
-	for _, id := range write {
-		if err := up.Add(ctx, id, store.Micros(b.seen[id].at), nil); err != nil {
+	for id, at := range b.seen {
+		if err := up.Add(ctx, id, store.Micros(at), nil); err != nil {
 			return nil, err
 		}
 	}
@@ -353,19 +313,17 @@ func (s *Service) devicesOf(ctx context.Context, sigs []Signal) (map[string]devi
 	for start := 0; start < len(accts); start += 500 {
 		part := accts[start:min(start+500, len(accts))]
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		rows, err := s.DB.Reader().QueryContext(ctx, "SELECT dc09_account, id, school_id, reporting_interval_s FROM devices WHERE dc09_account IN ("+ph+")", part...)
+		rows, err := s.DB.Reader().QueryContext(ctx, "SELECT dc09_account, id, school_id FROM devices WHERE dc09_account IN ("+ph+")", part...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var a string
 			var d deviceRef
-			var interval int64
-			if err := rows.Scan(&a, &d.id, &d.school, &interval); err != nil {
+			if err := rows.Scan(&a, &d.id, &d.school); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			d.quiet = quietFor(interval)
 			out[a] = d
 		}
 		rows.Close()
