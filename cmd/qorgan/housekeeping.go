@@ -41,6 +41,9 @@ func housekeepingJobs(f serveFlags, outbox *notify.Outbox, passes *access.Servic
 		{"old import records deleted", time.Hour, func(ctx context.Context) (int64, error) {
 			return jobs.Prune(ctx, time.Now().Add(-f.keepImports))
 		}},
+		{"guardians with no child deleted", time.Hour, func(ctx context.Context) (int64, error) {
+			return reg.DropUnlinkedGuardians(ctx, time.Now().Add(-f.keepUnlinked))
+		}},
 		{"records written after an erasure deleted", time.Minute, func(ctx context.Context) (int64, error) {
 			return reg.SweepErasures(ctx, time.Now().Add(-registry.EraseSettle))
 		}},

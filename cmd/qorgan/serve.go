@@ -84,6 +84,7 @@ type serveFlags struct {
 	mqttPrefix    string
 	keepPasses    time.Duration
 	keepImports   time.Duration
+	keepUnlinked  time.Duration
 	notify        notifyFlags
 }
 
@@ -104,6 +105,7 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.StringVar(&s.mqttUser, "mqtt-username", "", "MQTT user name")
 	fs.StringVar(&s.mqttPrefix, "mqtt-topic-prefix", "qorgan/v1", "MQTT topic prefix: devices publish to <prefix>/devices/<client id>/alarm")
 	fs.StringVar(&s.mqttPassword, "mqtt-password", "", "MQTT password")
+	fs.DurationVar(&s.keepUnlinked, "keep-unlinked", 30*24*time.Hour, "how long a guardian taken off the list of their last child is kept (with consent dates, settings and sign-in) before being deleted, so that a mistaken import can be put right")
 	fs.DurationVar(&s.keepImports, "keep-imports", 30*24*time.Hour, "how long the record of finished imports is kept (a refused file's report quotes its bad cells: phone numbers, e-mail addresses)")
 	fs.DurationVar(&s.keepPasses, "keep-passes", 400*24*time.Hour, "how long turnstile passes and daily presence are kept before they are deleted (children's personal data; default a school year and the summer after it)")
 	fs.IntVar(&s.dc09PerSource, "dc09-max-conns-per-source", 512, "open DC-09 TCP connections allowed from one IP address (panels behind one NAT share it)")
@@ -121,6 +123,9 @@ func (s *serveFlags) validate() error {
 	}
 	if c := s.notify.channelConcurrency; c < 0 || c > s.notify.concurrency {
 		return fmt.Errorf("--message-channel-concurrency must be between 0 (three quarters of --message-concurrency) and --message-concurrency (%d), not %d", s.notify.concurrency, c)
+	}
+	if s.keepUnlinked < time.Hour {
+		return fmt.Errorf("--keep-unlinked must be at least 1h, not %s", s.keepUnlinked)
 	}
 	if s.keepImports < time.Hour {
 		return fmt.Errorf("--keep-imports must be at least 1h (a running import's status is read from it), not %s", s.keepImports)

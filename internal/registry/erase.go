@@ -260,3 +260,41 @@ func (r *Registry) PupilAccessLog(ctx context.Context, p auth.Principal, id int6
 	}
 	return out, errs.Wrap(err, "access log")
 }
+
+// markUnlinked notes since when each of the unlinked guardians has had no
+// child (a guardian still linked elsewhere is not marked), and forgets the
+// mark of the relinked ones.
+func markUnlinked(ctx context.Context, tx *store.Tx, now int64, unlinked, relinked []int64) error {
+	for _, g := range unlinked {
+		if _, err := tx.ExecContext(ctx, `UPDATE guardians SET unlinked_at = ? WHERE id = ? AND unlinked_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM pupil_guardians WHERE guardian_id = ?)`, now, g, g); err != nil {
+			return err
+		}
+	}
+	for _, g := range relinked {
+		if _, err := tx.ExecContext(ctx, "UPDATE guardians SET unlinked_at = NULL WHERE id = ? AND unlinked_at IS NOT NULL", g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DropUnlinkedGuardians deletes the guardians who have had no child since
+// before `before`, with their sign-ins, and says how many went. Run it from
+// the housekeeping with before = now - the retention of unlinked guardians.
+func (r *Registry) DropUnlinkedGuardians(ctx context.Context, before time.Time) (int64, error) {
+	ids, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (int64, error) {
+		var id int64
+		return id, rows.Scan(&id)
+	}, "SELECT id FROM guardians WHERE unlinked_at IS NOT NULL AND unlinked_at < ? ORDER BY id LIMIT 1000", store.Micros(before))
+	if err != nil || len(ids) == 0 {
+		return 0, errs.Wrap(err, "unlinked guardians")
+	}
+	var n int
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		n, _, err = dropChildlessGuardians(ctx, tx, ids)
+		return err
+	})
+	return int64(n), errs.Wrap(err, "unlinked guardians")
+}

@@ -238,8 +238,9 @@ func TestUpdatePupil(t *testing.T) {
 			t.Fatalf("bad class: %v", err)
 		}
 		in.Class = "6 А"
-		// A guardian taken off the list of their only child goes, with
-		// their sign-in; a scope written another way is refused.
+		// A guardian taken off the list of their only child goes after the
+		// retention, with their sign-in; a scope written another way is
+		// refused.
 		mother := w.pupil1.Guardians[0].ID
 		if _, err := w.a.CreateUser(ctx, auth.System, auth.NewUser{Login: "mother0", Password: "a long enough password", Role: auth.RoleGuardian,
 			Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint("0", mother)}}); errs.CodeOf(err) != errs.Invalid {
@@ -254,10 +255,29 @@ func TestUpdatePupil(t *testing.T) {
 		if p, err := w.reg.UpdatePupil(ctx, director, w.pupil1.ID, orphaned); err != nil || len(p.Guardians) != 1 || p.Guardians[0].Phone != "+77770001122" {
 			t.Fatalf("guardian replaced: %+v %v", p, err)
 		}
-		var left int
-		db.Reader().QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM guardians WHERE id = ?) + (SELECT COUNT(*) FROM users WHERE login = 'mother')", mother).Scan(&left)
-		if left != 0 {
-			t.Fatalf("the guardian taken off the list is still kept (%d rows of guardian and login)", left)
+		kept := func() int {
+			var n int
+			db.Reader().QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM guardians WHERE id = ?) + (SELECT COUNT(*) FROM users WHERE login = 'mother')", mother).Scan(&n)
+			return n
+		}
+		// Kept for a while: a corrected file puts her back as she was.
+		if n, err := w.reg.DropUnlinkedGuardians(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 || kept() != 2 {
+			t.Fatalf("a guardian unlinked a moment ago was deleted: %d %v, %d rows kept", n, err, kept())
+		}
+		withMother := orphaned
+		withMother.Guardians = append(withMother.Guardians, registry.GuardianInput{Phone: "+77011112233", FullName: "Сәуле Ахметова", Language: "kk", ConsentGivenOn: "2025-09-01"})
+		if _, err := w.reg.UpdatePupil(ctx, director, w.pupil1.ID, withMother); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.reg.DropUnlinkedGuardians(ctx, time.Now().Add(time.Second)); err != nil || n != 0 || kept() != 2 {
+			t.Fatalf("a guardian linked again was deleted: %d %v, %d rows kept", n, err, kept())
+		}
+		// Taken off again, and past the retention: she goes, with her login.
+		if _, err := w.reg.UpdatePupil(ctx, director, w.pupil1.ID, orphaned); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.reg.DropUnlinkedGuardians(ctx, time.Now().Add(time.Second)); err != nil || n != 1 || kept() != 0 {
+			t.Fatalf("the unlinked guardian after the retention: %d %v, %d rows kept", n, err, kept())
 		}
 		if _, err := w.reg.UpdatePupil(ctx, principal(auth.RoleGuard, auth.ScopeSchool, s1), w.pupil1.ID, in); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("guard: want Forbidden, got %v", err)

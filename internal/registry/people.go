@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -236,7 +237,8 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 		return ch, err
 	}
 	// Guardians first: create or update each once.
-	var unlinked []int64 // guardians taken off a pupil's list
+	var unlinked, relinked []int64 // guardians taken off a pupil's list; stored ones put on one
+	known := maps.Clone(guardians)
 	done := map[string]bool{}
 	for _, in := range ins {
 		for _, g := range in.Guardians {
@@ -318,6 +320,9 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 					pid, gid, g.Relation, g.mayCollect()); err != nil {
 					return ch, err
 				}
+				if _, existed := known[g.Phone]; existed {
+					relinked = append(relinked, gid)
+				}
 				changed = true
 			case l.Relation != g.Relation || l.MayCollect != g.mayCollect():
 				if _, err := tx.ExecContext(ctx, "UPDATE pupil_guardians SET relation = ?, may_collect = ? WHERE pupil_id = ? AND guardian_id = ?",
@@ -347,8 +352,10 @@ func UpsertPupils(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 			}
 		}
 	}
-	// A guardian taken off the list of their last child is no longer kept.
-	if _, _, err := dropChildlessGuardians(ctx, tx, unlinked); err != nil {
+	// A guardian taken off the list of their last child is kept until
+	// DropUnlinkedGuardians (a corrected file links them again); one
+	// linked again is no longer waiting to go.
+	if err := markUnlinked(ctx, tx, t, unlinked, relinked); err != nil {
 		return ch, err
 	}
 	return ch, nil
