@@ -217,19 +217,6 @@ func (s *Server) listSchools(w http.ResponseWriter, r *http.Request, p auth.Prin
 	return nil
 }
 
-func (s *Server) getSchool(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	sc, err := s.Registry.School(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sc)
-	return nil
-}
-
 func (s *Server) createSchool(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	var in registry.SchoolInput
 	if err := decode(w, r, &in); err != nil {
@@ -240,19 +227,6 @@ func (s *Server) createSchool(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	writeJSON(w, http.StatusCreated, sc)
-	return nil
-}
-
-func (s *Server) schoolCompliance(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	c, err := s.Registry.Compliance(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 
@@ -273,102 +247,12 @@ func (s *Server) listPupils(w http.ResponseWriter, r *http.Request, p auth.Princ
 	return nil
 }
 
-func (s *Server) createPupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in registry.PupilInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	x, err := s.Registry.CreatePupil(r.Context(), p, id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, x)
-	return nil
-}
-
-func (s *Server) getPupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	x, err := s.Registry.Pupil(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, x)
-	return nil
-}
-
 func (s *Server) children(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	xs, err := s.Registry.Children(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, registry.List[registry.Pupil]{Items: xs})
-	return nil
-}
-
-func (s *Server) listStaff(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	xs, err := s.Registry.ListStaff(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.Staff]{Items: xs})
-	return nil
-}
-
-func (s *Server) createStaff(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in registry.StaffInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	x, err := s.Registry.CreateStaff(r.Context(), p, id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, x)
-	return nil
-}
-
-func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	xs, err := s.Registry.ListDevices(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.Device]{Items: xs})
-	return nil
-}
-
-func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in registry.DeviceInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	d, err := s.Registry.CreateDevice(r.Context(), p, id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, d)
 	return nil
 }
 
@@ -382,19 +266,6 @@ func (s *Server) issueDeviceCredential(w http.ResponseWriter, r *http.Request, p
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"device_id": id, "credential": tok})
-	return nil
-}
-
-func (s *Server) listContracts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	xs, err := s.Registry.ContractsOfSchool(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.Contract]{Items: xs})
 	return nil
 }
 

@@ -14,23 +14,6 @@ import (
 // record changed, exported whole, erased; a guardian's consent withdrawn;
 // API tokens listed and revoked.
 
-func (s *Server) updatePupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in registry.PupilInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	x, err := s.Registry.UpdatePupil(r.Context(), p, id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, x)
-	return nil
-}
-
 func (s *Server) exportPupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -42,19 +25,6 @@ func (s *Server) exportPupil(w http.ResponseWriter, r *http.Request, p auth.Prin
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pupil-%d.json"`, id))
 	writeJSON(w, http.StatusOK, x)
-	return nil
-}
-
-func (s *Server) erasePupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.Registry.ErasePupil(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, e)
 	return nil
 }
 
@@ -105,19 +75,6 @@ func (s *Server) setDisabled(disabled bool) func(http.ResponseWriter, *http.Requ
 		writeJSON(w, http.StatusOK, u)
 		return nil
 	}
-}
-
-func (s *Server) pupilAccessLog(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	es, err := s.Registry.PupilAccessLog(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[auth.AccessEntry]{Items: es})
-	return nil
 }
 
 // listAudit pages through the audit trail, newest first; the cursor is the

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/registry"
+)
+
+// personal is a handler for a signed-in person.
+type personal = func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// The shapes most routes share, written once: the path's {id} to a domain
+// call, the result as JSON.
+
+// byID answers with what get returns for the path's id.
+func byID[T any](get func(context.Context, auth.Principal, int64) (T, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		x, err := get(r.Context(), p, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, x)
+		return nil
+	}
+}
+
+// listByID answers with the list get returns for the path's id, as
+// {"items": […]}.
+func listByID[T any](get func(context.Context, auth.Principal, int64) ([]T, error)) personal {
+	return byID(func(ctx context.Context, p auth.Principal, id int64) (registry.List[T], error) {
+		xs, err := get(ctx, p, id)
+		return registry.List[T]{Items: xs}, err
+	})
+}
+
+// bodyByID decodes the JSON body and answers with status and what put
+// returns for the path's id and the body.
+func bodyByID[In, Out any](status int, put func(context.Context, auth.Principal, int64, In) (Out, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		x, err := put(r.Context(), p, id, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, x)
+		return nil
+	}
+}
