@@ -263,7 +263,9 @@ func (db *DB) InUrgentTx(ctx context.Context, fn func(*Tx) error) error {
 
 func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
 	if db.gate != nil {
-		db.gate.enter(urgent)
+		if err := db.gate.enter(ctx, urgent); err != nil {
+			return fmt.Errorf("waiting for the writer: %w", err)
+		}
 		defer db.gate.leave()
 	}
 	tx, err := db.W.BeginTx(ctx, nil)

@@ -1,44 +1,75 @@
 package store
 
-import "sync"
+import (
+	"context"
+	"slices"
+	"sync"
+)
 
 // gate orders writers on SQLite's single write connection: an urgent writer
 // (an alarm) goes before every ordinary one (attendance, imports) that is
-// waiting, so an alarm waits at most for the one transaction in progress.
-// database/sql hands a freed connection to waiters in no particular order.
+// waiting, so an alarm waits at most for the one transaction in progress;
+// writers of one kind go in the order they came. database/sql hands a freed
+// connection to waiters in no particular order. A writer whose context ends
+// while it waits leaves the queue, so a request that was given up on does
+// not hold its place.
 type gate struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	busy    bool
-	urgentQ int // urgent writers waiting
+	mu     sync.Mutex
+	busy   bool
+	urgent []chan struct{} // waiting, in arrival order; closed when it is their turn
+	normal []chan struct{}
 }
 
-func newGate() *gate {
-	g := &gate{}
-	g.cond = sync.NewCond(&g.mu)
-	return g
-}
+func newGate() *gate { return &gate{} }
 
-func (g *gate) enter(urgent bool) {
+// enter waits for the writer's turn, or for ctx to end (then the caller
+// does not hold the gate and gets ctx's error).
+func (g *gate) enter(ctx context.Context, urgent bool) error {
 	g.mu.Lock()
-	if urgent {
-		g.urgentQ++
-		for g.busy {
-			g.cond.Wait()
-		}
-		g.urgentQ--
-	} else {
-		for g.busy || g.urgentQ > 0 {
-			g.cond.Wait()
-		}
+	if !g.busy && (urgent || len(g.urgent) == 0) {
+		g.busy = true
+		g.mu.Unlock()
+		return nil
 	}
-	g.busy = true
+	turn := make(chan struct{})
+	if urgent {
+		g.urgent = append(g.urgent, turn)
+	} else {
+		g.normal = append(g.normal, turn)
+	}
 	g.mu.Unlock()
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	select {
+	case <-turn:
+		// The turn came as the context ended: pass it on.
+		g.mu.Unlock()
+		g.leave()
+		return ctx.Err()
+	default:
+	}
+	g.urgent = slices.DeleteFunc(g.urgent, func(c chan struct{}) bool { return c == turn })
+	g.normal = slices.DeleteFunc(g.normal, func(c chan struct{}) bool { return c == turn })
+	g.mu.Unlock()
+	return ctx.Err()
 }
 
+// leave hands the gate to the first urgent writer waiting, else to the
+// first ordinary one, else opens it.
 func (g *gate) leave() {
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, q := range []*[]chan struct{}{&g.urgent, &g.normal} {
+		if len(*q) > 0 {
+			next := (*q)[0]
+			*q = (*q)[1:]
+			close(next) // busy stays true: the gate goes straight to it
+			return
+		}
+	}
 	g.busy = false
-	g.mu.Unlock()
-	g.cond.Broadcast()
 }
