@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"qorgan/internal/auth"
@@ -265,6 +266,14 @@ func (r *Registry) PupilAccessLog(ctx context.Context, p auth.Principal, id int6
 // child (a guardian still linked elsewhere is not marked), and forgets the
 // mark of the relinked ones.
 func markUnlinked(ctx context.Context, tx *store.Tx, now int64, unlinked, relinked []int64) error {
+	// Another transaction taking the same guardian off a list, or putting
+	// them on one, goes first or after, never alongside: each looks at the
+	// links once the other has committed.
+	ids := slices.Concat(unlinked, relinked)
+	slices.Sort(ids)
+	if err := tx.LockRowsToUpdate(ctx, "guardians", slices.Compact(ids)); err != nil {
+		return err
+	}
 	for _, g := range unlinked {
 		if _, err := tx.ExecContext(ctx, `UPDATE guardians SET unlinked_at = ? WHERE id = ? AND unlinked_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM pupil_guardians WHERE guardian_id = ?)`, now, g, g); err != nil {
@@ -292,8 +301,29 @@ func (r *Registry) DropUnlinkedGuardians(ctx context.Context, before time.Time) 
 	}
 	var n int
 	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		n, _, err = dropChildlessGuardians(ctx, tx, ids)
+		if err := tx.LockRows(ctx, "guardians", ids); err != nil {
+			return err
+		}
+		// Looked at again under the lock: still marked from before the
+		// cutoff (not linked and taken off again meanwhile); one with a
+		// child again loses a mark that should have gone.
+		args := []any{store.Micros(before)}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		if _, err := tx.ExecContext(ctx, `UPDATE guardians SET unlinked_at = NULL WHERE unlinked_at < ? AND id IN (`+ph+`)
+			AND EXISTS (SELECT 1 FROM pupil_guardians WHERE guardian_id = guardians.id)`, args...); err != nil {
+			return err
+		}
+		due, err := store.Collect(ctx, tx, func(rows *sql.Rows) (int64, error) {
+			var id int64
+			return id, rows.Scan(&id)
+		}, "SELECT id FROM guardians WHERE unlinked_at < ? AND id IN ("+ph+") ORDER BY id", args...)
+		if err != nil {
+			return err
+		}
+		n, _, err = dropChildlessGuardians(ctx, tx, due)
 		return err
 	})
 	return int64(n), errs.Wrap(err, "unlinked guardians")

@@ -376,3 +376,56 @@ func TestEraseWhileASiblingIsLinked(t *testing.T) {
 		}
 	})
 }
+
+// TestUnlinkedAtOnce: two schools take the same guardian off their lists in
+// transactions that overlap; the guardian, left with no child, is marked
+// and goes after the retention (without the lock neither transaction saw
+// the other's link gone, and the guardian stayed for ever).
+func TestUnlinkedAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := setup(t, db)
+		g := w.pupil1.Guardians[0]
+		guardian := registry.GuardianInput{Phone: g.Phone, FullName: g.FullName, Language: g.Language, ConsentGivenOn: g.ConsentGivenOn}
+		if _, err := w.reg.CreatePupil(ctx, auth.System, w.s2.ID, registry.PupilInput{ExternalID: "P7", LastName: "Ахметов", FirstName: "Арман", Class: "4",
+			Guardians: []registry.GuardianInput{guardian}}); err != nil {
+			t.Fatal(err)
+		}
+		// The pupil's record without the guardian.
+		drop := func(ext, last, first, class string) registry.PupilInput {
+			return registry.PupilInput{ExternalID: ext, LastName: last, FirstName: first, Class: class}
+		}
+		first, commit := make(chan struct{}), make(chan struct{})
+		errc := make(chan error, 2)
+		go func() {
+			errc <- db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := registry.UpsertPupils(ctx, tx, time.Now(), w.s1.ID, []registry.PupilInput{drop("P1", "Ахметова", "Айгерім", "5А")})
+				close(first)
+				<-commit
+				return err
+			})
+		}()
+		<-first
+		go func() {
+			errc <- db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := registry.UpsertPupils(ctx, tx, time.Now(), w.s2.ID, []registry.PupilInput{drop("P7", "Ахметов", "Арман", "4")})
+				return err
+			})
+		}()
+		time.Sleep(200 * time.Millisecond) // the second reaches the guardian and waits
+		close(commit)
+		for range 2 {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var marked int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM guardians WHERE id = ? AND unlinked_at IS NOT NULL", g.ID).Scan(&marked)
+		if marked != 1 {
+			t.Fatal("a guardian taken off both lists at once was not marked")
+		}
+		if n, err := w.reg.DropUnlinkedGuardians(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+			t.Fatalf("after the retention: %d %v", n, err)
+		}
+	})
+}

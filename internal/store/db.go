@@ -226,6 +226,17 @@ func (t *Tx) InOrder(ctx context.Context, key int64) error {
 // (FOR UPDATE on PostgreSQL). SQLite has one writer, so there it does
 // nothing.
 func (t *Tx) LockRows(ctx context.Context, table string, ids []int64) error {
+	return t.lockRows(ctx, table, ids, "FOR UPDATE")
+}
+
+// LockRowsToUpdate is LockRows against other writers of the rows only
+// (FOR NO KEY UPDATE on PostgreSQL): rows being linked to meanwhile, whose
+// foreign-key checks share-lock them, are not waited for.
+func (t *Tx) LockRowsToUpdate(ctx context.Context, table string, ids []int64) error {
+	return t.lockRows(ctx, table, ids, "FOR NO KEY UPDATE")
+}
+
+func (t *Tx) lockRows(ctx context.Context, table string, ids []int64, mode string) error {
 	if t.d != Postgres || len(ids) == 0 {
 		return nil
 	}
@@ -234,7 +245,7 @@ func (t *Tx) LockRows(ctx context.Context, table string, ids []int64) error {
 		args[i] = id
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-	rows, err := t.QueryContext(ctx, "SELECT id FROM "+table+" WHERE id IN ("+ph+") ORDER BY id FOR UPDATE", args...)
+	rows, err := t.QueryContext(ctx, "SELECT id FROM "+table+" WHERE id IN ("+ph+") ORDER BY id "+mode, args...)
 	if err != nil {
 		return err
 	}

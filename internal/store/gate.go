@@ -43,19 +43,24 @@ func (g *gate) enter(ctx context.Context, urgent bool) error {
 		return nil
 	case <-ctx.Done():
 	}
+	g.abandon(turn)
+	return ctx.Err()
+}
+
+// abandon takes a writer who gave up out of the queue; if their turn had
+// come meanwhile, it passes the gate on.
+func (g *gate) abandon(turn chan struct{}) {
 	g.mu.Lock()
 	select {
 	case <-turn:
-		// The turn came as the context ended: pass it on.
 		g.mu.Unlock()
 		g.leave()
-		return ctx.Err()
+		return
 	default:
 	}
 	g.urgent = slices.DeleteFunc(g.urgent, func(c chan struct{}) bool { return c == turn })
 	g.normal = slices.DeleteFunc(g.normal, func(c chan struct{}) bool { return c == turn })
 	g.mu.Unlock()
-	return ctx.Err()
 }
 
 // leave hands the gate to the first urgent writer waiting, else to the

@@ -1,12 +1,8 @@
 -- The audit trail is read by object ("everything done to pupil/12"),
--- newest first; a pupil's access log also reads the school-wide entries
--- (roll-calls, pupil_id 0) of the pupil's school, which would otherwise be
--- every school's.
+-- newest first.
 
 -- +goose Up
 CREATE INDEX audit_object ON audit(object, seq);
-CREATE INDEX access_log_school_wide ON access_log(school_id, at) WHERE pupil_id = 0;
 
 -- +goose Down
-DROP INDEX access_log_school_wide;
 DROP INDEX audit_object;
