@@ -72,7 +72,6 @@ func (r *Registry) ExportPupil(ctx context.Context, p auth.Principal, id int64) 
 	if err != nil {
 		return PupilExport{}, err
 	}
-	ps := []Pupil{}
 	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return PupilExport{}, errs.NotFoundf("no pupil %d", id)
@@ -80,7 +79,7 @@ func (r *Registry) ExportPupil(ctx context.Context, p auth.Principal, id int64) 
 	if err != nil {
 		return PupilExport{}, errs.Wrap(err, "export pupil")
 	}
-	ps = append(ps, x)
+	ps := []Pupil{x}
 	if err := r.attachGuardians(ctx, ps); err != nil {
 		return PupilExport{}, errs.Wrap(err, "export pupil")
 	}

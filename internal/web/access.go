@@ -141,37 +141,3 @@ func (s *Server) setMyChannels(w http.ResponseWriter, r *http.Request, p auth.Pr
 	writeJSON(w, http.StatusOK, c)
 	return nil
 }
-
-// notArrivedRule shows the school's staff whether guardians are told when
-// their child has not arrived by a time, and what the latest check did.
-func (s *Server) notArrivedRule(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	rule, err := s.Access.NotArrivedRule(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rule)
-	return nil
-}
-
-// setNotArrivedRule is the director switching the not-arrived message on
-// (a time of day) or off (an empty time).
-func (s *Server) setNotArrivedRule(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in access.NotArrivedRule
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	rule, err := s.Access.SetNotArrivedRule(r.Context(), p, id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rule)
-	return nil
-}

@@ -70,8 +70,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/schools/{id}/passes/manual", s.signedIn(s.manualPass))
 	mux.Handle("GET /api/v1/schools/{id}/rollcall", s.signedIn(s.rollCall))
 	mux.Handle("GET /api/v1/schools/{id}/notifications", s.signedIn(s.notifications))
-	mux.Handle("GET /api/v1/schools/{id}/not-arrived-rule", s.signedIn(s.notArrivedRule))
-	mux.Handle("PUT /api/v1/schools/{id}/not-arrived-rule", s.signedIn(s.setNotArrivedRule))
+	mux.Handle("GET /api/v1/schools/{id}/not-arrived-rule", s.signedIn(byID(s.Access.NotArrivedRule)))
+	mux.Handle("PUT /api/v1/schools/{id}/not-arrived-rule", s.signedIn(bodyByID(http.StatusOK, s.Access.SetNotArrivedRule)))
 
 	mux.Handle("/api/", s.public(s.notFound))
 }
