@@ -67,25 +67,26 @@ func (d *dbFlags) describe() string {
 
 // serveFlags are the server's settings.
 type serveFlags struct {
-	db            dbFlags
-	addr          string
-	logLevel      string
-	logFormat     string
-	secureCookies bool
-	t1, t2        time.Duration
-	dc09Addr      string
-	dc09Past      time.Duration
-	dc09Future    time.Duration
-	dc09PerSource int
-	mqttURL       string
-	mqttClientID  string
-	mqttUser      string
-	mqttPassword  string
-	mqttPrefix    string
-	keepPasses    time.Duration
-	keepImports   time.Duration
-	keepUnlinked  time.Duration
-	notify        notifyFlags
+	db             dbFlags
+	addr           string
+	logLevel       string
+	logFormat      string
+	secureCookies  bool
+	t1, t2         time.Duration
+	dc09Addr       string
+	dc09Past       time.Duration
+	dc09Future     time.Duration
+	dc09PerSource  int
+	dc09FirstFrame time.Duration
+	mqttURL        string
+	mqttClientID   string
+	mqttUser       string
+	mqttPassword   string
+	mqttPrefix     string
+	keepPasses     time.Duration
+	keepImports    time.Duration
+	keepUnlinked   time.Duration
+	notify         notifyFlags
 }
 
 func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
@@ -108,7 +109,8 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.DurationVar(&s.keepUnlinked, "keep-unlinked", 30*24*time.Hour, "how long a guardian taken off the list of their last child is kept (with consent dates, settings and sign-in) before being deleted, so that a mistaken import can be put right")
 	fs.DurationVar(&s.keepImports, "keep-imports", 30*24*time.Hour, "how long the record of finished imports is kept (a refused file's report quotes its bad cells: phone numbers, e-mail addresses)")
 	fs.DurationVar(&s.keepPasses, "keep-passes", 400*24*time.Hour, "how long turnstile passes and daily presence are kept before they are deleted (children's personal data; default a school year and the summer after it)")
-	fs.IntVar(&s.dc09PerSource, "dc09-max-conns-per-source", 512, "open DC-09 TCP connections allowed from one IP address (panels behind one NAT share it)")
+	fs.IntVar(&s.dc09PerSource, "dc09-max-conns-per-source", 512, "open DC-09 TCP connections allowed from one IP address (panels behind one NAT share it); when full, the oldest connection that has sent no frame from a registered account makes room")
+	fs.DurationVar(&s.dc09FirstFrame, "dc09-first-frame-timeout", 10*time.Second, "close a DC-09 TCP connection that has sent no frame from a registered account this long after it opened")
 }
 
 func (s *serveFlags) validate() error {
@@ -132,6 +134,9 @@ func (s *serveFlags) validate() error {
 	}
 	if s.keepPasses < 24*time.Hour {
 		return fmt.Errorf("--keep-passes must be at least 24h (today's presence is needed), not %s", s.keepPasses)
+	}
+	if s.dc09FirstFrame < time.Second || s.dc09FirstFrame > 2*time.Minute {
+		return fmt.Errorf("--dc09-first-frame-timeout must be between 1s and 2m, not %s", s.dc09FirstFrame)
 	}
 	if s.notify.notArrivedEvery < 0 {
 		return fmt.Errorf("--not-arrived-every must be a positive duration or 0 (never on this node), not %s", s.notify.notArrivedEvery)

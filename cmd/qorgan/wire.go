@@ -79,7 +79,8 @@ func (p *panelAccounts) Lookup(ctx context.Context, account string) ([]byte, boo
 
 // dc09Config is the receiver's part of the server's flags.
 func (s *serveFlags) dc09Config() dc09gw.Config {
-	return dc09gw.Config{Addr: s.dc09Addr, Window: dc09.Window{Past: s.dc09Past, Future: s.dc09Future}, MaxConnsPerSource: s.dc09PerSource}
+	return dc09gw.Config{Addr: s.dc09Addr, Window: dc09.Window{Past: s.dc09Past, Future: s.dc09Future},
+		MaxConnsPerSource: s.dc09PerSource, FirstFrameTimeout: s.dc09FirstFrame}
 }
 
 // exportReceiverStats publishes the DC-09 receiver's counters on /metrics.
@@ -96,6 +97,8 @@ func exportReceiverStats(reg *prometheus.Registry, r *dc09gw.Receiver) {
 	counter("unanswered_total", "DC-09 frames left unanswered because their commit failed.", func(s dc09gw.Stats) uint64 { return s.Unanswered })
 	counter("commits_total", "Group commits of DC-09 frames.", func(s dc09gw.Stats) uint64 { return s.Commits })
 	counter("commit_errors_total", "Failed group commits.", func(s dc09gw.Stats) uint64 { return s.CommitErrors })
+	counter("connections_refused_total", "DC-09 TCP connections refused at a connection limit (every open one had proved itself).", func(s dc09gw.Stats) uint64 { return s.ConnectionsRefused })
+	counter("connections_evicted_total", "DC-09 TCP connections that had sent no frame from a registered account, closed to make room at a limit.", func(s dc09gw.Stats) uint64 { return s.ConnectionsEvicted })
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qorgan_dc09_connections", Help: "Open DC-09 TCP connections."},
 		func() float64 { return float64(r.Stats().Connections) }))
 }

@@ -74,21 +74,33 @@ func TestIdleTimeoutCloses(t *testing.T) {
 	}
 }
 
+// proved opens a connection from local and sends one frame, so that the
+// receiver counts it as a panel's.
+func proved(t *testing.T, local, addr, account string) *net.TCPConn {
+	t.Helper()
+	c := dialFrom(t, local, addr)
+	rr := &replyReader{c: c}
+	write(t, c, plainFrame(t, account, 1, "RP"))
+	wantACK(t, rr.mustReply(t), 1)
+	return c
+}
+
 func TestPerSourceLimit(t *testing.T) {
 	rec := &logRecorder{}
 	r := start(t, dc09gw.Config{MaxConnsPerSource: 3, Logger: slog.New(rec)}, &memSink{}, plainAccounts)
 	for range 3 {
-		dialFrom(t, "127.0.0.3", r.Addr())
+		proved(t, "127.0.0.3", r.Addr(), "1234")
 	}
 	waitFor(t, "three connections", 2*time.Second, func() bool { return r.Stats().Connections == 3 })
-	// The fourth from the same source is closed at once…
+	// The fourth from the same source is closed at once: every open one
+	// has proved itself…
 	refused(t, "127.0.0.3", r.Addr())
 	// …while another source is served.
 	c := dialFrom(t, "127.0.0.4", r.Addr())
 	rr := &replyReader{c: c}
 	write(t, c, plainFrame(t, "1234", 1, "PA"))
 	wantACK(t, rr.mustReply(t), 1)
-	if st := r.Stats(); st.ConnectionsRefused != 1 {
+	if st := r.Stats(); st.ConnectionsRefused != 1 || st.ConnectionsEvicted != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	if len(rec.find(map[string]string{"reason": "connection-limit-source"})) != 1 {
@@ -96,13 +108,88 @@ func TestPerSourceLimit(t *testing.T) {
 	}
 }
 
+// TestSilentConnectionsDoNotLockOutPanels is the outside review's case: a
+// hostile host behind a school's address holds every connection that
+// address may open, idle; a real panel behind the same address must still
+// get through at once, and the panels that have proved themselves keep
+// their connections.
+func TestSilentConnectionsDoNotLockOutPanels(t *testing.T) {
+	const limit = 512
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < 2*limit+200 {
+		t.Skipf("file descriptor limit %d is too low for %d connections at both ends", lim.Cur, limit)
+	}
+	rec := &logRecorder{}
+	r := start(t, dc09gw.Config{MaxConnsPerSource: limit, Logger: slog.New(rec)}, &memSink{}, plainAccounts)
+	// Two panels already connected and heard from.
+	panels := []*net.TCPConn{proved(t, "127.0.0.1", r.Addr(), "1234"), proved(t, "127.0.0.1", r.Addr(), "5678")}
+	// The hostile host fills the rest of the address's connections.
+	idle := make([]*net.TCPConn, 0, limit-len(panels))
+	for range limit - len(panels) {
+		idle = append(idle, dialFrom(t, "127.0.0.1", r.Addr()))
+	}
+	waitFor(t, "the address's connections", 10*time.Second, func() bool { return r.Stats().Connections == limit })
+
+	// A real panel from the same address connects and is ACKed at once…
+	began := time.Now()
+	goodPanel(t, r.Addr(), "1234", 5)
+	took := time.Since(began)
+	st := r.Stats()
+	if st.ConnectionsRefused != 0 || st.ConnectionsEvicted != 1 {
+		t.Fatalf("want the panel admitted by closing one silent connection, stats %+v", st)
+	}
+	// …the oldest silent connection was the one closed…
+	closedWithin(t, idle[0], 2*time.Second)
+	if len(rec.find(map[string]string{"reason": "evicted-unproved"})) != 1 {
+		t.Error("eviction not logged")
+	}
+	// …and the panels heard from before are still connected and served.
+	for i, c := range panels {
+		rr := &replyReader{c: c}
+		write(t, c, plainFrame(t, []string{"1234", "5678"}[i], 2, "BA"))
+		wantACK(t, rr.mustReply(t), 2)
+	}
+	t.Logf("%d connections from one address, %d silent: a new panel's 5 frames ACKed in %s", limit, len(idle), took.Round(time.Millisecond))
+}
+
+// TestSilentConnectionClosedEarly: a connection that sends nothing useful
+// is closed after FirstFrameTimeout, well before the idle timeout; one
+// that has proved itself is kept for the idle timeout.
+func TestSilentConnectionClosedEarly(t *testing.T) {
+	r := start(t, dc09gw.Config{FirstFrameTimeout: 300 * time.Millisecond, IdleTimeout: 5 * time.Second}, &memSink{}, plainAccounts)
+	silent := dialTCP(t, r.Addr())
+	// Frames from an unknown account do not prove anything.
+	unknown := dialTCP(t, r.Addr())
+	write(t, unknown, plainFrame(t, "9999", 1, "PA"))
+	panel := proved(t, "127.0.0.1", r.Addr(), "1234")
+	if took := closedWithin(t, silent, 3*time.Second); took > 2*time.Second {
+		t.Fatalf("silent connection closed after %s", took)
+	}
+	closedWithin(t, unknown, 3*time.Second)
+	time.Sleep(700 * time.Millisecond)
+	rr := &replyReader{c: panel}
+	write(t, panel, plainFrame(t, "1234", 2, "RP"))
+	wantACK(t, rr.mustReply(t), 2)
+}
+
 func TestTotalConnectionLimit(t *testing.T) {
 	r := start(t, dc09gw.Config{MaxConns: 4}, &memSink{}, plainAccounts)
-	for i := range 4 {
-		dialFrom(t, fmt.Sprintf("127.0.0.%d", 10+i), r.Addr())
+	for i := range 3 {
+		proved(t, fmt.Sprintf("127.0.0.%d", 10+i), r.Addr(), "1234")
 	}
+	silent := dialFrom(t, "127.0.0.13", r.Addr())
 	waitFor(t, "four connections", 2*time.Second, func() bool { return r.Stats().Connections == 4 })
-	refused(t, "127.0.0.20", r.Addr())
+	// A newcomer takes the silent connection's place…
+	c := dialFrom(t, "127.0.0.20", r.Addr())
+	closedWithin(t, silent, 2*time.Second)
+	rr := &replyReader{c: c}
+	write(t, c, plainFrame(t, "1234", 1, "PA"))
+	wantACK(t, rr.mustReply(t), 1)
+	// …and once all four have proved themselves, the next is refused.
+	refused(t, "127.0.0.21", r.Addr())
+	if st := r.Stats(); st.ConnectionsEvicted != 1 || st.ConnectionsRefused != 1 {
+		t.Fatalf("stats %+v", st)
+	}
 }
 
 func TestSlowDripDoesNotBlockOthers(t *testing.T) {
@@ -143,7 +230,9 @@ func TestThousandsOfIdleConnections(t *testing.T) {
 	if want < 100 {
 		t.Skip("too few file descriptors")
 	}
-	r := start(t, dc09gw.Config{}, &memSink{}, plainAccounts)
+	// Silent connections are closed FirstFrameTimeout after they opened:
+	// give them longer than opening them all takes.
+	r := start(t, dc09gw.Config{FirstFrameTimeout: time.Minute}, &memSink{}, plainAccounts)
 	// Spread over 50 source addresses to stay under the per-source limit.
 	for i := range want {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(i%50+1))}}

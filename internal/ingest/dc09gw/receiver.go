@@ -5,6 +5,7 @@
 package dc09gw
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -60,11 +61,24 @@ type Config struct {
 	// for this long. Bytes that never make a frame do not count, so a
 	// slow-drip connection is closed too. Default 90 s.
 	IdleTimeout time.Duration
+	// FirstFrameTimeout closes a TCP connection that has not proved itself
+	// (see MaxConnsPerSource) this long after it was opened: a panel sends
+	// its frame as soon as it connects, so a connection that stays silent
+	// is holding a place it does not use. Default 10 s.
+	FirstFrameTimeout time.Duration
 	// WriteTimeout bounds the write of a reply. Default 10 s.
 	WriteTimeout time.Duration
 	// MaxConnsPerSource limits open TCP connections from one IP. Default 64.
+	// A connection proves itself with its first frame from a registered
+	// account (one queued for commit, to be answered ACK or DUH). When the
+	// limit is reached, the oldest connection from that address that has
+	// not proved itself is closed to make room; only when every one of
+	// them has proved itself is the newcomer refused. Silent connections
+	// therefore never lock the real panels behind a shared address out.
 	MaxConnsPerSource int
-	// MaxConns limits open TCP connections in total. Default 10,000.
+	// MaxConns limits open TCP connections in total, with the same
+	// preference for proved connections (the oldest unproved one anywhere
+	// makes room). Default 10,000.
 	MaxConns int
 	// MaxUDPInFlight limits UDP datagrams being handled at once; more are
 	// dropped (the panel retransmits). Default 1,024.
@@ -105,6 +119,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 90 * time.Second
+	}
+	if c.FirstFrameTimeout <= 0 {
+		c.FirstFrameTimeout = 10 * time.Second
+	}
+	if c.FirstFrameTimeout > c.IdleTimeout {
+		c.FirstFrameTimeout = c.IdleTimeout
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
@@ -185,11 +205,15 @@ type Receiver struct {
 	queue    chan *pending
 	stopping atomic.Bool
 
-	mu       sync.Mutex
-	conns    map[*tcpConn]struct{}
-	perIP    map[string]int
-	running  sync.WaitGroup // connections and UDP handlers
-	runCalls atomic.Int32
+	mu    sync.Mutex
+	conns map[*tcpConn]struct{}
+	perIP map[string]int
+	// unproved lists the connections that have not yet sent a frame from
+	// a registered account, oldest first, in all and per address.
+	unproved      list.List
+	unprovedBySrc map[string]*list.List
+	running       sync.WaitGroup // connections and UDP handlers
+	runCalls      atomic.Int32
 }
 
 // New checks the configuration and returns a receiver; Listen or Run
@@ -204,16 +228,17 @@ func New(cfg Config, sink Sink, accounts Accounts) (*Receiver, error) {
 	}
 	work, cancel := context.WithCancel(context.Background())
 	return &Receiver{
-		cfg:        cfg,
-		sink:       sink,
-		accounts:   accounts,
-		log:        cfg.Logger,
-		limiter:    ratelog.New(cfg.LogEvery),
-		work:       work,
-		cancelWork: cancel,
-		queue:      make(chan *pending, 4*cfg.MaxBatch),
-		conns:      map[*tcpConn]struct{}{},
-		perIP:      map[string]int{},
+		cfg:           cfg,
+		sink:          sink,
+		accounts:      accounts,
+		log:           cfg.Logger,
+		limiter:       ratelog.New(cfg.LogEvery),
+		work:          work,
+		cancelWork:    cancel,
+		queue:         make(chan *pending, 4*cfg.MaxBatch),
+		conns:         map[*tcpConn]struct{}{},
+		perIP:         map[string]int{},
+		unprovedBySrc: map[string]*list.List{},
 	}, nil
 }
 

@@ -48,6 +48,9 @@ type Stats struct {
 	Connections int64
 	// ConnectionsRefused were closed at once for a connection limit.
 	ConnectionsRefused uint64
+	// ConnectionsEvicted were closed to make room for a newcomer because
+	// they had not proved themselves with a frame when a limit was reached.
+	ConnectionsEvicted uint64
 	// UDPDropped datagrams found MaxUDPInFlight reached.
 	UDPDropped uint64
 }
@@ -60,7 +63,7 @@ type counters struct {
 	batchSizes                                    [len(BatchSizeBounds) + 1]atomic.Uint64
 	commitNanos                                   atomic.Int64
 	connections                                   atomic.Int64
-	refused, udpDropped                           atomic.Uint64
+	refused, evicted, udpDropped                  atomic.Uint64
 }
 
 func (c *counters) commit(n int, took time.Duration, err error) {
@@ -98,6 +101,7 @@ func (c *counters) snapshot() Stats {
 		CommitTime:         time.Duration(c.commitNanos.Load()),
 		Connections:        c.connections.Load(),
 		ConnectionsRefused: c.refused.Load(),
+		ConnectionsEvicted: c.evicted.Load(),
 		UDPDropped:         c.udpDropped.Load(),
 	}
 	for i := range s.BatchSizes {

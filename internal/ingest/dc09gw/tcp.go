@@ -1,6 +1,7 @@
 package dc09gw
 
 import (
+	"container/list"
 	"errors"
 	"log/slog"
 	"net"
@@ -17,6 +18,16 @@ type tcpConn struct {
 	// costs a timer update, so it is moved only when it has come closer
 	// than rearm.
 	readBy, writeBy time.Time
+	// opened is when the connection was accepted; proved is set (under
+	// the receiver's mu) once it has sent a frame from a registered
+	// account. Until then inAll and inSrc are its places in the
+	// receiver's lists of unproved connections.
+	opened       time.Time
+	proved       bool
+	inAll, inSrc *list.Element
+	// evicted is set (under mu) when the connection was closed to make
+	// room for a newcomer; its place was given up then.
+	evicted bool
 }
 
 // rearm is the share of a timeout a deadline may run down before it is
@@ -44,27 +55,53 @@ func (r *Receiver) acceptLoop() {
 	}
 }
 
-// admit starts serving a connection unless a limit is reached, in which
-// case it is closed at once so that it holds no descriptor.
+// admit starts serving a connection. When a limit is reached, the oldest
+// connection that has not proved itself (from the same address for the
+// per-address limit, from anywhere for the total) is closed to make room;
+// when there is none, the newcomer is closed at once so that it holds no
+// descriptor.
 func (r *Receiver) admit(c *net.TCPConn) {
 	ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
 	src := source{ip: ap.Addr().Unmap().String(), remote: ap.String(), transport: "tcp"}
-	tc := &tcpConn{Conn: c, src: src}
+	tc := &tcpConn{Conn: c, src: src, opened: time.Now()}
 
 	r.mu.Lock()
 	why := ""
-	switch {
-	case len(r.conns) >= r.cfg.MaxConns:
-		why = "connection-limit-total"
-	case r.perIP[src.ip] >= r.cfg.MaxConnsPerSource:
-		why = "connection-limit-source"
-	default:
+	var victims []*tcpConn
+	if r.perIP[src.ip] >= r.cfg.MaxConnsPerSource {
+		if l := r.unprovedBySrc[src.ip]; l != nil && l.Len() > 0 {
+			victims = append(victims, r.evictLocked(l.Front().Value.(*tcpConn)))
+		} else {
+			why = "connection-limit-source"
+		}
+	}
+	if why == "" && len(r.conns) >= r.cfg.MaxConns {
+		if r.unproved.Len() > 0 {
+			victims = append(victims, r.evictLocked(r.unproved.Front().Value.(*tcpConn)))
+		} else {
+			why = "connection-limit-total"
+		}
+	}
+	if why == "" {
 		r.conns[tc] = struct{}{}
 		r.perIP[src.ip]++
+		tc.inAll = r.unproved.PushBack(tc)
+		l := r.unprovedBySrc[src.ip]
+		if l == nil {
+			l = list.New()
+			r.unprovedBySrc[src.ip] = l
+		}
+		tc.inSrc = l.PushBack(tc)
 		r.running.Add(1)
 	}
 	r.mu.Unlock()
 
+	for _, v := range victims {
+		r.stats.evicted.Add(1)
+		v.Conn.(*net.TCPConn).SetLinger(0)
+		v.Close()
+		r.reject(slog.LevelWarn, v.src, "evicted-unproved", nil, dc09.Message{}, nil, "open_for", time.Since(v.opened).Round(time.Millisecond))
+	}
 	if why != "" {
 		r.stats.refused.Add(1)
 		c.SetLinger(0)
@@ -76,12 +113,56 @@ func (r *Receiver) admit(c *net.TCPConn) {
 	go r.serve(tc)
 }
 
-func (r *Receiver) release(tc *tcpConn) {
-	tc.Close()
-	r.mu.Lock()
+// evictLocked gives up an unproved connection's place; the caller closes
+// it after unlocking, and its serve goroutine then ends.
+func (r *Receiver) evictLocked(tc *tcpConn) *tcpConn {
+	tc.evicted = true
+	r.forgetLocked(tc)
+	return tc
+}
+
+// forgetLocked removes a connection from the receiver's books.
+func (r *Receiver) forgetLocked(tc *tcpConn) {
 	delete(r.conns, tc)
 	if r.perIP[tc.src.ip]--; r.perIP[tc.src.ip] <= 0 {
 		delete(r.perIP, tc.src.ip)
+	}
+	r.unproveLocked(tc)
+}
+
+// unproveLocked takes a connection off the lists of unproved ones.
+func (r *Receiver) unproveLocked(tc *tcpConn) {
+	if tc.inAll != nil {
+		r.unproved.Remove(tc.inAll)
+		tc.inAll = nil
+	}
+	if tc.inSrc != nil {
+		l := r.unprovedBySrc[tc.src.ip]
+		l.Remove(tc.inSrc)
+		tc.inSrc = nil
+		if l.Len() == 0 {
+			delete(r.unprovedBySrc, tc.src.ip)
+		}
+	}
+}
+
+// prove marks a connection as a panel's: it is never closed to make room,
+// and its idle timeout becomes the full one. It reports false when the
+// connection was evicted meanwhile (its frames are still answered).
+func (r *Receiver) prove(tc *tcpConn) {
+	r.mu.Lock()
+	if !tc.evicted {
+		tc.proved = true
+		r.unproveLocked(tc)
+	}
+	r.mu.Unlock()
+}
+
+func (r *Receiver) release(tc *tcpConn) {
+	tc.Close()
+	r.mu.Lock()
+	if !tc.evicted {
+		r.forgetLocked(tc)
 	}
 	r.mu.Unlock()
 	r.stats.connections.Add(-1)
@@ -153,6 +234,14 @@ func (r *Receiver) serve(tc *tcpConn) {
 		}
 
 		if len(steps) > 0 {
+			if !tc.proved {
+				for i := range steps {
+					if steps[i].pending != nil {
+						r.prove(tc)
+						break
+					}
+				}
+			}
 			out = out[:0]
 			for i := range steps {
 				out = append(out, r.finish(steps[i])...)
@@ -183,9 +272,18 @@ func (r *Receiver) serve(tc *tcpConn) {
 }
 
 // extendIdle gives the connection IdleTimeout more to deliver a complete
-// frame. It reports false when the receiver is stopping: the deadline set
-// here could otherwise overwrite the one that wakes the read for the stop.
+// frame; a connection that has not proved itself keeps the deadline of
+// FirstFrameTimeout after it was opened. It reports false when the
+// receiver is stopping: the deadline set here could otherwise overwrite
+// the one that wakes the read for the stop.
 func (r *Receiver) extendIdle(tc *tcpConn) bool {
+	if !tc.proved {
+		if tc.readBy.IsZero() {
+			tc.readBy = tc.opened.Add(r.cfg.FirstFrameTimeout)
+			tc.SetReadDeadline(tc.readBy)
+		}
+		return !r.stopping.Load()
+	}
 	now := time.Now()
 	if tc.readBy.Sub(now) < r.cfg.IdleTimeout-r.cfg.IdleTimeout/rearm {
 		tc.readBy = now.Add(r.cfg.IdleTimeout)
