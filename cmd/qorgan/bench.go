@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/bench"
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -32,9 +33,12 @@ func runBench(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if len(args) > 0 && args[0] == "passes" {
 		return benchPasses(ctx, args[1:], out, errOut)
 	}
+	if len(args) > 0 && args[0] == "signin" {
+		return benchSignIn(ctx, args[1:], out, errOut)
+	}
 	if len(args) == 0 || args[0] != "registry" {
-		fmt.Fprintln(errOut, "Usage: qorgan bench registry [--scale 1] [--requests 2000]\n       qorgan bench alarms [--panels 200] [--duration 10s]\n       qorgan bench passes [--rate 5000] [--duration 10s]")
-		return fmt.Errorf("bench needs a subject: registry, alarms or passes")
+		fmt.Fprintln(errOut, "Usage: qorgan bench registry [--scale 1] [--requests 2000]\n       qorgan bench alarms [--panels 200] [--duration 10s]\n       qorgan bench passes [--rate 5000] [--duration 10s]\n       qorgan bench signin [--flood 40] [--panels 100]")
+		return fmt.Errorf("bench needs a subject: registry, alarms, passes or signin")
 	}
 	var scale float64
 	var requests int
@@ -276,4 +280,40 @@ func startProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// benchSignIn floods the real server with wrong passwords while panels
+// report, and compares their ACK latency and the server's memory with the
+// same load idle.
+func benchSignIn(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var c bench.SignInConfig
+	fs := flagSet("bench signin", "Start the server on a fresh demo store and measure the DC-09 ACK latency of many panels, idle\n"+
+		"and then while clients post wrong passwords without pause; report both p99s, their ratio and\n"+
+		"the server's resident memory in each phase.", errOut)
+	fs.IntVar(&c.Panels, "panels", 100, "panels reporting, each on its own account")
+	fs.Float64Var(&c.Rate, "rate", 200, "frames per second of all panels together (alarms, tests and NULL in turn)")
+	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "length of each phase")
+	fs.IntVar(&c.Flood, "flood", 40, "clients posting wrong passwords at once")
+	fs.IntVar(&c.Sources, "sources", 40, "loopback source addresses the flood comes from")
+	fs.StringVar(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	c.Exe = exe
+	host, _ := os.Hostname()
+	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	rep, err := bench.SignIn(ctx, c, out)
+	if err != nil {
+		return err
+	}
+	mb := func(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
+	fmt.Fprintf(out, "sign-in flood: %d clients from %d addresses, %d attempts (%s)\n", c.Flood, c.Sources, rep.Attempts, bench.FormatAnswers(rep.Answers))
+	fmt.Fprintf(out, "ACK p99 idle %s, flooded %s: ratio %.2f (p50 %s → %s)\n", ms(rep.Idle.LatencyP99), ms(rep.Flooded.LatencyP99), rep.Ratio(),
+		ms(rep.Idle.LatencyP50), ms(rep.Flooded.LatencyP50))
+	fmt.Fprintf(out, "server memory (resident, peak): idle %s, flooded %s, after %s\n", mb(rep.RSSIdle), mb(rep.RSSFlood), mb(rep.RSSAfter))
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 )
 
@@ -60,6 +61,9 @@ type command struct {
 	run     func(ctx context.Context, args []string, out, errOut io.Writer) error
 }
 
+// passwordWorkerCommand runs a password worker: the server starts it.
+const passwordWorkerCommand = "internal-password-worker"
+
 func commands() []command {
 	return []command{
 		{"serve", "run the server (HTTP API)", runServe},
@@ -91,6 +95,10 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 			return errors.New("no command given")
 		}
 		return nil
+	}
+	if args[0] == passwordWorkerCommand {
+		// Started by the server itself (see --password-workers), not by people.
+		return auth.ServePasswordWorker(os.Stdin, out)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
+	"runtime"
+	"strings"
 	"time"
 
 	"qorgan/internal/access"
@@ -67,26 +70,29 @@ func (d *dbFlags) describe() string {
 
 // serveFlags are the server's settings.
 type serveFlags struct {
-	db             dbFlags
-	addr           string
-	logLevel       string
-	logFormat      string
-	secureCookies  bool
-	t1, t2         time.Duration
-	dc09Addr       string
-	dc09Past       time.Duration
-	dc09Future     time.Duration
-	dc09PerSource  int
-	dc09FirstFrame time.Duration
-	mqttURL        string
-	mqttClientID   string
-	mqttUser       string
-	mqttPassword   string
-	mqttPrefix     string
-	keepPasses     time.Duration
-	keepImports    time.Duration
-	keepUnlinked   time.Duration
-	notify         notifyFlags
+	db              dbFlags
+	addr            string
+	logLevel        string
+	logFormat       string
+	secureCookies   bool
+	proxies         string
+	passwordWorkers int
+	trusted         []netip.Prefix
+	t1, t2          time.Duration
+	dc09Addr        string
+	dc09Past        time.Duration
+	dc09Future      time.Duration
+	dc09PerSource   int
+	dc09FirstFrame  time.Duration
+	mqttURL         string
+	mqttClientID    string
+	mqttUser        string
+	mqttPassword    string
+	mqttPrefix      string
+	keepPasses      time.Duration
+	keepImports     time.Duration
+	keepUnlinked    time.Duration
+	notify          notifyFlags
 }
 
 func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
@@ -95,6 +101,8 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&s.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&s.secureCookies, "secure-cookies", false, "mark cookies Secure (set behind a TLS-terminating proxy)")
+	fs.IntVar(&s.passwordWorkers, "password-workers", max(1, runtime.NumCPU()/2), "password checks (argon2id, 64 MiB each) run at once, each in a child process at a lower CPU priority; more sign-ins wait or are answered 503")
+	fs.StringVar(&s.proxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of Qorgan, whose X-Forwarded-For names the client (for the sign-in limits per address); empty: the connection's peer is the client")
 	fs.DurationVar(&s.t1, "escalate-after", alarm.DefaultT1, "escalate an alarm the ПЦН has not acknowledged after this long (T1)")
 	fs.DurationVar(&s.t2, "escalate-again-after", alarm.DefaultT2, "escalate to the next level after this long (T2)")
 	fs.StringVar(&s.dc09Addr, "dc09-addr", "127.0.0.1:10001", "SIA DC-09 receiver address, TCP and UDP (empty: no receiver)")
@@ -114,6 +122,24 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultDB string) {
 }
 
 func (s *serveFlags) validate() error {
+	if s.passwordWorkers < 1 || s.passwordWorkers > 64 {
+		return fmt.Errorf("--password-workers must be between 1 and 64, not %d", s.passwordWorkers)
+	}
+	s.trusted = nil
+	for _, p := range strings.Split(s.proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("--trusted-proxies: %q is neither an address nor a CIDR prefix", p)
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		s.trusted = append(s.trusted, pfx.Masked())
+	}
 	if s.t1 <= 0 || s.t2 <= s.t1 {
 		return fmt.Errorf("--escalate-after (%s) must be positive and less than --escalate-again-after (%s)", s.t1, s.t2)
 	}
@@ -170,6 +196,21 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 // ready, if set, is called with the bound address before serving.
 func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, out io.Writer, ready func(addr string)) error {
 	a := auth.New(db)
+	if f.passwordWorkers > 0 {
+		// Password checks run in child processes of this binary at a lower
+		// priority, so that a flood of sign-ins cannot slow the alarms.
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("password workers: %w", err)
+		}
+		workers, err := auth.StartPasswordWorkers(exe, []string{passwordWorkerCommand}, nil, f.passwordWorkers)
+		if err != nil {
+			return err
+		}
+		defer workers.Close()
+		a.LimitSignIns(auth.SignInLimits{Checks: f.passwordWorkers})
+		a.UsePasswordWorkers(workers)
+	}
 	reg := registry.New(db, a)
 	alarms := alarm.New(db, a, log)
 	alarms.T1, alarms.T2 = f.t1, f.t2
@@ -188,7 +229,7 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	passes.OnPasses = notifier.Enqueue
 	passes.Committed = worker.Wake
 	reg.Records = []registry.PupilRecords{passes, worker.Outbox}
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Log: log, SecureCookies: f.secureCookies}
+	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Log: log, SecureCookies: f.secureCookies, TrustedProxies: f.trusted}
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	go alarms.Run(runCtx)

@@ -59,13 +59,13 @@ func TestPeopleSessionsTokens(t *testing.T) {
 		if !strings.HasPrefix(hash, "$argon2id$") {
 			t.Fatalf("password not stored as argon2id: %q", hash)
 		}
-		if _, err := a.Login(ctx, "guard.one", "wrong-password"); errs.CodeOf(err) != errs.Unauthorized {
+		if _, err := a.Login(ctx, "", "guard.one", "wrong-password"); errs.CodeOf(err) != errs.Unauthorized {
 			t.Errorf("wrong password: %v", err)
 		}
-		if _, err := a.Login(ctx, "nobody", "long-enough-1"); errs.CodeOf(err) != errs.Unauthorized {
+		if _, err := a.Login(ctx, "", "nobody", "long-enough-1"); errs.CodeOf(err) != errs.Unauthorized {
 			t.Errorf("unknown login: %v", err)
 		}
-		sess, err := a.Login(ctx, "GUARD.ONE", "long-enough-1")
+		sess, err := a.Login(ctx, "", "GUARD.ONE", "long-enough-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestPeopleSessionsTokens(t *testing.T) {
 			t.Errorf("expired session accepted: %v", err)
 		}
 		// A new password ends sessions and revokes tokens.
-		sess, _ = a.Login(ctx, "guard.one", "long-enough-1")
+		sess, _ = a.Login(ctx, "", "guard.one", "long-enough-1")
 		if err := a.SetPassword(ctx, auth.System, "guard.one", "another-long-one"); err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestPeopleSessionsTokens(t *testing.T) {
 		if _, err := a.TokenPrincipal(ctx, tok.Token); errs.CodeOf(err) != errs.Unauthorized {
 			t.Errorf("token survived a password change: %v", err)
 		}
-		if _, err := a.Login(ctx, "guard.one", "another-long-one"); err != nil {
+		if _, err := a.Login(ctx, "", "guard.one", "another-long-one"); err != nil {
 			t.Errorf("new password: %v", err)
 		}
 		// Guardians get no API tokens.
@@ -112,7 +112,7 @@ func TestPeopleSessionsTokens(t *testing.T) {
 		if err := a.Grant(ctx, auth.System, "guard.one", auth.RoleDirector, auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}); err != nil {
 			t.Fatal(err)
 		}
-		p, err := a.Authenticate(ctx, "guard.one", "another-long-one")
+		p, err := a.Authenticate(ctx, "", "guard.one", "another-long-one")
 		if err != nil || p.Role != auth.RoleDirector {
 			t.Fatalf("after grant: %+v %v", p, err)
 		}

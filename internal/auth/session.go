@@ -44,9 +44,9 @@ func TokenHash(tok string) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Login authenticates and opens a session.
-func (s *Service) Login(ctx context.Context, login, pw string) (Session, error) {
-	p, err := s.Authenticate(ctx, login, pw)
+// Login authenticates (see Authenticate) and opens a session.
+func (s *Service) Login(ctx context.Context, from, login, pw string) (Session, error) {
+	p, err := s.Authenticate(ctx, from, login, pw)
 	if err != nil {
 		return Session{}, err
 	}

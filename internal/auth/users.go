@@ -19,10 +19,38 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
+
+	guard  *signInGuard
+	hasher hasher
 }
 
-// New returns a Service on db using the wall clock.
-func New(db *store.DB) *Service { return &Service{DB: db, Now: time.Now} }
+// New returns a Service on db using the wall clock and the default
+// SignInLimits.
+func New(db *store.DB) *Service {
+	return &Service{DB: db, Now: time.Now, guard: newSignInGuard(SignInLimits{}), hasher: inProcess{}}
+}
+
+// UsePasswordWorkers has the password checks run in workers (see
+// PasswordWorkers) instead of in this process; call it before the Service
+// is used. The workers should number SignInLimits.Checks.
+func (s *Service) UsePasswordWorkers(p *PasswordWorkers) { s.hasher = p }
+
+// LimitSignIns replaces the sign-in limits; call it before the Service is
+// used.
+func (s *Service) LimitSignIns(l SignInLimits) { s.guard = newSignInGuard(l) }
+
+// hashPassword hashes a new password as one of the bounded password
+// checks, so that administrators creating accounts cannot take the memory
+// the sign-in limits keep free either.
+func (s *Service) hashPassword(ctx context.Context, pw string) (hash string, err error) {
+	if gerr := s.guard.hash(ctx, func() { hash, err = s.hasher.hash(ctx, pw) }); gerr != nil {
+		return "", gerr
+	}
+	if err != nil {
+		return "", errs.Wrap(err, "hash password")
+	}
+	return hash, nil
+}
 
 // passwordParams are argon2id's parameters: RFC 9106's second recommended
 // option (64 MiB, 1 pass would be the first; we take 3 passes with 64 MiB).
@@ -90,8 +118,8 @@ func (s *Service) CreateUser(ctx context.Context, actor Principal, u NewUser) (U
 			return User{}, err
 		}
 		var err error
-		if hash, err = HashPassword(u.Password); err != nil {
-			return User{}, errs.Wrap(err, "hash password")
+		if hash, err = s.hashPassword(ctx, u.Password); err != nil {
+			return User{}, err
 		}
 	}
 	now := store.Micros(s.Now())
@@ -119,9 +147,9 @@ func (s *Service) SetPassword(ctx context.Context, actor Principal, login, pw st
 	if err := validatePassword(pw); err != nil {
 		return err
 	}
-	hash, err := HashPassword(pw)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
-		return errs.Wrap(err, "hash password")
+		return err
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		id, err := userID(ctx, tx, login)
@@ -232,24 +260,43 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 // login and a wrong password take the same time.
 var dummyHash, _ = HashPassword("qorgan-no-such-user")
 
-// Authenticate checks a login and password.
-func (s *Service) Authenticate(ctx context.Context, login, pw string) (Principal, error) {
+// Authenticate checks a login and password, from the client address from
+// (empty when there is none, as on the command line). The attempt is
+// refused before any hashing when its login or address has used up its
+// failed attempts (TooMany) or when too many checks are running or waiting
+// (Unavailable); both say when to try again. See SignInLimits.
+func (s *Service) Authenticate(ctx context.Context, from, login, pw string) (Principal, error) {
+	login = strings.ToLower(strings.TrimSpace(login))
+	addr := SourceKey(from)
+	if err := s.guard.admit(login, addr, s.Now()); err != nil {
+		return Principal{}, err
+	}
 	var p Principal
 	var hash string
 	var disabled bool
 	err := s.DB.Reader().QueryRowContext(ctx, "SELECT id, login, full_name, role, scope_kind, scope_ref, password_hash, disabled FROM users WHERE login = ?",
-		strings.ToLower(strings.TrimSpace(login))).Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &hash, &disabled)
-	bad := errs.E(errs.Unauthorized, "", "wrong login or password")
+		login).Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		argon2id.ComparePasswordAndHash(pw, dummyHash)
-		return Principal{}, bad
-	}
-	if err != nil {
+		// An unknown login costs what a known one does, so that the time
+		// of the answer does not tell which logins exist.
+		hash = dummyHash
+	} else if err != nil {
 		return Principal{}, errs.Wrap(err, "authenticate")
 	}
-	ok, err := argon2id.ComparePasswordAndHash(pw, hash)
-	if err != nil || !ok || disabled {
-		return Principal{}, bad
+	var ok bool
+	var herr error
+	if err := s.guard.check(ctx, func() { ok, herr = s.hasher.check(ctx, pw, hash) }); err != nil {
+		return Principal{}, err
+	}
+	if herr != nil && !errors.Is(herr, argon2id.ErrInvalidHash) && !errors.Is(herr, argon2id.ErrIncompatibleVersion) {
+		// The worker failed: nothing was decided about the password.
+		e := errs.E(errs.Unavailable, "", "the sign-in could not be checked; try again in a moment")
+		e.RetryAfter, e.Err = time.Second, herr
+		return Principal{}, e
+	}
+	if !ok || p.UserID == 0 || disabled {
+		s.guard.fail(login, addr, s.Now())
+		return Principal{}, errs.E(errs.Unauthorized, "", "wrong login or password")
 	}
 	return p, nil
 }

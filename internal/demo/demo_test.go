@@ -71,7 +71,7 @@ func TestLoad(t *testing.T) {
 			t.Errorf("school 1 has no police unit: %v", err)
 		}
 		for _, l := range res.Logins {
-			if _, err := a.Authenticate(ctx, l.Login, l.Password); err != nil {
+			if _, err := a.Authenticate(ctx, "", l.Login, l.Password); err != nil {
 				t.Errorf("demo login %s: %v", l.Login, err)
 			}
 		}

@@ -6,6 +6,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for the caller.
@@ -18,6 +19,7 @@ const (
 	Unauthorized Code = "unauthorized" // not signed in, bad credentials
 	Forbidden    Code = "forbidden"    // signed in, but the role may not do this (in scope)
 	TooLarge     Code = "too_large"    // a body or file over the limit
+	TooMany      Code = "too_many"     // the caller has made too many attempts; RetryAfter says when to try again
 	Unavailable  Code = "unavailable"  // a dependency is down; retry later
 	Internal     Code = "internal"     // a bug or an unexpected failure
 )
@@ -28,6 +30,9 @@ type Error struct {
 	Field   string // the offending field, JSON pointer-ish ("bin", "guardians/0/phone")
 	Message string // safe for the caller
 	Err     error  // internal cause, logged, never sent
+	// RetryAfter, when positive, tells the caller when to try again
+	// (TooMany, Unavailable); HTTP sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -51,7 +51,7 @@ func TestErasePupil(t *testing.T) {
 			Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(father)}}); err != nil {
 			t.Fatal(err)
 		}
-		sess, err := w.a.Login(ctx, "father", "a long enough password")
+		sess, err := w.a.Login(ctx, "", "father", "a long enough password")
 		if err != nil {
 			t.Fatal(err)
 		}

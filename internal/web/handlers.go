@@ -77,7 +77,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if req.Password == "" {
 		return errs.Invalidf("password", "password is required")
 	}
-	sess, err := s.Auth.Login(r.Context(), req.Login, req.Password)
+	sess, err := s.Auth.Login(r.Context(), s.clientAddr(r), req.Login, req.Password)
 	if err != nil {
 		return err
 	}

@@ -453,6 +453,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 
 	db := storetest.SQLite(t)
 	a := auth.New(db)
+	a.LimitSignIns(auth.SignInLimits{LoginBurst: 2, LoginEvery: time.Hour})
 	res, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002})
 	if err != nil {
 		t.Fatalf("demo: %v", err)
@@ -604,6 +605,17 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 		// signing in
 		{name: "sign in wrong password", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "admin", "password": "not-it"}, status: 401},
 		{name: "sign in unknown login", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "nobody", "password": "not-it"}, status: 401},
+		// The server allows a login name two failures (LimitSignIns above):
+		// the third attempt is refused before its password is checked, even
+		// the right one, and says when to try again.
+		{name: "sign in guess 1", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "guard2", "password": "guess-one"}, status: 401},
+		{name: "sign in guess 2", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "guard2", "password": "guess-two"}, status: 401},
+		{name: "sign in after two failures", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "guard2", "password": "qorgan-demo-2026"}, status: 429,
+			check: func(t *testing.T, r result) {
+				if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
+					t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
+				}
+			}},
 		{name: "sign in empty login", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "", "password": "x"}, status: 422, rejected: true, field: "login"},
 		{name: "sign in no password", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "admin"}, status: 422, rejected: true, field: "password"},
 		{name: "sign in unknown field", method: "POST", path: "/api/v1/session", body: `{"login":"admin","password":"x","remember":true}`, status: 422, rejected: true, field: "remember"},

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"qorgan/internal/errs"
 )
@@ -36,6 +38,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.Forbidden:    http.StatusForbidden,
 	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.TooMany:      http.StatusTooManyRequests,
 	errs.Unavailable:  http.StatusServiceUnavailable,
 	errs.Internal:     http.StatusInternalServerError,
 }
@@ -47,6 +50,7 @@ var titleOf = map[errs.Code]string{
 	errs.Unauthorized: "Sign-in required",
 	errs.Forbidden:    "Not allowed",
 	errs.TooLarge:     "Too large",
+	errs.TooMany:      "Too many attempts",
 	errs.Unavailable:  "Unavailable",
 	errs.Internal:     "Internal error",
 }
@@ -73,6 +77,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -41,6 +42,10 @@ type Server struct {
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed: behind one, the client is the last address in it that is
+	// not a trusted proxy. Without, the client is the connection's peer.
+	TrustedProxies []netip.Prefix
 
 	metrics *metrics
 	// ending is closed by EndStreams: the live streams end, so that a
@@ -225,8 +230,53 @@ func (s *Server) Handler() http.Handler {
 		// messages kept about them.
 		s.Registry.Records = []registry.PupilRecords{s.Access, s.Outbox}
 	}
+	s.exportSignInStats()
 	mux := http.NewServeMux()
 	s.routes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	return s.instrument(mux)
+}
+
+// exportSignInStats publishes what the sign-in limits did on /metrics.
+func (s *Server) exportSignInStats() {
+	counter := func(name, help string, f func(auth.SignInStats) uint64) {
+		// Registering twice (a second Handler) is harmless: the first stays.
+		s.metrics.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "qorgan_signin_" + name, Help: help},
+			func() float64 { return float64(f(s.Auth.SignInStats())) }))
+	}
+	counter("checks_total", "Password checks run (argon2id), for sign-ins and new passwords.", func(st auth.SignInStats) uint64 { return st.Checked })
+	counter("failed_total", "Sign-ins refused for a wrong login or password.", func(st auth.SignInStats) uint64 { return st.Failed })
+	counter("busy_total", "Sign-ins answered 503 without a check: too many checks running or waiting.", func(st auth.SignInStats) uint64 { return st.Busy })
+	counter("throttled_total", "Sign-ins answered 429 without a check: their login or address had used up its failed attempts.", func(st auth.SignInStats) uint64 { return st.Throttled })
+}
+
+// clientAddr is the address a request came from, for the sign-in limits:
+// the connection's peer, or, when that is a trusted proxy, the last
+// address in X-Forwarded-For that is not one.
+func (s *Server) clientAddr(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !s.trusted(peer.Addr()) {
+		return r.RemoteAddr
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return r.RemoteAddr // a forged or broken header: count the proxy
+		}
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return r.RemoteAddr
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
