@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-
-	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/errs"
@@ -22,12 +21,10 @@ func (s alarmSink) Commit(ctx context.Context, frames []dc09gw.Frame) error {
 	sigs := make([]alarm.Signal, len(frames))
 	for i, f := range frames {
 		m := f.Message
-		// The content that makes a retransmission the same message: an
-		// encrypted frame is padded anew each time, so the decrypted data and
-		// the panel's timestamp count, not the raw bytes.
-		content := fmt.Sprintf("%s|%s|%v|%d", m.Token, m.Data, m.XData, m.Timestamp.Unix())
-		sigs[i] = alarm.Signal{Source: "dc09", Account: f.Account, Sequence: m.Sequence, Content: []byte(content), Events: m.Events,
-			LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: string(f.Raw)}
+		// A retry may be stamped anew: the same account, sequence number
+		// and content within the window is one message, whatever its time.
+		sigs[i] = alarm.Signal{Source: "dc09", Account: f.Account, Sequence: m.Sequence, Content: f.Content(), RetryWindow: dc09gw.RetransmissionWindow,
+			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: string(f.Raw)}
 	}
 	return s.alarms.Commit(ctx, sigs)
 }

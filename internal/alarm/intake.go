@@ -3,9 +3,11 @@ package alarm
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,7 +26,14 @@ type Signal struct {
 	SchoolID int64
 	Sequence string // the sender's message number or event id
 	Content  []byte // what identifies a retransmission together with Sequence
-	Events   []alarmcode.Event
+	// RetryWindow is how long after this signal a copy of it (the same
+	// Source, Account, Sequence and Content) is its retransmission,
+	// acknowledged but not stored or raised again; a copy that arrives
+	// later is a new message, the sender's numbering having come round
+	// again. Zero: a copy is always a retransmission (an event id that is
+	// never reused).
+	RetryWindow time.Duration
+	Events      []alarmcode.Event
 	// LinkTest marks a supervision message (a DC-09 NULL): it only tells
 	// that the device is alive and is not stored as a signal.
 	LinkTest   bool
@@ -45,10 +54,11 @@ type deviceRef struct {
 // Commit stores a batch of signals in one transaction and raises their
 // alarms; when it returns nil every signal is durable and the sender may be
 // acknowledged. A signal already stored (same source, account, sequence and
-// content) is skipped: the retransmission is acknowledged again, not raised
-// again. The DC-09 receiver's group commit sends hundreds of frames per
-// call, so everything is written in multi-row statements with ids reserved
-// beforehand.
+// content, within the stored one's RetryWindow) is skipped: the
+// retransmission is acknowledged again, not raised again. The database
+// decides, so this holds across restarts and nodes. The DC-09 receiver's
+// group commit sends hundreds of frames per call, so everything is written
+// in multi-row statements with ids reserved beforehand.
 func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	if len(sigs) == 0 {
 		return nil
@@ -153,36 +163,124 @@ type pendingSignal struct {
 	sg      *Signal
 	dev     deviceRef
 	account string
+	digest  string
 	id      int64
 	stored  bool // new, not a retransmission
 }
 
-// insertSignals writes the signals with reserved ids; ON CONFLICT skips the
-// ones already stored, and RETURNING says which were new.
+// signalKey is what a retransmission has in common with its first copy.
+type signalKey struct{ source, account, sequence, digest string }
+
+func (k signalKey) less(o signalKey) bool {
+	if k.source != o.source {
+		return k.source < o.source
+	}
+	if k.account != o.account {
+		return k.account < o.account
+	}
+	if k.sequence != o.sequence {
+		return k.sequence < o.sequence
+	}
+	return k.digest < o.digest
+}
+
+func (p *pendingSignal) key() signalKey {
+	return signalKey{p.sg.Source, p.account, p.sg.Sequence, p.digest}
+}
+
+// retryUntil is the end of the signal's retransmission window, nil when a
+// copy is always a retransmission.
+func (p *pendingSignal) retryUntil() any {
+	if p.sg.RetryWindow <= 0 {
+		return nil
+	}
+	return store.Micros(p.sg.ReceivedAt.Add(p.sg.RetryWindow))
+}
+
+// retransmission reports whether q, which has p's key, is p's
+// retransmission.
+func (p *pendingSignal) retransmission(q *pendingSignal) bool {
+	return p.sg.RetryWindow <= 0 || q.sg.ReceivedAt.Before(p.sg.ReceivedAt.Add(p.sg.RetryWindow))
+}
+
+var signalCols = []string{"id", "source", "account", "sequence", "digest", "device_id", "school_id", "received_at", "committed_at", "remote", "raw", "retry_until"}
+
+// signalConflict keeps retransmissions out in the insert itself, with no
+// query before it. A copy of a row that still catches copies (reused_by
+// NULL, the unique index signals_retransmission) is skipped while it is
+// within that row's window; once the window is over the same statement
+// closes the old row (reused_by = the new id) and RETURNING says so, and
+// the signal is inserted in the next round. Inserted rows return their own
+// id with reused_by NULL.
+const signalConflict = `ON CONFLICT (source, account, sequence, digest) WHERE reused_by IS NULL
+	DO UPDATE SET reused_by = excluded.id WHERE signals.retry_until <= excluded.received_at
+	RETURNING id, reused_by`
+
+// insertSignals writes the signals with reserved ids in multi-row
+// statements and marks the new ones stored. One statement carries one
+// signal per key (PostgreSQL's ON CONFLICT DO UPDATE may not meet a row
+// twice): a later copy in the same batch is settled here when it falls in
+// the first one's window, and waits for the next round when it does not.
+// The rows go in key order: on PostgreSQL a conflict waits for, or locks,
+// the row of its key, and two nodes that take the same keys in one order
+// cannot each wait for the other.
 func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now time.Time) error {
 	ids, err := tx.ReserveIDs(ctx, "signals", len(ps))
 	if err != nil {
 		return err
 	}
-	byID := make(map[int64]*pendingSignal, len(ps))
+	byID := make(map[int64]int, len(ps))
+	todo := make([]int, len(ps))
 	for i := range ps {
 		ps[i].id = ids[i]
-		byID[ids[i]] = &ps[i]
+		ps[i].digest = digest(ps[i].sg.Content)
+		byID[ids[i]] = i
+		todo[i] = i
 	}
-	rows := make([][]any, len(ps))
-	for i, p := range ps {
-		rows[i] = []any{p.id, p.sg.Source, p.account, p.sg.Sequence, digest(p.sg.Content), nullID(p.dev.id), nullID(p.dev.school),
-			store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, p.sg.Raw}
-	}
-	fresh, err := tx.InsertNew(ctx, "signals", []string{"id", "source", "account", "sequence", "digest", "device_id", "school_id", "received_at", "committed_at", "remote", "raw"},
-		"source, account, sequence, digest", rows)
-	if err != nil {
-		return err
-	}
-	for id := range fresh {
-		if p := byID[id]; p != nil {
-			p.stored = true
+	for round := 0; len(todo) > 0; round++ {
+		if round > len(ps)+1 {
+			return fmt.Errorf("store signals: %d still conflicting after %d rounds", len(todo), round)
 		}
+		first := make(map[signalKey]int, len(todo))
+		var this, next []int
+		for _, i := range todo {
+			k := ps[i].key()
+			if j, ok := first[k]; ok {
+				if !ps[j].retransmission(&ps[i]) {
+					next = append(next, i)
+				}
+				continue
+			}
+			first[k] = i
+			this = append(this, i)
+		}
+		sort.Slice(this, func(a, b int) bool { return ps[this[a]].key().less(ps[this[b]].key()) })
+		rows := make([][]any, len(this))
+		for n, i := range this {
+			p := &ps[i]
+			rows[n] = []any{p.id, p.sg.Source, p.account, p.sg.Sequence, p.digest, nullID(p.dev.id), nullID(p.dev.school),
+				store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, p.sg.Raw, p.retryUntil()}
+		}
+		err := tx.InsertReturning(ctx, "signals", signalCols, signalConflict, rows, func(res *sql.Rows) error {
+			var id int64
+			var reusedBy sql.NullInt64
+			if err := res.Scan(&id, &reusedBy); err != nil {
+				return err
+			}
+			if reusedBy.Valid {
+				if i, ok := byID[reusedBy.Int64]; ok {
+					next = append(next, i) // the old copy is closed: this one goes in next round
+				}
+			} else if i, ok := byID[id]; ok {
+				ps[i].stored = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		sort.Ints(next) // the batch's order: the earlier copy goes first
+		todo = next
 	}
 	return nil
 }

@@ -112,11 +112,15 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 // every supervised device silent for longer than its reporting interval; a
 // device never heard counts from its registration. The next signal from the
 // device resolves it (see heard).
+//
+// The interval is an INTEGER column: on PostgreSQL it is widened to BIGINT
+// before it becomes microseconds, or every interval over 2,147 s (SP1, SP2,
+// DP1) would overflow a 32-bit product and fail the query for all devices.
 func (s *Service) Supervise(ctx context.Context) (int, error) {
 	now := s.Now()
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT d.id, d.school_id, COALESCE(st.last_seen_at, d.created_at), st.device_id IS NOT NULL FROM devices d
 		LEFT JOIN device_status st ON st.device_id = d.id
-		WHERE d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + d.reporting_interval_s * 1000000 < ?
+		WHERE d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + CAST(d.reporting_interval_s AS BIGINT) * 1000000 < ?
 		LIMIT 500`, store.Micros(now))
 	if err != nil {
 		return 0, err

@@ -42,7 +42,7 @@ func validKind(k DeviceKind) bool {
 
 // SupervisionPresets are reporting intervals, in seconds, after the EN 50136-1
 // supervision categories (the longest silence before a path fault must be
-// reported): SP1 32 days … SP6 20 s, DP1 25 h … DP4 20 s. Which category a
+// reported): SP1 32 days … SP6 20 s, DP1 25 h … DP4 90 s. Which category a
 // school needs is a configuration choice.
 var SupervisionPresets = map[string]int{
 	"SP1": 32 * 24 * 3600, "SP2": 25 * 3600, "SP3": 30 * 60, "SP4": 180, "SP5": 90, "SP6": 20,

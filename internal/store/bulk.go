@@ -154,6 +154,25 @@ func (db *DB) SyncIDs(ctx context.Context, tables ...string) error {
 // prepared.
 func (t *Tx) InsertNew(ctx context.Context, table string, cols []string, conflict string, rows [][]any) (map[int64]bool, error) {
 	fresh := make(map[int64]bool, len(rows))
+	err := t.InsertReturning(ctx, table, cols, fmt.Sprintf("ON CONFLICT (%s) DO NOTHING RETURNING id", conflict), rows, func(res *sql.Rows) error {
+		var id int64
+		if err := res.Scan(&id); err != nil {
+			return err
+		}
+		fresh[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fresh, nil
+}
+
+// InsertReturning inserts rows in multi-row statements of the sizes Chunks
+// gives, kept prepared, each ending in suffix (a conflict clause and a
+// RETURNING list, the same SQL on both engines), and hands every row
+// returned to scan.
+func (t *Tx) InsertReturning(ctx context.Context, table string, cols []string, suffix string, rows [][]any, scan func(*sql.Rows) error) error {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	start := 0
 	for _, n := range Chunks(len(rows), 256) {
@@ -168,23 +187,22 @@ func (t *Tx) InsertNew(ctx context.Context, table string, cols []string, conflic
 			args = append(args, r...)
 		}
 		start += n
-		fmt.Fprintf(&q, " ON CONFLICT (%s) DO NOTHING RETURNING id", conflict)
+		q.WriteString(" ")
+		q.WriteString(suffix)
 		res, err := t.QueryRepeated(ctx, q.String(), args...)
 		if err != nil {
-			return nil, fmt.Errorf("store %s: %w", table, err)
+			return fmt.Errorf("store %s: %w", table, err)
 		}
 		for res.Next() {
-			var id int64
-			if err := res.Scan(&id); err != nil {
+			if err := scan(res); err != nil {
 				res.Close()
-				return nil, err
+				return err
 			}
-			fresh[id] = true
 		}
 		res.Close()
 		if err := res.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return fresh, nil
+	return nil
 }

@@ -36,11 +36,57 @@ type Frame struct {
 	Reply dc09.Reply
 }
 
+// Content is what makes another frame the same message as this one,
+// together with the account and the sequence number: the token, the
+// receiver and line prefix, the data and the extended data, decrypted.
+// The timestamp is left out, since a panel may stamp a retry anew (an
+// encrypted panel must, once its first attempt is outside the receiver's
+// window), and so is an encrypted frame's pad, which is new each time.
+func (f Frame) Content() []byte {
+	m := f.Message
+	b := make([]byte, 0, 32+len(m.Data))
+	field := func(s string) {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	field(string(m.Token))
+	field(m.Receiver)
+	field(m.Prefix)
+	field(m.Data)
+	for _, x := range m.XData {
+		field(x.String())
+	}
+	return b
+}
+
+// RetransmissionWindow is how long after a frame another one with the same
+// account, sequence number and Content is its retransmission: acknowledged
+// again, stored and raised once. Later, the same three are a new message:
+// the panel's sequence number has come round again.
+//
+// DC-09 keeps the sequence number of a retransmission; it is how the panel
+// pairs an ACK with what it sent. A panel retries for seconds to a few
+// minutes before it reports a communication fault or turns to its backup
+// path (panel manuals give a retry every 3–15 s for one minute, or a fault
+// after 60–480 s, 240 s by default), and an encrypted panel re-stamps a
+// retry that the receiver refused for its clock. Ten minutes is more than
+// twice the longest of these. It is also far shorter than the panel's
+// numbering takes to come round: 9,999 messages in ten minutes would be 16
+// a second from one account, which no panel sends (supervision NULLs carry
+// 0000 and are not stored). Too long a window would fold a new event into
+// an old one — a panel that restarted its numbering and sent the very same
+// event under the same number within the window, while the first alarm is
+// still being handled; too short a window makes a late retry a second
+// alarm. The window is measured on the receiver's clock, from the copy
+// stored first.
+const RetransmissionWindow = 10 * time.Minute
+
 // Sink stores frames. Commit must make every frame durable (one transaction
 // for the whole batch is the point) before returning; the receiver sends
 // ACK/DUH only after Commit returns nil. A retransmitted frame (same
-// account, sequence and content) must be stored once and still be
-// acknowledged again: that is the Sink's job.
+// account, sequence and Content within RetransmissionWindow) must be
+// stored once and still be acknowledged again: that is the Sink's job.
 type Sink interface {
 	Commit(ctx context.Context, frames []Frame) error
 }

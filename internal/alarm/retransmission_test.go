@@ -1,0 +1,158 @@
+package alarm_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"qorgan/internal/alarm"
+	"qorgan/internal/demo"
+	"qorgan/internal/protocol/alarmcode"
+	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
+)
+
+const window = 10 * time.Minute
+
+// dc09 is a DC-09 panic (or another event) whose copies are one message
+// within the window.
+func dc09(seq, content string, at time.Time, typ alarmcode.Type) alarm.Signal {
+	return alarm.Signal{Source: "dc09", Account: demo.PlainAccount, Sequence: seq, Content: []byte(content), RetryWindow: window,
+		Events: []alarmcode.Event{{Type: typ, Code: "XX", Known: true}}, ReceivedAt: at}
+}
+
+func (f *fixture) counts(t *testing.T, seq string) (signals, alarms int) {
+	t.Helper()
+	err := f.db.Reader().QueryRowContext(context.Background(), "SELECT COUNT(DISTINCT s.id), COUNT(a.id) FROM signals s LEFT JOIN alarms a ON a.signal_id = s.id WHERE s.account = ? AND s.sequence = ?",
+		demo.PlainAccount, seq).Scan(&signals, &alarms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signals, alarms
+}
+
+// Copies of a signal within its window are one message, in one batch or
+// across batches and restarts; once the window is over the same number and
+// content are a new message, whose own copies are caught in turn. The old
+// row names the signal that reused its number.
+func TestRetransmissionWindow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		commit := func(sigs ...alarm.Signal) {
+			t.Helper()
+			if err := f.svc.Commit(ctx, sigs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := func(seq string, signals, alarms int, what string) {
+			t.Helper()
+			if s, a := f.counts(t, seq); s != signals || a != alarms {
+				t.Fatalf("%s: %d signals, %d alarms; want %d and %d", what, s, a, signals, alarms)
+			}
+		}
+		t0 := f.clk.Now()
+		// Two copies in one batch, a third in the next, a fourth after a
+		// restart.
+		commit(dc09("0001", "PA", t0, alarmcode.Panic), dc09("0001", "PA", t0.Add(time.Second), alarmcode.Panic))
+		want("0001", 1, 1, "two copies in one batch")
+		commit(dc09("0001", "PA", t0.Add(30*time.Second), alarmcode.Panic))
+		want("0001", 1, 1, "a copy 30 s later")
+		f.svc = f.service()
+		commit(dc09("0001", "PA", t0.Add(window-time.Microsecond), alarmcode.Panic))
+		want("0001", 1, 1, "a copy at the end of the window, after a restart")
+		// The window is over: a new panic, in a batch with its own copy and
+		// with a copy of an event under the same number.
+		commit(dc09("0001", "PA", t0.Add(window), alarmcode.Panic), dc09("0001", "PA", t0.Add(window+time.Second), alarmcode.Panic),
+			dc09("0001", "FA", t0.Add(window), alarmcode.Fire))
+		want("0001", 3, 3, "the same number and event when the window is over, with another event")
+		commit(dc09("0001", "PA", t0.Add(2*window-time.Second), alarmcode.Panic))
+		want("0001", 3, 3, "a copy of the new panic within its own window")
+		// In one batch: the panic again a window later, and a copy of it a
+		// further window on, each a message of its own.
+		commit(dc09("0001", "PA", t0.Add(2*window), alarmcode.Panic), dc09("0001", "PA", t0.Add(3*window), alarmcode.Panic))
+		want("0001", 5, 5, "two windows in one batch")
+
+		var reused, open int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(reused_by), COUNT(*) - COUNT(reused_by) FROM signals WHERE account = ? AND sequence = '0001'", demo.PlainAccount).Scan(&reused, &open)
+		if reused != 3 || open != 2 {
+			t.Fatalf("%d signals name the one that reused them, %d are open; want 3 and 2", reused, open)
+		}
+
+		// A device's event id is never reused: a resend is the same event
+		// however late it comes.
+		device := alarm.Signal{Source: "http", Account: "77", SchoolID: f.people["guard"].Scope.ID(), Sequence: "ev-1", Content: []byte("ev-1|panic|2"),
+			Events: []alarmcode.Event{{Type: alarmcode.Panic, Code: "panic", Known: true}}, ReceivedAt: t0}
+		commit(device)
+		device.ReceivedAt = t0.Add(30 * 24 * time.Hour)
+		commit(device)
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM signals WHERE source = 'http' AND sequence = 'ev-1'").Scan(&n)
+		if n != 1 {
+			t.Fatalf("an HTTP event resent a month later is stored %d times", n)
+		}
+	})
+}
+
+// Two nodes (two services, each with its own transactions) receive the
+// same retransmissions at once: one signal, one alarm. When the window is
+// over and both receive the reused number at once, one new signal.
+func TestRetransmissionOnTwoNodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		nodes := []*alarm.Service{f.service(), f.service(), f.service(), f.service()}
+		t0 := f.clk.Now()
+		race := func(at time.Time) {
+			t.Helper()
+			var wg sync.WaitGroup
+			errc := make(chan error, 4*len(nodes))
+			for n, node := range nodes {
+				for k := range 4 {
+					wg.Go(func() {
+						// Half the commits carry the panic and two test
+						// reports, the others the test reports alone, each in
+						// an order of its own: those raise nothing and take
+						// no lock before their signals.
+						d := time.Duration(n*4+k) * time.Millisecond
+						sigs := []alarm.Signal{dc09("0101", "RP", at.Add(d), alarmcode.PeriodicTest), dc09("0102", "RP", at.Add(d), alarmcode.PeriodicTest)}
+						if (n+k)%2 == 1 {
+							sigs[0], sigs[1] = sigs[1], sigs[0]
+						}
+						if k%2 == 0 {
+							sigs = append(sigs, dc09("0100", "PA", at.Add(d), alarmcode.Panic))
+						}
+						if err := node.Commit(ctx, sigs); err != nil {
+							errc <- fmt.Errorf("node %d: %w", n, err)
+						}
+					})
+				}
+			}
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				t.Fatal(err)
+			}
+		}
+		race(t0)
+		if s, a := f.counts(t, "0100"); s != 1 || a != 1 {
+			t.Fatalf("a panic received 8 times at once: %d signals, %d alarms; want 1 and 1", s, a)
+		}
+		for _, seq := range []string{"0101", "0102"} {
+			if s, _ := f.counts(t, seq); s != 1 {
+				t.Fatalf("a test report received 16 times at once: %d signals", s)
+			}
+		}
+		race(t0.Add(window))
+		if s, a := f.counts(t, "0100"); s != 2 || a != 2 {
+			t.Fatalf("the reused number received 8 times at once: %d signals, %d alarms; want 2 and 2", s, a)
+		}
+		for _, seq := range []string{"0101", "0102"} {
+			if s, _ := f.counts(t, seq); s != 2 {
+				t.Fatalf("the reused test report received 16 times at once: %d signals, want 2", s)
+			}
+		}
+	})
+}
