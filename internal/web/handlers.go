@@ -79,12 +79,33 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	sess, err := s.Auth.Login(r.Context(), s.clientAddr(r), req.Login, req.Password)
 	if err != nil {
+		if c := errs.CodeOf(err); c == errs.TooMany || c == errs.Unavailable {
+			holdRefusal(r.Context())
+		}
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || s.SecureCookies})
 	writeJSON(w, http.StatusOK, sessionResponse{Principal: sess.Principal, CSRFToken: sess.CSRF, ExpiresAt: sess.ExpiresAt.UTC()})
 	return nil
+}
+
+// refusalHold is how long a sign-in refused by the limits (429, 503) is
+// held before its answer goes out. Refusing costs no password check, but
+// a client that asks again the moment it is answered still makes the
+// server parse and answer thousands of requests a second, and on a small
+// machine that is CPU the alarm receiver needs; held, a client that waits
+// for its answers (a script, a loop of curl) asks once a second. A held
+// request costs a goroutine and a timer.
+const refusalHold = time.Second
+
+func holdRefusal(ctx context.Context) {
+	t := time.NewTimer(refusalHold)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
