@@ -1,7 +1,7 @@
 // Package text says whether a string is text a person may give Qorgan: valid
 // UTF-8 without control characters. Names, phones, codes and ids are one
-// line and take no control character at all; a free-text note a person
-// writes may also hold tabs and line breaks. The JSON decoder of the HTTP API
+// line and take no control character at all; free text a person writes (a
+// note, a postal address) may also hold tabs and line breaks. The JSON decoder of the HTTP API
 // and the spreadsheet import both ask here, so that the two refuse alike.
 //
 // PostgreSQL cannot store U+0000 in text (SQLSTATE 22021) and SQLite stores
@@ -19,12 +19,12 @@ import (
 type Kind int
 
 const (
-	// Line is one line: names, phones, codes, ids, addresses. No C0
+	// Line is one line: names, phones, codes, ids. No C0
 	// control character (U+0000–U+001F, tab and line breaks included), no
 	// DEL (U+007F), no C1 control character (U+0080–U+009F).
 	Line Kind = iota
-	// Lines is free text a person writes, such as a note on an alarm: as a
-	// Line, but tab (U+0009), line feed (U+000A) and carriage return
+	// Lines is free text a person writes, such as a note on an alarm or a
+	// postal address: as a Line, but tab (U+0009), line feed (U+000A) and carriage return
 	// (U+000D) are allowed.
 	Lines
 )

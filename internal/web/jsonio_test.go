@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"qorgan/internal/errs"
+	"qorgan/internal/registry"
 )
 
 type inner struct {
@@ -115,8 +116,9 @@ func TestDecodeRefusesBadText(t *testing.T) {
 	}
 }
 
-// TestFreeTextFields: the notes of an alarm step and of a staff panic take
-// line breaks; the other members of those bodies do not.
+// TestFreeTextFields: the notes of an alarm step and of a staff panic and a
+// school's address take line breaks; the other members of those bodies do
+// not.
 func TestFreeTextFields(t *testing.T) {
 	for _, c := range []struct {
 		into  any
@@ -128,6 +130,8 @@ func TestFreeTextFields(t *testing.T) {
 		{&alarmStepRequest{}, `{"notes":"a\u0000"}`, "notes"},
 		{&panicRequest{}, `{"request_id":"r1","note":"second floor\nroom 12"}`, ""},
 		{&panicRequest{}, `{"request_id":"r\n1"}`, "request_id"},
+		{&registry.SchoolInput{}, `{"address":"ул. Абая, 1\nкорпус 2"}`, ""},
+		{&registry.SchoolInput{}, `{"name_ru":"Школа\n№1"}`, "name_ru"},
 		{&passBatch{}, `{"events":[{"event_id":"1","at":"2026-09-01T07:52:00+05:00","direction":"in","card_uid":"04A1\u0000"}]}`, "events/0/card_uid"},
 	} {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
