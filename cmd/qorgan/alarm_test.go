@@ -33,7 +33,13 @@ type stream struct {
 
 func (c *client) stream(t *testing.T, ctx context.Context) *stream {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/api/v1/live", nil)
+	return c.streamAt(t, ctx, "/api/v1/live")
+}
+
+// streamAt is stream from a path of the live feed with its query.
+func (c *client) streamAt(t *testing.T, ctx context.Context, path string) *stream {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
 	resp, err := (&http.Client{Jar: c.http.Jar}).Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("live stream: %v %v", resp, err)
