@@ -200,3 +200,42 @@ func TestREADMELiveFeedExample(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEConfigurationTableNamesTheSimulator: every flag of `qorgan
+// simulate panel` that the README's configuration table lists is said there
+// to be the simulator's too, and its target is among them: a reader who
+// exports the variables as the table has them sends DC-09 where the server
+// receives it.
+func TestREADMEConfigurationTableNamesTheSimulator(t *testing.T) {
+	out, _ := qorgan(t, "", "simulate", "panel", "--help")
+	flags := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(line), "--"); ok {
+			flags["--"+strings.Fields(f)[0]] = true
+		}
+	}
+	if len(flags) < 5 {
+		t.Fatalf("simulate panel --help lists %d flags:\n%s", len(flags), out)
+	}
+	table := readmeSection(t, "Configuration")
+	inTable := 0
+	for _, row := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(row, "| `--") {
+			continue
+		}
+		first := strings.Split(row, "|")[1]
+		for _, f := range strings.Split(first, ",") {
+			f = strings.Trim(strings.TrimSpace(f), "`")
+			if !flags[f] {
+				continue
+			}
+			inTable++
+			if !strings.Contains(row, "simulate panel") {
+				t.Errorf("the configuration table's row for %s does not say that `qorgan simulate panel` reads it too: %s", f, row)
+			}
+		}
+	}
+	if inTable == 0 {
+		t.Errorf("the configuration table has no row for the simulator's target (its flags: %v)", flags)
+	}
+}
