@@ -33,7 +33,13 @@ type stream struct {
 
 func (c *client) stream(t *testing.T, ctx context.Context) *stream {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/api/v1/live", nil)
+	return c.streamAt(t, ctx, "/api/v1/live")
+}
+
+// streamAt is stream from a path of the live feed with its query.
+func (c *client) streamAt(t *testing.T, ctx context.Context, path string) *stream {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
 	resp, err := (&http.Client{Jar: c.http.Jar}).Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("live stream: %v %v", resp, err)
@@ -88,17 +94,17 @@ func TestAlarmEndToEnd(t *testing.T) {
 		}
 		streams[login] = c.stream(t, ctx)
 	}
-	out, err := qorgan(t, "", "simulate", "panel", "--addr", s.dc09, "--accounts", "1234", "--codes", "PA", "--count", "3")
+	out, err := qorgan(t, "", "simulate", "panel", "--dc09-addr", s.dc09, "--accounts", "1234", "--codes", "PA", "--count", "3")
 	if err != nil || !strings.Contains(out, "3 ACK") {
 		t.Fatalf("plain panel: %v\n%s", err, out)
 	}
-	out, err = qorgan(t, "", "simulate", "panel", "--addr", s.dc09, "--transport", "udp", "--accounts", "5678", "--key-text", "0123456789abcdef",
+	out, err = qorgan(t, "", "simulate", "panel", "--dc09-addr", s.dc09, "--transport", "udp", "--accounts", "5678", "--key-text", "0123456789abcdef",
 		"--codes", "1120 01 005", "--count", "2")
 	if err != nil || !strings.Contains(out, "2 ACK") {
 		t.Fatalf("encrypted panel over UDP: %v\n%s", err, out)
 	}
-	out, err = qorgan(t, "", "simulate", "panel", "--addr", s.dc09, "--accounts", "ABCDEF", "--codes", "PA", "--count", "1", "--ack-timeout", "1s")
-	if err != nil || !strings.Contains(out, "1 NAK") {
+	out, err = qorgan(t, "", "simulate", "panel", "--dc09-addr", s.dc09, "--accounts", "ABCDEF", "--codes", "PA", "--count", "1", "--ack-timeout", "1s")
+	if err == nil || !strings.Contains(out, "1 NAK") || !strings.Contains(out, "no frame was ACKed") {
 		t.Fatalf("unknown account: %v\n%s", err, out)
 	}
 	deadline := time.Now().Add(15 * time.Second)

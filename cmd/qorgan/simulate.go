@@ -23,10 +23,13 @@ func runSimulate(ctx context.Context, args []string, out, errOut io.Writer) erro
 	var c panel.Config
 	var accounts, codes string
 	fs := flagSet("simulate panel", "Send SIA DC-09 frames as alarm panels would (each waits for its ACK, retransmits on\n"+
-		"silence) and report answers and ACK latency. Example, the demo's two panels:\n"+
+		"silence) and report answers and ACK latency; exits non-zero when no frame was ACKed.\n"+
+		"Example, the demo's two panels (its DC-09 receiver on the default 127.0.0.1:10001):\n"+
 		"  qorgan simulate panel --accounts 1234 --codes PA --count 5\n"+
 		"  qorgan simulate panel --accounts 5678 --key-text 0123456789abcdef --codes \"1120 01 005\" --count 5", errOut)
-	fs.StringVar(&c.Addr, "addr", "127.0.0.1:10001", "the receiver (host:port)")
+	// The server's name for its receiver, so that QORGAN_DC09_ADDR means the
+	// same to both; QORGAN_ADDR is the server's HTTP address.
+	fs.StringVar(&c.Addr, "dc09-addr", "127.0.0.1:10001", "the server's SIA DC-09 receiver, host:port (the server's --dc09-addr, not its HTTP --addr)")
 	fs.StringVar(&c.Transport, "transport", "tcp", "tcp or udp")
 	fs.IntVar(&c.Panels, "panels", 0, "panels sending at once (default: one per account, or 1)")
 	fs.StringVar(&accounts, "accounts", "", "comma-separated accounts, one per panel")
@@ -51,8 +54,25 @@ func runSimulate(ctx context.Context, args []string, out, errOut io.Writer) erro
 	if c.Duration == 0 && c.Count == 0 {
 		return errors.New("give --count or --duration")
 	}
-	_, err := panel.Run(ctx, c, out) // writes its report to out
-	return err
+	rep, err := panel.Run(ctx, c, out) // writes its report to out
+	if err != nil {
+		return err
+	}
+	return noneACKed(rep, c.Addr)
+}
+
+// noneACKed fails a run in which no frame was ACKed: nothing reached the
+// server's store, whatever the report's numbers look like.
+func noneACKed(rep panel.Report, addr string) error {
+	switch {
+	case rep.ACK > 0:
+		return nil
+	case rep.NAK+rep.DUH > 0:
+		return fmt.Errorf("no frame was ACKed by %s (%d NAK, %d DUH): the receiver refused them; is each account a device of the server, with its key?",
+			addr, rep.NAK, rep.DUH)
+	}
+	return fmt.Errorf("no frame was ACKed by %s (%d no answer, %d bad replies): is --dc09-addr (QORGAN_DC09_ADDR) the server's DC-09 receiver, its --dc09-addr, and not its HTTP address?",
+		addr, rep.NoAnswer, rep.BadReplies)
 }
 
 func runSimulateMorning(ctx context.Context, args []string, out, errOut io.Writer) error {

@@ -18,6 +18,7 @@ import (
 	"qorgan/internal/errs"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
+	"qorgan/internal/text"
 )
 
 // Service records passes over one store.
@@ -87,6 +88,9 @@ type Result struct {
 	Unknown   int `json:"unknown"` // credentials matched to nobody (stored, shown to the guard)
 }
 
+// textFields are the text members of a PassEvent, in validate's order.
+var textFields = [3]string{"event_id", "card_uid", "phone_token"}
+
 // validate checks every event of a batch; a batch with any bad event is
 // refused whole (all of its problems named), so a device never has to guess
 // which of its events were taken.
@@ -105,7 +109,17 @@ func (s *Service) validate(events []PassEvent, now time.Time) error {
 		e.EventID = strings.TrimSpace(e.EventID)
 		e.CardUID = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(e.CardUID), ":", ""))
 		e.PhoneToken = strings.TrimSpace(e.PhoneToken)
+		// Ids and credentials are one line of text (text.Line), as in a
+		// JSON body; a batch over MQTT is checked here only.
+		var badText [3]bool
+		for j, v := range [3]string{e.EventID, e.CardUID, e.PhoneToken} {
+			if msg := text.Check(v, text.Line); msg != "" {
+				probs = append(probs, errs.Invalidf(f(textFields[j]), "%s %s", textFields[j], msg))
+				badText[j] = true
+			}
+		}
 		switch {
+		case badText[0]:
 		case e.EventID == "" || len(e.EventID) > 64:
 			probs = append(probs, errs.Invalidf(f("event_id"), "event_id is required, 1–64 characters"))
 		case seen[e.EventID]:
@@ -121,6 +135,9 @@ func (s *Service) validate(events []PassEvent, now time.Time) error {
 		}
 		if e.Direction != In && e.Direction != Out {
 			probs = append(probs, errs.Invalidf(f("direction"), "direction must be in or out, got %q", e.Direction))
+		}
+		if badText[1] || badText[2] {
+			continue
 		}
 		if (e.CardUID == "") == (e.PhoneToken == "") {
 			probs = append(probs, errs.Invalidf(f("card_uid"), "give card_uid or phone_token, exactly one"))

@@ -471,3 +471,29 @@ func TestPrune(t *testing.T) {
 		}
 	})
 }
+
+// TestControlCharactersInPassesRefused: a control character in an event's
+// id or credential is a problem of that event, whichever way the batch came
+// (HTTP or MQTT), on both stores: SQLite would store it, PostgreSQL fail on
+// it, and over MQTT an internal failure leaves the message to be delivered
+// again for ever.
+func TestControlCharactersInPassesRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		_, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{
+			{EventID: "t-1\x00", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
+			{EventID: "t-2", At: f.at("07:51"), Direction: access.In, CardUID: "04A1B2\x00"},
+			{EventID: "t-3", At: f.at("07:52"), Direction: access.In, PhoneToken: "tok\x7f"},
+		})
+		list, ok := err.(errs.List)
+		if !ok || len(list) != 3 || list[0].Field != "events/0/event_id" || list[1].Field != "events/1/card_uid" || list[2].Field != "events/2/phone_token" {
+			t.Fatalf("want problems naming events/0/event_id, events/1/card_uid and events/2/phone_token, got %v", err)
+		}
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+		if n != 0 {
+			t.Fatalf("a refused batch wrote %d passes", n)
+		}
+	})
+}

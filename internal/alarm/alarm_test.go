@@ -2,6 +2,7 @@ package alarm_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"qorgan/internal/demo"
 	"qorgan/internal/errs"
 	"qorgan/internal/protocol/alarmcode"
+	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
@@ -448,6 +450,41 @@ func TestIntakeAlongsideOperators(t *testing.T) {
 		close(errc)
 		for err := range errc {
 			t.Error(err)
+		}
+	})
+}
+
+// TestDeviceEventControlCharactersRefused: a device event's id and zone are
+// one line of text, whichever way the event came (HTTP or MQTT): a control
+// character is Invalid naming the field, on both stores, not a failure of
+// the store (which over MQTT leaves the message to be delivered again for
+// ever).
+func TestDeviceEventControlCharactersRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		ds, err := registry.New(db, auth.New(db)).ListDevices(ctx, auth.System, 1)
+		if err != nil || len(ds) == 0 {
+			t.Fatalf("devices of school 1: %v", err)
+		}
+		for _, c := range []struct {
+			ev    alarm.DeviceEvent
+			field string
+		}{
+			{alarm.DeviceEvent{EventID: "e-1\x00", Type: "panic"}, "event_id"},
+			{alarm.DeviceEvent{EventID: "e-2", Type: "panic", Zone: "hall\x00"}, "zone"},
+			{alarm.DeviceEvent{EventID: "e-3", Type: "panic", Zone: "hall\n2"}, "zone"},
+		} {
+			err := f.svc.DeviceSignal(ctx, ds[0], c.ev, "test")
+			var e *errs.Error
+			if !errors.As(err, &e) || e.Code != errs.Invalid || e.Field != c.field {
+				t.Errorf("%q: %v, want invalid %s", c.ev, err, c.field)
+			}
+		}
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM signals").Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d signals stored", n)
 		}
 	})
 }

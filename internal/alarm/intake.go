@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
+	"qorgan/internal/text"
 )
 
 // Signal is one message from a device or a person, whatever way it came.
@@ -563,6 +564,14 @@ type DeviceEvent struct {
 
 // DeviceSignal raises what an authenticated device posted.
 func (s *Service) DeviceSignal(ctx context.Context, d registry.Device, ev DeviceEvent, remote string) error {
+	// The event's id and zone are one line of text, as in a JSON body; an
+	// event over MQTT is checked here only.
+	if msg := text.Check(ev.EventID, text.Line); msg != "" {
+		return errs.Invalidf("event_id", "event_id %s", msg)
+	}
+	if msg := text.Check(ev.Zone, text.Line); msg != "" {
+		return errs.Invalidf("zone", "zone %s", msg)
+	}
 	if ev.EventID == "" || len(ev.EventID) > 64 {
 		return errs.Invalidf("event_id", "event_id is required (1–64 characters): the device's own id of the event")
 	}

@@ -56,7 +56,7 @@ type SchoolInput struct {
 	NameRU         string   `json:"name_ru"`
 	RegionCode     string   `json:"region_code"`
 	DistrictCode   string   `json:"district_code,omitempty"`
-	Address        string   `json:"address,omitempty"`
+	Address        string   `json:"address,omitempty" text:"lines"` // may run over lines
 	Lat            *float64 `json:"lat,omitempty"`
 	Lon            *float64 `json:"lon,omitempty"`
 	Urban          bool     `json:"urban"`

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"qorgan/internal/text"
 )
 
 // row is one non-blank data row of a file, read against its header.
@@ -35,8 +37,22 @@ func (r *row) get(name string) string {
 	if !r.src.xlsx {
 		v = unguardFormula(v)
 	}
+	kind := text.Line
+	if linesColumns[name] {
+		kind = text.Lines
+	}
+	if bad := text.Check(v, kind); bad != "" {
+		r.fail(name, "%s %s", name, bad)
+	}
 	return v
 }
+
+// linesColumns are the columns whose cells may run over several lines
+// (Alt+Enter in Excel) and hold tabs: a school's address, and its shifts,
+// one shift a line. Every other cell is one line and takes no control
+// character (text.Line); spaces, tabs and line breaks around a value are
+// trimmed first.
+var linesColumns = map[string]bool{"address": true, "shifts": true}
 
 // fail records a problem with a column of the row; only the first problem
 // of each column is kept.

@@ -56,6 +56,13 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 				{"event_id": "t1-0004", "at": at, "direction": "in", "card_uid": card(2)},
 				{"event_id": "t1-0005", "at": future, "direction": "in", "card_uid": card(2)},
 			}}},
+		{name: "passes with two bad events", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", status: 422, field: "events/1/at",
+			check: errorsAre("events/1/at", "events/2/event_id"),
+			body: map[string]any{"events": []map[string]any{
+				{"event_id": "t1-0004", "at": at, "direction": "in", "card_uid": card(2)},
+				{"event_id": "t1-0005", "at": future, "direction": "in", "card_uid": card(2)},
+				{"event_id": "t1-0004", "at": at, "direction": "out", "card_uid": card(2)},
+			}}},
 		{name: "passes, none", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", body: map[string]any{"events": []any{}}, status: 422, rejected: true, field: "events"},
 		{name: "passes, too many", bearer: "turnstile", method: "POST", path: "/api/v1/device/passes", status: 413, rejected: true, field: "events",
 			body: `{"events":[` + strings.TrimSuffix(strings.Repeat(`{"event_id":"x","at":"`+at+`","direction":"in","card_uid":"01020304"},`, 5001), ",") + `]}`},

@@ -46,11 +46,14 @@ func (s *Server) getAlarm(w http.ResponseWriter, r *http.Request, p auth.Princip
 	return nil
 }
 
+// alarmStepRequest is the body of an alarm step. note and notes are free
+// text a person writes (text:"lines": tabs and line breaks allowed, see
+// checkText); the other members are one line.
 type alarmStepRequest struct {
 	Responder  string `json:"responder,omitempty"`
-	Note       string `json:"note,omitempty"`
+	Note       string `json:"note,omitempty" text:"lines"`
 	Resolution string `json:"resolution,omitempty"`
-	Notes      string `json:"notes,omitempty"`
+	Notes      string `json:"notes,omitempty" text:"lines"`
 }
 
 // alarmStep handles POST /api/v1/alarms/{id}/{step}.
@@ -88,7 +91,7 @@ func (s *Server) alarmStep(w http.ResponseWriter, r *http.Request, p auth.Princi
 type panicRequest struct {
 	Silent    bool   `json:"silent"`
 	RequestID string `json:"request_id"`
-	Note      string `json:"note,omitempty"`
+	Note      string `json:"note,omitempty" text:"lines"` // free text
 }
 
 func (s *Server) staffPanic(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

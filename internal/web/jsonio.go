@@ -13,8 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"qorgan/internal/errs"
+	"qorgan/internal/text"
 )
 
 // MaxBody is the largest JSON body accepted.
@@ -25,7 +27,9 @@ const MaxBody = 1 << 20
 const MaxPassBody = 4 << 20
 
 // decode reads one JSON value into v, strictly: unknown fields, wrong types,
-// trailing data and bodies over MaxBody are errors that name what is wrong.
+// trailing data, a key given twice in one object, text that is not UTF-8 or
+// holds control characters, and bodies over MaxBody are errors that name
+// what is wrong.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeLimit(w, r, v, MaxBody)
 }
@@ -54,7 +58,143 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 	if _, err := dec.Token(); err != io.EOF {
 		return errs.Invalidf("", "the body holds data after its JSON value")
 	}
+	return checkText(body, reflect.TypeOf(v))
+}
+
+// checkText reads a body that decoded well once more, token by token, beside
+// the type it was decoded into, for what encoding/json lets through: a key
+// given twice in one object (the last would win silently), text that is not
+// UTF-8 (it would become U+FFFD silently) and control characters (SQLite
+// would store a NUL, PostgreSQL fail on it). Every string is one line
+// (text.Line) unless its struct field is tagged text:"lines": free text a
+// person writes, where tabs and line breaks are allowed.
+func checkText(body []byte, t reflect.Type) error {
+	c := &textScan{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
+	c.dec.UseNumber()
+	return c.value(t, "", text.Line)
+}
+
+type textScan struct {
+	dec  *json.Decoder
+	body []byte
+}
+
+// token reads the next token with the bytes it was read from (with the
+// separators before it).
+func (c *textScan) token() (json.Token, []byte, error) {
+	start := c.dec.InputOffset()
+	tok, err := c.dec.Token()
+	return tok, c.body[start:c.dec.InputOffset()], err
+}
+
+// value checks the next value, of type t (nil: unknown) at path at.
+func (c *textScan) value(t reflect.Type, at string, kind text.Kind) error {
+	tok, raw, err := c.token()
+	if err != nil {
+		return nil // the body decoded once; nothing more to say
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(unmarshaler)) {
+		t = nil // decodes itself: its shape is not known here
+	}
+	switch x := tok.(type) {
+	case json.Delim:
+		switch x {
+		case '{':
+			return c.object(t, at, kind)
+		case '[':
+			var elem reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				elem = t.Elem()
+			}
+			for i := 0; c.dec.More(); i++ {
+				if err := c.value(elem, join(at, strconv.Itoa(i)), kind); err != nil {
+					return err
+				}
+			}
+			c.dec.Token() // ]
+		}
+	case string:
+		if bad := textProblem(x, raw, kind); bad != "" {
+			return errs.Invalidf(at, "%s %s", orBody(at), bad)
+		}
+	}
 	return nil
+}
+
+// object checks the members of an object whose '{' has been read. Members
+// of a struct are matched without regard to case, as encoding/json does, so
+// "name" and "Name" are the same member given twice.
+func (c *textScan) object(t reflect.Type, at string, kind text.Kind) error {
+	var fields map[string]reflect.StructField
+	if t != nil && t.Kind() == reflect.Struct {
+		fields = jsonFields(t)
+	}
+	seen := map[string]string{}
+	for c.dec.More() {
+		tok, raw, err := c.token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		if bad := textProblem(key, raw, text.Line); bad != "" {
+			return errs.Invalidf(at, "the key %q in %s %s", key, orBody(at), bad)
+		}
+		p := join(at, key)
+		same := key
+		if fields != nil {
+			same = strings.ToLower(key)
+		}
+		if first, ok := seen[same]; ok {
+			if first == key {
+				return errs.Invalidf(p, "%s is given twice; give each member once", p)
+			}
+			return errs.Invalidf(p, "%s is given twice, as %q and as %q (member names are matched without regard to case); give it once", p, first, key)
+		}
+		seen[same] = key
+		var vt reflect.Type
+		vk := kind
+		switch {
+		case fields != nil:
+			f := fields[same]
+			vt, vk = f.Type, text.Line
+			if f.Tag.Get("text") == "lines" {
+				vk = text.Lines
+			}
+		case t != nil && t.Kind() == reflect.Map:
+			vt = t.Elem()
+		}
+		if err := c.value(vt, p, vk); err != nil {
+			return err
+		}
+	}
+	c.dec.Token() // }
+	return nil
+}
+
+// textProblem says what is wrong with a JSON string s read from raw, as
+// text.Check does, or "". encoding/json turns invalid UTF-8 and unpaired
+// UTF-16 surrogate escapes ("\ud800") into U+FFFD; raw shows which it was.
+func textProblem(s string, raw []byte, kind text.Kind) string {
+	if !utf8.Valid(raw) {
+		return "is not valid UTF-8 text"
+	}
+	if n := strings.Count(s, "\uFFFD"); n > 0 {
+		given := bytes.Count(raw, []byte("\uFFFD")) + bytes.Count(bytes.ToLower(raw), []byte(`\ufffd`))
+		if n > given {
+			return "is not valid UTF-8 text (an unpaired surrogate escape such as \\ud800 is no character)"
+		}
+	}
+	return text.Check(s, kind)
+}
+
+func join(at, k string) string {
+	if at == "" {
+		return k
+	}
+	return at + "/" + k
 }
 
 func jsonError(err error, body []byte, t reflect.Type) error {
@@ -128,12 +268,6 @@ func walk(v any, t reflect.Type, at string, kind misfitKind) (string, bool) {
 	if v == nil || t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(unmarshaler) {
 		return "", false
 	}
-	join := func(k string) string {
-		if at == "" {
-			return k
-		}
-		return at + "/" + k
-	}
 	switch x := v.(type) {
 	case map[string]any:
 		switch t.Kind() {
@@ -148,18 +282,18 @@ func walk(v any, t reflect.Type, at string, kind misfitKind) (string, bool) {
 				ft, ok := fields[strings.ToLower(k)]
 				if !ok {
 					if kind == unknownField {
-						return join(k), true
+						return join(at, k), true
 					}
 					continue
 				}
-				if p, ok := walk(x[k], ft, join(k), kind); ok {
+				if p, ok := walk(x[k], ft.Type, join(at, k), kind); ok {
 					return p, true
 				}
 			}
 			return "", false
 		case reflect.Map:
 			for k, e := range x {
-				if p, ok := walk(e, t.Elem(), join(k), kind); ok {
+				if p, ok := walk(e, t.Elem(), join(at, k), kind); ok {
 					return p, true
 				}
 			}
@@ -168,7 +302,7 @@ func walk(v any, t reflect.Type, at string, kind misfitKind) (string, bool) {
 	case []any:
 		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
 			for i, e := range x {
-				if p, ok := walk(e, t.Elem(), join(strconv.Itoa(i)), kind); ok {
+				if p, ok := walk(e, t.Elem(), join(at, strconv.Itoa(i)), kind); ok {
 					return p, true
 				}
 			}
@@ -195,10 +329,10 @@ func walk(v any, t reflect.Type, at string, kind misfitKind) (string, bool) {
 	return at, true // the JSON type does not fit
 }
 
-// jsonFields maps the lower-cased JSON names of a struct's fields to their
-// types, as encoding/json matches them (case-insensitively).
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
+// jsonFields maps the lower-cased JSON names of a struct's fields to the
+// fields, as encoding/json matches them (case-insensitively).
+func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
 	for _, f := range reflect.VisibleFields(t) {
 		if !f.IsExported() || f.Anonymous {
 			continue
@@ -210,7 +344,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		out[strings.ToLower(name)] = f.Type
+		out[strings.ToLower(name)] = f
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"qorgan/internal/errs"
+	"qorgan/internal/registry"
 )
 
 type inner struct {
@@ -61,4 +62,83 @@ func fieldOf(e *errs.Error) string {
 		return "<none>"
 	}
 	return e.Field
+}
+
+type noted struct {
+	Title string            `json:"title"`
+	Note  string            `json:"note" text:"lines"`
+	Lines []string          `json:"lines" text:"lines"`
+	Tags  map[string]string `json:"tags"`
+	Who   []inner           `json:"who"`
+	At    *time.Time        `json:"at"`
+}
+
+// TestDecodeRefusesBadText: control characters, invalid UTF-8 and a key
+// given twice, at any depth, are refused naming the member; free text
+// (text:"lines") may hold tabs and line breaks and nothing else.
+func TestDecodeRefusesBadText(t *testing.T) {
+	for _, c := range []struct{ body, field, detail string }{
+		{`{"title":"a\u0000b"}`, "title", "U+0000 at character 2"},
+		{`{"title":"a\tb"}`, "title", "U+0009"},
+		{`{"title":"a\nb"}`, "title", "U+000A"},
+		{`{"title":"a\u007f"}`, "title", "U+007F"},
+		{`{"title":"a\u0085"}`, "title", "U+0085"},
+		{"{\"title\":\"a\xc3\"}", "title", "not valid UTF-8"},
+		{`{"title":"a\udc00b"}`, "title", "not valid UTF-8"},
+		{`{"note":"line one\r\n\tline two"}`, "", ""},
+		{`{"note":"a\u0000"}`, "note", "free text may hold tabs and line breaks"},
+		{`{"note":"a\u001b[31m"}`, "note", "U+001B"},
+		{`{"lines":["ok\n","a\u0000"]}`, "lines/1", "U+0000"},
+		{`{"who":[{"phone":"1"},{"phone":"2\u0000"}]}`, "who/1/phone", "U+0000"},
+		{`{"tags":{"a":"b\u0007"}}`, "tags/a", "U+0007"},
+		{`{"tags":{"a\u0000":"b"}}`, "tags", `the key "a\x00" in tags`},
+		{"{\"title\":\"\xff\"}", "title", "not valid UTF-8"},
+		{`{"title":"a","title":"b"}`, "title", "title is given twice"},
+		{`{"title":"a","Title":"b"}`, "Title", `as "title" and as "Title"`},
+		{`{"who":[{"phone":"1"},{"phone":"2","phone":"3"}]}`, "who/1/phone", "given twice"},
+		{`{"tags":{"a":"1","a":"2"}}`, "tags/a", "given twice"},
+		{`{"tags":{"a":"1","A":"2"}}`, "", ""}, // a map's keys are kept apart by case
+		{`{"title":"«Айгерім» №1\u00a0ok","at":"2026-09-01T07:52:00+05:00","tags":{"x":"\ufffd is a character"}}`, "", ""},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
+		var v noted
+		err := decode(httptest.NewRecorder(), r, &v)
+		if c.detail == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.body, err)
+			}
+			continue
+		}
+		e, ok := err.(*errs.Error)
+		if !ok || e.Code != errs.Invalid || e.Field != c.field || !strings.Contains(e.Message, c.detail) {
+			t.Errorf("%s: got %v (field %q), want field %q and %q", c.body, err, fieldOf(e), c.field, c.detail)
+		}
+	}
+}
+
+// TestFreeTextFields: the notes of an alarm step and of a staff panic and a
+// school's address take line breaks; the other members of those bodies do
+// not.
+func TestFreeTextFields(t *testing.T) {
+	for _, c := range []struct {
+		into  any
+		body  string
+		field string
+	}{
+		{&alarmStepRequest{}, `{"note":"at the gate\nall calm","notes":"a\tb"}`, ""},
+		{&alarmStepRequest{}, `{"responder":"ГБР\n7"}`, "responder"},
+		{&alarmStepRequest{}, `{"notes":"a\u0000"}`, "notes"},
+		{&panicRequest{}, `{"request_id":"r1","note":"second floor\nroom 12"}`, ""},
+		{&panicRequest{}, `{"request_id":"r\n1"}`, "request_id"},
+		{&registry.SchoolInput{}, `{"address":"ул. Абая, 1\nкорпус 2"}`, ""},
+		{&registry.SchoolInput{}, `{"name_ru":"Школа\n№1"}`, "name_ru"},
+		{&passBatch{}, `{"events":[{"event_id":"1","at":"2026-09-01T07:52:00+05:00","direction":"in","card_uid":"04A1\u0000"}]}`, "events/0/card_uid"},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
+		err := decode(httptest.NewRecorder(), r, c.into)
+		e, _ := err.(*errs.Error)
+		if c.field == "" && err != nil || c.field != "" && (e == nil || e.Field != c.field) {
+			t.Errorf("%s: %v, want field %q", c.body, err, c.field)
+		}
+	}
 }

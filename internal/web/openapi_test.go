@@ -195,6 +195,9 @@ type harness struct {
 	tokens   map[string]string
 	// hit records "METHOD /path status" for every exchange.
 	hit map[string]bool
+	// listed records "METHOD /path" of the operations that answered a
+	// problem with several problems in its errors array.
+	listed map[string]bool
 }
 
 // authenticate tells kin-openapi whether the request carries what a
@@ -333,6 +336,9 @@ func (h *harness) run(t *testing.T, sc scenario) result {
 		}
 		if p.Field != sc.field {
 			t.Errorf("problem field %q, want %q (detail: %s)", p.Field, sc.field, p.Detail)
+		}
+		if len(p.Errors) > 0 {
+			h.listed[route.Method+" "+route.Path] = true
 		}
 		if p.Status != res.status || p.Instance != strings.SplitN(sc.path, "?", 2)[0] {
 			t.Errorf("problem status %d instance %q for %d %s", p.Status, p.Instance, res.status, sc.path)
@@ -481,7 +487,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	defer broken.Close()
 
 	h := &harness{t: t, router: router, live: live, broken: broken, closing: closing,
-		sessions: map[string]*session{}, tokens: map[string]string{}, hit: map[string]bool{}}
+		sessions: map[string]*session{}, tokens: map[string]string{}, hit: map[string]bool{}, listed: map[string]bool{}}
 
 	// --- sign in every demo login, and a second guard session to sign out
 	logins := map[string]bool{}
@@ -819,6 +825,9 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 			body: with(newPupil, "external_id", "T-0002", "card_uid", nil, "guardians", []any{guardian("phone", "12345")}), status: 422, field: "guardians/0/phone"},
 		{name: "create pupil bad class", as: "director", method: "POST", path: "/api/v1/schools/1/pupils",
 			body: with(newPupil, "external_id", "T-0002", "card_uid", nil, "class", "13Z"), status: 422, field: "class"},
+		{name: "create pupil with several bad fields", as: "director", method: "POST", path: "/api/v1/schools/1/pupils",
+			body:   with(newPupil, "external_id", "T-0002", "card_uid", nil, "class", "13Z", "guardians", []any{guardian("phone", "12345")}),
+			status: 422, field: "class", check: errorsAre("class", "guardians/0/phone")},
 		{name: "create pupil consent withdrawn first", as: "director", method: "POST", path: "/api/v1/schools/1/pupils",
 			body:   with(newPupil, "external_id", "T-0002", "card_uid", nil, "guardians", []any{guardian("consent_given_on", "2025-09-01", "consent_withdrawn_on", "2025-01-01")}),
 			status: 422, field: "guardians/0/consent_withdrawn_on"},
@@ -1018,7 +1027,44 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	}
 	slices.Sort(untried)
 	t.Logf("documented error answers no scenario provokes (%d): %s", len(untried), strings.Join(untried, "; "))
+
+	// The problem's errors array is described by the operations that fill
+	// it, and those are the ones seen filling it.
+	described := map[string]bool{}
+	errorsDoc := doc.Components.Schemas["Problem"].Value.Properties["errors"].Value.Description
+	for _, m := range operationRef.FindAllStringSubmatch(errorsDoc, -1) {
+		described[m[1]] = true
+	}
+	for op := range h.listed {
+		if !described[op] {
+			t.Errorf("%s filled the problem's errors array; the description of errors does not name it: %q", op, errorsDoc)
+		}
+	}
+	for op := range described {
+		if !h.listed[op] {
+			t.Errorf("the description of the problem's errors array names %s, which no scenario saw filling it", op)
+		}
+	}
 }
+
+// errorsAre checks the fields of a problem's errors array, in order.
+func errorsAre(fields ...string) func(t *testing.T, r result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		var p web.Problem
+		json.Unmarshal(r.body, &p)
+		var got []string
+		for _, e := range p.Errors {
+			got = append(got, e.Field)
+		}
+		if !slices.Equal(got, fields) {
+			t.Errorf("errors name %q, want %q", got, fields)
+		}
+	}
+}
+
+// operationRef finds "`POST /api/v1/…`" in a description.
+var operationRef = regexp.MustCompile("`((?:GET|POST|PUT|DELETE) /api/v1/[^`]*)`")
 
 // everyOperation makes, for each documented operation that needs signing in
 // (or a device credential), the scenarios they all share: no credentials

@@ -39,6 +39,9 @@ func peopleScenarios(t *testing.T, h *harness, k known) {
 			}
 		}},
 		{name: "change a pupil, bad class", as: "director", method: "PUT", path: at, body: map[string]any{"last_name": "Жанова", "first_name": "Әлия", "class": "13Z"}, status: 422, field: "class"},
+		{name: "change a pupil, several bad fields", as: "director", method: "PUT", path: at, body: map[string]any{"last_name": "Жанова", "first_name": "Әлия", "class": "13Z",
+			"guardians": []map[string]any{{"phone": "12345", "full_name": "Жанова Гүлнар"}}},
+			status: 422, field: "class", check: errorsAre("class", "guardians/0/phone")},
 		{name: "change a pupil to a classmate's external id", as: "director", method: "PUT", path: at, status: 409, field: "external_id",
 			body: map[string]any{"external_id": "ERASE-2", "last_name": "Жанова", "first_name": "Әлия", "class": "4 Б"}},
 		{name: "change a pupil as the guard", as: "guard", method: "PUT", path: at, body: changed, status: 403},

@@ -1,0 +1,53 @@
+// Package text says whether a string is text a person may give Qorgan: valid
+// UTF-8 without control characters. Names, phones, codes and ids are one
+// line and take no control character at all; free text a person writes (a
+// note, a postal address) may also hold tabs and line breaks. The JSON
+// decoder of the HTTP API, the spreadsheet import and the validation of what
+// devices send (which also comes over MQTT) ask here, so that they refuse
+// alike.
+//
+// PostgreSQL cannot store U+0000 in text (SQLSTATE 22021) and SQLite stores
+// it silently; neither is what a person meant, so both are refused before a
+// store sees them.
+package text
+
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Kind is what a field holds.
+type Kind int
+
+const (
+	// Line is one line: names, phones, codes, ids. No C0 control
+	// character (U+0000–U+001F, tab and line breaks included), no DEL
+	// (U+007F), no C1 control character (U+0080–U+009F).
+	Line Kind = iota
+	// Lines is free text a person writes, such as a note on an alarm or a
+	// postal address: as a Line, but tab (U+0009), line feed (U+000A) and
+	// carriage return (U+000D) are allowed.
+	Lines
+)
+
+// Check returns "" when s is good text of kind k, otherwise what is wrong as
+// a phrase to follow the field's name ("holds the control character U+0000
+// at character 4 …").
+func Check(s string, k Kind) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8 text"
+	}
+	n := 0
+	for _, r := range s {
+		n++
+		if !unicode.IsControl(r) || k == Lines && (r == '\t' || r == '\n' || r == '\r') {
+			continue
+		}
+		if k == Lines {
+			return fmt.Sprintf("holds the control character %U at character %d; free text may hold tabs and line breaks but no other control character", r, n)
+		}
+		return fmt.Sprintf("holds the control character %U at character %d; names, phones, codes and ids take no control character (no tab or line break either)", r, n)
+	}
+	return ""
+}
