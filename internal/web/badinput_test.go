@@ -46,7 +46,7 @@ func TestBadTextRefusedOnEveryStore(t *testing.T) {
 			Role: auth.RoleAdmin, Scope: auth.Scope{Kind: auth.ScopeInstallation}}); err != nil {
 			t.Fatal(err)
 		}
-		p, err := a.Authenticate(ctx, "root", "a long password")
+		p, err := a.Authenticate(ctx, "", "root", "a long password")
 		if err != nil {
 			t.Fatal(err)
 		}
