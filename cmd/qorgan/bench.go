@@ -296,14 +296,17 @@ func benchSignIn(ctx context.Context, args []string, out, errOut io.Writer) erro
 	fs.IntVar(&c.Flood, "flood", 40, "clients posting wrong passwords at once")
 	fs.IntVar(&c.Sources, "sources", 40, "loopback source addresses the flood comes from")
 	fs.StringVar(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
+	fs.StringVar(&c.Exe, "server", "", "the qorgan binary to run as the server (default: this one; another build compares)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+	if c.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		c.Exe = exe
 	}
-	c.Exe = exe
 	host, _ := os.Hostname()
 	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	rep, err := bench.SignIn(ctx, c, out)
