@@ -132,6 +132,7 @@ const (
 	ReadRegistry    Permission = "registry.read"     // schools, devices, providers in scope
 	WriteSchools    Permission = "schools.write"     // create and change schools
 	ReadPupils      Permission = "pupils.read"       // children's personal data
+	ExportPupils    Permission = "pupils.export"     // a whole school's children as a file
 	WritePupils     Permission = "pupils.write"      // pupils, guardians, staff
 	WriteDevices    Permission = "devices.write"     // devices and their credentials
 	WriteProviders  Permission = "providers.write"   // providers, contracts, police units
@@ -145,10 +146,10 @@ const (
 var permissions = map[Role][]Permission{
 	// The administrator runs the installation. Reads of children's data are
 	// allowed for support but always land in the access log: no silent access.
-	RoleAdmin:       {ReadRegistry, WriteSchools, ReadPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit, ImportSchools, ImportPupils},
+	RoleAdmin:       {ReadRegistry, WriteSchools, ReadPupils, ExportPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit, ImportSchools, ImportPupils},
 	RoleAnalyst:     {ReadRegistry},
 	RoleEducation:   {ReadRegistry, WriteSchools, ImportSchools, WriteProviders},
-	RoleDirector:    {ReadRegistry, ReadPupils, WritePupils, WriteDevices, ImportPupils},
+	RoleDirector:    {ReadRegistry, ReadPupils, ExportPupils, WritePupils, WriteDevices, ImportPupils},
 	RoleGuard:       {ReadRegistry, ReadPupils},
 	RolePCNOperator: {ReadRegistry},
 	RoleCOUOperator: {ReadRegistry},

@@ -1372,7 +1372,7 @@ func transferScenarios(t *testing.T, h *harness, k known) {
 			isFile(xlsxType, "pupils-school-1.xlsx")(t, r)
 			pupilsXLSX = r.body
 		}},
-		{name: "export pupils as guard", as: "guard", method: "GET", path: "/api/v1/schools/1/pupils/export", status: 200, check: isFile("text/csv", "pupils-school-1.csv")},
+		{name: "export pupils as guard", as: "guard", method: "GET", path: "/api/v1/schools/1/pupils/export", status: 403},
 		{name: "export pupils as analyst", as: "analyst", method: "GET", path: "/api/v1/schools/1/pupils/export", status: 403},
 		{name: "export pupils of another school", as: "director", method: "GET", path: "/api/v1/schools/2/pupils/export", status: 404},
 		{name: "export pupils as a parent", as: "parent", method: "GET", path: "/api/v1/schools/1/pupils/export", status: 404},
@@ -1382,6 +1382,23 @@ func transferScenarios(t *testing.T, h *harness, k known) {
 	if pupilsXLSX == nil {
 		t.Fatal("no XLSX export to import back")
 	}
+	// Each export is one entry of the access log, for every pupil of the
+	// school, with the number of rows it carried.
+	var somePupil int64
+	h.run(t, scenario{name: "a pupil of school 1", as: "director", method: "GET", path: "/api/v1/schools/1/pupils?limit=1", status: 200,
+		check: func(t *testing.T, r result) { somePupil = num(r.items(t)[0]["id"]) }})
+	h.run(t, scenario{name: "the exports in a pupil's access log", as: "director", method: "GET", path: fmt.Sprintf("/api/v1/pupils/%d/access-log", somePupil), status: 200,
+		check: func(t *testing.T, r result) {
+			var exports []map[string]any
+			for _, e := range r.items(t) {
+				if e["action"] == "pupils.export" {
+					exports = append(exports, e)
+				}
+			}
+			if len(exports) != 2 || num(exports[0]["rows"]) < 2 || exports[0]["login"] != "director" {
+				t.Errorf("the two exports are logged as %v", exports)
+			}
+		}})
 	// The XLSX export imports back, raw and by token, changing nothing.
 	h.run(t, scenario{name: "import the export", bearer: "admin", method: "POST", path: "/api/v1/imports?kind=pupils&format=xlsx&filename=pupils-school-1.xlsx",
 		body: pupilsXLSX, ctype: xlsxType, status: 202, check: func(t *testing.T, r result) { job = started(t, r, "pupils-school-1.xlsx") }})
