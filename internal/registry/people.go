@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -54,6 +55,20 @@ type GuardianLink struct {
 	Guardian
 	Relation   string `json:"relation,omitempty"`
 	MayCollect bool   `json:"may_collect"`
+	// NameOnly shows the guardian by full name and nothing else: how a
+	// child's other guardian sees them (guardianSees).
+	NameOnly bool `json:"-"`
+}
+
+// MarshalJSON writes the link, or only the name when NameOnly is set.
+func (l GuardianLink) MarshalJSON() ([]byte, error) {
+	if l.NameOnly {
+		return json.Marshal(struct {
+			FullName string `json:"full_name"`
+		}{l.FullName})
+	}
+	type link GuardianLink // without this method
+	return json.Marshal(link(l))
 }
 
 // PupilInput creates or changes a pupil with their guardians.
@@ -689,10 +704,29 @@ func (r *Registry) Pupil(ctx context.Context, p auth.Principal, id int64) (Pupil
 	if err := r.attachGuardians(ctx, ps); err != nil {
 		return Pupil{}, errs.Wrap(err, "read pupil")
 	}
+	guardianSees(p, ps)
 	return ps[0], r.logReads(ctx, p, "pupil.read", ps)
 }
 
-// Children lists a guardian's own children.
+// guardianSees trims pupils to what a guardian of theirs is shown: not the
+// card UID (a credential that opens the school's gates), and each other
+// guardian by name only, without their phone, e-mail, messenger or consent.
+// Staff see pupils whole.
+func guardianSees(p auth.Principal, ps []Pupil) {
+	if p.Scope.Kind != auth.ScopeGuardian {
+		return
+	}
+	for i := range ps {
+		ps[i].CardUID = ""
+		for j := range ps[i].Guardians {
+			if g := &ps[i].Guardians[j]; g.ID != p.Scope.ID() {
+				g.NameOnly = true
+			}
+		}
+	}
+}
+
+// Children lists a guardian's own children, as guardianSees shows them.
 func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, error) {
 	if p.Role != auth.RoleGuardian {
 		return nil, errs.NotFoundf("only guardians have children here")
@@ -715,6 +749,7 @@ func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, err
 	if err := r.attachGuardians(ctx, out); err != nil {
 		return nil, errs.Wrap(err, "children")
 	}
+	guardianSees(p, out)
 	return out, r.logReads(ctx, p, "pupil.read_own", out)
 }
 

@@ -413,6 +413,30 @@ func fieldIs(name string, want any) func(t *testing.T, r result) {
 	}
 }
 
+// guardianView checks a pupil as a guardian sees them: no card UID (a
+// credential to the school's gates), the guardian's own entry in full, every
+// other guardian by name only. It returns how many others there were.
+func guardianView(t *testing.T, me string, pupil map[string]any) (others int) {
+	t.Helper()
+	if _, ok := pupil["card_uid"]; ok {
+		t.Errorf("a guardian is shown the child's card UID: %v", pupil)
+	}
+	for _, x := range pupil["guardians"].([]any) {
+		g := x.(map[string]any)
+		if _, ok := g["id"]; ok && fmt.Sprint(num(g["id"])) == me {
+			if g["phone"] == nil {
+				t.Errorf("the guardian's own entry lacks the phone: %v", g)
+			}
+			continue
+		}
+		others++
+		if len(g) != 1 || g["full_name"] == nil {
+			t.Errorf("another guardian is shown with more than a name: %v", g)
+		}
+	}
+	return others
+}
+
 func num(v any) int64 {
 	f, _ := v.(float64)
 	return int64(f)
@@ -825,14 +849,25 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 		{name: "pupil", as: "guard", method: "GET", path: fmt.Sprintf("/api/v1/pupils/%d", pupil1), status: 200, check: fieldIs("school_id", 1)},
 		{name: "pupil of another school", as: "guard2", method: "GET", path: fmt.Sprintf("/api/v1/pupils/%d", pupil1), status: 404},
 		{name: "pupil as analyst", as: "analyst", method: "GET", path: fmt.Sprintf("/api/v1/pupils/%d", pupil1), status: 404},
-		{name: "own child", as: "parent", method: "GET", path: fmt.Sprintf("/api/v1/pupils/%d", childID), status: 200},
+		{name: "own child", as: "parent", method: "GET", path: fmt.Sprintf("/api/v1/pupils/%d", childID), status: 200, check: func(t *testing.T, r result) {
+			if guardianView(t, h.sessions["parent"].who.Scope.Ref, r.json(t)) == 0 {
+				t.Errorf("the demo's child has no second guardian to show: %s", r.body)
+			}
+		}},
 		{name: "someone else's child", as: "parent", method: "GET", path: fmt.Sprintf("/api/v1/pupils/%d", notMyChild), status: 404},
 		{name: "pupil id zero", as: "admin", method: "GET", path: "/api/v1/pupils/0", status: 404, rejected: true},
-		{name: "my children", as: "parent", method: "GET", path: "/api/v1/children", status: 200, check: hasItems(1, func(t *testing.T, it map[string]any) {
-			if gs, _ := it["guardians"].([]any); len(gs) == 0 {
-				t.Errorf("child without guardians: %v", it)
+		{name: "my children", as: "parent", method: "GET", path: "/api/v1/children", status: 200, check: func(t *testing.T, r result) {
+			co := 0
+			hasItems(1, func(t *testing.T, it map[string]any) {
+				if gs, _ := it["guardians"].([]any); len(gs) == 0 {
+					t.Errorf("child without guardians: %v", it)
+				}
+				co += guardianView(t, h.sessions["parent"].who.Scope.Ref, it)
+			})(t, r)
+			if co == 0 {
+				t.Errorf("the demo's children have no second guardian to show: %s", clip(r.body))
 			}
-		})},
+		}},
 		{name: "children of a director", as: "director", method: "GET", path: "/api/v1/children", status: 404},
 
 		// staff
