@@ -456,10 +456,7 @@ func pupilsOfSchool(ctx context.Context, q store.Querier, schoolID int64) (map[s
 // CreatePupil adds one pupil with guardians to a school in the caller's scope.
 // An external id already used at the school is a Conflict.
 func (r *Registry) CreatePupil(ctx context.Context, p auth.Principal, schoolID int64, in PupilInput) (Pupil, error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return Pupil{}, err
-	}
-	if err := p.Require(auth.WritePupils); err != nil {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.WritePupils); err != nil {
 		return Pupil{}, err
 	}
 	in.Normalize()
@@ -600,12 +597,9 @@ func (r *Registry) attachGuardians(ctx context.Context, ps []Pupil) error {
 // role without the right to see children's data is Forbidden. Every pupil
 // returned is access-logged.
 func (r *Registry) ListPupils(ctx context.Context, p auth.Principal, schoolID int64, pg Page) (List[Pupil], error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return List[Pupil]{}, err
-	}
-	// The school is visible to the caller; their role may still not see
-	// children's personal data (analysts, departments, ПЦН, ЦОУ).
-	if err := p.Require(auth.ReadPupils); err != nil {
+	// The school may be visible to the caller while their role may not see
+	// children's personal data (analysts, departments, ПЦН, ЦОУ): Forbidden.
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.ReadPupils); err != nil {
 		return List[Pupil]{}, err
 	}
 	after, limit, err := pg.after()
@@ -651,11 +645,8 @@ func (r *Registry) pupilsPage(ctx context.Context, p auth.Principal, schoolID, a
 // scope. The export is access-logged as one school-wide entry with its
 // number of rows, before anything is returned.
 func (r *Registry) ExportablePupils(ctx context.Context, p auth.Principal, schoolID int64) (School, []Pupil, error) {
-	school, err := r.School(ctx, p, schoolID)
+	school, err := r.SchoolFor(ctx, p, schoolID, auth.ExportPupils)
 	if err != nil {
-		return School{}, nil, err
-	}
-	if err := p.Require(auth.ExportPupils); err != nil {
 		return School{}, nil, err
 	}
 	var all []Pupil
@@ -689,11 +680,13 @@ func (r *Registry) logReads(ctx context.Context, p auth.Principal, action string
 	return nil
 }
 
-// Pupil returns one pupil the caller may read, or NotFound.
+// Pupil returns one pupil the caller may read: NotFound outside the caller's
+// scope, Forbidden inside it for a role that may not read children.
 func (r *Registry) Pupil(ctx context.Context, p auth.Principal, id int64) (Pupil, error) {
-	scope, args := p.PupilFilter("p", r.today())
-	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.id = ? AND "+scope,
-		append([]any{id}, args...)...))
+	if _, err := p.AtPupil(ctx, r.DB.Reader(), r.today(), id, auth.ReadPupils); err != nil {
+		return Pupil{}, err
+	}
+	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Pupil{}, errs.NotFoundf("no pupil %d", id)
 	}
@@ -728,8 +721,8 @@ func guardianSees(p auth.Principal, ps []Pupil) {
 
 // Children lists a guardian's own children, as guardianSees shows them.
 func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, error) {
-	if p.Role != auth.RoleGuardian {
-		return nil, errs.NotFoundf("only guardians have children here")
+	if err := p.Require(auth.ReadOwnChildren); err != nil {
+		return nil, err
 	}
 	scope, args := p.PupilFilter("p", r.today())
 	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE "+scope+" ORDER BY p.id LIMIT 50", args...)
@@ -775,10 +768,7 @@ type StaffInput struct {
 
 // CreateStaff adds a staff member to a school in scope.
 func (r *Registry) CreateStaff(ctx context.Context, p auth.Principal, schoolID int64, in StaffInput) (Staff, error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return Staff{}, err
-	}
-	if err := p.Require(auth.WritePupils); err != nil {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.WritePupils); err != nil {
 		return Staff{}, err
 	}
 	in.ExternalID, in.FullName, in.Position = strings.TrimSpace(in.ExternalID), strings.TrimSpace(in.FullName), strings.TrimSpace(in.Position)
