@@ -130,6 +130,7 @@ type Permission string
 
 const (
 	ReadRegistry      Permission = "registry.read"     // schools, devices, contracts, providers, police units in scope
+	ReadStaff         Permission = "staff.read"        // a school's staff: names, positions, phones, cards
 	WriteSchools      Permission = "schools.write"     // create and change schools
 	ReadPupils        Permission = "pupils.read"       // children's personal data (a guardian: their own children)
 	ExportPupils      Permission = "pupils.export"     // a whole school's children as a file
@@ -158,14 +159,17 @@ const (
 var permissions = map[Role][]Permission{
 	// The administrator runs the installation. Reads of children's data are
 	// allowed for support but always land in the access log: no silent access.
-	RoleAdmin: {ReadRegistry, WriteSchools, ReadPupils, ExportPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit,
+	RoleAdmin: {ReadRegistry, ReadStaff, WriteSchools, ReadPupils, ExportPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit,
 		ImportSchools, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, ReadAlarms, AlarmStats, RaisePanic},
-	RoleAnalyst:     {ReadRegistry, CreateTokens, ReadAlarms, AlarmStats},
-	RoleEducation:   {ReadRegistry, WriteSchools, ImportSchools, WriteProviders, CreateTokens, ReadAlarms, AlarmStats},
-	RoleDirector:    {ReadRegistry, ReadPupils, ExportPupils, WritePupils, WriteDevices, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
-	RoleGuard:       {ReadRegistry, ReadPupils, CreateTokens, ReadMessages, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
-	RolePCNOperator: {ReadRegistry, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
-	RoleCOUOperator: {ReadRegistry, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
+	// The ministry reads the registry and statistics: counts and
+	// scorecards, not incidents (no alarm, alarm list or live feed) and no
+	// one's personal data (children's or staff's).
+	RoleAnalyst:     {ReadRegistry, CreateTokens, AlarmStats},
+	RoleEducation:   {ReadRegistry, ReadStaff, WriteSchools, ImportSchools, WriteProviders, CreateTokens, ReadAlarms, AlarmStats},
+	RoleDirector:    {ReadRegistry, ReadStaff, ReadPupils, ExportPupils, WritePupils, WriteDevices, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
+	RoleGuard:       {ReadRegistry, ReadStaff, ReadPupils, CreateTokens, ReadMessages, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
+	RolePCNOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
+	RoleCOUOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
 	// A guardian's scope is their own children: ReadPupils reaches them and
 	// nothing else, and no school is in it.
 	RoleGuardian: {ReadPupils, ReadOwnChildren, OwnSettings},

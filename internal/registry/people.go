@@ -806,9 +806,10 @@ func (r *Registry) CreateStaff(ctx context.Context, p auth.Principal, schoolID i
 	return s, err
 }
 
-// ListStaff lists a school's staff.
+// ListStaff lists a school's staff, for the roles that work with the school
+// (not the ministry: people's contacts are not its statistics).
 func (r *Registry) ListStaff(ctx context.Context, p auth.Principal, schoolID int64) ([]Staff, error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.ReadStaff); err != nil {
 		return nil, err
 	}
 	out, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Staff, error) {
