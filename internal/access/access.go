@@ -166,8 +166,8 @@ func (s *Service) Record(ctx context.Context, d registry.Device, events []PassEv
 // forgotten card); it counts and notifies like any other. requestID makes a
 // repeated request harmless.
 func (s *Service) ManualPass(ctx context.Context, p auth.Principal, schoolID, pupilID int64, dir Direction, requestID string) (Result, error) {
-	if p.Scope.Kind != auth.ScopeSchool || p.Scope.ID() != schoolID || (p.Role != auth.RoleGuard && p.Role != auth.RoleDirector) {
-		return Result{}, errs.NotFoundf("no school %d", schoolID)
+	if err := p.AtSchool(ctx, s.DB.Reader(), auth.Today(s.Now()), schoolID, auth.RecordPasses); err != nil {
+		return Result{}, err
 	}
 	var n int
 	if err := s.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM pupils WHERE id = ? AND school_id = ?", pupilID, schoolID).Scan(&n); err != nil {

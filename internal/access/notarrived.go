@@ -61,12 +61,9 @@ func schoolShifts(s string) []registry.Shift {
 // NotArrivedRule returns a school's rule and its latest check, to the
 // school's director and guard and the administrator.
 func (s *Service) NotArrivedRule(ctx context.Context, p auth.Principal, schoolID int64) (NotArrivedRule, error) {
-	rule, _, err := s.notArrivedRule(ctx, s.DB.Reader(), p, schoolID)
+	rule, _, err := s.notArrivedRule(ctx, s.DB.Reader(), p, schoolID, auth.ReadMessages)
 	if err != nil {
 		return NotArrivedRule{}, err
-	}
-	if p.Role != auth.RoleDirector && p.Role != auth.RoleGuard && p.Role != auth.RoleAdmin {
-		return NotArrivedRule{}, errs.E(errs.Forbidden, "", "the school's staff see its message rules")
 	}
 	var c NotArrivedCheck
 	var at int64
@@ -82,16 +79,15 @@ func (s *Service) NotArrivedRule(ctx context.Context, p auth.Principal, schoolID
 	return rule, nil
 }
 
-// notArrivedRule reads the rule and the timetable of a school in p's scope.
-func (s *Service) notArrivedRule(ctx context.Context, q store.Querier, p auth.Principal, schoolID int64) (NotArrivedRule, []registry.Shift, error) {
-	cond, args := p.SchoolFilter("s", auth.Today(s.Now()))
+// notArrivedRule reads the rule and the timetable of a school in p's scope,
+// for something p's role does with it (perm).
+func (s *Service) notArrivedRule(ctx context.Context, q store.Querier, p auth.Principal, schoolID int64, perm auth.Permission) (NotArrivedRule, []registry.Shift, error) {
 	var rule NotArrivedRule
-	var shifts string
-	err := q.QueryRowContext(ctx, "SELECT s.not_arrived_at, s.saturday_lessons, s.shifts FROM schools s WHERE s.id = ? AND "+cond,
-		append([]any{schoolID}, args...)...).Scan(&rule.At, &rule.Saturday, &shifts)
-	if err == sql.ErrNoRows {
-		return rule, nil, errs.NotFoundf("no school %d", schoolID)
+	if err := p.AtSchool(ctx, q, auth.Today(s.Now()), schoolID, perm); err != nil {
+		return rule, nil, err
 	}
+	var shifts string
+	err := q.QueryRowContext(ctx, "SELECT s.not_arrived_at, s.saturday_lessons, s.shifts FROM schools s WHERE s.id = ?", schoolID).Scan(&rule.At, &rule.Saturday, &shifts)
 	if err != nil {
 		return rule, nil, errs.Wrap(err, "not-arrived rule")
 	}
@@ -106,12 +102,9 @@ func (s *Service) notArrivedRule(ctx context.Context, q store.Querier, p auth.Pr
 func (s *Service) SetNotArrivedRule(ctx context.Context, p auth.Principal, schoolID int64, in NotArrivedRule) (NotArrivedRule, error) {
 	var out NotArrivedRule
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, shifts, err := s.notArrivedRule(ctx, tx, p, schoolID)
+		_, shifts, err := s.notArrivedRule(ctx, tx, p, schoolID, auth.WriteMessageRules)
 		if err != nil {
 			return err
-		}
-		if p.Role != auth.RoleDirector && p.Role != auth.RoleAdmin {
-			return errs.E(errs.Forbidden, "", "the school's director sets its message rules")
 		}
 		if in.At != "" {
 			switch {

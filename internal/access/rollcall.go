@@ -40,16 +40,12 @@ type RollCall struct {
 // school's own staff (and the administrator). Pupils' names are personal
 // data: the read is access-logged, as one school-wide entry.
 func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principal, schoolID int64) (RollCall, error) {
-	if !p.Can(auth.ReadPupils) {
-		return RollCall{}, errs.NotFoundf("no school %d", schoolID)
-	}
 	today := auth.Today(s.Now())
-	cond, args := p.SchoolFilter("s", today)
-	var shifts string
-	err := s.DB.Reader().QueryRowContext(ctx, "SELECT s.shifts FROM schools s WHERE s.id = ? AND "+cond, append([]any{schoolID}, args...)...).Scan(&shifts)
-	if err == sql.ErrNoRows {
-		return RollCall{}, errs.NotFoundf("no school %d", schoolID)
+	if err := p.AtSchool(ctx, s.DB.Reader(), today, schoolID, auth.ReadPupils); err != nil {
+		return RollCall{}, err
 	}
+	var shifts string
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT s.shifts FROM schools s WHERE s.id = ?", schoolID).Scan(&shifts)
 	if err != nil {
 		return RollCall{}, errs.Wrap(err, "roll-call")
 	}

@@ -97,13 +97,29 @@ func TestRoutingAndRetransmission(t *testing.T) {
 				t.Errorf("%s sees %d raised alarms, want 1", who, n)
 			}
 		}
-		for _, who := range []string{"guard2", "parent", "analyst"} {
-			if who == "analyst" {
-				continue // the nation sees everything; checked above through admin
-			}
+		for _, who := range []string{"guard2", "parent"} {
 			if n := f.seen(t, who)["alarm.raised"]; n != 0 {
 				t.Errorf("%s sees %d alarms of another school", who, n)
 			}
+		}
+		// The ministry reads statistics, not incidents: no live feed, no
+		// list, no alarm (in its scope, so refused, not hidden); the
+		// scorecards count the alarm.
+		analyst := f.people["analyst"]
+		if n := f.seen(t, "analyst")["alarm.raised"]; n != 0 {
+			t.Errorf("the analyst's live feed carries %d alarms", n)
+		}
+		if _, err := f.svc.List(context.Background(), analyst, true, 10); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("the analyst lists alarms: %v", err)
+		}
+		if all, _ := f.svc.List(context.Background(), f.people["admin"], true, 10); len(all) != 1 {
+			t.Errorf("%d alarms", len(all))
+		} else if _, err := f.svc.Get(context.Background(), analyst, all[0].ID); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("the analyst reads an alarm: %v", err)
+		}
+		cards, err := f.svc.Stats(context.Background(), analyst, f.clk.Now().Add(-time.Hour), f.clk.Now().Add(time.Hour))
+		if err != nil || len(cards) != 2 || cards[0].Alarms != 1 {
+			t.Errorf("the analyst's scorecards: %+v %v", cards, err)
 		}
 		var signals int
 		db.Reader().QueryRowContext(context.Background(), "SELECT COUNT(*) FROM signals").Scan(&signals)

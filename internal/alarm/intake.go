@@ -516,31 +516,11 @@ func (s *Service) step(ctx context.Context, tx *store.Tx, alarmID int64, party P
 // StaffPanic raises an alarm pressed by a signed-in staff member of a school
 // (the console's panic action). requestID makes a repeated request harmless.
 func (s *Service) StaffPanic(ctx context.Context, p auth.Principal, schoolID int64, silentAlarm bool, requestID, note string) error {
-	switch p.Role {
-	case auth.RoleGuard, auth.RoleDirector:
-		if p.Scope.Kind != auth.ScopeSchool || p.Scope.ID() != schoolID {
-			return errs.NotFoundf("no school %d", schoolID)
-		}
-	case auth.RoleAdmin:
-		var n int
-		if err := s.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM schools WHERE id = ?", schoolID).Scan(&n); err != nil {
-			return errs.Wrap(err, "panic")
-		}
-		if n == 0 {
-			return errs.NotFoundf("no school %d", schoolID)
-		}
-	default:
-		// A school the person cannot see does not exist for them; one they
-		// can see but not act in is forbidden.
-		cond, args := p.SchoolFilter("s", auth.Today(s.Now()))
-		var n int
-		if err := s.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM schools s WHERE s.id = ? AND "+cond, append([]any{schoolID}, args...)...).Scan(&n); err != nil {
-			return errs.Wrap(err, "panic")
-		}
-		if n == 0 || p.Role == auth.RoleGuardian {
-			return errs.NotFoundf("no school %d", schoolID)
-		}
-		return errs.E(errs.Forbidden, "", "only the school's own staff press its panic button")
+	// A school the person cannot see does not exist for them; one they can
+	// see but not act in is forbidden (only its own staff, and the
+	// administrator, press its panic button).
+	if err := p.AtSchool(ctx, s.DB.Reader(), auth.Today(s.Now()), schoolID, auth.RaisePanic); err != nil {
+		return err
 	}
 	if requestID == "" || len(requestID) > 64 {
 		return errs.Invalidf("request_id", "request_id is required (1–64 characters) so that a repeated press raises one alarm")

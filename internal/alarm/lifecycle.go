@@ -94,21 +94,31 @@ func getAlarm(ctx context.Context, q store.Querier, id int64) (Alarm, error) {
 	return a, rows.Err()
 }
 
-// visible returns the SQL condition (over alarms or live_events aliased
-// `alias`, with their school joined as `s`) for what a person may see. The
-// school's own staff never see silent alarms.
-func visible(p auth.Principal, alias string, today time.Time) (string, []any) {
-	switch p.Role {
-	case auth.RoleGuard, auth.RoleDirector:
+// inScope returns the SQL condition (over alarms or live_events aliased
+// `alias`, with their school joined as `s`) for the alarms inside a person's
+// scope: a school's, except its silent alarms, which the school's own staff
+// never see; those routed to a provider's or a police unit's console; the
+// schools' in a region, a district, the nation, the installation; none for
+// a guardian. Whether the role may read alarms is a permission.
+func inScope(p auth.Principal, alias string, today time.Time) (string, []any) {
+	switch p.Scope.Kind {
+	case auth.ScopeSchool:
 		return fmt.Sprintf("%s.school_id = ? AND NOT %s.silent", alias, alias), []any{p.Scope.ID()}
-	case auth.RolePCNOperator:
+	case auth.ScopeProvider:
 		return alias + ".provider_id = ?", []any{p.Scope.ID()}
-	case auth.RoleCOUOperator:
+	case auth.ScopePoliceUnit:
 		return alias + ".police_unit_id = ?", []any{p.Scope.ID()}
-	case auth.RoleAdmin, auth.RoleAnalyst, auth.RoleEducation:
-		return p.SchoolFilter("s", today)
 	}
-	return "1=0", nil
+	return p.SchoolFilter("s", today)
+}
+
+// visible is inScope for a person whose role may read alarms, and nothing
+// for anyone else.
+func visible(p auth.Principal, alias string, today time.Time) (string, []any) {
+	if !p.Can(auth.ReadAlarms) {
+		return "1=0", nil
+	}
+	return inScope(p, alias, today)
 }
 
 // partyOf is the party a person acts for.
@@ -124,20 +134,23 @@ func partyOf(p auth.Principal) (Party, bool) {
 	return "", false
 }
 
-// Get returns an alarm the person may see.
+// Get returns an alarm the person may see: NotFound outside their scope,
+// Forbidden inside it for a role that may not read alarms.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Alarm, error) {
-	return s.visibleAlarm(ctx, s.DB.Reader(), p, id)
+	return s.visibleAlarm(ctx, s.DB.Reader(), p, id, auth.ReadAlarms)
 }
 
-func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Principal, id int64) (Alarm, error) {
-	cond, args := visible(p, "a", auth.Today(s.Now()))
+// visibleAlarm reads an alarm for something the person does with it (perm),
+// by the rule of auth.Principal.InScope.
+func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Principal, id int64, perm auth.Permission) (Alarm, error) {
+	cond, args := inScope(p, "a", auth.Today(s.Now()))
 	var n int
 	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id = ? AND "+cond, append([]any{id}, args...)...).Scan(&n)
 	if err != nil {
 		return Alarm{}, errs.Wrap(err, "read alarm")
 	}
-	if n == 0 {
-		return Alarm{}, errs.NotFoundf("no alarm %d", id)
+	if err := p.InScope(n > 0, perm, fmt.Sprintf("alarm %d", id)); err != nil {
+		return Alarm{}, err
 	}
 	a, err := getAlarm(ctx, q, id)
 	if err != nil {
@@ -149,6 +162,9 @@ func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Prin
 // List returns the alarms a person may see, newest first; open ones only
 // unless all is set.
 func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit int) ([]Alarm, error) {
+	if err := p.Require(auth.ReadAlarms); err != nil {
+		return nil, err
+	}
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
@@ -176,11 +192,11 @@ func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit in
 // act runs one response step on an alarm the person may see, in one
 // transaction with its audit entry and live event.
 func (s *Service) act(ctx context.Context, p auth.Principal, id int64, action string, fn func(tx *store.Tx, a Alarm, party Party, now time.Time) (string, error)) (Alarm, error) {
+	if _, err := s.visibleAlarm(ctx, s.DB.Reader(), p, id, auth.RespondAlarms); err != nil {
+		return Alarm{}, err
+	}
 	party, ok := partyOf(p)
 	if !ok {
-		if _, err := s.Get(ctx, p, id); err != nil {
-			return Alarm{}, err
-		}
 		return Alarm{}, errs.E(errs.Forbidden, "", "role %s does not respond to alarms", p.Role)
 	}
 	now := s.Now()
@@ -191,7 +207,7 @@ func (s *Service) act(ctx context.Context, p auth.Principal, id int64, action st
 		if err := tx.InOrder(ctx, liveFeedLock); err != nil {
 			return err
 		}
-		a, err := s.visibleAlarm(ctx, tx, p, id)
+		a, err := s.visibleAlarm(ctx, tx, p, id, auth.RespondAlarms)
 		if err != nil {
 			return err
 		}

@@ -27,10 +27,10 @@ type Scorecard struct {
 // Stats returns the scorecards of the providers and police units whose
 // alarms (priority alarm, received in [from, to)) the person may see.
 func (s *Service) Stats(ctx context.Context, p auth.Principal, from, to time.Time) ([]Scorecard, error) {
-	if p.Role == auth.RoleGuardian {
-		return nil, errs.NotFoundf("no statistics here")
+	if err := p.Require(auth.AlarmStats); err != nil {
+		return nil, err
 	}
-	cond, args := visible(p, "a", auth.Today(s.Now()))
+	cond, args := inScope(p, "a", auth.Today(s.Now()))
 	out := []Scorecard{}
 	for _, side := range []struct {
 		party      Party

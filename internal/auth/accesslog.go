@@ -37,9 +37,16 @@ func (s *Service) LogPupilReads(ctx context.Context, p Principal, action string,
 // read, and costs one row, not thousands, when an evacuation asks for the
 // list again and again. PupilAccess counts it for every pupil of the school.
 func (s *Service) LogSchoolRead(ctx context.Context, p Principal, action string, schoolID int64) error {
+	return s.LogSchoolExport(ctx, p, action, schoolID, 0)
+}
+
+// LogSchoolExport records that p took away a file of a school's children
+// (the export of its pupils), in one school-wide entry like LogSchoolRead's
+// that also says how many children's rows the file carried.
+func (s *Service) LogSchoolExport(ctx context.Context, p Principal, action string, schoolID int64, rows int) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO access_log (at, user_id, pupil_id, school_id, action) VALUES (?, ?, 0, ?, ?)",
-			store.Micros(s.Now()), p.UserID, schoolID, action)
+		_, err := tx.ExecContext(ctx, "INSERT INTO access_log (at, user_id, pupil_id, school_id, action, row_count) VALUES (?, ?, 0, ?, ?, ?)",
+			store.Micros(s.Now()), p.UserID, schoolID, action, rows)
 		return err
 	})
 }
@@ -50,12 +57,14 @@ type AccessEntry struct {
 	UserID int64     `json:"user_id"`
 	Login  string    `json:"login"`
 	Action string    `json:"action"`
+	// Rows is how many children's rows a school-wide export carried.
+	Rows int64 `json:"rows,omitempty"`
 }
 
 // PupilAccess lists who read one child's data, newest first, including the
 // school-wide lists (roll-calls) that showed it.
 func (s *Service) PupilAccess(ctx context.Context, pupilID int64, limit int) ([]AccessEntry, error) {
-	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT a.at, a.user_id, COALESCE(u.login, ''), a.action FROM access_log a
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT a.at, a.user_id, COALESCE(u.login, ''), a.action, a.row_count FROM access_log a
 		LEFT JOIN users u ON u.id = a.user_id
 		WHERE a.pupil_id = ? OR (a.pupil_id = 0 AND a.school_id = (SELECT school_id FROM pupils WHERE id = ?)) ORDER BY a.at DESC, a.id DESC LIMIT ?`, pupilID, pupilID, limit)
 	if err != nil {
@@ -66,7 +75,7 @@ func (s *Service) PupilAccess(ctx context.Context, pupilID int64, limit int) ([]
 	for rows.Next() {
 		var e AccessEntry
 		var at int64
-		if err := rows.Scan(&at, &e.UserID, &e.Login, &e.Action); err != nil {
+		if err := rows.Scan(&at, &e.UserID, &e.Login, &e.Action, &e.Rows); err != nil {
 			return nil, err
 		}
 		e.At = store.FromMicros(at)

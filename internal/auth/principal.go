@@ -129,30 +129,50 @@ func validKATO(s string) bool {
 type Permission string
 
 const (
-	ReadRegistry    Permission = "registry.read"     // schools, devices, providers in scope
-	WriteSchools    Permission = "schools.write"     // create and change schools
-	ReadPupils      Permission = "pupils.read"       // children's personal data
-	WritePupils     Permission = "pupils.write"      // pupils, guardians, staff
-	WriteDevices    Permission = "devices.write"     // devices and their credentials
-	WriteProviders  Permission = "providers.write"   // providers, contracts, police units
-	ManageUsers     Permission = "users.manage"      // people, roles, tokens
-	VerifyAudit     Permission = "audit.verify"      // read and verify the audit trail
-	ImportSchools   Permission = "schools.import"    // bulk school files
-	ImportPupils    Permission = "pupils.import"     // bulk pupil files
-	ReadOwnChildren Permission = "children.read_own" // a guardian's own children
+	ReadRegistry      Permission = "registry.read"     // schools, devices, contracts, providers, police units in scope
+	ReadStaff         Permission = "staff.read"        // a school's staff: names, positions, phones, cards
+	WriteSchools      Permission = "schools.write"     // create and change schools
+	ReadPupils        Permission = "pupils.read"       // children's personal data (a guardian: their own children)
+	ExportPupils      Permission = "pupils.export"     // a whole school's children as a file
+	WritePupils       Permission = "pupils.write"      // pupils, guardians, staff; a pupil's export, erasure and access log
+	WriteDevices      Permission = "devices.write"     // devices and their credentials
+	WriteProviders    Permission = "providers.write"   // providers, contracts, police units
+	ManageUsers       Permission = "users.manage"      // people, roles, tokens
+	VerifyAudit       Permission = "audit.verify"      // read and verify the audit trail
+	ImportSchools     Permission = "schools.import"    // bulk school files
+	ImportPupils      Permission = "pupils.import"     // bulk pupil files
+	ReadOwnChildren   Permission = "children.read_own" // the list of a guardian's own children
+	OwnSettings       Permission = "guardian.settings" // a guardian's message channels and consent
+	CreateTokens      Permission = "tokens.create"     // API tokens for integrations
+	ReadMessages      Permission = "messages.read"     // a school's deliveries to parents and its not-arrived rule
+	WriteMessageRules Permission = "messages.rules"    // set a school's not-arrived rule
+	RecordPasses      Permission = "passes.manual"     // let a pupil through by hand at the gate
+	ReadAlarms        Permission = "alarms.read"       // alarms one by one, their list, the live feed
+	AlarmStats        Permission = "alarms.stats"      // response-time scorecards (counts, no incidents)
+	RespondAlarms     Permission = "alarms.respond"    // acknowledge, dispatch, arrive, resolve
+	RaisePanic        Permission = "alarms.panic"      // press a school's panic button in the console
 )
 
+// permissions is the one table of who may do what, within the role's scope.
+// README's "Who sees what" says the same in words, and the web package's
+// role × endpoint test holds every route to it.
 var permissions = map[Role][]Permission{
 	// The administrator runs the installation. Reads of children's data are
 	// allowed for support but always land in the access log: no silent access.
-	RoleAdmin:       {ReadRegistry, WriteSchools, ReadPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit, ImportSchools, ImportPupils},
-	RoleAnalyst:     {ReadRegistry},
-	RoleEducation:   {ReadRegistry, WriteSchools, ImportSchools, WriteProviders},
-	RoleDirector:    {ReadRegistry, ReadPupils, WritePupils, WriteDevices, ImportPupils},
-	RoleGuard:       {ReadRegistry, ReadPupils},
-	RolePCNOperator: {ReadRegistry},
-	RoleCOUOperator: {ReadRegistry},
-	RoleGuardian:    {ReadOwnChildren},
+	RoleAdmin: {ReadRegistry, ReadStaff, WriteSchools, ReadPupils, ExportPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit,
+		ImportSchools, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, ReadAlarms, AlarmStats, RaisePanic},
+	// The ministry reads the registry and statistics: counts and
+	// scorecards, not incidents (no alarm, alarm list or live feed) and no
+	// one's personal data (children's or staff's).
+	RoleAnalyst:     {ReadRegistry, CreateTokens, AlarmStats},
+	RoleEducation:   {ReadRegistry, ReadStaff, WriteSchools, ImportSchools, WriteProviders, CreateTokens, ReadAlarms, AlarmStats},
+	RoleDirector:    {ReadRegistry, ReadStaff, ReadPupils, ExportPupils, WritePupils, WriteDevices, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
+	RoleGuard:       {ReadRegistry, ReadStaff, ReadPupils, CreateTokens, ReadMessages, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
+	RolePCNOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
+	RoleCOUOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
+	// A guardian's scope is their own children: ReadPupils reaches them and
+	// nothing else, and no school is in it.
+	RoleGuardian: {ReadPupils, ReadOwnChildren, OwnSettings},
 }
 
 // Can reports whether the principal's role grants perm (within its scope).
@@ -165,10 +185,22 @@ func (p Principal) Can(perm Permission) bool {
 	return false
 }
 
-// Require returns a NotFound-free Forbidden error when the role lacks perm.
+// Require returns Forbidden when the role lacks perm. Use it alone for a
+// list or an action that is not about one object; for one object, InScope.
 func (p Principal) Require(perm Permission) error {
 	if p.Can(perm) {
 		return nil
 	}
 	return errs.E(errs.Forbidden, "", "role %s may not %s", p.Role, perm)
+}
+
+// InScope is Qorgan's one rule for refusing a request about one object
+// (README, "Who sees what"): an object outside the caller's scope does not
+// exist for them, so they learn nothing (NotFound, "no <what>"); inside it, a
+// role that may not do perm there is Forbidden.
+func (p Principal) InScope(found bool, perm Permission, what string) error {
+	if !found {
+		return errs.NotFoundf("no %s", what)
+	}
+	return p.Require(perm)
 }

@@ -103,8 +103,9 @@ type APIToken struct {
 
 // CreateAPIToken makes a token for p, valid for ttl (0 = until revoked).
 func (s *Service) CreateAPIToken(ctx context.Context, p Principal, name string, ttl time.Duration) (APIToken, error) {
-	if p.Role == RoleGuardian {
-		return APIToken{}, errs.E(errs.Forbidden, "", "API tokens are for staff and integrations, not for guardians")
+	// API tokens are for staff and integrations, not for guardians.
+	if err := p.Require(CreateTokens); err != nil {
+		return APIToken{}, err
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 100 {

@@ -447,8 +447,14 @@ func (g *gen) logins(ctx context.Context, a *auth.Service) ([]Login, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The parent login is a guardian of a child of school 1, who has given
+	// consent, and whose child has another guardian too, so that what one
+	// guardian sees of the other shows.
 	var guardian int64
-	if err := q.QueryRowContext(ctx, "SELECT MIN(pg.guardian_id) FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id WHERE p.school_id = 1").Scan(&guardian); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT MIN(pg.guardian_id) FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id JOIN guardians g ON g.id = pg.guardian_id
+			WHERE p.school_id = 1 AND g.consent_given_on IS NOT NULL AND (SELECT COUNT(*) FROM pupil_guardians o WHERE o.pupil_id = p.id) > 1),
+		(SELECT MIN(pg.guardian_id) FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id WHERE p.school_id = 1))`).Scan(&guardian); err != nil {
 		return nil, err
 	}
 	id := func(n int64) string { return fmt.Sprint(n) }

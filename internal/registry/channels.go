@@ -23,8 +23,8 @@ type GuardianChannels struct {
 
 // MyChannels returns the signed-in guardian's switched-off channels.
 func (r *Registry) MyChannels(ctx context.Context, p auth.Principal) (GuardianChannels, error) {
-	if p.Role != auth.RoleGuardian {
-		return GuardianChannels{}, errs.E(errs.Forbidden, "", "message channels are a guardian's own setting")
+	if err := p.Require(auth.OwnSettings); err != nil {
+		return GuardianChannels{}, err
 	}
 	var off string
 	if err := r.DB.Reader().QueryRowContext(ctx, "SELECT channels_off FROM guardians WHERE id = ?", p.Scope.ID()).Scan(&off); err != nil {
@@ -46,8 +46,8 @@ func splitChannels(s string) []string {
 // SetMyChannels switches channels off (and the others on) for the signed-in
 // guardian; audited.
 func (r *Registry) SetMyChannels(ctx context.Context, p auth.Principal, in GuardianChannels) (GuardianChannels, error) {
-	if p.Role != auth.RoleGuardian {
-		return GuardianChannels{}, errs.E(errs.Forbidden, "", "message channels are a guardian's own setting")
+	if err := p.Require(auth.OwnSettings); err != nil {
+		return GuardianChannels{}, err
 	}
 	off := []string{}
 	for i, c := range in.Off {
@@ -84,8 +84,8 @@ type GuardianConsent struct {
 // from then on. Withdrawing again keeps the first date. Giving consent anew
 // is the school's to record, on the prescribed form.
 func (r *Registry) WithdrawMyConsent(ctx context.Context, p auth.Principal) (GuardianConsent, error) {
-	if p.Role != auth.RoleGuardian {
-		return GuardianConsent{}, errs.E(errs.Forbidden, "", "consent is a guardian's own to withdraw")
+	if err := p.Require(auth.OwnSettings); err != nil {
+		return GuardianConsent{}, err
 	}
 	var c GuardianConsent
 	err := r.DB.InTx(ctx, func(tx *store.Tx) error {

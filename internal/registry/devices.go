@@ -142,10 +142,7 @@ func (in *DeviceInput) validate() ([]byte, error) {
 
 // CreateDevice registers a device at a school in scope.
 func (r *Registry) CreateDevice(ctx context.Context, p auth.Principal, schoolID int64, in DeviceInput) (Device, error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return Device{}, err
-	}
-	if err := p.Require(auth.WriteDevices); err != nil {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.WriteDevices); err != nil {
 		return Device{}, err
 	}
 	key, err := in.validate()
@@ -215,9 +212,6 @@ func (r *Registry) DeviceByDC09Account(ctx context.Context, account string) (Dev
 // IssueDeviceCredential creates (or replaces) a device's HTTP credential and
 // returns it once. Devices authenticate with it and can do nothing else.
 func (r *Registry) IssueDeviceCredential(ctx context.Context, p auth.Principal, deviceID int64) (string, error) {
-	if err := p.Require(auth.WriteDevices); err != nil {
-		return "", err
-	}
 	var schoolID int64
 	err := r.DB.Reader().QueryRowContext(ctx, "SELECT school_id FROM devices WHERE id = ?", deviceID).Scan(&schoolID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -226,7 +220,8 @@ func (r *Registry) IssueDeviceCredential(ctx context.Context, p auth.Principal, 
 	if err != nil {
 		return "", errs.Wrap(err, "read device")
 	}
-	if _, err := r.School(ctx, p, schoolID); err != nil {
+	// A device is in the scope its school is in.
+	if err := p.AtSchool(ctx, r.DB.Reader(), r.today(), schoolID, auth.WriteDevices); err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
 			return "", errs.NotFoundf("no device %d", deviceID)
 		}

@@ -52,16 +52,7 @@ type Erasure struct {
 // caller's scope, Forbidden for a role that sees the pupil but may not
 // change pupils.
 func (r *Registry) managedPupil(ctx context.Context, p auth.Principal, id int64) (schoolID int64, err error) {
-	scope, args := p.PupilFilter("p", r.today())
-	err = r.DB.Reader().QueryRowContext(ctx, "SELECT p.school_id FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.id = ? AND "+scope,
-		append([]any{id}, args...)...).Scan(&schoolID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, errs.NotFoundf("no pupil %d", id)
-	}
-	if err != nil {
-		return 0, errs.Wrap(err, "read pupil")
-	}
-	return schoolID, p.Require(auth.WritePupils)
+	return p.AtPupil(ctx, r.DB.Reader(), r.today(), id, auth.WritePupils)
 }
 
 // ExportPupil gathers everything held about a pupil, for the school to

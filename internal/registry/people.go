@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -54,6 +55,20 @@ type GuardianLink struct {
 	Guardian
 	Relation   string `json:"relation,omitempty"`
 	MayCollect bool   `json:"may_collect"`
+	// NameOnly shows the guardian by full name and nothing else: how a
+	// child's other guardian sees them (guardianSees).
+	NameOnly bool `json:"-"`
+}
+
+// MarshalJSON writes the link, or only the name when NameOnly is set.
+func (l GuardianLink) MarshalJSON() ([]byte, error) {
+	if l.NameOnly {
+		return json.Marshal(struct {
+			FullName string `json:"full_name"`
+		}{l.FullName})
+	}
+	type link GuardianLink // without this method
+	return json.Marshal(link(l))
 }
 
 // PupilInput creates or changes a pupil with their guardians.
@@ -441,10 +456,7 @@ func pupilsOfSchool(ctx context.Context, q store.Querier, schoolID int64) (map[s
 // CreatePupil adds one pupil with guardians to a school in the caller's scope.
 // An external id already used at the school is a Conflict.
 func (r *Registry) CreatePupil(ctx context.Context, p auth.Principal, schoolID int64, in PupilInput) (Pupil, error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return Pupil{}, err
-	}
-	if err := p.Require(auth.WritePupils); err != nil {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.WritePupils); err != nil {
 		return Pupil{}, err
 	}
 	in.Normalize()
@@ -585,39 +597,75 @@ func (r *Registry) attachGuardians(ctx context.Context, ps []Pupil) error {
 // role without the right to see children's data is Forbidden. Every pupil
 // returned is access-logged.
 func (r *Registry) ListPupils(ctx context.Context, p auth.Principal, schoolID int64, pg Page) (List[Pupil], error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return List[Pupil]{}, err
-	}
-	// The school is visible to the caller; their role may still not see
-	// children's personal data (analysts, departments, ПЦН, ЦОУ).
-	if err := p.Require(auth.ReadPupils); err != nil {
+	// The school may be visible to the caller while their role may not see
+	// children's personal data (analysts, departments, ПЦН, ЦОУ): Forbidden.
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.ReadPupils); err != nil {
 		return List[Pupil]{}, err
 	}
 	after, limit, err := pg.after()
 	if err != nil {
 		return List[Pupil]{}, err
 	}
+	res, err := r.pupilsPage(ctx, p, schoolID, after, limit)
+	if err != nil {
+		return res, errs.Wrap(err, "list pupils")
+	}
+	return res, r.logReads(ctx, p, "pupil.list", res.Items)
+}
+
+// pupilsPage reads a page of a school's pupils, with their guardians, that
+// p may read; it logs nothing.
+func (r *Registry) pupilsPage(ctx context.Context, p auth.Principal, schoolID, after int64, limit int) (List[Pupil], error) {
 	scope, args := p.PupilFilter("p", r.today())
 	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.school_id = ? AND p.id > ? AND "+scope+" ORDER BY p.id LIMIT ?",
 		append(append([]any{schoolID, after}, args...), limit+1)...)
 	if err != nil {
-		return List[Pupil]{}, errs.Wrap(err, "list pupils")
+		return List[Pupil]{}, err
 	}
 	var out []Pupil
 	for rows.Next() {
 		x, err := scanPupil(rows)
 		if err != nil {
 			rows.Close()
-			return List[Pupil]{}, errs.Wrap(err, "list pupils")
+			return List[Pupil]{}, err
 		}
 		out = append(out, x)
 	}
 	rows.Close()
-	res := page(out, limit, func(x Pupil) int64 { return x.ID })
-	if err := r.attachGuardians(ctx, res.Items); err != nil {
-		return res, errs.Wrap(err, "list pupils")
+	if err := rows.Err(); err != nil {
+		return List[Pupil]{}, err
 	}
-	return res, r.logReads(ctx, p, "pupil.list", res.Items)
+	res := page(out, limit, func(x Pupil) int64 { return x.ID })
+	return res, r.attachGuardians(ctx, res.Items)
+}
+
+// ExportablePupils returns a school and every one of its pupils with their
+// guardians, for a file that leaves Qorgan: only for roles that may export
+// a school's children (auth.ExportPupils), NotFound outside the caller's
+// scope. The export is access-logged as one school-wide entry with its
+// number of rows, before anything is returned.
+func (r *Registry) ExportablePupils(ctx context.Context, p auth.Principal, schoolID int64) (School, []Pupil, error) {
+	school, err := r.SchoolFor(ctx, p, schoolID, auth.ExportPupils)
+	if err != nil {
+		return School{}, nil, err
+	}
+	var all []Pupil
+	var after int64
+	for {
+		res, err := r.pupilsPage(ctx, p, schoolID, after, MaxLimit)
+		if err != nil {
+			return School{}, nil, errs.Wrap(err, "export pupils")
+		}
+		all = append(all, res.Items...)
+		if res.NextCursor == "" {
+			break
+		}
+		after = res.Items[len(res.Items)-1].ID
+	}
+	if err := r.Auth.LogSchoolExport(ctx, p, "pupils.export", schoolID, len(all)); err != nil {
+		return School{}, nil, errs.Wrap(err, "access log")
+	}
+	return school, all, nil
 }
 
 func (r *Registry) logReads(ctx context.Context, p auth.Principal, action string, ps []Pupil) error {
@@ -632,11 +680,13 @@ func (r *Registry) logReads(ctx context.Context, p auth.Principal, action string
 	return nil
 }
 
-// Pupil returns one pupil the caller may read, or NotFound.
+// Pupil returns one pupil the caller may read: NotFound outside the caller's
+// scope, Forbidden inside it for a role that may not read children.
 func (r *Registry) Pupil(ctx context.Context, p auth.Principal, id int64) (Pupil, error) {
-	scope, args := p.PupilFilter("p", r.today())
-	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.id = ? AND "+scope,
-		append([]any{id}, args...)...))
+	if _, err := p.AtPupil(ctx, r.DB.Reader(), r.today(), id, auth.ReadPupils); err != nil {
+		return Pupil{}, err
+	}
+	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Pupil{}, errs.NotFoundf("no pupil %d", id)
 	}
@@ -647,13 +697,32 @@ func (r *Registry) Pupil(ctx context.Context, p auth.Principal, id int64) (Pupil
 	if err := r.attachGuardians(ctx, ps); err != nil {
 		return Pupil{}, errs.Wrap(err, "read pupil")
 	}
+	guardianSees(p, ps)
 	return ps[0], r.logReads(ctx, p, "pupil.read", ps)
 }
 
-// Children lists a guardian's own children.
+// guardianSees trims pupils to what a guardian of theirs is shown: not the
+// card UID (a credential that opens the school's gates), and each other
+// guardian by name only, without their phone, e-mail, messenger or consent.
+// Staff see pupils whole.
+func guardianSees(p auth.Principal, ps []Pupil) {
+	if p.Scope.Kind != auth.ScopeGuardian {
+		return
+	}
+	for i := range ps {
+		ps[i].CardUID = ""
+		for j := range ps[i].Guardians {
+			if g := &ps[i].Guardians[j]; g.ID != p.Scope.ID() {
+				g.NameOnly = true
+			}
+		}
+	}
+}
+
+// Children lists a guardian's own children, as guardianSees shows them.
 func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, error) {
-	if p.Role != auth.RoleGuardian {
-		return nil, errs.NotFoundf("only guardians have children here")
+	if err := p.Require(auth.ReadOwnChildren); err != nil {
+		return nil, err
 	}
 	scope, args := p.PupilFilter("p", r.today())
 	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE "+scope+" ORDER BY p.id LIMIT 50", args...)
@@ -673,6 +742,7 @@ func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, err
 	if err := r.attachGuardians(ctx, out); err != nil {
 		return nil, errs.Wrap(err, "children")
 	}
+	guardianSees(p, out)
 	return out, r.logReads(ctx, p, "pupil.read_own", out)
 }
 
@@ -698,10 +768,7 @@ type StaffInput struct {
 
 // CreateStaff adds a staff member to a school in scope.
 func (r *Registry) CreateStaff(ctx context.Context, p auth.Principal, schoolID int64, in StaffInput) (Staff, error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
-		return Staff{}, err
-	}
-	if err := p.Require(auth.WritePupils); err != nil {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.WritePupils); err != nil {
 		return Staff{}, err
 	}
 	in.ExternalID, in.FullName, in.Position = strings.TrimSpace(in.ExternalID), strings.TrimSpace(in.FullName), strings.TrimSpace(in.Position)
@@ -739,9 +806,10 @@ func (r *Registry) CreateStaff(ctx context.Context, p auth.Principal, schoolID i
 	return s, err
 }
 
-// ListStaff lists a school's staff.
+// ListStaff lists a school's staff, for the roles that work with the school
+// (not the ministry: people's contacts are not its statistics).
 func (r *Registry) ListStaff(ctx context.Context, p auth.Principal, schoolID int64) ([]Staff, error) {
-	if _, err := r.School(ctx, p, schoolID); err != nil {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.ReadStaff); err != nil {
 		return nil, err
 	}
 	out, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Staff, error) {

@@ -2,7 +2,9 @@ package registry_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,8 +196,10 @@ func TestPupilPrivacy(t *testing.T) {
 		if _, err := w.reg.ListPupils(ctx, analyst, w.s1.ID, registry.Page{}); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("analyst reading children: want Forbidden, got %v", err)
 		}
-		if _, err := w.reg.Pupil(ctx, analyst, w.pupil1.ID); errs.CodeOf(err) != errs.NotFound {
-			t.Fatalf("analyst reading a child: want NotFound, got %v", err)
+		// The child's school is in the analyst's scope: the same refusal as
+		// for the school's list.
+		if _, err := w.reg.Pupil(ctx, analyst, w.pupil1.ID); errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("analyst reading a child: want Forbidden, got %v", err)
 		}
 		g := principal(auth.RoleGuardian, auth.ScopeGuardian, fmt.Sprint(w.pupil1.Guardians[0].ID))
 		kids, err := w.reg.Children(ctx, g)
@@ -214,6 +218,48 @@ func TestPupilPrivacy(t *testing.T) {
 		acc, err := w.a.PupilAccess(ctx, w.pupil1.ID, 10)
 		if err != nil || len(acc) != n {
 			t.Fatalf("PupilAccess: %d entries, %v", len(acc), err)
+		}
+	})
+}
+
+// TestGuardianSeesOtherGuardianByName: a guardian reading their child is
+// shown the other guardian's name and nothing else (no phone, e-mail,
+// messenger or consent), and not the child's card UID, which opens the
+// school's gates; the school's staff see both in full.
+func TestGuardianSeesOtherGuardianByName(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := setup(t, db)
+		kid, err := w.reg.CreatePupil(ctx, auth.System, w.s1.ID, registry.PupilInput{ExternalID: "TWO", LastName: "Сейтова", FirstName: "Әсел", Class: "2",
+			CardUID: "0A0B0C0D", Guardians: []registry.GuardianInput{
+				{Phone: "+77013330001", FullName: "Гүлмира Сейтова", Email: "gulmira@example.kz", MessengerID: "@gulmira", ConsentGivenOn: "2025-09-01"},
+				{Phone: "+77013330002", FullName: "Асқар Сейтов", Email: "askar@example.kz", MessengerID: "@askar", ConsentGivenOn: "2025-09-01"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mother := principal(auth.RoleGuardian, auth.ScopeGuardian, fmt.Sprint(kid.Guardians[0].ID))
+		kids, err := w.reg.Children(ctx, mother)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := w.reg.Pupil(ctx, mother, kid.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range append(kids, one) {
+			b, _ := json.Marshal(x)
+			s := string(b)
+			if strings.Contains(s, "0A0B0C0D") || strings.Contains(s, "+77013330002") || strings.Contains(s, "askar@") || strings.Contains(s, "@askar") {
+				t.Errorf("the mother is shown the card or the father's contacts: %s", s)
+			}
+			if !strings.Contains(s, `{"full_name":"Асқар Сейтов"}`) || !strings.Contains(s, "+77013330001") {
+				t.Errorf("the mother is not shown the father's name and her own entry: %s", s)
+			}
+		}
+		dir := principal(auth.RoleDirector, auth.ScopeSchool, fmt.Sprint(w.s1.ID))
+		whole, err := w.reg.Pupil(ctx, dir, kid.ID)
+		if b, _ := json.Marshal(whole); err != nil || !strings.Contains(string(b), "0A0B0C0D") || !strings.Contains(string(b), "askar@example.kz") {
+			t.Errorf("the director is not shown the pupil whole: %s %v", b, err)
 		}
 	})
 }

@@ -252,10 +252,17 @@ func (r *Registry) ListSchools(ctx context.Context, p auth.Principal, f SchoolFi
 
 // School returns one school in the caller's scope; outside it, NotFound.
 func (r *Registry) School(ctx context.Context, p auth.Principal, id int64) (School, error) {
-	if err := p.Require(auth.ReadRegistry); err != nil {
-		return School{}, errs.NotFoundf("no school %d", id)
+	return r.SchoolFor(ctx, p, id, auth.ReadRegistry)
+}
+
+// SchoolFor returns a school for something the caller does there (perm):
+// NotFound outside the caller's scope, Forbidden inside it for a role
+// without perm (auth.Principal.InScope).
+func (r *Registry) SchoolFor(ctx context.Context, p auth.Principal, id int64, perm auth.Permission) (School, error) {
+	if err := p.AtSchool(ctx, r.DB.Reader(), r.today(), id, perm); err != nil {
+		return School{}, err
 	}
-	return r.schoolInScope(ctx, r.DB.Reader(), p, id)
+	return r.schoolInScope(ctx, r.DB.Reader(), auth.System, id)
 }
 
 func (r *Registry) schoolInScope(ctx context.Context, q store.Querier, p auth.Principal, id int64) (School, error) {

@@ -389,32 +389,21 @@ func chunkByGuardians(ins []registry.PupilInput, size int) [][]registry.PupilInp
 
 // ExportPupils writes the pupils of one school in the principal's scope with
 // their guardians, in the layout ImportPupils reads (with as many guardian
-// groups as the school needs, at least two). It reads through
-// registry.ListPupils, so every pupil exported is in the access log.
+// groups as the school needs, at least two). Only the roles that may export
+// a school's children do (the director, the administrator); the export is
+// one entry of the access log, with its number of rows
+// (registry.ExportablePupils).
 func ExportPupils(ctx context.Context, reg *registry.Registry, p auth.Principal, schoolID int64, format Format, w io.Writer) error {
 	if _, err := ParseFormat(string(format)); err != nil {
 		return err
 	}
-	school, err := reg.School(ctx, p, schoolID)
+	school, all, err := reg.ExportablePupils(ctx, p, schoolID)
 	if err != nil {
 		return err
 	}
-	var all []registry.Pupil
 	groups := 2
-	pg := registry.Page{Limit: registry.MaxLimit}
-	for {
-		list, err := reg.ListPupils(ctx, p, schoolID, pg)
-		if err != nil {
-			return err
-		}
-		for _, x := range list.Items {
-			groups = max(groups, len(x.Guardians))
-		}
-		all = append(all, list.Items...)
-		if list.NextCursor == "" {
-			break
-		}
-		pg.Cursor = list.NextCursor
+	for _, x := range all {
+		groups = max(groups, len(x.Guardians))
 	}
 	groups = min(groups, registry.MaxGuardians)
 	columns := PupilColumns(groups)

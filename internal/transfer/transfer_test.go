@@ -196,6 +196,33 @@ func TestPupilScope(t *testing.T) {
 	})
 }
 
+// TestPupilExportIsTheDirectors: a whole school's children with their
+// guardians' contacts and card UIDs leave Qorgan only with the school's
+// director (or the administrator). The guard, who reads the pupils at the
+// gate, may not take them away as a file; the school's education
+// department sees the school but not its children; another school's
+// director does not see the school at all.
+func TestPupilExportIsTheDirectors(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		guard := auth.Principal{UserID: 5, Login: "guard.a", Role: auth.RoleGuard, Scope: w.dirA.Scope}
+		for _, c := range []struct {
+			p    auth.Principal
+			want errs.Code
+		}{{guard, errs.Forbidden}, {w.eduRegio, errs.Forbidden}, {w.dirB, errs.NotFound}, {w.dirA, ""}, {w.admin, ""}} {
+			var b bytes.Buffer
+			err := transfer.ExportPupils(ctx, w.reg, c.p, w.schoolA, transfer.CSV, &b)
+			if got := errs.CodeOf(err); err != nil && got != c.want || err == nil && c.want != "" {
+				t.Errorf("%s exporting school A: %v, want %q", c.p.Login, err, c.want)
+			}
+			if err != nil && b.Len() > 0 {
+				t.Errorf("%s: refused, yet %d bytes written", c.p.Login, b.Len())
+			}
+		}
+	})
+}
+
 func TestSchoolScope(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
@@ -291,8 +318,15 @@ func TestRoundTrip(t *testing.T) {
 			if err := transfer.ExportPupils(ctx, w.reg, w.dirA, w.schoolA, format, &b); err != nil {
 				t.Fatal(err)
 			}
-			if c := w.count(t, "access_log"); c != logged+3 {
-				t.Fatalf("export logged %d reads, want 3", c-logged)
+			// One entry says the whole school was exported, and how many rows.
+			if c := w.count(t, "access_log"); c != logged+1 {
+				t.Fatalf("export wrote %d access-log entries, want 1", c-logged)
+			}
+			var action string
+			var pupil, rows int
+			if err := db.Reader().QueryRowContext(ctx, "SELECT action, pupil_id, row_count FROM access_log WHERE school_id = ? ORDER BY id DESC LIMIT 1", w.schoolA).
+				Scan(&action, &pupil, &rows); err != nil || action != "pupils.export" || pupil != 0 || rows != 3 {
+				t.Fatalf("the export is logged as %q, pupil %d, %d rows (%v); want pupils.export, 0, 3", action, pupil, rows, err)
 			}
 			rep = w.importFile(t, w.dirA, transfer.Pupils, format, b.Bytes())
 			wantDone(t, rep, 0, 0, 3)

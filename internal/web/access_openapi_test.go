@@ -77,6 +77,15 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 			body: map[string]any{"pupil_id": 99999999, "direction": "in", "request_id": "guard-2"}},
 		{name: "manual pass at another school", as: "guard2", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 404,
 			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "guard-3"}},
+		// A manual pass is the duty staff's act at the gate: the school is in
+		// the administrator's and the ПЦН's scope, but not theirs to let
+		// pupils through.
+		{name: "manual pass as the administrator", as: "admin", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 403,
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "admin-1"}},
+		{name: "manual pass as the ПЦН", as: "pcn", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 403,
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "pcn-1"}},
+		{name: "manual pass as a parent", as: "parent", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 404,
+			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "parent-1"}},
 		{name: "manual pass without CSRF", as: "guard", csrf: "omit", method: "POST", path: "/api/v1/schools/1/passes/manual", status: 403, rejected: true, field: "X-CSRF-Token",
 			body: map[string]any{"pupil_id": num(pupils[2]["id"]), "direction": "in", "request_id": "guard-4"}},
 		{name: "roll-call", as: "guard", method: "GET", path: "/api/v1/schools/1/rollcall", status: 200, check: func(t *testing.T, r result) {
@@ -86,7 +95,9 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 			}
 		}},
 		{name: "roll-call of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/rollcall", status: 404},
-		{name: "roll-call as the ПЦН", as: "pcn", method: "GET", path: "/api/v1/schools/1/rollcall", status: 404},
+		{name: "roll-call as the ПЦН", as: "pcn", method: "GET", path: "/api/v1/schools/1/rollcall", status: 403},
+		{name: "roll-call as the analyst", as: "analyst", method: "GET", path: "/api/v1/schools/1/rollcall", status: 403},
+		{name: "roll-call as a parent", as: "parent", method: "GET", path: "/api/v1/schools/1/rollcall", status: 404},
 		{name: "message deliveries", as: "director", method: "GET", path: "/api/v1/schools/1/notifications", status: 200, check: func(t *testing.T, r result) {
 			if _, ok := r.json(t)["counts"]; !ok {
 				t.Errorf("no counts: %s", r.body)
@@ -95,6 +106,7 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 		{name: "message deliveries since", as: "guard", method: "GET", path: "/api/v1/schools/1/notifications?since=2026-01-01T00:00:00Z", status: 200},
 		{name: "message deliveries, bad since", as: "guard", method: "GET", path: "/api/v1/schools/1/notifications?since=yesterday", status: 422, rejected: true, field: "since"},
 		{name: "message deliveries as the region", as: "region", method: "GET", path: "/api/v1/schools/1/notifications", status: 403},
+		{name: "message deliveries as a parent", as: "parent", method: "GET", path: "/api/v1/schools/1/notifications", status: 404},
 		{name: "message deliveries of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/notifications", status: 404},
 		{name: "my channels", as: "parent", method: "GET", path: "/api/v1/me/channels", status: 200},
 		{name: "switch channels off", as: "parent", method: "PUT", path: "/api/v1/me/channels", body: map[string]any{"off": []string{"sms", "email"}}, status: 200,
@@ -122,6 +134,10 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 		}},
 		{name: "not-arrived rule as the region", as: "region", method: "GET", path: "/api/v1/schools/1/not-arrived-rule", status: 403},
 		{name: "not-arrived rule of another school", as: "guard2", method: "GET", path: "/api/v1/schools/1/not-arrived-rule", status: 404},
+		// A guardian's scope is their own children: their child's school is
+		// not in it, so its pages answer as if it did not exist.
+		{name: "not-arrived rule as a parent", as: "parent", method: "GET", path: "/api/v1/schools/1/not-arrived-rule", status: 404},
+		{name: "set the not-arrived rule as a parent", as: "parent", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "08:30"}, status: 404},
 		{name: "set the not-arrived rule off", as: "director", method: "PUT", path: "/api/v1/schools/1/not-arrived-rule", body: map[string]any{"at": "", "saturday": true}, status: 200,
 			check: func(t *testing.T, r result) {
 				if m := r.json(t); m["at"] != "" || m["saturday"] != true {

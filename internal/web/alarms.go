@@ -156,8 +156,8 @@ func (s *Server) alarmStats(w http.ResponseWriter, r *http.Request, p auth.Princ
 // Last-Event-ID and gets everything it missed; a new one starts from now
 // (or from ?after=0 for the whole history).
 func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Role == auth.RoleGuardian {
-		return errs.E(errs.Forbidden, "", "the live alarm stream is for staff and operators")
+	if err := p.Require(auth.ReadAlarms); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	after := int64(-1)
