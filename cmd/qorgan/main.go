@@ -74,7 +74,7 @@ func commands() []command {
 		{"user", "add, list, set the password of, or grant a role to people", runUser},
 		{"audit", "verify the hash-chained audit trail", runAudit},
 		{"simulate", "simulate alarm panels (DC-09) or a morning of turnstile passes", runSimulate},
-		{"bench", "measure the registry, the alarm lane or the passes intake", runBench},
+		{"bench", "measure the registry, the alarm lane, the passes intake or a sign-in flood", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

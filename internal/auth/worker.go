@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -185,8 +186,11 @@ func (p *PasswordWorkers) Close() error {
 }
 
 // ServePasswordWorker is a password worker's main loop: it lowers its own
-// priority to WorkerNice and answers requests from r on w until r ends.
+// priority to WorkerNice, computes on one core (argon2id's two lanes one
+// after the other: the same hash, twice the time, and the other cores
+// stay the server's), and answers requests from r on w until r ends.
 func ServePasswordWorker(r io.Reader, w io.Writer) error {
+	runtime.GOMAXPROCS(1)
 	if err := lowerPriority(WorkerNice); err != nil {
 		fmt.Fprintf(os.Stderr, "password worker: cannot lower its priority: %v\n", err)
 	}
