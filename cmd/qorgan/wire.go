@@ -24,7 +24,7 @@ func (s alarmSink) Commit(ctx context.Context, frames []dc09gw.Frame) error {
 		// A retry may be stamped anew: the same account, sequence number
 		// and content within the window is one message, whatever its time.
 		sigs[i] = alarm.Signal{Source: "dc09", Account: f.Account, Sequence: m.Sequence, Content: f.Content(), RetryWindow: dc09gw.RetransmissionWindow,
-			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: string(f.Raw)}
+			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: f.Raw}
 	}
 	return s.alarms.Commit(ctx, sigs)
 }
