@@ -94,6 +94,7 @@ func exportReceiverStats(reg *prometheus.Registry, r *dc09gw.Receiver) {
 	counter("unanswered_total", "DC-09 frames left unanswered because their commit failed.", func(s dc09gw.Stats) uint64 { return s.Unanswered })
 	counter("commits_total", "Group commits of DC-09 frames.", func(s dc09gw.Stats) uint64 { return s.Commits })
 	counter("commit_errors_total", "Failed group commits.", func(s dc09gw.Stats) uint64 { return s.CommitErrors })
+	counter("split_commits_total", "Failed group commits whose frames were committed again in parts, to leave out only those that fail alone.", func(s dc09gw.Stats) uint64 { return s.SplitCommits })
 	counter("connections_refused_total", "DC-09 TCP connections refused at a connection limit (every open one had proved itself).", func(s dc09gw.Stats) uint64 { return s.ConnectionsRefused })
 	counter("connections_evicted_total", "DC-09 TCP connections that had sent no frame from a registered account, closed to make room at a limit.", func(s dc09gw.Stats) uint64 { return s.ConnectionsEvicted })
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qorgan_dc09_connections", Help: "Open DC-09 TCP connections."},
