@@ -24,7 +24,7 @@ func (s alarmSink) Commit(ctx context.Context, frames []dc09gw.Frame) error {
 		// A retry may be stamped anew: the same account, sequence number
 		// and content within the window is one message, whatever its time.
 		sigs[i] = alarm.Signal{Source: "dc09", Account: f.Account, Sequence: m.Sequence, Content: f.Content(), RetryWindow: dc09gw.RetransmissionWindow,
-			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: string(f.Raw)}
+			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: f.Raw}
 	}
 	return s.alarms.Commit(ctx, sigs)
 }
@@ -94,6 +94,7 @@ func exportReceiverStats(reg *prometheus.Registry, r *dc09gw.Receiver) {
 	counter("unanswered_total", "DC-09 frames left unanswered because their commit failed.", func(s dc09gw.Stats) uint64 { return s.Unanswered })
 	counter("commits_total", "Group commits of DC-09 frames.", func(s dc09gw.Stats) uint64 { return s.Commits })
 	counter("commit_errors_total", "Failed group commits.", func(s dc09gw.Stats) uint64 { return s.CommitErrors })
+	counter("split_commits_total", "Failed group commits whose frames were committed again in parts, to leave out only those that fail alone.", func(s dc09gw.Stats) uint64 { return s.SplitCommits })
 	counter("connections_refused_total", "DC-09 TCP connections refused at a connection limit (every open one had proved itself).", func(s dc09gw.Stats) uint64 { return s.ConnectionsRefused })
 	counter("connections_evicted_total", "DC-09 TCP connections that had sent no frame from a registered account, closed to make room at a limit.", func(s dc09gw.Stats) uint64 { return s.ConnectionsEvicted })
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qorgan_dc09_connections", Help: "Open DC-09 TCP connections."},
