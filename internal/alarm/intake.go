@@ -212,7 +212,7 @@ func (p *pendingSignal) retransmission(q *pendingSignal) bool {
 
 var signalCols = []string{"id", "source", "account", "sequence", "digest", "device_id", "school_id", "received_at", "committed_at", "remote", "raw", "raw_bytes", "retry_until"}
 
-// rawColumns is how a signal's raw copy is stored (migration 00017): as it
+// rawColumns is how a signal's raw copy is stored (migration 00018): as it
 // came when it is text (UTF-8 with no control character but tab, LF and
 // CR, which every well-formed DC-09 frame and JSON event is), with nothing
 // more; otherwise as that text with the other bytes written \xHH, for

@@ -129,7 +129,7 @@ func testSignalsUpgrade(t *testing.T, db *DB) {
 	must(copyOf1)
 }
 
-// TestSignalsRawUpgrade takes a signal stored before migration 00017 across
+// TestSignalsRawUpgrade takes a signal stored before migration 00018 across
 // it on each engine: its raw reads back as it was, with raw_bytes NULL. A
 // signal stored after it keeps a NUL and a 0xFF byte exactly in raw_bytes,
 // and the migration goes down and up again.
@@ -140,7 +140,7 @@ func TestSignalsRawUpgrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.UpTo(ctx, 16); err != nil {
+		if _, err := p.UpTo(ctx, 17); err != nil {
 			t.Fatal(err)
 		}
 		must := func(q string, args ...any) {
