@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"qorgan/internal/access"
 	"qorgan/internal/notify"
 	"qorgan/internal/store"
 )
@@ -113,27 +112,4 @@ func newNotifyWorker(db *store.DB, n *notifyFlags, log *slog.Logger) (*notify.Wo
 	}
 	w := &notify.Worker{Outbox: notify.New(db), Channels: ch, Log: log, Lease: n.lease, Concurrency: n.concurrency, ChannelConcurrency: n.channelConcurrency, Batch: max(200, 2*n.concurrency)}
 	return w, nil
-}
-
-// checkNotArrived runs the schools' not-arrived checks (access.Notifier
-// CheckNotArrived) every so often. A check is due once its school's time
-// has come and stays due for the notifier's CheckWindow, so a tick of a
-// minute sends the messages within a minute of the time.
-func checkNotArrived(ctx context.Context, n *access.Notifier, db *store.DB, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		k, err := n.CheckNotArrived(ctx, db)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("not-arrived check", "err", err)
-		}
-		if k > 0 {
-			log.Info("not-arrived messages queued", "messages", k)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

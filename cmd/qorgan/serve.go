@@ -240,9 +240,14 @@ func serve(ctx context.Context, f serveFlags, db *store.DB, log *slog.Logger, ou
 	defer stopWorker()
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx) }()
-	go housekeeping(runCtx, log, housekeepingJobs(f, worker.Outbox, passes, reg, jobs))
+	// Housekeeping: the deletions the law and the store need, each by the
+	// service that owns the rows.
+	go passes.Run(runCtx, f.keepPasses, log)
+	go worker.Outbox.Run(runCtx, f.notify.keep, log)
+	go jobs.Run(runCtx, f.keepImports, log)
+	go reg.Run(runCtx, f.keepUnlinked, log)
 	if f.notify.notArrivedEvery > 0 {
-		go checkNotArrived(runCtx, notifier, db, f.notify.notArrivedEvery, log)
+		go notifier.Run(runCtx, db, f.notify.notArrivedEvery, log)
 	}
 	mqttDone := make(chan error, 1)
 	if f.mqttURL != "" {
