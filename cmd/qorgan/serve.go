@@ -54,11 +54,15 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	notifier.WebhookURL = f.Notify.WebhookURL
 	notifier.QuietFrom, notifier.QuietTo = f.Notify.QuietHours.From, f.Notify.QuietHours.To
 	notifier.Queued = worker.Wake
-	passes := access.New(db)
-	passes.OnPasses = notifier.Enqueue
-	passes.Committed = worker.Wake
+	passes := access.New(db, notifier, worker.Wake)
+	// A pupil's export and erasure reach the attendance and the messages
+	// kept about them.
 	reg.Records = []registry.PupilRecords{passes, worker.Outbox}
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Log: log, SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies}
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Log: log,
+		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
+	if err != nil {
+		return err
+	}
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	go alarms.Run(runCtx)

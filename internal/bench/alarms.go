@@ -21,7 +21,6 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/sim/panel"
 	"qorgan/internal/store"
-	"qorgan/internal/web"
 )
 
 // NewReceiver makes a DC-09 receiver that commits to alarms and looks the
@@ -92,7 +91,10 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		return err
 	}
 	go recv.Run(runCtx)
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Log: quiet}
+	srv, err := webServer(db, a, reg, alarms, nil, nil, quiet)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

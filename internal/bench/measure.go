@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,7 +15,14 @@ import (
 	"syscall"
 	"time"
 
+	"qorgan/internal/access"
+	"qorgan/internal/alarm"
+	"qorgan/internal/auth"
+	"qorgan/internal/notify"
+	"qorgan/internal/registry"
 	"qorgan/internal/store"
+	"qorgan/internal/transfer"
+	"qorgan/internal/web"
 )
 
 func percentile(ds []time.Duration, p int) time.Duration {
@@ -114,3 +122,19 @@ func startProfile(path string) (stop func(), err error) {
 
 // Millis writes d in milliseconds, as the reports do.
 func Millis(d time.Duration) string { return ms(d) }
+
+// webServer wires the HTTP API over db as the server does, with alarms and
+// passes given (nil: made here, the passes telling nobody).
+func webServer(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *alarm.Service, passes *access.Service, outbox *notify.Outbox, log *slog.Logger) (*web.Server, error) {
+	if alarms == nil {
+		alarms = alarm.New(db, a, log)
+	}
+	if passes == nil {
+		passes = access.New(db, access.NoNotices, func() {})
+	}
+	if outbox == nil {
+		outbox = notify.New(db)
+	}
+	reg.Records = []registry.PupilRecords{passes, outbox}
+	return web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Log: log})
+}

@@ -31,7 +31,6 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/sim/panel"
 	"qorgan/internal/store"
-	"qorgan/internal/web"
 )
 
 // PassesConfig describes a passes run.
@@ -157,11 +156,12 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	notifier := access.DefaultNotifier()
 	notifier.WebhookURL = sink.URL
 	notifier.QuietFrom, notifier.QuietTo = 0, 0
-	passes := access.New(db)
-	passes.OnPasses = notifier.Enqueue
-	passes.Committed = worker.Wake
+	passes := access.New(db, notifier, worker.Wake)
 	alarms := alarm.New(db, a, quiet)
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Access: passes, Log: quiet}
+	srv, err := webServer(db, a, reg, alarms, passes, worker.Outbox, quiet)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
-	"qorgan/internal/web"
 )
 
 // RegistryConfig describes a registry run.
@@ -55,7 +54,10 @@ func Registry(ctx context.Context, cfg RegistryConfig, out, errOut io.Writer) er
 	fmt.Fprintf(out, "load: %.0f pupils/s (with their guardians, links, staff and devices); %.0f rows/s\n", float64(res.Pupils)/secs, float64(rows)/secs)
 
 	// Listing through the real HTTP stack on loopback.
-	srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv, err := webServer(db, a, registry.New(db, a), nil, nil, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
