@@ -174,19 +174,12 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	return nil
 }
 
-func unconfigured(name string) notify.Channel {
-	return notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
-		return notify.Permanent(fmt.Errorf("the %s channel is not configured on this installation", name))
-	})
-}
-
-// channels are the notification channels as configured; one left
-// unconfigured dead-letters its messages at once, so the school sees them
-// as undelivered instead of waiting forever.
+// channels are the notification channels as configured (the others
+// dead-letter their messages at once).
 func channels(n config.Notify) map[notify.ChannelName]notify.Channel {
 	ch := map[notify.ChannelName]notify.Channel{
-		notify.ChannelEmail: unconfigured("e-mail"), notify.ChannelSMS: unconfigured("SMS"),
-		notify.ChannelBot: unconfigured("messenger bot"), notify.ChannelWebhook: unconfigured("webhook"),
+		notify.ChannelEmail: notify.Unconfigured("e-mail"), notify.ChannelSMS: notify.Unconfigured("SMS"),
+		notify.ChannelBot: notify.Unconfigured("messenger bot"), notify.ChannelWebhook: notify.Unconfigured("webhook"),
 	}
 	if n.SMTPAddr != "" {
 		ch[notify.ChannelEmail] = &notify.EmailChannel{Addr: n.SMTPAddr, From: n.SMTPFrom, Username: n.SMTPUsername, Password: n.SMTPPassword, Security: n.SMTPSecurity}
