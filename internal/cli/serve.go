@@ -89,24 +89,39 @@ func (c *demoCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) erro
 			}
 		}
 	}
-	// The demo is disposable: NORMAL sync loads it several times faster.
-	if f.DB.URL == "" && f.DB.Synchronous == "FULL" && fresh {
-		f.DB.Synchronous = "NORMAL"
-	}
-	db, err := openDB(ctx, f.DB)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	if fresh {
+		// Generating is a bulk load of a disposable file (lost, it is
+		// generated again): it runs with synchronous=NORMAL, several times
+		// faster. Serving then runs with --sqlite-sync, FULL unless told
+		// otherwise, as `serve` does: the alarms a demo takes are kept as
+		// a real installation keeps them.
+		load := f.DB
+		if load.URL == "" {
+			load.Synchronous = "NORMAL"
+		}
+		db, err := openDB(ctx, load)
+		if err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "Generating the demo dataset at scale %g into %s …\n", c.demo.Scale, f.DB.Describe())
 		res, err := demo.Load(ctx, db, auth.New(db), c.demo)
+		db.Close()
 		if err != nil {
 			return err
 		}
 		printDemo(out, res)
 	} else {
 		fmt.Fprintf(out, "Reusing the demo dataset in %s (password of every demo login as generated).\n", f.DB.Describe())
+	}
+	db, err := openDB(ctx, f.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if sync, err := db.SQLiteSynchronous(ctx); err != nil {
+		return err
+	} else if sync != "" {
+		fmt.Fprintf(out, "Serving with SQLite synchronous=%s.\n", sync)
 	}
 	return w.Serve(ctx, *f, db, log, out)
 }
