@@ -13,6 +13,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
@@ -86,7 +87,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 }
 
 func (f *fixture) at(hhmm string) time.Time {
-	t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hhmm, auth.Almaty)
+	t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hhmm, kztime.Almaty)
 	return t
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -83,7 +84,7 @@ func (s *Service) NotArrivedRule(ctx context.Context, p auth.Principal, schoolID
 // for something p's role does with it (perm).
 func (s *Service) notArrivedRule(ctx context.Context, q store.Querier, p auth.Principal, schoolID int64, perm auth.Permission) (NotArrivedRule, []registry.Shift, error) {
 	var rule NotArrivedRule
-	if err := p.AtSchool(ctx, q, auth.Today(s.Now()), schoolID, perm); err != nil {
+	if err := p.AtSchool(ctx, q, kztime.Today(s.Now()), schoolID, perm); err != nil {
 		return rule, nil, err
 	}
 	var shifts string
@@ -144,7 +145,7 @@ func (s *Service) SetNotArrivedRule(ctx context.Context, p auth.Principal, schoo
 // is told. It returns how many messages it queued.
 func (n *Notifier) CheckNotArrived(ctx context.Context, db *store.DB) (int, error) {
 	now := n.Now()
-	local, day := auth.Today(now), Day(now)
+	local, day := kztime.Today(now), Day(now)
 	if local.Weekday() == time.Sunday {
 		return 0, nil
 	}
@@ -169,7 +170,7 @@ func (n *Notifier) CheckNotArrived(ctx context.Context, db *store.DB) (int, erro
 			rows.Close()
 			return 0, fmt.Errorf("not-arrived check: %w", err)
 		}
-		t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+at, auth.Almaty)
+		t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+at, kztime.Almaty)
 		if err != nil || now.Before(t) || now.Sub(t) >= n.checkWindow() || (local.Weekday() == time.Saturday && !d.saturday) {
 			continue
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"qorgan/internal/auth"
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 	"qorgan/internal/store"
 )
@@ -90,7 +90,7 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) err
 	if len(told) == 0 {
 		return nil
 	}
-	info, err := n.pupils(ctx, tx, told, auth.Today(now).Format(time.DateOnly))
+	info, err := n.pupils(ctx, tx, told, kztime.Today(now).Format(time.DateOnly))
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (n *Notifier) quiet(at time.Time) bool {
 	if n.QuietFrom == n.QuietTo {
 		return false
 	}
-	h := auth.Today(at).Hour()
+	h := kztime.Today(at).Hour()
 	if n.QuietFrom > n.QuietTo {
 		return h >= n.QuietFrom || h < n.QuietTo
 	}
@@ -286,8 +286,8 @@ func (n *Notifier) lateExits(ctx context.Context, tx *store.Tx, late []Pass) ([]
 }
 
 func dayBegin(t time.Time) time.Time {
-	l := auth.Today(t)
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, auth.Almaty)
+	l := kztime.Today(t)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, kztime.Almaty)
 }
 
 // pupils loads the first names and consenting guardians of the pupils.

@@ -21,6 +21,7 @@ import (
 	"qorgan/internal/access"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -284,7 +285,7 @@ func TestNotificationRules(t *testing.T) {
 			}
 			var out []string
 			for _, x := range rows {
-				out = append(out, strings.TrimPrefix(x.kind, "pupil.")+" "+store.FromMicros(x.at).In(auth.Almaty).Format("15:04"))
+				out = append(out, strings.TrimPrefix(x.kind, "pupil.")+" "+store.FromMicros(x.at).In(kztime.Almaty).Format("15:04"))
 			}
 			return out
 		}

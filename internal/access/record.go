@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -69,7 +69,7 @@ func (s *Service) resolve(ctx context.Context, schoolID int64, events []PassEven
 }
 
 // Day is the school day (Asia/Almaty) of an instant.
-func Day(t time.Time) string { return auth.Today(t).Format(time.DateOnly) }
+func Day(t time.Time) string { return kztime.Today(t).Format(time.DateOnly) }
 
 func (s *Service) record(ctx context.Context, schoolID, deviceID int64, events []PassEvent, manual bool, actor string, now time.Time) (Result, error) {
 	who, err := s.resolve(ctx, schoolID, events)

@@ -9,6 +9,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 )
@@ -40,7 +41,7 @@ type RollCall struct {
 // school's own staff (and the administrator). Pupils' names are personal
 // data: the read is access-logged, as one school-wide entry.
 func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principal, schoolID int64) (RollCall, error) {
-	today := auth.Today(s.Now())
+	today := kztime.Today(s.Now())
 	if err := p.AtSchool(ctx, s.DB.Reader(), today, schoolID, auth.ReadPupils); err != nil {
 		return RollCall{}, err
 	}
@@ -53,7 +54,7 @@ func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principa
 	var start int64 // the first shift's start today, for lateness
 	var sh []registry.Shift
 	if json.Unmarshal([]byte(shifts), &sh) == nil && len(sh) > 0 {
-		if t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+sh[0].Start, auth.Almaty); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+sh[0].Start, kztime.Almaty); err == nil {
 			start = store.Micros(t)
 		}
 	}

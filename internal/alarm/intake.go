@@ -13,6 +13,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -449,7 +450,7 @@ func (s *Service) routeOf(ctx context.Context, q store.Querier, school int64, no
 		return rt, nil
 	}
 	rt = route{expires: now.Add(routeTTL)}
-	v, ok, err := registry.ProviderOnDuty(ctx, q, school, auth.Today(now))
+	v, ok, err := registry.ProviderOnDuty(ctx, q, school, kztime.Today(now))
 	if err != nil {
 		return rt, err
 	}
@@ -519,7 +520,7 @@ func (s *Service) StaffPanic(ctx context.Context, p auth.Principal, schoolID int
 	// A school the person cannot see does not exist for them; one they can
 	// see but not act in is forbidden (only its own staff, and the
 	// administrator, press its panic button).
-	if err := p.AtSchool(ctx, s.DB.Reader(), auth.Today(s.Now()), schoolID, auth.RaisePanic); err != nil {
+	if err := p.AtSchool(ctx, s.DB.Reader(), kztime.Today(s.Now()), schoolID, auth.RaisePanic); err != nil {
 		return err
 	}
 	if requestID == "" || len(requestID) > 64 {

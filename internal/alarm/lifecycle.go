@@ -12,6 +12,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -143,7 +144,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Alarm, e
 // visibleAlarm reads an alarm for something the person does with it (perm),
 // by the rule of auth.Principal.InScope.
 func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Principal, id int64, perm auth.Permission) (Alarm, error) {
-	cond, args := inScope(p, "a", auth.Today(s.Now()))
+	cond, args := inScope(p, "a", kztime.Today(s.Now()))
 	var n int
 	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id = ? AND "+cond, append([]any{id}, args...)...).Scan(&n)
 	if err != nil {
@@ -168,7 +169,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit in
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	cond, args := visible(p, "a", auth.Today(s.Now()))
+	cond, args := visible(p, "a", kztime.Today(s.Now()))
 	q := "SELECT " + alarmCols + " FROM alarms a JOIN schools s ON s.id = a.school_id WHERE " + cond
 	if !all {
 		q += " AND a.state <> 'resolved'"

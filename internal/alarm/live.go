@@ -7,6 +7,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -46,7 +47,7 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 	if newest <= after {
 		return nil, after, nil
 	}
-	cond, args := visible(p, "e", auth.Today(s.Now()))
+	cond, args := visible(p, "e", kztime.Today(s.Now()))
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT e.seq, e.at, e.kind, e.alarm_id, e.payload FROM live_events e JOIN schools s ON s.id = e.school_id
 		WHERE e.seq > ? AND e.seq <= ? AND `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{after, newest}, args...), limit)...)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -30,7 +31,7 @@ func (s *Service) Stats(ctx context.Context, p auth.Principal, from, to time.Tim
 	if err := p.Require(auth.AlarmStats); err != nil {
 		return nil, err
 	}
-	cond, args := inScope(p, "a", auth.Today(s.Now()))
+	cond, args := inScope(p, "a", kztime.Today(s.Now()))
 	out := []Scorecard{}
 	for _, side := range []struct {
 		party      Party

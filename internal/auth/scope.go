@@ -85,9 +85,3 @@ func (p Principal) AtPupil(ctx context.Context, q store.Querier, today time.Time
 	}
 	return schoolID, p.InScope(err == nil, perm, fmt.Sprintf("pupil %d", id))
 }
-
-// Almaty is the zone people in Kazakhstan read times in (UTC+5 since 2024).
-var Almaty = time.FixedZone("Asia/Almaty", 5*60*60)
-
-// Today is the calendar date in Kazakhstan at instant t.
-func Today(t time.Time) time.Time { return t.In(Almaty) }

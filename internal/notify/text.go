@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/language"
 
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 )
 
 // Message texts, one file per language, all with the same keys (a test
@@ -25,10 +26,6 @@ var localeFiles embed.FS
 
 // Languages are the languages a guardian may read messages in.
 var Languages = []string{"kk", "ru", "en"}
-
-// Almaty is how times in messages are shown: Kazakhstan keeps one zone,
-// UTC+5, since 1 March 2024.
-var Almaty = time.FixedZone("Asia/Almaty", 5*60*60)
 
 // Gender chooses the wording where grammar needs it.
 type Gender int
@@ -142,7 +139,7 @@ func Render(lang, key string, v Vars) (string, error) {
 	}
 	zone := v.Zone
 	if zone == nil {
-		zone = Almaty
+		zone = kztime.Almaty
 	}
 	at := v.At.In(zone)
 	data := tplData{Name: v.Name, Minutes: v.Minutes, School: v.School, Text: v.Text}

@@ -10,6 +10,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 )
@@ -135,7 +136,7 @@ func (im *importer) pupils(ctx context.Context, data []byte) error {
 		return nil
 	}
 	q := im.reg.DB.Reader()
-	today := auth.Today(im.reg.Now())
+	today := kztime.Today(im.reg.Now())
 
 	// Schools: only those in scope exist for this import.
 	var codes, phones []string
