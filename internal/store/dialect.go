@@ -45,6 +45,21 @@ func (d Dialect) Rebind(q string) string {
 	return b.String()
 }
 
+// SkipLocked is the locking clause ending a subquery that claims rows (a
+// queue's next due messages): on PostgreSQL several nodes claim at once, so
+// each locks the rows it picks and skips those another has locked; SQLite
+// has one writer and needs no lock.
+func (d Dialect) SkipLocked() string {
+	if d == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// OneWriter reports whether a write transaction holds the whole database
+// until it ends (SQLite), so that a second writer only waits behind it.
+func (d Dialect) OneWriter() bool { return d != Postgres }
+
 // IsUniqueViolation reports whether err is a unique-constraint violation on
 // either engine, so callers can answer "duplicate" instead of "internal".
 func IsUniqueViolation(err error) bool {
