@@ -78,21 +78,14 @@ func getAlarm(ctx context.Context, q store.Querier, id int64) (Alarm, error) {
 	if err != nil {
 		return a, err
 	}
-	rows, err := q.QueryContext(ctx, "SELECT at, party, step, COALESCE(user_id, 0), detail FROM alarm_steps WHERE alarm_id = ? ORDER BY id", id)
-	if err != nil {
-		return a, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	a.Steps, err = store.Collect(ctx, q, func(rows *sql.Rows) (Step, error) {
 		var st Step
 		var at int64
-		if err := rows.Scan(&at, &st.Party, &st.Step, &st.UserID, &st.Detail); err != nil {
-			return a, err
-		}
+		err := rows.Scan(&at, &st.Party, &st.Step, &st.UserID, &st.Detail)
 		st.At = store.FromMicros(at)
-		a.Steps = append(a.Steps, st)
-	}
-	return a, rows.Err()
+		return st, err
+	}, "SELECT at, party, step, COALESCE(user_id, 0), detail FROM alarm_steps WHERE alarm_id = ? ORDER BY id", id)
+	return a, err
 }
 
 // inScope returns the SQL condition (over alarms or live_events aliased
@@ -174,20 +167,9 @@ func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit in
 	if !all {
 		q += " AND a.state <> 'resolved'"
 	}
-	rows, err := s.DB.Reader().QueryContext(ctx, q+" ORDER BY a.priority, a.id DESC LIMIT ?", append(args, limit)...)
-	if err != nil {
-		return nil, errs.Wrap(err, "list alarms")
-	}
-	defer rows.Close()
-	out := []Alarm{}
-	for rows.Next() {
-		a, err := scanAlarm(rows)
-		if err != nil {
-			return nil, errs.Wrap(err, "list alarms")
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) },
+		q+" ORDER BY a.priority, a.id DESC LIMIT ?", append(args, limit)...)
+	return out, errs.Wrap(err, "list alarms")
 }
 
 // act runs one response step on an alarm the person may see, in one
