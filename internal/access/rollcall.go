@@ -66,31 +66,23 @@ func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principa
 		inside  bool
 	}
 	byPerson := map[string]seen{}
-	prows, err := s.DB.Reader().QueryContext(ctx, "SELECT person_kind, person_id, first_in, last_out, inside FROM presence WHERE school_id = ? AND day = ?", schoolID, day)
-	if err != nil {
-		return RollCall{}, errs.Wrap(err, "roll-call")
-	}
-	for prows.Next() {
+	err = store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
 		var kind string
 		var id int64
 		var x seen
-		if err := prows.Scan(&kind, &id, &x.in, &x.out, &x.inside); err != nil {
-			prows.Close()
-			return RollCall{}, errs.Wrap(err, "roll-call")
+		if err := rows.Scan(&kind, &id, &x.in, &x.out, &x.inside); err != nil {
+			return err
 		}
 		byPerson[kind+strconv.FormatInt(id, 10)] = x
-	}
-	prows.Close()
-	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT 'pupil', id, last_name || ' ' || first_name, class FROM pupils WHERE school_id = ?
-		UNION ALL SELECT 'staff', id, full_name, '' FROM staff WHERE school_id = ?`, schoolID, schoolID)
+		return nil
+	}, "SELECT person_kind, person_id, first_in, last_out, inside FROM presence WHERE school_id = ? AND day = ?", schoolID, day)
 	if err != nil {
 		return RollCall{}, errs.Wrap(err, "roll-call")
 	}
-	for rows.Next() {
+	err = store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
 		var at Attendee
 		if err := rows.Scan(&at.Kind, &at.ID, &at.Name, &at.Class); err != nil {
-			rows.Close()
-			return RollCall{}, errs.Wrap(err, "roll-call")
+			return err
 		}
 		x, ok := byPerson[at.Kind+strconv.FormatInt(at.ID, 10)]
 		switch {
@@ -110,9 +102,10 @@ func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principa
 			rc.Late++
 		}
 		rc.People = append(rc.People, at)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT 'pupil', id, last_name || ' ' || first_name, class FROM pupils WHERE school_id = ?
+		UNION ALL SELECT 'staff', id, full_name, '' FROM staff WHERE school_id = ?`, schoolID, schoolID)
+	if err != nil {
 		return RollCall{}, errs.Wrap(err, "roll-call")
 	}
 	if err := a.LogSchoolRead(ctx, p, "rollcall", schoolID); err != nil {
