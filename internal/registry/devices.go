@@ -298,17 +298,16 @@ func (r *Registry) Compliance(ctx context.Context, p auth.Principal, schoolID in
 	if c.Required == nil {
 		c.Required = []DeviceKind{}
 	}
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT kind, COUNT(*) FROM devices WHERE school_id = ? GROUP BY kind", schoolID)
+	err = store.Each(ctx, r.DB.Reader(), func(rows *sql.Rows) error {
+		var k DeviceKind
+		var n int
+		err := rows.Scan(&k, &n)
+		c.Present[k] = n
+		return err
+	}, "SELECT kind, COUNT(*) FROM devices WHERE school_id = ? GROUP BY kind", schoolID)
 	if err != nil {
 		return c, errs.Wrap(err, "compliance")
 	}
-	for rows.Next() {
-		var k DeviceKind
-		var n int
-		rows.Scan(&k, &n)
-		c.Present[k] = n
-	}
-	rows.Close()
 	for _, k := range c.Required {
 		if c.Present[k] == 0 {
 			c.Missing = append(c.Missing, k)

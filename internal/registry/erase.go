@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"qorgan/internal/auth"
@@ -301,7 +300,7 @@ func (r *Registry) DropUnlinkedGuardians(ctx context.Context, before time.Time) 
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		ph := store.Placeholders(len(ids)) // at most 1000, read above
 		if _, err := tx.ExecContext(ctx, `UPDATE guardians SET unlinked_at = NULL WHERE unlinked_at < ? AND id IN (`+ph+`)
 			AND EXISTS (SELECT 1 FROM pupil_guardians WHERE guardian_id = guardians.id)`, args...); err != nil {
 			return err

@@ -396,61 +396,55 @@ func guardiansByPhone(ctx context.Context, q store.Querier, ins []PupilInput) (m
 		}
 	}
 	out := map[string]Guardian{}
-	err := inBatches(phones, func(ph string, args []any) error {
-		rows, err := q.QueryContext(ctx, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph+")", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+	err := store.InBatches(phones, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, q, func(rows *sql.Rows) error {
 			g, err := scanGuardian(rows)
-			if err != nil {
-				return err
-			}
 			out[g.Phone] = g
-		}
-		return rows.Err()
+			return err
+		}, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph+")", args...)
 	})
 	return out, err
 }
 
 // pupilsOfSchool loads a school's pupils with their guardian links, by external id.
 func pupilsOfSchool(ctx context.Context, q store.Querier, schoolID int64) (map[string]*storedPupil, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, external_id, last_name, first_name, middle_name, class, COALESCE(card_uid, ''), COALESCE(phone_token, '')
+	byID := map[int64]*storedPupil{}
+	out := map[string]*storedPupil{}
+	err := store.Each(ctx, q, func(rows *sql.Rows) error {
+		p := &storedPupil{}
+		p.SchoolID = schoolID
+		if err := rows.Scan(&p.ID, &p.ExternalID, &p.LastName, &p.FirstName, &p.MiddleName, &p.Class, &p.CardUID, &p.phoneToken); err != nil {
+			return err
+		}
+		byID[p.ID] = p
+		out[p.ExternalID] = p
+		return nil
+	}, `SELECT id, external_id, last_name, first_name, middle_name, class, COALESCE(card_uid, ''), COALESCE(phone_token, '')
 		FROM pupils WHERE school_id = ?`, schoolID)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]*storedPupil{}
-	out := map[string]*storedPupil{}
-	for rows.Next() {
-		p := &storedPupil{}
-		p.SchoolID = schoolID
-		if err := rows.Scan(&p.ID, &p.ExternalID, &p.LastName, &p.FirstName, &p.MiddleName, &p.Class, &p.CardUID, &p.phoneToken); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		byID[p.ID] = p
-		out[p.ExternalID] = p
-	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT pg.pupil_id, pg.relation, pg.may_collect, `+guardianCols+`
-		FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id JOIN guardians g ON g.id = pg.guardian_id WHERE p.school_id = ?`, schoolID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var pid int64
-		var l GuardianLink
-		if err := rows.Scan(&pid, &l.Relation, &l.MayCollect, &l.ID, &l.Phone, &l.FullName, &l.Email, &l.MessengerID, &l.Language, &l.ConsentGivenOn, &l.ConsentWithdrawnOn); err != nil {
-			return nil, err
-		}
+	err = eachGuardianLink(ctx, q, func(pid int64, l GuardianLink) {
 		if p := byID[pid]; p != nil {
 			p.Guardians = append(p.Guardians, l)
 		}
-	}
-	return out, rows.Err()
+	}, "JOIN pupils p ON p.id = pg.pupil_id WHERE p.school_id = ?", schoolID)
+	return out, err
+}
+
+// eachGuardianLink hands fn each pupil's link to a guardian that the
+// clause after `FROM pupil_guardians pg JOIN guardians g` selects.
+func eachGuardianLink(ctx context.Context, q store.Querier, fn func(pupilID int64, l GuardianLink), where string, args ...any) error {
+	return store.Each(ctx, q, func(rows *sql.Rows) error {
+		var pid int64
+		var l GuardianLink
+		if err := rows.Scan(&pid, &l.Relation, &l.MayCollect, &l.ID, &l.Phone, &l.FullName, &l.Email, &l.MessengerID, &l.Language, &l.ConsentGivenOn, &l.ConsentWithdrawnOn); err != nil {
+			return err
+		}
+		fn(pid, l)
+		return nil
+	}, `SELECT pg.pupil_id, pg.relation, pg.may_collect, `+guardianCols+`
+		FROM pupil_guardians pg JOIN guardians g ON g.id = pg.guardian_id `+where, args...)
 }
 
 // CreatePupil adds one pupil with guardians to a school in the caller's scope.
@@ -563,33 +557,24 @@ func scanPupil(sc interface{ Scan(...any) error }) (Pupil, error) {
 	return x, err
 }
 
+func scanPupilRow(rows *sql.Rows) (Pupil, error) { return scanPupil(rows) }
+
 // attachGuardians fills in the guardians of the given pupils.
 func (r *Registry) attachGuardians(ctx context.Context, ps []Pupil) error {
 	if len(ps) == 0 {
 		return nil
 	}
 	idx := map[int64]int{}
-	args := make([]any, len(ps))
+	ids := make([]int64, len(ps))
 	for i, p := range ps {
 		idx[p.ID] = i
-		args[i] = p.ID
+		ids[i] = p.ID
 	}
-	ph := strings.Repeat("?,", len(ps))
-	rows, err := r.DB.Reader().QueryContext(ctx, `SELECT pg.pupil_id, pg.relation, pg.may_collect, `+guardianCols+`
-		FROM pupil_guardians pg JOIN guardians g ON g.id = pg.guardian_id WHERE pg.pupil_id IN (`+ph[:len(ph)-1]+`) ORDER BY g.id`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var pid int64
-		var l GuardianLink
-		if err := rows.Scan(&pid, &l.Relation, &l.MayCollect, &l.ID, &l.Phone, &l.FullName, &l.Email, &l.MessengerID, &l.Language, &l.ConsentGivenOn, &l.ConsentWithdrawnOn); err != nil {
-			return err
-		}
-		ps[idx[pid]].Guardians = append(ps[idx[pid]].Guardians, l)
-	}
-	return rows.Err()
+	return store.InBatches(ids, store.InList, func(ph string, args []any) error {
+		return eachGuardianLink(ctx, r.DB.Reader(), func(pid int64, l GuardianLink) {
+			ps[idx[pid]].Guardians = append(ps[idx[pid]].Guardians, l)
+		}, "WHERE pg.pupil_id IN ("+ph+") ORDER BY g.id", args...)
+	})
 }
 
 // ListPupils lists a school's pupils for staff who may read them. Outside the
@@ -617,22 +602,9 @@ func (r *Registry) ListPupils(ctx context.Context, p auth.Principal, schoolID in
 // p may read; it logs nothing.
 func (r *Registry) pupilsPage(ctx context.Context, p auth.Principal, schoolID, after int64, limit int) (List[Pupil], error) {
 	scope, args := p.PupilFilter("p", r.today())
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.school_id = ? AND p.id > ? AND "+scope+" ORDER BY p.id LIMIT ?",
+	out, err := store.Collect(ctx, r.DB.Reader(), scanPupilRow, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.school_id = ? AND p.id > ? AND "+scope+" ORDER BY p.id LIMIT ?",
 		append(append([]any{schoolID, after}, args...), limit+1)...)
 	if err != nil {
-		return List[Pupil]{}, err
-	}
-	var out []Pupil
-	for rows.Next() {
-		x, err := scanPupil(rows)
-		if err != nil {
-			rows.Close()
-			return List[Pupil]{}, err
-		}
-		out = append(out, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return List[Pupil]{}, err
 	}
 	res := page(out, limit, func(x Pupil) int64 { return x.ID })
@@ -725,20 +697,10 @@ func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, err
 		return nil, err
 	}
 	scope, args := p.PupilFilter("p", r.today())
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE "+scope+" ORDER BY p.id LIMIT 50", args...)
+	out, err := store.Collect(ctx, r.DB.Reader(), scanPupilRow, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE "+scope+" ORDER BY p.id LIMIT 50", args...)
 	if err != nil {
 		return nil, errs.Wrap(err, "children")
 	}
-	out := []Pupil{}
-	for rows.Next() {
-		x, err := scanPupil(rows)
-		if err != nil {
-			rows.Close()
-			return nil, errs.Wrap(err, "children")
-		}
-		out = append(out, x)
-	}
-	rows.Close()
 	if err := r.attachGuardians(ctx, out); err != nil {
 		return nil, errs.Wrap(err, "children")
 	}

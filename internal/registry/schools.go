@@ -80,27 +80,22 @@ type Places struct {
 func (r *Registry) LoadPlaces(ctx context.Context) (Places, error) {
 	pl := Places{Regions: map[string]bool{}, Districts: map[string]string{}}
 	q := r.DB.Reader()
-	rows, err := q.QueryContext(ctx, "SELECT code FROM regions")
-	if err != nil {
-		return pl, err
-	}
-	for rows.Next() {
+	err := store.Each(ctx, q, func(rows *sql.Rows) error {
 		var c string
-		rows.Scan(&c)
+		err := rows.Scan(&c)
 		pl.Regions[c] = true
-	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, "SELECT code, region_code FROM districts")
+		return err
+	}, "SELECT code FROM regions")
 	if err != nil {
 		return pl, err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	err = store.Each(ctx, q, func(rows *sql.Rows) error {
 		var c, rc string
-		rows.Scan(&c, &rc)
+		err := rows.Scan(&c, &rc)
 		pl.Districts[c] = rc
-	}
-	return pl, rows.Err()
+		return err
+	}, "SELECT code, region_code FROM districts")
+	return pl, err
 }
 
 // Normalize trims the input's text fields.
@@ -197,6 +192,8 @@ func scanSchool(sc interface{ Scan(...any) error }) (School, error) {
 	return s, nil
 }
 
+func scanSchoolRow(rows *sql.Rows) (School, error) { return scanSchool(rows) }
+
 // SchoolFilter narrows a school list.
 type SchoolFilter struct {
 	Region   string
@@ -234,20 +231,11 @@ func (r *Registry) ListSchools(ctx context.Context, p auth.Principal, f SchoolFi
 	}
 	q += " ORDER BY s.id LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := r.DB.Reader().QueryContext(ctx, q, args...)
+	out, err := store.Collect(ctx, r.DB.Reader(), scanSchoolRow, q, args...)
 	if err != nil {
 		return List[School]{}, errs.Wrap(err, "list schools")
 	}
-	defer rows.Close()
-	var out []School
-	for rows.Next() {
-		s, err := scanSchool(rows)
-		if err != nil {
-			return List[School]{}, errs.Wrap(err, "list schools")
-		}
-		out = append(out, s)
-	}
-	return page(out, limit, func(s School) int64 { return s.ID }), rows.Err()
+	return page(out, limit, func(s School) int64 { return s.ID }), nil
 }
 
 // School returns one school in the caller's scope; outside it, NotFound.
@@ -386,20 +374,12 @@ func UpsertSchools(ctx context.Context, tx *store.Tx, now time.Time, ins []Schoo
 	for i, in := range ins {
 		codes[i] = in.Code
 	}
-	err := inBatches(codes, func(ph string, args []any) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ("+ph+")", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, tx, func(rows *sql.Rows) error {
 			s, err := scanSchool(rows)
-			if err != nil {
-				return err
-			}
 			existing[s.Code] = s
-		}
-		return rows.Err()
+			return err
+		}, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ("+ph+")", args...)
 	})
 	if err != nil {
 		return ch, err

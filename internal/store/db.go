@@ -244,7 +244,7 @@ func (t *Tx) lockRows(ctx context.Context, table string, ids []int64, mode strin
 	for i, id := range ids {
 		args[i] = id
 	}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	ph := Placeholders(len(ids))
 	rows, err := t.QueryContext(ctx, "SELECT id FROM "+table+" WHERE id IN ("+ph+") ORDER BY id "+mode, args...)
 	if err != nil {
 		return err
