@@ -84,7 +84,7 @@ func (s *Service) NotArrivedRule(ctx context.Context, p auth.Principal, schoolID
 // for something p's role does with it (perm).
 func (s *Service) notArrivedRule(ctx context.Context, q store.Querier, p auth.Principal, schoolID int64, perm auth.Permission) (NotArrivedRule, []registry.Shift, error) {
 	var rule NotArrivedRule
-	if err := p.AtSchool(ctx, q, kztime.Today(s.Now()), schoolID, perm); err != nil {
+	if err := registry.AtSchool(ctx, q, p, kztime.Today(s.Now()), schoolID, perm); err != nil {
 		return rule, nil, err
 	}
 	var shifts string

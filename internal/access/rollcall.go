@@ -42,7 +42,7 @@ type RollCall struct {
 // data: the read is access-logged, as one school-wide entry.
 func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principal, schoolID int64) (RollCall, error) {
 	today := kztime.Today(s.Now())
-	if err := p.AtSchool(ctx, s.DB.Reader(), today, schoolID, auth.ReadPupils); err != nil {
+	if err := registry.AtSchool(ctx, s.DB.Reader(), p, today, schoolID, auth.ReadPupils); err != nil {
 		return RollCall{}, err
 	}
 	var shifts string

@@ -513,7 +513,7 @@ func (s *Service) StaffPanic(ctx context.Context, p auth.Principal, schoolID int
 	// A school the person cannot see does not exist for them; one they can
 	// see but not act in is forbidden (only its own staff, and the
 	// administrator, press its panic button).
-	if err := p.AtSchool(ctx, s.DB.Reader(), kztime.Today(s.Now()), schoolID, auth.RaisePanic); err != nil {
+	if err := registry.AtSchool(ctx, s.DB.Reader(), p, kztime.Today(s.Now()), schoolID, auth.RaisePanic); err != nil {
 		return err
 	}
 	if requestID == "" || len(requestID) > 64 {

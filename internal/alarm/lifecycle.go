@@ -13,6 +13,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
+	"qorgan/internal/registry"
 	"qorgan/internal/store"
 )
 
@@ -103,7 +104,7 @@ func inScope(p auth.Principal, alias string, today time.Time) (string, []any) {
 	case auth.ScopePoliceUnit:
 		return alias + ".police_unit_id = ?", []any{p.Scope.ID()}
 	}
-	return p.SchoolFilter("s", today)
+	return registry.SchoolScope(p, "s", today)
 }
 
 // visible is inScope for a person whose role may read alarms, and nothing

@@ -221,7 +221,7 @@ func (r *Registry) IssueDeviceCredential(ctx context.Context, p auth.Principal, 
 		return "", errs.Wrap(err, "read device")
 	}
 	// A device is in the scope its school is in.
-	if err := p.AtSchool(ctx, r.DB.Reader(), r.today(), schoolID, auth.WriteDevices); err != nil {
+	if err := AtSchool(ctx, r.DB.Reader(), p, r.today(), schoolID, auth.WriteDevices); err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
 			return "", errs.NotFoundf("no device %d", deviceID)
 		}

@@ -51,7 +51,7 @@ type Erasure struct {
 // caller's scope, Forbidden for a role that sees the pupil but may not
 // change pupils.
 func (r *Registry) managedPupil(ctx context.Context, p auth.Principal, id int64) (schoolID int64, err error) {
-	return p.AtPupil(ctx, r.DB.Reader(), r.today(), id, auth.WritePupils)
+	return atPupil(ctx, r.DB.Reader(), p, r.today(), id, auth.WritePupils)
 }
 
 // ExportPupil gathers everything held about a pupil, for the school to

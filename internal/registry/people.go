@@ -601,7 +601,7 @@ func (r *Registry) ListPupils(ctx context.Context, p auth.Principal, schoolID in
 // pupilsPage reads a page of a school's pupils, with their guardians, that
 // p may read; it logs nothing.
 func (r *Registry) pupilsPage(ctx context.Context, p auth.Principal, schoolID, after int64, limit int) (List[Pupil], error) {
-	scope, args := p.PupilFilter("p", r.today())
+	scope, args := pupilFilter(p, "p", r.today())
 	out, err := store.Collect(ctx, r.DB.Reader(), scanPupilRow, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.school_id = ? AND p.id > ? AND "+scope+" ORDER BY p.id LIMIT ?",
 		append(append([]any{schoolID, after}, args...), limit+1)...)
 	if err != nil {
@@ -655,7 +655,7 @@ func (r *Registry) logReads(ctx context.Context, p auth.Principal, action string
 // Pupil returns one pupil the caller may read: NotFound outside the caller's
 // scope, Forbidden inside it for a role that may not read children.
 func (r *Registry) Pupil(ctx context.Context, p auth.Principal, id int64) (Pupil, error) {
-	if _, err := p.AtPupil(ctx, r.DB.Reader(), r.today(), id, auth.ReadPupils); err != nil {
+	if _, err := atPupil(ctx, r.DB.Reader(), p, r.today(), id, auth.ReadPupils); err != nil {
 		return Pupil{}, err
 	}
 	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
@@ -696,7 +696,7 @@ func (r *Registry) Children(ctx context.Context, p auth.Principal) ([]Pupil, err
 	if err := p.Require(auth.ReadOwnChildren); err != nil {
 		return nil, err
 	}
-	scope, args := p.PupilFilter("p", r.today())
+	scope, args := pupilFilter(p, "p", r.today())
 	out, err := store.Collect(ctx, r.DB.Reader(), scanPupilRow, "SELECT "+pupilCols+" FROM pupils p JOIN schools s ON s.id = p.school_id WHERE "+scope+" ORDER BY p.id LIMIT 50", args...)
 	if err != nil {
 		return nil, errs.Wrap(err, "children")

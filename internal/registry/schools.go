@@ -210,7 +210,7 @@ func (r *Registry) ListSchools(ctx context.Context, p auth.Principal, f SchoolFi
 	if err != nil {
 		return List[School]{}, err
 	}
-	scope, args := p.SchoolFilter("s", r.today())
+	scope, args := SchoolScope(p, "s", r.today())
 	q := "SELECT " + schoolCols + " FROM schools s WHERE " + scope + " AND s.id > ?"
 	args = append(args, after)
 	if f.Region != "" {
@@ -247,14 +247,14 @@ func (r *Registry) School(ctx context.Context, p auth.Principal, id int64) (Scho
 // NotFound outside the caller's scope, Forbidden inside it for a role
 // without perm (auth.Principal.InScope).
 func (r *Registry) SchoolFor(ctx context.Context, p auth.Principal, id int64, perm auth.Permission) (School, error) {
-	if err := p.AtSchool(ctx, r.DB.Reader(), r.today(), id, perm); err != nil {
+	if err := AtSchool(ctx, r.DB.Reader(), p, r.today(), id, perm); err != nil {
 		return School{}, err
 	}
 	return r.schoolInScope(ctx, r.DB.Reader(), auth.System, id)
 }
 
 func (r *Registry) schoolInScope(ctx context.Context, q store.Querier, p auth.Principal, id int64) (School, error) {
-	scope, args := p.SchoolFilter("s", r.today())
+	scope, args := SchoolScope(p, "s", r.today())
 	s, err := scanSchool(q.QueryRowContext(ctx, "SELECT "+schoolCols+" FROM schools s WHERE s.id = ? AND "+scope, append([]any{id}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return School{}, errs.NotFoundf("no school %d", id)

@@ -57,7 +57,7 @@ func SchoolKeys(ctx context.Context, q store.Querier, codes, bins []string) ([]S
 // simply absent, so that the caller cannot tell them apart.
 func SchoolIDsInScope(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, codes []string) (map[string]int64, error) {
 	out := map[string]int64{}
-	scope, sargs := p.SchoolFilter("s", today)
+	scope, sargs := SchoolScope(p, "s", today)
 	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
 		return store.Each(ctx, q, func(rows *sql.Rows) error {
 			var code string
@@ -109,7 +109,7 @@ func ReleaseCards(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 // bulk write from inside the scope must not change their details.
 func GuardiansElsewhere(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, phones []string) (map[string]Guardian, error) {
 	out := map[string]Guardian{}
-	scope, sargs := p.SchoolFilter("s", today)
+	scope, sargs := SchoolScope(p, "s", today)
 	err := store.InBatches(phones, store.InList, func(ph string, args []any) error {
 		return store.Each(ctx, q, func(rows *sql.Rows) error {
 			g, err := scanGuardian(rows)
