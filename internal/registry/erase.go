@@ -245,9 +245,6 @@ func (r *Registry) PupilAccessLog(ctx context.Context, p auth.Principal, id int6
 		return nil, err
 	}
 	out, err := r.Auth.PupilAccess(ctx, id, 500)
-	if out == nil {
-		out = []auth.AccessEntry{}
-	}
 	return out, errs.Wrap(err, "access log")
 }
 

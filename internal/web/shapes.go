@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/errs"
 	"qorgan/internal/registry"
 )
 
@@ -59,3 +61,27 @@ func bodyByID[In, Out any](status int, put func(context.Context, auth.Principal,
 		return nil
 	}
 }
+
+// pathID reads a numeric path parameter; anything else is simply not found.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.NotFoundf("no %s %q", name, r.PathValue(name))
+	}
+	return id, nil
+}
+
+func pageOf(r *http.Request) (registry.Page, error) {
+	q := r.URL.Query()
+	pg := registry.Page{Cursor: q.Get("cursor")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return pg, errs.Invalidf("limit", "limit must be a positive integer, got %q", l)
+		}
+		pg.Limit = n
+	}
+	return pg, nil
+}
+
+// --- people and sessions
