@@ -9,28 +9,6 @@ import (
 
 // Security providers, their contracts with schools, and police units.
 
-func (s *Server) listProviders(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	xs, err := s.Registry.ListProviders(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.Provider]{Items: xs})
-	return nil
-}
-
-func (s *Server) createProvider(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var in registry.ProviderInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	x, err := s.Registry.CreateProvider(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, x)
-	return nil
-}
-
 type contractRequest struct {
 	ProviderID int64  `json:"provider_id"`
 	SchoolID   int64  `json:"school_id"`
@@ -48,15 +26,6 @@ func (s *Server) createContract(w http.ResponseWriter, r *http.Request, p auth.P
 		return err
 	}
 	writeJSON(w, http.StatusCreated, c)
-	return nil
-}
-
-func (s *Server) listPoliceUnits(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	xs, err := s.Registry.ListPoliceUnits(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.PoliceUnit]{Items: xs})
 	return nil
 }
 

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
@@ -11,15 +10,6 @@ import (
 )
 
 // Regions, districts and schools, and the credentials of a school's devices.
-
-// refusalHold is how long a sign-in refused by the limits (429, 503) is
-// held before its answer goes out. Refusing costs no password check, but
-// a client that asks again the moment it is answered still makes the
-// server parse and answer thousands of requests a second, and on a small
-// machine that is CPU the alarm receiver needs; held, a client that waits
-// for its answers (a script, a loop of curl) asks once a second. A held
-// request costs a goroutine and a timer.
-const refusalHold = time.Second
 
 func (s *Server) listRegions(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	rs, err := s.Registry.ListRegions(r.Context())
@@ -58,19 +48,6 @@ func (s *Server) listSchools(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	writeJSON(w, http.StatusOK, list)
-	return nil
-}
-
-func (s *Server) createSchool(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var in registry.SchoolInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	sc, err := s.Registry.CreateSchool(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, sc)
 	return nil
 }
 

@@ -47,6 +47,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// refusalHold is how long a sign-in refused by the limits (429, 503) is
+// held before its answer goes out. Refusing costs no password check, but
+// a client that asks again the moment it is answered still makes the
+// server parse and answer thousands of requests a second, and on a small
+// machine that is CPU the alarm receiver needs; held, a client that waits
+// for its answers (a script, a loop of curl) asks once a second. A held
+// request costs a goroutine and a timer.
+const refusalHold = time.Second
+
 func holdRefusal(ctx context.Context) {
 	t := time.NewTimer(refusalHold)
 	defer t.Stop()

@@ -6,7 +6,6 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
-	"qorgan/internal/registry"
 )
 
 // API tokens: a person creates, lists and revokes their own.
@@ -29,15 +28,6 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	writeJSON(w, http.StatusCreated, t)
-	return nil
-}
-
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	ts, err := s.Auth.ListAPITokens(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[auth.APIToken]{Items: ts})
 	return nil
 }
 

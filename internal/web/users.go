@@ -59,8 +59,6 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request, p auth.Prin
 	return nil
 }
 
-// --- registry
-
 // setDisabled disables or enables a person's account (administrators).
 func (s *Server) setDisabled(disabled bool) func(http.ResponseWriter, *http.Request, auth.Principal) error {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
