@@ -280,24 +280,22 @@ func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
 		g.ids = append(g.ids, oc.m.ID)
 	}
 	return o.DB.InTx(ctx, func(tx *store.Tx) error {
-		for lease, g := range sent {
-			err := store.InBatches(g.ids, finishRows, func(ph string, part []any) error {
-				q := "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN (" + ph + ")"
-				_, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("mark sent: %w", err)
-			}
-		}
-		for lease, g := range freed {
-			err := store.InBatches(g.ids, finishRows, func(ph string, part []any) error {
-				q := "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN (" + ph + ")"
-				_, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("release unsent messages: %w", err)
+		for _, u := range []struct {
+			groups    map[string]*group
+			set, what string
+		}{
+			{sent, "status = 'sent', sent_at = ?, lease_until = NULL", "mark sent"},
+			{freed, "status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL", "release unsent messages"},
+		} {
+			for lease, g := range u.groups {
+				err := store.InBatches(g.ids, finishRows, func(ph string, part []any) error {
+					q := "UPDATE outbox SET " + u.set + " WHERE status = 'sending' AND lease_owner = ? AND id IN (" + ph + ")"
+					_, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...)
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("%s: %w", u.what, err)
+				}
 			}
 		}
 		for start := 0; start < len(other); start += finishRows {
