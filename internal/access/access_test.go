@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -61,18 +62,17 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	if f.turnstile.ID == 0 {
 		t.Fatal("school 1 has no turnstile")
 	}
-	rows, err := db.Reader().QueryContext(ctx, "SELECT id, card_uid FROM pupils WHERE school_id = 1 ORDER BY id LIMIT 3")
+	err = store.Each(ctx, db.Reader(), func(rows *sql.Rows) error {
+		var id int64
+		var c string
+		err := rows.Scan(&id, &c)
+		f.pupils = append(f.pupils, id)
+		f.cards = append(f.cards, c)
+		return err
+	}, "SELECT id, card_uid FROM pupils WHERE school_id = 1 ORDER BY id LIMIT 3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var id int64
-		var c string
-		rows.Scan(&id, &c)
-		f.pupils = append(f.pupils, id)
-		f.cards = append(f.cards, c)
-	}
-	rows.Close()
 	users, _ := a.ListUsers(ctx)
 	for _, u := range users {
 		p := auth.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Scope: u.Scope}
@@ -216,14 +216,7 @@ func BenchmarkRecord(b *testing.B) {
 	f := setup(b, db)
 	f.svc.OnPasses = nil
 	f.svc.Now = time.Now
-	var cards []string
-	rows, _ := db.Reader().QueryContext(ctx, "SELECT card_uid FROM pupils WHERE school_id = ?", f.turnstile.SchoolID)
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		cards = append(cards, c)
-	}
-	rows.Close()
+	cards := storetest.Strings(b, db.Reader(), "SELECT card_uid FROM pupils WHERE school_id = ?", f.turnstile.SchoolID)
 	// The ceiling: the same rows into a table shaped and indexed like passes.
 	for _, q := range []string{
 		"CREATE TABLE raw_passes (id INTEGER PRIMARY KEY, device_id BIGINT, school_id BIGINT, event_id TEXT, at BIGINT, received_at BIGINT, direction TEXT, credential TEXT, person_kind TEXT, person_id BIGINT, manual BOOLEAN, actor TEXT)",
@@ -292,13 +285,9 @@ func BenchmarkRollCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	var events []access.PassEvent
-	rows, _ := db.Reader().QueryContext(ctx, "SELECT card_uid FROM pupils WHERE school_id = 1 AND card_uid IS NOT NULL LIMIT 1500")
-	for i := 0; rows.Next(); i++ {
-		var c string
-		rows.Scan(&c)
+	for i, c := range storetest.Strings(b, db.Reader(), "SELECT card_uid FROM pupils WHERE school_id = 1 AND card_uid IS NOT NULL LIMIT 1500") {
 		events = append(events, access.PassEvent{EventID: fmt.Sprint("rc", i), At: now.Add(-time.Minute), Direction: access.In, CardUID: c})
 	}
-	rows.Close()
 	if _, err := f.svc.Record(ctx, f.turnstile, events); err != nil {
 		b.Fatal(err)
 	}
