@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -62,18 +61,11 @@ func (r *Registry) ExportPupil(ctx context.Context, p auth.Principal, id int64) 
 	if err != nil {
 		return PupilExport{}, err
 	}
-	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return PupilExport{}, errs.NotFoundf("no pupil %d", id)
-	}
+	x, err := r.pupilWithGuardians(ctx, id, "export pupil")
 	if err != nil {
-		return PupilExport{}, errs.Wrap(err, "export pupil")
+		return PupilExport{}, err
 	}
-	ps := []Pupil{x}
-	if err := r.attachGuardians(ctx, ps); err != nil {
-		return PupilExport{}, errs.Wrap(err, "export pupil")
-	}
-	out := PupilExport{ExportedAt: r.Now().UTC(), Pupil: ps[0], Records: map[string]any{}}
+	out := PupilExport{ExportedAt: r.Now().UTC(), Pupil: x, Records: map[string]any{}}
 	for _, d := range r.Records {
 		v, err := d.ExportPupil(ctx, r.DB.Reader(), schoolID, id)
 		if err != nil {
@@ -81,7 +73,7 @@ func (r *Registry) ExportPupil(ctx context.Context, p auth.Principal, id int64) 
 		}
 		out.Records[d.RecordsName()] = v
 	}
-	return out, r.logReads(ctx, p, "pupil.export", ps)
+	return out, r.logReads(ctx, p, "pupil.export", []Pupil{x})
 }
 
 // ErasePupil deletes a pupil and everything held about them, in one

@@ -361,19 +361,30 @@ func (r *Registry) Pupil(ctx context.Context, p auth.Principal, id int64) (Pupil
 	if _, err := atPupil(ctx, r.DB.Reader(), p, r.today(), id, auth.ReadPupils); err != nil {
 		return Pupil{}, err
 	}
+	x, err := r.pupilWithGuardians(ctx, id, "read pupil")
+	if err != nil {
+		return Pupil{}, err
+	}
+	ps := []Pupil{x}
+	guardianSees(p, ps)
+	return ps[0], r.logReads(ctx, p, "pupil.read", ps)
+}
+
+// pupilWithGuardians reads one pupil with their guardians, whoever asks:
+// the caller has checked the scope. what names the read in an error.
+func (r *Registry) pupilWithGuardians(ctx context.Context, id int64, what string) (Pupil, error) {
 	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Pupil{}, errs.NotFoundf("no pupil %d", id)
 	}
 	if err != nil {
-		return Pupil{}, errs.Wrap(err, "read pupil")
+		return Pupil{}, errs.Wrap(err, what)
 	}
 	ps := []Pupil{x}
 	if err := r.attachGuardians(ctx, ps); err != nil {
-		return Pupil{}, errs.Wrap(err, "read pupil")
+		return Pupil{}, errs.Wrap(err, what)
 	}
-	guardianSees(p, ps)
-	return ps[0], r.logReads(ctx, p, "pupil.read", ps)
+	return ps[0], nil
 }
 
 // guardianSees trims pupils to what a guardian of theirs is shown: not the
