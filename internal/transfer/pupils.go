@@ -122,10 +122,7 @@ func (im *importer) pupils(ctx context.Context, data []byte) error {
 	var err error
 	im.total, err = readSheet(im.file.Format, data, pupilLayout, &im.probs, func(r *row) error {
 		pr := parsePupil(r)
-		for _, p := range r.bad {
-			pr.bad = append(pr.bad, p.Column)
-			im.probs.add(p.Row, p.Column, "%s", p.Message)
-		}
+		pr.bad = append(pr.bad, im.badCells(r)...)
 		rows = append(rows, pr)
 		return nil
 	})
