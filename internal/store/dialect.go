@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -89,22 +90,13 @@ func (t *Tx) ReserveIDs(ctx context.Context, table string, n int) ([]int64, erro
 	if n == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, 0, n)
 	if t.d == Postgres {
-		rows, err := t.tx.QueryContext(ctx, fmt.Sprintf("SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, $1)", table), n)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return Collect(ctx, t, func(rows *sql.Rows) (int64, error) {
 			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		return ids, rows.Err()
+			return id, rows.Scan(&id)
+		}, fmt.Sprintf("SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, ?)", table), n)
 	}
+	ids := make([]int64, 0, n)
 	var max int64
 	if err := t.tx.QueryRowContext(ctx, fmt.Sprintf("SELECT COALESCE(MAX(id), 0) FROM %s", table)).Scan(&max); err != nil {
 		return nil, err
