@@ -48,7 +48,7 @@ func insertSQL(rows int) string {
 	s.WriteString("INSERT INTO outbox (")
 	s.WriteString(strings.Join(enqueueCols, ", "))
 	s.WriteString(") VALUES ")
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(enqueueCols)), ", ") + ")"
+	one := "(" + store.Placeholders(len(enqueueCols)) + ")"
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			s.WriteByte(',')
