@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +85,28 @@ func setup(t testing.TB, db *store.DB) *fixture {
 		}
 	}
 	return f
+}
+
+// refused records events from the turnstile and fails t unless the batch
+// is refused with exactly the problems naming fields, in order, and no pass
+// is written.
+func (f *fixture) refused(t *testing.T, db *store.DB, events []access.PassEvent, fields ...string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := f.svc.Record(ctx, f.turnstile, events)
+	list, ok := err.(errs.List)
+	got := []string{}
+	for _, e := range list {
+		got = append(got, e.Field)
+	}
+	if !ok || !slices.Equal(got, fields) {
+		t.Fatalf("want problems naming %v, got %v", fields, err)
+	}
+	var n int
+	db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+	if n != 0 {
+		t.Fatalf("a refused batch wrote %d passes", n)
+	}
 }
 
 func (f *fixture) at(hhmm string) time.Time {
@@ -180,20 +203,11 @@ func TestBadBatchWritesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db)
-		_, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{
+		f.refused(t, db, []access.PassEvent{
 			{EventID: "ok", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
 			{EventID: "future", At: f.now.Add(time.Hour), Direction: access.In, CardUID: f.cards[1]},
 			{EventID: "nodir", At: f.at("07:50"), CardUID: f.cards[2]},
-		})
-		list, ok := err.(errs.List)
-		if !ok || len(list) != 2 || list[0].Field != "events/1/at" || list[1].Field != "events/2/direction" {
-			t.Fatalf("want two problems naming events/1/at and events/2/direction, got %v", err)
-		}
-		var n int
-		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
-		if n != 0 {
-			t.Fatalf("a refused batch wrote %d passes", n)
-		}
+		}, "events/1/at", "events/2/direction")
 		camera := f.turnstile
 		camera.Kind = registry.Camera
 		if _, err := f.svc.Record(ctx, camera, []access.PassEvent{{EventID: "x", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]}}); errs.CodeOf(err) != errs.Forbidden {
@@ -469,21 +483,11 @@ func TestPrune(t *testing.T) {
 // again for ever.
 func TestControlCharactersInPassesRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
 		f := setup(t, db)
-		_, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{
+		f.refused(t, db, []access.PassEvent{
 			{EventID: "t-1\x00", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
 			{EventID: "t-2", At: f.at("07:51"), Direction: access.In, CardUID: "04A1B2\x00"},
 			{EventID: "t-3", At: f.at("07:52"), Direction: access.In, PhoneToken: "tok\x7f"},
-		})
-		list, ok := err.(errs.List)
-		if !ok || len(list) != 3 || list[0].Field != "events/0/event_id" || list[1].Field != "events/1/card_uid" || list[2].Field != "events/2/phone_token" {
-			t.Fatalf("want problems naming events/0/event_id, events/1/card_uid and events/2/phone_token, got %v", err)
-		}
-		var n int
-		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
-		if n != 0 {
-			t.Fatalf("a refused batch wrote %d passes", n)
-		}
+		}, "events/0/event_id", "events/1/card_uid", "events/2/phone_token")
 	})
 }
