@@ -12,6 +12,7 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 )
 
@@ -125,7 +126,7 @@ func TestMQTTPassToGuardiansEndToEnd(t *testing.T) {
 		}
 		return text
 	}
-	hhmm := at.In(notify.Almaty).Format("15:04")
+	hhmm := at.In(kztime.Almaty).Format("15:04")
 	ru, kk := render("ru", "pupil.entered"), render("kk", "pupil.entered")
 	if !strings.Contains(ru, "вход в школу в "+hhmm) || !strings.Contains(kk, "мектепке "+hhmm) || strings.Contains(ru, "Ахметова") {
 		t.Fatalf("unexpected texts: %q, %q", ru, kk)

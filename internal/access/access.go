@@ -16,6 +16,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/text"
@@ -195,7 +196,7 @@ func (s *Service) Record(ctx context.Context, d registry.Device, events []PassEv
 // forgotten card); it counts and notifies like any other. requestID makes a
 // repeated request harmless.
 func (s *Service) ManualPass(ctx context.Context, p auth.Principal, schoolID, pupilID int64, dir Direction, requestID string) (Result, error) {
-	if err := p.AtSchool(ctx, s.DB.Reader(), auth.Today(s.Now()), schoolID, auth.RecordPasses); err != nil {
+	if err := registry.AtSchool(ctx, s.DB.Reader(), p, kztime.Today(s.Now()), schoolID, auth.RecordPasses); err != nil {
 		return Result{}, err
 	}
 	var n int

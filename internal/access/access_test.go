@@ -2,8 +2,10 @@ package access_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
@@ -68,18 +71,17 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	if f.turnstile.ID == 0 {
 		t.Fatal("school 1 has no turnstile")
 	}
-	rows, err := db.Reader().QueryContext(ctx, "SELECT id, card_uid FROM pupils WHERE school_id = 1 ORDER BY id LIMIT 3")
+	err = store.Each(ctx, db.Reader(), func(rows *sql.Rows) error {
+		var id int64
+		var c string
+		err := rows.Scan(&id, &c)
+		f.pupils = append(f.pupils, id)
+		f.cards = append(f.cards, c)
+		return err
+	}, "SELECT id, card_uid FROM pupils WHERE school_id = 1 ORDER BY id LIMIT 3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var id int64
-		var c string
-		rows.Scan(&id, &c)
-		f.pupils = append(f.pupils, id)
-		f.cards = append(f.cards, c)
-	}
-	rows.Close()
 	users, _ := a.ListUsers(ctx)
 	for _, u := range users {
 		p := auth.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Scope: u.Scope}
@@ -93,8 +95,30 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	return f
 }
 
+// refused records events from the turnstile and fails t unless the batch
+// is refused with exactly the problems naming fields, in order, and no pass
+// is written.
+func (f *fixture) refused(t *testing.T, db *store.DB, events []access.PassEvent, fields ...string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := f.svc.Record(ctx, f.turnstile, events)
+	list, ok := err.(errs.List)
+	got := []string{}
+	for _, e := range list {
+		got = append(got, e.Field)
+	}
+	if !ok || !slices.Equal(got, fields) {
+		t.Fatalf("want problems naming %v, got %v", fields, err)
+	}
+	var n int
+	db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+	if n != 0 {
+		t.Fatalf("a refused batch wrote %d passes", n)
+	}
+}
+
 func (f *fixture) at(hhmm string) time.Time {
-	t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hhmm, auth.Almaty)
+	t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hhmm, kztime.Almaty)
 	return t
 }
 
@@ -187,20 +211,11 @@ func TestBadBatchWritesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db)
-		_, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{
+		f.refused(t, db, []access.PassEvent{
 			{EventID: "ok", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
 			{EventID: "future", At: f.now.Add(time.Hour), Direction: access.In, CardUID: f.cards[1]},
 			{EventID: "nodir", At: f.at("07:50"), CardUID: f.cards[2]},
-		})
-		list, ok := err.(errs.List)
-		if !ok || len(list) != 2 || list[0].Field != "events/1/at" || list[1].Field != "events/2/direction" {
-			t.Fatalf("want two problems naming events/1/at and events/2/direction, got %v", err)
-		}
-		var n int
-		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
-		if n != 0 {
-			t.Fatalf("a refused batch wrote %d passes", n)
-		}
+		}, "events/1/at", "events/2/direction")
 		camera := f.turnstile
 		camera.Kind = registry.Camera
 		if _, err := f.svc.Record(ctx, camera, []access.PassEvent{{EventID: "x", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]}}); errs.CodeOf(err) != errs.Forbidden {
@@ -223,14 +238,7 @@ func BenchmarkRecord(b *testing.B) {
 	f := setup(b, db)
 	f.notices = nil
 	f.svc.Now = time.Now
-	var cards []string
-	rows, _ := db.Reader().QueryContext(ctx, "SELECT card_uid FROM pupils WHERE school_id = ?", f.turnstile.SchoolID)
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		cards = append(cards, c)
-	}
-	rows.Close()
+	cards := storetest.Strings(b, db.Reader(), "SELECT card_uid FROM pupils WHERE school_id = ?", f.turnstile.SchoolID)
 	// The ceiling: the same rows into a table shaped and indexed like passes.
 	for _, q := range []string{
 		"CREATE TABLE raw_passes (id INTEGER PRIMARY KEY, device_id BIGINT, school_id BIGINT, event_id TEXT, at BIGINT, received_at BIGINT, direction TEXT, credential TEXT, person_kind TEXT, person_id BIGINT, manual BOOLEAN, actor TEXT)",
@@ -299,13 +307,9 @@ func BenchmarkRollCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	var events []access.PassEvent
-	rows, _ := db.Reader().QueryContext(ctx, "SELECT card_uid FROM pupils WHERE school_id = 1 AND card_uid IS NOT NULL LIMIT 1500")
-	for i := 0; rows.Next(); i++ {
-		var c string
-		rows.Scan(&c)
+	for i, c := range storetest.Strings(b, db.Reader(), "SELECT card_uid FROM pupils WHERE school_id = 1 AND card_uid IS NOT NULL LIMIT 1500") {
 		events = append(events, access.PassEvent{EventID: fmt.Sprint("rc", i), At: now.Add(-time.Minute), Direction: access.In, CardUID: c})
 	}
-	rows.Close()
 	if _, err := f.svc.Record(ctx, f.turnstile, events); err != nil {
 		b.Fatal(err)
 	}
@@ -487,21 +491,11 @@ func TestPrune(t *testing.T) {
 // again for ever.
 func TestControlCharactersInPassesRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
 		f := setup(t, db)
-		_, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{
+		f.refused(t, db, []access.PassEvent{
 			{EventID: "t-1\x00", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
 			{EventID: "t-2", At: f.at("07:51"), Direction: access.In, CardUID: "04A1B2\x00"},
 			{EventID: "t-3", At: f.at("07:52"), Direction: access.In, PhoneToken: "tok\x7f"},
-		})
-		list, ok := err.(errs.List)
-		if !ok || len(list) != 3 || list[0].Field != "events/0/event_id" || list[1].Field != "events/1/card_uid" || list[2].Field != "events/2/phone_token" {
-			t.Fatalf("want problems naming events/0/event_id, events/1/card_uid and events/2/phone_token, got %v", err)
-		}
-		var n int
-		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
-		if n != 0 {
-			t.Fatalf("a refused batch wrote %d passes", n)
-		}
+		}, "events/0/event_id", "events/1/card_uid", "events/2/phone_token")
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/chore"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -85,7 +86,7 @@ func (s *Service) NotArrivedRule(ctx context.Context, p auth.Principal, schoolID
 // for something p's role does with it (perm).
 func (s *Service) notArrivedRule(ctx context.Context, q store.Querier, p auth.Principal, schoolID int64, perm auth.Permission) (NotArrivedRule, []registry.Shift, error) {
 	var rule NotArrivedRule
-	if err := p.AtSchool(ctx, q, auth.Today(s.Now()), schoolID, perm); err != nil {
+	if err := registry.AtSchool(ctx, q, p, kztime.Today(s.Now()), schoolID, perm); err != nil {
 		return rule, nil, err
 	}
 	var shifts string
@@ -146,7 +147,7 @@ func (s *Service) SetNotArrivedRule(ctx context.Context, p auth.Principal, schoo
 // is told. It returns how many messages it queued.
 func (n *Notifier) CheckNotArrived(ctx context.Context, db *store.DB) (int, error) {
 	now := n.Now()
-	local, day := auth.Today(now), Day(now)
+	local, day := kztime.Today(now), Day(now)
 	if local.Weekday() == time.Sunday {
 		return 0, nil
 	}
@@ -159,27 +160,22 @@ func (n *Notifier) CheckNotArrived(ctx context.Context, db *store.DB) (int, erro
 	// Every school with the rule on and no check today (a row each, by a
 	// partial index); whether its time has come is decided here.
 	var schools []due
-	rows, err := db.Reader().QueryContext(ctx, `SELECT s.id, s.not_arrived_at, s.saturday_lessons, s.shifts FROM schools s
-		WHERE s.not_arrived_at <> '' AND NOT EXISTS (SELECT 1 FROM not_arrived_checks c WHERE c.school_id = s.id AND c.day = ?) ORDER BY s.id`, day)
-	if err != nil {
-		return 0, fmt.Errorf("not-arrived check: %w", err)
-	}
-	for rows.Next() {
+	err := store.Each(ctx, db.Reader(), func(rows *sql.Rows) error {
 		var d due
 		var at, shifts string
 		if err := rows.Scan(&d.id, &at, &d.saturday, &shifts); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("not-arrived check: %w", err)
+			return err
 		}
-		t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+at, auth.Almaty)
+		t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+at, kztime.Almaty)
 		if err != nil || now.Before(t) || now.Sub(t) >= n.checkWindow() || (local.Weekday() == time.Saturday && !d.saturday) {
-			continue
+			return nil
 		}
 		d.at, d.shifts = t, schoolShifts(shifts)
 		schools = append(schools, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT s.id, s.not_arrived_at, s.saturday_lessons, s.shifts FROM schools s
+		WHERE s.not_arrived_at <> '' AND NOT EXISTS (SELECT 1 FROM not_arrived_checks c WHERE c.school_id = s.id AND c.day = ?) ORDER BY s.id`, day)
+	if err != nil {
 		return 0, fmt.Errorf("not-arrived check: %w", err)
 	}
 	// A school that fails is left unclaimed, for the next run; the others
@@ -264,34 +260,23 @@ func (n *Notifier) minArrived() float64 {
 // notArrivedMessages builds the messages about a school's pupils with no
 // pass today to their consenting guardians.
 func (n *Notifier) notArrivedMessages(ctx context.Context, tx *store.Tx, schoolID int64, day string, at, now time.Time) ([]notify.Message, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.first_name, g.id, g.phone, g.email, g.messenger_id, g.language, g.channels_off
-		FROM pupils p JOIN pupil_guardians pg ON pg.pupil_id = p.id JOIN guardians g ON g.id = pg.guardian_id
-		WHERE p.school_id = ? AND NOT EXISTS (SELECT 1 FROM presence pr WHERE pr.person_kind = 'pupil' AND pr.person_id = p.id AND pr.day = ?)
-		AND g.consent_given_on IS NOT NULL AND g.consent_given_on <= ? AND (g.consent_withdrawn_on IS NULL OR g.consent_withdrawn_on > ?)
-		ORDER BY p.id, g.id`, schoolID, day, day, day)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var msgs []notify.Message
-	for rows.Next() {
-		var pupil int64
-		var first string
-		var g recipient
-		if err := rows.Scan(&pupil, &first, &g.guardian, &g.phone, &g.email, &g.chat, &g.lang, &g.off); err != nil {
-			return nil, err
-		}
+	err := eachGuardian(ctx, tx, func(pupil int64, first string, g recipient) error {
 		const kind = "pupil.not_arrived"
 		body, err := notify.Render(g.lang, kind, notify.Vars{Name: first, At: at})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		subject, _ := notify.Render(g.lang, "subject.attendance", notify.Vars{Name: first})
 		base := notify.Message{Kind: kind, Body: body, Language: g.lang, SchoolID: schoolID, PupilID: pupil,
 			CreatedAt: now, NotBefore: now, ExpiresAt: at.Add(2 * time.Hour)}
 		msgs = n.appendMessages(msgs, g, base, subject, fmt.Sprintf("not-arrived/%s/pupil/%d/guardian/%d/", day, pupil, g.guardian))
+		return nil
+	}, `p.school_id = ? AND NOT EXISTS (SELECT 1 FROM presence pr WHERE pr.person_kind = 'pupil' AND pr.person_id = p.id AND pr.day = ?)`, day, schoolID, day)
+	if err != nil {
+		return nil, err
 	}
-	return msgs, rows.Err()
+	return msgs, nil
 }
 
 // Run runs the schools' not-arrived checks (CheckNotArrived) at start and

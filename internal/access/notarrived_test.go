@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -121,19 +122,13 @@ func TestNotArrived(t *testing.T) {
 		}
 		queued := func() []row {
 			t.Helper()
-			rows, err := db.Reader().QueryContext(ctx, `SELECT school_id, pupil_id, channel, recipient, language, body, idempotency_key FROM outbox
+			out, err := store.Collect(ctx, db.Reader(), func(rows *sql.Rows) (row, error) {
+				var r row
+				return r, rows.Scan(&r.school, &r.pupil, &r.channel, &r.to, &r.lang, &r.body, &r.key)
+			}, `SELECT school_id, pupil_id, channel, recipient, language, body, idempotency_key FROM outbox
 				WHERE kind = 'pupil.not_arrived' ORDER BY pupil_id, idempotency_key`)
 			if err != nil {
 				t.Fatal(err)
-			}
-			defer rows.Close()
-			var out []row
-			for rows.Next() {
-				var r row
-				if err := rows.Scan(&r.school, &r.pupil, &r.channel, &r.to, &r.lang, &r.body, &r.key); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, r)
 			}
 			return out
 		}

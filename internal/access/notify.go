@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"qorgan/internal/auth"
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 	"qorgan/internal/store"
 )
@@ -91,7 +91,7 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) err
 	if len(told) == 0 {
 		return nil
 	}
-	info, err := n.pupils(ctx, tx, told, auth.Today(now).Format(time.DateOnly))
+	info, err := n.pupils(ctx, tx, told, kztime.Today(now).Format(time.DateOnly))
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (n *Notifier) quiet(at time.Time) bool {
 	if n.QuietFrom == n.QuietTo {
 		return false
 	}
-	h := auth.Today(at).Hour()
+	h := kztime.Today(at).Hour()
 	if n.QuietFrom > n.QuietTo {
 		return h >= n.QuietFrom || h < n.QuietTo
 	}
@@ -186,7 +186,8 @@ func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, ps []Pass) ([
 	}
 	type day struct{ firstIn, lastOut int64 }
 	state := map[key]*day{}
-	var ids, days []any
+	var ids []int64
+	var days []any
 	seenID, seenDay := map[int64]bool{}, map[string]bool{}
 	for _, p := range ps {
 		if !seenID[p.PersonID] {
@@ -198,28 +199,21 @@ func (n *Notifier) worthTelling(ctx context.Context, tx *store.Tx, ps []Pass) ([
 			days = append(days, d)
 		}
 	}
-	dph := strings.TrimSuffix(strings.Repeat("?,", len(days)), ",")
-	for start := 0; start < len(ids); start += 500 {
-		part := ids[start:min(start+500, len(ids))]
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		rows, err := tx.QueryContext(ctx, "SELECT person_id, day, first_in, last_out FROM presence WHERE person_kind = 'pupil' AND person_id IN ("+ph+") AND day IN ("+dph+")",
-			append(append([]any{}, part...), days...)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+	dph := store.Placeholders(len(days))
+	err := store.InBatches(ids, store.InList, func(ph string, part []any) error {
+		return store.Each(ctx, tx, func(rows *sql.Rows) error {
 			var k key
 			var in, out sql.NullInt64
 			if err := rows.Scan(&k.pupil, &k.day, &in, &out); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			state[k] = &day{firstIn: in.Int64, lastOut: out.Int64}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+			return nil
+		}, "SELECT person_id, day, first_in, last_out FROM presence WHERE person_kind = 'pupil' AND person_id IN ("+ph+") AND day IN ("+dph+")",
+			append(part, days...)...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	bounce := n.Bounce.Microseconds()
 	var out []Pass
@@ -287,43 +281,49 @@ func (n *Notifier) lateExits(ctx context.Context, tx *store.Tx, late []Pass) ([]
 }
 
 func dayBegin(t time.Time) time.Time {
-	l := auth.Today(t)
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, auth.Almaty)
+	l := kztime.Today(t)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, kztime.Almaty)
 }
 
 // pupils loads the first names and consenting guardians of the pupils.
 func (n *Notifier) pupils(ctx context.Context, tx *store.Tx, passes []Pass, today string) (map[int64]*pupilInfo, error) {
 	ids := map[int64]bool{}
-	var args []any
+	var pupils []int64
 	for _, p := range passes {
 		if !ids[p.PersonID] {
 			ids[p.PersonID] = true
-			args = append(args, p.PersonID)
+			pupils = append(pupils, p.PersonID)
 		}
 	}
 	out := map[int64]*pupilInfo{}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")
-	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.first_name, g.id, g.phone, g.email, g.messenger_id, g.language, g.channels_off
-		FROM pupils p JOIN pupil_guardians pg ON pg.pupil_id = p.id JOIN guardians g ON g.id = pg.guardian_id
-		WHERE p.id IN (`+ph+`) AND g.consent_given_on IS NOT NULL AND g.consent_given_on <= ?
-		AND (g.consent_withdrawn_on IS NULL OR g.consent_withdrawn_on > ?) ORDER BY p.id, g.id`, append(args, today, today)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := store.InBatches(pupils, store.InList, func(ph string, args []any) error {
+		return eachGuardian(ctx, tx, func(pid int64, first string, r recipient) error {
+			pi := out[pid]
+			if pi == nil {
+				pi = &pupilInfo{firstName: first}
+				out[pid] = pi
+			}
+			pi.guardians = append(pi.guardians, r)
+			return nil
+		}, "p.id IN ("+ph+")", today, args...)
+	})
+	return out, err
+}
+
+// eachGuardian hands fn each pupil matching cond (over pupils `p`) with
+// each of the pupil's guardians who consent to messages on day, by pupil
+// and then guardian.
+func eachGuardian(ctx context.Context, q store.Querier, fn func(pupil int64, firstName string, g recipient) error, cond, day string, args ...any) error {
+	return store.Each(ctx, q, func(rows *sql.Rows) error {
 		var pid int64
 		var first string
 		var r recipient
 		if err := rows.Scan(&pid, &first, &r.guardian, &r.phone, &r.email, &r.chat, &r.lang, &r.off); err != nil {
-			return nil, err
+			return err
 		}
-		pi := out[pid]
-		if pi == nil {
-			pi = &pupilInfo{firstName: first}
-			out[pid] = pi
-		}
-		pi.guardians = append(pi.guardians, r)
-	}
-	return out, rows.Err()
+		return fn(pid, first, r)
+	}, `SELECT p.id, p.first_name, g.id, g.phone, g.email, g.messenger_id, g.language, g.channels_off
+		FROM pupils p JOIN pupil_guardians pg ON pg.pupil_id = p.id JOIN guardians g ON g.id = pg.guardian_id
+		WHERE `+cond+` AND g.consent_given_on IS NOT NULL AND g.consent_given_on <= ?
+		AND (g.consent_withdrawn_on IS NULL OR g.consent_withdrawn_on > ?) ORDER BY p.id, g.id`, append(args, day, day)...)
 }

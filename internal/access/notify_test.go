@@ -21,6 +21,7 @@ import (
 	"qorgan/internal/access"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -233,14 +234,7 @@ func TestChannelsSwitchedOff(t *testing.T) {
 		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "off-1", At: f.at("07:55"), Direction: access.In, CardUID: "0FF0FF01"}}); err != nil {
 			t.Fatal(err)
 		}
-		rows, _ := db.Reader().QueryContext(ctx, "SELECT channel FROM outbox WHERE pupil_id = ?", p.ID)
-		var chans []string
-		for rows.Next() {
-			var c string
-			rows.Scan(&c)
-			chans = append(chans, c)
-		}
-		rows.Close()
+		chans := storetest.Strings(t, db.Reader(), "SELECT channel FROM outbox WHERE pupil_id = ?", p.ID)
 		if fmt.Sprint(chans) != "[sms]" {
 			t.Fatalf("queued on %v, want [sms]", chans)
 		}
@@ -284,7 +278,7 @@ func TestNotificationRules(t *testing.T) {
 			}
 			var out []string
 			for _, x := range rows {
-				out = append(out, strings.TrimPrefix(x.kind, "pupil.")+" "+store.FromMicros(x.at).In(auth.Almaty).Format("15:04"))
+				out = append(out, strings.TrimPrefix(x.kind, "pupil.")+" "+store.FromMicros(x.at).In(kztime.Almaty).Format("15:04"))
 			}
 			return out
 		}

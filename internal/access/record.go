@@ -2,13 +2,14 @@ package access
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
-	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -21,7 +22,7 @@ type person struct {
 // pool, before the write transaction).
 func (s *Service) resolve(ctx context.Context, schoolID int64, events []PassEvent) (map[string]person, error) {
 	out := map[string]person{}
-	var cards, tokens []any
+	var cards, tokens []string
 	for _, e := range events {
 		switch {
 		case strings.HasPrefix(e.PhoneToken, "pupil:"):
@@ -35,26 +36,18 @@ func (s *Service) resolve(ctx context.Context, schoolID int64, events []PassEven
 		}
 	}
 	q := s.DB.Reader()
-	lookup := func(sql string, keys []any, kind string) error {
-		for start := 0; start < len(keys); start += 500 {
-			part := keys[start:min(start+500, len(keys))]
-			ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-			rows, err := q.QueryContext(ctx, fmt.Sprintf(sql, ph), append([]any{schoolID}, part...)...)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
+	lookup := func(query string, keys []string, kind string) error {
+		return store.InBatches(keys, store.InList, func(ph string, args []any) error {
+			return store.Each(ctx, q, func(rows *sql.Rows) error {
 				var key string
 				var id int64
 				if err := rows.Scan(&key, &id); err != nil {
-					rows.Close()
 					return err
 				}
 				out[key] = person{kind, id}
-			}
-			rows.Close()
-		}
-		return nil
+				return nil
+			}, fmt.Sprintf(query, ph), append([]any{schoolID}, args...)...)
+		})
 	}
 	if err := lookup("SELECT card_uid, id FROM staff WHERE school_id = ? AND card_uid IN (%s)", cards, "staff"); err != nil {
 		return nil, err
@@ -69,7 +62,7 @@ func (s *Service) resolve(ctx context.Context, schoolID int64, events []PassEven
 }
 
 // Day is the school day (Asia/Almaty) of an instant.
-func Day(t time.Time) string { return auth.Today(t).Format(time.DateOnly) }
+func Day(t time.Time) string { return kztime.Today(t).Format(time.DateOnly) }
 
 func (s *Service) record(ctx context.Context, schoolID, deviceID int64, events []PassEvent, manual bool, actor string, now time.Time) (Result, error) {
 	who, err := s.resolve(ctx, schoolID, events)

@@ -9,6 +9,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 )
@@ -40,8 +41,8 @@ type RollCall struct {
 // school's own staff (and the administrator). Pupils' names are personal
 // data: the read is access-logged, as one school-wide entry.
 func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principal, schoolID int64) (RollCall, error) {
-	today := auth.Today(s.Now())
-	if err := p.AtSchool(ctx, s.DB.Reader(), today, schoolID, auth.ReadPupils); err != nil {
+	today := kztime.Today(s.Now())
+	if err := registry.AtSchool(ctx, s.DB.Reader(), p, today, schoolID, auth.ReadPupils); err != nil {
 		return RollCall{}, err
 	}
 	var shifts string
@@ -53,7 +54,7 @@ func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principa
 	var start int64 // the first shift's start today, for lateness
 	var sh []registry.Shift
 	if json.Unmarshal([]byte(shifts), &sh) == nil && len(sh) > 0 {
-		if t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+sh[0].Start, auth.Almaty); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+sh[0].Start, kztime.Almaty); err == nil {
 			start = store.Micros(t)
 		}
 	}
@@ -65,31 +66,23 @@ func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principa
 		inside  bool
 	}
 	byPerson := map[string]seen{}
-	prows, err := s.DB.Reader().QueryContext(ctx, "SELECT person_kind, person_id, first_in, last_out, inside FROM presence WHERE school_id = ? AND day = ?", schoolID, day)
-	if err != nil {
-		return RollCall{}, errs.Wrap(err, "roll-call")
-	}
-	for prows.Next() {
+	err = store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
 		var kind string
 		var id int64
 		var x seen
-		if err := prows.Scan(&kind, &id, &x.in, &x.out, &x.inside); err != nil {
-			prows.Close()
-			return RollCall{}, errs.Wrap(err, "roll-call")
+		if err := rows.Scan(&kind, &id, &x.in, &x.out, &x.inside); err != nil {
+			return err
 		}
 		byPerson[kind+strconv.FormatInt(id, 10)] = x
-	}
-	prows.Close()
-	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT 'pupil', id, last_name || ' ' || first_name, class FROM pupils WHERE school_id = ?
-		UNION ALL SELECT 'staff', id, full_name, '' FROM staff WHERE school_id = ?`, schoolID, schoolID)
+		return nil
+	}, "SELECT person_kind, person_id, first_in, last_out, inside FROM presence WHERE school_id = ? AND day = ?", schoolID, day)
 	if err != nil {
 		return RollCall{}, errs.Wrap(err, "roll-call")
 	}
-	for rows.Next() {
+	err = store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
 		var at Attendee
 		if err := rows.Scan(&at.Kind, &at.ID, &at.Name, &at.Class); err != nil {
-			rows.Close()
-			return RollCall{}, errs.Wrap(err, "roll-call")
+			return err
 		}
 		x, ok := byPerson[at.Kind+strconv.FormatInt(at.ID, 10)]
 		switch {
@@ -109,9 +102,10 @@ func (s *Service) RollCall(ctx context.Context, a *auth.Service, p auth.Principa
 			rc.Late++
 		}
 		rc.People = append(rc.People, at)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT 'pupil', id, last_name || ' ' || first_name, class FROM pupils WHERE school_id = ?
+		UNION ALL SELECT 'staff', id, full_name, '' FROM staff WHERE school_id = ?`, schoolID, schoolID)
+	if err != nil {
 		return RollCall{}, errs.Wrap(err, "roll-call")
 	}
 	if err := a.LogSchoolRead(ctx, p, "rollcall", schoolID); err != nil {

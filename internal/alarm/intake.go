@@ -13,6 +13,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -380,25 +381,22 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 	if len(b.seen) == 0 {
 		return nil, nil
 	}
-	ids := make([]any, 0, len(b.seen))
+	ids := make([]int64, 0, len(b.seen))
 	for id := range b.seen {
 		ids = append(ids, id)
 	}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-	rows, err := tx.QueryContext(ctx, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", ids...)
+	var lost []int64
+	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, tx, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			lost = append(lost, id)
+			return err
+		}, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", args...)
+	})
 	if err != nil {
 		return nil, err
 	}
-	var lost []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		lost = append(lost, id)
-	}
-	rows.Close()
 	if len(lost) > 0 {
 		// Restoring publishes: the live-feed lock before the device rows.
 		if err := tx.InOrder(ctx, liveFeedLock); err != nil {
@@ -439,7 +437,7 @@ func nullID(id int64) any {
 
 // devicesOf finds the devices behind the DC-09 accounts of a batch.
 func (s *Service) devicesOf(ctx context.Context, sigs []Signal) (map[string]deviceRef, error) {
-	var accts []any
+	var accts []string
 	seen := map[string]bool{}
 	for _, sg := range sigs {
 		a := strings.ToUpper(sg.Account)
@@ -449,23 +447,19 @@ func (s *Service) devicesOf(ctx context.Context, sigs []Signal) (map[string]devi
 		}
 	}
 	out := map[string]deviceRef{}
-	for start := 0; start < len(accts); start += 500 {
-		part := accts[start:min(start+500, len(accts))]
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-		rows, err := s.DB.Reader().QueryContext(ctx, "SELECT dc09_account, id, school_id FROM devices WHERE dc09_account IN ("+ph+")", part...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+	err := store.InBatches(accts, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
 			var a string
 			var d deviceRef
 			if err := rows.Scan(&a, &d.id, &d.school); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[a] = d
-		}
-		rows.Close()
+			return nil
+		}, "SELECT dc09_account, id, school_id FROM devices WHERE dc09_account IN ("+ph+")", args...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -489,7 +483,7 @@ func (s *Service) routeOf(ctx context.Context, q store.Querier, school int64, no
 		return rt, nil
 	}
 	rt = route{expires: now.Add(routeTTL)}
-	v, ok, err := registry.ProviderOnDuty(ctx, q, school, auth.Today(now))
+	v, ok, err := registry.ProviderOnDuty(ctx, q, school, kztime.Today(now))
 	if err != nil {
 		return rt, err
 	}
@@ -559,7 +553,7 @@ func (s *Service) StaffPanic(ctx context.Context, p auth.Principal, schoolID int
 	// A school the person cannot see does not exist for them; one they can
 	// see but not act in is forbidden (only its own staff, and the
 	// administrator, press its panic button).
-	if err := p.AtSchool(ctx, s.DB.Reader(), auth.Today(s.Now()), schoolID, auth.RaisePanic); err != nil {
+	if err := registry.AtSchool(ctx, s.DB.Reader(), p, kztime.Today(s.Now()), schoolID, auth.RaisePanic); err != nil {
 		return err
 	}
 	if requestID == "" || len(requestID) > 64 {

@@ -12,6 +12,8 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
+	"qorgan/internal/registry"
 	"qorgan/internal/store"
 )
 
@@ -77,21 +79,14 @@ func getAlarm(ctx context.Context, q store.Querier, id int64) (Alarm, error) {
 	if err != nil {
 		return a, err
 	}
-	rows, err := q.QueryContext(ctx, "SELECT at, party, step, COALESCE(user_id, 0), detail FROM alarm_steps WHERE alarm_id = ? ORDER BY id", id)
-	if err != nil {
-		return a, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	a.Steps, err = store.Collect(ctx, q, func(rows *sql.Rows) (Step, error) {
 		var st Step
 		var at int64
-		if err := rows.Scan(&at, &st.Party, &st.Step, &st.UserID, &st.Detail); err != nil {
-			return a, err
-		}
+		err := rows.Scan(&at, &st.Party, &st.Step, &st.UserID, &st.Detail)
 		st.At = store.FromMicros(at)
-		a.Steps = append(a.Steps, st)
-	}
-	return a, rows.Err()
+		return st, err
+	}, "SELECT at, party, step, COALESCE(user_id, 0), detail FROM alarm_steps WHERE alarm_id = ? ORDER BY id", id)
+	return a, err
 }
 
 // inScope returns the SQL condition (over alarms or live_events aliased
@@ -109,7 +104,7 @@ func inScope(p auth.Principal, alias string, today time.Time) (string, []any) {
 	case auth.ScopePoliceUnit:
 		return alias + ".police_unit_id = ?", []any{p.Scope.ID()}
 	}
-	return p.SchoolFilter("s", today)
+	return registry.SchoolScope(p, "s", today)
 }
 
 // visible is inScope for a person whose role may read alarms, and nothing
@@ -143,7 +138,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Alarm, e
 // visibleAlarm reads an alarm for something the person does with it (perm),
 // by the rule of auth.Principal.InScope.
 func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Principal, id int64, perm auth.Permission) (Alarm, error) {
-	cond, args := inScope(p, "a", auth.Today(s.Now()))
+	cond, args := inScope(p, "a", kztime.Today(s.Now()))
 	var n int
 	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id = ? AND "+cond, append([]any{id}, args...)...).Scan(&n)
 	if err != nil {
@@ -168,25 +163,14 @@ func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit in
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	cond, args := visible(p, "a", auth.Today(s.Now()))
+	cond, args := visible(p, "a", kztime.Today(s.Now()))
 	q := "SELECT " + alarmCols + " FROM alarms a JOIN schools s ON s.id = a.school_id WHERE " + cond
 	if !all {
 		q += " AND a.state <> 'resolved'"
 	}
-	rows, err := s.DB.Reader().QueryContext(ctx, q+" ORDER BY a.priority, a.id DESC LIMIT ?", append(args, limit)...)
-	if err != nil {
-		return nil, errs.Wrap(err, "list alarms")
-	}
-	defer rows.Close()
-	out := []Alarm{}
-	for rows.Next() {
-		a, err := scanAlarm(rows)
-		if err != nil {
-			return nil, errs.Wrap(err, "list alarms")
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) },
+		q+" ORDER BY a.priority, a.id DESC LIMIT ?", append(args, limit)...)
+	return out, errs.Wrap(err, "list alarms")
 }
 
 // act runs one response step on an alarm the person may see, in one

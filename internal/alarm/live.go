@@ -2,11 +2,13 @@ package alarm
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"time"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -46,26 +48,18 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 	if newest <= after {
 		return nil, after, nil
 	}
-	cond, args := visible(p, "e", auth.Today(s.Now()))
-	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT e.seq, e.at, e.kind, e.alarm_id, e.payload FROM live_events e JOIN schools s ON s.id = e.school_id
-		WHERE e.seq > ? AND e.seq <= ? AND `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{after, newest}, args...), limit)...)
-	if err != nil {
-		return nil, after, errs.Wrap(err, "live feed")
-	}
-	defer rows.Close()
-	var out []LiveEvent
-	for rows.Next() {
+	cond, args := visible(p, "e", kztime.Today(s.Now()))
+	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (LiveEvent, error) {
 		var e LiveEvent
 		var at int64
 		var payload string
-		if err := rows.Scan(&e.Seq, &at, &e.Kind, &e.AlarmID, &payload); err != nil {
-			return nil, after, errs.Wrap(err, "live feed")
-		}
+		err := rows.Scan(&e.Seq, &at, &e.Kind, &e.AlarmID, &payload)
 		e.At = store.FromMicros(at)
 		e.Alarm = json.RawMessage(payload)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	}, `SELECT e.seq, e.at, e.kind, e.alarm_id, e.payload FROM live_events e JOIN schools s ON s.id = e.school_id
+		WHERE e.seq > ? AND e.seq <= ? AND `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{after, newest}, args...), limit)...)
+	if err != nil {
 		return nil, after, errs.Wrap(err, "live feed")
 	}
 	if len(out) == limit {

@@ -2,10 +2,12 @@ package alarm
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -30,7 +32,7 @@ func (s *Service) Stats(ctx context.Context, p auth.Principal, from, to time.Tim
 	if err := p.Require(auth.AlarmStats); err != nil {
 		return nil, err
 	}
-	cond, args := inScope(p, "a", auth.Today(s.Now()))
+	cond, args := inScope(p, "a", kztime.Today(s.Now()))
 	out := []Scorecard{}
 	for _, side := range []struct {
 		party      Party
@@ -45,23 +47,19 @@ func (s *Service) Stats(ctx context.Context, p auth.Principal, from, to time.Tim
 			LEFT JOIN alarm_steps k ON k.alarm_id = a.id AND k.party = ? AND k.step = 'acknowledged'
 			WHERE a.priority = 1 AND a.received_at >= ? AND a.received_at < ? AND ` + cond + `
 			GROUP BY a.` + side.col + `, ` + side.name + ` ORDER BY a.` + side.col
-		rows, err := s.DB.Reader().QueryContext(ctx, q, append([]any{string(side.party), store.Micros(from), store.Micros(to)}, args...)...)
-		if err != nil {
-			return nil, errs.Wrap(err, "alarm statistics")
-		}
-		for rows.Next() {
+		cards, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Scorecard, error) {
 			c := Scorecard{Party: side.party}
-			if err := rows.Scan(&c.ID, &c.Name, &c.Alarms, &c.Acknowledged, &c.Within30s, &c.Within60s); err != nil {
-				rows.Close()
-				return nil, errs.Wrap(err, "alarm statistics")
-			}
+			err := rows.Scan(&c.ID, &c.Name, &c.Alarms, &c.Acknowledged, &c.Within30s, &c.Within60s)
 			if c.Alarms > 0 {
 				c.Share30s = float64(c.Within30s) / float64(c.Alarms)
 				c.Share60s = float64(c.Within60s) / float64(c.Alarms)
 			}
-			out = append(out, c)
+			return c, err
+		}, q, append([]any{string(side.party), store.Micros(from), store.Micros(to)}, args...)...)
+		if err != nil {
+			return nil, errs.Wrap(err, "alarm statistics")
 		}
-		rows.Close()
+		out = append(out, cards...)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package alarm
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -40,28 +41,18 @@ func (s *Service) Run(ctx context.Context) {
 // department and police. It returns how many alarms escalated.
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	now := s.Now()
-	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT id, escalation_level, committed_at, silent FROM alarms WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 200", store.Micros(now))
-	if err != nil {
-		return 0, err
-	}
 	type due struct {
 		id        int64
 		level     int
 		committed int64
 		silent    bool
 	}
-	var dues []due
-	for rows.Next() {
+	dues, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (due, error) {
 		var d due
-		if err := rows.Scan(&d.id, &d.level, &d.committed, &d.silent); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		dues = append(dues, d)
-	}
-	rows.Close()
-	if len(dues) == 0 {
-		return 0, nil
+		return d, rows.Scan(&d.id, &d.level, &d.committed, &d.silent)
+	}, "SELECT id, escalation_level, committed_at, silent FROM alarms WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 200", store.Micros(now))
+	if err != nil || len(dues) == 0 {
+		return 0, err
 	}
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InOrder(ctx, liveFeedLock); err != nil { // first: see liveFeedLock
@@ -118,29 +109,19 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 // DP1) would overflow a 32-bit product and fail the query for all devices.
 func (s *Service) Supervise(ctx context.Context) (int, error) {
 	now := s.Now()
-	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT d.id, d.school_id, COALESCE(st.last_seen_at, d.created_at), st.device_id IS NOT NULL FROM devices d
-		LEFT JOIN device_status st ON st.device_id = d.id
-		WHERE d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + CAST(d.reporting_interval_s AS BIGINT) * 1000000 < ?
-		LIMIT 500`, store.Micros(now))
-	if err != nil {
-		return 0, err
-	}
 	type lost struct {
 		device, school, last int64
 		known                bool
 	}
-	var ls []lost
-	for rows.Next() {
+	ls, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (lost, error) {
 		var l lost
-		if err := rows.Scan(&l.device, &l.school, &l.last, &l.known); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ls = append(ls, l)
-	}
-	rows.Close()
-	if len(ls) == 0 {
-		return 0, nil
+		return l, rows.Scan(&l.device, &l.school, &l.last, &l.known)
+	}, `SELECT d.id, d.school_id, COALESCE(st.last_seen_at, d.created_at), st.device_id IS NOT NULL FROM devices d
+		LEFT JOIN device_status st ON st.device_id = d.id
+		WHERE d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + CAST(d.reporting_interval_s AS BIGINT) * 1000000 < ?
+		LIMIT 500`, store.Micros(now))
+	if err != nil || len(ls) == 0 {
+		return 0, err
 	}
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InOrder(ctx, liveFeedLock); err != nil { // first: see liveFeedLock

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"qorgan/internal/store"
@@ -64,22 +65,13 @@ type AccessEntry struct {
 // PupilAccess lists who read one child's data, newest first, including the
 // school-wide lists (roll-calls) that showed it.
 func (s *Service) PupilAccess(ctx context.Context, pupilID int64, limit int) ([]AccessEntry, error) {
-	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT a.at, a.user_id, COALESCE(u.login, ''), a.action, a.row_count FROM access_log a
-		LEFT JOIN users u ON u.id = a.user_id
-		WHERE a.pupil_id = ? OR (a.pupil_id = 0 AND a.school_id = (SELECT school_id FROM pupils WHERE id = ?)) ORDER BY a.at DESC, a.id DESC LIMIT ?`, pupilID, pupilID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AccessEntry
-	for rows.Next() {
+	return store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (AccessEntry, error) {
 		var e AccessEntry
 		var at int64
-		if err := rows.Scan(&at, &e.UserID, &e.Login, &e.Action, &e.Rows); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&at, &e.UserID, &e.Login, &e.Action, &e.Rows)
 		e.At = store.FromMicros(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	}, `SELECT a.at, a.user_id, COALESCE(u.login, ''), a.action, a.row_count FROM access_log a
+		LEFT JOIN users u ON u.id = a.user_id
+		WHERE a.pupil_id = ? OR (a.pupil_id = 0 AND a.school_id = (SELECT school_id FROM pupils WHERE id = ?)) ORDER BY a.at DESC, a.id DESC LIMIT ?`, pupilID, pupilID, limit)
 }

@@ -75,22 +75,17 @@ type AuditReport struct {
 // VerifyAudit walks the whole chain and reports the first entry that does not
 // hash to what it says, does not link to its predecessor, or is missing.
 func (s *Service) VerifyAudit(ctx context.Context) (AuditReport, error) {
-	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT seq, at, actor, action, object, detail, prev_hash, hash FROM audit ORDER BY seq")
-	if err != nil {
-		return AuditReport{}, err
-	}
-	defer rows.Close()
 	rep := AuditReport{OK: true}
 	prev := ""
 	var want int64 = 1
-	for rows.Next() {
+	err := store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
 		var e AuditEntry
 		if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
-			return rep, err
+			return err
 		}
 		rep.Entries++
 		if !rep.OK {
-			continue
+			return nil
 		}
 		switch {
 		case e.Seq != want:
@@ -102,8 +97,9 @@ func (s *Service) VerifyAudit(ctx context.Context) (AuditReport, error) {
 		}
 		prev = e.Hash
 		want++
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, "SELECT seq, at, actor, action, object, detail, prev_hash, hash FROM audit ORDER BY seq")
+	if err != nil {
 		return rep, err
 	}
 	var headSeq int64

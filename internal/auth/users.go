@@ -240,20 +240,10 @@ func userID(ctx context.Context, q store.Querier, login string) (int64, error) {
 
 // ListUsers returns everyone, by login.
 func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT id, login, full_name, role, scope_kind, scope_ref, disabled FROM users ORDER BY login")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
+	return store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (User, error) {
 		var u User
-		if err := rows.Scan(&u.ID, &u.Login, &u.FullName, &u.Role, &u.Scope.Kind, &u.Scope.Ref, &u.Disabled); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+		return u, rows.Scan(&u.ID, &u.Login, &u.FullName, &u.Role, &u.Scope.Kind, &u.Scope.Ref, &u.Disabled)
+	}, "SELECT id, login, full_name, role, scope_kind, scope_ref, disabled FROM users ORDER BY login")
 }
 
 // dummyHash is compared against when the login is unknown so that a wrong

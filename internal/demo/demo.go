@@ -14,6 +14,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 )
@@ -439,7 +440,7 @@ func (g *gen) logins(ctx context.Context, a *auth.Service) ([]Login, error) {
 		return nil, err
 	}
 	q.QueryRowContext(ctx, "SELECT COALESCE(MIN(district_code), '') FROM schools WHERE district_code IS NOT NULL").Scan(&district)
-	pv, _, err := registry.ProviderOnDuty(ctx, q, 1, auth.Today(g.now))
+	pv, _, err := registry.ProviderOnDuty(ctx, q, 1, kztime.Today(g.now))
 	if err != nil {
 		return nil, err
 	}

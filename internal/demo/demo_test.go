@@ -42,18 +42,11 @@ func TestLoad(t *testing.T) {
 			t.Errorf("%d pupils at scale 0.005, want about 20,000", res.Pupils)
 		}
 		// Every generated BIN is valid.
-		rows, err := db.Reader().QueryContext(ctx, "SELECT COALESCE(bin, parent_bin) FROM schools")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var b string
-			rows.Scan(&b)
+		for _, b := range storetest.Strings(t, db.Reader(), "SELECT COALESCE(bin, parent_bin) FROM schools") {
 			if err := registry.ValidateBIN("bin", b); err != nil {
 				t.Errorf("demo BIN: %v", err)
 			}
 		}
-		rows.Close()
 		// The alarm demo's panels.
 		r := registry.New(db, a)
 		d, key, err := r.DeviceByDC09Account(ctx, demo.PlainAccount)

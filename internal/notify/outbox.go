@@ -50,7 +50,7 @@ func insertSQL(rows int) string {
 	s.WriteString("INSERT INTO outbox (")
 	s.WriteString(strings.Join(enqueueCols, ", "))
 	s.WriteString(") VALUES ")
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(enqueueCols)), ", ") + ")"
+	one := "(" + store.Placeholders(len(enqueueCols)) + ")"
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			s.WriteByte(',')
@@ -155,19 +155,14 @@ func nullTime(t time.Time) any {
 
 const claimCols = "id, idempotency_key, channel, recipient, kind, subject, body, language, school_id, pupil_id, attempts, last_error, created_at, expires_at"
 
-// claimSQL is the one place where claiming differs between the engines.
-// On PostgreSQL several nodes claim at once, so the subquery locks the rows
-// it picks and skips those another node has locked; SQLite has one writer
-// and needs no lock. Claiming moves next_attempt_at to the end of the lease:
-// a message whose worker died becomes due again when the lease runs out.
-// One channel's due messages are one range of outbox_channel_due.
+// claimSQL claims one channel's due messages; on PostgreSQL nodes claim at
+// once, each skipping the rows another has locked (Dialect.SkipLocked).
+// Claiming moves next_attempt_at to the end of the lease: a message whose
+// worker died becomes due again when the lease runs out. One channel's due
+// messages are one range of outbox_channel_due.
 func claimSQL(d store.Dialect) string {
-	lock := ""
-	if d == store.Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	return `UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_until = ?, next_attempt_at = ?
-WHERE id IN (SELECT id FROM outbox WHERE channel = ? AND status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?` + lock + `)
+WHERE id IN (SELECT id FROM outbox WHERE channel = ? AND status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?` + d.SkipLocked() + `)
 RETURNING ` + claimCols
 }
 
@@ -204,18 +199,13 @@ func (o *Outbox) ClaimEach(ctx context.Context, owner string, n int, limit map[C
 			if want <= 0 {
 				continue
 			}
-			rows, err := tx.QueryContext(ctx, claimSQL(o.DB.Dialect), owner, until, until, string(ch), store.Micros(now), want)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
+			err := store.Each(ctx, tx, func(rows *sql.Rows) error {
 				var m Message
 				var ch string
 				var pupil, expires sql.NullInt64
 				var created int64
 				if err := rows.Scan(&m.ID, &m.Key, &ch, &m.Recipient, &m.Kind, &m.Subject, &m.Body, &m.Language, &m.SchoolID,
 					&pupil, &m.Attempts, &m.LastError, &created, &expires); err != nil {
-					rows.Close()
 					return err
 				}
 				m.Channel = ChannelName(ch)
@@ -227,9 +217,9 @@ func (o *Outbox) ClaimEach(ctx context.Context, owner string, n int, limit map[C
 				m.Status = Sending
 				m.Lease = owner
 				out = append(out, m)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return nil
+			}, claimSQL(o.DB.Dialect), owner, until, until, string(ch), store.Micros(now), want)
+			if err != nil {
 				return err
 			}
 		}
@@ -267,7 +257,7 @@ func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
 	}
 	type group struct {
 		at  int64
-		ids []any
+		ids []int64
 	}
 	sent, freed := map[string]*group{}, map[string]*group{}
 	var other []outcome
@@ -291,23 +281,22 @@ func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
 		g.at = max(g.at, store.Micros(oc.at))
 		g.ids = append(g.ids, oc.m.ID)
 	}
-	in := func(ids []any) string { return "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")" }
 	return o.DB.InTx(ctx, func(tx *store.Tx) error {
-		for lease, g := range sent {
-			for start := 0; start < len(g.ids); start += finishRows {
-				part := g.ids[start:min(start+finishRows, len(g.ids))]
-				q := "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN " + in(part)
-				if _, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...); err != nil {
-					return fmt.Errorf("mark sent: %w", err)
-				}
-			}
-		}
-		for lease, g := range freed {
-			for start := 0; start < len(g.ids); start += finishRows {
-				part := g.ids[start:min(start+finishRows, len(g.ids))]
-				q := "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE status = 'sending' AND lease_owner = ? AND id IN " + in(part)
-				if _, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...); err != nil {
-					return fmt.Errorf("release unsent messages: %w", err)
+		for _, u := range []struct {
+			groups    map[string]*group
+			set, what string
+		}{
+			{sent, "status = 'sent', sent_at = ?, lease_until = NULL", "mark sent"},
+			{freed, "status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL", "release unsent messages"},
+		} {
+			for lease, g := range u.groups {
+				err := store.InBatches(g.ids, finishRows, func(ph string, part []any) error {
+					q := "UPDATE outbox SET " + u.set + " WHERE status = 'sending' AND lease_owner = ? AND id IN (" + ph + ")"
+					_, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...)
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("%s: %w", u.what, err)
 				}
 			}
 		}

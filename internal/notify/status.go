@@ -23,26 +23,15 @@ type StatusCount struct {
 // channel and status, ordered by both. The caller checks that the person
 // may see the school.
 func (o *Outbox) Status(ctx context.Context, schoolID int64, since time.Time) ([]StatusCount, error) {
-	rows, err := o.DB.Reader().QueryContext(ctx, `SELECT channel, status, COUNT(*) FROM outbox WHERE school_id = ? AND created_at >= ?
-GROUP BY channel, status ORDER BY channel, status`, schoolID, store.Micros(since))
-	if err != nil {
-		return nil, errs.Wrap(err, "delivery status")
-	}
-	defer rows.Close()
-	out := []StatusCount{}
-	for rows.Next() {
+	out, err := store.Collect(ctx, o.DB.Reader(), func(rows *sql.Rows) (StatusCount, error) {
 		var c StatusCount
 		var ch, st string
-		if err := rows.Scan(&ch, &st, &c.Count); err != nil {
-			return nil, errs.Wrap(err, "delivery status")
-		}
+		err := rows.Scan(&ch, &st, &c.Count)
 		c.Channel, c.Status = ChannelName(ch), Status(st)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, errs.Wrap(err, "delivery status")
-	}
-	return out, nil
+		return c, err
+	}, `SELECT channel, status, COUNT(*) FROM outbox WHERE school_id = ? AND created_at >= ?
+GROUP BY channel, status ORDER BY channel, status`, schoolID, store.Micros(since))
+	return out, errs.Wrap(err, "delivery status")
 }
 
 // Failure is a message that did not go out: dead, or waiting for a retry.
@@ -67,21 +56,13 @@ func (o *Outbox) Failures(ctx context.Context, schoolID int64, since time.Time, 
 	if limit <= 0 || limit > 500 {
 		return nil, errs.Invalidf("limit", "limit must be 1–500")
 	}
-	rows, err := o.DB.Reader().QueryContext(ctx, `SELECT id, channel, recipient, kind, pupil_id, status, attempts, last_error, created_at, next_attempt_at
-FROM outbox WHERE school_id = ? AND created_at >= ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0))
-ORDER BY created_at DESC, id DESC LIMIT ?`, schoolID, store.Micros(since), limit)
-	if err != nil {
-		return nil, errs.Wrap(err, "delivery failures")
-	}
-	defer rows.Close()
-	out := []Failure{}
-	for rows.Next() {
+	out, err := store.Collect(ctx, o.DB.Reader(), func(rows *sql.Rows) (Failure, error) {
 		var f Failure
 		var ch, st string
 		var pupil sql.NullInt64
 		var created, next int64
 		if err := rows.Scan(&f.ID, &ch, &f.Recipient, &f.Kind, &pupil, &st, &f.Attempts, &f.LastError, &created, &next); err != nil {
-			return nil, errs.Wrap(err, "delivery failures")
+			return f, err
 		}
 		f.Channel, f.Status, f.PupilID = ChannelName(ch), Status(st), pupil.Int64
 		f.Recipient = MaskRecipient(f.Channel, f.Recipient)
@@ -90,12 +71,11 @@ ORDER BY created_at DESC, id DESC LIMIT ?`, schoolID, store.Micros(since), limit
 			t := store.FromMicros(next)
 			f.NextAttemptAt = &t
 		}
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, errs.Wrap(err, "delivery failures")
-	}
-	return out, nil
+		return f, nil
+	}, `SELECT id, channel, recipient, kind, pupil_id, status, attempts, last_error, created_at, next_attempt_at
+FROM outbox WHERE school_id = ? AND created_at >= ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0))
+ORDER BY created_at DESC, id DESC LIMIT ?`, schoolID, store.Micros(since), limit)
+	return out, errs.Wrap(err, "delivery failures")
 }
 
 // MaskRecipient shows enough of a recipient to recognise it: the host of a

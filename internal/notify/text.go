@@ -1,34 +1,13 @@
 package notify
 
 import (
-	"embed"
-	"fmt"
-	"io/fs"
-	"path"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/nicksnyder/go-i18n/v2/i18n"
-	"golang.org/x/text/language"
-
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
+	"qorgan/internal/locale"
 )
-
-// Message texts, one file per language, all with the same keys (a test
-// holds them to it). A key may have ".female" and ".male" variants for
-// languages whose verbs agree with the child's gender (Russian); the plain
-// key is the neutral wording used when the gender is unknown.
-//
-//go:embed locales/*.json
-var localeFiles embed.FS
-
-// Languages are the languages a guardian may read messages in.
-var Languages = []string{"kk", "ru", "en"}
-
-// Almaty is how times in messages are shown: Kazakhstan keeps one zone,
-// UTC+5, since 1 March 2024.
-var Almaty = time.FixedZone("Asia/Almaty", 5*60*60)
 
 // Gender chooses the wording where grammar needs it.
 type Gender int
@@ -58,91 +37,29 @@ type tplData struct {
 	School, Text       string
 }
 
-type texts struct {
-	bundle     *i18n.Bundle
-	localizers map[string]*i18n.Localizer
-	ids        map[string]map[string]bool // language → message ids
-	plural     map[string]bool            // ids whose text depends on a count
-}
-
-var loadTexts = sync.OnceValues(func() (*texts, error) {
-	t := &texts{bundle: i18n.NewBundle(language.Kazakh), localizers: map[string]*i18n.Localizer{},
-		ids: map[string]map[string]bool{}, plural: map[string]bool{}}
-	files, err := fs.Glob(localeFiles, "locales/*.json")
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range files {
-		buf, err := localeFiles.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		mf, err := t.bundle.ParseMessageFileBytes(buf, f)
-		if err != nil {
-			return nil, fmt.Errorf("locale %s: %w", f, err)
-		}
-		lang := strings.TrimSuffix(path.Base(f), ".json")
-		t.ids[lang] = map[string]bool{}
-		for _, m := range mf.Messages {
-			t.ids[lang][m.ID] = true
-			if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" {
-				t.plural[m.ID] = true
-			}
-		}
-	}
-	for _, l := range Languages {
-		if t.ids[l] == nil {
-			return nil, fmt.Errorf("no messages for language %s", l)
-		}
-		t.localizers[l] = i18n.NewLocalizer(t.bundle, l)
-	}
-	return t, nil
-})
-
-// Language returns the supported language a tag such as "ru-RU" or "KK"
-// means, and false when there is none.
-func Language(tag string) (string, bool) {
-	l := strings.ToLower(strings.TrimSpace(tag))
-	if i := strings.IndexAny(l, "-_"); i >= 0 {
-		l = l[:i]
-	}
-	for _, x := range Languages {
-		if l == x {
-			return x, true
-		}
-	}
-	return "", false
-}
-
 // Render writes the message key in lang with v: the gendered variant when
 // v.Gender is known and the language has one, the plural form for
 // v.Minutes by the language's CLDR rules.
 func Render(lang, key string, v Vars) (string, error) {
-	t, err := loadTexts()
-	if err != nil {
-		return "", err
-	}
-	l, ok := Language(lang)
+	l, ok := locale.Language(lang)
 	if !ok {
-		return "", errs.Invalidf("language", "no messages in %q: use one of %s", lang, strings.Join(Languages, ", "))
+		return "", errs.Invalidf("language", "no messages in %q: use one of %s", lang, strings.Join(locale.Languages, ", "))
 	}
 	id := key
 	switch v.Gender {
 	case Female:
-		if t.ids[l][key+".female"] {
-			id = key + ".female"
-		}
+		id = variant(l, key, ".female")
 	case Male:
-		if t.ids[l][key+".male"] {
-			id = key + ".male"
-		}
+		id = variant(l, key, ".male")
 	}
-	if !t.ids[l][id] {
+	if has, err := locale.Has(l, id); err != nil {
+		return "", err
+	} else if !has {
 		return "", errs.Invalidf("key", "no message %q", key)
 	}
 	zone := v.Zone
 	if zone == nil {
-		zone = Almaty
+		zone = kztime.Almaty
 	}
 	at := v.At.In(zone)
 	data := tplData{Name: v.Name, Minutes: v.Minutes, School: v.School, Text: v.Text}
@@ -150,15 +67,15 @@ func Render(lang, key string, v Vars) (string, error) {
 		data.Time = at.Format("15:04")
 		data.TimeAt = data.Time + "-" + kkLocative(at.Hour(), at.Minute())
 	}
-	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: data}
-	if t.plural[id] {
-		cfg.PluralCount = v.Minutes
+	return locale.Text(l, id, data, v.Minutes)
+}
+
+// variant is key's gendered variant (suffix) where lang has one, else key.
+func variant(lang, key, suffix string) string {
+	if has, _ := locale.Has(lang, key+suffix); has {
+		return key + suffix
 	}
-	s, err := t.localizers[l].Localize(cfg)
-	if err != nil {
-		return "", fmt.Errorf("render %s/%s: %w", l, id, err)
-	}
-	return s, nil
+	return key
 }
 
 // kkLocative is the Kazakh locative ending of a time of day, which follows

@@ -221,6 +221,24 @@ func (r *Registry) DeviceByDC09Account(ctx context.Context, account string) (Dev
 	return d, key, err
 }
 
+// DeviceByMQTTClientID finds a device by the client id it uses at the MQTT
+// broker (for the MQTT gateway; no scope: the gateway acts for the
+// installation, and the broker has authenticated the device).
+func (r *Registry) DeviceByMQTTClientID(ctx context.Context, id string) (Device, error) {
+	if id == "" {
+		return Device{}, errs.NotFoundf("no device with an empty MQTT client id")
+	}
+	d, err := scanDevice(r.DB.Reader().QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices d WHERE d.mqtt_client_id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Device{}, errs.NotFoundf("no device with MQTT client id %q", id)
+	}
+	if err != nil {
+		// Not the device's fault: the message must be retried, not dropped.
+		return Device{}, errs.Wrap(err, "device by MQTT client id")
+	}
+	return d, nil
+}
+
 // IssueDeviceCredential creates (or replaces) a device's HTTP credential and
 // returns it once. Devices authenticate with it and can do nothing else.
 func (r *Registry) IssueDeviceCredential(ctx context.Context, p auth.Principal, deviceID int64) (string, error) {
@@ -233,7 +251,7 @@ func (r *Registry) IssueDeviceCredential(ctx context.Context, p auth.Principal, 
 		return "", errs.Wrap(err, "read device")
 	}
 	// A device is in the scope its school is in.
-	if err := p.AtSchool(ctx, r.DB.Reader(), r.today(), schoolID, auth.WriteDevices); err != nil {
+	if err := AtSchool(ctx, r.DB.Reader(), p, r.today(), schoolID, auth.WriteDevices); err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
 			return "", errs.NotFoundf("no device %d", deviceID)
 		}
@@ -310,17 +328,16 @@ func (r *Registry) Compliance(ctx context.Context, p auth.Principal, schoolID in
 	if c.Required == nil {
 		c.Required = []DeviceKind{}
 	}
-	rows, err := r.DB.Reader().QueryContext(ctx, "SELECT kind, COUNT(*) FROM devices WHERE school_id = ? GROUP BY kind", schoolID)
+	err = store.Each(ctx, r.DB.Reader(), func(rows *sql.Rows) error {
+		var k DeviceKind
+		var n int
+		err := rows.Scan(&k, &n)
+		c.Present[k] = n
+		return err
+	}, "SELECT kind, COUNT(*) FROM devices WHERE school_id = ? GROUP BY kind", schoolID)
 	if err != nil {
 		return c, errs.Wrap(err, "compliance")
 	}
-	for rows.Next() {
-		var k DeviceKind
-		var n int
-		rows.Scan(&k, &n)
-		c.Present[k] = n
-	}
-	rows.Close()
 	for _, k := range c.Required {
 		if c.Present[k] == 0 {
 			c.Missing = append(c.Missing, k)

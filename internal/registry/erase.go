@@ -3,11 +3,9 @@ package registry
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -55,7 +53,7 @@ type Erasure struct {
 // caller's scope, Forbidden for a role that sees the pupil but may not
 // change pupils.
 func (r *Registry) managedPupil(ctx context.Context, p auth.Principal, id int64) (schoolID int64, err error) {
-	return p.AtPupil(ctx, r.DB.Reader(), r.today(), id, auth.WritePupils)
+	return atPupil(ctx, r.DB.Reader(), p, r.today(), id, auth.WritePupils)
 }
 
 // ExportPupil gathers everything held about a pupil, for the school to
@@ -66,18 +64,11 @@ func (r *Registry) ExportPupil(ctx context.Context, p auth.Principal, id int64) 
 	if err != nil {
 		return PupilExport{}, err
 	}
-	x, err := scanPupil(r.DB.Reader().QueryRowContext(ctx, "SELECT "+pupilCols+" FROM pupils p WHERE p.id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return PupilExport{}, errs.NotFoundf("no pupil %d", id)
-	}
+	x, err := r.pupilWithGuardians(ctx, id, "export pupil")
 	if err != nil {
-		return PupilExport{}, errs.Wrap(err, "export pupil")
+		return PupilExport{}, err
 	}
-	ps := []Pupil{x}
-	if err := r.attachGuardians(ctx, ps); err != nil {
-		return PupilExport{}, errs.Wrap(err, "export pupil")
-	}
-	out := PupilExport{ExportedAt: r.Now().UTC(), Pupil: ps[0], Records: map[string]any{}}
+	out := PupilExport{ExportedAt: r.Now().UTC(), Pupil: x, Records: map[string]any{}}
 	for _, d := range r.Records {
 		v, err := d.ExportPupil(ctx, r.DB.Reader(), schoolID, id)
 		if err != nil {
@@ -85,7 +76,7 @@ func (r *Registry) ExportPupil(ctx context.Context, p auth.Principal, id int64) 
 		}
 		out.Records[d.RecordsName()] = v
 	}
-	return out, r.logReads(ctx, p, "pupil.export", ps)
+	return out, r.logReads(ctx, p, "pupil.export", []Pupil{x})
 }
 
 // ErasePupil deletes a pupil and everything held about them, in one
@@ -249,9 +240,6 @@ func (r *Registry) PupilAccessLog(ctx context.Context, p auth.Principal, id int6
 		return nil, err
 	}
 	out, err := r.Auth.PupilAccess(ctx, id, 500)
-	if out == nil {
-		out = []auth.AccessEntry{}
-	}
 	return out, errs.Wrap(err, "access log")
 }
 
@@ -304,7 +292,7 @@ func (r *Registry) DropUnlinkedGuardians(ctx context.Context, before time.Time) 
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		ph := store.Placeholders(len(ids)) // at most 1000, read above
 		if _, err := tx.ExecContext(ctx, `UPDATE guardians SET unlinked_at = NULL WHERE unlinked_at < ? AND id IN (`+ph+`)
 			AND EXISTS (SELECT 1 FROM pupil_guardians WHERE guardian_id = guardians.id)`, args...); err != nil {
 			return err

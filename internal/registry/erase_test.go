@@ -11,6 +11,7 @@ import (
 	"qorgan/internal/access"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -296,7 +297,7 @@ func TestWithdrawMyConsent(t *testing.T) {
 		w := setup(t, db)
 		g := w.pupil1.Guardians[0]
 		me := principal(auth.RoleGuardian, auth.ScopeGuardian, fmt.Sprint(g.ID))
-		today := auth.Today(time.Now()).Format(time.DateOnly)
+		today := kztime.Today(time.Now()).Format(time.DateOnly)
 		for range 2 {
 			c, err := w.reg.WithdrawMyConsent(ctx, me)
 			if err != nil || c.WithdrawnOn != today || c.GivenOn != "2025-09-01" {

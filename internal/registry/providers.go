@@ -122,7 +122,7 @@ func (r *Registry) ListProviders(ctx context.Context, p auth.Principal) ([]Provi
 		q += " WHERE v.id = ?"
 		args = []any{p.Scope.ID()}
 	default:
-		scope, a := p.SchoolFilter("s", r.today())
+		scope, a := SchoolScope(p, "s", r.today())
 		q += " WHERE EXISTS (SELECT 1 FROM contracts k JOIN schools s ON s.id = k.school_id WHERE k.provider_id = v.id AND " + scope + ")"
 		args = a
 	}
@@ -280,7 +280,7 @@ func (r *Registry) ListPoliceUnits(ctx context.Context, p auth.Principal) ([]Pol
 		q += " WHERE u.region_code = ?"
 		args = []any{p.Scope.Ref}
 	default:
-		scope, a := p.SchoolFilter("s", r.today())
+		scope, a := SchoolScope(p, "s", r.today())
 		q += " WHERE EXISTS (SELECT 1 FROM schools s WHERE s.region_code = u.region_code AND (u.district_code IS NULL OR u.district_code = s.district_code) AND " + scope + ")"
 		args = a
 	}

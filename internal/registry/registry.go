@@ -11,6 +11,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
 
@@ -27,7 +28,7 @@ type Registry struct {
 // New returns a Registry using the wall clock.
 func New(db *store.DB, a *auth.Service) *Registry { return &Registry{DB: db, Auth: a, Now: time.Now} }
 
-func (r *Registry) today() time.Time { return auth.Today(r.Now()) }
+func (r *Registry) today() time.Time { return kztime.Today(r.Now()) }
 
 // Page asks for one page of a list: the items after Cursor, at most Limit.
 type Page struct {

@@ -80,27 +80,22 @@ type Places struct {
 func (r *Registry) LoadPlaces(ctx context.Context) (Places, error) {
 	pl := Places{Regions: map[string]bool{}, Districts: map[string]string{}}
 	q := r.DB.Reader()
-	rows, err := q.QueryContext(ctx, "SELECT code FROM regions")
-	if err != nil {
-		return pl, err
-	}
-	for rows.Next() {
+	err := store.Each(ctx, q, func(rows *sql.Rows) error {
 		var c string
-		rows.Scan(&c)
+		err := rows.Scan(&c)
 		pl.Regions[c] = true
-	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, "SELECT code, region_code FROM districts")
+		return err
+	}, "SELECT code FROM regions")
 	if err != nil {
 		return pl, err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	err = store.Each(ctx, q, func(rows *sql.Rows) error {
 		var c, rc string
-		rows.Scan(&c, &rc)
+		err := rows.Scan(&c, &rc)
 		pl.Districts[c] = rc
-	}
-	return pl, rows.Err()
+		return err
+	}, "SELECT code, region_code FROM districts")
+	return pl, err
 }
 
 // Normalize trims the input's text fields.
@@ -197,6 +192,8 @@ func scanSchool(sc interface{ Scan(...any) error }) (School, error) {
 	return s, nil
 }
 
+func scanSchoolRow(rows *sql.Rows) (School, error) { return scanSchool(rows) }
+
 // SchoolFilter narrows a school list.
 type SchoolFilter struct {
 	Region   string
@@ -213,7 +210,7 @@ func (r *Registry) ListSchools(ctx context.Context, p auth.Principal, f SchoolFi
 	if err != nil {
 		return List[School]{}, err
 	}
-	scope, args := p.SchoolFilter("s", r.today())
+	scope, args := SchoolScope(p, "s", r.today())
 	q := "SELECT " + schoolCols + " FROM schools s WHERE " + scope + " AND s.id > ?"
 	args = append(args, after)
 	if f.Region != "" {
@@ -234,20 +231,11 @@ func (r *Registry) ListSchools(ctx context.Context, p auth.Principal, f SchoolFi
 	}
 	q += " ORDER BY s.id LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := r.DB.Reader().QueryContext(ctx, q, args...)
+	out, err := store.Collect(ctx, r.DB.Reader(), scanSchoolRow, q, args...)
 	if err != nil {
 		return List[School]{}, errs.Wrap(err, "list schools")
 	}
-	defer rows.Close()
-	var out []School
-	for rows.Next() {
-		s, err := scanSchool(rows)
-		if err != nil {
-			return List[School]{}, errs.Wrap(err, "list schools")
-		}
-		out = append(out, s)
-	}
-	return page(out, limit, func(s School) int64 { return s.ID }), rows.Err()
+	return page(out, limit, func(s School) int64 { return s.ID }), nil
 }
 
 // School returns one school in the caller's scope; outside it, NotFound.
@@ -259,14 +247,14 @@ func (r *Registry) School(ctx context.Context, p auth.Principal, id int64) (Scho
 // NotFound outside the caller's scope, Forbidden inside it for a role
 // without perm (auth.Principal.InScope).
 func (r *Registry) SchoolFor(ctx context.Context, p auth.Principal, id int64, perm auth.Permission) (School, error) {
-	if err := p.AtSchool(ctx, r.DB.Reader(), r.today(), id, perm); err != nil {
+	if err := AtSchool(ctx, r.DB.Reader(), p, r.today(), id, perm); err != nil {
 		return School{}, err
 	}
 	return r.schoolInScope(ctx, r.DB.Reader(), auth.System, id)
 }
 
 func (r *Registry) schoolInScope(ctx context.Context, q store.Querier, p auth.Principal, id int64) (School, error) {
-	scope, args := p.SchoolFilter("s", r.today())
+	scope, args := SchoolScope(p, "s", r.today())
 	s, err := scanSchool(q.QueryRowContext(ctx, "SELECT "+schoolCols+" FROM schools s WHERE s.id = ? AND "+scope, append([]any{id}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return School{}, errs.NotFoundf("no school %d", id)
@@ -386,20 +374,12 @@ func UpsertSchools(ctx context.Context, tx *store.Tx, now time.Time, ins []Schoo
 	for i, in := range ins {
 		codes[i] = in.Code
 	}
-	err := inBatches(codes, func(ph string, args []any) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ("+ph+")", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, tx, func(rows *sql.Rows) error {
 			s, err := scanSchool(rows)
-			if err != nil {
-				return err
-			}
 			existing[s.Code] = s
-		}
-		return rows.Err()
+			return err
+		}, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ("+ph+")", args...)
 	})
 	if err != nil {
 		return ch, err

@@ -58,7 +58,7 @@ func (t *Tx) NewBulk(table string, cols ...string) *Bulk {
 func (b *Bulk) statement(rows int) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "INSERT INTO %s (%s) VALUES ", b.table, strings.Join(b.cols, ", "))
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(b.cols)), ", ") + ")"
+	one := "(" + Placeholders(len(b.cols)) + ")"
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			s.WriteByte(',')
@@ -173,7 +173,7 @@ func (t *Tx) InsertNew(ctx context.Context, table string, cols []string, conflic
 // RETURNING list, the same SQL on both engines), and hands every row
 // returned to scan.
 func (t *Tx) InsertReturning(ctx context.Context, table string, cols []string, suffix string, rows [][]any, scan func(*sql.Rows) error) error {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	one := "(" + Placeholders(len(cols)) + ")"
 	start := 0
 	for _, n := range Chunks(len(rows), 256) {
 		var q strings.Builder

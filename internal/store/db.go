@@ -244,7 +244,7 @@ func (t *Tx) lockRows(ctx context.Context, table string, ids []int64, mode strin
 	for i, id := range ids {
 		args[i] = id
 	}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	ph := Placeholders(len(ids))
 	rows, err := t.QueryContext(ctx, "SELECT id FROM "+table+" WHERE id IN ("+ph+") ORDER BY id "+mode, args...)
 	if err != nil {
 		return err
@@ -313,24 +313,4 @@ func FromNullMicros(us sql.NullInt64) *time.Time {
 	}
 	t := FromMicros(us.Int64)
 	return &t
-}
-
-// Collect runs a query on q and scans every row with scan: the loop every
-// list read needs, written once. It returns an empty, non-nil slice when
-// there are no rows, so lists encode as [] and not null.
-func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,6 +46,21 @@ func (d Dialect) Rebind(q string) string {
 	return b.String()
 }
 
+// SkipLocked is the locking clause ending a subquery that claims rows (a
+// queue's next due messages): on PostgreSQL several nodes claim at once, so
+// each locks the rows it picks and skips those another has locked; SQLite
+// has one writer and needs no lock.
+func (d Dialect) SkipLocked() string {
+	if d == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// OneWriter reports whether a write transaction holds the whole database
+// until it ends (SQLite), so that a second writer only waits behind it.
+func (d Dialect) OneWriter() bool { return d != Postgres }
+
 // IsUniqueViolation reports whether err is a unique-constraint violation on
 // either engine, so callers can answer "duplicate" instead of "internal".
 func IsUniqueViolation(err error) bool {
@@ -74,22 +90,13 @@ func (t *Tx) ReserveIDs(ctx context.Context, table string, n int) ([]int64, erro
 	if n == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, 0, n)
 	if t.d == Postgres {
-		rows, err := t.tx.QueryContext(ctx, fmt.Sprintf("SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, $1)", table), n)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return Collect(ctx, t, func(rows *sql.Rows) (int64, error) {
 			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		return ids, rows.Err()
+			return id, rows.Scan(&id)
+		}, fmt.Sprintf("SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, ?)", table), n)
 	}
+	ids := make([]int64, 0, n)
 	var max int64
 	if err := t.tx.QueryRowContext(ctx, fmt.Sprintf("SELECT COALESCE(MAX(id), 0) FROM %s", table)).Scan(&max); err != nil {
 		return nil, err

@@ -66,19 +66,7 @@ func TestIDsNotReused(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("after the upgrade %d pupils keep their guardian, login and session, want 2", n)
 	}
-	rows, err := db.W.QueryContext(ctx, "PRAGMA foreign_key_check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows.Next() {
-		t.Error("foreign keys broken after the upgrade")
-	}
-	rows.Close()
-	var fk int
-	db.W.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
-	if fk != 1 {
-		t.Error("foreign keys left off after the upgrade")
-	}
+	checkForeignKeys(t, db)
 	// Erase the newest again: the next new row does not take its id.
 	exec(`DELETE FROM pupil_guardians WHERE pupil_id = 2`)
 	exec(`DELETE FROM pupils WHERE id = 2`)
@@ -95,5 +83,25 @@ func TestIDsNotReused(t *testing.T) {
 	}
 	if uid <= 3 {
 		t.Fatalf("a new account took the id %d the access log names", uid)
+	}
+}
+
+// checkForeignKeys fails t when a SQLite upgrade left a row pointing at
+// nothing, or left the foreign keys off.
+func checkForeignKeys(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.W.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows.Next() {
+		t.Error("foreign keys broken after the upgrade")
+	}
+	rows.Close()
+	var fk int
+	db.W.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+	if fk != 1 {
+		t.Error("foreign keys left off after the upgrade")
 	}
 }

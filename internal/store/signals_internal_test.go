@@ -104,19 +104,7 @@ func testSignalsUpgrade(t *testing.T, db *DB) {
 		t.Fatalf("after the upgrade %d alarms find their signal, want 1", n)
 	}
 	if db.Dialect == SQLite {
-		rows, err := db.W.QueryContext(ctx, "PRAGMA foreign_key_check")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rows.Next() {
-			t.Error("foreign keys broken after the upgrade")
-		}
-		rows.Close()
-		var fk int
-		db.W.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
-		if fk != 1 {
-			t.Error("foreign keys left off after the upgrade")
-		}
+		checkForeignKeys(t, db)
 		if err := exec(`INSERT INTO alarms (id, signal_id, school_id, type, priority, state, received_at, committed_at) VALUES (2, 99, 1, 'panic', 1, 'raised', 0, 0)`); !IsForeignKeyViolation(err) {
 			t.Errorf("an alarm of a signal that does not exist: %v, want a foreign-key violation", err)
 		}

@@ -172,9 +172,9 @@ func (j *Jobs) importSafely(r *run, p auth.Principal, kind Kind, f File) (rep Re
 }
 
 // saveProgress writes the job's progress every ProgressEvery, for Get on
-// other nodes. On SQLite it waits while the import holds the one write
-// connection (and there is only one node, whose Get reads the progress from
-// memory).
+// other nodes. Where the database has one writer (SQLite) it waits while
+// the import holds it (and there is only one node, whose Get reads the
+// progress from memory).
 func (j *Jobs) saveProgress(r *run, stop <-chan struct{}) {
 	t := time.NewTicker(ProgressEvery)
 	defer t.Stop()
@@ -185,7 +185,7 @@ func (j *Jobs) saveProgress(r *run, stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		if r.writing.Load() && j.Reg.DB.Dialect == store.SQLite {
+		if r.writing.Load() && j.Reg.DB.Dialect.OneWriter() {
 			continue
 		}
 		done, total := r.processed.Load(), r.total.Load()

@@ -10,6 +10,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 )
@@ -121,10 +122,7 @@ func (im *importer) pupils(ctx context.Context, data []byte) error {
 	var err error
 	im.total, err = readSheet(im.file.Format, data, pupilLayout, &im.probs, func(r *row) error {
 		pr := parsePupil(r)
-		for _, p := range r.bad {
-			pr.bad = append(pr.bad, p.Column)
-			im.probs.add(p.Row, p.Column, "%s", p.Message)
-		}
+		pr.bad = append(pr.bad, im.badCells(r)...)
 		rows = append(rows, pr)
 		return nil
 	})
@@ -135,7 +133,7 @@ func (im *importer) pupils(ctx context.Context, data []byte) error {
 		return nil
 	}
 	q := im.reg.DB.Reader()
-	today := auth.Today(im.reg.Now())
+	today := kztime.Today(im.reg.Now())
 
 	// Schools: only those in scope exist for this import.
 	var codes, phones []string

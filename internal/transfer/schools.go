@@ -84,12 +84,7 @@ func (im *importer) schools(ctx context.Context, data []byte) error {
 		for _, e := range in.Validate(places) {
 			r.fail(schoolColumn(e.Field), "%s", e.Message)
 		}
-		sr := schoolRow{n: r.n, in: in}
-		for _, p := range r.bad {
-			sr.bad = append(sr.bad, p.Column)
-			im.probs.add(p.Row, p.Column, "%s", p.Message)
-		}
-		rows = append(rows, sr)
+		rows = append(rows, schoolRow{n: r.n, in: in, bad: im.badCells(r)})
 		return nil
 	})
 	if err != nil {

@@ -230,6 +230,17 @@ type importer struct {
 	schoolIDs                   []int64
 }
 
+// badCells reports the problems found in a row's cells and returns their
+// columns, so that the row's later checks do not report them again.
+func (im *importer) badCells(r *row) []string {
+	var cols []string
+	for _, p := range r.bad {
+		cols = append(cols, p.Column)
+		im.probs.add(p.Row, p.Column, "%s", p.Message)
+	}
+	return cols
+}
+
 // tick tells progress about every 500 rows checked or written, and at the
 // end of each phase (force).
 func (im *importer) tick(force bool) {

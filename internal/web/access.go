@@ -8,7 +8,6 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
-	"qorgan/internal/registry"
 )
 
 // passBatch is what a turnstile controller posts.
@@ -113,28 +112,5 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p auth.Pr
 		fails = []notify.Failure{}
 	}
 	writeJSON(w, http.StatusOK, deliveryReport{Since: since.UTC(), Counts: counts, Failures: fails})
-	return nil
-}
-
-func (s *Server) myChannels(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	c, err := s.Registry.MyChannels(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
-}
-
-// setMyChannels lets a guardian switch message channels off (and on).
-func (s *Server) setMyChannels(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var in registry.GuardianChannels
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	c, err := s.Registry.SetMyChannels(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
 	return nil
 }

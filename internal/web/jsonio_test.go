@@ -28,7 +28,7 @@ type outer struct {
 // TestDecodeNamesTheField: a bad member deep in a body is named by its
 // whole path, array indexes included.
 func TestDecodeNamesTheField(t *testing.T) {
-	for _, c := range []struct{ body, field, detail string }{
+	checkDecode[outer](t, []decodeCase{
 		{`{"people":[{"phone":"1"},{"phone":"2","nick":"x"}]}`, "people/1/nick", `unknown field "nick"`},
 		{`{"people":[{"phone":"1"},{"phone":"2","ok":"yes"}]}`, "people/1/ok", "must be true or false"},
 		{`{"by_name":{"mama":{"phone":7}}}`, "by_name/mama/phone", "must be a string"},
@@ -40,9 +40,20 @@ func TestDecodeNamesTheField(t *testing.T) {
 		{`[1,2]`, "", "the body must be an object"},
 		{`{"at":"not a time"}`, "at", "must be a time as RFC 3339"},
 		{`{"people":[{"phone":"1"}],"at":"2026-09-01T07:52:00+05:00","count":1,"one":{"phone":"x"}}`, "", ""},
-	} {
+	})
+}
+
+// decodeCase is a body, and the field and words of its refusal ("" for a
+// good body).
+type decodeCase struct{ body, field, detail string }
+
+// checkDecode decodes each case's body into a T: a good body decodes, a bad
+// one is refused as Invalid naming its field.
+func checkDecode[T any](t *testing.T, cases []decodeCase) {
+	t.Helper()
+	for _, c := range cases {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
-		var v outer
+		var v T
 		err := decode(httptest.NewRecorder(), r, &v)
 		if c.detail == "" { // a good body
 			if err != nil {
@@ -77,7 +88,7 @@ type noted struct {
 // given twice, at any depth, are refused naming the member; free text
 // (text:"lines") may hold tabs and line breaks and nothing else.
 func TestDecodeRefusesBadText(t *testing.T) {
-	for _, c := range []struct{ body, field, detail string }{
+	checkDecode[noted](t, []decodeCase{
 		{`{"title":"a\u0000b"}`, "title", "U+0000 at character 2"},
 		{`{"title":"a\tb"}`, "title", "U+0009"},
 		{`{"title":"a\nb"}`, "title", "U+000A"},
@@ -99,21 +110,7 @@ func TestDecodeRefusesBadText(t *testing.T) {
 		{`{"tags":{"a":"1","a":"2"}}`, "tags/a", "given twice"},
 		{`{"tags":{"a":"1","A":"2"}}`, "", ""}, // a map's keys are kept apart by case
 		{`{"title":"«Айгерім» №1\u00a0ok","at":"2026-09-01T07:52:00+05:00","tags":{"x":"\ufffd is a character"}}`, "", ""},
-	} {
-		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
-		var v noted
-		err := decode(httptest.NewRecorder(), r, &v)
-		if c.detail == "" {
-			if err != nil {
-				t.Errorf("%s: %v", c.body, err)
-			}
-			continue
-		}
-		e, ok := err.(*errs.Error)
-		if !ok || e.Code != errs.Invalid || e.Field != c.field || !strings.Contains(e.Message, c.detail) {
-			t.Errorf("%s: got %v (field %q), want field %q and %q", c.body, err, fieldOf(e), c.field, c.detail)
-		}
-	}
+	})
 }
 
 // TestFreeTextFields: the notes of an alarm step and of a staff panic and a

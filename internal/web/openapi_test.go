@@ -289,11 +289,11 @@ func (h *harness) request(t *testing.T, sc scenario) *http.Request {
 	return req
 }
 
-// run makes the scenario's request, validating it and the answer against the
-// document, and checks the status and the body.
-func (h *harness) run(t *testing.T, sc scenario) result {
+// validateRequest finds the scenario's route in the document and validates
+// its request against it: the input the answer is validated with, and what
+// is wrong with the request.
+func (h *harness) validateRequest(t *testing.T, sc scenario) (*openapi3filter.RequestValidationInput, error) {
 	t.Helper()
-	ctx := context.Background()
 	vreq := h.request(t, sc)
 	route, params, err := h.router.FindRoute(vreq)
 	if err != nil {
@@ -301,7 +301,16 @@ func (h *harness) run(t *testing.T, sc scenario) result {
 	}
 	reqIn := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: authenticate, SkipSettingDefaults: true, MultiError: true}}
-	verr := openapi3filter.ValidateRequest(ctx, reqIn)
+	return reqIn, openapi3filter.ValidateRequest(context.Background(), reqIn)
+}
+
+// run makes the scenario's request, validating it and the answer against the
+// document, and checks the status and the body.
+func (h *harness) run(t *testing.T, sc scenario) result {
+	t.Helper()
+	ctx := context.Background()
+	reqIn, verr := h.validateRequest(t, sc)
+	route := reqIn.Route
 	switch {
 	case sc.rejected && verr == nil:
 		t.Errorf("the document accepts this request, which the scenario means to be invalid")
@@ -1780,14 +1789,9 @@ type liveEvent struct {
 func (h *harness) stream(t *testing.T, sc scenario) *sse {
 	t.Helper()
 	ctx := context.Background()
-	vreq := h.request(t, sc)
-	route, params, err := h.router.FindRoute(vreq)
+	reqIn, err := h.validateRequest(t, sc)
+	route := reqIn.Route
 	if err != nil {
-		t.Fatalf("%s %s is not in the document: %v", sc.method, sc.path, err)
-	}
-	reqIn := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: authenticate, SkipSettingDefaults: true, MultiError: true}}
-	if err := openapi3filter.ValidateRequest(ctx, reqIn); err != nil {
 		t.Errorf("the document rejects this request: %v", err)
 	}
 	sctx, cancel := context.WithCancel(ctx)

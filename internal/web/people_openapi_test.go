@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"qorgan/internal/auth"
 	"qorgan/internal/demo"
+	"qorgan/internal/kztime"
 	"qorgan/internal/web"
 )
 
@@ -119,7 +119,7 @@ func peopleScenarios(t *testing.T, h *harness, k known) {
 	})
 
 	// A guardian withdraws consent; once is enough.
-	today := auth.Today(time.Now()).Format(time.DateOnly)
+	today := kztime.Today(time.Now()).Format(time.DateOnly)
 	withdrawn := func(t *testing.T, r result) {
 		if m := r.json(t); m["consent_withdrawn_on"] != today || m["consent_given_on"] == nil {
 			t.Errorf("consent: %s (today %s)", r.body, today)

@@ -84,3 +84,17 @@ func Postgres(t testing.TB) *store.DB {
 	})
 	return db
 }
+
+// Strings reads a query of one column as strings, failing t on an error: the
+// read a test makes to look at what a call stored.
+func Strings(t testing.TB, q store.Querier, query string, args ...any) []string {
+	t.Helper()
+	out, err := store.Collect(context.Background(), q, func(rows *sql.Rows) (string, error) {
+		var s string
+		return s, rows.Scan(&s)
+	}, query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}

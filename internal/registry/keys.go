@@ -2,7 +2,7 @@ package registry
 
 import (
 	"context"
-	"strings"
+	"database/sql"
 	"time"
 
 	"qorgan/internal/auth"
@@ -12,22 +12,6 @@ import (
 // What bulk import (package transfer) must know before it writes: stored keys
 // to check a whole file against, read inside the import's checks and never
 // shown to anyone as records.
-
-// inBatches runs fn over keys in slices small enough for one IN (…) list.
-func inBatches(keys []string, fn func(ph string, args []any) error) error {
-	for start := 0; start < len(keys); start += 500 {
-		end := min(start+500, len(keys))
-		args := make([]any, 0, end-start)
-		for _, k := range keys[start:end] {
-			args = append(args, k)
-		}
-		ph := strings.Repeat("?,", end-start)
-		if err := fn(ph[:len(ph)-1], args); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // SchoolKey is what a bulk school write checks about a stored school.
 type SchoolKey struct {
@@ -45,13 +29,8 @@ func SchoolKeys(ctx context.Context, q store.Querier, codes, bins []string) ([]S
 	seen := map[int64]bool{}
 	var out []SchoolKey
 	run := func(col string, keys []string) error {
-		return inBatches(keys, func(ph string, args []any) error {
-			rows, err := q.QueryContext(ctx, "SELECT id, code, COALESCE(bin, ''), region_code, COALESCE(district_code, '') FROM schools WHERE "+col+" IN ("+ph+")", args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
+		return store.InBatches(keys, store.InList, func(ph string, args []any) error {
+			return store.Each(ctx, q, func(rows *sql.Rows) error {
 				var k SchoolKey
 				if err := rows.Scan(&k.ID, &k.Code, &k.BIN, &k.RegionCode, &k.DistrictCode); err != nil {
 					return err
@@ -60,8 +39,8 @@ func SchoolKeys(ctx context.Context, q store.Querier, codes, bins []string) ([]S
 					seen[k.ID] = true
 					out = append(out, k)
 				}
-			}
-			return rows.Err()
+				return nil
+			}, "SELECT id, code, COALESCE(bin, ''), region_code, COALESCE(district_code, '') FROM schools WHERE "+col+" IN ("+ph+")", args...)
 		})
 	}
 	if err := run("code", codes); err != nil {
@@ -78,22 +57,15 @@ func SchoolKeys(ctx context.Context, q store.Querier, codes, bins []string) ([]S
 // simply absent, so that the caller cannot tell them apart.
 func SchoolIDsInScope(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, codes []string) (map[string]int64, error) {
 	out := map[string]int64{}
-	scope, sargs := p.SchoolFilter("s", today)
-	err := inBatches(codes, func(ph string, args []any) error {
-		rows, err := q.QueryContext(ctx, "SELECT s.code, s.id FROM schools s WHERE s.code IN ("+ph+") AND "+scope, append(args, sargs...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+	scope, sargs := SchoolScope(p, "s", today)
+	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, q, func(rows *sql.Rows) error {
 			var code string
 			var id int64
-			if err := rows.Scan(&code, &id); err != nil {
-				return err
-			}
+			err := rows.Scan(&code, &id)
 			out[code] = id
-		}
-		return rows.Err()
+			return err
+		}, "SELECT s.code, s.id FROM schools s WHERE s.code IN ("+ph+") AND "+scope, append(args, sargs...)...)
 	})
 	return out, err
 }
@@ -108,27 +80,24 @@ type PupilKey struct {
 
 // PupilKeys returns a school's stored pupils by external id.
 func PupilKeys(ctx context.Context, q store.Querier, schoolID int64) (map[string]PupilKey, error) {
-	rows, err := q.QueryContext(ctx, "SELECT id, external_id, COALESCE(card_uid, ''), COALESCE(phone_token, '') FROM pupils WHERE school_id = ?", schoolID)
+	out := map[string]PupilKey{}
+	err := store.Each(ctx, q, func(rows *sql.Rows) error {
+		var k PupilKey
+		err := rows.Scan(&k.ID, &k.ExternalID, &k.CardUID, &k.PhoneToken)
+		out[k.ExternalID] = k
+		return err
+	}, "SELECT id, external_id, COALESCE(card_uid, ''), COALESCE(phone_token, '') FROM pupils WHERE school_id = ?", schoolID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]PupilKey{}
-	for rows.Next() {
-		var k PupilKey
-		if err := rows.Scan(&k.ID, &k.ExternalID, &k.CardUID, &k.PhoneToken); err != nil {
-			return nil, err
-		}
-		out[k.ExternalID] = k
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ReleaseCards clears the card of the named pupils of a school in tx. A file
 // that swaps cards between pupils can then be written in any order without
 // tripping the one-card-one-pupil index on the way.
 func ReleaseCards(ctx context.Context, tx *store.Tx, now time.Time, schoolID int64, externalIDs []string) error {
-	return inBatches(externalIDs, func(ph string, args []any) error {
+	return store.InBatches(externalIDs, store.InList, func(ph string, args []any) error {
 		_, err := tx.ExecContext(ctx, "UPDATE pupils SET card_uid = NULL, updated_at = ? WHERE school_id = ? AND external_id IN ("+ph+")",
 			append([]any{now.UnixMicro(), schoolID}, args...)...)
 		return err
@@ -140,23 +109,15 @@ func ReleaseCards(ctx context.Context, tx *store.Tx, now time.Time, schoolID int
 // bulk write from inside the scope must not change their details.
 func GuardiansElsewhere(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, phones []string) (map[string]Guardian, error) {
 	out := map[string]Guardian{}
-	scope, sargs := p.SchoolFilter("s", today)
-	err := inBatches(phones, func(ph string, args []any) error {
-		rows, err := q.QueryContext(ctx, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph+`) AND EXISTS (
+	scope, sargs := SchoolScope(p, "s", today)
+	err := store.InBatches(phones, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, q, func(rows *sql.Rows) error {
+			g, err := scanGuardian(rows)
+			out[g.Phone] = g
+			return err
+		}, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph+`) AND EXISTS (
 			SELECT 1 FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id JOIN schools s ON s.id = p.school_id
 			WHERE pg.guardian_id = g.id AND NOT (`+scope+"))", append(args, sargs...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			g, err := scanGuardian(rows)
-			if err != nil {
-				return err
-			}
-			out[g.Phone] = g
-		}
-		return rows.Err()
 	})
 	return out, err
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -10,51 +9,53 @@ import (
 	"qorgan/internal/registry"
 )
 
-// The personal-data law's rights, and the tokens a person holds: a pupil's
-// record changed, exported whole, erased; a guardian's consent withdrawn;
-// API tokens listed and revoked.
+// People's accounts and the audit trail, for the administrator.
 
-func (s *Server) exportPupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := p.Require(auth.ManageUsers); err != nil {
 		return err
 	}
-	x, err := s.Registry.ExportPupil(r.Context(), p, id)
+	us, err := s.Auth.ListUsers(r.Context())
 	if err != nil {
-		return err
+		return errs.Wrap(err, "list users")
 	}
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pupil-%d.json"`, id))
-	writeJSON(w, http.StatusOK, x)
+	writeJSON(w, http.StatusOK, registry.List[auth.User]{Items: us})
 	return nil
 }
 
-func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	c, err := s.Registry.WithdrawMyConsent(r.Context(), p)
+type userRequest struct {
+	Login    string     `json:"login"`
+	FullName string     `json:"full_name"`
+	Password string     `json:"password"`
+	Role     auth.Role  `json:"role"`
+	Scope    auth.Scope `json:"scope"`
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := p.Require(auth.ManageUsers); err != nil {
+		return err
+	}
+	var req userRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	u, err := s.Auth.CreateUser(r.Context(), p, auth.NewUser{Login: req.Login, FullName: req.FullName, Password: req.Password, Role: req.Role, Scope: req.Scope})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusCreated, u)
 	return nil
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	ts, err := s.Auth.ListAPITokens(r.Context(), p)
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := p.Require(auth.VerifyAudit); err != nil {
+		return err
+	}
+	rep, err := s.Auth.VerifyAudit(r.Context())
 	if err != nil {
-		return err
+		return errs.Wrap(err, "verify audit")
 	}
-	writeJSON(w, http.StatusOK, registry.List[auth.APIToken]{Items: ts})
-	return nil
-}
-
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.Auth.RevokeAPIToken(r.Context(), p, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
 

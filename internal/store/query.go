@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// Collect runs a query on q and scans every row with scan: the loop every
+// list read needs, written once. It returns an empty, non-nil slice when
+// there are no rows, so lists encode as [] and not null.
+func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Each runs a query on q and hands every row to scan: the loop of a read that
+// fills a map or a struct rather than a slice, written once.
+func Each(ctx context.Context, q Querier, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// InList is how many values one IN (…) list holds: far below SQLite's and
+// PostgreSQL's limits on parameters, with room left for the rest of the
+// statement.
+const InList = 500
+
+// InBatches calls fn for keys in slices of at most size values, with the
+// slice's placeholders ("?,?,?", to go between the parentheses of an IN
+// list) and its values as arguments: the loop any statement over a set of
+// unbounded size needs. It stops at the first error.
+func InBatches[K any](keys []K, size int, fn func(ph string, args []any) error) error {
+	for start := 0; start < len(keys); start += size {
+		part := keys[start:min(start+size, len(keys))]
+		args := make([]any, len(part))
+		for i, k := range part {
+			args[i] = k
+		}
+		if err := fn(Placeholders(len(part)), args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Placeholders returns n placeholders separated by commas: "?,?,?".
+func Placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?,", n-1) + "?"
+}

@@ -1,0 +1,50 @@
+package web
+
+import (
+	"net/http"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/registry"
+)
+
+// Security providers, their contracts with schools, and police units.
+
+type contractRequest struct {
+	ProviderID int64  `json:"provider_id"`
+	SchoolID   int64  `json:"school_id"`
+	StartsOn   string `json:"starts_on"`
+	EndsOn     string `json:"ends_on,omitempty"`
+}
+
+func (s *Server) createContract(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var in contractRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	c, err := s.Registry.CreateContract(r.Context(), p, registry.Contract{ProviderID: in.ProviderID, SchoolID: in.SchoolID, StartsOn: in.StartsOn, EndsOn: in.EndsOn})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+type policeUnitRequest struct {
+	NameKK       string `json:"name_kk"`
+	NameRU       string `json:"name_ru"`
+	RegionCode   string `json:"region_code"`
+	DistrictCode string `json:"district_code,omitempty"`
+}
+
+func (s *Server) createPoliceUnit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var in policeUnitRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.Registry.CreatePoliceUnit(r.Context(), p, registry.PoliceUnit{NameKK: in.NameKK, NameRU: in.NameRU, RegionCode: in.RegionCode, DistrictCode: in.DistrictCode})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+)
+
+// Regions, districts and schools, and the credentials of a school's devices.
+
+func (s *Server) listRegions(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	rs, err := s.Registry.ListRegions(r.Context())
+	if err != nil {
+		return errs.Wrap(err, "list regions")
+	}
+	writeJSON(w, http.StatusOK, registry.List[registry.Region]{Items: rs})
+	return nil
+}
+
+func (s *Server) listDistricts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	ds, err := s.Registry.ListDistricts(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return errs.Wrap(err, "list districts")
+	}
+	writeJSON(w, http.StatusOK, registry.List[registry.District]{Items: ds})
+	return nil
+}
+
+func (s *Server) listSchools(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	pg, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := registry.SchoolFilter{Region: q.Get("region"), District: q.Get("district")}
+	if u := q.Get("uto"); u != "" {
+		b, err := strconv.ParseBool(u)
+		if err != nil {
+			return errs.Invalidf("uto", "uto must be true or false")
+		}
+		f.UTO = &b
+	}
+	list, err := s.Registry.ListSchools(r.Context(), p, f, pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (s *Server) issueDeviceCredential(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	tok, err := s.Registry.IssueDeviceCredential(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"device_id": id, "credential": tok})
+	return nil
+}

@@ -1,0 +1,123 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+)
+
+// personal is a handler for a signed-in person.
+type personal = func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// The shapes most routes share, written once: the path's {id} (or the
+// signed-in person alone) and the JSON body to a domain call, the result as
+// JSON.
+
+// byID answers with what get returns for the path's id.
+func byID[T any](get func(context.Context, auth.Principal, int64) (T, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		x, err := get(r.Context(), p, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, x)
+		return nil
+	}
+}
+
+// listByID answers with the list get returns for the path's id, as
+// {"items": […]}.
+func listByID[T any](get func(context.Context, auth.Principal, int64) ([]T, error)) personal {
+	return byID(func(ctx context.Context, p auth.Principal, id int64) (registry.List[T], error) {
+		xs, err := get(ctx, p, id)
+		return registry.List[T]{Items: xs}, err
+	})
+}
+
+// bodyByID decodes the JSON body and answers with status and what put
+// returns for the path's id and the body.
+func bodyByID[In, Out any](status int, put func(context.Context, auth.Principal, int64, In) (Out, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		x, err := put(r.Context(), p, id, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, x)
+		return nil
+	}
+}
+
+// forPerson answers with what get returns for the signed-in person.
+func forPerson[T any](get func(context.Context, auth.Principal) (T, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		x, err := get(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, x)
+		return nil
+	}
+}
+
+// listForPerson answers with the list get returns, as {"items": […]}.
+func listForPerson[T any](get func(context.Context, auth.Principal) ([]T, error)) personal {
+	return forPerson(func(ctx context.Context, p auth.Principal) (registry.List[T], error) {
+		xs, err := get(ctx, p)
+		return registry.List[T]{Items: xs}, err
+	})
+}
+
+// bodyForPerson decodes the JSON body and answers with status and what put
+// returns for it.
+func bodyForPerson[In, Out any](status int, put func(context.Context, auth.Principal, In) (Out, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		var in In
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		x, err := put(r.Context(), p, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, x)
+		return nil
+	}
+}
+
+// pathID reads a numeric path parameter; anything else is simply not found.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.NotFoundf("no %s %q", name, r.PathValue(name))
+	}
+	return id, nil
+}
+
+func pageOf(r *http.Request) (registry.Page, error) {
+	q := r.URL.Query()
+	pg := registry.Page{Cursor: q.Get("cursor")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return pg, errs.Invalidf("limit", "limit must be a positive integer, got %q", l)
+		}
+		pg.Limit = n
+	}
+	return pg, nil
+}
