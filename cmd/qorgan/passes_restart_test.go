@@ -24,7 +24,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"qorgan/internal/access"
+	"qorgan/internal/attendance"
 	"qorgan/internal/notify"
 	"qorgan/internal/store"
 )
@@ -346,7 +346,7 @@ func expectedFor(t *testing.T, dbPath string, at time.Time, pupils []restartPupi
 		if err := db.Reader().QueryRowContext(context.Background(), "SELECT id FROM passes WHERE event_id = ? AND person_id = ?", p.event, p.id).Scan(&pass); err != nil {
 			t.Fatalf("the pass of %s: %v", p.name, err)
 		}
-		day := access.Day(at) // an entry's messages are keyed by pupil and day
+		day := attendance.Day(at) // an entry's messages are keyed by pupil and day
 		for gi, g := range p.guardians {
 			lang := p.langs[gi]
 			text, err := notify.Render(lang, "pupil.entered", notify.Vars{Name: p.name, At: at})

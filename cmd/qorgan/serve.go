@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"qorgan/internal/access"
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/cli"
 	"qorgan/internal/config"
@@ -50,11 +50,11 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	alarms.T1, alarms.T2 = f.Alarm.EscalateAfter, f.Alarm.EscalateAgainAfter
 	jobs := transfer.NewJobs(reg)
 	worker := newNotifyWorker(db, f.Notify, log)
-	notifier := access.DefaultNotifier()
+	notifier := attendance.DefaultNotifier()
 	notifier.WebhookURL = f.Notify.WebhookURL
 	notifier.QuietFrom, notifier.QuietTo = f.Notify.QuietHours.From, f.Notify.QuietHours.To
 	notifier.Queued = worker.Wake
-	passes := access.New(db, notifier, worker.Wake)
+	passes := attendance.New(db, notifier, worker.Wake)
 	// A pupil's export and erasure reach the attendance and the messages
 	// kept about them.
 	reg.Records = []registry.PupilRecords{passes, worker.Outbox}

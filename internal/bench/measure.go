@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"qorgan/internal/access"
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
@@ -125,12 +125,12 @@ func Millis(d time.Duration) string { return ms(d) }
 
 // webServer wires the HTTP API over db as the server does, with alarms and
 // passes given (nil: made here, the passes telling nobody).
-func webServer(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *alarm.Service, passes *access.Service, outbox *notify.Outbox, log *slog.Logger) (*web.Server, error) {
+func webServer(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *alarm.Service, passes *attendance.Service, outbox *notify.Outbox, log *slog.Logger) (*web.Server, error) {
 	if alarms == nil {
 		alarms = alarm.New(db, a, log)
 	}
 	if passes == nil {
-		passes = access.New(db, access.NoNotices, func() {})
+		passes = attendance.New(db, attendance.NoNotices, func() {})
 	}
 	if outbox == nil {
 		outbox = notify.New(db)

@@ -21,8 +21,8 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
-	"qorgan/internal/access"
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/ingest/dc09gw"
@@ -153,10 +153,10 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		notify.ChannelSMS:     noop, notify.ChannelBot: noop, notify.ChannelEmail: noop,
 	}, quiet)
 	worker.Concurrency, worker.Batch = o.concurrency, 2*o.concurrency // as serve has them
-	notifier := access.DefaultNotifier()
+	notifier := attendance.DefaultNotifier()
 	notifier.WebhookURL = sink.URL
 	notifier.QuietFrom, notifier.QuietTo = 0, 0
-	passes := access.New(db, notifier, worker.Wake)
+	passes := attendance.New(db, notifier, worker.Wake)
 	alarms := alarm.New(db, a, quiet)
 	srv, err := webServer(db, a, reg, alarms, passes, worker.Outbox, quiet)
 	if err != nil {
@@ -437,7 +437,7 @@ func rawCeiling(ctx context.Context, db *store.DB, tables []string, txs int, pre
 // 1) to a gateway on the same store, as fast as the gateway takes them, for
 // the duration, and returns when the last batch is stored, with the number
 // of passes sent.
-func benchPassesMQTT(ctx context.Context, broker string, passes *access.Service, alarms *alarm.Service, reg *registry.Registry,
+func benchPassesMQTT(ctx context.Context, broker string, passes *attendance.Service, alarms *alarm.Service, reg *registry.Registry,
 	log *slog.Logger, ctrls int, duration time.Duration, clients, batch int, clientID func(int) string, events func(*bytes.Buffer, int, int)) (int64, time.Duration, error) {
 	u, err := url.Parse(broker)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"qorgan/internal/access"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
@@ -26,7 +26,7 @@ func TestErasePupil(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := setup(t, db)
-		passes := access.New(db, access.NoNotices, func() {})
+		passes := attendance.New(db, attendance.NoNotices, func() {})
 		outbox := notify.New(db)
 		w.reg.Records = []registry.PupilRecords{passes, outbox}
 		s1 := fmt.Sprint(w.s1.ID)
@@ -57,7 +57,7 @@ func TestErasePupil(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, id := range []int64{w.pupil1.ID, sib.ID} {
-			if _, err := passes.ManualPass(ctx, guard, w.s1.ID, id, access.In, fmt.Sprint("in-", i)); err != nil {
+			if _, err := passes.ManualPass(ctx, guard, w.s1.ID, id, attendance.In, fmt.Sprint("in-", i)); err != nil {
 				t.Fatal(err)
 			}
 			err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -75,7 +75,7 @@ func TestErasePupil(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		att := ex.Records["attendance"].(access.PupilAttendance)
+		att := ex.Records["attendance"].(attendance.PupilAttendance)
 		msgs := ex.Records["messages"].([]notify.PupilMessage)
 		if ex.Pupil.ExternalID != "P3" || len(ex.Pupil.Guardians) != 2 || len(att.Passes) != 1 || len(att.Days) != 1 || len(msgs) != 1 || msgs[0].Body != "вошёл в школу" {
 			t.Fatalf("export: %+v", ex)
@@ -194,7 +194,7 @@ func TestErasePupil(t *testing.T) {
 		if next.ID == last.ID {
 			t.Errorf("the new pupil was given the erased pupil's id %d", last.ID)
 		}
-		if _, err := passes.ManualPass(ctx, guard, w.s1.ID, next.ID, access.In, "p6-in"); err != nil {
+		if _, err := passes.ManualPass(ctx, guard, w.s1.ID, next.ID, attendance.In, "p6-in"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.reg.SweepErasures(ctx, time.Now().Add(time.Second)); err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"qorgan/internal/access"
+	"qorgan/internal/attendance"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
 )
@@ -46,7 +46,7 @@ func TestLimitsDocumented(t *testing.T) {
 		has    []string // what it says, with the thousands separated by "#"
 	}{
 		{"a JSON body", []string{mib(web.MaxBody), grouped(web.MaxBody, "#") + " bytes", "413"}},
-		{"`POST /api/v1/device/passes`", []string{mib(web.MaxPassBody), grouped(access.MaxBatch, "#") + " events", "413"}},
+		{"`POST /api/v1/device/passes`", []string{mib(web.MaxPassBody), grouped(attendance.MaxBatch, "#") + " events", "413"}},
 		{"`POST /api/v1/imports`", []string{mib(transfer.MaxFileSize), mib(transfer.MaxFileSize + 1<<20), grouped(transfer.MaxRows, "#") + " data rows", "413"}},
 	} {
 		row := ""

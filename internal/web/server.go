@@ -20,8 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"qorgan/internal/access"
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
@@ -37,7 +37,7 @@ type Deps struct {
 	Registry *registry.Registry
 	Alarms   *alarm.Service
 	Jobs     *transfer.Jobs
-	Access   *access.Service
+	Access   *attendance.Service
 	Outbox   *notify.Outbox
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind

@@ -4,8 +4,8 @@ import (
 	"log/slog"
 	"testing"
 
-	"qorgan/internal/access"
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
@@ -21,7 +21,7 @@ import (
 func wired(t testing.TB, db *store.DB, a *auth.Service, reg *registry.Registry, log *slog.Logger, change ...func(*web.Deps)) *web.Server {
 	t.Helper()
 	d := web.Deps{DB: db, Auth: a, Registry: reg, Log: log, Alarms: alarm.New(db, a, log), Jobs: transfer.NewJobs(reg),
-		Access: access.New(db, access.NoNotices, func() {}), Outbox: notify.New(db)}
+		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db)}
 	for _, c := range change {
 		c(&d)
 	}

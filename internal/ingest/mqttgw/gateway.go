@@ -68,8 +68,8 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
-	"qorgan/internal/access"
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/registry"
 )
@@ -263,9 +263,9 @@ type job struct {
 }
 
 // New checks the configuration and returns a gateway; Run connects it.
-// Passes takes a device's batch of turnstile passes (access.Service fits).
+// Passes takes a device's batch of turnstile passes (attendance.Service fits).
 type Passes interface {
-	Record(ctx context.Context, d registry.Device, events []access.PassEvent) (access.Result, error)
+	Record(ctx context.Context, d registry.Device, events []attendance.PassEvent) (attendance.Result, error)
 }
 
 func New(cfg Config, alarms Alarms, devices Devices) (*Gateway, error) {

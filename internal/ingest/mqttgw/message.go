@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"strings"
 
-	"qorgan/internal/access"
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/errs"
 )
 
@@ -22,7 +22,7 @@ func (g *Gateway) handle(ctx context.Context, j job) {
 	}
 	var ev alarm.DeviceEvent
 	var batch struct {
-		Events []access.PassEvent `json:"events"`
+		Events []attendance.PassEvent `json:"events"`
 	}
 	limit, into, what := maxPayload, any(&ev), "a device event"
 	if kind == "passes" {

@@ -1,4 +1,4 @@
-package access_test
+package attendance_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"qorgan/internal/access"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
@@ -84,22 +84,22 @@ func TestNotArrived(t *testing.T) {
 		if _, err := reg.SetMyChannels(ctx, gulnar, registry.GuardianChannels{Off: []string{"sms"}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, access.NotArrivedRule{At: "08:30"}); err != nil {
+		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, attendance.NotArrivedRule{At: "08:30"}); err != nil {
 			t.Fatal(err)
 		}
 
 		// Five of seven arrive, one of them late; the first two do not.
 		f.now = f.at("08:20")
-		var events []access.PassEvent
+		var events []attendance.PassEvent
 		for i, name := range []string{"Нұрлан", "Әлия", "Тимур", "Мадина", "Арман"} {
 			at := f.at("07:50").Add(time.Duration(i) * 5 * time.Minute) // 07:50 … 08:10
-			events = append(events, access.PassEvent{EventID: "na-" + name, At: at, Direction: access.In, CardUID: sc.pupils[name].CardUID})
+			events = append(events, attendance.PassEvent{EventID: "na-" + name, At: at, Direction: attendance.In, CardUID: sc.pupils[name].CardUID})
 		}
 		if _, err := f.svc.Record(ctx, sc.turnstile, events); err != nil {
 			t.Fatal(err)
 		}
 
-		n := access.DefaultNotifier()
+		n := attendance.DefaultNotifier()
 		n.WebhookURL = "https://school-hooks.example/qorgan"
 		var clock time.Time
 		n.Now = func() time.Time { return clock }
@@ -190,7 +190,7 @@ func TestNotArrived(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		n2 := access.DefaultNotifier()
+		n2 := attendance.DefaultNotifier()
 		n2.WebhookURL, n2.Now = hook, func() time.Time { return f.at("08:33") }
 		if k, err := n2.CheckNotArrived(ctx, db); err != nil || k != 0 || len(queued()) != 7 {
 			t.Errorf("after a restart without the claim: %d queued, %v; %d in the outbox", k, err, len(queued()))
@@ -198,7 +198,7 @@ func TestNotArrived(t *testing.T) {
 		guard := auth.Principal{UserID: 902, Role: auth.RoleGuard, Scope: sc.director.Scope}
 		rule, err := f.svc.NotArrivedRule(ctx, guard, sc.id)
 		if err != nil || rule.At != "08:30" || rule.LastCheck == nil || rule.LastCheck.Day != "2026-11-25" || rule.LastCheck.Pupils != 7 || rule.LastCheck.Arrived != 5 ||
-			rule.LastCheck.Outcome != access.OutcomeSent {
+			rule.LastCheck.Outcome != attendance.OutcomeSent {
 			t.Errorf("rule as the guard sees it: %+v %+v %v", rule, rule.LastCheck, err)
 		}
 
@@ -212,13 +212,13 @@ func TestNotArrived(t *testing.T) {
 		if checks != 0 {
 			t.Errorf("a Saturday without lessons was checked")
 		}
-		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, access.NotArrivedRule{At: "08:30", Saturday: true}); err != nil {
+		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, attendance.NotArrivedRule{At: "08:30", Saturday: true}); err != nil {
 			t.Fatal(err)
 		}
 		if k := check(f.at("08:31").AddDate(0, 0, 3)); k != 0 {
 			t.Errorf("an empty Saturday queued %d", k)
 		}
-		if r, _ := f.svc.NotArrivedRule(ctx, sc.director, sc.id); r.LastCheck == nil || r.LastCheck.Outcome != access.OutcomeTooFewArrived || r.LastCheck.Day != "2026-11-28" {
+		if r, _ := f.svc.NotArrivedRule(ctx, sc.director, sc.id); r.LastCheck == nil || r.LastCheck.Outcome != attendance.OutcomeTooFewArrived || r.LastCheck.Day != "2026-11-28" {
 			t.Errorf("the empty Saturday's check: %+v", r.LastCheck)
 		}
 		if k := check(f.at("08:31").AddDate(0, 0, 4)); k != 0 { // Sunday
@@ -251,15 +251,15 @@ func TestNotArrivedRule(t *testing.T) {
 		for _, c := range []struct {
 			name  string
 			as    auth.Principal
-			in    access.NotArrivedRule
+			in    attendance.NotArrivedRule
 			code  errs.Code
 			field string
 		}{
-			{"not a time", sc.director, access.NotArrivedRule{At: "8:30"}, errs.Invalid, "at"},
-			{"before the shift starts", sc.director, access.NotArrivedRule{At: "07:45"}, errs.Invalid, "at"},
-			{"after the shift ends", sc.director, access.NotArrivedRule{At: "13:30"}, errs.Invalid, "at"},
-			{"the guard", guard, access.NotArrivedRule{At: "08:30"}, errs.Forbidden, ""},
-			{"another school's director", otherDirector, access.NotArrivedRule{At: "08:30"}, errs.NotFound, ""},
+			{"not a time", sc.director, attendance.NotArrivedRule{At: "8:30"}, errs.Invalid, "at"},
+			{"before the shift starts", sc.director, attendance.NotArrivedRule{At: "07:45"}, errs.Invalid, "at"},
+			{"after the shift ends", sc.director, attendance.NotArrivedRule{At: "13:30"}, errs.Invalid, "at"},
+			{"the guard", guard, attendance.NotArrivedRule{At: "08:30"}, errs.Forbidden, ""},
+			{"another school's director", otherDirector, attendance.NotArrivedRule{At: "08:30"}, errs.NotFound, ""},
 		} {
 			_, err := f.svc.SetNotArrivedRule(ctx, c.as, sc.id, c.in)
 			if e := errs.As(err); err == nil || e.Code != c.code || e.Field != c.field {
@@ -269,7 +269,7 @@ func TestNotArrivedRule(t *testing.T) {
 		if r, err := f.svc.NotArrivedRule(ctx, sc.director, sc.id); err != nil || r.At != "" || r.LastCheck != nil {
 			t.Fatalf("the rule is off by default: %+v %v", r, err)
 		}
-		if r, err := f.svc.SetNotArrivedRule(ctx, auth.System, sc.id, access.NotArrivedRule{At: "08:45"}); err != nil || r.At != "08:45" {
+		if r, err := f.svc.SetNotArrivedRule(ctx, auth.System, sc.id, attendance.NotArrivedRule{At: "08:45"}); err != nil || r.At != "08:45" {
 			t.Fatalf("set as the administrator: %+v %v", r, err)
 		}
 		// A school with two shifts is refused; one that gains a second
@@ -280,19 +280,19 @@ func TestNotArrivedRule(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, access.NotArrivedRule{At: "08:30"}); errs.As(err).Field != "at" {
+		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, attendance.NotArrivedRule{At: "08:30"}); errs.As(err).Field != "at" {
 			t.Errorf("two shifts: %v", err)
 		}
-		n := access.DefaultNotifier()
+		n := attendance.DefaultNotifier()
 		n.Now = func() time.Time { return f.at("08:50") }
 		if k, err := n.CheckNotArrived(ctx, db); err != nil || k != 0 {
 			t.Fatalf("a two-shift school: %d queued, %v", k, err)
 		}
-		if r, _ := f.svc.NotArrivedRule(ctx, sc.director, sc.id); r.LastCheck == nil || r.LastCheck.Outcome != access.OutcomeSeveralShifts {
+		if r, _ := f.svc.NotArrivedRule(ctx, sc.director, sc.id); r.LastCheck == nil || r.LastCheck.Outcome != attendance.OutcomeSeveralShifts {
 			t.Errorf("the two-shift school's check: %+v", r.LastCheck)
 		}
 		// Off again.
-		if r, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, access.NotArrivedRule{}); err != nil || r.At != "" {
+		if r, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, attendance.NotArrivedRule{}); err != nil || r.At != "" {
 			t.Errorf("switch off: %+v %v", r, err)
 		}
 	})

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"qorgan/internal/access"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
@@ -12,7 +12,7 @@ import (
 
 // passBatch is what a turnstile controller posts.
 type passBatch struct {
-	Events []access.PassEvent `json:"events"`
+	Events []attendance.PassEvent `json:"events"`
 }
 
 // devicePasses takes a batch of pass events from a turnstile controller
@@ -36,9 +36,9 @@ func (s *Server) devicePasses(w http.ResponseWriter, r *http.Request) error {
 }
 
 type manualPassRequest struct {
-	PupilID   int64            `json:"pupil_id"`
-	Direction access.Direction `json:"direction"`
-	RequestID string           `json:"request_id"`
+	PupilID   int64                `json:"pupil_id"`
+	Direction attendance.Direction `json:"direction"`
+	RequestID string               `json:"request_id"`
 }
 
 func (s *Server) manualPass(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

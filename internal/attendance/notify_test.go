@@ -1,4 +1,4 @@
-package access_test
+package attendance_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"qorgan/internal/access"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
@@ -112,7 +112,7 @@ func TestPassToGuardians(t *testing.T) {
 		clock.Store(f.now)
 		now := func() time.Time { return clock.Load().(time.Time) }
 		f.svc.Now = now
-		n := access.DefaultNotifier()
+		n := attendance.DefaultNotifier()
 		n.Now = now
 		n.WebhookURL = httpSink(t, &hook, "body")
 		f.notices = n.Enqueue
@@ -139,7 +139,7 @@ func TestPassToGuardians(t *testing.T) {
 		go func() { w.Run(wctx); close(done) }()
 		defer func() { stop(); <-done }()
 
-		in := []access.PassEvent{{EventID: "n1", At: f.at("07:52"), Direction: access.In, CardUID: "A1B2C3D4"}}
+		in := []attendance.PassEvent{{EventID: "n1", At: f.at("07:52"), Direction: attendance.In, CardUID: "A1B2C3D4"}}
 		for i := 0; i < 2; i++ { // the second is the device resending
 			if _, err := f.svc.Record(ctx, f.turnstile, in); err != nil {
 				t.Fatal(err)
@@ -163,12 +163,12 @@ func TestPassToGuardians(t *testing.T) {
 		// A second entry the same day is not told; neither is an exit
 		// folded into the one before it.
 		clock.Store(f.at("13:00"))
-		for _, ev := range []access.PassEvent{
-			{EventID: "n2", At: f.at("12:30"), Direction: access.Out, CardUID: "A1B2C3D4"},
-			{EventID: "n3", At: f.at("12:31"), Direction: access.In, CardUID: "A1B2C3D4"},
-			{EventID: "n4", At: f.at("12:33"), Direction: access.Out, CardUID: "A1B2C3D4"},
+		for _, ev := range []attendance.PassEvent{
+			{EventID: "n2", At: f.at("12:30"), Direction: attendance.Out, CardUID: "A1B2C3D4"},
+			{EventID: "n3", At: f.at("12:31"), Direction: attendance.In, CardUID: "A1B2C3D4"},
+			{EventID: "n4", At: f.at("12:33"), Direction: attendance.Out, CardUID: "A1B2C3D4"},
 		} {
-			if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{ev}); err != nil {
+			if _, err := f.svc.Record(ctx, f.turnstile, []attendance.PassEvent{ev}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -228,10 +228,10 @@ func TestChannelsSwitchedOff(t *testing.T) {
 		if _, err := reg.SetMyChannels(ctx, g, registry.GuardianChannels{Off: []string{"pigeon"}}); errs.As(err).Field != "off/0" {
 			t.Fatalf("unknown channel: %v", err)
 		}
-		n := access.DefaultNotifier()
+		n := attendance.DefaultNotifier()
 		n.Now = func() time.Time { return f.now }
 		f.notices = n.Enqueue
-		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "off-1", At: f.at("07:55"), Direction: access.In, CardUID: "0FF0FF01"}}); err != nil {
+		if _, err := f.svc.Record(ctx, f.turnstile, []attendance.PassEvent{{EventID: "off-1", At: f.at("07:55"), Direction: attendance.In, CardUID: "0FF0FF01"}}); err != nil {
 			t.Fatal(err)
 		}
 		chans := storetest.Strings(t, db.Reader(), "SELECT channel FROM outbox WHERE pupil_id = ?", p.ID)
@@ -256,7 +256,7 @@ func TestNotificationRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.now = f.at("18:00")
-		n := access.DefaultNotifier()
+		n := attendance.DefaultNotifier()
 		n.Now = func() time.Time { return f.now }
 		n.MaxAge = 24 * time.Hour
 		n.QuietFrom, n.QuietTo = 0, 0
@@ -282,24 +282,24 @@ func TestNotificationRules(t *testing.T) {
 			}
 			return out
 		}
-		ev := func(id, hhmm string, dir access.Direction) access.PassEvent {
-			return access.PassEvent{EventID: id, At: f.at(hhmm), Direction: dir, CardUID: "C0FFEE01"}
+		ev := func(id, hhmm string, dir attendance.Direction) attendance.PassEvent {
+			return attendance.PassEvent{EventID: id, At: f.at(hhmm), Direction: dir, CardUID: "C0FFEE01"}
 		}
 		steps := []struct {
-			batch []access.PassEvent
+			batch []attendance.PassEvent
 			want  string
 		}{
 			// Two entries in one batch: the first is told.
-			{[]access.PassEvent{ev("a1", "07:50", access.In), ev("a2", "07:52", access.In)}, "[entered 07:50]"},
+			{[]attendance.PassEvent{ev("a1", "07:50", attendance.In), ev("a2", "07:52", attendance.In)}, "[entered 07:50]"},
 			// An exit, a bounce within 5 minutes, an exit well after.
-			{[]access.PassEvent{ev("b1", "12:00", access.Out), ev("b2", "12:03", access.Out)}, "[entered 07:50 left 12:00]"},
-			{[]access.PassEvent{ev("b3", "14:00", access.Out)}, "[entered 07:50 left 12:00 left 14:00]"},
+			{[]attendance.PassEvent{ev("b1", "12:00", attendance.Out), ev("b2", "12:03", attendance.Out)}, "[entered 07:50 left 12:00]"},
+			{[]attendance.PassEvent{ev("b3", "14:00", attendance.Out)}, "[entered 07:50 left 12:00 left 14:00]"},
 			// A late backlog: an older entry is not told again; an exit
 			// older than the newest, with no exit just before it, is
 			// told; one right after b1 is not; of two at one instant,
 			// one is told.
-			{[]access.PassEvent{ev("c1", "07:40", access.In), ev("c2", "10:00", access.Out), ev("c3", "12:01", access.Out),
-				ev("c4", "09:00", access.Out), ev("c5", "09:00", access.Out)},
+			{[]attendance.PassEvent{ev("c1", "07:40", attendance.In), ev("c2", "10:00", attendance.Out), ev("c3", "12:01", attendance.Out),
+				ev("c4", "09:00", attendance.Out), ev("c5", "09:00", attendance.Out)},
 				"[entered 07:50 left 09:00 left 10:00 left 12:00 left 14:00]"},
 		}
 		for i, st := range steps {
@@ -336,22 +336,22 @@ func TestOneEntryMessageAcrossNodes(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		node := func() *access.Service {
-			n := access.DefaultNotifier()
+		node := func() *attendance.Service {
+			n := attendance.DefaultNotifier()
 			n.Now = func() time.Time { return f.now }
 			n.QuietFrom, n.QuietTo = 0, 0
-			s := access.New(db, n, func() {})
+			s := attendance.New(db, n, func() {})
 			s.Now = n.Now
 			return s
 		}
 		a, b := node(), node()
 		var wg sync.WaitGroup
 		for i := range pupils {
-			for j, s := range []*access.Service{a, b} {
+			for j, s := range []*attendance.Service{a, b} {
 				wg.Go(func() {
-					ev := access.PassEvent{EventID: fmt.Sprintf("n%d-%d", i, j), At: f.now.Add(-time.Duration(10-j) * time.Second), Direction: access.In,
+					ev := attendance.PassEvent{EventID: fmt.Sprintf("n%d-%d", i, j), At: f.now.Add(-time.Duration(10-j) * time.Second), Direction: attendance.In,
 						CardUID: fmt.Sprintf("C0FFEE%02X", 0x10+i)}
-					if _, err := s.Record(ctx, f.turnstile, []access.PassEvent{ev}); err != nil {
+					if _, err := s.Record(ctx, f.turnstile, []attendance.PassEvent{ev}); err != nil {
 						t.Error(err)
 					}
 				})

@@ -1,4 +1,4 @@
-package access_test
+package attendance_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"qorgan/internal/access"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/errs"
@@ -23,7 +23,7 @@ import (
 
 type fixture struct {
 	db        *store.DB
-	svc       *access.Service
+	svc       *attendance.Service
 	a         *auth.Service
 	turnstile registry.Device
 	cards     []string // cards of school 1's first pupils
@@ -31,10 +31,10 @@ type fixture struct {
 	guard     auth.Principal
 	guard2    auth.Principal
 	now       time.Time
-	hooked    []access.Pass
+	hooked    []attendance.Pass
 	// notices is what svc tells of new passes (nil: nobody); a test
 	// replaces it.
-	notices func(ctx context.Context, tx *store.Tx, ps []access.Pass) error
+	notices func(ctx context.Context, tx *store.Tx, ps []attendance.Pass) error
 }
 
 func setup(t testing.TB, db *store.DB) *fixture {
@@ -47,14 +47,14 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	// A school morning: 08:05 in Almaty.
 	now := time.Date(2026, 11, 25, 3, 5, 0, 0, time.UTC)
 	f := &fixture{db: db, a: a, now: now}
-	f.svc = access.New(db, access.NoticesFunc(func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+	f.svc = attendance.New(db, attendance.NoticesFunc(func(ctx context.Context, tx *store.Tx, ps []attendance.Pass) error {
 		if f.notices == nil {
 			return nil
 		}
 		return f.notices(ctx, tx, ps)
 	}), func() {})
 	f.svc.Now = func() time.Time { return f.now }
-	f.notices = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+	f.notices = func(ctx context.Context, tx *store.Tx, ps []attendance.Pass) error {
 		f.hooked = append(f.hooked, ps...)
 		return nil
 	}
@@ -98,7 +98,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 // refused records events from the turnstile and fails t unless the batch
 // is refused with exactly the problems naming fields, in order, and no pass
 // is written.
-func (f *fixture) refused(t *testing.T, db *store.DB, events []access.PassEvent, fields ...string) {
+func (f *fixture) refused(t *testing.T, db *store.DB, events []attendance.PassEvent, fields ...string) {
 	t.Helper()
 	ctx := context.Background()
 	_, err := f.svc.Record(ctx, f.turnstile, events)
@@ -126,10 +126,10 @@ func TestPassesToPresence(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db)
-		batch := []access.PassEvent{
-			{EventID: "e1", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
-			{EventID: "e2", At: f.at("07:52"), Direction: access.In, CardUID: f.cards[1]},
-			{EventID: "e3", At: f.at("07:53"), Direction: access.In, CardUID: "DEADBEEF"},
+		batch := []attendance.PassEvent{
+			{EventID: "e1", At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[0]},
+			{EventID: "e2", At: f.at("07:52"), Direction: attendance.In, CardUID: f.cards[1]},
+			{EventID: "e3", At: f.at("07:53"), Direction: attendance.In, CardUID: "DEADBEEF"},
 		}
 		res, err := f.svc.Record(ctx, f.turnstile, batch)
 		if err != nil || res.Stored != 3 || res.Unknown != 1 || res.Duplicate != 0 {
@@ -146,10 +146,10 @@ func TestPassesToPresence(t *testing.T) {
 		// Pupil 0 leaves at 10:00; then the controller uploads an older
 		// event (in at 07:40) late: presence follows the events' own time.
 		f.now = f.at("10:01")
-		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "e4", At: f.at("10:00"), Direction: access.Out, CardUID: f.cards[0]}}); err != nil {
+		if _, err := f.svc.Record(ctx, f.turnstile, []attendance.PassEvent{{EventID: "e4", At: f.at("10:00"), Direction: attendance.Out, CardUID: f.cards[0]}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "e0", At: f.at("07:40"), Direction: access.In, CardUID: f.cards[0]}}); err != nil {
+		if _, err := f.svc.Record(ctx, f.turnstile, []attendance.PassEvent{{EventID: "e0", At: f.at("07:40"), Direction: attendance.In, CardUID: f.cards[0]}}); err != nil {
 			t.Fatal(err)
 		}
 		f.now = f.at("10:05")
@@ -157,7 +157,7 @@ func TestPassesToPresence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		byID := map[int64]access.Attendee{}
+		byID := map[int64]attendance.Attendee{}
 		for _, p := range rc.People {
 			if p.Kind == "pupil" {
 				byID[p.ID] = p
@@ -182,22 +182,22 @@ func TestPassesToPresence(t *testing.T) {
 			t.Errorf("another school's guard: %v", err)
 		}
 		// The guard lets pupil 2 in by hand (a forgotten card).
-		res, err = f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, "req-1")
+		res, err = f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], attendance.In, "req-1")
 		if err != nil || res.Stored != 1 {
 			t.Fatalf("manual pass: %+v %v", res, err)
 		}
-		if res, _ := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, "req-1"); res.Duplicate != 1 {
+		if res, _ := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], attendance.In, "req-1"); res.Duplicate != 1 {
 			t.Errorf("repeated manual pass: %+v", res)
 		}
 		// A request id of the longest length the API takes works, once.
 		long := strings.Repeat("r", 64)
-		if res, err := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, long); err != nil || res.Stored != 1 {
+		if res, err := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], attendance.In, long); err != nil || res.Stored != 1 {
 			t.Errorf("manual pass with a 64-byte request id: %+v %v", res, err)
 		}
-		if res, err := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], access.In, long); err != nil || res.Duplicate != 1 {
+		if res, err := f.svc.ManualPass(ctx, f.guard, 1, f.pupils[2], attendance.In, long); err != nil || res.Duplicate != 1 {
 			t.Errorf("repeated manual pass with a 64-byte request id: %+v %v", res, err)
 		}
-		if _, err := f.svc.ManualPass(ctx, f.guard2, 1, f.pupils[2], access.In, "req-2"); errs.CodeOf(err) != errs.NotFound {
+		if _, err := f.svc.ManualPass(ctx, f.guard2, 1, f.pupils[2], attendance.In, "req-2"); errs.CodeOf(err) != errs.NotFound {
 			t.Errorf("manual pass by another school's guard: %v", err)
 		}
 		rc, _ = f.svc.RollCall(ctx, f.a, f.guard, 1)
@@ -211,17 +211,17 @@ func TestBadBatchWritesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db)
-		f.refused(t, db, []access.PassEvent{
-			{EventID: "ok", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
-			{EventID: "future", At: f.now.Add(time.Hour), Direction: access.In, CardUID: f.cards[1]},
+		f.refused(t, db, []attendance.PassEvent{
+			{EventID: "ok", At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[0]},
+			{EventID: "future", At: f.now.Add(time.Hour), Direction: attendance.In, CardUID: f.cards[1]},
 			{EventID: "nodir", At: f.at("07:50"), CardUID: f.cards[2]},
 		}, "events/1/at", "events/2/direction")
 		camera := f.turnstile
 		camera.Kind = registry.Camera
-		if _, err := f.svc.Record(ctx, camera, []access.PassEvent{{EventID: "x", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]}}); errs.CodeOf(err) != errs.Forbidden {
+		if _, err := f.svc.Record(ctx, camera, []attendance.PassEvent{{EventID: "x", At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[0]}}); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("a camera posting passes: %v", err)
 		}
-		big := make([]access.PassEvent, access.MaxBatch+1)
+		big := make([]attendance.PassEvent, attendance.MaxBatch+1)
 		if _, err := f.svc.Record(ctx, f.turnstile, big); errs.CodeOf(err) != errs.TooLarge {
 			t.Fatalf("oversize batch: %v", err)
 		}
@@ -254,10 +254,10 @@ func BenchmarkRecord(b *testing.B) {
 	var intake, raw time.Duration
 	base := time.Now().Add(-time.Hour)
 	for b.Loop() {
-		batch := make([]access.PassEvent, per)
+		batch := make([]attendance.PassEvent, per)
 		for i := range batch {
 			n++
-			batch[i] = access.PassEvent{EventID: fmt.Sprint(n), At: base.Add(time.Duration(n) * time.Millisecond), Direction: access.In, CardUID: cards[n%len(cards)]}
+			batch[i] = attendance.PassEvent{EventID: fmt.Sprint(n), At: base.Add(time.Duration(n) * time.Millisecond), Direction: attendance.In, CardUID: cards[n%len(cards)]}
 		}
 		t0 := time.Now()
 		if _, err := f.svc.Record(ctx, f.turnstile, batch); err != nil {
@@ -306,9 +306,9 @@ func BenchmarkRollCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var events []access.PassEvent
+	var events []attendance.PassEvent
 	for i, c := range storetest.Strings(b, db.Reader(), "SELECT card_uid FROM pupils WHERE school_id = 1 AND card_uid IS NOT NULL LIMIT 1500") {
-		events = append(events, access.PassEvent{EventID: fmt.Sprint("rc", i), At: now.Add(-time.Minute), Direction: access.In, CardUID: c})
+		events = append(events, attendance.PassEvent{EventID: fmt.Sprint("rc", i), At: now.Add(-time.Minute), Direction: attendance.In, CardUID: c})
 	}
 	if _, err := f.svc.Record(ctx, f.turnstile, events); err != nil {
 		b.Fatal(err)
@@ -337,7 +337,7 @@ func TestGroupCommit(t *testing.T) {
 		// waiting, so that they are written together.
 		hold, held := make(chan struct{}), make(chan struct{})
 		var once sync.Once
-		f.notices = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+		f.notices = func(ctx context.Context, tx *store.Tx, ps []attendance.Pass) error {
 			once.Do(func() { close(held); <-hold })
 			mu.Lock()
 			defer mu.Unlock()
@@ -350,7 +350,7 @@ func TestGroupCommit(t *testing.T) {
 			return nil
 		}
 		const callers = 12
-		results := make([]access.Result, callers)
+		results := make([]attendance.Result, callers)
 		fails := make([]error, callers)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -358,13 +358,13 @@ func TestGroupCommit(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				evs := []access.PassEvent{
-					{EventID: fmt.Sprintf("g%d-a", i), At: f.at("07:50"), Direction: access.In, CardUID: f.cards[i%len(f.cards)]},
-					{EventID: fmt.Sprintf("g%d-b", i), At: f.at("07:51"), Direction: access.Out, CardUID: f.cards[i%len(f.cards)]},
-					{EventID: "shared", At: f.at("07:52"), Direction: access.In, CardUID: "FFFFFFFF"},
+				evs := []attendance.PassEvent{
+					{EventID: fmt.Sprintf("g%d-a", i), At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[i%len(f.cards)]},
+					{EventID: fmt.Sprintf("g%d-b", i), At: f.at("07:51"), Direction: attendance.Out, CardUID: f.cards[i%len(f.cards)]},
+					{EventID: "shared", At: f.at("07:52"), Direction: attendance.In, CardUID: "FFFFFFFF"},
 				}
 				if i == 5 {
-					evs = append(evs, access.PassEvent{EventID: "poison", At: f.at("07:53"), Direction: access.In, CardUID: f.cards[0]})
+					evs = append(evs, attendance.PassEvent{EventID: "poison", At: f.at("07:53"), Direction: attendance.In, CardUID: f.cards[0]})
 				}
 				if i > 0 {
 					<-start
@@ -422,18 +422,18 @@ func TestPrune(t *testing.T) {
 		ctx := context.Background()
 		f := setup(t, db)
 		old := f.now.AddDate(0, -14, 0)
-		var events []access.PassEvent
+		var events []attendance.PassEvent
 		for i := range 2500 { // more than one pruning batch
 			at := old
 			if i%5 == 0 {
 				at = f.now.Add(-time.Hour) // recent, kept
 			}
-			events = append(events, access.PassEvent{EventID: fmt.Sprint("p", i), At: at.Add(time.Duration(i) * time.Second), Direction: access.In, CardUID: f.cards[i%len(f.cards)]})
+			events = append(events, attendance.PassEvent{EventID: fmt.Sprint("p", i), At: at.Add(time.Duration(i) * time.Second), Direction: attendance.In, CardUID: f.cards[i%len(f.cards)]})
 		}
 		// The old passes are recorded as they were taken then.
 		today := f.now
 		for start := 0; start < len(events); start += 500 {
-			var batch []access.PassEvent
+			var batch []attendance.PassEvent
 			for _, e := range events[start : start+500] {
 				if e.At.Before(old.AddDate(0, 0, 1)) {
 					batch = append(batch, e)
@@ -464,7 +464,7 @@ func TestPrune(t *testing.T) {
 		if n := count("SELECT COUNT(*) FROM passes"); n != 2500 {
 			t.Fatalf("%d passes stored, want 2500", n)
 		}
-		oldDays := count("SELECT COUNT(*) FROM presence WHERE day < '" + access.Day(f.now.AddDate(0, -13, 0)) + "'")
+		oldDays := count("SELECT COUNT(*) FROM presence WHERE day < '" + attendance.Day(f.now.AddDate(0, -13, 0)) + "'")
 		passes, presence, err := f.svc.Prune(ctx, f.now.AddDate(0, -13, 0))
 		if err != nil {
 			t.Fatal(err)
@@ -492,10 +492,10 @@ func TestPrune(t *testing.T) {
 func TestControlCharactersInPassesRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db)
-		f.refused(t, db, []access.PassEvent{
-			{EventID: "t-1\x00", At: f.at("07:50"), Direction: access.In, CardUID: f.cards[0]},
-			{EventID: "t-2", At: f.at("07:51"), Direction: access.In, CardUID: "04A1B2\x00"},
-			{EventID: "t-3", At: f.at("07:52"), Direction: access.In, PhoneToken: "tok\x7f"},
+		f.refused(t, db, []attendance.PassEvent{
+			{EventID: "t-1\x00", At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[0]},
+			{EventID: "t-2", At: f.at("07:51"), Direction: attendance.In, CardUID: "04A1B2\x00"},
+			{EventID: "t-3", At: f.at("07:52"), Direction: attendance.In, PhoneToken: "tok\x7f"},
 		}, "events/0/event_id", "events/1/card_uid", "events/2/phone_token")
 	})
 }

@@ -4,7 +4,7 @@
 // evacuation starts from. A device's resent event is stored once, whichever
 // way it came; presence follows each event's own time, so a controller
 // uploading its backlog late does not change who is inside now.
-package access
+package attendance
 
 import (
 	"context"
@@ -64,11 +64,11 @@ var NoNotices = NoticesFunc(func(context.Context, *store.Tx, []Pass) error { ret
 func New(db *store.DB, notices Notices, wake func()) *Service {
 	switch {
 	case db == nil:
-		panic("access.New: no store")
+		panic("attendance.New: no store")
 	case notices == nil:
-		panic("access.New: no notices (use access.NoNotices to tell nobody)")
+		panic("attendance.New: no notices (use attendance.NoNotices to tell nobody)")
 	case wake == nil:
-		panic("access.New: no wake (use func() {} to wake nothing)")
+		panic("attendance.New: no wake (use func() {} to wake nothing)")
 	}
 	return &Service{DB: db, Now: time.Now, MaxSkew: 5 * time.Minute, notices: notices, wake: wake}
 }
