@@ -46,5 +46,5 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if len(args) > 0 && args[0] == passwordWorkerCommand {
 		return auth.ServePasswordWorker(os.Stdin, out)
 	}
-	return cli.Run(ctx, args, out, errOut, cli.Wiring{Serve: serve, DC09: newDC09Receiver, Version: version})
+	return cli.Run(ctx, args, out, errOut, cli.Wiring{Serve: serve, Version: version})
 }

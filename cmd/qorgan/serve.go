@@ -97,7 +97,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	recvDone := make(chan error, 1)
 	if d := f.DC09; d.Addr != "" {
 		var err error
-		receiver, err = newDC09Receiver(dc09gw.Config{Addr: d.Addr, Window: dc09.Window{Past: d.WindowPast, Future: d.WindowFuture},
+		receiver, err = dc09gw.New(dc09gw.Config{Addr: d.Addr, Window: dc09.Window{Past: d.WindowPast, Future: d.WindowFuture},
 			MaxConnsPerSource: d.MaxConnsPerSource, FirstFrameTimeout: d.FirstFrameTimeout, Logger: log}, alarms, reg)
 		if err != nil {
 			return err

@@ -36,6 +36,7 @@ type fixture struct {
 	svc    *alarm.Service
 	clk    *clock
 	people map[string]auth.Principal
+	plain  registry.Device // the demo's plain DC-09 panel
 }
 
 func setup(t *testing.T, db *store.DB) *fixture {
@@ -55,7 +56,19 @@ func setup(t *testing.T, db *store.DB) *fixture {
 		t.Fatalf("logins %d, users %d", len(res.Logins), len(f.people))
 	}
 	f.svc = f.service()
+	f.plain = panelDevice(t, db, demo.PlainAccount)
 	return f
+}
+
+// panelDevice is the device registered for a DC-09 account: the DC-09
+// gateway resolves it and the signal carries it to Commit.
+func panelDevice(t testing.TB, db *store.DB, account string) registry.Device {
+	t.Helper()
+	d, _, err := registry.New(db, auth.New(db)).DeviceByDC09Account(context.Background(), account)
+	if err != nil {
+		t.Fatalf("panel %s: %v", account, err)
+	}
+	return d
 }
 
 // service is a fresh Service on the fixture's store, as after a restart.
@@ -67,7 +80,8 @@ func (f *fixture) service() *alarm.Service {
 
 func (f *fixture) panel(t *testing.T, account, seq string, typ alarmcode.Type) {
 	t.Helper()
-	err := f.svc.Commit(context.Background(), []alarm.Signal{{Source: "dc09", Account: account, Sequence: seq, Content: []byte(seq + string(typ)),
+	d := panelDevice(t, f.db, account)
+	err := f.svc.Commit(context.Background(), []alarm.Signal{{Source: "dc09", Account: account, DeviceID: d.ID, SchoolID: d.SchoolID, Sequence: seq, Content: []byte(seq + string(typ)),
 		Events: []alarmcode.Event{{Type: typ, Code: "XX", Known: true}}, ReceivedAt: f.clk.Now()}})
 	if err != nil {
 		t.Fatal(err)
@@ -436,7 +450,7 @@ func TestIntakeAlongsideOperators(t *testing.T) {
 			defer close(ids)
 			for i := range n {
 				seq := fmt.Sprintf("%04d", 100+i)
-				err := f.svc.Commit(ctx, []alarm.Signal{{Source: "dc09", Account: demo.PlainAccount, Sequence: seq, Content: []byte(seq),
+				err := f.svc.Commit(ctx, []alarm.Signal{{Source: "dc09", Account: demo.PlainAccount, DeviceID: f.plain.ID, SchoolID: f.plain.SchoolID, Sequence: seq, Content: []byte(seq),
 					Events: []alarmcode.Event{{Type: alarmcode.Panic, Code: "PA", Known: true}}, ReceivedAt: f.clk.Now()}})
 				if err != nil {
 					errc <- fmt.Errorf("panic %d: %w", i, err)

@@ -23,13 +23,14 @@ func BenchmarkCommit(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := alarm.New(db, a, nil)
+	d := panelDevice(b, db, demo.PlainAccount)
 	seq := 0
 	n := 0
 	for b.Loop() {
 		batch := make([]alarm.Signal, 50)
 		for i := range batch {
 			seq++
-			batch[i] = alarm.Signal{Source: "dc09", Account: demo.PlainAccount, Sequence: fmt.Sprint(seq), Content: []byte("BA"),
+			batch[i] = alarm.Signal{Source: "dc09", Account: demo.PlainAccount, DeviceID: d.ID, SchoolID: d.SchoolID, Sequence: fmt.Sprint(seq), Content: []byte("BA"),
 				Events: []alarmcode.Event{{Type: alarmcode.Panic, Code: "BA", Known: true}}, ReceivedAt: time.Now()}
 		}
 		if err := s.Commit(ctx, batch); err != nil {

@@ -22,8 +22,12 @@ import (
 
 // Signal is one message from a device or a person, whatever way it came.
 type Signal struct {
-	Source   string // dc09, http, mqtt, staff
-	Account  string // DC-09 account; for other sources set DeviceID or SchoolID
+	Source  string // dc09, http, mqtt, staff
+	Account string // the sender's name as stored (a DC-09 account, a login); empty: the device id
+	// DeviceID and SchoolID are the sender, as the gateway that took the
+	// signal resolved it (a DC-09 account, a device credential, a
+	// signed-in person): Commit looks nobody up. A signal with no school
+	// is stored without an alarm.
 	DeviceID int64
 	SchoolID int64
 	Sequence string // the sender's message number or event id
@@ -67,10 +71,6 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 	if len(sigs) == 0 {
 		return nil
 	}
-	devices, err := s.devicesOf(ctx, sigs)
-	if err != nil {
-		return err
-	}
 	now := s.Now()
 	var raised []int64
 	raises := false
@@ -81,7 +81,7 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 			}
 		}
 	}
-	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
+	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
 		// A batch that may raise alarms takes the live-feed lock before
 		// anything else (see liveFeedLock).
@@ -94,13 +94,7 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 		var ps []pendingSignal
 		for i := range sigs {
 			sg := &sigs[i]
-			dev := devices[strings.ToUpper(sg.Account)]
-			if sg.DeviceID != 0 {
-				dev.id = sg.DeviceID
-			}
-			if sg.SchoolID != 0 {
-				dev.school = sg.SchoolID
-			}
+			dev := deviceRef{id: sg.DeviceID, school: sg.SchoolID}
 			if dev.id != 0 && sg.ReceivedAt.After(b.seen[dev.id]) {
 				b.seen[dev.id] = sg.ReceivedAt
 			}
@@ -433,35 +427,6 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
-}
-
-// devicesOf finds the devices behind the DC-09 accounts of a batch.
-func (s *Service) devicesOf(ctx context.Context, sigs []Signal) (map[string]deviceRef, error) {
-	var accts []string
-	seen := map[string]bool{}
-	for _, sg := range sigs {
-		a := strings.ToUpper(sg.Account)
-		if a != "" && !seen[a] && sg.Source == "dc09" {
-			seen[a] = true
-			accts = append(accts, a)
-		}
-	}
-	out := map[string]deviceRef{}
-	err := store.InBatches(accts, store.InList, func(ph string, args []any) error {
-		return store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
-			var a string
-			var d deviceRef
-			if err := rows.Scan(&a, &d.id, &d.school); err != nil {
-				return err
-			}
-			out[a] = d
-			return nil
-		}, "SELECT dc09_account, id, school_id FROM devices WHERE dc09_account IN ("+ph+")", args...)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // route is where a school's alarms go.

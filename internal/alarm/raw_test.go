@@ -25,9 +25,9 @@ func TestOddBytesStored(t *testing.T) {
 		odd := []byte("\n1A2B0031\"SIA-DCS\"0002L0#1234[#1234|Nri1/PA501^\x00\xff\xc0\xcb\xcc^]\r")
 		at := f.clk.Now()
 		err := f.svc.Commit(ctx, []alarm.Signal{
-			{Source: "dc09", Account: demo.PlainAccount, Sequence: "0001", Content: []byte("1"), Raw: plain, ReceivedAt: at,
+			{Source: "dc09", Account: demo.PlainAccount, DeviceID: f.plain.ID, SchoolID: f.plain.SchoolID, Sequence: "0001", Content: []byte("1"), Raw: plain, ReceivedAt: at,
 				Events: []alarmcode.Event{{Type: alarmcode.Panic, Code: "PA", Zone: "501", Known: true}}},
-			{Source: "dc09", Account: demo.PlainAccount, Sequence: "0002", Content: []byte("2"), Raw: odd, ReceivedAt: at,
+			{Source: "dc09", Account: demo.PlainAccount, DeviceID: f.plain.ID, SchoolID: f.plain.SchoolID, Sequence: "0002", Content: []byte("2"), Raw: odd, ReceivedAt: at,
 				Events: []alarmcode.Event{{Type: alarmcode.Unknown, Code: "P\x00", Zone: "5\xff1", Text: "\x00\xff"}}},
 		})
 		if err != nil {
@@ -66,7 +66,7 @@ func TestOddBytesStored(t *testing.T) {
 			t.Errorf("the odd event's alarm: code %q and zone %q, want %q and %q", code, zone, `P\x00`, `5\xff1`)
 		}
 		// A retransmission of the odd frame is recognised as one.
-		if err := f.svc.Commit(ctx, []alarm.Signal{{Source: "dc09", Account: demo.PlainAccount, Sequence: "0002", Content: []byte("2"), Raw: odd, ReceivedAt: at,
+		if err := f.svc.Commit(ctx, []alarm.Signal{{Source: "dc09", Account: demo.PlainAccount, DeviceID: f.plain.ID, SchoolID: f.plain.SchoolID, Sequence: "0002", Content: []byte("2"), Raw: odd, ReceivedAt: at,
 			Events: []alarmcode.Event{{Type: alarmcode.Unknown, Code: "P\x00", Zone: "5\xff1"}}}}); err != nil {
 			t.Fatal(err)
 		}

@@ -18,8 +18,8 @@ const window = 10 * time.Minute
 
 // dc09 is a DC-09 panic (or another event) whose copies are one message
 // within the window.
-func dc09(seq, content string, at time.Time, typ alarmcode.Type) alarm.Signal {
-	return alarm.Signal{Source: "dc09", Account: demo.PlainAccount, Sequence: seq, Content: []byte(content), RetryWindow: window,
+func (f *fixture) dc09(seq, content string, at time.Time, typ alarmcode.Type) alarm.Signal {
+	return alarm.Signal{Source: "dc09", Account: demo.PlainAccount, DeviceID: f.plain.ID, SchoolID: f.plain.SchoolID, Sequence: seq, Content: []byte(content), RetryWindow: window,
 		Events: []alarmcode.Event{{Type: typ, Code: "XX", Known: true}}, ReceivedAt: at}
 }
 
@@ -56,23 +56,23 @@ func TestRetransmissionWindow(t *testing.T) {
 		t0 := f.clk.Now()
 		// Two copies in one batch, a third in the next, a fourth after a
 		// restart.
-		commit(dc09("0001", "PA", t0, alarmcode.Panic), dc09("0001", "PA", t0.Add(time.Second), alarmcode.Panic))
+		commit(f.dc09("0001", "PA", t0, alarmcode.Panic), f.dc09("0001", "PA", t0.Add(time.Second), alarmcode.Panic))
 		want("0001", 1, 1, "two copies in one batch")
-		commit(dc09("0001", "PA", t0.Add(30*time.Second), alarmcode.Panic))
+		commit(f.dc09("0001", "PA", t0.Add(30*time.Second), alarmcode.Panic))
 		want("0001", 1, 1, "a copy 30 s later")
 		f.svc = f.service()
-		commit(dc09("0001", "PA", t0.Add(window-time.Microsecond), alarmcode.Panic))
+		commit(f.dc09("0001", "PA", t0.Add(window-time.Microsecond), alarmcode.Panic))
 		want("0001", 1, 1, "a copy at the end of the window, after a restart")
 		// The window is over: a new panic, in a batch with its own copy and
 		// with a copy of an event under the same number.
-		commit(dc09("0001", "PA", t0.Add(window), alarmcode.Panic), dc09("0001", "PA", t0.Add(window+time.Second), alarmcode.Panic),
-			dc09("0001", "FA", t0.Add(window), alarmcode.Fire))
+		commit(f.dc09("0001", "PA", t0.Add(window), alarmcode.Panic), f.dc09("0001", "PA", t0.Add(window+time.Second), alarmcode.Panic),
+			f.dc09("0001", "FA", t0.Add(window), alarmcode.Fire))
 		want("0001", 3, 3, "the same number and event when the window is over, with another event")
-		commit(dc09("0001", "PA", t0.Add(2*window-time.Second), alarmcode.Panic))
+		commit(f.dc09("0001", "PA", t0.Add(2*window-time.Second), alarmcode.Panic))
 		want("0001", 3, 3, "a copy of the new panic within its own window")
 		// In one batch: the panic again a window later, and a copy of it a
 		// further window on, each a message of its own.
-		commit(dc09("0001", "PA", t0.Add(2*window), alarmcode.Panic), dc09("0001", "PA", t0.Add(3*window), alarmcode.Panic))
+		commit(f.dc09("0001", "PA", t0.Add(2*window), alarmcode.Panic), f.dc09("0001", "PA", t0.Add(3*window), alarmcode.Panic))
 		want("0001", 5, 5, "two windows in one batch")
 
 		var reused, open int
@@ -117,12 +117,12 @@ func TestRetransmissionOnTwoNodes(t *testing.T) {
 						// an order of its own: those raise nothing and take
 						// no lock before their signals.
 						d := time.Duration(n*4+k) * time.Millisecond
-						sigs := []alarm.Signal{dc09("0101", "RP", at.Add(d), alarmcode.PeriodicTest), dc09("0102", "RP", at.Add(d), alarmcode.PeriodicTest)}
+						sigs := []alarm.Signal{f.dc09("0101", "RP", at.Add(d), alarmcode.PeriodicTest), f.dc09("0102", "RP", at.Add(d), alarmcode.PeriodicTest)}
 						if (n+k)%2 == 1 {
 							sigs[0], sigs[1] = sigs[1], sigs[0]
 						}
 						if k%2 == 0 {
-							sigs = append(sigs, dc09("0100", "PA", at.Add(d), alarmcode.Panic))
+							sigs = append(sigs, f.dc09("0100", "PA", at.Add(d), alarmcode.Panic))
 						}
 						if err := node.Commit(ctx, sigs); err != nil {
 							errc <- fmt.Errorf("node %d: %w", n, err)

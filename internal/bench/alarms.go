@@ -23,10 +23,6 @@ import (
 	"qorgan/internal/store"
 )
 
-// NewReceiver makes a DC-09 receiver that commits to alarms and looks the
-// panels' accounts up in reg, as the server wires it.
-type NewReceiver func(cfg dc09gw.Config, alarms *alarm.Service, reg *registry.Registry) (*dc09gw.Receiver, error)
-
 // AlarmsConfig describes an alarms run.
 type AlarmsConfig struct {
 	Panels      int           // concurrent panels for the throughput run
@@ -37,7 +33,6 @@ type AlarmsConfig struct {
 	Codes       []string      // codes the panels send in the throughput run
 	Dir         string        // directory for the SQLite file; empty: a temporary one
 	CPUProfile  string        // file for a CPU profile of the throughput run; empty: none
-	DC09        NewReceiver
 }
 
 // Alarms measures the alarm lane end to end on a fresh SQLite file: DC-09
@@ -83,7 +78,7 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 	alarms := alarm.New(db, a, quiet)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	recv, err := cfg.DC09(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, MaxConnsPerSource: panels + 50}, alarms, reg)
+	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, MaxConnsPerSource: panels + 50}, alarms, reg)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,6 @@ type PassesConfig struct {
 	MQTTURL    string        // broker for the intake over MQTT; empty: that run is skipped
 	// Concurrency is the notification worker's, as the server has it.
 	Concurrency int
-	DC09        NewReceiver
 }
 
 // Passes measures the attendance lane end to end on a fresh SQLite file:
@@ -55,7 +54,7 @@ type PassesConfig struct {
 // on a fresh store.
 func Passes(ctx context.Context, cfg PassesConfig, out, errOut io.Writer) error {
 	o := passesBench{duration: cfg.Duration, rate: cfg.Rate, batch: cfg.Batch, clients: cfg.Clients, syncMode: cfg.Sync, cpuProfile: cfg.CPUProfile,
-		concurrency: cfg.Concurrency, dc09: cfg.DC09}
+		concurrency: cfg.Concurrency}
 	if err := o.run(ctx, "", out, errOut); err != nil {
 		return err
 	}
@@ -74,7 +73,6 @@ type passesBench struct {
 	rate, batch, clients int
 	syncMode, cpuProfile string
 	concurrency          int
-	dc09                 NewReceiver
 }
 
 func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Writer) error {
@@ -172,7 +170,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go worker.Run(runCtx)
-	recv, err := o.dc09(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet}, alarms, reg)
+	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet}, alarms, reg)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (b *benchAlarmsCmd) options() []*config.Option {
 }
 
 func (b *benchAlarmsCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
-	b.c.Codes, b.c.DC09 = strings.Split(b.codes, ","), w.DC09
+	b.c.Codes = strings.Split(b.codes, ",")
 	return bench.Alarms(ctx, b.c, out)
 }
 
@@ -94,7 +94,7 @@ func (b *benchPassesCmd) options() []*config.Option {
 }
 
 func (b *benchPassesCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
-	b.c.Concurrency, b.c.DC09 = config.DefaultMessageConcurrency, w.DC09
+	b.c.Concurrency = config.DefaultMessageConcurrency
 	return bench.Passes(ctx, b.c, out, errOut)
 }
 

@@ -16,7 +16,6 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"qorgan/internal/bench"
 	"qorgan/internal/config"
 	"qorgan/internal/errs"
 	"qorgan/internal/store"
@@ -26,9 +25,6 @@ import (
 type Wiring struct {
 	// Serve runs the server on db until ctx ends, then shuts it down.
 	Serve func(ctx context.Context, cfg config.Server, db *store.DB, log *slog.Logger, out io.Writer) error
-	// DC09 makes a DC-09 receiver that commits to the alarm domain (the
-	// benchmarks run one).
-	DC09 bench.NewReceiver
 	// Version is the version set at build time, if any.
 	Version string
 }

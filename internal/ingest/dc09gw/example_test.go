@@ -9,13 +9,13 @@ import (
 	"qorgan/internal/ingest/dc09gw"
 )
 
-// How cmd/ wires the receiver: the alarm domain is the Sink (one
+// How cmd/ wires the receiver: the alarm domain commits the frames (one
 // transaction per batch, deduplicating retransmissions) and the registry
-// answers for accounts and keys.
+// answers for accounts: the panel's device and key.
 func Example() {
 	var (
-		alarms   dc09gw.Sink     // alarm.Service, for instance
-		registry dc09gw.Accounts // device registry: account → key
+		alarms   dc09gw.Alarms  // *alarm.Service
+		registry dc09gw.Devices // *registry.Registry: account → device and key
 	)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

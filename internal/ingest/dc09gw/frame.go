@@ -28,14 +28,14 @@ type source struct {
 }
 
 // accountKey looks the account up once per frame and serves the key to
-// Parse and Answer as a dc09.KeyLookup, keeping the outcome for the
-// decision that follows.
+// Parse and Answer as a dc09.KeyLookup, keeping the panel for the
+// decision that follows and for the Frame.
 type accountKey struct {
 	ctx      context.Context
 	accounts Accounts
 	done     bool
 	account  string
-	key      []byte
+	panel    Panel
 	known    bool
 	err      error
 }
@@ -45,15 +45,15 @@ func (a *accountKey) lookup(account string) {
 		return
 	}
 	a.done, a.account = true, account
-	a.key, a.known, a.err = a.accounts.Lookup(a.ctx, account)
+	a.panel, a.known, a.err = a.accounts.Lookup(a.ctx, account)
 }
 
 func (a *accountKey) Key(account string) ([]byte, bool) {
 	a.lookup(account)
-	if a.err != nil || !a.known || a.key == nil {
+	if a.err != nil || !a.known || a.panel.Key == nil {
 		return nil, false
 	}
-	return a.key, true
+	return a.panel.Key, true
 }
 
 // inspect parses one frame and decides its fate. It never ACKs: frames
@@ -104,7 +104,7 @@ func (r *Receiver) inspect(raw []byte, src source) step {
 		r.unknownAccount(src, raw, m)
 		st.answer = r.answer(dc09.ReplyNAK, st)
 		return st
-	case keys.key != nil && !m.Encrypted:
+	case keys.panel.Key != nil && !m.Encrypted:
 		// An account with a key sends encrypted frames only: a plain one
 		// is a misconfigured panel or someone speaking for it.
 		r.security(src, "plain-frame-for-encrypted-account", raw, m)
@@ -114,6 +114,7 @@ func (r *Receiver) inspect(raw []byte, src source) step {
 	st.pending = &pending{
 		frame: Frame{
 			Account:    account,
+			Device:     keys.panel.Device,
 			Message:    m,
 			Raw:        append([]byte(nil), raw...),
 			Remote:     src.remote,

@@ -73,9 +73,9 @@ func (s *memSink) count() int {
 // accountTable registers accounts: a nil key is a plain account.
 type accountTable map[string][]byte
 
-func (a accountTable) Lookup(_ context.Context, account string) ([]byte, bool, error) {
+func (a accountTable) Lookup(_ context.Context, account string) (dc09gw.Panel, bool, error) {
 	key, ok := a[account]
-	return key, ok, nil
+	return dc09gw.Panel{Key: key}, ok, nil
 }
 
 // clock is a receiver clock the test sets.
@@ -151,7 +151,7 @@ func start(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Ac
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	r, err := dc09gw.New(cfg, sink, accounts)
+	r, err := dc09gw.NewWithSink(cfg, sink, accounts)
 	if err != nil {
 		t.Fatal(err)
 	}

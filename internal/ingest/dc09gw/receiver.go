@@ -1,7 +1,10 @@
-// Package dc09gw is the SIA DC-09 receiver: it listens on TCP and UDP,
-// cuts the traffic into frames, checks them with the dc09 codec, hands the
-// accepted ones to a Sink in group commits and answers each panel only
-// after its frame is durable.
+// Package dc09gw is the SIA DC-09 way in for alarms: it listens on TCP and
+// UDP, cuts the traffic into frames, checks them with the dc09 codec
+// against the panel the registry has for the account (looked up once per
+// frame, see Devices), hands the accepted ones to the alarm domain in
+// group commits (see Alarms) and answers each panel only after its frame
+// is durable. What makes a retry the same message (Frame.Content,
+// RetransmissionWindow) is decided here, as DC-09 defines it.
 package dc09gw
 
 import (
@@ -21,11 +24,13 @@ import (
 
 	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/protocol/dc09"
+	"qorgan/internal/registry"
 )
 
 // Frame is one accepted DC-09 message, to be stored durably.
 type Frame struct {
-	Account    string // upper-case account (dc09.Message.AccountID())
+	Account    string          // upper-case account (dc09.Message.AccountID())
+	Device     registry.Device // the panel registered for Account: the commit's sender
 	Message    dc09.Message
 	Raw        []byte // the frame as received
 	Remote     string // source address
@@ -93,10 +98,16 @@ type Sink interface {
 	Commit(ctx context.Context, frames []Frame) error
 }
 
-// Accounts tells whether an account is registered and gives its key (nil
-// for plain).
+// Accounts tells whether an account is registered and gives its panel.
 type Accounts interface {
-	Lookup(ctx context.Context, account string) (key []byte, known bool, err error)
+	Lookup(ctx context.Context, account string) (p Panel, known bool, err error)
+}
+
+// Panel is the device registered for a DC-09 account, with its key (nil
+// for a plain account).
+type Panel struct {
+	Device registry.Device
+	Key    []byte
 }
 
 // Config tunes the receiver. The zero value of every field means its
@@ -264,9 +275,11 @@ type Receiver struct {
 	runCalls      atomic.Int32
 }
 
-// New checks the configuration and returns a receiver; Listen or Run
-// binds the sockets.
-func New(cfg Config, sink Sink, accounts Accounts) (*Receiver, error) {
+// NewWithSink checks the configuration and returns a receiver that hands
+// its frames to sink and asks accounts for the panels; Listen or Run binds
+// the sockets. The server uses New; this is the receiver alone, for its
+// tests and measurements.
+func NewWithSink(cfg Config, sink Sink, accounts Accounts) (*Receiver, error) {
 	if sink == nil || accounts == nil {
 		return nil, errors.New("dc09gw: a Sink and an Accounts are required")
 	}

@@ -221,7 +221,7 @@ func TestCommitFailureNoReplyThenRetransmissionACKed(t *testing.T) {
 
 func TestGracefulStopAnswersInFlight(t *testing.T) {
 	sink := &memSink{delay: 300 * time.Millisecond}
-	r, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}, sink, plainAccounts)
+	r, err := dc09gw.NewWithSink(dc09gw.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}, sink, plainAccounts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,15 +273,15 @@ func TestGroupCommitBatches(t *testing.T) {
 }
 
 func TestNewChecksConfig(t *testing.T) {
-	if _, err := dc09gw.New(dc09gw.Config{}, nil, plainAccounts); err == nil {
+	if _, err := dc09gw.NewWithSink(dc09gw.Config{}, nil, plainAccounts); err == nil {
 		t.Error("no error without a Sink")
 	}
-	if _, err := dc09gw.New(dc09gw.Config{Addr: "nonsense"}, &memSink{}, plainAccounts); err == nil {
+	if _, err := dc09gw.NewWithSink(dc09gw.Config{Addr: "nonsense"}, &memSink{}, plainAccounts); err == nil {
 		t.Error("no error for a bad address")
 	}
-	r, err := dc09gw.New(dc09gw.Config{}, &memSink{}, plainAccounts)
+	r, err := dc09gw.NewWithSink(dc09gw.Config{}, &memSink{}, plainAccounts)
 	if err != nil || r.Addr() != "" {
-		t.Fatalf("New: %v, Addr %q before Listen", err, r.Addr())
+		t.Fatalf("NewWithSink: %v, Addr %q before Listen", err, r.Addr())
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package dc09gw_test
 
 import (
 	"bufio"
@@ -34,16 +34,16 @@ func (c *testClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// dc09Wired runs the DC-09 receiver as serve wires it (alarmSink, the
-// registry's accounts) over db, on a clock the test moves.
+// dc09Wired runs the DC-09 receiver as serve wires it (the alarm service,
+// the registry's devices) over db, on a clock the test moves.
 func dc09Wired(t *testing.T, db *store.DB) (addr string, clk *testClock) {
 	t.Helper()
 	return dc09WiredWith(t, db, nil, nil)
 }
 
 // dc09WiredWith is dc09Wired with the receiver's configuration adjusted by
-// tune and its sink wrapped by wrap (either may be nil).
-func dc09WiredWith(t *testing.T, db *store.DB, tune func(*dc09gw.Config), wrap func(dc09gw.Sink) dc09gw.Sink) (addr string, clk *testClock) {
+// tune and its alarm service wrapped by wrap (either may be nil).
+func dc09WiredWith(t *testing.T, db *store.DB, tune func(*dc09gw.Config), wrap func(dc09gw.Alarms) dc09gw.Alarms) (addr string, clk *testClock) {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)
@@ -58,11 +58,11 @@ func dc09WiredWith(t *testing.T, db *store.DB, tune func(*dc09gw.Config), wrap f
 	if tune != nil {
 		tune(&cfg)
 	}
-	var sink dc09gw.Sink = alarmSink{alarms}
+	var commits dc09gw.Alarms = alarms
 	if wrap != nil {
-		sink = wrap(sink)
+		commits = wrap(commits)
 	}
-	r, err := dc09gw.New(cfg, sink, newPanelAccounts(registry.New(db, a)))
+	r, err := dc09gw.New(cfg, commits, registry.New(db, a))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package dc09gw_test
 
 import (
 	"bytes"
@@ -19,12 +19,12 @@ import (
 	"qorgan/internal/store/storetest"
 )
 
-// batchLog wraps the receiver's sink and keeps, for each group commit, the
-// accounts and sequence numbers it carried and how it ended.
+// batchLog wraps the receiver's alarm service and keeps, for each group
+// commit, the accounts and sequence numbers it carried and how it ended.
 type batchLog struct {
-	sink dc09gw.Sink
-	mu   sync.Mutex
-	runs []batchRun
+	alarms dc09gw.Alarms
+	mu     sync.Mutex
+	runs   []batchRun
 }
 
 type batchRun struct {
@@ -32,11 +32,11 @@ type batchRun struct {
 	err    error
 }
 
-func (b *batchLog) Commit(ctx context.Context, frames []dc09gw.Frame) error {
-	err := b.sink.Commit(ctx, frames)
+func (b *batchLog) Commit(ctx context.Context, sigs []alarm.Signal) error {
+	err := b.alarms.Commit(ctx, sigs)
 	run := batchRun{err: err}
-	for _, f := range frames {
-		run.frames = append(run.frames, f.Account+"/"+f.Message.Sequence)
+	for _, sg := range sigs {
+		run.frames = append(run.frames, sg.Account+"/"+sg.Sequence)
 	}
 	b.mu.Lock()
 	b.runs = append(b.runs, run)
@@ -102,7 +102,7 @@ func newOddWorld(t *testing.T, db *store.DB) *oddWorld {
 		// moment are in one commit, however busy the machine.
 		c.MaxBatch = len(w.good) + 1
 		c.BatchWait = 5 * time.Second
-	}, func(s dc09gw.Sink) dc09gw.Sink { w.batches.sink = s; return w.batches })
+	}, func(a dc09gw.Alarms) dc09gw.Alarms { w.batches.alarms = a; return w.batches })
 	rows, err := db.Reader().QueryContext(ctx, "SELECT id FROM schools ORDER BY id LIMIT 3 OFFSET 1")
 	if err != nil {
 		t.Fatal(err)
