@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"qorgan/internal/alarm"
@@ -110,13 +109,9 @@ func (s *Server) staffPanic(w http.ResponseWriter, r *http.Request, p auth.Princ
 	return nil
 }
 
-// deviceEvent is the device webhook: a device authenticates with its own
-// credential (Authorization: Bearer qd_…) and can do nothing else.
-func (s *Server) deviceEvent(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.device(r)
-	if err != nil {
-		return err
-	}
+// deviceEvent is the device webhook: an event from a device authenticated
+// by its own credential (see asDevice).
+func (s *Server) deviceEvent(w http.ResponseWriter, r *http.Request, d registry.Device) error {
 	var ev alarm.DeviceEvent
 	if err := decode(w, r, &ev); err != nil {
 		return err
@@ -229,14 +224,4 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			// Other nodes commit too (PostgreSQL): look again now and then.
 		}
 	}
-}
-
-// device authenticates a device by its own credential; people's sessions
-// and tokens are not accepted here.
-func (s *Server) device(r *http.Request) (registry.Device, error) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !strings.HasPrefix(tok, "qd_") {
-		return registry.Device{}, errs.E(errs.Unauthorized, "Authorization", "send the device credential as Authorization: Bearer qd_…")
-	}
-	return s.Registry.DeviceByCredential(r.Context(), strings.TrimSpace(tok))
 }

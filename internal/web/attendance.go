@@ -8,6 +8,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
+	"qorgan/internal/registry"
 )
 
 // passBatch is what a turnstile controller posts.
@@ -18,11 +19,7 @@ type passBatch struct {
 // devicePasses takes a batch of pass events from a turnstile controller
 // (device credential). The batch is taken whole or not at all; a resent
 // event is stored once.
-func (s *Server) devicePasses(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.device(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) devicePasses(w http.ResponseWriter, r *http.Request, d registry.Device) error {
 	var b passBatch
 	if err := decodeLimit(w, r, &b, MaxPassBody); err != nil {
 		return err

@@ -64,9 +64,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/alarms/{id}/{step}", s.signedIn(s.alarmStep))
 	mux.Handle("POST /api/v1/schools/{id}/panic", s.signedIn(s.staffPanic))
 	mux.Handle("GET /api/v1/live", s.signedIn(s.live))
-	mux.Handle("POST /api/v1/device/events", s.public(s.deviceEvent))
+	mux.Handle("POST /api/v1/device/events", s.asDevice(s.deviceEvent))
 
-	mux.Handle("POST /api/v1/device/passes", s.public(s.devicePasses))
+	mux.Handle("POST /api/v1/device/passes", s.asDevice(s.devicePasses))
 	mux.Handle("POST /api/v1/schools/{id}/passes/manual", s.signedIn(s.manualPass))
 	mux.Handle("GET /api/v1/schools/{id}/rollcall", s.signedIn(s.rollCall))
 	mux.Handle("GET /api/v1/schools/{id}/notifications", s.signedIn(s.notifications))

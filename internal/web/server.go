@@ -140,6 +140,23 @@ func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, p auth.
 	})
 }
 
+// asDevice runs h for a device authenticated by its own credential
+// (Authorization: Bearer qd_…); people's sessions and tokens are not
+// accepted, and a device can do nothing else.
+func (s *Server) asDevice(h func(w http.ResponseWriter, r *http.Request, d registry.Device) error) http.Handler {
+	return s.public(func(w http.ResponseWriter, r *http.Request) error {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !strings.HasPrefix(tok, "qd_") {
+			return errs.E(errs.Unauthorized, "Authorization", "send the device credential as Authorization: Bearer qd_…")
+		}
+		d, err := s.Registry.DeviceByCredential(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			return err
+		}
+		return h(w, r, d)
+	})
+}
+
 func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
