@@ -122,7 +122,15 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 	// Latency, idle and under attendance load. The console is the admin's
 	// live stream; delivery latency is measured from the receiver's
 	// timestamp of the frame to the event's arrival.
-	for _, load := range []int{0, attendance} {
+	for run, load := range []int{0, attendance} {
+		// Each run has panels of its own: the simulator numbers its frames
+		// from 0001, and the same account, sequence number and event within
+		// the retransmission window is one message (a retry), so a second
+		// run on the first run's panels would raise no alarm at all.
+		accounts := make([]string, 20)
+		for i := range accounts {
+			accounts[i] = fmt.Sprintf("B%05d", 1+run*len(accounts)+i)
+		}
 		stopLoad := func() (int, error) { return 0, nil }
 		if load > 0 {
 			stopLoad = syntheticAttendance(runCtx, db, load)
@@ -131,7 +139,7 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: 20, AccountPattern: "B%05d", Codes: []string{"PA"},
+		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: accounts, Codes: []string{"PA"},
 			Rate: float64(latencyRate), Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
 		if err != nil {
 			return err
