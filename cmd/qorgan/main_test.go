@@ -389,3 +389,27 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("help printed the database password:\n%s", out)
 	}
 }
+
+// TestDemoSyncMode: the demo generates its data quickly but serves with
+// the synchronous mode it is given, FULL unless told otherwise, and says
+// which one SQLite is running with.
+func TestDemoSyncMode(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		extra []string
+		want  string
+	}{
+		{nil, "Serving with SQLite synchronous=FULL."},
+		{[]string{"--sqlite-sync", "FULL"}, "Serving with SQLite synchronous=FULL."},
+		{[]string{"--sqlite-sync", "NORMAL", "--keep"}, "Serving with SQLite synchronous=NORMAL."},
+	} {
+		s := startDemo(t, filepath.Join(dir, "demo.db"), c.extra...)
+		// SIGTERM, and the output is complete once the process has ended.
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.cmd.Wait()
+		out := s.out.String()
+		if !strings.Contains(out, c.want) {
+			t.Errorf("demo %v: output does not say %q:\n%s", c.extra, c.want, out)
+		}
+	}
+}

@@ -5,12 +5,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"qorgan/internal/alarm"
 	"qorgan/internal/errs"
 	"qorgan/internal/ingest/dc09gw"
-	"qorgan/internal/protocol/dc09"
 	"qorgan/internal/registry"
 )
 
@@ -24,7 +21,7 @@ func (s alarmSink) Commit(ctx context.Context, frames []dc09gw.Frame) error {
 		// A retry may be stamped anew: the same account, sequence number
 		// and content within the window is one message, whatever its time.
 		sigs[i] = alarm.Signal{Source: "dc09", Account: f.Account, Sequence: m.Sequence, Content: f.Content(), RetryWindow: dc09gw.RetransmissionWindow,
-			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: string(f.Raw)}
+			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: f.Raw}
 	}
 	return s.alarms.Commit(ctx, sigs)
 }
@@ -74,28 +71,8 @@ func (p *panelAccounts) Lookup(ctx context.Context, account string) ([]byte, boo
 	return key, known, nil
 }
 
-// dc09Config is the receiver's part of the server's flags.
-func (s *serveFlags) dc09Config() dc09gw.Config {
-	return dc09gw.Config{Addr: s.dc09Addr, Window: dc09.Window{Past: s.dc09Past, Future: s.dc09Future},
-		MaxConnsPerSource: s.dc09PerSource, FirstFrameTimeout: s.dc09FirstFrame}
-}
-
-// exportReceiverStats publishes the DC-09 receiver's counters on /metrics.
-func exportReceiverStats(reg *prometheus.Registry, r *dc09gw.Receiver) {
-	counter := func(name, help string, f func(dc09gw.Stats) uint64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "qorgan_dc09_" + name, Help: help},
-			func() float64 { return float64(f(r.Stats())) }))
-	}
-	counter("frames_total", "DC-09 frames read, good or not.", func(s dc09gw.Stats) uint64 { return s.Frames })
-	counter("acked_total", "DC-09 frames committed and ACKed.", func(s dc09gw.Stats) uint64 { return s.Accepted })
-	counter("naks_total", "DC-09 frames refused with NAK.", func(s dc09gw.Stats) uint64 { return s.NAKs })
-	counter("duhs_total", "DC-09 frames answered DUH.", func(s dc09gw.Stats) uint64 { return s.DUHs })
-	counter("unknown_accounts_total", "DC-09 frames from unregistered accounts.", func(s dc09gw.Stats) uint64 { return s.UnknownAccounts })
-	counter("unanswered_total", "DC-09 frames left unanswered because their commit failed.", func(s dc09gw.Stats) uint64 { return s.Unanswered })
-	counter("commits_total", "Group commits of DC-09 frames.", func(s dc09gw.Stats) uint64 { return s.Commits })
-	counter("commit_errors_total", "Failed group commits.", func(s dc09gw.Stats) uint64 { return s.CommitErrors })
-	counter("connections_refused_total", "DC-09 TCP connections refused at a connection limit (every open one had proved itself).", func(s dc09gw.Stats) uint64 { return s.ConnectionsRefused })
-	counter("connections_evicted_total", "DC-09 TCP connections that had sent no frame from a registered account, closed to make room at a limit.", func(s dc09gw.Stats) uint64 { return s.ConnectionsEvicted })
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qorgan_dc09_connections", Help: "Open DC-09 TCP connections."},
-		func() float64 { return float64(r.Stats().Connections) }))
+// newDC09Receiver makes a DC-09 receiver that commits to alarms and looks
+// the panels' accounts up in reg.
+func newDC09Receiver(cfg dc09gw.Config, alarms *alarm.Service, reg *registry.Registry) (*dc09gw.Receiver, error) {
+	return dc09gw.New(cfg, alarmSink{alarms}, newPanelAccounts(reg))
 }

@@ -38,6 +38,13 @@ func (c *testClock) Add(d time.Duration) {
 // registry's accounts) over db, on a clock the test moves.
 func dc09Wired(t *testing.T, db *store.DB) (addr string, clk *testClock) {
 	t.Helper()
+	return dc09WiredWith(t, db, nil, nil)
+}
+
+// dc09WiredWith is dc09Wired with the receiver's configuration adjusted by
+// tune and its sink wrapped by wrap (either may be nil).
+func dc09WiredWith(t *testing.T, db *store.DB, tune func(*dc09gw.Config), wrap func(dc09gw.Sink) dc09gw.Sink) (addr string, clk *testClock) {
+	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)
 	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
@@ -47,7 +54,15 @@ func dc09Wired(t *testing.T, db *store.DB) (addr string, clk *testClock) {
 	log := slog.New(slog.DiscardHandler)
 	alarms := alarm.New(db, a, log)
 	alarms.Now = clk.Now
-	r, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Now: clk.Now, Logger: log}, alarmSink{alarms}, newPanelAccounts(registry.New(db, a)))
+	cfg := dc09gw.Config{Addr: "127.0.0.1:0", Now: clk.Now, Logger: log}
+	if tune != nil {
+		tune(&cfg)
+	}
+	var sink dc09gw.Sink = alarmSink{alarms}
+	if wrap != nil {
+		sink = wrap(sink)
+	}
+	r, err := dc09gw.New(cfg, sink, newPanelAccounts(registry.New(db, a)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,27 +22,56 @@ import (
 	"qorgan/internal/text"
 )
 
-// Service records passes over one store.
+// Service records passes over one store. Every new pass is told to its
+// Notices inside the intake transaction (the messages to guardians commit
+// with the pass), and once a transaction stored new passes, wake is called
+// (the delivery worker starts on them at once).
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
 	// MaxSkew is how far in the future an event's time may be (device
 	// clocks drift); later ones are refused.
 	MaxSkew time.Duration
-	// OnPasses, if set, is called inside the intake transaction with the
-	// passes that were new (all the batches of one group commit, in time
-	// order), before presence takes them in, so that notifications commit
-	// together with them and can read each person's day as it was.
-	OnPasses func(ctx context.Context, tx *store.Tx, passes []Pass) error
-	// Committed, if set, is called after a transaction stored new passes
-	// (to wake the notification worker).
-	Committed func()
 
-	group groupCommit
+	notices Notices
+	wake    func()
+	group   groupCommit
 }
 
-// New returns a Service on the wall clock.
-func New(db *store.DB) *Service { return &Service{DB: db, Now: time.Now, MaxSkew: 5 * time.Minute} }
+// Notices hears of new passes: Enqueue is called inside the intake
+// transaction with the passes that were new (all the batches of one group
+// commit, in time order), before presence takes them in, so that the
+// messages it queues commit together with them and can read each person's
+// day as it was. Its error fails the intake. Notifier is the Notices of the
+// server.
+type Notices interface {
+	Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) error
+}
+
+// NoticesFunc is a function that hears of new passes.
+type NoticesFunc func(ctx context.Context, tx *store.Tx, passes []Pass) error
+
+func (f NoticesFunc) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) error {
+	return f(ctx, tx, passes)
+}
+
+// NoNotices tells nobody: for tools and tests that send no messages.
+var NoNotices = NoticesFunc(func(context.Context, *store.Tx, []Pass) error { return nil })
+
+// New returns a Service on db, on the wall clock, that tells notices of
+// every new pass and calls wake after new passes were committed. None may be
+// nil (NoNotices and a func(){} say "nobody" and "nothing" explicitly).
+func New(db *store.DB, notices Notices, wake func()) *Service {
+	switch {
+	case db == nil:
+		panic("access.New: no store")
+	case notices == nil:
+		panic("access.New: no notices (use access.NoNotices to tell nobody)")
+	case wake == nil:
+		panic("access.New: no wake (use func() {} to wake nothing)")
+	}
+	return &Service{DB: db, Now: time.Now, MaxSkew: 5 * time.Minute, notices: notices, wake: wake}
+}
 
 // Direction is which way a person went.
 type Direction string
@@ -150,7 +179,7 @@ func (s *Service) validate(events []PassEvent, now time.Time) error {
 }
 
 // Record stores a device's batch of events at its school, updates presence
-// and (through OnPasses) queues notifications, in one transaction. Resent
+// and (through its Notices) queues notifications, in one transaction. Resent
 // events are counted as duplicates and change nothing.
 func (s *Service) Record(ctx context.Context, d registry.Device, events []PassEvent) (Result, error) {
 	if d.Kind != registry.Turnstile {

@@ -32,6 +32,9 @@ type fixture struct {
 	guard2    auth.Principal
 	now       time.Time
 	hooked    []access.Pass
+	// notices is what svc tells of new passes (nil: nobody); a test
+	// replaces it.
+	notices func(ctx context.Context, tx *store.Tx, ps []access.Pass) error
 }
 
 func setup(t testing.TB, db *store.DB) *fixture {
@@ -44,9 +47,14 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	// A school morning: 08:05 in Almaty.
 	now := time.Date(2026, 11, 25, 3, 5, 0, 0, time.UTC)
 	f := &fixture{db: db, a: a, now: now}
-	f.svc = access.New(db)
+	f.svc = access.New(db, access.NoticesFunc(func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+		if f.notices == nil {
+			return nil
+		}
+		return f.notices(ctx, tx, ps)
+	}), func() {})
 	f.svc.Now = func() time.Time { return f.now }
-	f.svc.OnPasses = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+	f.notices = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
 		f.hooked = append(f.hooked, ps...)
 		return nil
 	}
@@ -228,7 +236,7 @@ func BenchmarkRecord(b *testing.B) {
 	ctx := context.Background()
 	db := storetest.SQLite(b)
 	f := setup(b, db)
-	f.svc.OnPasses = nil
+	f.notices = nil
 	f.svc.Now = time.Now
 	cards := storetest.Strings(b, db.Reader(), "SELECT card_uid FROM pupils WHERE school_id = ?", f.turnstile.SchoolID)
 	// The ceiling: the same rows into a table shaped and indexed like passes.
@@ -329,7 +337,7 @@ func TestGroupCommit(t *testing.T) {
 		// waiting, so that they are written together.
 		hold, held := make(chan struct{}), make(chan struct{})
 		var once sync.Once
-		f.svc.OnPasses = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
+		f.notices = func(ctx context.Context, tx *store.Tx, ps []access.Pass) error {
 			once.Do(func() { close(held); <-hold })
 			mu.Lock()
 			defer mu.Unlock()

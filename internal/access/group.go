@@ -131,8 +131,8 @@ func (s *Service) commitGroup(ctx context.Context, group []*intake) {
 		}
 		stored = stored || (in.err == nil && in.res.Stored > 0)
 	}
-	if stored && s.Committed != nil {
-		s.Committed()
+	if stored {
+		s.wake()
 	}
 	for _, in := range group {
 		close(in.done)

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"time"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/chore"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
@@ -275,4 +277,15 @@ func (n *Notifier) notArrivedMessages(ctx context.Context, tx *store.Tx, schoolI
 		return nil, err
 	}
 	return msgs, nil
+}
+
+// Run runs the schools' not-arrived checks (CheckNotArrived) at start and
+// then every so often until ctx ends. A check is due once its school's time
+// has come and stays due for CheckWindow, so a tick of a minute sends the
+// messages within a minute of the time.
+func (n *Notifier) Run(ctx context.Context, db *store.DB, every time.Duration, log *slog.Logger) {
+	chore.Every(ctx, every, log, "not-arrived messages queued", "messages", func(ctx context.Context) (int64, error) {
+		k, err := n.CheckNotArrived(ctx, db)
+		return int64(k), err
+	})
 }

@@ -73,7 +73,8 @@ type pupilInfo struct {
 	guardians []recipient
 }
 
-// Enqueue is an access.Service OnPasses hook.
+// Enqueue queues the messages new passes call for: Notifier is the
+// server's Notices.
 func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) error {
 	now := n.Now()
 	var candidates []Pass

@@ -115,7 +115,7 @@ func TestPassToGuardians(t *testing.T) {
 		n := access.DefaultNotifier()
 		n.Now = now
 		n.WebhookURL = httpSink(t, &hook, "body")
-		f.svc.OnPasses = n.Enqueue
+		f.notices = n.Enqueue
 
 		ms := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{s: &mails}, nil }))
 		ms.Domain, ms.AllowInsecureAuth = "mx.test", true
@@ -230,7 +230,7 @@ func TestChannelsSwitchedOff(t *testing.T) {
 		}
 		n := access.DefaultNotifier()
 		n.Now = func() time.Time { return f.now }
-		f.svc.OnPasses = n.Enqueue
+		f.notices = n.Enqueue
 		if _, err := f.svc.Record(ctx, f.turnstile, []access.PassEvent{{EventID: "off-1", At: f.at("07:55"), Direction: access.In, CardUID: "0FF0FF01"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +260,7 @@ func TestNotificationRules(t *testing.T) {
 		n.Now = func() time.Time { return f.now }
 		n.MaxAge = 24 * time.Hour
 		n.QuietFrom, n.QuietTo = 0, 0
-		f.svc.OnPasses = n.Enqueue
+		f.notices = n.Enqueue
 		// What the guardian was told: each message's kind and the time of
 		// its pass, in time order.
 		told := func() []string {
@@ -337,12 +337,11 @@ func TestOneEntryMessageAcrossNodes(t *testing.T) {
 			}
 		}
 		node := func() *access.Service {
-			s := access.New(db)
-			s.Now = func() time.Time { return f.now }
 			n := access.DefaultNotifier()
-			n.Now = s.Now
+			n.Now = func() time.Time { return f.now }
 			n.QuietFrom, n.QuietTo = 0, 0
-			s.OnPasses = n.Enqueue
+			s := access.New(db, n, func() {})
+			s.Now = n.Now
 			return s
 		}
 		a, b := node(), node()

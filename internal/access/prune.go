@@ -3,8 +3,10 @@ package access
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"time"
 
+	"qorgan/internal/chore"
 	"qorgan/internal/store"
 )
 
@@ -65,4 +67,13 @@ func (s *Service) pruneOnce(ctx context.Context, q string, args ...any) (int, er
 		return err
 	})
 	return int(n), err
+}
+
+// Run deletes, at start and then hourly until ctx ends, the passes and
+// presence older than keep.
+func (s *Service) Run(ctx context.Context, keep time.Duration, log *slog.Logger) {
+	chore.Every(ctx, time.Hour, log, "old passes and presence deleted", "rows", func(ctx context.Context) (int64, error) {
+		p, d, err := s.Prune(ctx, s.Now().Add(-keep))
+		return int64(p + d), err
+	})
 }

@@ -119,8 +119,8 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, group []*intake) erro
 	sortByTime(stored)
 	// The notification rules read each pupil's day as it was before these
 	// passes, so they run before presence takes them in.
-	if s.OnPasses != nil && len(stored) > 0 {
-		if err := s.OnPasses(ctx, tx, stored); err != nil {
+	if len(stored) > 0 {
+		if err := s.notices.Enqueue(ctx, tx, stored); err != nil {
 			return err
 		}
 	}

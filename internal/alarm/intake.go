@@ -41,7 +41,9 @@ type Signal struct {
 	LinkTest   bool
 	ReceivedAt time.Time
 	Remote     string
-	Raw        string
+	// Raw is what came in (a DC-09 frame, a JSON body), kept exactly
+	// whatever its bytes: see rawColumns and RawOf.
+	Raw []byte
 }
 
 func digest(b []byte) string {
@@ -109,7 +111,10 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 			if account == "" {
 				account = fmt.Sprint(dev.id)
 			}
-			ps = append(ps, pendingSignal{sg: sg, dev: dev, account: strings.ToUpper(account)})
+			// The sender's account and number are text as stored and shown;
+			// what else it sent stays exactly in the raw copy.
+			ps = append(ps, pendingSignal{sg: sg, dev: dev, account: text.Escape(strings.ToUpper(account), text.Line),
+				sequence: text.Escape(sg.Sequence, text.Line)})
 		}
 		if err := insertSignals(ctx, tx, ps, now); err != nil {
 			return err
@@ -162,12 +167,13 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 }
 
 type pendingSignal struct {
-	sg      *Signal
-	dev     deviceRef
-	account string
-	digest  string
-	id      int64
-	stored  bool // new, not a retransmission
+	sg       *Signal
+	dev      deviceRef
+	account  string
+	sequence string
+	digest   string
+	id       int64
+	stored   bool // new, not a retransmission
 }
 
 // signalKey is what a retransmission has in common with its first copy.
@@ -187,7 +193,7 @@ func (k signalKey) less(o signalKey) bool {
 }
 
 func (p *pendingSignal) key() signalKey {
-	return signalKey{p.sg.Source, p.account, p.sg.Sequence, p.digest}
+	return signalKey{p.sg.Source, p.account, p.sequence, p.digest}
 }
 
 // retryUntil is the end of the signal's retransmission window, nil when a
@@ -205,7 +211,37 @@ func (p *pendingSignal) retransmission(q *pendingSignal) bool {
 	return p.sg.RetryWindow <= 0 || q.sg.ReceivedAt.Before(p.sg.ReceivedAt.Add(p.sg.RetryWindow))
 }
 
-var signalCols = []string{"id", "source", "account", "sequence", "digest", "device_id", "school_id", "received_at", "committed_at", "remote", "raw", "retry_until"}
+var signalCols = []string{"id", "source", "account", "sequence", "digest", "device_id", "school_id", "received_at", "committed_at", "remote", "raw", "raw_bytes", "retry_until"}
+
+// rawColumns is how a signal's raw copy is stored (migration 00018): as it
+// came when it is text (UTF-8 with no control character but tab, LF and
+// CR, which every well-formed DC-09 frame and JSON event is), with nothing
+// more; otherwise as that text with the other bytes written \xHH, for
+// reading, and exactly in raw_bytes. DC-09 checks a frame's CRC, not its
+// characters: a NUL, Windows-1251 text or binary in its data is a frame
+// still, and PostgreSQL refuses such bytes in TEXT where SQLite takes
+// them. So both stores keep the same, and the good frame costs one check.
+func rawColumns(raw []byte) (readable string, exact any) {
+	s := string(raw)
+	if text.Check(s, text.Lines) == "" {
+		return s, nil
+	}
+	return text.Escape(s, text.Lines), raw
+}
+
+// RawOf returns exactly what the signal came in: raw_bytes when it was
+// stored, else raw.
+func RawOf(ctx context.Context, q store.Querier, signalID int64) ([]byte, error) {
+	var raw string
+	var exact []byte
+	if err := q.QueryRowContext(ctx, "SELECT raw, raw_bytes FROM signals WHERE id = ?", signalID).Scan(&raw, &exact); err != nil {
+		return nil, err
+	}
+	if exact != nil {
+		return exact, nil
+	}
+	return []byte(raw), nil
+}
 
 // signalConflict keeps retransmissions out in the insert itself, with no
 // query before it. A copy of a row that still catches copies (reused_by
@@ -260,8 +296,9 @@ func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now ti
 		rows := make([][]any, len(this))
 		for n, i := range this {
 			p := &ps[i]
-			rows[n] = []any{p.id, p.sg.Source, p.account, p.sg.Sequence, p.digest, nullID(p.dev.id), nullID(p.dev.school),
-				store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, p.sg.Raw, p.retryUntil()}
+			raw, exact := rawColumns(p.sg.Raw)
+			rows[n] = []any{p.id, p.sg.Source, p.account, p.sequence, p.digest, nullID(p.dev.id), nullID(p.dev.school),
+				store.Micros(p.sg.ReceivedAt), store.Micros(now), p.sg.Remote, raw, exact, p.retryUntil()}
 		}
 		err := tx.InsertReturning(ctx, "signals", signalCols, signalConflict, rows, func(res *sql.Rows) error {
 			var id int64
@@ -312,8 +349,11 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 	live := tx.NewBulk("live_events", "at", "kind", "alarm_id", "school_id", "provider_id", "police_unit_id", "silent", "payload")
 	for i, r := range rs {
 		var timer any
-		a := Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, DeviceID: r.device, Type: string(r.ev.Type), Code: r.ev.Code, Description: r.ev.Description,
-			Zone: r.ev.Zone, Partition: r.ev.Partition, Priority: int(r.prio), Silent: silent(r.ev.Type), State: Raised, ProviderID: r.rt.provider,
+		// An event's code, zone and partition come from the device: shown
+		// to operators as text whatever bytes they held.
+		a := Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, DeviceID: r.device, Type: string(r.ev.Type),
+			Code: text.Escape(r.ev.Code, text.Line), Description: text.Escape(r.ev.Description, text.Line),
+			Zone: text.Escape(r.ev.Zone, text.Line), Partition: text.Escape(r.ev.Partition, text.Line), Priority: int(r.prio), Silent: silent(r.ev.Type), State: Raised, ProviderID: r.rt.provider,
 			PoliceUnitID: r.rt.police, ReceivedAt: r.received.UTC(), CommittedAt: r.committed.UTC(), Steps: []Step{}}
 		if r.prio == PriorityAlarm {
 			next := r.committed.Add(b.s.T1).UTC()
@@ -565,5 +605,5 @@ func (s *Service) DeviceSignal(ctx context.Context, d registry.Device, ev Device
 	content := []byte(ev.EventID + "|" + ev.Type + "|" + ev.Zone)
 	raw, _ := json.Marshal(ev)
 	return s.Commit(ctx, []Signal{{Source: "http", DeviceID: d.ID, SchoolID: d.SchoolID, Sequence: ev.EventID, Content: content,
-		Events: []alarmcode.Event{{Type: t, Code: ev.Type, Zone: ev.Zone, Known: true}}, ReceivedAt: received, Remote: remote, Raw: string(raw)}})
+		Events: []alarmcode.Event{{Type: t, Code: ev.Type, Zone: ev.Zone, Known: true}}, ReceivedAt: received, Remote: remote, Raw: raw}})
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"qorgan/internal/chore"
 	"qorgan/internal/errs"
 	"qorgan/internal/store"
 )
@@ -385,4 +387,19 @@ func (o *Outbox) Prune(ctx context.Context, cutoff time.Time, limit int) (int, e
 		return 0, fmt.Errorf("prune outbox: %w", err)
 	}
 	return int(n), nil
+}
+
+// Run deletes, at start and then hourly until ctx ends, the sent and dead
+// messages created more than keep ago, a thousand at a time.
+func (o *Outbox) Run(ctx context.Context, keep time.Duration, log *slog.Logger) {
+	chore.Every(ctx, time.Hour, log, "old messages deleted", "rows", func(ctx context.Context) (int64, error) {
+		var total int64
+		for {
+			n, err := o.Prune(ctx, o.now().Add(-keep), 1000)
+			total += int64(n)
+			if err != nil || n < 1000 {
+				return total, err
+			}
+		}
+	})
 }

@@ -110,7 +110,7 @@ func (in *DeviceInput) validate() ([]byte, error) {
 		return nil, errs.Invalidf("place", "place must be at most 200 characters")
 	}
 	if in.DC09Account != "" {
-		if len(in.DC09Account) < 3 || len(in.DC09Account) > 16 || strings.Trim(in.DC09Account, "0123456789ABCDEF") != "" {
+		if !validDC09Account(in.DC09Account) {
 			return nil, errs.Invalidf("dc09_account", "DC-09 account must be 3–16 hex digits, got %q", in.DC09Account)
 		}
 	}
@@ -196,9 +196,21 @@ func (r *Registry) ListDevices(ctx context.Context, p auth.Principal, schoolID i
 	return out, errs.Wrap(err, "list devices")
 }
 
+// validDC09Account reports whether an upper-case account is one a device
+// may be registered with: 3 to 16 hex digits.
+func validDC09Account(account string) bool {
+	return len(account) >= 3 && len(account) <= 16 && strings.Trim(account, "0123456789ABCDEF") == ""
+}
+
 // DeviceByDC09Account finds a panel by its DC-09 account, with its key (for
 // the alarm receiver; no scope: the receiver acts for the installation).
+// An account no device can have is not looked up: a panel may put any bytes
+// where its account goes, and PostgreSQL would refuse a NUL in the query
+// where SQLite finds nothing; both answer not found.
 func (r *Registry) DeviceByDC09Account(ctx context.Context, account string) (Device, []byte, error) {
+	if !validDC09Account(strings.ToUpper(account)) {
+		return Device{}, nil, errs.NotFoundf("no device with DC-09 account %q", account)
+	}
 	var key []byte
 	row := r.DB.Reader().QueryRowContext(ctx, "SELECT "+deviceCols+", d.dc09_key FROM devices d WHERE d.dc09_account = ?", strings.ToUpper(account))
 	var d Device

@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/chore"
 	"qorgan/internal/errs"
 	"qorgan/internal/store"
 )
@@ -305,4 +308,20 @@ func (r *Registry) DropUnlinkedGuardians(ctx context.Context, before time.Time) 
 		return err
 	})
 	return int64(n), errs.Wrap(err, "unlinked guardians")
+}
+
+// Run does the registry's housekeeping until ctx ends: hourly, it deletes
+// the guardians who have had no child for keepUnlinked; every minute, what
+// an intake wrote just after an erasure.
+func (r *Registry) Run(ctx context.Context, keepUnlinked time.Duration, log *slog.Logger) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		chore.Every(ctx, time.Hour, log, "guardians with no child deleted", "rows", func(ctx context.Context) (int64, error) {
+			return r.DropUnlinkedGuardians(ctx, r.Now().Add(-keepUnlinked))
+		})
+	})
+	chore.Every(ctx, time.Minute, log, "records written after an erasure deleted", "rows", func(ctx context.Context) (int64, error) {
+		return r.SweepErasures(ctx, r.Now().Add(-EraseSettle))
+	})
+	wg.Wait()
 }

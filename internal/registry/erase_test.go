@@ -26,7 +26,7 @@ func TestErasePupil(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := setup(t, db)
-		passes := access.New(db)
+		passes := access.New(db, access.NoNotices, func() {})
 		outbox := notify.New(db)
 		w.reg.Records = []registry.PupilRecords{passes, outbox}
 		s1 := fmt.Sprint(w.s1.ID)

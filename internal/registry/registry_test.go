@@ -380,3 +380,25 @@ func TestAuditChain(t *testing.T) {
 		}
 	})
 }
+
+// TestDC09AccountOddBytes: a DC-09 frame may carry any bytes where its
+// account goes; looking such an account up finds no device on both
+// stores, the same as an account nobody registered, and a registered
+// account is still found in either case of its hex digits.
+func TestDC09AccountOddBytes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := setup(t, db)
+		if _, err := w.reg.CreateDevice(ctx, auth.System, w.s1.ID, registry.DeviceInput{Kind: registry.AlarmPanel, Name: "Panel", DC09Account: "ab12"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, account := range []string{"\x00\xff", "AB\x0012", "\xc0\xcb\xcc", "AB", "0123456789ABCDEF0", "9999"} {
+			if _, _, err := w.reg.DeviceByDC09Account(ctx, account); errs.CodeOf(err) != errs.NotFound {
+				t.Errorf("account %q: %v, want not found", account, err)
+			}
+		}
+		if d, _, err := w.reg.DeviceByDC09Account(ctx, "ab12"); err != nil || d.DC09Account != "AB12" {
+			t.Errorf("account ab12: %+v, %v", d, err)
+		}
+	})
+}

@@ -16,13 +16,19 @@ import (
 // signal is still refused while the signal catches copies, and once the
 // signal names the one that reused its number, that one is stored.
 func TestSignalsUpgrade(t *testing.T) {
+	eachUnmigrated(t, testSignalsUpgrade)
+}
+
+// eachUnmigrated runs fn on each engine with a database no migration has
+// touched yet, as "sqlite" and "postgres" subtests.
+func eachUnmigrated(t *testing.T, fn func(t *testing.T, db *DB)) {
 	t.Run("sqlite", func(t *testing.T) {
 		db, err := connect(Config{Path: filepath.Join(t.TempDir(), "upgrade.db")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		testSignalsUpgrade(t, db)
+		fn(t, db)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		base := os.Getenv("QORGAN_TEST_DATABASE_URL")
@@ -56,7 +62,7 @@ func TestSignalsUpgrade(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		testSignalsUpgrade(t, db)
+		fn(t, db)
 	})
 }
 
@@ -109,4 +115,66 @@ func testSignalsUpgrade(t *testing.T, db *DB) {
 	}
 	must(`UPDATE signals SET reused_by = 3 WHERE id = 1`)
 	must(copyOf1)
+}
+
+// TestSignalsRawUpgrade takes a signal stored before migration 00018 across
+// it on each engine: its raw reads back as it was, with raw_bytes NULL. A
+// signal stored after it keeps a NUL and a 0xFF byte exactly in raw_bytes,
+// and the migration goes down and up again.
+func TestSignalsRawUpgrade(t *testing.T) {
+	eachUnmigrated(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		p, err := db.provider()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.UpTo(ctx, 17); err != nil {
+			t.Fatal(err)
+		}
+		must := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind(q), args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		read := func(id int) (raw string, exact []byte) {
+			t.Helper()
+			if err := db.W.QueryRowContext(ctx, db.Dialect.Rebind("SELECT raw, raw_bytes FROM signals WHERE id = ?"), id).Scan(&raw, &exact); err != nil {
+				t.Fatal(err)
+			}
+			return raw, exact
+		}
+		frame := "\n5F3E0030\"SIA-DCS\"0001L0#1234[#1234|Nri1/PA501]\r"
+		must(`INSERT INTO signals (id, source, account, sequence, digest, received_at, committed_at, raw) VALUES (1, 'dc09', '1234', '0001', 'd1', 1000, 1000, ?)`, frame)
+
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if raw, exact := read(1); raw != frame || exact != nil {
+			t.Errorf("a signal from before the upgrade reads %q and %q, want %q and NULL", raw, exact, frame)
+		}
+		odd := []byte("\n1A2B0031\"SIA-DCS\"0002L0#1234[#1234|Nri1/PA501^\x00\xff^]\r")
+		must(`INSERT INTO signals (id, source, account, sequence, digest, received_at, committed_at, raw, raw_bytes) VALUES (2, 'dc09', '1234', '0002', 'd2', 2000, 2000, ?, ?)`,
+			`(escaped)`, odd)
+		if _, exact := read(2); string(exact) != string(odd) {
+			t.Errorf("raw_bytes reads %q, want %q", exact, odd)
+		}
+		must(`INSERT INTO signals (id, source, account, sequence, digest, received_at, committed_at) VALUES (3, 'staff', 'guard', 'r1', 'd3', 3000, 3000)`)
+		if raw, exact := read(3); raw != "" || exact != nil {
+			t.Errorf("a signal stored without either reads %q and %q, want the empty text and NULL", raw, exact)
+		}
+
+		if _, err := p.Down(ctx); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		if err := db.W.QueryRowContext(ctx, "SELECT raw_bytes FROM signals WHERE id = 2").Scan(new([]byte)); err == nil {
+			t.Error("raw_bytes is still there after the migration went down")
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if raw, exact := read(1); raw != frame || exact != nil {
+			t.Errorf("after down and up the first signal reads %q and %q", raw, exact)
+		}
+	})
 }

@@ -8,11 +8,13 @@
 //
 // PostgreSQL cannot store U+0000 in text (SQLSTATE 22021) and SQLite stores
 // it silently; neither is what a person meant, so both are refused before a
-// store sees them.
+// store sees them. What a device sends is not refused for it: Escape makes
+// it into such text, to be stored and shown.
 package text
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -31,6 +33,11 @@ const (
 	Lines
 )
 
+// allowed reports whether kind k takes the control character r.
+func allowed(r rune, k Kind) bool {
+	return k == Lines && (r == '\t' || r == '\n' || r == '\r')
+}
+
 // Check returns "" when s is good text of kind k, otherwise what is wrong as
 // a phrase to follow the field's name ("holds the control character U+0000
 // at character 4 …").
@@ -41,7 +48,7 @@ func Check(s string, k Kind) string {
 	n := 0
 	for _, r := range s {
 		n++
-		if !unicode.IsControl(r) || k == Lines && (r == '\t' || r == '\n' || r == '\r') {
+		if !unicode.IsControl(r) || allowed(r, k) {
 			continue
 		}
 		if k == Lines {
@@ -50,4 +57,35 @@ func Check(s string, k Kind) string {
 		return fmt.Sprintf("holds the control character %U at character %d; names, phones, codes and ids take no control character (no tab or line break either)", r, n)
 	}
 	return ""
+}
+
+// Escape returns s as it is when it is good text of kind k, and otherwise
+// with each byte that is not part of valid UTF-8, and each byte of a
+// control character that k does not take, written as \xHH (lower-case
+// hex). The rest stays as it was, so the result is readable text that
+// either store keeps and a console may show. It is for what a device sent:
+// the bytes named stay visible, where U+FFFD would hide which they were.
+// It is not reversible (a backslash is left alone); keep the exact bytes
+// apart when they matter.
+func Escape(s string, k Kind) string {
+	if Check(s, k) == "" {
+		return s
+	}
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || unicode.IsControl(r) && !allowed(r, k) {
+			for _, c := range []byte(s[i : i+n]) {
+				b.WriteString(`\x`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0x0f])
+			}
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

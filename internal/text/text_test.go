@@ -34,3 +34,29 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestEscape(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		k    Kind
+		want string
+	}{
+		{"Серікова Айгерім", Line, "Серікова Айгерім"},
+		{"\n5F3E0030\"SIA-DCS\"0001[#1234|NPA501]\r", Lines, "\n5F3E0030\"SIA-DCS\"0001[#1234|NPA501]\r"},
+		{"\n[PA501^\x00\xff^]\r", Lines, "\n[PA501^\\x00\\xff^]\r"},
+		{"a\tb\n", Line, "a\\x09b\\x0a"},
+		{"a\x7f\u0085b", Line, "a\\x7f\\xc2\\x85b"},
+		{"\xc0\xcb\xcc", Line, "\\xc0\\xcb\\xcc"}, // Windows-1251 «АЛМ»
+		{"\xed\xa0\x80", Line, "\\xed\\xa0\\x80"}, // a UTF-16 surrogate, not UTF-8
+		{"\ufffd\\x00", Line, "\ufffd\\x00"},      // good text stays as it is
+		{"зона\x00", Line, "зона\\x00"},
+	} {
+		got := Escape(c.s, c.k)
+		if got != c.want {
+			t.Errorf("Escape(%q, %d) = %q, want %q", c.s, c.k, got, c.want)
+		}
+		if Check(got, c.k) != "" {
+			t.Errorf("Escape(%q, %d) = %q, which is not good text: %s", c.s, c.k, got, Check(got, c.k))
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/chore"
 	"qorgan/internal/errs"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -331,4 +332,12 @@ func (j *Jobs) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// Run deletes, at start and then hourly until ctx ends, the record of
+// imports that finished more than keep ago.
+func (j *Jobs) Run(ctx context.Context, keep time.Duration, log *slog.Logger) {
+	chore.Every(ctx, time.Hour, log, "old import records deleted", "rows", func(ctx context.Context) (int64, error) {
+		return j.Prune(ctx, time.Now().Add(-keep))
+	})
 }

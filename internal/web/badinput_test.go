@@ -54,7 +54,7 @@ func TestBadTextRefusedOnEveryStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		live := httptest.NewServer(srv.Handler())
 		defer live.Close()
 

@@ -10,7 +10,7 @@ import (
 // it came from; X-Forwarded-For is believed only from a trusted proxy,
 // and then only up to the first hop that is not one.
 func TestClientAddr(t *testing.T) {
-	s := &Server{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}}
+	s := &Server{Deps: Deps{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}}}
 	cases := []struct{ peer, xff, want string }{
 		{"198.51.100.1:5000", "", "198.51.100.1:5000"},
 		// A client cannot choose its address by sending the header itself.

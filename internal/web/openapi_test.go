@@ -506,7 +506,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 		t.Fatalf("demo: %v", err)
 	}
 	reg := registry.New(db, a)
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Log: quiet}
+	srv := wired(t, db, a, reg, quiet)
 	live := httptest.NewServer(srv.Handler())
 	defer live.Close()
 
@@ -516,14 +516,14 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	if err := stopped.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	closing := httptest.NewServer((&web.Server{DB: db, Auth: a, Registry: reg, Jobs: stopped, Log: quiet}).Handler())
+	closing := httptest.NewServer(wired(t, db, a, reg, quiet, func(d *web.Deps) { d.Jobs = stopped }).Handler())
 	defer closing.Close()
 
 	// A second server whose store is closed gives the 503 and 500 answers.
 	bdb := storetest.SQLite(t)
 	ba := auth.New(bdb)
 	bdb.Close()
-	bsrv := &web.Server{DB: bdb, Auth: ba, Registry: registry.New(bdb, ba), Log: quiet}
+	bsrv := wired(t, bdb, ba, registry.New(bdb, ba), quiet)
 	broken := httptest.NewServer(bsrv.Handler())
 	defer broken.Close()
 
@@ -1203,7 +1203,7 @@ func turkestanOr(turkestan, region string) string {
 func TestOpenAPIServedAsEmbedded(t *testing.T) {
 	db := storetest.SQLite(t)
 	a := auth.New(db)
-	srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	resp, err := ts.Client().Get(ts.URL + "/api/v1/openapi.json")

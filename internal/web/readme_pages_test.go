@@ -11,7 +11,6 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/registry"
 	"qorgan/internal/store/storetest"
-	"qorgan/internal/web"
 )
 
 // TestREADMESaysWhetherThereArePages: the top of the README says that
@@ -28,7 +27,7 @@ func TestREADMESaysWhetherThereArePages(t *testing.T) {
 
 	db := storetest.SQLite(t)
 	a := auth.New(db)
-	srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	pages := rec.Code == 200 && strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html")

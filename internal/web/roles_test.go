@@ -22,7 +22,6 @@ import (
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
 	"qorgan/internal/store/storetest"
-	"qorgan/internal/web"
 )
 
 // The demo logins, one column each in the table below: the administrator,
@@ -169,7 +168,7 @@ func TestWhoSeesWhat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	srv := &web.Server{DB: db, Auth: a, Registry: registry.New(db, a), Log: quiet}
+	srv := wired(t, db, a, registry.New(db, a), quiet)
 	live := httptest.NewServer(srv.Handler())
 	defer live.Close()
 

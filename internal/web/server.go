@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -29,8 +30,8 @@ import (
 	"qorgan/internal/transfer"
 )
 
-// Server holds the handlers' dependencies.
-type Server struct {
+// Deps are the services the handlers call. Every one is required.
+type Deps struct {
 	DB       *store.DB
 	Auth     *auth.Service
 	Registry *registry.Registry
@@ -46,6 +47,11 @@ type Server struct {
 	// believed: behind one, the client is the last address in it that is
 	// not a trusted proxy. Without, the client is the connection's peer.
 	TrustedProxies []netip.Prefix
+}
+
+// Server holds the handlers' dependencies. Make one with New.
+type Server struct {
+	Deps
 
 	metrics *metrics
 	// ending is closed by EndStreams: the live streams end, so that a
@@ -54,15 +60,28 @@ type Server struct {
 	endOnce sync.Once
 }
 
+// New returns a Server over d, or an error naming the first service d
+// lacks: the server builds none of them itself.
+func New(d Deps) (*Server, error) {
+	for _, dep := range []struct {
+		name    string
+		missing bool
+	}{
+		{"DB", d.DB == nil}, {"Auth", d.Auth == nil}, {"Registry", d.Registry == nil}, {"Alarms", d.Alarms == nil},
+		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Log", d.Log == nil},
+	} {
+		if dep.missing {
+			return nil, fmt.Errorf("web.New: no %s", dep.name)
+		}
+	}
+	return &Server{Deps: d, metrics: newMetrics(), ending: make(chan struct{})}, nil
+}
+
 // EndStreams ends every live stream at once (consoles reconnect with
 // Last-Event-ID, to another node or after the restart, and miss nothing).
 // Register it with http.Server.RegisterOnShutdown.
 func (s *Server) EndStreams() {
-	s.endOnce.Do(func() {
-		if s.ending != nil {
-			close(s.ending)
-		}
-	})
+	s.endOnce.Do(func() { close(s.ending) })
 }
 
 type metrics struct {
@@ -82,15 +101,7 @@ func newMetrics() *metrics {
 
 // Registry returns the server's Prometheus registry, for other packages'
 // collectors.
-func (s *Server) Metrics() *prometheus.Registry {
-	if s.metrics == nil {
-		s.metrics = newMetrics()
-	}
-	if s.ending == nil {
-		s.ending = make(chan struct{})
-	}
-	return s.metrics.reg
-}
+func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
 
 type ctxKey int
 
@@ -207,29 +218,6 @@ func (s *Server) instrument(mux *http.ServeMux) http.Handler {
 
 // Handler returns the whole HTTP handler.
 func (s *Server) Handler() http.Handler {
-	if s.metrics == nil {
-		s.metrics = newMetrics()
-	}
-	if s.Log == nil {
-		s.Log = slog.Default()
-	}
-	if s.Alarms == nil {
-		s.Alarms = alarm.New(s.DB, s.Auth, s.Log)
-	}
-	if s.Jobs == nil {
-		s.Jobs = transfer.NewJobs(s.Registry)
-	}
-	if s.Access == nil {
-		s.Access = access.New(s.DB)
-	}
-	if s.Outbox == nil {
-		s.Outbox = notify.New(s.DB)
-	}
-	if s.Registry.Records == nil {
-		// A pupil's export and erasure reach the attendance and the
-		// messages kept about them.
-		s.Registry.Records = []registry.PupilRecords{s.Access, s.Outbox}
-	}
 	s.exportSignInStats()
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -2,6 +2,8 @@ package dc09gw
 
 import (
 	"context"
+	"log/slog"
+	"math/bits"
 	"runtime"
 	"time"
 )
@@ -13,6 +15,7 @@ const yieldRounds = 4
 // pending is a frame waiting for its commit; done receives the result.
 type pending struct {
 	frame Frame
+	src   source
 	done  chan error
 }
 
@@ -40,11 +43,8 @@ func (r *Receiver) commitLoop() {
 		for _, p := range batch {
 			frames = append(frames, p.frame)
 		}
-		err := r.commit(frames)
-		for i, p := range batch {
-			p.done <- err
-			batch[i] = nil
-		}
+		r.commitBatch(batch, frames)
+		clear(batch)
 		clear(frames)
 		if closed {
 			return
@@ -97,15 +97,102 @@ func (r *Receiver) fill(batch []*pending, wait *time.Timer) ([]*pending, bool) {
 	return batch, false
 }
 
-func (r *Receiver) commit(frames []Frame) error {
-	ctx, cancel := context.WithTimeout(r.work, r.cfg.CommitTimeout)
-	defer cancel()
-	start := time.Now()
-	err := r.sink.Commit(ctx, frames)
-	r.stats.commit(len(frames), time.Since(start), err)
+// commitBatch commits a batch in one Sink.Commit and tells each frame how
+// it went. When that fails, the frames are committed again in parts (see
+// isolate), so that a frame the store refuses, whatever the reason, takes
+// no other panel's frame down with it. A commit that ran out of time is
+// not split: that is the store being slow, not a frame.
+func (r *Receiver) commitBatch(batch []*pending, frames []Frame) {
+	timedOut, err := r.commit(frames, r.cfg.CommitTimeout)
+	if err != nil && len(batch) > 1 && !timedOut && r.work.Err() == nil {
+		r.isolate(batch, frames, err)
+		return
+	}
 	if err != nil {
 		r.log.Error("dc09: commit failed; frames left unanswered for the panels to retransmit",
 			"frames", len(frames), "err", err)
 	}
-	return err
+	for _, p := range batch {
+		p.done <- err
+	}
+}
+
+// commit calls Sink.Commit with a time limit; timedOut reports that it
+// failed with the limit passed.
+func (r *Receiver) commit(frames []Frame, limit time.Duration) (timedOut bool, err error) {
+	ctx, cancel := context.WithTimeout(r.work, limit)
+	defer cancel()
+	start := time.Now()
+	err = r.sink.Commit(ctx, frames)
+	r.stats.commit(len(frames), time.Since(start), err)
+	return err != nil && ctx.Err() != nil, err
+}
+
+// isolation is one pass of isolate.
+type isolation struct {
+	deadline  time.Time
+	budget    int // failed commits allowed before one succeeds
+	failed    int
+	succeeded bool
+	commits   int
+	committed int // frames committed in parts
+	alone     int // frames that failed alone
+	untried   int // frames left when the pass stopped
+	last      error
+}
+
+// isolate commits the frames of a failed group commit again in halves, and
+// the halves of a half that fails, down to single frames, in their order.
+// Every part that commits is answered. A frame that fails alone is left
+// unanswered, as a frame whose commit fails always is, and logged: the
+// panel retransmits it, and when it fails alone each time, it is the only
+// frame that does. One such frame among n costs about 2·log2(n) commits,
+// where committing the frames one by one would cost n. The pass stops,
+// leaving the frames it has not committed unanswered for the panels to
+// retransmit, when it has taken CommitTimeout, when the receiver stops,
+// or when its first 2·log2(n)+2 commits have all failed: the store is
+// failing then, not a frame, and trying every part would only add load.
+func (r *Receiver) isolate(batch []*pending, frames []Frame, err error) {
+	r.stats.splitCommits.Add(1)
+	iso := &isolation{deadline: time.Now().Add(r.cfg.CommitTimeout), budget: 2*bits.Len(uint(len(batch))) + 2, last: err}
+	r.split(iso, batch, frames)
+	r.log.Error("dc09: group commit failed; its frames were committed again in parts",
+		"frames", len(batch), "committed", iso.committed, "failed_alone", iso.alone, "left_untried", iso.untried,
+		"commits", iso.commits, "err", err, "last_err", iso.last)
+}
+
+func (r *Receiver) split(iso *isolation, batch []*pending, frames []Frame) {
+	half := len(batch) / 2
+	for _, part := range [2][2]int{{0, half}, {half, len(batch)}} {
+		b, f := batch[part[0]:part[1]], frames[part[0]:part[1]]
+		left := time.Until(iso.deadline)
+		if left <= 0 || r.work.Err() != nil || !iso.succeeded && iso.failed >= iso.budget {
+			iso.untried += len(b)
+			for _, p := range b {
+				p.done <- iso.last
+			}
+			continue
+		}
+		_, err := r.commit(f, left)
+		iso.commits++
+		switch {
+		case err == nil:
+			iso.succeeded = true
+			iso.committed += len(b)
+			for _, p := range b {
+				p.done <- nil
+			}
+		case len(b) == 1:
+			iso.failed++
+			iso.last = err
+			iso.alone++
+			p := b[0]
+			r.reject(slog.LevelError, p.src, "commit-failed", p.frame.Raw, p.frame.Message, err)
+			p.done <- err
+		default:
+			iso.failed++
+			iso.last = err
+			r.split(iso, b, f)
+		}
+	}
 }

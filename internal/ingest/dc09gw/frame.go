@@ -121,6 +121,7 @@ func (r *Receiver) inspect(raw []byte, src source) step {
 			ReceivedAt: now.UTC(),
 			Reply:      reply,
 		},
+		src:  src,
 		done: make(chan error, 1),
 	}
 	return st

@@ -84,8 +84,10 @@ const RetransmissionWindow = 10 * time.Minute
 
 // Sink stores frames. Commit must make every frame durable (one transaction
 // for the whole batch is the point) before returning; the receiver sends
-// ACK/DUH only after Commit returns nil. A retransmitted frame (same
-// account, sequence and Content within RetransmissionWindow) must be
+// ACK/DUH only after Commit returns nil. It must store all of the batch or
+// none of it: when it fails, the receiver commits the frames again in
+// parts, to answer all but the ones that fail alone. A retransmitted frame
+// (same account, sequence and Content within RetransmissionWindow) must be
 // stored once and still be acknowledged again: that is the Sink's job.
 type Sink interface {
 	Commit(ctx context.Context, frames []Frame) error

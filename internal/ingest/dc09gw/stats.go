@@ -38,6 +38,10 @@ type Stats struct {
 	CommitErrors    uint64
 	CommittedFrames uint64
 	LargestBatch    uint64
+	// SplitCommits counts group commits that failed and whose frames were
+	// committed again in parts, to leave out only the frames that fail
+	// alone; the parts are among Commits.
+	SplitCommits uint64
 	// BatchSizes[i] counts commits of at most BatchSizeBounds[i] frames
 	// (and more than the bound before); the last bucket counts the rest.
 	BatchSizes [len(BatchSizeBounds) + 1]uint64
@@ -60,6 +64,7 @@ type counters struct {
 	frames, acks, naks, duhs, ignored, unanswered atomic.Uint64
 	unknownAccounts, lookupErrors, garbage        atomic.Uint64
 	commits, commitErrors, committed, largest     atomic.Uint64
+	splitCommits                                  atomic.Uint64
 	batchSizes                                    [len(BatchSizeBounds) + 1]atomic.Uint64
 	commitNanos                                   atomic.Int64
 	connections                                   atomic.Int64
@@ -98,6 +103,7 @@ func (c *counters) snapshot() Stats {
 		CommitErrors:       c.commitErrors.Load(),
 		CommittedFrames:    c.committed.Load(),
 		LargestBatch:       c.largest.Load(),
+		SplitCommits:       c.splitCommits.Load(),
 		CommitTime:         time.Duration(c.commitNanos.Load()),
 		Connections:        c.connections.Load(),
 		ConnectionsRefused: c.refused.Load(),

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -31,41 +31,40 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/sim/panel"
 	"qorgan/internal/store"
-	"qorgan/internal/web"
 )
 
-// benchPasses measures the attendance lane end to end on a fresh SQLite
-// file: passes posted over HTTP by turnstile controllers (stored, presence
+// PassesConfig describes a passes run.
+type PassesConfig struct {
+	Duration   time.Duration // length of each run
+	Rate       int           // passes per second in the latency run
+	Batch      int           // passes per HTTP request
+	Clients    int           // concurrent controllers in the throughput run
+	Sync       string        // SQLite synchronous mode
+	CPUProfile string        // file for a CPU profile of the HTTP throughput run; empty: none
+	MQTTURL    string        // broker for the intake over MQTT; empty: that run is skipped
+	// Concurrency is the notification worker's, as the server has it.
+	Concurrency int
+	DC09        NewReceiver
+}
+
+// Passes measures the attendance lane end to end on a fresh SQLite file:
+// passes posted over HTTP by turnstile controllers (stored, presence
 // updated, messages queued) against the raw batched insert of the same rows
 // in the same run; then a pass's way to its webhook at a fixed rate, with
-// alarms measured at the same time.
-func benchPasses(ctx context.Context, args []string, out, errOut io.Writer) error {
-	var duration time.Duration
-	var rate, batch, clients int
-	var syncMode, cpuProfile, mqttURL string
-	fs := flagSet("bench passes", "Measure the passes intake over HTTP (stored, presence, messages queued) against the raw insert\n"+
-		"of the same rows, then pass → webhook latency at a fixed rate while alarms are measured too; then\n"+
-		"the intake over MQTT against its own ceiling, on a fresh store.", errOut)
-	fs.DurationVar(&duration, "duration", 10*time.Second, "length of each run")
-	fs.IntVar(&rate, "rate", 5000, "passes per second in the latency run")
-	fs.IntVar(&batch, "batch", 200, "passes per HTTP request")
-	fs.IntVar(&clients, "clients", 8, "concurrent controllers in the throughput run")
-	fs.StringVar(&syncMode, "sqlite-sync", "FULL", "SQLite synchronous mode")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file")
-	fs.StringVar(&mqttURL, "mqtt-url", "mqtt://127.0.0.1:1883", "MQTT broker for the intake over MQTT (empty: that run is skipped)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	o := passesBench{duration: duration, rate: rate, batch: batch, clients: clients, syncMode: syncMode, cpuProfile: cpuProfile}
+// alarms measured at the same time; then, with a broker, the same over MQTT
+// on a fresh store.
+func Passes(ctx context.Context, cfg PassesConfig, out, errOut io.Writer) error {
+	o := passesBench{duration: cfg.Duration, rate: cfg.Rate, batch: cfg.Batch, clients: cfg.Clients, syncMode: cfg.Sync, cpuProfile: cfg.CPUProfile,
+		concurrency: cfg.Concurrency, dc09: cfg.DC09}
 	if err := o.run(ctx, "", out, errOut); err != nil {
 		return err
 	}
-	if mqttURL == "" {
+	if cfg.MQTTURL == "" {
 		return nil
 	}
 	fmt.Fprintln(out, "— the same over MQTT, on a fresh store —")
 	o.cpuProfile = "" // the profile is of the HTTP run
-	return o.run(ctx, mqttURL, out, errOut)
+	return o.run(ctx, cfg.MQTTURL, out, errOut)
 }
 
 // passesBench is one run of bench passes: HTTP intake, its ceilings and
@@ -74,11 +73,13 @@ type passesBench struct {
 	duration             time.Duration
 	rate, batch, clients int
 	syncMode, cpuProfile string
+	concurrency          int
+	dc09                 NewReceiver
 }
 
 func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Writer) error {
 	duration, rate, batch, clients, syncMode, cpuProfile := o.duration, o.rate, o.batch, o.clients, o.syncMode, o.cpuProfile
-	db, done, err := benchStore(ctx, "", "passes.db", syncMode, out)
+	db, done, err := Store(ctx, "", "passes.db", syncMode, out)
 	if err != nil {
 		return err
 	}
@@ -151,15 +152,16 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		notify.ChannelWebhook: &notify.WebhookChannel{Secret: []byte("bench-secret-bench-secret")},
 		notify.ChannelSMS:     noop, notify.ChannelBot: noop, notify.ChannelEmail: noop,
 	}, quiet)
-	worker.Concurrency, worker.Batch = defaultMessageConcurrency, 2*defaultMessageConcurrency // as serve has them
+	worker.Concurrency, worker.Batch = o.concurrency, 2*o.concurrency // as serve has them
 	notifier := access.DefaultNotifier()
 	notifier.WebhookURL = sink.URL
 	notifier.QuietFrom, notifier.QuietTo = 0, 0
-	passes := access.New(db)
-	passes.OnPasses = notifier.Enqueue
-	passes.Committed = worker.Wake
+	passes := access.New(db, notifier, worker.Wake)
 	alarms := alarm.New(db, a, quiet)
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Access: passes, Log: quiet}
+	srv, err := webServer(db, a, reg, alarms, passes, worker.Outbox, quiet)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -170,7 +172,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go worker.Run(runCtx)
-	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet}, alarmSink{alarms}, newPanelAccounts(reg))
+	recv, err := o.dc09(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet}, alarms, reg)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -21,33 +21,32 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/sim/panel"
 	"qorgan/internal/store"
-	"qorgan/internal/web"
 )
 
-// benchAlarms measures the alarm lane end to end on a fresh SQLite file:
-// DC-09 frames over TCP with ACK after commit from many panels, and the
-// latency of an alarm from the frame to its ACK and to a console's SSE
-// stream, idle and while a synthetic attendance load writes to the same store.
-func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) error {
-	var panels, latencyRate int
-	var duration time.Duration
-	var attendance int
-	var sync, dir, codes string
-	fs := flagSet("bench alarms", "Measure the DC-09 alarm lane on a fresh SQLite file: throughput with many panels, then the\n"+
-		"latency of alarms (frame → ACK, frame → SSE delivery) idle and under a synthetic attendance load.", errOut)
-	fs.IntVar(&panels, "panels", 200, "concurrent panels for the throughput run")
-	fs.DurationVar(&duration, "duration", 10*time.Second, "length of each run")
-	fs.IntVar(&latencyRate, "latency-rate", 100, "alarms per second during the latency runs")
-	fs.IntVar(&attendance, "attendance", 10000, "synthetic attendance events per second written during the loaded latency run")
-	fs.StringVar(&sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)")
-	fs.StringVar(&codes, "codes", "BA", "comma-separated codes the panels send in the throughput run")
-	fs.StringVar(&dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
-	var cpuProfile string
-	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	db, done, err := benchStore(ctx, dir, "alarms.db", sync, out)
+// NewReceiver makes a DC-09 receiver that commits to alarms and looks the
+// panels' accounts up in reg, as the server wires it.
+type NewReceiver func(cfg dc09gw.Config, alarms *alarm.Service, reg *registry.Registry) (*dc09gw.Receiver, error)
+
+// AlarmsConfig describes an alarms run.
+type AlarmsConfig struct {
+	Panels      int           // concurrent panels for the throughput run
+	Duration    time.Duration // length of each run
+	LatencyRate int           // alarms per second during the latency runs
+	Attendance  int           // synthetic attendance events per second in the loaded latency run
+	Sync        string        // SQLite synchronous mode
+	Codes       []string      // codes the panels send in the throughput run
+	Dir         string        // directory for the SQLite file; empty: a temporary one
+	CPUProfile  string        // file for a CPU profile of the throughput run; empty: none
+	DC09        NewReceiver
+}
+
+// Alarms measures the alarm lane end to end on a fresh SQLite file: DC-09
+// frames over TCP with ACK after commit from many panels, and the latency
+// of an alarm from the frame to its ACK and to a console's SSE stream, idle
+// and while a synthetic attendance load writes to the same store.
+func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
+	panels, duration, latencyRate, attendance, sync, codes := cfg.Panels, cfg.Duration, cfg.LatencyRate, cfg.Attendance, cfg.Sync, cfg.Codes
+	db, done, err := Store(ctx, cfg.Dir, "alarms.db", sync, out)
 	if err != nil {
 		return err
 	}
@@ -84,7 +83,7 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 	alarms := alarm.New(db, a, quiet)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, MaxConnsPerSource: panels + 50}, alarmSink{alarms}, newPanelAccounts(reg))
+	recv, err := cfg.DC09(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, MaxConnsPerSource: panels + 50}, alarms, reg)
 	if err != nil {
 		return err
 	}
@@ -92,7 +91,10 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 		return err
 	}
 	go recv.Run(runCtx)
-	srv := &web.Server{DB: db, Auth: a, Registry: reg, Alarms: alarms, Log: quiet}
+	srv, err := webServer(db, a, reg, alarms, nil, nil, quiet)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -102,12 +104,12 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 	defer hs.Close()
 
 	// Throughput: every panel as fast as its ACKs come.
-	stopProfile, err := startProfile(cpuProfile)
+	stopProfile, err := startProfile(cfg.CPUProfile)
 	if err != nil {
 		return err
 	}
 	spent := costNow()
-	rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: panels, AccountPattern: "B%05d", Codes: strings.Split(codes, ","),
+	rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: panels, AccountPattern: "B%05d", Codes: codes,
 		Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
 	if err != nil {
 		return err
@@ -119,7 +121,7 @@ func benchAlarms(ctx context.Context, args []string, out, errOut io.Writer) erro
 		mean = float64(st.CommittedFrames) / float64(st.Commits)
 	}
 	fmt.Fprintf(out, "throughput: %d panels, codes %s: %.0f frames/s with ACK after commit (%d ACK, %d NAK, %d no answer); ACK p50 %s, p99 %s; %d commits, mean batch %.0f, largest %d\n",
-		panels, codes, rep.FramesPerSecond, rep.ACK, rep.NAK, rep.NoAnswer, ms(rep.LatencyP50), ms(rep.LatencyP99), st.Commits, mean, st.LargestBatch)
+		panels, strings.Join(codes, ","), rep.FramesPerSecond, rep.ACK, rep.NAK, rep.NoAnswer, ms(rep.LatencyP50), ms(rep.LatencyP99), st.Commits, mean, st.LargestBatch)
 	fmt.Fprintf(out, "  cost (receiver and simulator together): %s\n", spent.per(int64(rep.ACK), "frame"))
 
 	// Latency, idle and under attendance load. The console is the admin's

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/config"
 	"qorgan/internal/errs"
 	"qorgan/internal/registry"
 	"qorgan/internal/transfer"
@@ -34,28 +35,46 @@ func actingAs(ctx context.Context, a *auth.Service, login string) (auth.Principa
 	return auth.Principal{}, fmt.Errorf("--as: no user with login %q", login)
 }
 
-func runImport(ctx context.Context, args []string, out, errOut io.Writer) error {
-	var d dbFlags
-	var kind, file, format, as string
-	var quiet bool
-	fs := flagSet("import", "Import schools or pupils with their guardians from a CSV or XLSX file. The whole file is\n"+
-		"checked first: one bad row writes nothing, and every bad row and column is listed.\n"+
-		"Importing the same file again changes nothing; a corrected file updates by key.", errOut)
-	d.register(fs, "qorgan.db")
-	fs.StringVar(&kind, "kind", "", "what the file holds: schools or pupils")
-	fs.StringVar(&file, "file", "", "the .csv or .xlsx file")
-	fs.StringVar(&format, "format", "", "csv or xlsx (default: from the file name)")
-	fs.StringVar(&as, "as", "", "act as this login, within its scope (default: the system administrator)")
-	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
-	if err := parse(fs, args); err != nil {
-		return err
+func transferCommands() []entry {
+	return []entry{
+		{"import", "import schools or pupils with guardians from CSV or XLSX",
+			"Import schools or pupils with their guardians from a CSV or XLSX file. The whole file is\n" +
+				"checked first: one bad row writes nothing, and every bad row and column is listed.\n" +
+				"Importing the same file again changes nothing; a corrected file updates by key.",
+			func() command { return &importCmd{} }},
+		{"export", "export schools or pupils with guardians to CSV or XLSX",
+			"Export schools, or the pupils of one school with their guardians, as CSV or XLSX in the\n" +
+				"same columns import reads. Reading pupils is recorded in the access log.",
+			func() command { return &exportCmd{} }},
 	}
+}
+
+type importCmd struct {
+	db                     config.DB
+	kind, file, format, as string
+	quiet                  bool
+}
+
+func (c *importCmd) options() []*config.Option {
+	return append(c.db.Options("qorgan.db"),
+		config.String(&c.kind, "kind", "", "what the file holds: schools or pupils"),
+		config.String(&c.file, "file", "", "the .csv or .xlsx file").Check(func() error {
+			if c.file == "" {
+				return errors.New("is required")
+			}
+			return nil
+		}),
+		config.String(&c.format, "format", "", "csv or xlsx (default: from the file name)"),
+		config.String(&c.as, "as", "", "act as this login, within its scope (default: the system administrator)"),
+		config.Bool(&c.quiet, "quiet", false, "no progress bar"),
+	)
+}
+
+func (c *importCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	d, kind, file, format, as, quiet := c.db, c.kind, c.file, c.format, c.as, c.quiet
 	k, err := transfer.ParseKind(kind)
 	if err != nil {
-		return fmt.Errorf("--kind: %s", message(err))
-	}
-	if file == "" {
-		return errors.New("--file is required")
+		return fmt.Errorf("--kind: %s", Message(err))
 	}
 	var f transfer.Format
 	if format != "" {
@@ -64,14 +83,14 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) error 
 		f, err = transfer.FormatOf(file)
 	}
 	if err != nil {
-		return fmt.Errorf("--format: %s", message(err))
+		return fmt.Errorf("--format: %s", Message(err))
 	}
 	body, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer body.Close()
-	db, err := d.open(ctx)
+	db, err := openDB(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -119,24 +138,27 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	return nil
 }
 
-func runExport(ctx context.Context, args []string, out, errOut io.Writer) error {
-	var d dbFlags
-	var kind, format, outPath, as string
-	var school int64
-	fs := flagSet("export", "Export schools, or the pupils of one school with their guardians, as CSV or XLSX in the\n"+
-		"same columns import reads. Reading pupils is recorded in the access log.", errOut)
-	d.register(fs, "qorgan.db")
-	fs.StringVar(&kind, "kind", "", "schools or pupils")
-	fs.Int64Var(&school, "school", 0, "the school whose pupils to export (for --kind pupils)")
-	fs.StringVar(&format, "format", "", "csv or xlsx (default: from --out, else csv)")
-	fs.StringVar(&outPath, "out", "-", "file to write, or - for standard output")
-	fs.StringVar(&as, "as", "", "act as this login, within its scope (default: the system administrator)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+type exportCmd struct {
+	db                        config.DB
+	kind, format, outPath, as string
+	school                    int64
+}
+
+func (c *exportCmd) options() []*config.Option {
+	return append(c.db.Options("qorgan.db"),
+		config.String(&c.kind, "kind", "", "schools or pupils"),
+		config.Int64(&c.school, "school", 0, "the school whose pupils to export (for --kind pupils)"),
+		config.String(&c.format, "format", "", "csv or xlsx (default: from --out, else csv)"),
+		config.String(&c.outPath, "out", "-", "file to write, or - for standard output"),
+		config.String(&c.as, "as", "", "act as this login, within its scope (default: the system administrator)"),
+	)
+}
+
+func (c *exportCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	d, kind, format, outPath, as, school := c.db, c.kind, c.format, c.outPath, c.as, c.school
 	k, err := transfer.ParseKind(kind)
 	if err != nil {
-		return fmt.Errorf("--kind: %s", message(err))
+		return fmt.Errorf("--kind: %s", Message(err))
 	}
 	f := transfer.CSV
 	switch {
@@ -146,12 +168,12 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 		f, err = transfer.FormatOf(outPath)
 	}
 	if err != nil {
-		return fmt.Errorf("--format: %s", message(err))
+		return fmt.Errorf("--format: %s", Message(err))
 	}
 	if k == transfer.Pupils && school <= 0 {
 		return errors.New("--school is required for --kind pupils")
 	}
-	db, err := d.open(ctx)
+	db, err := openDB(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -161,7 +183,7 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if err != nil {
 		return err
 	}
-	w := out
+	dst := out
 	var file *os.File
 	if outPath != "-" {
 		// Write beside the target and rename, so a failed export leaves no half file.
@@ -170,13 +192,13 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 			return err
 		}
 		defer os.Remove(file.Name())
-		w = file
+		dst = file
 	}
 	reg := registry.New(db, a)
 	if k == transfer.Schools {
-		err = transfer.ExportSchools(ctx, reg, p, f, w)
+		err = transfer.ExportSchools(ctx, reg, p, f, dst)
 	} else {
-		err = transfer.ExportPupils(ctx, reg, p, school, f, w)
+		err = transfer.ExportPupils(ctx, reg, p, school, f, dst)
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,140 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"qorgan/internal/access"
+	"qorgan/internal/alarm"
+	"qorgan/internal/auth"
+	"qorgan/internal/notify"
+	"qorgan/internal/registry"
+	"qorgan/internal/store"
+	"qorgan/internal/transfer"
+	"qorgan/internal/web"
+)
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	return s[min(max(i-1, 0), len(s)-1)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// Store opens a fresh SQLite file for a benchmark, in dir or in a
+// temporary directory removed afterwards, and prints the machine it runs on.
+func Store(ctx context.Context, dir, name, sync string, out io.Writer) (*store.DB, func(), error) {
+	cleanup := func() {}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "qorgan-bench")
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { os.RemoveAll(d) }
+		dir = d
+	}
+	path := filepath.Join(dir, name)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+	db, err := store.Open(ctx, store.Config{Path: path, Synchronous: sync})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), sync)
+	return db, func() { db.Close(); cleanup() }, nil
+}
+
+// cost is what the process spent over a stretch of a benchmark: CPU time
+// and bytes handed to write calls (the database's log and checkpoints, and
+// the sockets). Per operation, these move far less with the noise of a
+// shared machine than the rates do, so they show what a change saves.
+type cost struct {
+	cpu     time.Duration
+	written int64
+}
+
+func costNow() cost {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	c := cost{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	if b, err := os.ReadFile("/proc/self/io"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+				c.written, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			}
+		}
+	}
+	return c
+}
+
+// per describes the cost since c for each of n operations.
+func (c cost) per(n int64, what string) string {
+	if n <= 0 {
+		return ""
+	}
+	now := costNow()
+	s := fmt.Sprintf("CPU %.1f µs per %s", float64((now.cpu-c.cpu).Nanoseconds())/1e3/float64(n), what)
+	if now.written > 0 {
+		s += fmt.Sprintf(", %.1f KB written per %s", float64(now.written-c.written)/1024/float64(n), what)
+	}
+	return s
+}
+
+// startProfile starts a CPU profile written to path (nothing when path is
+// empty) and returns what stops it and closes the file.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// benchSignIn floods the real server with wrong passwords while panels
+// report, and compares their ACK latency and the server's memory with the
+// same load idle.
+
+// Millis writes d in milliseconds, as the reports do.
+func Millis(d time.Duration) string { return ms(d) }
+
+// webServer wires the HTTP API over db as the server does, with alarms and
+// passes given (nil: made here, the passes telling nobody).
+func webServer(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *alarm.Service, passes *access.Service, outbox *notify.Outbox, log *slog.Logger) (*web.Server, error) {
+	if alarms == nil {
+		alarms = alarm.New(db, a, log)
+	}
+	if passes == nil {
+		passes = access.New(db, access.NoNotices, func() {})
+	}
+	if outbox == nil {
+		outbox = notify.New(db)
+	}
+	reg.Records = []registry.PupilRecords{passes, outbox}
+	return web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Log: log})
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"qorgan/internal/bench"
+	"qorgan/internal/config"
+)
+
+func benchCommands() []entry {
+	return []entry{
+		{"bench registry", "load the national registry and list schools through the HTTP API",
+			"Load the demo dataset into a fresh SQLite file and measure the load (pupils/s), then\n" +
+				"list the schools of every region through the real HTTP API, as each region's education\n" +
+				"department, the ministry analyst, a ПЦН and a ЦОУ, and report p50/p99 per page next to\n" +
+				"GET /healthz measured in the same run.",
+			func() command { return &benchRegistryCmd{} }},
+		{"bench alarms", "measure the DC-09 alarm lane, idle and under attendance load",
+			"Measure the DC-09 alarm lane on a fresh SQLite file: throughput with many panels, then the\n" +
+				"latency of alarms (frame → ACK, frame → SSE delivery) idle and under a synthetic attendance load.",
+			func() command { return &benchAlarmsCmd{} }},
+		{"bench passes", "measure the passes intake and a pass's way to its webhook",
+			"Measure the passes intake over HTTP (stored, presence, messages queued) against the raw insert\n" +
+				"of the same rows, then pass → webhook latency at a fixed rate while alarms are measured too; then\n" +
+				"the intake over MQTT against its own ceiling, on a fresh store.",
+			func() command { return &benchPassesCmd{} }},
+		{"bench signin", "measure the alarms' ACK latency under a flood of wrong passwords",
+			"Start the server on a fresh demo store and measure the DC-09 ACK latency of many panels, idle\n" +
+				"and then while clients post wrong passwords without pause; report both p99s, their ratio and\n" +
+				"the server's resident memory in each phase.",
+			func() command { return &benchSignInCmd{} }},
+	}
+}
+
+type benchRegistryCmd struct{ c bench.RegistryConfig }
+
+func (b *benchRegistryCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Float(&c.Scale, "scale", 1, "share of the country to load (1 = national)"),
+		config.Int(&c.Requests, "requests", 2000, "list requests to time"),
+		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
+		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode for the load (FULL or NORMAL)"),
+	}
+}
+
+func (b *benchRegistryCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	return bench.Registry(ctx, b.c, out, errOut)
+}
+
+type benchAlarmsCmd struct {
+	c     bench.AlarmsConfig
+	codes string
+}
+
+func (b *benchAlarmsCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Int(&c.Panels, "panels", 200, "concurrent panels for the throughput run"),
+		config.Duration(&c.Duration, "duration", 10*time.Second, "length of each run"),
+		config.Int(&c.LatencyRate, "latency-rate", 100, "alarms per second during the latency runs"),
+		config.Int(&c.Attendance, "attendance", 10000, "synthetic attendance events per second written during the loaded latency run"),
+		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)"),
+		config.String(&b.codes, "codes", "BA", "comma-separated codes the panels send in the throughput run"),
+		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)"),
+		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file"),
+	}
+}
+
+func (b *benchAlarmsCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	b.c.Codes, b.c.DC09 = strings.Split(b.codes, ","), w.DC09
+	return bench.Alarms(ctx, b.c, out)
+}
+
+type benchPassesCmd struct{ c bench.PassesConfig }
+
+func (b *benchPassesCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Duration(&c.Duration, "duration", 10*time.Second, "length of each run"),
+		config.Int(&c.Rate, "rate", 5000, "passes per second in the latency run"),
+		config.Int(&c.Batch, "batch", 200, "passes per HTTP request"),
+		config.Int(&c.Clients, "clients", 8, "concurrent controllers in the throughput run"),
+		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode"),
+		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file"),
+		config.String(&c.MQTTURL, "mqtt-url", "mqtt://127.0.0.1:1883", "MQTT broker for the intake over MQTT (empty: that run is skipped)"),
+	}
+}
+
+func (b *benchPassesCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	b.c.Concurrency, b.c.DC09 = config.DefaultMessageConcurrency, w.DC09
+	return bench.Passes(ctx, b.c, out, errOut)
+}
+
+type benchSignInCmd struct{ c bench.SignInConfig }
+
+func (b *benchSignInCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Int(&c.Panels, "panels", 100, "panels reporting, each on its own account"),
+		config.Float(&c.Rate, "rate", 200, "frames per second of all panels together (alarms, tests and NULL in turn)"),
+		config.Duration(&c.Duration, "duration", 20*time.Second, "length of each phase"),
+		config.Int(&c.Flood, "flood", 40, "clients posting wrong passwords at once"),
+		config.Int(&c.Sources, "sources", 40, "loopback source addresses the flood comes from"),
+		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)"),
+		config.String(&c.Exe, "server", "", "the qorgan binary to run as the server (default: this one; another build compares)"),
+	}
+}
+
+// run floods the real server with wrong passwords while panels report, and
+// compares their ACK latency and the server's memory with the same load idle.
+func (b *benchSignInCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	c := b.c
+	if c.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		c.Exe = exe
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	rep, err := bench.SignIn(ctx, c, out)
+	if err != nil {
+		return err
+	}
+	mb := func(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
+	ms := bench.Millis
+	fmt.Fprintf(out, "sign-in flood: %d clients from %d addresses, %d attempts (%s)\n", c.Flood, c.Sources, rep.Attempts, bench.FormatAnswers(rep.Answers))
+	fmt.Fprintf(out, "ACK p99 idle %s, flooded %s: ratio %.2f (p50 %s → %s)\n", ms(rep.Idle.LatencyP99), ms(rep.Flooded.LatencyP99), rep.Ratio(),
+		ms(rep.Idle.LatencyP50), ms(rep.Flooded.LatencyP50))
+	fmt.Fprintf(out, "server memory (resident, peak): idle %s, flooded %s, after %s\n", mb(rep.RSSIdle), mb(rep.RSSFlood), mb(rep.RSSAfter))
+	return nil
+}
