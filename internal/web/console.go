@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"qorgan/internal/alarm"
@@ -155,7 +156,14 @@ func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		d.Timeline = append(d.Timeline, timelineEntry{At: *a.FirstDeliveryAt, Party: alarm.PartySystem, Step: "delivered"})
 	}
 	for _, st := range a.Steps {
-		d.Timeline = append(d.Timeline, timelineEntry{At: st.At, Party: st.Party, Step: st.Step, Detail: st.Detail})
+		e := timelineEntry{At: st.At, Party: st.Party, Step: st.Step, Detail: st.Detail}
+		if st.Step == "acknowledged" {
+			// The domain writes "after 1.2s" for the record; the page says
+			// it in the reader's language.
+			secs := st.At.Sub(a.CommittedAt).Seconds()
+			e.Detail = tr(v.Lang, "ui.timeline.after", map[string]string{"Seconds": strconv.FormatFloat(secs, 'f', 1, 64)}, 0)
+		}
+		d.Timeline = append(d.Timeline, e)
 	}
 	slices.SortStableFunc(d.Timeline, func(x, y timelineEntry) int { return x.At.Compare(y.At) })
 	v.Title = "ui.alarm.title"

@@ -52,7 +52,7 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 		built("lang." + x)
 	}
 	for _, x := range []string{"priority.1", "priority.2", "ui.menu.console", "ui.menu.home", "ui.signin.title", "ui.signin.wrong", "ui.signin.required",
-		"ui.signin.too_many", "ui.home.title", "ui.console.title", "ui.alarm.title"} {
+		"ui.signin.too_many", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
 		built(x)
 	}
 	for _, x := range []string{"ui.notfound", "ui.forbidden", "ui.error", "ui.stale"} {

@@ -3,6 +3,7 @@ package web
 import (
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"qorgan/internal/auth"
@@ -12,6 +13,9 @@ import (
 // The sign-in page: GET / shows the form (or sends a signed-in person to
 // their page), POST / signs in with the same limits as the API's sign-in.
 
+// A refused sign-in shows the form again with its message and what was
+// typed, answered 200 (the limits' refusals keep their 429 and 503 with
+// Retry-After): a browser treats the page as the form it is.
 type signInForm struct {
 	Login   string
 	Next    string
@@ -48,11 +52,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := r.Cookie(preFormCookie)
 	if err != nil || !sameToken(r.PostForm.Get("csrf_token"), c.Value) {
-		return show(http.StatusForbidden, "ui.stale.text")
+		return show(http.StatusOK, "ui.stale.text")
 	}
 	password := r.PostForm.Get("password")
 	if f.Login == "" || password == "" {
-		return show(http.StatusUnprocessableEntity, "ui.signin.required")
+		return show(http.StatusOK, "ui.signin.required")
 	}
 	sess, err := s.Auth.Login(r.Context(), s.clientAddr(r), f.Login, password)
 	if err != nil {
@@ -61,9 +65,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		case errs.TooMany, errs.Unavailable:
 			holdRefusal(r.Context())
 			f.Seconds = max(1, int(math.Ceil(e.RetryAfter.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(f.Seconds))
 			return show(statusOf[e.Code], "ui.signin.too_many")
 		case errs.Unauthorized:
-			return show(http.StatusUnauthorized, "ui.signin.wrong")
+			return show(http.StatusOK, "ui.signin.wrong")
 		}
 		return err
 	}
