@@ -122,6 +122,7 @@
       const n = lists[prio].rows.length;
       document.getElementById(name + "-count").textContent = n;
       document.getElementById(name + "-empty").classList.toggle("hidden", n > 0);
+      document.getElementById(name).classList.toggle("hidden", n === 0);
     }
   }
   function upsert(a, fresh) {
