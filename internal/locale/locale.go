@@ -1,7 +1,8 @@
 // Package locale holds Qorgan's strings in every language people read it in
 // (kk, ru, en), one go-i18n message file per language with the same keys (a
 // test holds them to it), and renders them: guardians' messages (package
-// notify) today, the console's pages next. It imports nothing of Qorgan's.
+// notify) and the console's pages (package web; see ForConsole). It imports
+// nothing of Qorgan's.
 //
 // A key may have ".female" and ".male" variants for languages whose verbs
 // agree with a child's gender (Russian); the plain key is the neutral
@@ -123,4 +124,20 @@ func Text(lang, id string, data any, count int) (string, error) {
 		return "", fmt.Errorf("render %s/%s: %w", lang, id, err)
 	}
 	return s, nil
+}
+
+// consoleSpaces are the namespaces of the console's strings (package web);
+// every other message is one to guardians (package notify), rendered with
+// its own data.
+var consoleSpaces = []string{"ui.", "lang.", "role.", "priority.", "type.", "state.", "step.", "party."}
+
+// ForConsole reports whether message id is one of the console's strings
+// rather than a message to guardians.
+func ForConsole(id string) bool {
+	for _, p := range consoleSpaces {
+		if strings.HasPrefix(id, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -74,4 +74,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/schools/{id}/not-arrived-rule", s.signedIn(bodyByID(http.StatusOK, s.Access.SetNotArrivedRule)))
 
 	mux.Handle("/api/", s.public(s.notFound))
+
+	// The console: pages for people, beside the API and over the same
+	// domain calls and scopes (pages.go).
+	mux.Handle("GET /{$}", s.public(s.signInPage))
+	mux.Handle("POST /{$}", s.public(s.signIn))
+	mux.Handle("POST /signout", s.public(s.signOut))
+	mux.Handle("POST /language", s.public(s.setLanguage))
+	mux.Handle("GET /static/{file}", s.public(s.staticFile))
+	mux.Handle("GET /home", s.page(s.home))
+	mux.Handle("GET /console", s.page(s.console))
+	mux.Handle("GET /alarms/{id}", s.page(s.alarmPage))
+	mux.Handle("POST /alarms/{id}/acknowledge", s.page(s.acknowledgePage))
+	mux.Handle("/", s.page(s.notFoundPage))
 }

@@ -1,0 +1,91 @@
+package web
+
+import (
+	"io/fs"
+	"regexp"
+	"testing"
+
+	"qorgan/internal/alarm"
+	"qorgan/internal/auth"
+	"qorgan/internal/locale"
+)
+
+// templateKey finds the message ids the templates name: {{T "id"}} and
+// {{TN "id" n}}.
+var templateKey = regexp.MustCompile(`\b(?:T|TN) "([^"]+)"`)
+
+// TestPagesUseOnlyKnownKeys: a template that names a message no language
+// has, or an id the handlers build (a role, an alarm's type, state, step or
+// party), fails here rather than showing its readers the id.
+func TestPagesUseOnlyKnownKeys(t *testing.T) {
+	names, err := fs.Glob(ui, "ui/templates/*.html")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("templates: %v %v", names, err)
+	}
+	want := map[string]string{}
+	for _, n := range names {
+		src, _ := ui.ReadFile(n)
+		for _, m := range templateKey.FindAllStringSubmatch(string(src), -1) {
+			want[m[1]] = n
+		}
+	}
+	if len(want) < 40 {
+		t.Fatalf("found only %d message ids in the templates; has the call style changed?", len(want))
+	}
+	built := func(id string) { want[id] = "the handlers" }
+	for _, r := range auth.Roles {
+		built("role." + string(r))
+	}
+	for _, x := range alarmTypes {
+		built("type." + x)
+	}
+	for _, x := range alarmStates {
+		built("state." + string(x))
+	}
+	for _, x := range append(parties, alarm.PartySystem) {
+		built("party." + string(x))
+	}
+	for _, x := range alarmSteps {
+		built("step." + x)
+	}
+	for _, x := range locale.Languages {
+		built("lang." + x)
+	}
+	for _, x := range []string{"priority.1", "priority.2", "ui.menu.console", "ui.menu.home", "ui.signin.title", "ui.signin.wrong", "ui.signin.required",
+		"ui.signin.too_many", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
+		built(x)
+	}
+	for _, x := range []string{"ui.notfound", "ui.forbidden", "ui.error", "ui.stale"} {
+		built(x + ".title")
+		built(x + ".text")
+	}
+	for id, where := range want {
+		if !locale.ForConsole(id) {
+			t.Errorf("%s uses message %q, outside the console's namespaces (locale.ForConsole)", where, id)
+		}
+		for _, l := range locale.Languages {
+			if ok, err := locale.Has(l, id); err != nil || !ok {
+				t.Errorf("%s uses message %q, which %s does not have (%v)", where, id, l, err)
+			}
+		}
+	}
+}
+
+// TestTemplatesParse: every page parses with the layout, and every static
+// file has a hashed URL.
+func TestTemplatesParse(t *testing.T) {
+	a, err := loadUI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"signin", "console", "alarm", "home", "error"} {
+		if a.pages[p] == nil {
+			t.Errorf("no page %s", p)
+		}
+	}
+	for _, f := range []string{"console.css", "console.js"} {
+		if a.urlOf[f] == "" {
+			t.Errorf("no hashed URL for %s", f)
+		}
+	}
+}

@@ -1,0 +1,273 @@
+// Qorgan operator console: the live queue over the SSE feed, the timers,
+// the sound and title flash for a new alarm, and the keyboard. Loaded from
+// a file (the Content-Security-Policy allows no inline script).
+"use strict";
+
+(function () {
+  const root = document.getElementById("console");
+  if (!root) return;
+
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const person = document.querySelector('meta[name="person"]').content;
+  const party = root.dataset.party;
+  const skew = Number(root.dataset.now) - Date.now(); // server clock − ours
+  let lastSeq = Number(root.dataset.after);
+  const words = {};
+  for (const el of document.getElementById("words").content.querySelectorAll("[data-k]")) {
+    words[el.dataset.k] = el.textContent;
+  }
+  const w = (k) => words[k] || k;
+  const rowTemplate = document.getElementById("row-template").content.querySelector("tr");
+  const lists = { 1: document.querySelector("#alarms tbody"), 2: document.querySelector("#trouble tbody") };
+
+  // ---- sound: generated with Web Audio, switchable per person ----
+  const soundKey = "qorgan.sound." + person;
+  const soundBox = document.getElementById("sound");
+  soundBox.checked = localStorage.getItem(soundKey) !== "off";
+  soundBox.addEventListener("change", () => localStorage.setItem(soundKey, soundBox.checked ? "on" : "off"));
+  let audio = null;
+  function unlockAudio() {
+    if (!audio && window.AudioContext) audio = new AudioContext();
+    if (audio && audio.state === "suspended") audio.resume();
+  }
+  document.addEventListener("pointerdown", unlockAudio);
+  document.addEventListener("keydown", unlockAudio);
+  function beep() {
+    if (!soundBox.checked) return;
+    unlockAudio();
+    if (!audio) return;
+    const t0 = audio.currentTime;
+    for (let i = 0; i < 3; i++) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.type = "square";
+      osc.frequency.value = i % 2 ? 660 : 880;
+      gain.gain.setValueAtTime(0.0001, t0 + i * 0.3);
+      gain.gain.exponentialRampToValueAtTime(0.25, t0 + i * 0.3 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.3 + 0.25);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t0 + i * 0.3);
+      osc.stop(t0 + i * 0.3 + 0.26);
+    }
+  }
+
+  // ---- title flash until the operator looks ----
+  const title = document.title;
+  let unseen = 0;
+  let flash = null;
+  function flashTitle() {
+    unseen++;
+    if (flash) return;
+    let on = false;
+    flash = setInterval(() => {
+      on = !on;
+      document.title = on ? "(" + unseen + ") ▲ " + w("ui.console.new_alarm") : title;
+    }, 800);
+  }
+  function seen() {
+    if (!flash) return;
+    clearInterval(flash);
+    flash = null;
+    unseen = 0;
+    document.title = title;
+  }
+  window.addEventListener("focus", seen);
+  document.addEventListener("keydown", seen);
+  document.addEventListener("pointerdown", seen);
+
+  // ---- rows ----
+  function rowOf(id) {
+    return document.querySelector('tr.alarm[data-id="' + id + '"]');
+  }
+  function acknowledgedBy(a, p) {
+    return (a.steps || []).some((s) => s.party === p && s.step === "acknowledged");
+  }
+  function fill(tr, a) {
+    const mine = party !== "" && acknowledgedBy(a, party);
+    tr.dataset.id = a.id;
+    tr.dataset.since = Date.parse(a.committed_at);
+    tr.classList.remove("prio-1", "prio-2");
+    tr.classList.add("prio-" + a.priority);
+    tr.classList.toggle("mine", mine);
+    tr.querySelector(".icon").textContent = a.priority === 2 ? "◆" : "▲";
+    tr.querySelector(".prio-word").textContent = w("priority." + a.priority);
+    const at = new Date(a.committed_at);
+    const clock = tr.querySelector(".clock");
+    clock.dateTime = at.toISOString().replace(/\.\d+Z$/, "Z");
+    clock.textContent = almatyClock(at);
+    const link = tr.querySelector(".school");
+    link.href = "/alarms/" + a.id;
+    link.textContent = a.school_name;
+    tr.querySelector(".type").textContent = w("type." + a.type);
+    tr.querySelector(".zone").textContent = a.zone ? " · " + w("ui.zone") + " " + a.zone : "";
+    tr.querySelector(".state").textContent = w("state." + a.state);
+    for (const span of tr.querySelectorAll(".ack")) {
+      const done = acknowledgedBy(a, span.dataset.party);
+      span.classList.toggle("done", done);
+      span.textContent = w("party." + span.dataset.party) + ": " + (done ? "✓ " + w("ui.ack.done") : w("ui.ack.waiting"));
+    }
+    const form = tr.querySelector(".ack-form");
+    form.action = "/alarms/" + a.id + "/acknowledge";
+    form.classList.toggle("hidden", party === "" || mine || a.state === "resolved");
+    tick(tr);
+  }
+  // Almaty keeps UTC+5 all year (see internal/kztime).
+  function almatyClock(d) {
+    const t = new Date(d.getTime() + 5 * 3600 * 1000);
+    const p = (n) => String(n).padStart(2, "0");
+    return p(t.getUTCHours()) + ":" + p(t.getUTCMinutes()) + ":" + p(t.getUTCSeconds());
+  }
+  function counts() {
+    for (const [prio, name] of [[1, "alarms"], [2, "trouble"]]) {
+      const n = lists[prio].rows.length;
+      document.getElementById(name + "-count").textContent = n;
+      document.getElementById(name + "-empty").classList.toggle("hidden", n > 0);
+      document.getElementById(name).classList.toggle("hidden", n === 0);
+    }
+  }
+  function upsert(a, fresh) {
+    let tr = rowOf(a.id);
+    if (a.state === "resolved") {
+      if (tr) tr.remove();
+      counts();
+      return;
+    }
+    const isNew = !tr;
+    if (isNew) {
+      tr = rowTemplate.cloneNode(true);
+      lists[a.priority === 2 ? 2 : 1].prepend(tr); // newest first
+    }
+    fill(tr, a);
+    counts();
+    if (isNew && fresh && a.priority !== 2) {
+      beep();
+      flashTitle();
+    }
+  }
+
+  // ---- timers against the 30 s and 60 s acknowledgement marks ----
+  function tick(tr) {
+    const age = Math.max(0, Math.floor((Date.now() + skew - Number(tr.dataset.since)) / 1000));
+    tr.querySelector(".timer").textContent = Math.floor(age / 60) + ":" + String(age % 60).padStart(2, "0");
+    tr.classList.toggle("age-0", age < 30);
+    tr.classList.toggle("age-30", age >= 30 && age < 60);
+    tr.classList.toggle("age-60", age >= 60);
+  }
+  setInterval(() => document.querySelectorAll("tr.alarm[data-since]").forEach((tr) => {
+    if (tr.closest("template")) return;
+    tick(tr);
+  }), 250);
+
+  // ---- the live feed: resumes after the last event it saw ----
+  const status = document.getElementById("status");
+  function setStatus(live) {
+    status.classList.toggle("live", live);
+    status.classList.toggle("offline", !live);
+    status.querySelector(".status-text").textContent = w(live ? "ui.console.live" : "ui.console.offline");
+    document.body.classList.toggle("offline", !live);
+  }
+  const kinds = ["alarm.raised", "alarm.acknowledged", "alarm.dispatched", "alarm.on_site", "alarm.resolved", "alarm.escalated", "alarm.restored"];
+  let source = null;
+  let retry = null;
+  function connect() {
+    // A new stream asks from lastSeq; the browser's own reconnection
+    // sends Last-Event-ID, which the server prefers.
+    source = new EventSource("/api/v1/live?after=" + lastSeq);
+    source.addEventListener("open", () => setStatus(true));
+    source.addEventListener("error", () => {
+      setStatus(false);
+      if (source.readyState === EventSource.CLOSED) {
+        // The server refused (a restart, an ended session): try again.
+        clearTimeout(retry);
+        retry = setTimeout(connect, 3000);
+      }
+    });
+    for (const k of kinds) {
+      source.addEventListener(k, (ev) => {
+        const seq = Number(ev.lastEventId);
+        if (seq > lastSeq) lastSeq = seq;
+        const e = JSON.parse(ev.data);
+        upsert(e.alarm, k === "alarm.raised");
+      });
+    }
+  }
+  window.addEventListener("offline", () => setStatus(false));
+  connect();
+
+  // ---- acknowledge: the API's own call, this operator's party only ----
+  async function acknowledge(tr) {
+    const form = tr && tr.querySelector(".ack-form");
+    if (!form || form.classList.contains("hidden")) return;
+    const button = form.querySelector("button");
+    button.disabled = true;
+    try {
+      const res = await fetch("/api/v1/alarms/" + tr.dataset.id + "/acknowledge", {
+        method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin",
+      });
+      if (res.ok) {
+        upsert(await res.json(), false);
+      } else if (res.status === 409) {
+        form.classList.add("hidden"); // already acknowledged by this party
+      } else {
+        button.title = w("ui.console.ack_failed");
+      }
+    } catch (_) {
+      button.title = w("ui.console.ack_failed");
+      setStatus(false);
+    } finally {
+      button.disabled = false;
+    }
+  }
+  root.addEventListener("submit", (ev) => {
+    const tr = ev.target.closest("tr.alarm");
+    if (!tr) return;
+    ev.preventDefault();
+    acknowledge(tr);
+  });
+
+  // ---- keyboard ----
+  let selected = null;
+  function rows() {
+    return [...lists[1].rows, ...lists[2].rows];
+  }
+  function select(tr) {
+    if (selected) selected.classList.remove("selected");
+    selected = tr;
+    if (tr) {
+      tr.classList.add("selected");
+      tr.focus();
+    }
+  }
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const t = ev.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+    const all = rows();
+    const i = selected && selected.isConnected ? all.indexOf(selected) : -1;
+    switch (ev.key) {
+      case "j": case "ArrowDown":
+        if (all.length) select(all[Math.min(all.length - 1, i + 1)]);
+        break;
+      case "k": case "ArrowUp":
+        if (all.length) select(all[Math.max(0, i - 1)]);
+        break;
+      case "a": {
+        // The selected alarm, or else the newest this party has not acknowledged.
+        const tr = i >= 0 ? selected : all.find((r) => !r.querySelector(".ack-form").classList.contains("hidden"));
+        acknowledge(tr);
+        break;
+      }
+      case "Enter":
+        if (i >= 0 && t === selected) window.location.href = selected.querySelector(".school").href;
+        else return;
+        break;
+      case "s":
+        soundBox.checked = !soundBox.checked;
+        soundBox.dispatchEvent(new Event("change"));
+        break;
+      default:
+        return;
+    }
+    ev.preventDefault();
+  });
+})();
