@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 // clock is a controllable clock.
@@ -42,10 +43,7 @@ func setup(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)
-	res, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := testkit.Demo(t, db, a, 0.002)
 	f := &fixture{db: db, clk: &clock{t: time.Now().UTC().Truncate(time.Second)}, people: map[string]auth.Principal{}}
 	users, _ := a.ListUsers(ctx)
 	for _, u := range users {

@@ -13,12 +13,12 @@ import (
 
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
-	"qorgan/internal/demo"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 type fixture struct {
@@ -41,9 +41,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Demo(t, db, a, 0.002)
 	// A school morning: 08:05 in Almaty.
 	now := time.Date(2026, 11, 25, 3, 5, 0, 0, time.UTC)
 	f := &fixture{db: db, a: a, now: now}

@@ -21,11 +21,11 @@ import (
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
-	"qorgan/internal/demo"
 	"qorgan/internal/ingest/mqttgw"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 // EnvBroker names the broker the tests use; EnvRequire=1 turns a missing
@@ -78,12 +78,9 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	broker := brokerURL(t)
-	ctx := context.Background()
 	db := storetest.SQLite(t)
 	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Demo(t, db, a, 0.002)
 	return &env{db: db, svc: alarm.New(db, a, slog.New(slog.DiscardHandler)), reg: registry.New(db, a), broker: broker}
 }
 
