@@ -39,7 +39,7 @@ type fixture struct {
 	people map[string]auth.Principal
 }
 
-func setup(t *testing.T, db *store.DB) *fixture {
+func setup(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)

@@ -36,7 +36,7 @@ func bin(serial int) string {
 	}
 }
 
-func setup(t *testing.T, db *store.DB) *world {
+func setup(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	ctx := context.Background()
 	if err := registry.SeedRegions(ctx, db); err != nil {

@@ -37,7 +37,7 @@ type world struct {
 	admin             auth.Principal
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	ids := testkit.Schools(t, db,
 		registry.SchoolInput{Code: "TRK-001", NameKK: "№1 мектеп", NameRU: "Школа №1", RegionCode: turkestan, DistrictCode: turkCity, Headcount: 900},
