@@ -171,6 +171,17 @@ func (f *fixture) start(t *testing.T, cfg mqttgw.Config, alarms mqttgw.Alarms) *
 }
 
 // stop ends Run and waits for it; it may be called more than once.
+// resumed stops gw and starts a gateway on node's session again, and
+// returns how many messages the broker delivers to it in half a second:
+// none, when gw acknowledged all it took.
+func (f *fixture) resumed(t *testing.T, gw *gateway, node string) int {
+	t.Helper()
+	gw.stop()
+	again := f.start(t, mqttgw.Config{ClientID: node}, nil)
+	time.Sleep(500 * time.Millisecond)
+	return int(again.Stats().Received)
+}
+
 func (g *gateway) stop() {
 	g.cancel()
 	if err, ok := <-g.done; ok {
