@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 // clock is a controllable clock.
@@ -39,14 +40,11 @@ type fixture struct {
 	plain  registry.Device // the demo's plain DC-09 panel
 }
 
-func setup(t *testing.T, db *store.DB) *fixture {
+func setup(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)
-	res, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := testkit.Demo(t, db, a, 0.002)
 	f := &fixture{db: db, clk: &clock{t: time.Now().UTC().Truncate(time.Second)}, people: map[string]auth.Principal{}}
 	users, _ := a.ListUsers(ctx)
 	for _, u := range users {
@@ -102,8 +100,8 @@ func (f *fixture) seen(t *testing.T, login string) map[string]int {
 }
 
 func TestRoutingAndRetransmission(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		db := f.db
 		f.panel(t, demo.PlainAccount, "0001", alarmcode.Panic)
 		f.panel(t, demo.PlainAccount, "0001", alarmcode.Panic) // retransmission
 		for _, who := range []string{"guard", "director", "pcn", "cou", "admin", "region"} {
@@ -156,9 +154,8 @@ func TestRoutingAndRetransmission(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		f.panel(t, demo.PlainAccount, "0010", alarmcode.Panic)
 		list, _ := f.svc.List(ctx, f.people["pcn"], false, 10)
 		if len(list) != 1 {
@@ -239,9 +236,8 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestEscalation(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
 		f.panel(t, demo.PlainAccount, "0020", alarmcode.Panic) // nobody acknowledges
 		f.panel(t, demo.PlainAccount, "0021", alarmcode.Fire)  // the ПЦН acknowledges in time
 		list, _ := f.svc.List(ctx, f.people["pcn"], false, 10)
@@ -292,9 +288,8 @@ func TestEscalation(t *testing.T) {
 }
 
 func TestSupervision(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind("UPDATE devices SET reporting_interval_s = 60, created_at = ? WHERE dc09_account = ?"),
 			store.Micros(f.clk.Now()), demo.PlainAccount); err != nil {
 			t.Fatal(err)
@@ -329,9 +324,8 @@ func TestSupervision(t *testing.T) {
 // The feed's cursor moves past what a person may not see, pages through
 // long ranges, and never skips an event that commits while it is read.
 func TestFeedCursor(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
 		f.panel(t, demo.PlainAccount, "0001", alarmcode.Panic)
 		f.panel(t, demo.PlainAccount, "0002", alarmcode.Fire)
 		other := f.people["guard2"]
@@ -439,9 +433,8 @@ func TestFeedCursor(t *testing.T) {
 // kinds of transaction take the same locks in the same order, so neither is
 // ever chosen as a deadlock victim.
 func TestIntakeAlongsideOperators(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
 		const n = 40
 		var wg sync.WaitGroup
 		errc := make(chan error, 2*n)
@@ -490,9 +483,8 @@ func TestIntakeAlongsideOperators(t *testing.T) {
 // the store (which over MQTT leaves the message to be delivered again for
 // ever).
 func TestDeviceEventControlCharactersRefused(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		ds, err := registry.New(db, auth.New(db)).ListDevices(ctx, auth.System, 1)
 		if err != nil || len(ds) == 0 {
 			t.Fatalf("devices of school 1: %v", err)

@@ -11,6 +11,7 @@ import (
 	"qorgan/internal/demo"
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 // BenchmarkCommit commits batches of 50 panic signals from the demo's plain
@@ -19,9 +20,7 @@ func BenchmarkCommit(b *testing.B) {
 	ctx := context.Background()
 	db := storetest.SQLite(b)
 	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
-		b.Fatal(err)
-	}
+	testkit.Demo(b, db, a, 0.002)
 	s := alarm.New(db, a, nil)
 	d := panelDevice(b, db, demo.PlainAccount)
 	seq := 0

@@ -2,13 +2,11 @@ package alarm_test
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/demo"
 	"qorgan/internal/protocol/alarmcode"
-	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
 
@@ -18,9 +16,8 @@ import (
 // alike: the raw copies read back exactly, the odd one is readable text in
 // raw with its bytes in raw_bytes, and the alarm's code and zone are text.
 func TestOddBytesStored(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		plain := []byte("\n5F3E0030\"SIA-DCS\"0001L0#1234[#1234|Nri1/PA501]\r")
 		odd := []byte("\n1A2B0031\"SIA-DCS\"0002L0#1234[#1234|Nri1/PA501^\x00\xff\xc0\xcb\xcc^]\r")
 		at := f.clk.Now()

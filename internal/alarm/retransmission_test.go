@@ -10,7 +10,6 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/demo"
 	"qorgan/internal/protocol/alarmcode"
-	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
 
@@ -38,9 +37,8 @@ func (f *fixture) counts(t *testing.T, seq string) (signals, alarms int) {
 // content are a new message, whose own copies are caught in turn. The old
 // row names the signal that reused its number.
 func TestRetransmissionWindow(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		commit := func(sigs ...alarm.Signal) {
 			t.Helper()
 			if err := f.svc.Commit(ctx, sigs); err != nil {
@@ -100,9 +98,8 @@ func TestRetransmissionWindow(t *testing.T) {
 // same retransmissions at once: one signal, one alarm. When the window is
 // over and both receive the reused number at once, one new signal.
 func TestRetransmissionOnTwoNodes(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
 		nodes := []*alarm.Service{f.service(), f.service(), f.service(), f.service()}
 		t0 := f.clk.Now()
 		race := func(at time.Time) {

@@ -1,7 +1,6 @@
 package alarm_test
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"testing"
@@ -21,9 +20,8 @@ import (
 // device waits out the longest interval the registry accepts (40 days), the
 // short presets must still be supervised.
 func TestSupervisionPresets(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		exec := func(q string, args ...any) {
 			t.Helper()
 			if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind(q), args...); err != nil {

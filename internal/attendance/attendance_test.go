@@ -13,12 +13,12 @@ import (
 
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
-	"qorgan/internal/demo"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 type fixture struct {
@@ -37,13 +37,18 @@ type fixture struct {
 	notices func(ctx context.Context, tx *store.Tx, ps []attendance.Pass) error
 }
 
+// notifier is the default notifier on the fixture's clock.
+func (f *fixture) notifier() *attendance.Notifier {
+	n := attendance.DefaultNotifier()
+	n.Now = func() time.Time { return f.now }
+	return n
+}
+
 func setup(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Demo(t, db, a, 0.002)
 	// A school morning: 08:05 in Almaty.
 	now := time.Date(2026, 11, 25, 3, 5, 0, 0, time.UTC)
 	f := &fixture{db: db, a: a, now: now}
@@ -123,9 +128,8 @@ func (f *fixture) at(hhmm string) time.Time {
 }
 
 func TestPassesToPresence(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		batch := []attendance.PassEvent{
 			{EventID: "e1", At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[0]},
 			{EventID: "e2", At: f.at("07:52"), Direction: attendance.In, CardUID: f.cards[1]},
@@ -208,9 +212,8 @@ func TestPassesToPresence(t *testing.T) {
 }
 
 func TestBadBatchWritesNothing(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		f.refused(t, db, []attendance.PassEvent{
 			{EventID: "ok", At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[0]},
 			{EventID: "future", At: f.now.Add(time.Hour), Direction: attendance.In, CardUID: f.cards[1]},
@@ -328,9 +331,8 @@ func BenchmarkRollCall(b *testing.B) {
 // its own batch's counts, an event in two of them is stored once, and a
 // batch whose notifications fail fails alone.
 func TestGroupCommit(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		var mu sync.Mutex
 		var calls int
 		// The first transaction is held until the other batches are
@@ -418,9 +420,8 @@ func TestGroupCommit(t *testing.T) {
 // Passes and presence older than the retention go, newer ones stay; a
 // second run finds nothing more.
 func TestPrune(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		old := f.now.AddDate(0, -14, 0)
 		var events []attendance.PassEvent
 		for i := range 2500 { // more than one pruning batch
@@ -490,8 +491,8 @@ func TestPrune(t *testing.T) {
 // it, and over MQTT an internal failure leaves the message to be delivered
 // again for ever.
 func TestControlCharactersInPassesRefused(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		db := f.db
 		f.refused(t, db, []attendance.PassEvent{
 			{EventID: "t-1\x00", At: f.at("07:50"), Direction: attendance.In, CardUID: f.cards[0]},
 			{EventID: "t-2", At: f.at("07:51"), Direction: attendance.In, CardUID: "04A1B2\x00"},

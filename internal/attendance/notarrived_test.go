@@ -74,9 +74,8 @@ func newNotArrivedSchool(t *testing.T, ctx context.Context, db *store.DB, reg *r
 // on days without lessons or when too few pupils arrived for it to be a
 // school day.
 func TestNotArrived(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db) // Wednesday 25 November 2026
+	storetest.With(t, setup, func(t *testing.T, f *fixture) { // Wednesday 25 November 2026
+		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
 		sc := newNotArrivedSchool(t, ctx, db, reg, "NA-1", "+77470000")
 		dana := sc.pupils["Дана"]
@@ -241,9 +240,8 @@ func TestNotArrived(t *testing.T) {
 
 // TestNotArrivedRule: who may set the rule, and what it accepts.
 func TestNotArrivedRule(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
 		sc := newNotArrivedSchool(t, ctx, db, reg, "NA-2", "+77470010")
 		guard := auth.Principal{UserID: 902, Role: auth.RoleGuard, Scope: sc.director.Scope}

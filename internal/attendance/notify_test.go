@@ -92,9 +92,8 @@ func toString(v any) string {
 // webhook exactly once, in the guardian's language, and only guardians with
 // consent; a resent event sends nothing more; the day's rules hold.
 func TestPassToGuardians(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
 		yes := true
 		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "N-1", LastName: "Ахметова", FirstName: "Айгерім", Class: "5А", CardUID: "A1B2C3D4",
@@ -209,9 +208,8 @@ func TestPassToGuardians(t *testing.T) {
 // TestChannelsSwitchedOff: a guardian who switched the bot and e-mail off is
 // told by SMS only.
 func TestChannelsSwitchedOff(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
 		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "OFF-1", LastName: "Омаров", FirstName: "Ерлан", Class: "3Б", CardUID: "0FF0FF01",
 			Guardians: []registry.GuardianInput{{Phone: "+77012220001", FullName: "Марат", Language: "ru", Email: "m@example.kz", MessengerID: "42", ConsentGivenOn: "2025-09-01"}}})
@@ -228,8 +226,7 @@ func TestChannelsSwitchedOff(t *testing.T) {
 		if _, err := reg.SetMyChannels(ctx, g, registry.GuardianChannels{Off: []string{"pigeon"}}); errs.As(err).Field != "off/0" {
 			t.Fatalf("unknown channel: %v", err)
 		}
-		n := attendance.DefaultNotifier()
-		n.Now = func() time.Time { return f.now }
+		n := f.notifier()
 		f.notices = n.Enqueue
 		if _, err := f.svc.Record(ctx, f.turnstile, []attendance.PassEvent{{EventID: "off-1", At: f.at("07:55"), Direction: attendance.In, CardUID: "0FF0FF01"}}); err != nil {
 			t.Fatal(err)
@@ -246,9 +243,8 @@ func TestChannelsSwitchedOff(t *testing.T) {
 // before folded, and a controller's late backlog judged against the passes
 // around it, not against the newest.
 func TestNotificationRules(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
 		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "R-1", LastName: "Сейітов", FirstName: "Арман", Class: "7Б", CardUID: "C0FFEE01",
 			Guardians: []registry.GuardianInput{{Phone: "+77011110009", FullName: "Айша", Language: "kk", ConsentGivenOn: "2025-09-01"}}})
@@ -256,8 +252,7 @@ func TestNotificationRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.now = f.at("18:00")
-		n := attendance.DefaultNotifier()
-		n.Now = func() time.Time { return f.now }
+		n := f.notifier()
 		n.MaxAge = 24 * time.Hour
 		n.QuietFrom, n.QuietTo = 0, 0
 		f.notices = n.Enqueue
@@ -323,9 +318,8 @@ func TestNotificationRules(t *testing.T) {
 // Two nodes (two services, on PostgreSQL two writers at once) taking two
 // entries of one pupil at the same moment tell the guardian once.
 func TestOneEntryMessageAcrossNodes(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		f := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
 		const pupils = 8
 		for i := range pupils {
@@ -337,8 +331,7 @@ func TestOneEntryMessageAcrossNodes(t *testing.T) {
 			}
 		}
 		node := func() *attendance.Service {
-			n := attendance.DefaultNotifier()
-			n.Now = func() time.Time { return f.now }
+			n := f.notifier()
 			n.QuietFrom, n.QuietTo = 0, 0
 			s := attendance.New(db, n, func() {})
 			s.Now = n.Now

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
-	"qorgan/internal/demo"
 	"qorgan/internal/ingest/dc09gw"
 	"qorgan/internal/registry"
 	"qorgan/internal/sim/panel"
@@ -41,15 +39,11 @@ type AlarmsConfig struct {
 // and while a synthetic attendance load writes to the same store.
 func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 	panels, duration, latencyRate, attendance, sync, codes := cfg.Panels, cfg.Duration, cfg.LatencyRate, cfg.Attendance, cfg.Sync, cfg.Codes
-	db, done, err := Store(ctx, cfg.Dir, "alarms.db", sync, out)
+	db, a, done, err := demoStore(ctx, cfg.Dir, "alarms.db", sync, out)
 	if err != nil {
 		return err
 	}
 	defer done()
-	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.01}); err != nil {
-		return err
-	}
 	// One panel per account, spread over the schools.
 	var schools []int64
 	rows, err := db.Reader().QueryContext(ctx, "SELECT id FROM schools ORDER BY id")
@@ -86,17 +80,11 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		return err
 	}
 	go recv.Run(runCtx)
-	srv, err := webServer(db, a, reg, alarms, nil, nil, quiet)
+	base, closeWeb, err := serveWeb(db, a, reg, alarms, nil, nil, quiet)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: srv.Handler()}
-	go hs.Serve(ln)
-	defer hs.Close()
+	defer closeWeb()
 
 	// Throughput: every panel as fast as its ACKs come.
 	stopProfile, err := startProfile(cfg.CPUProfile)
@@ -135,7 +123,7 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		if load > 0 {
 			stopLoad = syntheticAttendance(runCtx, db, load)
 		}
-		sse, err := watchLive(runCtx, "http://"+ln.Addr().String(), db)
+		sse, err := watchLive(runCtx, base, db)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +20,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/demo"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -61,6 +64,21 @@ func Store(ctx context.Context, dir, name, sync string, out io.Writer) (*store.D
 	host, _ := os.Hostname()
 	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), sync)
 	return db, func() { db.Close(); cleanup() }, nil
+}
+
+// demoStore is Store with the demo loaded at a hundredth of the country,
+// as the alarm and pass benchmarks start.
+func demoStore(ctx context.Context, dir, name, sync string, out io.Writer) (*store.DB, *auth.Service, func(), error) {
+	db, done, err := Store(ctx, dir, name, sync, out)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a := auth.New(db)
+	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.01}); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return db, a, done, nil
 }
 
 // cost is what the process spent over a stretch of a benchmark: CPU time
@@ -123,9 +141,10 @@ func startProfile(path string) (stop func(), err error) {
 // Millis writes d in milliseconds, as the reports do.
 func Millis(d time.Duration) string { return ms(d) }
 
-// webServer wires the HTTP API over db as the server does, with alarms and
-// passes given (nil: made here, the passes telling nobody).
-func webServer(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *alarm.Service, passes *attendance.Service, outbox *notify.Outbox, log *slog.Logger) (*web.Server, error) {
+// serveWeb serves Qorgan's HTTP API on a loopback port, as serve has it,
+// until stop is called, and returns its base URL. A nil alarm, pass or
+// outbox service is a fresh one on db (the passes telling nobody).
+func serveWeb(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *alarm.Service, passes *attendance.Service, outbox *notify.Outbox, log *slog.Logger) (base string, stop func() error, err error) {
 	if alarms == nil {
 		alarms = alarm.New(db, a, log)
 	}
@@ -136,5 +155,15 @@ func webServer(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *al
 		outbox = notify.New(db)
 	}
 	reg.Records = []registry.PupilRecords{passes, outbox}
-	return web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Log: log})
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Log: log})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(ln)
+	return "http://" + ln.Addr().String(), hs.Close, nil
 }

@@ -77,15 +77,11 @@ type passesBench struct {
 
 func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Writer) error {
 	duration, rate, batch, clients, syncMode, cpuProfile := o.duration, o.rate, o.batch, o.clients, o.syncMode, o.cpuProfile
-	db, done, err := Store(ctx, "", "passes.db", syncMode, out)
+	db, a, done, err := demoStore(ctx, "", "passes.db", syncMode, out)
 	if err != nil {
 		return err
 	}
 	defer done()
-	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.01}); err != nil {
-		return err
-	}
 	reg := registry.New(db, a)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -156,17 +152,11 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	notifier.QuietFrom, notifier.QuietTo = 0, 0
 	passes := attendance.New(db, notifier, worker.Wake)
 	alarms := alarm.New(db, a, quiet)
-	srv, err := webServer(db, a, reg, alarms, passes, worker.Outbox, quiet)
+	base, closeWeb, err := serveWeb(db, a, reg, alarms, passes, worker.Outbox, quiet)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: srv.Handler()}
-	go hs.Serve(ln)
-	defer hs.Close()
+	defer closeWeb()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go worker.Run(runCtx)
@@ -178,7 +168,6 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		return err
 	}
 	go recv.Run(runCtx)
-	base := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var seq atomic.Int64
 	events := func(buf *bytes.Buffer, c controller, n int) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -54,18 +53,11 @@ func Registry(ctx context.Context, cfg RegistryConfig, out, errOut io.Writer) er
 	fmt.Fprintf(out, "load: %.0f pupils/s (with their guardians, links, staff and devices); %.0f rows/s\n", float64(res.Pupils)/secs, float64(rows)/secs)
 
 	// Listing through the real HTTP stack on loopback.
-	srv, err := webServer(db, a, registry.New(db, a), nil, nil, nil, slog.New(slog.DiscardHandler))
+	base, closeWeb, err := serveWeb(db, a, registry.New(db, a), nil, nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: srv.Handler()}
-	go hs.Serve(ln)
-	defer hs.Close()
-	base := "http://" + ln.Addr().String()
+	defer closeWeb()
 
 	type caller struct {
 		name, token, region string

@@ -35,6 +35,26 @@ func actingAs(ctx context.Context, a *auth.Service, login string) (auth.Principa
 	return auth.Principal{}, fmt.Errorf("--as: no user with login %q", login)
 }
 
+// asOption is the --as option of the commands that act on the registry.
+func asOption(login *string) *config.Option {
+	return config.String(login, "as", "", "act as this login, within its scope (default: the system administrator)")
+}
+
+// registryAs opens the registry in the database d names, and the principal
+// a command acts as there (see actingAs); closeDB closes the database.
+func registryAs(ctx context.Context, d config.DB, as string) (reg *registry.Registry, p auth.Principal, closeDB func() error, err error) {
+	db, err := openDB(ctx, d)
+	if err != nil {
+		return nil, auth.Principal{}, nil, err
+	}
+	a := auth.New(db)
+	if p, err = actingAs(ctx, a, as); err != nil {
+		db.Close()
+		return nil, auth.Principal{}, nil, err
+	}
+	return registry.New(db, a), p, db.Close, nil
+}
+
 func transferCommands() []entry {
 	return []entry{
 		{"import", "import schools or pupils with guardians from CSV or XLSX",
@@ -65,7 +85,7 @@ func (c *importCmd) options() []*config.Option {
 			return nil
 		}),
 		config.String(&c.format, "format", "", "csv or xlsx (default: from the file name)"),
-		config.String(&c.as, "as", "", "act as this login, within its scope (default: the system administrator)"),
+		asOption(&c.as),
 		config.Bool(&c.quiet, "quiet", false, "no progress bar"),
 	)
 }
@@ -90,16 +110,11 @@ func (c *importCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) er
 		return err
 	}
 	defer body.Close()
-	db, err := openDB(ctx, d)
+	reg, p, closeDB, err := registryAs(ctx, d, as)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a := auth.New(db)
-	p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	var bar *progressbar.ProgressBar
 	progress := func(done, total int) {
 		if quiet {
@@ -111,7 +126,7 @@ func (c *importCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) er
 		}
 		bar.Set(done)
 	}
-	rep, err := transfer.Import(ctx, registry.New(db, a), p, k, transfer.File{Name: file, Format: f, Body: body}, progress)
+	rep, err := transfer.Import(ctx, reg, p, k, transfer.File{Name: file, Format: f, Body: body}, progress)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -150,7 +165,7 @@ func (c *exportCmd) options() []*config.Option {
 		config.Int64(&c.school, "school", 0, "the school whose pupils to export (for --kind pupils)"),
 		config.String(&c.format, "format", "", "csv or xlsx (default: from --out, else csv)"),
 		config.String(&c.outPath, "out", "-", "file to write, or - for standard output"),
-		config.String(&c.as, "as", "", "act as this login, within its scope (default: the system administrator)"),
+		asOption(&c.as),
 	)
 }
 
@@ -173,16 +188,11 @@ func (c *exportCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) er
 	if k == transfer.Pupils && school <= 0 {
 		return errors.New("--school is required for --kind pupils")
 	}
-	db, err := openDB(ctx, d)
+	reg, p, closeDB, err := registryAs(ctx, d, as)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a := auth.New(db)
-	p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	dst := out
 	var file *os.File
 	if outPath != "-" {
@@ -194,7 +204,6 @@ func (c *exportCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) er
 		defer os.Remove(file.Name())
 		dst = file
 	}
-	reg := registry.New(db, a)
 	if k == transfer.Schools {
 		err = transfer.ExportSchools(ctx, reg, p, f, dst)
 	} else {

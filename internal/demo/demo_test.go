@@ -10,16 +10,14 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 func TestLoad(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := auth.New(db)
-		res, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.005})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := testkit.Demo(t, db, a, 0.005)
 		t.Logf("%+v", res)
 		count := func(q string, args ...any) int {
 			var n int
@@ -82,10 +80,7 @@ func TestDeterministic(t *testing.T) {
 	ctx := context.Background()
 	sample := func() (demo.Result, string) {
 		db := storetest.SQLite(t)
-		res, err := demo.Load(ctx, db, auth.New(db), demo.Options{Scale: 0.002})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := testkit.Demo(t, db, auth.New(db), 0.002)
 		var s string
 		db.Reader().QueryRowContext(ctx, "SELECT code || bin || name_ru || headcount FROM schools WHERE id = 7").Scan(&s)
 		var p string

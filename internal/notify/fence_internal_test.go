@@ -15,13 +15,7 @@ func TestFencedOutcomes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		o := New(db)
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			_, err := Enqueue(ctx, tx, []Message{{Key: "fence/1", Channel: ChannelSMS, Recipient: "+77011234567", Body: "x", Language: "ru", SchoolID: 1}})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		EnqueueT(t, db, Message{Key: "fence/1", Channel: ChannelSMS, Recipient: "+77011234567", Body: "x", Language: "ru", SchoolID: 1})
 		a, err := o.Claim(ctx, "a/1", 1, 100*time.Millisecond)
 		if err != nil || len(a) != 1 {
 			t.Fatalf("claim a: %v %v", a, err)
@@ -65,17 +59,11 @@ func TestFencedOutcomes(t *testing.T) {
 		}
 
 		// Mixed outcomes of one batch in one call.
-		err = db.InTx(ctx, func(tx *store.Tx) error {
-			var msgs []Message
-			for _, k := range []string{"mix/retry", "mix/dead", "mix/sent"} {
-				msgs = append(msgs, Message{Key: k, Channel: ChannelEmail, Recipient: "a@b.kz", Body: "x", Language: "kk", SchoolID: 1})
-			}
-			_, err := Enqueue(ctx, tx, msgs)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
+		var msgs []Message
+		for _, k := range []string{"mix/retry", "mix/dead", "mix/sent"} {
+			msgs = append(msgs, Message{Key: k, Channel: ChannelEmail, Recipient: "a@b.kz", Body: "x", Language: "kk", SchoolID: 1})
 		}
+		EnqueueT(t, db, msgs...)
 		mix, err := o.Claim(ctx, "d/1", 10, time.Minute)
 		if err != nil || len(mix) != 3 {
 			t.Fatalf("claim mix: %v %v", mix, err)
@@ -116,13 +104,7 @@ func TestFencedRelease(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		o := New(db)
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			_, err := Enqueue(ctx, tx, []Message{{Key: "free/1", Channel: ChannelBot, Recipient: "42", Body: "x", Language: "kk", SchoolID: 1}})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		EnqueueT(t, db, Message{Key: "free/1", Channel: ChannelBot, Recipient: "42", Body: "x", Language: "kk", SchoolID: 1})
 		a, err := o.Claim(ctx, "a/1", 1, time.Hour)
 		if err != nil || len(a) != 1 {
 			t.Fatalf("claim a: %v %v", a, err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"qorgan/internal/notify"
-	"qorgan/internal/store"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -18,19 +17,9 @@ func message(key string, ch notify.ChannelName, recipient string) notify.Message
 		Body: "Айгерім вошла в школу в 07:52", Language: "ru", SchoolID: 7, PupilID: 42}
 }
 
-func enqueue(t testing.TB, db *store.DB, msgs ...notify.Message) int {
-	t.Helper()
-	var n int
-	err := db.InTx(context.Background(), func(tx *store.Tx) error {
-		var err error
-		n, err = notify.Enqueue(context.Background(), tx, msgs)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("enqueue: %v", err)
-	}
-	return n
-}
+// enqueue writes msgs to the outbox in one transaction, failing t on an
+// error, and returns how many were new.
+var enqueue = notify.EnqueueT
 
 // start runs w until the test ends or the returned stop is called; stop
 // waits for Run to return.

@@ -1,7 +1,6 @@
 package registry_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,9 +22,8 @@ import (
 // their sign-in; the shared guardian and the sibling's records stay. The
 // audit trail records the erasure without the child's name.
 func TestErasePupil(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		passes := attendance.New(db, attendance.NoNotices, func() {})
 		outbox := notify.New(db)
 		w.reg.Records = []registry.PupilRecords{passes, outbox}
@@ -209,9 +207,8 @@ func TestErasePupil(t *testing.T) {
 // TestUpdatePupil changes a pupil's record and refuses a classmate's
 // external id, a role that may not write pupils and another school.
 func TestUpdatePupil(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		s1 := fmt.Sprint(w.s1.ID)
 		director := principal(auth.RoleDirector, auth.ScopeSchool, s1)
 		if _, err := w.reg.CreatePupil(ctx, director, w.s1.ID, registry.PupilInput{ExternalID: "P2", LastName: "Ким", FirstName: "Юлия", Class: "5 А"}); err != nil {
@@ -292,9 +289,8 @@ func TestUpdatePupil(t *testing.T) {
 // TestWithdrawMyConsent: the guardian's withdrawal dates from today, a
 // second one keeps the first date, and the guardian is no longer told.
 func TestWithdrawMyConsent(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx := t.Context()
 		g := w.pupil1.Guardians[0]
 		me := principal(auth.RoleGuardian, auth.ScopeGuardian, fmt.Sprint(g.ID))
 		today := kztime.Today(time.Now()).Format(time.DateOnly)
@@ -338,9 +334,8 @@ func isField(err error, code errs.Code, field string) bool {
 // The erasure waits for it and keeps the guardian (on PostgreSQL it would
 // otherwise count no other child and fail on the new link).
 func TestEraseWhileASiblingIsLinked(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		director := principal(auth.RoleDirector, auth.ScopeSchool, fmt.Sprint(w.s1.ID))
 		g := w.pupil1.Guardians[0]
 		linked, commit := make(chan struct{}), make(chan struct{})
@@ -383,9 +378,8 @@ func TestEraseWhileASiblingIsLinked(t *testing.T) {
 // and goes after the retention (without the lock neither transaction saw
 // the other's link gone, and the guardian stayed for ever).
 func TestUnlinkedAtOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		g := w.pupil1.Guardians[0]
 		guardian := registry.GuardianInput{Phone: g.Phone, FullName: g.FullName, Language: g.Language, ConsentGivenOn: g.ConsentGivenOn}
 		if _, err := w.reg.CreatePupil(ctx, auth.System, w.s2.ID, registry.PupilInput{ExternalID: "P7", LastName: "Ахметов", FirstName: "Арман", Class: "4",

@@ -36,7 +36,7 @@ func bin(serial int) string {
 	}
 }
 
-func setup(t *testing.T, db *store.DB) *world {
+func setup(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	ctx := context.Background()
 	if err := registry.SeedRegions(ctx, db); err != nil {
@@ -109,9 +109,8 @@ func ids(ss []registry.School) []int64 {
 }
 
 func TestScopes(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		id := func(n int64) string { return fmt.Sprint(n) }
 		cases := []struct {
 			name string
@@ -175,9 +174,8 @@ func TestScopes(t *testing.T) {
 }
 
 func TestPupilPrivacy(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		dir1 := principal(auth.RoleDirector, auth.ScopeSchool, fmt.Sprint(w.s1.ID))
 		l, err := w.reg.ListPupils(ctx, dir1, w.s1.ID, registry.Page{})
 		if err != nil || len(l.Items) != 1 || l.Items[0].ID != w.pupil1.ID {
@@ -227,9 +225,8 @@ func TestPupilPrivacy(t *testing.T) {
 // messenger or consent), and not the child's card UID, which opens the
 // school's gates; the school's staff see both in full.
 func TestGuardianSeesOtherGuardianByName(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx := t.Context()
 		kid, err := w.reg.CreatePupil(ctx, auth.System, w.s1.ID, registry.PupilInput{ExternalID: "TWO", LastName: "Сейтова", FirstName: "Әсел", Class: "2",
 			CardUID: "0A0B0C0D", Guardians: []registry.GuardianInput{
 				{Phone: "+77013330001", FullName: "Гүлмира Сейтова", Email: "gulmira@example.kz", MessengerID: "@gulmira", ConsentGivenOn: "2025-09-01"},
@@ -265,9 +262,8 @@ func TestGuardianSeesOtherGuardianByName(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		base := registry.SchoolInput{Code: "NEW-1", NameKK: "Жаңа", NameRU: "Новая", RegionCode: "610000000"}
 		cases := []struct {
 			name  string
@@ -317,9 +313,8 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestUpsertPupilsIsIdempotent(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		var ins []registry.PupilInput
 		for i := 0; i < 50; i++ {
 			in := registry.PupilInput{ExternalID: fmt.Sprintf("X%d", i), LastName: "Сейітов", FirstName: "Ислам", Class: "7Б",
@@ -353,9 +348,8 @@ func TestUpsertPupilsIsIdempotent(t *testing.T) {
 }
 
 func TestAuditChain(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx, db := t.Context(), w.db
 		rep, err := w.a.VerifyAudit(ctx)
 		if err != nil || !rep.OK || rep.Entries < 8 {
 			t.Fatalf("fresh chain: %+v %v", rep, err)
@@ -386,9 +380,8 @@ func TestAuditChain(t *testing.T) {
 // stores, the same as an account nobody registered, and a registered
 // account is still found in either case of its hex digits.
 func TestDC09AccountOddBytes(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		w := setup(t, db)
+	storetest.With(t, setup, func(t *testing.T, w *world) {
+		ctx := t.Context()
 		if _, err := w.reg.CreateDevice(ctx, auth.System, w.s1.ID, registry.DeviceInput{Kind: registry.AlarmPanel, Name: "Panel", DC09Account: "ab12"}); err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 	"qorgan/internal/transfer"
 )
@@ -17,8 +16,7 @@ import (
 // _x0000_), on both stores, and nothing is written. Only a school's address
 // and shifts may run over lines (Alt+Enter in a cell).
 func TestControlCharactersRefused(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		good := map[string]string{"school_code": "TRK-001", "external_id": "1", "last_name": "Ким", "first_name": "Арман", "class": "1А",
 			"guardian1_phone": "+77011234567", "guardian1_full_name": "Ким Гүлнар"}
 		with := func(ch map[string]string) []string {

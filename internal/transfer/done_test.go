@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 	"qorgan/internal/transfer"
 )
@@ -51,8 +50,7 @@ func TestTenThousandPupils(t *testing.T) {
 		9997: {"guardian2_consent_given_on": "31.02.2024"},
 	}))
 	good := xlsxFile(t, bigPupilFile("TRK-001", n, nil))
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 
 		start := time.Now()
 		rep := w.importFile(t, w.dirA, transfer.Pupils, transfer.XLSX, data)

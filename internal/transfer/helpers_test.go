@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
+	"qorgan/internal/testkit"
 	"qorgan/internal/transfer"
 )
 
@@ -37,29 +37,14 @@ type world struct {
 	admin             auth.Principal
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
-	ctx := context.Background()
-	if err := registry.SeedRegions(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	w := &world{db: db, reg: registry.New(db, auth.New(db)), admin: auth.System}
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		_, err := registry.UpsertSchools(ctx, tx, time.Now(), []registry.SchoolInput{
-			{Code: "TRK-001", NameKK: "№1 мектеп", NameRU: "Школа №1", RegionCode: turkestan, DistrictCode: turkCity, Headcount: 900},
-			{Code: "ARS-002", NameKK: "№2 мектеп", NameRU: "Школа №2", RegionCode: turkestan, DistrictCode: arys, Headcount: 400},
-			{Code: "ABA-003", NameKK: "№3 мектеп", NameRU: "Школа №3", RegionCode: abai, Headcount: 300},
-		})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for code, id := range map[string]*int64{"TRK-001": &w.schoolA, "ARS-002": &w.schoolB, "ABA-003": &w.schoolC} {
-		if err := db.Reader().QueryRowContext(ctx, "SELECT id FROM schools WHERE code = ?", code).Scan(id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids := testkit.Schools(t, db,
+		registry.SchoolInput{Code: "TRK-001", NameKK: "№1 мектеп", NameRU: "Школа №1", RegionCode: turkestan, DistrictCode: turkCity, Headcount: 900},
+		registry.SchoolInput{Code: "ARS-002", NameKK: "№2 мектеп", NameRU: "Школа №2", RegionCode: turkestan, DistrictCode: arys, Headcount: 400},
+		registry.SchoolInput{Code: "ABA-003", NameKK: "№3 мектеп", NameRU: "Школа №3", RegionCode: abai, Headcount: 300},
+	)
+	w := &world{db: db, reg: registry.New(db, auth.New(db)), admin: auth.System, schoolA: ids["TRK-001"], schoolB: ids["ARS-002"], schoolC: ids["ABA-003"]}
 	w.dirA = auth.Principal{UserID: 11, Login: "dir.a", Role: auth.RoleDirector, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: fmt.Sprint(w.schoolA)}}
 	w.dirB = auth.Principal{UserID: 12, Login: "dir.b", Role: auth.RoleDirector, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: fmt.Sprint(w.schoolB)}}
 	w.eduCity = auth.Principal{UserID: 21, Login: "edu.city", Role: auth.RoleEducation, Scope: auth.Scope{Kind: auth.ScopeDistrict, Ref: turkCity}}

@@ -17,8 +17,7 @@ import (
 )
 
 func TestSchoolsCSVSemicolonBOM(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		// What Excel in a Russian locale writes: a BOM, ';' between values,
 		// a decimal comma, да/нет; the header in its own case and order.
 		file := "\ufeff" + strings.Join([]string{
@@ -61,8 +60,7 @@ func TestSchoolsCSVSemicolonBOM(t *testing.T) {
 }
 
 func TestPupilsCSVSemicolon(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		rows := [][]string{pupilHeader,
 			pupilRow(map[string]string{"school_code": "TRK-001", "external_id": "000123", "last_name": "Серікова", "first_name": "Айгерім",
 				"class": "5 а", "card_uid": "04:a1:b2:c3", "guardian1_phone": "8 (701) 123-45-67", "guardian1_full_name": "Серікова Гүлнар",
@@ -83,8 +81,7 @@ func TestPupilsCSVSemicolon(t *testing.T) {
 }
 
 func TestHeaderProblems(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		row := pupilRow(map[string]string{"school_code": "TRK-001", "external_id": "1", "last_name": "Ким", "first_name": "Арман", "class": "1А"})
 
 		t.Run("unknown column", func(t *testing.T) {
@@ -125,8 +122,7 @@ func TestHeaderProblems(t *testing.T) {
 }
 
 func TestPupilRowChecks(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		p := func(ext, card, phone1, name1, phone2, name2 string) []string {
 			return pupilRow(map[string]string{"school_code": "TRK-001", "external_id": ext, "last_name": "Ахметов", "first_name": "Данияр",
 				"class": "3Б", "card_uid": card, "guardian1_phone": phone1, "guardian1_full_name": name1, "guardian2_phone": phone2, "guardian2_full_name": name2})
@@ -164,8 +160,7 @@ func pupilIndex(col string) int {
 }
 
 func TestPupilScope(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		row := func(school, ext string) []string {
 			return pupilRow(map[string]string{"school_code": school, "external_id": ext, "last_name": "Оспанов", "first_name": "Арман", "class": "7В"})
 		}
@@ -203,8 +198,7 @@ func TestPupilScope(t *testing.T) {
 // department sees the school but not its children; another school's
 // director does not see the school at all.
 func TestPupilExportIsTheDirectors(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		guard := auth.Principal{UserID: 5, Login: "guard.a", Role: auth.RoleGuard, Scope: w.dirA.Scope}
 		for _, c := range []struct {
@@ -224,8 +218,7 @@ func TestPupilExportIsTheDirectors(t *testing.T) {
 }
 
 func TestSchoolScope(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		h := transfer.SchoolColumns()
 		school := func(code, region, district string) []string {
 			v := map[string]string{"code": code, "name_kk": "Мектеп " + code, "name_ru": "Школа " + code, "region_code": region, "district_code": district,
@@ -266,8 +259,8 @@ func TestSchoolScope(t *testing.T) {
 // An export imported again changes nothing, in both formats; a corrected
 // file updates by key without duplicates.
 func TestRoundTrip(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
+		db := w.db
 		ctx := context.Background()
 		lat, lon := 43.2973456789, 68.251712345
 		bin, _ := registry.MakeBIN("00074000130")
@@ -380,8 +373,7 @@ func TestRoundTrip(t *testing.T) {
 // A card that moves to a pupil from one who is not in the file would take it
 // from a child the file says nothing about.
 func TestCardHeldOutsideFile(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		row := func(ext, card string) []string {
 			return pupilRow(map[string]string{"school_code": "TRK-001", "external_id": ext, "last_name": "Ли", "first_name": "Анна", "class": "4", "card_uid": card})
 		}
@@ -397,8 +389,8 @@ func TestCardHeldOutsideFile(t *testing.T) {
 // A guardian who is also a guardian at another school keeps their stored
 // details when a director of this school imports a different spelling.
 func TestGuardianSharedWithAnotherSchool(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
+		db := w.db
 		row := func(school, ext, name, email string) []string {
 			return pupilRow(map[string]string{"school_code": school, "external_id": ext, "last_name": "Ли", "first_name": "Анна", "class": "4",
 				"guardian1_phone": "+77011112233", "guardian1_full_name": name, "guardian1_email": email})
@@ -420,8 +412,8 @@ func TestGuardianSharedWithAnotherSchool(t *testing.T) {
 }
 
 func TestJobs(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
+		db := w.db
 		ctx := context.Background()
 		jobs := transfer.NewJobs(w.reg)
 		defer jobs.Shutdown(ctx)
@@ -509,8 +501,7 @@ func TestJobs(t *testing.T) {
 }
 
 func TestProblemCap(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
+	storetest.With(t, newWorld, func(t *testing.T, w *world) {
 		rows := [][]string{pupilHeader}
 		for i := 0; i < transfer.MaxProblems+500; i++ {
 			rows = append(rows, pupilRow(map[string]string{"school_code": "TRK-001", "external_id": "x", "last_name": "Ли", "first_name": "Анна", "class": "99"}))

@@ -10,12 +10,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 	"qorgan/internal/web"
 )
 
@@ -26,34 +26,10 @@ import (
 func TestBadTextRefusedOnEveryStore(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if err := registry.SeedRegions(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			_, err := registry.UpsertSchools(ctx, tx, time.Now(), []registry.SchoolInput{
-				{Code: "TRK-001", NameKK: "№1 мектеп", NameRU: "Школа №1", RegionCode: "610000000", DistrictCode: "611000000", Headcount: 900}})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var school int64
-		if err := db.Reader().QueryRowContext(ctx, "SELECT id FROM schools WHERE code = 'TRK-001'").Scan(&school); err != nil {
-			t.Fatal(err)
-		}
+		school := testkit.Schools(t, db, registry.SchoolInput{Code: "TRK-001", NameKK: "№1 мектеп", NameRU: "Школа №1",
+			RegionCode: "610000000", DistrictCode: "611000000", Headcount: 900})["TRK-001"]
 		a := auth.New(db)
-		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: "root", FullName: "Root", Password: "a long password",
-			Role: auth.RoleAdmin, Scope: auth.Scope{Kind: auth.ScopeInstallation}}); err != nil {
-			t.Fatal(err)
-		}
-		p, err := a.Authenticate(ctx, "", "root", "a long password")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := a.CreateAPIToken(ctx, p, "test", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := testkit.AdminToken(t, a, "root", "a long password")
 		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		live := httptest.NewServer(srv.Handler())
 		defer live.Close()

@@ -32,6 +32,7 @@ import (
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
 )
@@ -504,10 +505,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	db := storetest.SQLite(t)
 	a := auth.New(db)
 	a.LimitSignIns(auth.SignInLimits{LoginBurst: 2, LoginEvery: time.Hour})
-	res, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002})
-	if err != nil {
-		t.Fatalf("demo: %v", err)
-	}
+	res := testkit.Demo(t, db, a, 0.002)
 	reg := registry.New(db, a)
 	srv := wired(t, db, a, reg, quiet)
 	live := httptest.NewServer(srv.Handler())

@@ -19,9 +19,9 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"qorgan/internal/auth"
-	"qorgan/internal/demo"
 	"qorgan/internal/registry"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 // The demo logins, one column each in the table below: the administrator,
@@ -164,10 +164,7 @@ func TestWhoSeesWhat(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := storetest.SQLite(t)
 	a := auth.New(db)
-	res, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002})
-	if err != nil {
-		t.Fatalf("demo: %v", err)
-	}
+	res := testkit.Demo(t, db, a, 0.002)
 	srv := wired(t, db, a, registry.New(db, a), quiet)
 	live := httptest.NewServer(srv.Handler())
 	defer live.Close()

@@ -104,11 +104,8 @@ func garbageDroppedAndAcknowledged(t *testing.T, f *fixture) {
 
 	// Everything was acknowledged: the same session, resumed, has nothing
 	// to deliver again.
-	gw.stop()
-	again := f.start(t, mqttgw.Config{ClientID: node}, nil)
-	time.Sleep(500 * time.Millisecond)
-	if s := again.Stats(); s.Received != 0 {
-		t.Fatalf("resumed session got %d messages again: some were not acknowledged", s.Received)
+	if n := f.resumed(t, gw, node); n != 0 {
+		t.Fatalf("resumed session got %d messages again: some were not acknowledged", n)
 	}
 }
 
@@ -148,11 +145,8 @@ func failedMessageRedelivered(t *testing.T, f *fixture) {
 	if n := f.alarms(t); n != 1 {
 		t.Fatalf("%d alarms, want 1", n)
 	}
-	gw.stop()
-	again := f.start(t, mqttgw.Config{ClientID: node}, nil)
-	time.Sleep(500 * time.Millisecond)
-	if s := again.Stats(); s.Received != 0 {
-		t.Fatalf("resumed session got %d messages again after the successful redelivery", s.Received)
+	if n := f.resumed(t, gw, node); n != 0 {
+		t.Fatalf("resumed session got %d messages again after the successful redelivery", n)
 	}
 }
 

@@ -21,11 +21,11 @@ import (
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
-	"qorgan/internal/demo"
 	"qorgan/internal/ingest/mqttgw"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 // EnvBroker names the broker the tests use; EnvRequire=1 turns a missing
@@ -78,12 +78,9 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	broker := brokerURL(t)
-	ctx := context.Background()
 	db := storetest.SQLite(t)
 	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Demo(t, db, a, 0.002)
 	return &env{db: db, svc: alarm.New(db, a, slog.New(slog.DiscardHandler)), reg: registry.New(db, a), broker: broker}
 }
 
@@ -174,6 +171,17 @@ func (f *fixture) start(t *testing.T, cfg mqttgw.Config, alarms mqttgw.Alarms) *
 }
 
 // stop ends Run and waits for it; it may be called more than once.
+// resumed stops gw and starts a gateway on node's session again, and
+// returns how many messages the broker delivers to it in half a second:
+// none, when gw acknowledged all it took.
+func (f *fixture) resumed(t *testing.T, gw *gateway, node string) int {
+	t.Helper()
+	gw.stop()
+	again := f.start(t, mqttgw.Config{ClientID: node}, nil)
+	time.Sleep(500 * time.Millisecond)
+	return int(again.Stats().Received)
+}
+
 func (g *gateway) stop() {
 	g.cancel()
 	if err, ok := <-g.done; ok {

@@ -1,7 +1,6 @@
 package dc09
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"reflect"
@@ -98,15 +97,6 @@ func FuzzSplit(f *testing.F) {
 }
 
 func splitAll(t *testing.T, r io.Reader) []string {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 16), MaxFrameLen+1)
-	sc.Split(SplitFrames)
-	var frames []string
-	for sc.Scan() {
-		frames = append(frames, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("scanner: %v", err)
-	}
-	return frames
+	t.Helper()
+	return scanBuffered(t, r, 16, MaxFrameLen+1)
 }

@@ -19,8 +19,15 @@ var (
 // from r as the receiver would from a TCP connection.
 func scan(t *testing.T, r io.Reader) []string {
 	t.Helper()
+	return scanBuffered(t, r, 64, 2*MaxFrameLen)
+}
+
+// scanBuffered is scan with a buffer that starts at initial bytes and may
+// grow to max.
+func scanBuffered(t *testing.T, r io.Reader, initial, max int) []string {
+	t.Helper()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64), 2*MaxFrameLen)
+	sc.Buffer(make([]byte, 0, initial), max)
 	sc.Split(SplitFrames)
 	var frames []string
 	for sc.Scan() {

@@ -98,3 +98,11 @@ func Strings(t testing.TB, q store.Querier, query string, args ...any) []string 
 	}
 	return out
 }
+
+// With runs fn once per engine, as Each does, on the fixture setup makes of
+// that engine's fresh database: the opening every test of a package with a
+// fixture shares.
+func With[F any](t *testing.T, setup func(testing.TB, *store.DB) F, fn func(t *testing.T, f F)) {
+	t.Helper()
+	Each(t, func(t *testing.T, db *store.DB) { fn(t, setup(t, db)) })
+}
