@@ -42,7 +42,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 			return err
 		}
 		defer workers.Close()
-		a.LimitSignIns(auth.SignInLimits{Checks: f.PasswordWorkers})
+		a.LimitSignIns(auth.SignInLimits{Checks: f.PasswordWorkers, PerSecond: f.PasswordRate})
 		a.UsePasswordWorkers(workers)
 	}
 	reg := registry.New(db, a)

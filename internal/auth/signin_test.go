@@ -36,7 +36,7 @@ func signInService(t *testing.T, db *store.DB, l auth.SignInLimits) (*auth.Servi
 // answered "busy" at once, without hashing, and say when to try again.
 func TestSignInFloodIsBounded(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		a, _ := signInService(t, db, auth.SignInLimits{Checks: 1, Waiting: 1, Wait: 20 * time.Millisecond,
+		a, _ := signInService(t, db, auth.SignInLimits{Checks: 1, Waiting: 1, Wait: 20 * time.Millisecond, PerSecond: 1000,
 			AddrBurst: 1000, LoginBurst: 1000})
 		ctx := context.Background()
 		// One check alone, to know what a hash costs here.
@@ -88,7 +88,7 @@ func TestSignInFloodIsBounded(t *testing.T) {
 // logins and addresses are not affected.
 func TestSignInThrottles(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		a, now := signInService(t, db, auth.SignInLimits{LoginBurst: 3, LoginEvery: time.Minute, AddrBurst: 5, AddrEvery: 10 * time.Second})
+		a, now := signInService(t, db, auth.SignInLimits{LoginBurst: 3, LoginEvery: time.Minute, AddrBurst: 5, AddrEvery: 10 * time.Second, PerSecond: 1000})
 		ctx := context.Background()
 		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: "other.officer", Password: "another long password",
 			Role: auth.RolePCNOperator, Scope: auth.Scope{Kind: auth.ScopeProvider, Ref: "1"}}); err != nil {
@@ -248,5 +248,33 @@ func TestPasswordWorkers(t *testing.T) {
 	}
 	if busy != 2 || wrong != 2 {
 		t.Fatalf("after killing both workers: %d busy, %d checked; want 2 and 2", busy, wrong)
+	}
+}
+
+// TestSignInRate: the checks started per second over the whole server
+// are bounded; an attempt over the rate is answered busy at once, without
+// a check, whatever its login and address, and the rate refills.
+func TestSignInRate(t *testing.T) {
+	db := storetest.SQLite(t)
+	a, _ := signInService(t, db, auth.SignInLimits{PerSecond: 1, Burst: 2})
+	ctx := context.Background()
+	before := a.SignInStats()
+	var codes []errs.Code
+	for i := range 4 {
+		_, err := a.Authenticate(ctx, "198.51.100."+itoa(i+1)+":1", "login"+itoa(i), "some password")
+		codes = append(codes, errs.CodeOf(err))
+	}
+	st := a.SignInStats()
+	// The account's creation (an administrator's act) is not counted
+	// against the sign-ins' rate.
+	if codes[0] != errs.Unauthorized || codes[1] != errs.Unauthorized || codes[2] != errs.Unavailable || codes[3] != errs.Unavailable {
+		t.Fatalf("four attempts at once with a burst of 2: %v", codes)
+	}
+	if st.Checked-before.Checked != 2 || st.Busy-before.Busy != 2 {
+		t.Fatalf("counters: before %+v, after %+v", before, st)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := a.Authenticate(ctx, "198.51.100.9:1", "duty.officer", "correct horse battery"); err != nil {
+		t.Fatalf("a second later: %v", err)
 	}
 }

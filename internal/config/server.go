@@ -109,6 +109,7 @@ type Server struct {
 	Log             Log
 	HTTP            HTTP
 	PasswordWorkers int
+	PasswordRate    float64
 	Alarm           Alarm
 	DC09            DC09
 	MQTT            MQTT
@@ -134,6 +135,8 @@ func (s *Server) Options(defaultDB string) []*Option {
 		Bool(&s.HTTP.SecureCookies, "secure-cookies", false, "mark cookies Secure (set behind a TLS-terminating proxy)"),
 		Int(&s.PasswordWorkers, "password-workers", max(1, runtime.NumCPU()/2), "password checks (argon2id, 64 MiB each) run at once, each in a child process at a lower CPU priority; more sign-ins wait or are answered 503").
 			Computed("one per two cores, at least 1").Check(Between(&s.PasswordWorkers, 1, 64)),
+		Float(&s.PasswordRate, "password-checks-per-second", 2, "password checks started per second over the whole server (bursts of 10 allowed); more sign-ins are answered 503: a worker hashing without pause still slows the alarms through the memory bus").
+			Check(Between(&s.PasswordRate, 0.1, 1000)),
 		Value(&s.HTTP.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of Qorgan, whose X-Forwarded-For names the client (for the sign-in limits per address); empty: the connection's peer is the client"),
 		Duration(&s.Alarm.EscalateAfter, "escalate-after", 30*time.Second, "escalate an alarm the ПЦН has not acknowledged after this long (T1)").Check(func() error {
 			if a := s.Alarm; a.EscalateAfter <= 0 || a.EscalateAgainAfter <= a.EscalateAfter {

@@ -504,7 +504,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 
 	db := storetest.SQLite(t)
 	a := auth.New(db)
-	a.LimitSignIns(auth.SignInLimits{LoginBurst: 2, LoginEvery: time.Hour})
+	a.LimitSignIns(auth.SignInLimits{LoginBurst: 2, LoginEvery: time.Hour, PerSecond: 1000})
 	res := testkit.Demo(t, db, a, 0.002)
 	reg := registry.New(db, a)
 	srv := wired(t, db, a, reg, quiet)
