@@ -19,23 +19,10 @@ import (
 	"qorgan/internal/testkit"
 )
 
-// clock is a controllable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	db     *store.DB
 	svc    *alarm.Service
-	clk    *clock
+	clk    *testkit.Clock
 	people map[string]auth.Principal
 	plain  registry.Device // the demo's plain DC-09 panel
 }
@@ -45,7 +32,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	ctx := context.Background()
 	a := auth.New(db)
 	res := testkit.Demo(t, db, a, 0.002)
-	f := &fixture{db: db, clk: &clock{t: time.Now().UTC().Truncate(time.Second)}, people: map[string]auth.Principal{}}
+	f := &fixture{db: db, clk: testkit.NewClock(time.Now().UTC().Truncate(time.Second)), people: map[string]auth.Principal{}}
 	users, _ := a.ListUsers(ctx)
 	for _, u := range users {
 		f.people[u.Login] = auth.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Scope: u.Scope}

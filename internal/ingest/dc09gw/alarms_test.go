@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,38 +18,26 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
-
-// testClock is the receiver's and the alarm service's clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // dc09Wired runs the DC-09 receiver as serve wires it (the alarm service,
 // the registry's devices) over db, on a clock the test moves.
-func dc09Wired(t *testing.T, db *store.DB) (addr string, clk *testClock) {
+func dc09Wired(t *testing.T, db *store.DB) (addr string, clk *testkit.Clock) {
 	t.Helper()
 	return dc09WiredWith(t, db, nil, nil)
 }
 
 // dc09WiredWith is dc09Wired with the receiver's configuration adjusted by
 // tune and its alarm service wrapped by wrap (either may be nil).
-func dc09WiredWith(t *testing.T, db *store.DB, tune func(*dc09gw.Config), wrap func(dc09gw.Alarms) dc09gw.Alarms) (addr string, clk *testClock) {
+func dc09WiredWith(t *testing.T, db *store.DB, tune func(*dc09gw.Config), wrap func(dc09gw.Alarms) dc09gw.Alarms) (addr string, clk *testkit.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.New(db)
 	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002}); err != nil {
 		t.Fatal(err)
 	}
-	clk = &testClock{t: time.Now().UTC().Truncate(time.Second)}
+	clk = testkit.NewClock(time.Now().UTC().Truncate(time.Second))
 	log := slog.New(slog.DiscardHandler)
 	alarms := alarm.New(db, a, log)
 	alarms.Now = clk.Now

@@ -17,6 +17,7 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 )
 
 // batchLog wraps the receiver's alarm service and keeps, for each group
@@ -87,7 +88,7 @@ const oddData = "#" + demo.PlainAccount + "|Nri1/PA501^\x00\xff^"
 type oddWorld struct {
 	db      *store.DB
 	addr    string
-	clk     *testClock
+	clk     *testkit.Clock
 	batches *batchLog
 	good    []string
 }
