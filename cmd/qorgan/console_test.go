@@ -242,6 +242,38 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	cou.screenshot("console-cou-after-pcn-ack")
 
+	// Dispatch, on site and close, each by its key on the alarm's page;
+	// the ЦОУ's open page of the same alarm follows without a reload.
+	cou.do(chromedp.Navigate(s.base + "/alarms/" + id))
+	cou.wait(`document.querySelector(".timeline tbody tr.step-acknowledged") !== null`, 10*time.Second)
+	pcn.do(chromedp.Navigate(s.base + "/console"))
+	pcn.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
+	pcn.do(chromedp.KeyEvent("j"), chromedp.KeyEvent("d"))
+	pcn.wait(`location.pathname === "/alarms/`+id+`" && document.activeElement && document.activeElement.id === "responder"`, 10*time.Second)
+	pcn.noInline("the alarm's page with its response forms")
+	pcn.screenshot("alarm-ru-dispatch")
+	pcn.do(chromedp.SendKeys(chromedp.CSS("#responder"), "ГБР-7\r"))
+	pcn.wait(`document.querySelector(".timeline tbody tr.step-dispatched") !== null && document.querySelector("#on-site") !== null`, 10*time.Second)
+	if got := eval[string](pcn, `document.querySelector(".timeline tbody tr.step-dispatched").innerText`); !strings.Contains(got, "ГБР-7") {
+		t.Errorf("the dispatch step reads %q, want the group's name", got)
+	}
+	cou.wait(`document.querySelector(".timeline tbody tr.step-dispatched") !== null`, 5*time.Second)
+	if eval[string](cou, "performance.getEntriesByType('navigation')[0].type") == "reload" {
+		t.Errorf("the ЦОУ's alarm page reloaded")
+	}
+	pcn.do(chromedp.KeyEvent("o"))
+	pcn.wait(`document.querySelector(".timeline tbody tr.step-on_site") !== null`, 10*time.Second)
+	pcn.do(chromedp.KeyEvent("r"))
+	pcn.wait(`document.activeElement && document.activeElement.id === "resolution"`, 10*time.Second)
+	pcn.do(chromedp.SetValue(chromedp.CSS("#resolution"), "false"), chromedp.SendKeys(chromedp.CSS("#notes"), "кнопку нажал ученик"),
+		chromedp.Click(chromedp.CSS("#resolve button[type=submit]")))
+	pcn.wait(`location.pathname === "/console" && document.querySelector("#status.live") !== null`, 10*time.Second)
+	if n := eval[int](pcn, `document.querySelectorAll('`+row+`').length`); n != 0 {
+		t.Errorf("the closed alarm is still in the ПЦН's queue")
+	}
+	cou.wait(`document.querySelector(".timeline tbody tr.step-resolved") !== null`, 5*time.Second)
+	cou.screenshot("alarm-cou-followed")
+
 	// The alarm's page, and the words in each language.
 	consoleText, alarmText := map[string]string{}, map[string]string{}
 	for _, l := range []string{"kk", "ru", "en"} {

@@ -4,11 +4,13 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 )
 
@@ -24,6 +26,9 @@ type alarmRow struct {
 	Acks   []partyAck
 	Mine   bool // this person's party has acknowledged
 	CanAck bool
+	// The later steps this person may take now, as the alarm package
+	// decides them (a refused step is refused there too).
+	CanDispatch, CanOnSite, CanResolve bool
 }
 
 type partyAck struct {
@@ -52,7 +57,11 @@ func rowOf(a alarm.Alarm, p auth.Principal) alarmRow {
 		r.Acks = append(r.Acks, partyAck{Party: x, Done: a.AcknowledgedBy(x)})
 	}
 	r.Mine = mine != "" && a.AcknowledgedBy(mine)
-	r.CanAck = mine != "" && p.Can(auth.RespondAlarms) && !r.Mine && a.State != alarm.Resolved
+	open := mine != "" && p.Can(auth.RespondAlarms) && a.State != alarm.Resolved
+	r.CanAck = open && !r.Mine
+	r.CanDispatch = open && r.Mine && mine != alarm.PartySchool
+	r.CanOnSite = open && slices.ContainsFunc(a.Steps, func(st alarm.Step) bool { return st.Step == "dispatched" }) && a.State != alarm.OnSite
+	r.CanResolve = open && (mine != alarm.PartySchool || p.Role == auth.RoleDirector)
 	return r
 }
 
@@ -65,6 +74,10 @@ type consoleData struct {
 	Parties         []alarm.Party
 	Steps           []string
 	Template        alarmRow // the row the script fills in for a new alarm
+	// Stats are today's acknowledgement shares of this person's ПЦН or
+	// ЦОУ, one sentence each; StatsShown is false for a role without them.
+	Stats      []string
+	StatsShown bool
 }
 
 // alarmTypes and alarmSteps are the words a live row may need; the page
@@ -108,6 +121,21 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 			d.Trouble = append(d.Trouble, row)
 		}
 	}
+	if p.Can(auth.AlarmStats) && d.Party != "" && d.Party != alarm.PartySchool {
+		d.StatsShown = true
+		y, m, day := kztime.Today(v.Now).Date()
+		cards, err := s.Alarms.Stats(r.Context(), p, time.Date(y, m, day, 0, 0, 0, 0, kztime.Almaty), v.Now.Add(time.Second))
+		if err != nil {
+			return err
+		}
+		for _, c := range cards {
+			if c.Party != d.Party || c.Alarms == 0 {
+				continue
+			}
+			d.Stats = append(d.Stats, tr(v.Lang, "ui.stats.line", map[string]any{
+				"Name": c.Name, "Count": c.Alarms, "Share30": percent(c.Share30s), "Share60": percent(c.Share60s)}, c.Alarms))
+		}
+	}
 	newest := func(a, b alarmRow) int { return b.CommittedAt.Compare(a.CommittedAt) }
 	slices.SortStableFunc(d.Alarms, newest)
 	slices.SortStableFunc(d.Trouble, newest)
@@ -116,6 +144,10 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 	s.render(w, http.StatusOK, "console", v)
 	return nil
 }
+
+// percent is a share as a whole per cent, rounded down so that 99.6% never
+// reads as 100%.
+func percent(share float64) int { return int(share * 100) }
 
 // schoolCard is what an operator needs to know about the school in alarm.
 type schoolCard struct {
@@ -135,14 +167,30 @@ type timelineEntry struct {
 }
 
 type alarmPageData struct {
-	Row      alarmRow
-	Card     schoolCard
-	Timeline []timelineEntry
+	Row         alarmRow
+	Card        schoolCard
+	Timeline    []timelineEntry
+	Resolutions []string
+	After       int64 // the live feed resumes after this event
+	// A refused form comes back with what was typed and the message next
+	// to the field (message ids), or a notice above the forms.
+	Form   map[string]string
+	Errors map[string]string
+	Notice string
 }
 
 func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	p := sess.Principal
 	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.showAlarm(w, r, sess.Principal, v, id, http.StatusOK, alarmPageData{})
+}
+
+// showAlarm renders alarm id's page with status; d carries a refused
+// form's values and messages.
+func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, id int64, status int, d alarmPageData) error {
+	after, err := s.Alarms.LatestSeq(r.Context())
 	if err != nil {
 		return err
 	}
@@ -150,7 +198,8 @@ func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Ses
 	if err != nil {
 		return err
 	}
-	d := alarmPageData{Row: rowOf(a, p), Card: s.cardOf(r, p, a)}
+	d.After = after
+	d.Row, d.Card, d.Resolutions = rowOf(a, p), s.cardOf(r, p, a), alarm.Resolutions
 	d.Timeline = append(d.Timeline, timelineEntry{At: a.CommittedAt, Party: alarm.PartySystem, Step: "raised", Detail: a.Code})
 	if a.FirstDeliveryAt != nil {
 		d.Timeline = append(d.Timeline, timelineEntry{At: *a.FirstDeliveryAt, Party: alarm.PartySystem, Step: "delivered"})
@@ -161,14 +210,21 @@ func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Ses
 			// The domain writes "after 1.2s" for the record; the page says
 			// it in the reader's language.
 			secs := st.At.Sub(a.CommittedAt).Seconds()
-			e.Detail = tr(v.Lang, "ui.timeline.after", map[string]string{"Seconds": strconv.FormatFloat(secs, 'f', 1, 64)}, 0)
+			n := strconv.FormatFloat(secs, 'f', 1, 64)
+			if v.Lang != "en" {
+				n = strings.Replace(n, ".", ",", 1) // «1,8 с»: a decimal comma in Kazakh and Russian
+			}
+			e.Detail = tr(v.Lang, "ui.timeline.after", map[string]string{"Seconds": n}, 0)
+		}
+		if st.Step == "resolved" && slices.Contains(alarm.Resolutions, st.Detail) {
+			e.Detail = tr(v.Lang, "resolution."+st.Detail, nil, 0)
 		}
 		d.Timeline = append(d.Timeline, e)
 	}
 	slices.SortStableFunc(d.Timeline, func(x, y timelineEntry) int { return x.At.Compare(y.At) })
 	v.Title = "ui.alarm.title"
 	v.Data = d
-	s.render(w, http.StatusOK, "alarm", v)
+	s.render(w, status, "alarm", v)
 	return nil
 }
 
@@ -221,17 +277,58 @@ func (s *Server) cardOf(r *http.Request, p auth.Principal, a alarm.Alarm) school
 	return c
 }
 
-// acknowledgePage is the acknowledge button without the script: the same
-// domain call as POST /api/v1/alarms/{id}/acknowledge.
-func (s *Server) acknowledgePage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+// alarmStepPage is a response step from a form, for the page without the
+// script: the same domain calls as POST /api/v1/alarms/{id}/{step}. A bad
+// field brings the alarm's page back with the message next to it and what
+// was typed; a step another party or operator made meanwhile brings it back
+// with a notice and the alarm as it now is.
+func (s *Server) alarmStepPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if _, err := s.Alarms.Acknowledge(r.Context(), sess.Principal, id); err != nil {
+	f := r.PostForm
+	ctx := r.Context()
+	switch r.PathValue("step") {
+	case "acknowledge":
+		_, err = s.Alarms.Acknowledge(ctx, p, id)
+	case "dispatch":
+		_, err = s.Alarms.Dispatch(ctx, p, id, f.Get("responder"))
+	case "on-site":
+		_, err = s.Alarms.ArriveOnSite(ctx, p, id, f.Get("note"))
+	case "resolve":
+		_, err = s.Alarms.Resolve(ctx, p, id, f.Get("resolution"), f.Get("notes"))
+	default:
+		return errs.NotFoundf("no step %q", r.PathValue("step"))
+	}
+	if e := errs.As(err); err != nil && (e.Code == errs.Invalid || e.Code == errs.Conflict) {
+		d := alarmPageData{Form: map[string]string{}, Errors: map[string]string{}}
+		for _, k := range []string{"responder", "note", "resolution", "notes"} {
+			d.Form[k] = f.Get(k)
+		}
+		status := http.StatusConflict
+		if e.Code == errs.Invalid {
+			status = http.StatusUnprocessableEntity
+			switch e.Field {
+			case "responder", "resolution", "notes":
+				d.Errors[e.Field] = "ui.form." + e.Field
+			default:
+				d.Notice = "ui.form.invalid"
+			}
+		} else {
+			d.Notice = "ui.alarm.conflict"
+		}
+		return s.showAlarm(w, r, p, v, id, status, d)
+	}
+	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, localPath(r.PostForm.Get("back"), "/console"), http.StatusSeeOther)
+	back := localPath(f.Get("back"), "/alarms/"+strconv.FormatInt(id, 10))
+	if r.PathValue("step") == "resolve" && back != "/console" {
+		back = "/console" // a resolved alarm leaves the queue: back to it
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
 

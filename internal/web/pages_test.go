@@ -161,3 +161,117 @@ func TestConsolePages(t *testing.T) {
 		t.Errorf("after sign-out, /console: %d", resp.StatusCode)
 	}
 }
+
+// signInPage signs b in through the sign-in form as login and returns the
+// page's CSRF token.
+func signInPage(t *testing.T, b *browser, login, password string) string {
+	t.Helper()
+	_, page := b.get("/")
+	resp, _ := b.post("/", url.Values{"csrf_token": {formCSRF(t, page)}, "login": {login}, "password": {password}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("sign in as %s: %d", login, resp.StatusCode)
+	}
+	_, page = b.get("/home")
+	return formCSRF(t, page)
+}
+
+// TestAlarmResponsePages: the alarm's page takes the ПЦН through dispatch,
+// on site and close by plain forms; a bad field comes back next to the
+// field with what was typed; a step another operator took meanwhile comes
+// back as a notice; the school's guard may not dispatch or close.
+func TestAlarmResponsePages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	a := auth.New(db)
+	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	live := httptest.NewServer(srv.Handler())
+	defer live.Close()
+
+	guard := newBrowser(t, live.URL)
+	gtok := signInPage(t, guard, "guard", "pages-password-1")
+	req, _ := http.NewRequest("POST", live.URL+"/api/v1/schools/1/panic", strings.NewReader(`{"request_id":"press-1","note":"a stranger at the gate"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", gtok)
+	if resp, body := guard.do(req); resp.StatusCode != 202 {
+		t.Fatalf("panic: %d %s", resp.StatusCode, body)
+	}
+
+	pcn := newBrowser(t, live.URL)
+	tok := signInPage(t, pcn, "pcn", "pages-password-1")
+	_, page := pcn.get("/console")
+	m := regexp.MustCompile(`data-id="(\d+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no alarm in the ПЦН's queue:\n%s", page)
+	}
+	id := m[1]
+	at := "/alarms/" + id
+	_, page = pcn.get(at)
+	if !strings.Contains(page, `id="ack"`) || strings.Contains(page, `id="dispatch"`) {
+		t.Errorf("before acknowledging, the page should offer acknowledge and not dispatch")
+	}
+	if resp, _ := pcn.post(at+"/acknowledge", url.Values{"csrf_token": {tok}, "back": {at}}); resp.StatusCode != 303 || resp.Header.Get("Location") != at {
+		t.Fatalf("acknowledge: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page = pcn.get(at)
+	if !strings.Contains(page, `id="dispatch"`) || !strings.Contains(page, `id="resolve"`) || strings.Contains(page, `id="on-site"`) {
+		t.Errorf("after acknowledging: want dispatch and close, no on-site yet")
+	}
+
+	// A blank responder: 422, the message beside the field, the note kept.
+	resp, page := pcn.post(at+"/dispatch", url.Values{"csrf_token": {tok}, "responder": {"  "}})
+	if resp.StatusCode != 422 || !strings.Contains(page, `id="responder-error"`) || !strings.Contains(page, "Укажите группу реагирования") ||
+		!strings.Contains(page, `aria-invalid="true"`) {
+		t.Errorf("blank responder: %d\n%s", resp.StatusCode, page)
+	}
+	if resp, _ := pcn.post(at+"/dispatch", url.Values{"csrf_token": {tok}, "responder": {"ГБР-7"}}); resp.StatusCode != 303 {
+		t.Fatalf("dispatch: %d", resp.StatusCode)
+	}
+	_, page = pcn.get(at)
+	if !strings.Contains(page, "ГБР-7") || !strings.Contains(page, `class="step-dispatched"`) || !strings.Contains(page, `id="on-site"`) {
+		t.Errorf("after dispatch the timeline should name ГБР-7 and on-site be offered")
+	}
+
+	// The guard: no dispatch, no close on the page, and the domain refuses
+	// the form all the same.
+	_, page = guard.get(at)
+	if strings.Contains(page, `id="dispatch"`) || strings.Contains(page, `id="resolve"`) {
+		t.Errorf("the guard is offered dispatch or close")
+	}
+	if resp, _ := guard.post(at+"/resolve", url.Values{"csrf_token": {gtok}, "resolution": {"false"}}); resp.StatusCode != 403 {
+		t.Errorf("the guard closing the alarm: %d, want 403", resp.StatusCode)
+	}
+
+	if resp, _ := pcn.post(at+"/on-site", url.Values{"csrf_token": {tok}, "note": {"the group is at the gate"}}); resp.StatusCode != 303 {
+		t.Fatalf("on site: %d", resp.StatusCode)
+	}
+	// No outcome: 422, the notes kept as typed.
+	resp, page = pcn.post(at+"/resolve", url.Values{"csrf_token": {tok}, "resolution": {""}, "notes": {"ложное срабатывание <кнопки>"}})
+	if resp.StatusCode != 422 || !strings.Contains(page, `id="resolution-error"`) || !strings.Contains(page, "ложное срабатывание &lt;кнопки&gt;") {
+		t.Errorf("resolve with no outcome: %d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = pcn.post(at+"/resolve", url.Values{"csrf_token": {tok}, "resolution": {"false"}, "notes": {"ложное срабатывание"}, "back": {"/console"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/console" {
+		t.Fatalf("resolve: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page = pcn.get(at)
+	if !strings.Contains(page, "Ложная тревога") || strings.Contains(page, `class="step-form"`) {
+		t.Errorf("a closed alarm: want its outcome in the timeline and no step offered")
+	}
+	// Closing it again: the conflict comes back as a notice on the page.
+	resp, page = pcn.post(at+"/resolve", url.Values{"csrf_token": {tok}, "resolution": {"real"}})
+	if resp.StatusCode != 409 || !strings.Contains(page, `id="notice"`) {
+		t.Errorf("closing a closed alarm: %d", resp.StatusCode)
+	}
+	if _, page = pcn.get("/console"); strings.Contains(page, `data-id="`+id+`"`) {
+		t.Errorf("the closed alarm is still in the queue")
+	}
+	if !strings.Contains(page, "Подтверждения за сегодня") || !strings.Contains(page, "100% подтверждено за 30 с") {
+		t.Errorf("the console's statistics do not show today's acknowledgement:\n%s", page)
+	}
+}

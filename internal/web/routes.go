@@ -85,6 +85,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /home", s.page(s.home))
 	mux.Handle("GET /console", s.page(s.console))
 	mux.Handle("GET /alarms/{id}", s.page(s.alarmPage))
-	mux.Handle("POST /alarms/{id}/acknowledge", s.page(s.acknowledgePage))
+	mux.Handle("POST /alarms/{id}/{step}", s.page(s.alarmStepPage))
 	mux.Handle("/", s.page(s.notFoundPage))
 }

@@ -257,6 +257,15 @@
         acknowledge(tr);
         break;
       }
+      case "d": case "r": {
+        // Dispatch and close need a name or an outcome: the alarm's page,
+        // with that field ready for typing.
+        if (i < 0) return;
+        // (A query, not a #fragment: a fragment's scroll moves the focus
+        // off the field once the page has loaded.)
+        window.location.href = selected.querySelector(".school").href + (ev.key === "d" ? "?step=dispatch" : "?step=resolve");
+        break;
+      }
       case "Enter":
         if (i >= 0 && t === selected) window.location.href = selected.querySelector(".school").href;
         else return;
@@ -270,4 +279,74 @@
     }
     ev.preventDefault();
   });
+})();
+
+// The alarm's page: the response steps by key, and the page kept current
+// while other parties act on the alarm.
+(function () {
+  const root = document.getElementById("alarm-page");
+  if (!root) return;
+  const id = root.dataset.id;
+
+  function focusStep(step) {
+    const field = { dispatch: "responder", resolve: "resolution" }[step];
+    const el = field && document.getElementById(field);
+    if (el) el.focus();
+  }
+  focusStep(new URLSearchParams(window.location.search).get("step"));
+  const invalid = document.querySelector('[aria-invalid="true"]');
+  if (invalid) invalid.focus();
+
+  function submit(formID) {
+    const form = document.getElementById(formID);
+    if (form) form.requestSubmit();
+  }
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const t = ev.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) {
+      if (ev.key === "Escape") t.blur();
+      return;
+    }
+    switch (ev.key) {
+      case "a": submit("ack"); break;
+      case "d": focusStep("dispatch"); break;
+      case "o": submit("on-site"); break;
+      case "r": focusStep("resolve"); break;
+      case "Escape": window.location.href = "/console"; break;
+      default: return;
+    }
+    ev.preventDefault();
+  });
+
+  // Another party's step: the state, the acknowledgements, the timeline
+  // and which steps remain are read again from the page itself; a form
+  // being filled in is left as it is.
+  const parts = [".alarm-state", ".alarm-acks", ".timeline tbody"];
+  async function refresh() {
+    const res = await fetch(window.location.pathname, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    for (const sel of parts) {
+      const now = doc.querySelector(sel);
+      const here = document.querySelector(sel);
+      if (now && here) here.replaceWith(now);
+    }
+    const forms = (d) => [...d.querySelectorAll(".step-form")].map((f) => f.id).join(" ");
+    const busy = document.activeElement && document.activeElement.closest(".step-form");
+    if (forms(doc) !== forms(document) && !busy) {
+      const now = doc.querySelector(".respond");
+      const here = document.querySelector(".respond");
+      if (now && here) here.replaceWith(now);
+      else if (here) here.remove();
+    }
+  }
+  let last = Number(root.dataset.after);
+  const source = new EventSource("/api/v1/live?after=" + last);
+  for (const k of ["alarm.acknowledged", "alarm.dispatched", "alarm.on_site", "alarm.resolved", "alarm.escalated", "alarm.restored"]) {
+    source.addEventListener(k, (ev) => {
+      const e = JSON.parse(ev.data);
+      if (String(e.alarm.id) === id) refresh();
+    });
+  }
 })();
