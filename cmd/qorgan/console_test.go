@@ -154,30 +154,8 @@ func (p *person) language(lang string) {
 // the ПЦН acknowledged it; another school's guard gets the not-found page
 // for the alarm; the language switch changes the page's words.
 func TestConsoleInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("QORGAN_TEST_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("QORGAN_TEST_REQUIRE_BROWSER=1 but %s is missing (apt-get install -y chromium)", chromium)
-		}
-		t.Skipf("%s is missing: the console's browser test needs Debian's Chromium (apt-get install -y chromium)", chromium)
-	}
-	if err := os.MkdirAll(screenshots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browser := startBrowser(t)
 	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
 
 	// The sign-in page in each language, before anyone signs in.
 	visitor := newPerson(t, browser, "visitor")
@@ -324,6 +302,36 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("guard2: browser console error: %s", e)
 		}
 	}
+}
+
+// startBrowser starts Debian's headless Chromium for one test (skipped when
+// it is missing, unless QORGAN_TEST_REQUIRE_BROWSER=1) and makes the
+// screenshots folder.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("QORGAN_TEST_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("QORGAN_TEST_REQUIRE_BROWSER=1 but %s is missing (apt-get install -y chromium)", chromium)
+		}
+		t.Skipf("%s is missing: the console's browser tests need Debian's Chromium (apt-get install -y chromium)", chromium)
+	}
+	if err := os.MkdirAll(screenshots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return browser
 }
 
 // differ fails when two languages show the same text on a page.

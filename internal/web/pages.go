@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -148,6 +149,7 @@ func pageFuncs(a *assets) template.FuncMap {
 			return m, nil
 		},
 		"deref": func(f *float64) float64 { return *f },
+		"list":  func(xs ...string) []string { return xs },
 		"key":   func(prefix string, v any) string { return fmt.Sprint(prefix, v) },
 		// pick chooses a name by language: the registry keeps Kazakh and
 		// Russian names, and English readers get the Russian one.
@@ -184,9 +186,17 @@ type menuItem struct {
 // permission its domain call requires.
 func menu(p auth.Principal, current string) []menuItem {
 	var m []menuItem
-	if p.Can(auth.ReadAlarms) {
+	school := p.Scope.Kind == auth.ScopeSchool
+	if school {
+		id := strconv.FormatInt(p.Scope.ID(), 10)
+		m = append(m, menuItem{Href: "/schools/" + id + "/board", Label: "ui.menu.board"})
+		if p.Can(auth.ReadPupils) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/rollcall", Label: "ui.menu.rollcall"})
+		}
+	} else if p.Can(auth.ReadAlarms) {
 		m = append(m, menuItem{Href: "/console", Label: "ui.menu.console"})
-	} else {
+	}
+	if len(m) == 0 {
 		m = append(m, menuItem{Href: "/home", Label: "ui.menu.home"})
 	}
 	for i := range m {

@@ -86,5 +86,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /console", s.page(s.console))
 	mux.Handle("GET /alarms/{id}", s.page(s.alarmPage))
 	mux.Handle("POST /alarms/{id}/{step}", s.page(s.alarmStepPage))
+	mux.Handle("GET /schools/{id}/board", s.page(s.schoolBoard))
+	mux.Handle("GET /schools/{id}/rollcall", s.page(s.rollCallPage))
+	mux.Handle("POST /schools/{id}/panic", s.page(s.panicPage))
 	mux.Handle("/", s.page(s.notFoundPage))
 }

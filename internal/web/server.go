@@ -53,7 +53,8 @@ type Deps struct {
 type Server struct {
 	Deps
 
-	metrics *metrics
+	metrics    *metrics
+	boardReads boardReads
 	// ending is closed by EndStreams: the live streams end, so that a
 	// graceful shutdown does not wait for the consoles to hang up.
 	ending  chan struct{}

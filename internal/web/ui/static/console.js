@@ -350,3 +350,62 @@
     });
   }
 })();
+
+// The school's board: kept current by reading the page again every few
+// seconds (passes are many and small; the board shows the newest), and the
+// panic button, which a press alone does not raise: held for 1.5 s it
+// confirms itself, a click goes to the confirmation page.
+(function () {
+  const root = document.getElementById("board");
+  if (!root) return;
+  async function refresh() {
+    try {
+      const res = await fetch(window.location.pathname, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      for (const sel of ["#board-live", "#updated"]) {
+        const now = doc.querySelector(sel);
+        const here = document.querySelector(sel);
+        if (now && here) here.replaceWith(now);
+      }
+    } catch (_) {
+      // offline: the board keeps what it had and tries again
+    }
+  }
+  setInterval(refresh, 5000);
+
+  const form = document.getElementById("panic-form");
+  const button = document.getElementById("panic-button");
+  if (!form || !button) return;
+  let timer = null;
+  function start(ev) {
+    if (ev.type === "keydown" && ev.key !== " " && ev.key !== "Enter") return;
+    if (ev.type === "keydown" && ev.repeat) return;
+    clearTimeout(timer);
+    button.classList.add("holding");
+    timer = setTimeout(() => {
+      timer = null;
+      button.classList.remove("holding");
+      const c = document.createElement("input");
+      c.type = "hidden";
+      c.name = "confirmed";
+      c.value = "yes";
+      form.append(c);
+      form.submit();
+    }, 1500);
+  }
+  function stop() {
+    button.classList.remove("holding");
+    if (timer) clearTimeout(timer);
+    timer = null;
+  }
+  button.addEventListener("pointerdown", start);
+  button.addEventListener("keydown", start);
+  for (const e of ["pointerup", "pointerleave", "keyup", "blur"]) button.addEventListener(e, stop);
+})();
+
+// The roll-call: print the list as filtered.
+(function () {
+  const print = document.getElementById("print");
+  if (print) print.addEventListener("click", () => window.print());
+})();

@@ -1,0 +1,243 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+)
+
+// The school's pages for its director and guard: the live board (who is
+// inside, the newest passes, the school's open alarms, its devices), the
+// roll-call, and the panic action with its confirmation step.
+
+// boardReads remembers when a person's board read a school's names into
+// the access log last: the board refreshes itself every few seconds, and
+// one entry per person, school and ten minutes says what was read without
+// thousands of rows per day per open screen.
+type boardReads struct {
+	mu   sync.Mutex
+	last map[[2]int64]time.Time
+}
+
+const boardLogEvery = 10 * time.Minute
+
+// due reports whether (user, school) should be logged at now, and notes it.
+func (b *boardReads) due(user, school int64, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last == nil {
+		b.last = map[[2]int64]time.Time{}
+	}
+	k := [2]int64{user, school}
+	if t, ok := b.last[k]; ok && now.Sub(t) < boardLogEvery {
+		return false
+	}
+	if len(b.last) > 100_000 { // a bound: forgetting only logs again
+		clear(b.last)
+	}
+	b.last[k] = now
+	return true
+}
+
+type boardData struct {
+	School  registry.School
+	Board   attendance.Board
+	Alarms  []alarm.Alarm
+	Devices []alarm.DeviceState
+	CanPanic,
+	CanRollCall bool
+	RequestID string // makes a repeated press of the panic form one alarm
+	Raised    bool   // the panic was just raised from this board
+}
+
+// newRequestID is a random id for one showing of the panic form.
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	sc, err := s.Registry.School(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	d := boardData{School: sc, CanPanic: p.Can(auth.RaisePanic), CanRollCall: p.Can(auth.ReadPupils), RequestID: newRequestID(),
+		Raised: r.URL.Query().Get("raised") == "1"}
+	if d.CanRollCall {
+		if d.Board, err = s.Access.Board(ctx, p, id, 15); err != nil {
+			return err
+		}
+		if s.boardReads.due(p.UserID, id, time.Now()) {
+			if err := s.Auth.LogSchoolRead(ctx, p, "board", id); err != nil {
+				return errs.Wrap(err, "access log")
+			}
+		}
+	}
+	if p.Can(auth.ReadAlarms) {
+		all, err := s.Alarms.List(ctx, p, false, 50)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if a.SchoolID == id {
+				d.Alarms = append(d.Alarms, a)
+			}
+		}
+	}
+	if d.Devices, err = s.Alarms.DeviceStates(ctx, p, id); err != nil {
+		return err
+	}
+	v.Title = "ui.board.title"
+	v.Data = d
+	s.render(w, http.StatusOK, "board", v)
+	return nil
+}
+
+type rollCallData struct {
+	School   registry.School
+	RC       attendance.RollCall
+	People   []attendance.Attendee // after the filters
+	Classes  []string
+	Presence string // the filter: "", inside, left, not_arrived
+	Class    string
+}
+
+func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	sc, err := s.Registry.School(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	rc, err := s.Access.RollCall(ctx, s.Auth, p, id)
+	if err != nil {
+		return err
+	}
+	d := rollCallData{School: sc, RC: rc, Presence: r.URL.Query().Get("presence"), Class: r.URL.Query().Get("class")}
+	switch d.Presence {
+	case "", "inside", "left", "not_arrived":
+	default:
+		d.Presence = ""
+	}
+	for _, a := range rc.People {
+		if a.Class != "" && !slices.Contains(d.Classes, a.Class) {
+			d.Classes = append(d.Classes, a.Class)
+		}
+		if (d.Presence == "" || a.Presence == d.Presence) && (d.Class == "" || a.Class == d.Class) {
+			d.People = append(d.People, a)
+		}
+	}
+	slices.SortFunc(d.Classes, classOrder)
+	slices.SortStableFunc(d.People, func(a, b attendance.Attendee) int {
+		if c := classOrder(a.Class, b.Class); c != 0 {
+			return c
+		}
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	v.Title = "ui.rollcall.title"
+	v.Data = d
+	s.render(w, http.StatusOK, "rollcall", v)
+	return nil
+}
+
+// classOrder sorts "2А" before "10Б": by the number, then the letter;
+// staff (no class) last.
+func classOrder(a, b string) int {
+	if a == "" || b == "" {
+		switch {
+		case a == b:
+			return 0
+		case a == "":
+			return 1
+		}
+		return -1
+	}
+	na, ra := leadingNumber(a)
+	nb, rb := leadingNumber(b)
+	if na != nb {
+		return na - nb
+	}
+	if ra < rb {
+		return -1
+	}
+	if ra > rb {
+		return 1
+	}
+	return 0
+}
+
+func leadingNumber(s string) (int, string) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	n, _ := strconv.Atoi(s[:i])
+	return n, s[i:]
+}
+
+type panicData struct {
+	School    registry.School
+	RequestID string
+	Silent    bool
+	Note      string
+}
+
+// panicPage is the staff panic action. The board's button brings this
+// confirmation page; only its own button (confirmed=yes) raises the alarm,
+// so that one accidental press cannot. (With the script, holding the
+// board's button for 1.5 s is the confirmation.)
+func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	sc, err := s.Registry.School(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if err := p.Require(auth.RaisePanic); err != nil {
+		return err
+	}
+	f := r.PostForm
+	silent := f.Get("silent") == "on"
+	if f.Get("confirmed") != "yes" {
+		v.Title = "ui.panic.title"
+		v.Data = panicData{School: sc, RequestID: f.Get("request_id"), Silent: silent, Note: f.Get("note")}
+		s.render(w, http.StatusOK, "panic", v)
+		return nil
+	}
+	if err := s.Alarms.StaffPanic(ctx, p, id, silent, f.Get("request_id"), f.Get("note")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/schools/"+strconv.FormatInt(id, 10)+"/board?raised=1", http.StatusSeeOther)
+	return nil
+}
