@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
 )
@@ -91,7 +92,7 @@ func pdfTable(p *fpdf.Fpdf, t Table) {
 		lines := make([][]string, len(cells))
 		n := 1
 		for i, c := range cells {
-			lines[i] = p.SplitText(c.String(), widths[i])
+			lines[i] = wrap(p, c.String(), widths[i])
 			n = max(n, len(lines[i]))
 		}
 		h := float64(n)*lineH + 2*pad
@@ -109,10 +110,44 @@ func pdfTable(p *fpdf.Fpdf, t Table) {
 	}
 }
 
+// wrap splits s into lines that fit width w (less the cell's padding),
+// breaking at plain spaces and line breaks only, so that a number's no-break
+// spaces («2 357») hold; a word wider than the column is cut where it must.
+func wrap(p *fpdf.Fpdf, s string, w float64) []string {
+	w -= 2 * p.GetCellMargin()
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, word := range strings.Split(para, " ") {
+			try := word
+			if line != "" {
+				try = line + " " + word
+			}
+			if p.GetStringWidth(try) <= w || line == "" && p.GetStringWidth(word) <= w {
+				line = try
+				continue
+			}
+			if line != "" {
+				lines = append(lines, line)
+			}
+			line = ""
+			for _, r := range word {
+				if line != "" && p.GetStringWidth(line+string(r)) > w {
+					lines = append(lines, line)
+					line = ""
+				}
+				line += string(r)
+			}
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
 func splitAll(p *fpdf.Fpdf, cells []Cell, widths []float64) [][]string {
 	out := make([][]string, len(cells))
 	for i, c := range cells {
-		out[i] = p.SplitText(c.String(), widths[i])
+		out[i] = wrap(p, c.String(), widths[i])
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"codeberg.org/go-pdf/fpdf"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -254,6 +255,32 @@ func TestWritersRefuseABrokenDocument(t *testing.T) {
 		}
 		if err := write(&buf, Document{}); err == nil || !strings.Contains(err.Error(), "title") {
 			t.Errorf("%s without a title: err = %v", name, err)
+		}
+	}
+}
+
+// A table cell wraps at plain spaces only: «2 357» stays on one line.
+func TestPDFCellWrapKeepsNumbersWhole(t *testing.T) {
+	p := fpdf.New("P", "mm", "A4", "")
+	p.AddUTF8FontFromBytes(pdfFont, "", dejaVuSans)
+	p.SetFont(pdfFont, "", 8.5)
+	s := sentenceRU(Counted(Turnstiles, 681, 2357)) + " Қызылорда облысының мектептері"
+	for _, w := range []float64{14, 18, 25, 40} {
+		lines := wrap(p, s, w)
+		if len(lines) < 2 {
+			t.Errorf("width %g: %q did not wrap", w, lines)
+		}
+		joined := strings.Join(lines, "|")
+		if strings.Contains(joined, "2|357") || strings.Contains(joined, "2"+NBSP+"|357") || strings.Contains(joined, "2|"+NBSP+"357") {
+			t.Errorf("width %g: a number broke across lines: %q", w, lines)
+		}
+		if strings.ReplaceAll(strings.Join(lines, ""), " ", "") != strings.ReplaceAll(s, " ", "") {
+			t.Errorf("width %g: the words changed: %q", w, joined)
+		}
+		for _, l := range lines {
+			if p.GetStringWidth(l) > w-2*p.GetCellMargin()+0.01 {
+				t.Errorf("width %g: %q is %g wide", w, l, p.GetStringWidth(l))
+			}
 		}
 	}
 }
