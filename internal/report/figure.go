@@ -153,15 +153,15 @@ func (f Figure) check(field string) error {
 // history (with its source) or Qorgan's live computation (Source empty).
 type Snapshot struct {
 	AsOf time.Time `json:"as_of"` // the date the figures hold for, read in Almaty
-	// Source names where seeded figures come from (act, letter, date); empty
-	// for figures Qorgan computed from live data.
-	Source  string   `json:"source,omitempty"`
+	// Source names where seeded figures come from (act, letter, date), in
+	// both languages; empty for figures Qorgan computed from live data.
+	Source  Words    `json:"source"`
 	Place   Words    `json:"place"`
 	Figures []Figure `json:"figures"`
 }
 
 // Live reports whether the snapshot is Qorgan's own computation.
-func (s Snapshot) Live() bool { return s.Source == "" }
+func (s Snapshot) Live() bool { return s.Source == Words{} }
 
 func (s Snapshot) check(field string) error {
 	if s.AsOf.IsZero() {
@@ -169,6 +169,11 @@ func (s Snapshot) check(field string) error {
 	}
 	if err := s.Place.check(field + "/place"); err != nil {
 		return err
+	}
+	if !s.Live() {
+		if err := s.Source.check(field + "/source"); err != nil {
+			return err
+		}
 	}
 	if len(s.Figures) == 0 {
 		return errs.Invalidf(field+"/figures", "is empty; a snapshot has at least one figure")

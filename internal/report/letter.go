@@ -65,11 +65,11 @@ func heading(l Lang, s Snapshot) string {
 	case l == KK && s.Live():
 		return fmt.Sprintf("Qorgan ағымдағы деректері бойынша %s жағдай (%s):", d, place)
 	case l == KK:
-		return fmt.Sprintf("%s жағдай бойынша (%s; дереккөз: %s):", d, place, s.Source)
+		return fmt.Sprintf("%s жағдай бойынша (%s; дереккөз: %s):", d, place, s.Source.KK)
 	case s.Live():
 		return fmt.Sprintf("По текущим данным Qorgan на %s (%s):", d, place)
 	}
-	return fmt.Sprintf("По состоянию на %s (%s; источник: %s):", d, place, s.Source)
+	return fmt.Sprintf("По состоянию на %s (%s; источник: %s):", d, place, s.Source.RU)
 }
 
 // Date is t's calendar day in Almaty as a letter writes it: «3 декабря

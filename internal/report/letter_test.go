@@ -161,9 +161,9 @@ func TestDates(t *testing.T) {
 func TestReferenceHistoryThenLive(t *testing.T) {
 	live := Snapshot{AsOf: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Place: Kazakhstan, Figures: []Figure{
 		Counted(Turnstiles, 2100, 2357), Counted(Panic, 7000, 7850), NotMeasured(Drill)}}
-	y2025 := Snapshot{AsOf: time.Date(2025, 12, 3, 0, 0, 0, 0, time.UTC), Source: "официальные данные МП РК", Place: Kazakhstan,
+	y2025 := Snapshot{AsOf: time.Date(2025, 12, 3, 0, 0, 0, 0, time.UTC), Source: Words{"официальные данные МП РК", "ҚР ОМ ресми деректері"}, Place: Kazakhstan,
 		Figures: []Figure{Shared(Panic, 87), Shared(Turnstiles, 62)}}
-	y2021 := Snapshot{AsOf: time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC), Source: "ответ на депутатский запрос ДЗ-237", Place: Kazakhstan,
+	y2021 := Snapshot{AsOf: time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC), Source: dz237, Place: Kazakhstan,
 		Figures: []Figure{Shared(Video, 100), Counted(Turnstiles, 681, 2357), {Indicator: PCN, Measured: true, Count: 1700, HasCount: true, AtLeast: true}}}
 
 	ru, err := Reference(RU, live, y2025, y2021)
@@ -186,13 +186,15 @@ func TestReferenceHistoryThenLive(t *testing.T) {
 	}
 	wantKK := []string{
 		"Анықтама:",
-		nb("2021 жылғы 1 сәуірдегі жағдай бойынша (Қазақстан Республикасы; дереккөз: ответ на депутатский запрос ДЗ-237): Мектептердің 100%-ы бейнебақылау жүйелерімен жабдықталған. Міндетті 2 357 мектептің 681-і (29%) турникеттермен жабдықталған. 1 700-ден астам мектеп дабыл сигнализациясын орталықтандырылған бақылау пультіне шығарған."),
+		nb("2021 жылғы 1 сәуірдегі жағдай бойынша (Қазақстан Республикасы; дереккөз: ДЗ-237 депутаттық сауалға жауап): Мектептердің 100%-ы бейнебақылау жүйелерімен жабдықталған. Міндетті 2 357 мектептің 681-і (29%) турникеттермен жабдықталған. 1 700-ден астам мектеп дабыл сигнализациясын орталықтандырылған бақылау пультіне шығарған."),
 		nb("Qorgan ағымдағы деректері бойынша 2026 жылғы 6 желтоқсандағы жағдай (Қазақстан Республикасы): Міндетті 2 357 мектептің 2 100-і (89%) турникеттермен жабдықталған. Міндетті 7 850 мектептің 7 000-ы (89%) дабыл түймелерімен жабдықталған. «Биылғы оқу-жаттығу» көрсеткіші әлі өлшенбейді."),
 	}
 	if strings.Join(kk, "\n") != strings.Join(wantKK, "\n") {
 		t.Errorf("kk:\n%s\nwant:\n%s", strings.Join(kk, "\n"), strings.Join(wantKK, "\n"))
 	}
 }
+
+var dz237 = Words{"ответ на депутатский запрос ДЗ-237", "ДЗ-237 депутаттық сауалға жауап"}
 
 func TestReferenceRefusesBadFigures(t *testing.T) {
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -208,6 +210,7 @@ func TestReferenceRefusesBadFigures(t *testing.T) {
 		{"twice", Snapshot{AsOf: day, Place: Kazakhstan, Figures: []Figure{Shared(Panic, 1), Shared(Panic, 2)}}, "snapshots/0/figures/1/indicator"},
 		{"measured without a number", Snapshot{AsOf: day, Place: Kazakhstan, Figures: []Figure{{Indicator: Panic, Measured: true}}}, "snapshots/0/figures/0"},
 		{"no date", Snapshot{Place: Kazakhstan, Figures: []Figure{Shared(Panic, 1)}}, "snapshots/0/as_of"},
+		{"a source in Russian only", Snapshot{AsOf: day, Source: Words{RU: "ДЗ-237"}, Place: Kazakhstan, Figures: []Figure{Shared(Panic, 1)}}, "snapshots/0/source/kk"},
 		{"no Kazakh place", Snapshot{AsOf: day, Place: Words{RU: "Область Абай"}, Figures: []Figure{Shared(Panic, 1)}}, "snapshots/0/place/kk"},
 	}
 	for _, c := range cases {

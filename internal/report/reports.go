@@ -21,9 +21,9 @@ func LetterDocument(l Lang, snaps ...Snapshot) (Document, error) {
 
 // RegionTable is the table by region: one row per region and indicator
 // (region, indicator, schools having it, schools required, share in per
-// cent), as of one date from one source (empty: Qorgan's live figures). An
+// cent), as of one date from one source (zero: Qorgan's live figures). An
 // indicator not yet measured says so in words and leaves the numbers blank.
-func RegionTable(l Lang, asOf time.Time, source string, rows []RegionRow) (Document, error) {
+func RegionTable(l Lang, asOf time.Time, source Words, rows []RegionRow) (Document, error) {
 	if err := l.check(); err != nil {
 		return Document{}, err
 	}
@@ -41,8 +41,13 @@ func RegionTable(l Lang, asOf time.Time, source string, rows []RegionRow) (Docum
 			}
 		}
 	}
+	if source != (Words{}) {
+		if err := source.check("source"); err != nil {
+			return Document{}, err
+		}
+	}
 	w := regionWords[l]
-	src := source
+	src := source.In(l)
 	if src == "" {
 		src = w.live
 	}

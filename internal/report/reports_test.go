@@ -22,7 +22,7 @@ func regionRows() []RegionRow {
 }
 
 func TestRegionTableText(t *testing.T) {
-	d, err := RegionTable(RU, day, "", regionRows())
+	d, err := RegionTable(RU, day, Words{}, regionRows())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,12 +44,12 @@ func TestRegionTableText(t *testing.T) {
 		t.Errorf("region table:\n%s\nwant:\n%s", got, want)
 	}
 
-	kk, err := RegionTable(KK, day, "ДЗ-237", regionRows())
+	kk, err := RegionTable(KK, day, dz237, regionRows())
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := kk.PlainText()
-	for _, s := range []string{"Жол картасының өңірлер бойынша көрсеткіштері", "Дереккөз: ДЗ-237", "Жағдай бойынша: 2026 жылғы 6 желтоқсандағы", "Абай облысы", "өлшенбейді", "Үлесі, %"} {
+	for _, s := range []string{"Жол картасының өңірлер бойынша көрсеткіштері", "Дереккөз: ДЗ-237 депутаттық сауалға жауап", "Жағдай бойынша: 2026 жылғы 6 желтоқсандағы", "Абай облысы", "өлшенбейді", "Үлесі, %"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("kk region table lacks %q:\n%s", s, text)
 		}
@@ -57,7 +57,7 @@ func TestRegionTableText(t *testing.T) {
 
 	bad := regionRows()
 	bad[1].Region.KK = ""
-	if _, err := RegionTable(KK, day, "", bad); errs.As(err).Field != "rows/1/region/kk" {
+	if _, err := RegionTable(KK, day, Words{}, bad); errs.As(err).Field != "rows/1/region/kk" {
 		t.Errorf("a region without its Kazakh name: err = %v", err)
 	}
 }

@@ -43,7 +43,7 @@ func reportDocs(t *testing.T) map[string]Document {
 		if docs["letter-"+string(l)], err = LetterDocument(l, live); err != nil {
 			t.Fatal(err)
 		}
-		if docs["regions-"+string(l)], err = RegionTable(l, day, "", regionRows()); err != nil {
+		if docs["regions-"+string(l)], err = RegionTable(l, day, Words{}, regionRows()); err != nil {
 			t.Fatal(err)
 		}
 		if docs["gaps-"+string(l)], err = GapList(l, schoolGaps(2)); err != nil {
