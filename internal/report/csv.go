@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"qorgan/internal/errs"
 )
 
 // WriteCSV writes the document's tables as CSV: a byte-order mark (so that
@@ -15,6 +17,9 @@ import (
 func WriteCSV(w io.Writer, d Document) error {
 	if err := d.Check(); err != nil {
 		return err
+	}
+	if len(d.Tables) == 0 {
+		return errs.Invalidf("tables", "is empty; CSV holds tables, and this document has none (write it as text, XLSX or PDF)")
 	}
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err

@@ -27,8 +27,17 @@ func Reference(l Lang, snaps ...Snapshot) ([]string, error) {
 			return nil, err
 		}
 	}
-	ordered := slices.Clone(snaps)
-	slices.SortStableFunc(ordered, func(a, b Snapshot) int {
+	out := []string{map[Lang]string{RU: "Справочно:", KK: "Анықтама:"}[l]}
+	for _, s := range ordered(snaps) {
+		out = append(out, paragraph(l, s))
+	}
+	return out, nil
+}
+
+// ordered is history first, oldest first, then the live snapshots.
+func ordered(snaps []Snapshot) []Snapshot {
+	out := slices.Clone(snaps)
+	slices.SortStableFunc(out, func(a, b Snapshot) int {
 		if a.Live() != b.Live() {
 			if a.Live() {
 				return 1
@@ -37,11 +46,7 @@ func Reference(l Lang, snaps ...Snapshot) ([]string, error) {
 		}
 		return a.AsOf.Compare(b.AsOf)
 	})
-	out := []string{map[Lang]string{RU: "Справочно:", KK: "Анықтама:"}[l]}
-	for _, s := range ordered {
-		out = append(out, paragraph(l, s))
-	}
-	return out, nil
+	return out
 }
 
 // paragraph is one snapshot's figures as sentences after their heading.
@@ -92,6 +97,16 @@ func sentenceRU(f Figure) string {
 	if !f.HasCount {
 		return fmt.Sprintf("%s школ %s.", percent(pct), tx.ruAll)
 	}
+	if f.HasRequired && f.Required == 0 {
+		return fmt.Sprintf("Показатель «%s»: подлежащих школ нет.", tx.name.RU)
+	}
+	if f.Count == 0 && !f.AtLeast {
+		// «0 школ оснащены» is not how a letter says it.
+		if f.HasRequired {
+			return fmt.Sprintf("Ни одна школа из %s не %s (0%%).", ruRequired.gen(f.Required), tx.ruOne)
+		}
+		return fmt.Sprintf("Ни одна школа не %s.", tx.ruOne)
+	}
 	var s string
 	switch {
 	case f.AtLeast:
@@ -123,6 +138,15 @@ func sentenceKK(f Figure) string {
 	pct, hasPct := f.Percent()
 	if !f.HasCount {
 		return fmt.Sprintf("Мектептердің %s %s.", kkPercent(pct), tx.kk)
+	}
+	if f.HasRequired && f.Required == 0 {
+		return fmt.Sprintf("«%s» көрсеткіші: міндетті мектеп жоқ.", tx.name.KK)
+	}
+	if f.Count == 0 && !f.AtLeast {
+		if f.HasRequired {
+			return fmt.Sprintf("Міндетті %s %s бірде-біреуі (0%%) %s.", Group(f.Required), kkWordCase("мектеп", kkGenitive), tx.kkNot)
+		}
+		return fmt.Sprintf("Бірде-бір мектеп %s.", tx.kkNot)
 	}
 	pctPart := ""
 	if hasPct {

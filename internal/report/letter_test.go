@@ -80,6 +80,28 @@ func TestSentencesAgreeWithTheNumber(t *testing.T) {
 		}
 	}
 
+	// None, and none required.
+	zero := []struct {
+		f      Figure
+		ru, kk string
+	}{
+		{Counted(Guard, 0, 21), "Ни одна школа из 21 подлежащей не охраняется лицензированной охранной организацией (0%).",
+			"Міндетті 21 мектептің бірде-біреуі (0%) лицензиясы бар күзет ұйымымен күзетілмейді."},
+		{Counted(Drill, 0, 2357), "Ни одна школа из 2 357 подлежащих не провела учения в текущем году (0%).",
+			"Міндетті 2 357 мектептің бірде-біреуі (0%) биыл оқу-жаттығу өткізбеген."},
+		{Figure{Indicator: COU, Measured: true, HasCount: true}, "Ни одна школа не подключена к ЦОУ органов внутренних дел.",
+			"Бірде-бір мектеп ішкі істер органдарының ЖБО-ына қосылмаған."},
+		{Counted(Turnstiles, 0, 0), "Показатель «Турникеты»: подлежащих школ нет.", "«Турникеттер» көрсеткіші: міндетті мектеп жоқ."},
+	}
+	for _, c := range zero {
+		if got, want := sentenceRU(c.f), nb(c.ru); got != want {
+			t.Errorf("ru %+v:\n got %q\nwant %q", c.f, got, want)
+		}
+		if got, want := sentenceKK(c.f), nb(c.kk); got != want {
+			t.Errorf("kk %+v:\n got %q\nwant %q", c.f, got, want)
+		}
+	}
+
 	// «более N» takes the genitive; Kazakh «N-ден астам» the ablative of the
 	// numeral as read aloud.
 	over := []struct {

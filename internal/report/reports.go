@@ -138,3 +138,86 @@ func GapList(l Lang, g SchoolGaps) (Document, error) {
 	d.Tables = []Table{t}
 	return d, nil
 }
+
+// IndicatorTable puts one place's snapshots side by side: a row per
+// indicator, a column per snapshot (history first, oldest first, then the
+// live figures), each column's date and source listed under the title.
+// A cell is «681 / 2 357 (29%)», «87%», «более 1 700», «не измеряется»,
+// or «—» where that snapshot has no such figure.
+func IndicatorTable(l Lang, snaps ...Snapshot) (Document, error) {
+	if err := l.check(); err != nil {
+		return Document{}, err
+	}
+	if len(snaps) == 0 {
+		return Document{}, errs.Invalidf("snapshots", "is empty; a table needs at least one snapshot")
+	}
+	for i, s := range snaps {
+		if err := s.check(fieldf("snapshots/%d", i)); err != nil {
+			return Document{}, err
+		}
+		if s.Place != snaps[0].Place {
+			return Document{}, errs.Invalidf(fieldf("snapshots/%d/place", i), "is %s, not %s: one table holds one place", s.Place.RU, snaps[0].Place.RU)
+		}
+	}
+	w := regionWords[l]
+	snaps = ordered(snaps)
+	d := Document{Title: map[Lang]string{
+		RU: "Показатели Дорожной карты: история и текущие данные — ",
+		KK: "Жол картасының көрсеткіштері: тарих және ағымдағы деректер — ",
+	}[l] + snaps[0].Place.In(l)}
+	t := Table{Columns: []string{w.columns[1]}}
+	for _, s := range snaps {
+		head := Date(l, s.AsOf)
+		src := s.Source.In(l)
+		if s.Live() {
+			head += " (Qorgan)"
+			src = w.live
+		}
+		t.Columns = append(t.Columns, head)
+		d.Fields = append(d.Fields, Field{head, src})
+	}
+	for _, ind := range Indicators {
+		row := []Cell{Text(ind.Name(l))}
+		present := false
+		for _, s := range snaps {
+			cell := "—"
+			for _, f := range s.Figures {
+				if f.Indicator == ind {
+					cell, present = figureCell(l, f), true
+				}
+			}
+			row = append(row, Text(cell))
+		}
+		if present {
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	d.Tables = []Table{t}
+	return d, nil
+}
+
+// figureCell is a figure in a table cell: «681 / 2 357 (29%)».
+func figureCell(l Lang, f Figure) string {
+	w := regionWords[l]
+	if !f.Measured {
+		return w.notMeasured
+	}
+	var s string
+	switch {
+	case f.HasCount && f.AtLeast && l == KK:
+		s = kkNum(f.Count, kkAblative) + " " + w.over
+	case f.HasCount && f.AtLeast:
+		s = w.over + " " + Group(f.Count)
+	case f.HasCount && f.HasRequired:
+		s = Group(f.Count) + " / " + Group(f.Required)
+	case f.HasCount:
+		s = Group(f.Count)
+	}
+	if p, ok := f.Percent(); ok {
+		if s == "" {
+			return percent(p)
+		}
+		s += " (" + percent(p) + ")"
+	}
+	return s
+}

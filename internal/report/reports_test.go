@@ -116,3 +116,46 @@ func TestGapList(t *testing.T) {
 		t.Errorf("a gap without its act: err = %v", err)
 	}
 }
+
+// Seeded history and live figures side by side, each column with its date
+// and source.
+func TestIndicatorTable(t *testing.T) {
+	live := Snapshot{AsOf: day, Place: Kazakhstan, Figures: []Figure{Counted(Turnstiles, 2100, 2357), Counted(Panic, 7000, 7850), NotMeasured(Drill)}}
+	y2025 := Snapshot{AsOf: time.Date(2025, 12, 3, 0, 0, 0, 0, time.UTC), Source: Words{"официальные данные МП РК", "ҚР ОМ ресми деректері"},
+		Place: Kazakhstan, Figures: []Figure{Shared(Panic, 87), Shared(Turnstiles, 62)}}
+	y2021 := Snapshot{AsOf: time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC), Source: dz237, Place: Kazakhstan,
+		Figures: []Figure{Counted(Turnstiles, 681, 2357), {Indicator: PCN, Measured: true, Count: 1700, HasCount: true, AtLeast: true}}}
+	d, err := IndicatorTable(RU, live, y2025, y2021)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := nb(`Показатели Дорожной карты: история и текущие данные — Республика Казахстан
+==========================================================================
+
+1 апреля 2021 г.: ответ на депутатский запрос ДЗ-237
+3 декабря 2025 г.: официальные данные МП РК
+6 декабря 2026 г. (Qorgan): текущие данные Qorgan
+
+Показатель             1 апреля 2021 г.   3 декабря 2025 г.  6 декабря 2026 г. (Qorgan)
+---------------------  -----------------  -----------------  --------------------------
+Тревожные кнопки       —                  87%                7 000 / 7 850 (89%)
+Вывод на ПЦН           более 1 700        —                  —
+Турникеты              681 / 2 357 (29%)  62%                2 100 / 2 357 (89%)
+Учения в текущем году  —                  —                  не измеряется
+`)
+	if got := d.PlainText(); got != want {
+		t.Errorf("indicator table:\n%s\nwant:\n%s", got, want)
+	}
+	kk, err := IndicatorTable(KK, y2021, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := kk.PlainText(); !strings.Contains(text, nb("1 700-ден астам")) || !strings.Contains(text, "2021 жылғы 1 сәуірдегі: ДЗ-237 депутаттық сауалға жауап") {
+		t.Errorf("kk indicator table:\n%s", text)
+	}
+	other := live
+	other.Place = abai
+	if _, err := IndicatorTable(RU, live, other); errs.As(err).Field != "snapshots/1/place" {
+		t.Errorf("two places in one table: err = %v", err)
+	}
+}

@@ -13,6 +13,8 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/xuri/excelize/v2"
+
+	"qorgan/internal/errs"
 )
 
 // kazakhLetters are the letters of the Kazakh alphabet that Russian lacks:
@@ -139,6 +141,11 @@ func TestCSVReadsBack(t *testing.T) {
 	}
 	if strings.Join(flat(rows), "|") != strings.Join(flat(want), "|") {
 		t.Errorf("CSV rows:\n%q\nwant\n%q", rows, want)
+	}
+	// A letter has no table: CSV refuses it rather than write an empty file.
+	buf.Reset()
+	if err := WriteCSV(&buf, reportDocs(t)["letter-ru"]); errs.As(err).Field != "tables" || buf.Len() != 0 {
+		t.Errorf("CSV of a document without tables: err = %v, %d bytes", err, buf.Len())
 	}
 	// A cell a spreadsheet would run as a formula is written as text.
 	buf.Reset()
