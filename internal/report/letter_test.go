@@ -2,6 +2,7 @@ package report
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +246,27 @@ func TestReferenceRefusesBadFigures(t *testing.T) {
 	if _, err := Reference("en", Snapshot{AsOf: day, Place: Kazakhstan, Figures: []Figure{Shared(Panic, 1)}}); errs.As(err).Field != "lang" {
 		t.Errorf("lang en: err = %v", err)
 	}
+}
+
+// Any count gets its digits back from Group and a Kazakh ending from the
+// word it ends on.
+func FuzzNumbers(f *testing.F) {
+	for _, n := range []int{0, 1, 2, 5, 11, 21, 100, 681, 1000, 2357, 1_000_000, 2_000_000_000} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, n int) {
+		if n < 0 || n > 999_999_999_999 {
+			return
+		}
+		if got := strings.ReplaceAll(Group(n), NBSP, ""); got != strconv.Itoa(n) {
+			t.Fatalf("Group(%d) = %q", n, Group(n))
+		}
+		for c := kkGenitive; c <= kkPossessive; c++ {
+			num, ending, ok := strings.Cut(kkNum(n, c), "-")
+			if !ok || ending == "" || num != Group(n) {
+				t.Fatalf("kkNum(%d, %d) = %q", n, c, kkNum(n, c))
+			}
+		}
+		_ = ruSchool.nom(n)
+	})
 }
