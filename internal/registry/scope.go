@@ -92,3 +92,10 @@ func atPupil(ctx context.Context, q store.Querier, p auth.Principal, today time.
 	}
 	return schoolID, p.InScope(err == nil, perm, fmt.Sprintf("pupil %d", id))
 }
+
+// AtPupil applies auth.Principal.InScope to a pupil: NotFound unless the
+// pupil is in p's scope (a guardian: their own child), then Forbidden
+// unless p's role may do perm. It returns the pupil's school.
+func AtPupil(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, id int64, perm auth.Permission) (int64, error) {
+	return atPupil(ctx, q, p, today, id, perm)
+}
