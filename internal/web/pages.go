@@ -26,6 +26,7 @@ import (
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/locale"
+	"qorgan/internal/transfer"
 )
 
 // The console's frame: server-rendered pages over the same domain calls and
@@ -201,6 +202,9 @@ func menu(p auth.Principal, current string) []menuItem {
 		if p.Can(auth.ReadPupils) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/rollcall", Label: "ui.menu.rollcall"})
 		}
+		if p.Can(auth.ImportPupils) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/import", Label: "ui.menu.import"})
+		}
 	} else if p.Can(auth.ReadOwnChildren) {
 		m = append(m, menuItem{Href: "/family", Label: "ui.menu.family"})
 	} else if p.Can(auth.ReadAlarms) {
@@ -329,7 +333,16 @@ func (s *Server) page(h pageFunc) http.Handler {
 		}
 		v := &view{Lang: langOf(r), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
 		if r.Method == http.MethodPost {
-			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf_token"), sess.CSRF) {
+			var err error
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				// A file form (an import): the file stays in memory up to
+				// its limit, as the API's upload does.
+				r.Body = http.MaxBytesReader(w, r.Body, transfer.MaxFileSize+1<<20)
+				err = r.ParseMultipartForm(transfer.MaxFileSize + 1<<20)
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil || !sameToken(r.PostForm.Get("csrf_token"), sess.CSRF) {
 				s.pageError(w, r, v, errs.E(errs.Forbidden, "csrf_token", "the form is stale"))
 				return
 			}

@@ -471,3 +471,28 @@
   navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then((reg) => reg.pushManager.getSubscription())
     .then((sub) => { if (sub) state.textContent = words.on; }).catch(() => {});
 })();
+
+// An import's page: the progress bar follows the job; when it ends, the
+// page is read again for its report.
+(function () {
+  const root = document.getElementById("import-job");
+  if (!root || root.dataset.running !== "true") return;
+  const bar = document.getElementById("progress");
+  const processed = document.getElementById("processed");
+  const timer = setInterval(async () => {
+    try {
+      const res = await fetch("/api/v1/imports/" + root.dataset.id, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const job = await res.json();
+      if (job.total > 0) bar.value = Math.floor((job.processed * 100) / job.total);
+      if (processed) processed.textContent = job.processed;
+      if (job.status !== "running") {
+        clearInterval(timer);
+        bar.value = 100;
+        window.location.reload();
+      }
+    } catch (_) {
+      // offline: try again on the next tick
+    }
+  }, 500);
+})();
