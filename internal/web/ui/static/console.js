@@ -177,9 +177,21 @@
     source.addEventListener("error", () => {
       setStatus(false);
       if (source.readyState === EventSource.CLOSED) {
-        // The server refused (a restart, an ended session): try again.
+        // The server refused: an ended session goes to sign-in (and back
+        // here after); a restart is tried again.
         clearTimeout(retry);
-        retry = setTimeout(connect, 3000);
+        retry = setTimeout(async () => {
+          try {
+            const res = await fetch("/api/v1/me", { credentials: "same-origin" });
+            if (res.status === 401) {
+              window.location.href = "/?next=" + encodeURIComponent(window.location.pathname);
+              return;
+            }
+          } catch (_) {
+            // offline: keep trying
+          }
+          connect();
+        }, 3000);
       }
     });
     for (const k of kinds) {
