@@ -27,6 +27,7 @@ type Session struct {
 	CSRF      string
 	ExpiresAt time.Time
 	Principal Principal
+	Language  string // the person's chosen console language; empty: not chosen
 }
 
 func randomToken(prefix string) string {
@@ -75,9 +76,9 @@ func (s *Service) Session(ctx context.Context, token string) (Session, error) {
 	var exp, seen int64
 	p := &sess.Principal
 	err := s.DB.Reader().QueryRowContext(ctx, `SELECT u.id, u.login, u.full_name, u.role, u.scope_kind, u.scope_ref, x.csrf_token, x.expires_at,
-		COALESCE(x.last_seen_at, x.created_at)
+		COALESCE(x.last_seen_at, x.created_at), COALESCE(u.language, '')
 		FROM sessions x JOIN users u ON u.id = x.user_id WHERE x.token_hash = ? AND NOT u.disabled`, TokenHash(token)).
-		Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &sess.CSRF, &exp, &seen)
+		Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &sess.CSRF, &exp, &seen, &sess.Language)
 	now := s.Now()
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && exp < store.Micros(now)) {
 		return Session{}, errs.E(errs.Unauthorized, "", "session expired or unknown; sign in again")
@@ -107,6 +108,16 @@ func (s *Service) Touch(ctx context.Context, token string) error {
 		return err
 	})
 	return errs.Wrap(err, "session")
+}
+
+// SetLanguage remembers p's console language (one of the languages the
+// caller checked) on the person, for every browser they sign in from.
+func (s *Service) SetLanguage(ctx context.Context, p Principal, lang string) error {
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE users SET language = ? WHERE id = ?", lang, p.UserID)
+		return err
+	})
+	return errs.Wrap(err, "language")
 }
 
 // Logout ends a session.

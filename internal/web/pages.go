@@ -282,7 +282,8 @@ func secure(h http.Header) {
 var matcher = language.NewMatcher([]language.Tag{language.Kazakh, language.Russian, language.English})
 
 // langOf is the person's language: their choice (a cookie, remembered in
-// this browser), else the browser's Accept-Language, else Kazakh.
+// this browser), else the browser's Accept-Language, else Kazakh. A
+// signed-in person's choice is on the person (see personLang).
 func langOf(r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil {
 		if l, ok := locale.Language(c.Value); ok {
@@ -297,6 +298,15 @@ func langOf(r *http.Request) string {
 		}
 	}
 	return locale.Languages[0]
+}
+
+// personLang is a signed-in person's language: the one they chose, kept on
+// the person and so the same in every browser, else langOf.
+func personLang(r *http.Request, sess auth.Session) string {
+	if l, ok := locale.Language(sess.Language); ok && sess.Language != "" {
+		return l
+	}
+	return langOf(r)
 }
 
 // pageSession is the signed-in person behind a page request, if any.
@@ -331,7 +341,7 @@ func (s *Server) page(h pageFunc) http.Handler {
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
-		v := &view{Lang: langOf(r), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
+		v := &view{Lang: personLang(r, sess), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
 		if r.Method == http.MethodPost {
 			var err error
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
@@ -466,6 +476,11 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) error {
 	l, ok := locale.Language(r.PostForm.Get("lang"))
 	if !ok {
 		return errs.Invalidf("lang", "one of kk, ru, en")
+	}
+	if sess, ok := s.pageSession(r); ok {
+		if err := s.Auth.SetLanguage(r.Context(), sess.Principal, l); err != nil {
+			return err
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: r.TLS != nil || s.SecureCookies})
