@@ -97,7 +97,7 @@ func (r *Roadmap) seed(ctx context.Context) error {
 				return err
 			}
 			for _, f := range s.Figures {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO roadmap_figures (snapshot_id, level, code, key, required, having, share_bp, measured, qualifier, note)
+				if _, err := tx.ExecContext(ctx, `INSERT INTO roadmap_figures (snapshot_id, level, code, indicator, required_n, having_n, share_bp, measured, qualifier, note)
 					VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?)`, id, LevelNation, f.Key, f.Required, f.Having, bp(f.Share), true, f.Qualifier, f.Note); err != nil {
 					return err
 				}
@@ -177,7 +177,7 @@ func (r *Roadmap) takeSnapshot(ctx context.Context, now time.Time) (Snapshot, er
 			snap.TakenOn, snap.Origin, snap.Source, store.Micros(now)).Scan(&snap.ID); err != nil {
 			return err
 		}
-		b := tx.NewBulk("roadmap_figures", "snapshot_id", "level", "code", "key", "required", "having", "share_bp", "measured", "qualifier", "note")
+		b := tx.NewBulk("roadmap_figures", "snapshot_id", "level", "code", "indicator", "required_n", "having_n", "share_bp", "measured", "qualifier", "note")
 		for _, f := range snap.Figures {
 			if err := b.Add(ctx, snap.ID, f.Level, f.Code, string(f.Key), f.Required, f.Having, bp(f.Share), f.Measured, "", ""); err != nil {
 				return err
@@ -266,7 +266,7 @@ func (r *Roadmap) Snapshots(ctx context.Context, p auth.Principal, pl Place) ([]
 func (r *Roadmap) snapshotsOf(ctx context.Context, pl Place, origin string) ([]Snapshot, error) {
 	byID := map[int64]*Snapshot{}
 	var order []int64
-	q := `SELECT n.id, n.taken_on, n.origin, n.source, f.key, f.required, f.having, f.share_bp, f.measured, f.qualifier, f.note
+	q := `SELECT n.id, n.taken_on, n.origin, n.source, f.indicator, f.required_n, f.having_n, f.share_bp, f.measured, f.qualifier, f.note
 		FROM roadmap_snapshots n JOIN roadmap_figures f ON f.snapshot_id = n.id WHERE f.level = ? AND f.code = ?`
 	args := []any{pl.Level, pl.Code}
 	if origin != "" {

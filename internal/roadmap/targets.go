@@ -77,7 +77,7 @@ func (r *Roadmap) SetTarget(ctx context.Context, p auth.Principal, t Target) (Ta
 	t.Code = pl.Code
 	now := r.Now()
 	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, "INSERT INTO roadmap_targets (key, level, code, share_bp, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		err := tx.QueryRowContext(ctx, "INSERT INTO roadmap_targets (indicator, level, code, share_bp, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
 			t.Key, t.Level, t.Code, bp(&t.Share), t.Deadline, store.Micros(now)).Scan(&t.ID)
 		if store.IsUniqueViolation(err) {
 			return errs.E(errs.Conflict, "deadline", "a target for %s at this place by %s exists already", t.Key, t.Deadline)
@@ -102,7 +102,7 @@ func (r *Roadmap) Targets(ctx context.Context, p auth.Principal) ([]Projection, 
 		err := rows.Scan(&t.ID, &t.Key, &t.Level, &t.Code, &b, &t.Deadline)
 		t.Share = float64(b) / 1e4
 		return t, err
-	}, "SELECT id, key, level, code, share_bp, deadline FROM roadmap_targets ORDER BY deadline, id")
+	}, "SELECT id, indicator, level, code, share_bp, deadline FROM roadmap_targets ORDER BY deadline, id")
 	if err != nil {
 		return nil, errs.Wrap(err, "targets")
 	}

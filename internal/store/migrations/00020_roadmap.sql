@@ -40,26 +40,26 @@ CREATE TABLE roadmap_figures (
     snapshot_id BIGINT NOT NULL REFERENCES roadmap_snapshots(id),
     level       TEXT NOT NULL,
     code        TEXT NOT NULL,            -- '' for the nation
-    key         TEXT NOT NULL,
-    required    INTEGER,
-    having      INTEGER,
+    indicator   TEXT NOT NULL,
+    required_n  INTEGER,
+    having_n    INTEGER,
     share_bp    INTEGER,
     measured    BOOLEAN NOT NULL DEFAULT TRUE,
     qualifier   TEXT NOT NULL DEFAULT '',
     note        TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (snapshot_id, level, code, key)
+    PRIMARY KEY (snapshot_id, level, code, indicator)
 );
-CREATE INDEX roadmap_figures_place ON roadmap_figures(level, code, key);
+CREATE INDEX roadmap_figures_place ON roadmap_figures(level, code, indicator);
 
 CREATE TABLE roadmap_targets (
     id         {{id}},
-    key        TEXT NOT NULL,
+    indicator  TEXT NOT NULL,
     level      TEXT NOT NULL,             -- nation, region, district
     code       TEXT NOT NULL DEFAULT '',
     share_bp   INTEGER NOT NULL,
     deadline   TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    UNIQUE (key, level, code, deadline)
+    UNIQUE (indicator, level, code, deadline)
 );
 
 CREATE TABLE roadmap_allocations (
