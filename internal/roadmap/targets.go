@@ -191,7 +191,7 @@ func (r *Roadmap) project(ctx context.Context, t Target, pl Place) (Projection, 
 		pr.Verdict = NotAtPace
 		return pr, nil
 	}
-	need := math.Ceil((t.Share - last.share) / perDay)
+	need := math.Ceil((t.Share-last.share)/perDay - 1e-6) // shares are whole basis points: no float dust
 	if need > 365*100 {
 		pr.Verdict = NotAtPace
 		return pr, nil
