@@ -12,6 +12,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"qorgan/internal/errs"
@@ -313,4 +314,35 @@ func (s RuleSet) Requirement(headcount int, regionalCentre bool, asOf time.Time)
 		}
 	}
 	return q
+}
+
+var (
+	shippedOnce sync.Once
+	shipped     []RuleSet
+)
+
+// RequiredKinds is the equipment the shipped rules require on a day of a
+// school of a headcount, in or out of a regional centre: the kinds of
+// device behind its items, for generating data that follows the law
+// without a store.
+func RequiredKinds(headcount int, regionalCentre bool, on time.Time) []registry.DeviceKind {
+	shippedOnce.Do(func() {
+		var err error
+		if shipped, err = ShippedRuleSets(); err != nil {
+			panic(err) // the shipped files are tested
+		}
+	})
+	d := on.Format(time.DateOnly)
+	var out []registry.DeviceKind
+	for i := len(shipped) - 1; i >= 0; i-- {
+		if shipped[i].EffectiveFrom <= d {
+			for _, it := range shipped[i].Requirement(headcount, regionalCentre, on).Items {
+				if k, ok := kindOf[it.Key]; ok {
+					out = append(out, k)
+				}
+			}
+			break
+		}
+	}
+	return out
 }
