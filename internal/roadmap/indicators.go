@@ -269,7 +269,17 @@ func (r *Roadmap) Indicators(ctx context.Context, p auth.Principal, pl Place) (F
 	default:
 		return f, errs.Invalidf("level", "level must be nation, region, district or school, got %q", pl.Level)
 	}
-	total, parts, set, err := r.compute(ctx, cond, args, now, part)
+	var total *tally
+	var parts map[string]*tally
+	var set RuleSet
+	var err error
+	if kept := keptPlace(pl); kept != nil && !r.FromScratch {
+		total, parts, set, err = r.tally(ctx, now, kept, func(s *cSchool) (string, string) {
+			return part(schoolRow{id: s.id, name: s.name, region: s.region, district: s.district})
+		})
+	} else {
+		total, parts, set, err = r.compute(ctx, cond, args, now, part)
+	}
 	if err != nil {
 		return f, err
 	}
@@ -284,6 +294,20 @@ func (r *Roadmap) Indicators(ctx context.Context, p auth.Principal, pl Place) (F
 	}
 	sort.Slice(f.Parts, func(i, j int) bool { return f.Parts[i].Code < f.Parts[j].Code })
 	return f, nil
+}
+
+// keptPlace is which kept schools a place holds; nil for a place the kept
+// evaluation does not serve (a school, a scope that is no place).
+func keptPlace(pl Place) func(*cSchool) bool {
+	switch pl.Level {
+	case LevelNation:
+		return func(*cSchool) bool { return true }
+	case LevelRegion:
+		return func(s *cSchool) bool { return s.region == pl.Code }
+	case LevelDistrict:
+		return func(s *cSchool) bool { return s.district == pl.Code }
+	}
+	return nil
 }
 
 func (r *Roadmap) districtNames(ctx context.Context, region string) (map[string]string, error) {

@@ -58,6 +58,11 @@ type Roadmap struct {
 
 	mu   sync.RWMutex
 	sets []RuleSet // by effective date, oldest first
+
+	cache cache // the per-school evaluation the places' indicators are tallied from (cache.go)
+	// FromScratch makes every read compute from the store, as the test of
+	// the kept evaluation does.
+	FromScratch bool
 }
 
 // New returns a Roadmap on the wall clock; call Load before use.
@@ -81,5 +86,10 @@ func (r *Roadmap) Load(ctx context.Context) error {
 	if err := r.seed(ctx); err != nil {
 		return err
 	}
-	return r.readRuleSets(ctx)
+	if err := r.readRuleSets(ctx); err != nil {
+		return err
+	}
+	// Build the kept evaluation now rather than at the first request.
+	_, _, _, err = r.tally(ctx, r.Now(), func(*cSchool) bool { return true }, func(*cSchool) (string, string) { return "", "" })
+	return err
 }

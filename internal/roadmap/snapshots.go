@@ -205,9 +205,15 @@ func (r *Roadmap) MonthlySnapshot(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
-// Run takes the monthly snapshot (checked every hour) until ctx ends.
+// Run takes the monthly snapshot (checked every hour) and rebuilds the
+// kept evaluation hourly, until ctx ends.
 func (r *Roadmap) Run(ctx context.Context, log *slog.Logger) {
+	first := true
 	chore.Every(ctx, time.Hour, log, "roadmap: monthly snapshot taken", "snapshots", func(ctx context.Context) (int64, error) {
+		if !first {
+			r.Rebuild() // hourly: nothing a refresh could miss lives longer
+		}
+		first = false
 		took, err := r.MonthlySnapshot(ctx)
 		if took {
 			return 1, err
