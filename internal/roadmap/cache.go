@@ -24,8 +24,8 @@ import (
 // from scratch, which the other places (a school, a ПЦН's or a ЦОУ's
 // scope) and the monthly snapshot use.
 
-// margin is how far back each refresh reads again: a row stamped before
-// the last refresh but committed after it is still seen.
+// margin is how far before the last refresh the next one reads again: a
+// row stamped before that refresh but committed after it is still seen.
 const margin = int64(2 * time.Minute / time.Microsecond)
 
 type cDevice struct {
@@ -80,9 +80,9 @@ func since(mark int64) int64 {
 	return mark - margin
 }
 
-// refresh reads the rows changed since the last refresh (everything the
-// first time).
-func (c *cache) refresh(ctx context.Context, q store.Querier) error {
+// refresh reads the rows stamped since the last refresh at now, less the
+// margin (everything the first time).
+func (c *cache) refresh(ctx context.Context, q store.Querier, now time.Time) error {
 	if !c.loaded {
 		c.reset()
 	}
@@ -95,11 +95,6 @@ func (c *cache) refresh(ctx context.Context, q store.Querier) error {
 		s.dirty = true
 		return s
 	}
-	mark := func(i int, at int64) {
-		if at > c.marks[i] {
-			c.marks[i] = at
-		}
-	}
 	err := store.Each(ctx, q, func(rows *sql.Rows) error {
 		var id, at int64
 		var x cSchool
@@ -108,7 +103,6 @@ func (c *cache) refresh(ctx context.Context, q store.Querier) error {
 		}
 		s := school(id)
 		s.name, s.region, s.district, s.headcount, s.centre = x.name, x.region, x.district, x.headcount, x.centre
-		mark(0, at)
 		return nil
 	}, "SELECT id, name_ru, region_code, COALESCE(district_code, ''), headcount, regional_centre, updated_at FROM schools WHERE updated_at >= ?", since(c.marks[0]))
 	if err != nil {
@@ -127,7 +121,6 @@ func (c *cache) refresh(ctx context.Context, q store.Querier) error {
 		}
 		d.kind, d.interval = kind, interval*1_000_000
 		school(sid).devices[id] = d
-		mark(1, at)
 		return nil
 	}, "SELECT id, school_id, kind, reporting_interval_s, updated_at FROM devices WHERE updated_at >= ?", since(c.marks[1]))
 	if err != nil {
@@ -142,7 +135,6 @@ func (c *cache) refresh(ctx context.Context, q store.Querier) error {
 			d.lastSeen = at
 			school(sid)
 		}
-		mark(2, at)
 		return nil
 	}, "SELECT st.device_id, d.school_id, st.last_seen_at FROM device_status st JOIN devices d ON d.id = st.device_id WHERE st.last_seen_at >= ?", since(c.marks[2]))
 	if err != nil {
@@ -157,7 +149,6 @@ func (c *cache) refresh(ctx context.Context, q store.Querier) error {
 		}
 		k.provider, k.ends = pid, ends.String
 		school(sid).contracts[id] = k
-		mark(3, at)
 		return nil
 	}, "SELECT id, school_id, provider_id, starts_on, ends_on, created_at FROM contracts WHERE created_at >= ?", since(c.marks[3]))
 	if err != nil {
@@ -174,7 +165,6 @@ func (c *cache) refresh(ctx context.Context, q store.Querier) error {
 			changed[id] = true
 		}
 		c.providers[id] = v
-		mark(4, at)
 		return nil
 	}, "SELECT id, licence_uto, licence_expires, created_at FROM providers WHERE created_at >= ?", since(c.marks[4]))
 	if err != nil {
@@ -196,11 +186,13 @@ func (c *cache) refresh(ctx context.Context, q store.Querier) error {
 			return err
 		}
 		school(sid).decl = d
-		mark(5, at)
 		return nil
 	}, "SELECT school_id, cou_connected, video_standard, archive_days, declared_at FROM roadmap_declarations WHERE declared_at >= ?", since(c.marks[5]))
 	if err != nil {
 		return errs.Wrap(err, "declarations")
+	}
+	for i := range c.marks {
+		c.marks[i] = store.Micros(now)
 	}
 	c.loaded = true
 	return nil
@@ -262,7 +254,7 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 	c := &r.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.refresh(ctx, r.DB.Reader()); err != nil {
+	if err := c.refresh(ctx, r.DB.Reader(), now); err != nil {
 		c.loaded = false
 		return nil, nil, set, err
 	}

@@ -59,7 +59,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	f.alarms = alarm.New(db, auth.New(db), nil)
 	f.alarms.Now = f.clk.Now
 	err := db.InTx(ctx, func(tx *store.Tx) error {
-		v, err := registry.InsertProvider(ctx, tx, 0, registry.ProviderInput{Name: "Қорғау", BIN: "000000000000", LicenceNo: "L1", LicenceUTO: true, LicenceExpires: "2030-01-01"})
+		v, err := registry.InsertProvider(ctx, tx, store.Micros(f.clk.Now()), registry.ProviderInput{Name: "Қорғау", BIN: "000000000000", LicenceNo: "L1", LicenceUTO: true, LicenceExpires: "2030-01-01"})
 		f.licence = v.ID
 		return err
 	})
@@ -86,7 +86,7 @@ func (f *fixture) device(t *testing.T, school string, kind registry.DeviceKind, 
 func (f *fixture) contract(t *testing.T, school string, provider int64) {
 	t.Helper()
 	err := f.db.InTx(context.Background(), func(tx *store.Tx) error {
-		_, err := registry.InsertContract(context.Background(), tx, 0, registry.Contract{ProviderID: provider, SchoolID: f.ids[school], StartsOn: "2026-01-01", EndsOn: "2027-12-31"})
+		_, err := registry.InsertContract(context.Background(), tx, store.Micros(f.clk.Now()), registry.Contract{ProviderID: provider, SchoolID: f.ids[school], StartsOn: "2026-01-01", EndsOn: "2027-12-31"})
 		return err
 	})
 	if err != nil {
@@ -201,9 +201,9 @@ func TestGuardContract(t *testing.T) {
 		ctx := context.Background()
 		var unlicensed, expired int64
 		f.db.InTx(ctx, func(tx *store.Tx) error {
-			v, _ := registry.InsertProvider(ctx, tx, 0, registry.ProviderInput{Name: "Б", BIN: "000000000001", LicenceNo: "L2", LicenceExpires: "2030-01-01"})
+			v, _ := registry.InsertProvider(ctx, tx, store.Micros(f.clk.Now()), registry.ProviderInput{Name: "Б", BIN: "000000000001", LicenceNo: "L2", LicenceExpires: "2030-01-01"})
 			unlicensed = v.ID
-			v, _ = registry.InsertProvider(ctx, tx, 0, registry.ProviderInput{Name: "В", BIN: "000000000002", LicenceNo: "L3", LicenceUTO: true, LicenceExpires: "2026-12-05"})
+			v, _ = registry.InsertProvider(ctx, tx, store.Micros(f.clk.Now()), registry.ProviderInput{Name: "В", BIN: "000000000002", LicenceNo: "L3", LicenceUTO: true, LicenceExpires: "2026-12-05"})
 			expired = v.ID
 			return nil
 		})
