@@ -56,6 +56,8 @@ type cSchool struct {
 	dirty      bool
 	validUntil int64 // µs: evaluate again from then
 	items      []Item
+	uto        bool
+	req, met   uint8 // bit i: indicatorItems[i] required, met
 }
 
 type cache struct {
@@ -241,6 +243,15 @@ func (c *cache) evaluate(s *cSchool, set RuleSet, now time.Time) {
 	}
 	f.decl = s.decl
 	s.items = evaluate(set.Requirement(s.headcount, s.centre, day), f)
+	s.uto, s.req, s.met = len(s.items) > 0, 0, 0
+	for _, it := range s.items {
+		if i := keyIndex(it.Key); i >= 0 {
+			s.req |= 1 << i
+			if it.Met {
+				s.met |= 1 << i
+			}
+		}
+	}
 	s.dirty = false
 }
 
@@ -264,14 +275,14 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 			continue
 		}
 		c.evaluate(s, set, now)
-		total.add(s.items)
+		total.addBits(s.uto, s.req, s.met)
 		k, name := part(s)
 		t := parts[k]
 		if t == nil {
 			t = &tally{name: name}
 			parts[k] = t
 		}
-		t.add(s.items)
+		t.addBits(s.uto, s.req, s.met)
 	}
 	return total, parts, set, nil
 }

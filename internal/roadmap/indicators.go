@@ -114,6 +114,23 @@ func (t *tally) add(items []Item) {
 	}
 }
 
+// addBits counts a school from its required and met bits (cache.go).
+func (t *tally) addBits(uto bool, req, met uint8) {
+	t.schools++
+	if !uto {
+		return
+	}
+	t.uto++
+	for i := range indicatorItems {
+		if req&(1<<i) != 0 {
+			t.required[i]++
+			if met&(1<<i) != 0 {
+				t.having[i]++
+			}
+		}
+	}
+}
+
 func (t *tally) indicators() []Indicator {
 	out := make([]Indicator, 0, len(IndicatorKeys))
 	for i, k := range indicatorItems {
