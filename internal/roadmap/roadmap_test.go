@@ -183,12 +183,17 @@ func TestDeviceStopsReporting(t *testing.T) {
 			}
 		}
 		check("registered, never heard", false, `"panic_button 1" never heard`)
+		f.clk.Add(181 * time.Second)
+		if n, err := f.alarms.Supervise(context.Background()); n != 1 || err != nil {
+			t.Fatalf("supervision: %d lost, %v", n, err)
+		}
+		check("declared lost by supervision, never heard", false, `"panic_button 1" never heard`)
 		f.hear(t, b, "0001")
 		check("heard", true, "")
 		f.clk.Add(180 * time.Second)
 		check("at the end of its interval", true, "")
 		f.clk.Add(time.Second)
-		check("past its interval", false, `"panic_button 1" silent since 2026-12-06 11:00 Asia/Almaty, past its reporting interval of 180 s`)
+		check("past its interval", false, `"panic_button 1" silent since 2026-12-06 11:03 Asia/Almaty, past its reporting interval of 180 s`)
 		f.hear(t, b, "0002")
 		check("heard again", true, "")
 	})

@@ -245,18 +245,21 @@ func (r *Roadmap) gaps(ctx context.Context, schoolID int64, now time.Time) (Gaps
 		var k registry.DeviceKind
 		var interval int
 		var last sql.NullInt64
-		if err := rows.Scan(&name, &k, &interval, &last); err != nil {
+		var created int64
+		if err := rows.Scan(&name, &k, &interval, &last, &created); err != nil {
 			return err
 		}
 		why := fmt.Sprintf("%q never heard (supervised, reporting interval %d s)", name, interval)
-		if last.Valid {
+		// Supervision stamps a device it declares lost unheard with its
+		// registration: that is still never heard.
+		if last.Valid && last.Int64 != created {
 			why = fmt.Sprintf("%q silent since %s, past its reporting interval of %d s", name, store.FromMicros(last.Int64).In(kztime.Almaty).Format("2006-01-02 15:04 MST"), interval)
 		}
 		if c := f.kinds[k]; c != nil {
 			c.failing = append(c.failing, why)
 		}
 		return nil
-	}, `SELECT d.name, d.kind, d.reporting_interval_s, st.last_seen_at FROM devices d LEFT JOIN device_status st ON st.device_id = d.id
+	}, `SELECT d.name, d.kind, d.reporting_interval_s, st.last_seen_at, d.created_at FROM devices d LEFT JOIN device_status st ON st.device_id = d.id
 		WHERE d.school_id = ? AND NOT `+worksSQL+` ORDER BY d.id`, schoolID, store.Micros(now))
 	if err != nil {
 		return g, errs.Wrap(err, "devices")
