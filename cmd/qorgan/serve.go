@@ -22,6 +22,7 @@ import (
 	"qorgan/internal/notify"
 	"qorgan/internal/protocol/dc09"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
@@ -59,7 +60,13 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	// A pupil's export and erasure reach the attendance and the messages
 	// kept about them.
 	reg.Records = []registry.PupilRecords{passes, worker.Outbox}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Log: log,
+	// The roadmap's rule sets, seeded history and 2021 allocations go into
+	// the store at start (once; again changes nothing).
+	rm := roadmap.New(db)
+	if err := rm.Load(ctx); err != nil {
+		return fmt.Errorf("roadmap: %w", err)
+	}
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Roadmap: rm, Log: log,
 		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
 	if err != nil {
 		return err
@@ -80,6 +87,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	go worker.Outbox.Run(runCtx, f.Keep.Messages, log)
 	go jobs.Run(runCtx, f.Keep.Imports, log)
 	go reg.Run(runCtx, f.Keep.Unlinked, log)
+	go rm.Run(runCtx, log) // the monthly snapshot
 	if f.Notify.NotArrivedEvery > 0 {
 		go notifier.Run(runCtx, db, f.Notify.NotArrivedEvery, log)
 	}

@@ -150,6 +150,7 @@ const (
 	ReadAlarms        Permission = "alarms.read"       // alarms one by one, their list, the live feed
 	AlarmStats        Permission = "alarms.stats"      // response-time scorecards (counts, no incidents)
 	RespondAlarms     Permission = "alarms.respond"    // acknowledge, dispatch, arrive, resolve
+	WriteRoadmap      Permission = "roadmap.write"     // roadmap targets, funding allocated and spent, snapshots on demand
 	RaisePanic        Permission = "alarms.panic"      // press a school's panic button in the console
 )
 
@@ -160,12 +161,12 @@ var permissions = map[Role][]Permission{
 	// The administrator runs the installation. Reads of children's data are
 	// allowed for support but always land in the access log: no silent access.
 	RoleAdmin: {ReadRegistry, ReadStaff, WriteSchools, ReadPupils, ExportPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit,
-		ImportSchools, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, ReadAlarms, AlarmStats, RaisePanic},
+		ImportSchools, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, ReadAlarms, AlarmStats, RaisePanic, WriteRoadmap},
 	// The ministry reads the registry and statistics: counts and
 	// scorecards, not incidents (no alarm, alarm list or live feed) and no
 	// one's personal data (children's or staff's).
 	RoleAnalyst:     {ReadRegistry, CreateTokens, AlarmStats},
-	RoleEducation:   {ReadRegistry, ReadStaff, WriteSchools, ImportSchools, WriteProviders, CreateTokens, ReadAlarms, AlarmStats},
+	RoleEducation:   {ReadRegistry, ReadStaff, WriteSchools, ImportSchools, WriteProviders, CreateTokens, ReadAlarms, AlarmStats, WriteRoadmap},
 	RoleDirector:    {ReadRegistry, ReadStaff, ReadPupils, ExportPupils, WritePupils, WriteDevices, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
 	RoleGuard:       {ReadRegistry, ReadStaff, ReadPupils, CreateTokens, ReadMessages, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
 	RolePCNOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},

@@ -23,6 +23,7 @@ import (
 	"qorgan/internal/demo"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
@@ -155,7 +156,11 @@ func serveWeb(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *ala
 		outbox = notify.New(db)
 	}
 	reg.Records = []registry.PupilRecords{passes, outbox}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Log: log})
+	rm := roadmap.New(db)
+	if err := rm.Load(context.Background()); err != nil {
+		return "", nil, err
+	}
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Roadmap: rm, Log: log})
 	if err != nil {
 		return "", nil, err
 	}

@@ -34,6 +34,11 @@ func benchCommands() []entry {
 			"Load the demo dataset, raise an alarm and record passes, then sign in as each role and time\n" +
 				"each of its console pages over the real HTTP stack (p50/p99), next to GET /healthz in the same run.",
 			func() command { return &benchPagesCmd{} }},
+		{"bench indicators", "time the roadmap's indicators, gap lists and monthly snapshot",
+			"Load the demo dataset into a fresh SQLite file (or an empty PostgreSQL database), mark its\n" +
+				"supervised panels heard, and time the nation's and each region's indicators, a school's gap\n" +
+				"list and the monthly snapshot; report p50/p99 against the roadmap's targets.",
+			func() command { return &benchIndicatorsCmd{} }},
 		{"bench signin", "measure the alarms' ACK latency under a flood of wrong passwords",
 			"Start the server on a fresh demo store and measure the DC-09 ACK latency of many panels, idle\n" +
 				"and then while clients post wrong passwords without pause; report both p99s, their ratio and\n" +
@@ -56,6 +61,24 @@ func (b *benchRegistryCmd) options() []*config.Option {
 
 func (b *benchRegistryCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
 	return bench.Registry(ctx, b.c, out, errOut)
+}
+
+type benchIndicatorsCmd struct{ c bench.IndicatorsConfig }
+
+func (b *benchIndicatorsCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Float(&c.Scale, "scale", 1, "share of the country to load (1 = national)"),
+		config.Int(&c.Requests, "requests", 200, "timed calls of each kind"),
+		config.Int(&c.Snapshots, "snapshots", 5, "timed monthly snapshots"),
+		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
+		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode (FULL or NORMAL)"),
+		config.String(&c.Postgres, "database-url", "", "an empty PostgreSQL database to run on instead of SQLite").Secret(),
+	}
+}
+
+func (b *benchIndicatorsCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	return bench.Indicators(ctx, b.c, out, errOut)
 }
 
 type benchAlarmsCmd struct {

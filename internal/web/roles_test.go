@@ -149,6 +149,27 @@ func roleTable() []roleRow {
 		{method: "GET", path: "/api/v1/schools/{id}/notifications", at: s1 + "/notifications", want: "ok 403 403 404 ok ok 404 403 403 404"},
 		{method: "GET", path: "/api/v1/schools/{id}/not-arrived-rule", at: s1 + "/not-arrived-rule", want: "ok 403 403 404 ok ok 404 403 403 404"},
 		{method: "PUT", path: "/api/v1/schools/{id}/not-arrived-rule", at: s1 + "/not-arrived-rule", body: map[string]any{"at": ""}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+
+		// The roadmap: every role that reads the registry reads its figures,
+		// each over its own scope; places with snapshots are the nation, a
+		// region, a district (a school, a ПЦН, a ЦОУ hold none: 404); the
+		// administrator and the departments write targets and money in
+		// their area, the administrator alone takes the nation's snapshot.
+		{method: "GET", path: "/api/v1/indicators", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "GET", path: "/api/v1/schools/{id}/gaps", at: s1 + "/gaps", want: "ok ok ok 404 ok ok 404 ok ok 404"},
+		{method: "PUT", path: "/api/v1/schools/{id}/declaration", at: s1 + "/declaration", body: map[string]any{}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "GET", path: "/api/v1/roadmap/rule-sets", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "GET", path: "/api/v1/roadmap/snapshots", want: "ok ok ok ok 404 404 404 404 404 403"},
+		{method: "POST", path: "/api/v1/roadmap/snapshots", want: "ok 403 403 403 403 403 403 403 403 403"},
+		{method: "GET", path: "/api/v1/roadmap/targets", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "POST", path: "/api/v1/roadmap/targets", body: map[string]any{"key": "video", "level": "nation", "share": 1, "deadline": "2030-12-31"},
+			want: "ok 403 404 404 403 403 403 403 403 403"},
+		{method: "GET", path: "/api/v1/roadmap/funding", want: "ok ok ok ok ok ok ok ok ok 403"},
+		// Almaty city: the region login's is another region.
+		{method: "POST", path: "/api/v1/roadmap/allocations", body: map[string]any{"region_code": "750000000", "year": 2026, "purpose": "guard", "amount_tiyn": 100},
+			want: "ok 403 404 404 403 403 403 403 403 403"},
+		{method: "POST", path: "/api/v1/roadmap/spending", body: map[string]any{"school_id": "{school1}", "year": 2026, "purpose": "guard", "amount_tiyn": 100},
+			want: "ok 403 ok 404 403 403 404 403 403 404"},
 	}
 }
 

@@ -27,7 +27,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/schools", s.signedIn(s.listSchools))
 	mux.Handle("POST /api/v1/schools", s.signedIn(bodyForPerson(http.StatusCreated, s.Registry.CreateSchool)))
 	mux.Handle("GET /api/v1/schools/{id}", s.signedIn(byID(s.Registry.School)))
-	mux.Handle("GET /api/v1/schools/{id}/compliance", s.signedIn(byID(s.Registry.Compliance)))
+	mux.Handle("GET /api/v1/schools/{id}/compliance", s.signedIn(byID(s.Roadmap.Compliance)))
 	mux.Handle("GET /api/v1/schools/{id}/pupils", s.signedIn(s.listPupils))
 	mux.Handle("POST /api/v1/schools/{id}/pupils", s.signedIn(bodyByID(http.StatusCreated, s.Registry.CreatePupil)))
 	mux.Handle("GET /api/v1/schools/{id}/staff", s.signedIn(listByID(s.Registry.ListStaff)))
@@ -100,4 +100,18 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /family/channels", s.page(s.familyChannels))
 	mux.Handle("POST /family/consent", s.page(s.familyConsent))
 	mux.Handle("/", s.page(s.notFoundPage))
+
+	// The roadmap: indicators from school to nation, a school's gap list
+	// and its declaration, snapshots, targets, funding (roadmap.go).
+	mux.Handle("GET /api/v1/indicators", s.signedIn(s.indicators))
+	mux.Handle("GET /api/v1/schools/{id}/gaps", s.signedIn(byID(s.Roadmap.Gaps)))
+	mux.Handle("PUT /api/v1/schools/{id}/declaration", s.signedIn(bodyByID(http.StatusOK, s.Roadmap.Declare)))
+	mux.Handle("GET /api/v1/roadmap/rule-sets", s.signedIn(listForPerson(s.Roadmap.ListRuleSets)))
+	mux.Handle("GET /api/v1/roadmap/snapshots", s.signedIn(s.snapshots))
+	mux.Handle("POST /api/v1/roadmap/snapshots", s.signedIn(forPersonStatus(http.StatusCreated, s.Roadmap.TakeSnapshot)))
+	mux.Handle("GET /api/v1/roadmap/targets", s.signedIn(listForPerson(s.Roadmap.Targets)))
+	mux.Handle("POST /api/v1/roadmap/targets", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.SetTarget)))
+	mux.Handle("GET /api/v1/roadmap/funding", s.signedIn(s.funding))
+	mux.Handle("POST /api/v1/roadmap/allocations", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Allocate)))
+	mux.Handle("POST /api/v1/roadmap/spending", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Spend)))
 }

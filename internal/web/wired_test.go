@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
@@ -20,8 +22,16 @@ import (
 // about them, as in the server.
 func wired(t testing.TB, db *store.DB, a *auth.Service, reg *registry.Registry, log *slog.Logger, change ...func(*web.Deps)) *web.Server {
 	t.Helper()
+	// The roadmap loads its rules at start; a store closed on purpose (the
+	// 500 answers) has none to load.
+	rm := roadmap.New(db)
+	if db.Ping(context.Background()) == nil {
+		if err := rm.Load(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d := web.Deps{DB: db, Auth: a, Registry: reg, Log: log, Alarms: alarm.New(db, a, log), Jobs: transfer.NewJobs(reg),
-		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db)}
+		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db), Roadmap: rm}
 	for _, c := range change {
 		c(&d)
 	}
