@@ -309,7 +309,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		return perr
 	}
 	intake := float64(stored.Load()) / time.Since(t0).Seconds()
-	intakeCost := spent.per(stored.Load(), "pass")
+	intakeCost := spent.since().per(stored.Load(), "pass")
 	stopProfile()
 	// The ceilings, in the same run: the rows the intake wrote, inserted
 	// raw into tables shaped and indexed the same, one transaction for
