@@ -31,8 +31,8 @@ type AlarmsConfig struct {
 	Sync        string        // SQLite synchronous mode
 	Codes       []string      // codes the panels send in the throughput run
 	Dir         string        // directory for the SQLite file; empty: a temporary one
-	CPUProfile  string        // file for a CPU profile of the throughput runs; empty: none
-	MemProfile  string        // file for an allocation profile taken after the throughput runs; empty: none
+	CPUProfile  string        // file for a CPU profile of the plain throughput run against Qorgan; empty: none
+	MemProfile  string        // file for an allocation profile of that run (and MemProfile+".base" from before it); empty: none
 }
 
 // The benchmark's accounts: panels of the plain and the encrypted
@@ -137,11 +137,6 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 	// Throughput: every panel as fast as its ACKs come, first against the
 	// ceiling (a receiver that stores nothing), then against Qorgan, on
 	// the same load; plain, then encrypted.
-	stopProfile, err := startProfile(cfg.CPUProfile)
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
 	for _, mode := range []struct {
 		name, pattern, keyHex string
 	}{{"plain", plainPattern, ""}, {"AES", aesPattern, benchKeyHex}} {
@@ -159,12 +154,23 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		}
 		before := recv.Stats()
 		load.Addr = recv.Addr()
+		// The profiles are of the plain run against Qorgan alone.
+		profile := mode.keyHex == ""
+		stopProfile := func() error { return nil }
+		if profile {
+			if stopProfile, err = startProfiles(cfg.CPUProfile, cfg.MemProfile); err != nil {
+				return err
+			}
+		}
 		spent = costNow()
 		rep, err := panel.Run(ctx, load, io.Discard)
 		if err != nil {
 			return err
 		}
 		ourCost := spent.since()
+		if err := stopProfile(); err != nil {
+			return err
+		}
 		if err := exactAnswers(rep, "Qorgan"); err != nil {
 			return err
 		}
@@ -180,12 +186,6 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 			top.FramesPerSecond, rep.FramesPerSecond/top.FramesPerSecond)
 		fmt.Fprintf(out, "  cost (receiver and simulator together): Qorgan %s; ceiling %s; Qorgan's receiver over the ceiling's: %s\n",
 			ourCost.per(rep.ACK, "frame"), topCost.per(top.ACK, "frame"), ourCost.over(rep.ACK, topCost, top.ACK, "frame"))
-	}
-	stopProfile()
-	if cfg.MemProfile != "" {
-		if err := writeHeapProfile(cfg.MemProfile); err != nil {
-			return err
-		}
 	}
 
 	// Latency, idle and under attendance load. The console is the admin's

@@ -133,15 +133,39 @@ func (c cost) over(n int64, base cost, m int64, what string) string {
 	return fmt.Sprintf("CPU %+.1f µs per %s", d/1e3, what)
 }
 
-// writeHeapProfile writes the allocations sampled so far (the allocs
-// profile: every allocation since the start, by where it was made).
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
+// startProfiles starts a CPU profile written to cpuPath and takes an
+// allocation profile at memPath+".base" (each when its path is not empty);
+// the function returned stops the CPU profile and writes the allocation
+// profile to memPath, so that `go tool pprof -base memPath.base memPath`
+// shows what was allocated in between.
+func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
+	stopCPU, err := startProfile(cpuPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
-	return pprof.Lookup("allocs").WriteTo(f, 0)
+	writeAllocs := func(path string) error {
+		if memPath == "" {
+			return nil
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		runtime.GC() // the profile is as of the last collection
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if err := writeAllocs(memPath + ".base"); err != nil {
+		stopCPU()
+		return nil, err
+	}
+	return func() error {
+		stopCPU()
+		return writeAllocs(memPath)
+	}, nil
 }
 
 // startProfile starts a CPU profile written to path (nothing when path is

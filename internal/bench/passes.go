@@ -282,6 +282,9 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		fmt.Fprintf(out, "at %d passes/s for %s (%d sent): request p50 %s, p99 %s; pass → webhook over all %d messages: p50 %s, p99 %s, max %s (%d undelivered; the last delivered %s after the last pass)\n",
 			rate, duration, sent, ms(percentile(httpLat, 50)), ms(percentile(httpLat, 99)), queued, late(percentile(hl, 50)), late(percentile(hl, 99)), late(percentile(hl, 100)),
 			max(undelivered, 0), waited.Round(10*time.Millisecond))
+		if err := outboxSplit(ctx, db, out); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "alarms meanwhile (%d panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s; frame → SSE p50 %s, p99 %s (%d delivered)\n",
 			len(probe), arep.ACK, arep.WrongACKs, arep.NoAnswer, ms(arep.LatencyP50), ms(arep.LatencyP99), ms(percentile(sseLat, 50)), ms(percentile(sseLat, 99)), len(sseLat))
 	}
@@ -594,4 +597,31 @@ func probePanels(ctx context.Context, db *store.DB, n int) ([]string, error) {
 		return nil
 	})
 	return accounts, err
+}
+
+// outboxSplit prints where the webhook messages' time went, from what the
+// outbox recorded: from the pass's intake (created_at) to the claim that
+// took the message for the last time (next_attempt_at, which the claim set
+// to its lease's end, less the worker's 30 s lease), and from that claim to
+// the delivery recorded (sent_at: the last of its claim's deliveries
+// recorded together).
+func outboxSplit(ctx context.Context, db *store.DB, out io.Writer) error {
+	const lease = 30 * time.Second
+	var toClaim, toSent []time.Duration
+	err := store.Each(ctx, db.Reader(), func(r *sql.Rows) error {
+		var created, leaseUntil, sent int64
+		if err := r.Scan(&created, &leaseUntil, &sent); err != nil { // leaseUntil: next_attempt_at
+			return err
+		}
+		claimed := leaseUntil - lease.Microseconds()
+		toClaim = append(toClaim, time.Duration(claimed-created)*time.Microsecond)
+		toSent = append(toSent, time.Duration(sent-claimed)*time.Microsecond)
+		return nil
+	}, "SELECT created_at, next_attempt_at, sent_at FROM outbox WHERE channel = 'webhook' AND status = 'sent'")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  where the webhooks' time went: intake → claim p50 %s, p99 %s; claim → delivered p50 %s, p99 %s\n",
+		ms(percentile(toClaim, 50)), ms(percentile(toClaim, 99)), ms(percentile(toSent, 50)), ms(percentile(toSent, 99)))
+	return nil
 }
