@@ -33,6 +33,11 @@ type AlarmsConfig struct {
 	Dir         string        // directory for the SQLite file; empty: a temporary one
 	CPUProfile  string        // file for a CPU profile of the plain throughput run against Qorgan; empty: none
 	MemProfile  string        // file for an allocation profile of that run (and MemProfile+".base" from before it); empty: none
+	// MinRatio fails the run when a throughput run's rate is below this
+	// share of its same-run ceiling (0: never): a check for CI, set far
+	// below the usual ratio so that a loaded machine passes and a
+	// regression of 2× does not.
+	MinRatio float64
 }
 
 // The benchmark's accounts: panels of the plain and the encrypted
@@ -62,7 +67,13 @@ func exactAnswers(rep panel.Report, who string) error {
 // is checked byte for byte. Then the latency of an alarm from the moment
 // it was due to its ACK and to a console's SSE stream, idle and while a
 // synthetic attendance load writes to the same store.
-func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
+func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
+	var failed error // a ratio below MinRatio: reported after the whole run
+	defer func() {
+		if err == nil {
+			err = failed
+		}
+	}()
 	panels, duration, latencyRate, attendance, sync, codes := cfg.Panels, cfg.Duration, cfg.LatencyRate, cfg.Attendance, cfg.Sync, cfg.Codes
 	db, a, done, err := demoStore(ctx, cfg.Dir, "alarms.db", sync, out)
 	if err != nil {
@@ -184,6 +195,10 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 			panels, mode.name, panels, strings.Join(codes, ","), rep.FramesPerSecond, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), commits, mean)
 		fmt.Fprintf(out, "  ceiling, same load, a receiver that stores nothing (split, parse, echo ACK): %.0f frames/s; ratio %.2f\n",
 			top.FramesPerSecond, rep.FramesPerSecond/top.FramesPerSecond)
+		if ratio := rep.FramesPerSecond / top.FramesPerSecond; ratio < cfg.MinRatio {
+			defer func() { fmt.Fprintf(out, "FAIL: %s ratio %.2f is below the floor %.2f\n", mode.name, ratio, cfg.MinRatio) }()
+			failed = fmt.Errorf("bench alarms: the %s ratio to the ceiling is %.2f, below %.2f", mode.name, ratio, cfg.MinRatio)
+		}
 		fmt.Fprintf(out, "  cost (receiver and simulator together): Qorgan %s; ceiling %s; Qorgan's receiver over the ceiling's: %s\n",
 			ourCost.per(rep.ACK, "frame"), topCost.per(top.ACK, "frame"), ourCost.over(rep.ACK, topCost, top.ACK, "frame"))
 	}

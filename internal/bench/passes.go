@@ -43,6 +43,10 @@ type PassesConfig struct {
 	MQTTURL    string        // broker for the intake over MQTT; empty: that run is skipped
 	// Concurrency is the notification worker's, as the server has it.
 	Concurrency int
+	// MinRatio fails the run when the intake is below this share of the
+	// raw insert of its pass rows, measured in the same run (0: never): a
+	// check for CI, set far below the usual ratio.
+	MinRatio float64
 }
 
 // Passes measures the attendance lane end to end on a fresh SQLite file:
@@ -53,7 +57,7 @@ type PassesConfig struct {
 // on a fresh store.
 func Passes(ctx context.Context, cfg PassesConfig, out, errOut io.Writer) error {
 	o := passesBench{duration: cfg.Duration, rate: cfg.Rate, batch: cfg.Batch, clients: cfg.Clients, syncMode: cfg.Sync, cpuProfile: cfg.CPUProfile,
-		concurrency: cfg.Concurrency}
+		concurrency: cfg.Concurrency, minRatio: cfg.MinRatio}
 	if err := o.run(ctx, "", out, errOut); err != nil {
 		return err
 	}
@@ -72,6 +76,7 @@ type passesBench struct {
 	rate, batch, clients int
 	syncMode, cpuProfile string
 	concurrency          int
+	minRatio             float64
 }
 
 func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Writer) error {
@@ -367,6 +372,10 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	fmt.Fprintf(out, "  (the ceilings below measured after the outbox drained, %s after the intake ended)\n", drained.Round(10*time.Millisecond))
 	fmt.Fprintf(out, "  ceiling, raw batched insert of the pass rows alone: %.0f passes/s; ratio %.2f\n", float64(n)/passesOnly.Seconds(), intake/(float64(n)/passesOnly.Seconds()))
 	fmt.Fprintf(out, "  ceiling, raw batched insert of every row the intake wrote (%s): %.0f passes/s; ratio %.2f\n", written, float64(n)/allRows.Seconds(), intake/(float64(n)/allRows.Seconds()))
+	if ratio := intake / (float64(n) / passesOnly.Seconds()); ratio < o.minRatio {
+		fmt.Fprintf(out, "FAIL: the intake over %s is %.2f of the pass rows' ceiling, below the floor %.2f\n", over, ratio, o.minRatio)
+		return fmt.Errorf("bench passes: intake over %s at %.2f of its ceiling, below %.2f", over, ratio, o.minRatio)
+	}
 
 	return nil
 }

@@ -71,8 +71,9 @@ func (b *benchAlarmsCmd) options() []*config.Option {
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)"),
 		config.String(&b.codes, "codes", "BA", "comma-separated codes the panels send in the throughput run"),
 		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)"),
-		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput runs to this file"),
-		config.String(&c.MemProfile, "memprofile", "", "write an allocation profile of the throughput runs to this file"),
+		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the plain throughput run against Qorgan to this file"),
+		config.String(&c.MemProfile, "memprofile", "", "write an allocation profile of the plain throughput run to this file (and one from before it to FILE.base)"),
+		config.Float(&c.MinRatio, "min-ratio", 0, "fail when a throughput run is below this share of its same-run ceiling (0: never; for CI)"),
 	}
 }
 
@@ -93,6 +94,7 @@ func (b *benchPassesCmd) options() []*config.Option {
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode"),
 		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file"),
 		config.String(&c.MQTTURL, "mqtt-url", "mqtt://127.0.0.1:1883", "MQTT broker for the intake over MQTT (empty: that run is skipped)"),
+		config.Float(&c.MinRatio, "min-ratio", 0, "fail when the intake is below this share of its pass rows' same-run ceiling (0: never; for CI)"),
 	}
 }
 
