@@ -196,7 +196,9 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 		fmt.Fprintf(out, "  ceiling, same load, a receiver that stores nothing (split, parse, echo ACK): %.0f frames/s; ratio %.2f\n",
 			top.FramesPerSecond, rep.FramesPerSecond/top.FramesPerSecond)
 		if ratio := rep.FramesPerSecond / top.FramesPerSecond; ratio < cfg.MinRatio {
-			defer func() { fmt.Fprintf(out, "FAIL: %s ratio %.2f is below the floor %.2f\n", mode.name, ratio, cfg.MinRatio) }()
+			defer func() {
+				fmt.Fprintf(out, "FAIL: %s ratio %.2f is below the floor %.2f\n", mode.name, ratio, cfg.MinRatio)
+			}()
 			failed = fmt.Errorf("bench alarms: the %s ratio to the ceiling is %.2f, below %.2f", mode.name, ratio, cfg.MinRatio)
 		}
 		fmt.Fprintf(out, "  cost (receiver and simulator together): Qorgan %s; ceiling %s; Qorgan's receiver over the ceiling's: %s\n",

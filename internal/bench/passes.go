@@ -138,7 +138,8 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	// message (a retry after a lost answer is not a second sample).
 	var mu sync.Mutex
 	hookLat := map[string]time.Duration{}
-	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var sinkConns atomic.Int64 // connections the webhook sink accepted
+	sink := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p notify.WebhookPayload
 		json.NewDecoder(r.Body).Decode(&p)
 		d := time.Since(p.CreatedAt)
@@ -148,6 +149,12 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		}
 		mu.Unlock()
 	}))
+	sink.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			sinkConns.Add(1)
+		}
+	}
+	sink.Start()
 	defer sink.Close()
 	noop := notify.ChannelFunc(func(context.Context, notify.Message) error { return nil })
 	worker := notify.NewWorker(notify.New(db), map[notify.ChannelName]notify.Channel{
@@ -290,6 +297,9 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		if err := outboxSplit(ctx, db, out); err != nil {
 			return err
 		}
+		ws := worker.Stats()
+		fmt.Fprintf(out, "  the worker: %d messages claimed in %d claims (%.0f a claim), outcomes recorded in %d transactions; the webhooks came over %d connections\n",
+			ws.Claimed, ws.Claims, float64(ws.Claimed)/float64(max(ws.Claims, 1)), ws.Finishes, sinkConns.Load())
 		fmt.Fprintf(out, "alarms meanwhile (%d panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s; frame → SSE p50 %s, p99 %s (%d delivered)\n",
 			len(probe), arep.ACK, arep.WrongACKs, arep.NoAnswer, ms(arep.LatencyP50), ms(arep.LatencyP99), ms(percentile(sseLat, 50)), ms(percentile(sseLat, 99)), len(sseLat))
 	}

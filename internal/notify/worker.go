@@ -42,6 +42,8 @@ type Worker struct {
 	once   sync.Once
 	wake   chan struct{}
 	seq    atomic.Uint64
+	claims atomic.Uint64
+	finish atomic.Uint64
 	claimd atomic.Uint64
 	sent   atomic.Uint64
 	retry  atomic.Uint64
@@ -106,14 +108,19 @@ func (w *Worker) Wake() {
 }
 
 // WorkerStats counts what a worker did since it started. Released counts
-// messages claimed but given back unsent when the worker stopped.
+// messages claimed but given back unsent when the worker stopped. Claims
+// and Finishes count the transactions that claimed messages and that
+// recorded outcomes: with Claimed and Sent, how many messages each
+// carried.
 type WorkerStats struct {
 	Claimed, Sent, Retried, Dead, Released uint64
+	Claims, Finishes                       uint64
 }
 
 // Stats returns the worker's counters.
 func (w *Worker) Stats() WorkerStats {
-	return WorkerStats{Claimed: w.claimd.Load(), Sent: w.sent.Load(), Retried: w.retry.Load(), Dead: w.dead.Load(), Released: w.freed.Load()}
+	return WorkerStats{Claimed: w.claimd.Load(), Sent: w.sent.Load(), Retried: w.retry.Load(), Dead: w.dead.Load(), Released: w.freed.Load(),
+		Claims: w.claims.Load(), Finishes: w.finish.Load()}
 }
 
 // Run delivers until ctx ends, then stops gracefully: it claims nothing
@@ -185,6 +192,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.Log.Error("notify: claim", "err", err)
 		}
 		w.claimd.Add(uint64(len(msgs)))
+		w.claims.Add(1)
 		got := map[ChannelName]int{}
 		for _, m := range msgs {
 			got[m.Channel]++
@@ -272,6 +280,7 @@ func (w *Worker) record(results <-chan outcome) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			err = w.Outbox.finish(ctx, buf)
 			cancel()
+			w.finish.Add(1)
 			if err == nil {
 				break
 			}
