@@ -255,12 +255,23 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
+// recordGather is how long the outcomes of a batch are gathered after the
+// first before they are written: at the morning peak deliveries end a few
+// at a time, and written as they came they took more of the one writer's
+// transactions than the claims did. Nobody waits for an outcome's record
+// (a delivery's slot is free before it), and a stop still writes every
+// outcome gathered.
+const recordGather = 20 * time.Millisecond
+
 // record writes outcomes as they come, in batches: while one transaction
-// runs the next batch gathers.
+// runs the next batch gathers, for recordGather at least.
 func (w *Worker) record(results <-chan outcome) {
 	var buf []outcome
+	gathering := time.NewTimer(recordGather)
+	defer gathering.Stop()
 	for oc := range results {
 		buf = append(buf[:0], oc)
+		gathering.Reset(recordGather)
 	gather:
 		for len(buf) < 4*w.Batch {
 			select {
@@ -269,7 +280,7 @@ func (w *Worker) record(results <-chan outcome) {
 					break gather
 				}
 				buf = append(buf, oc)
-			default:
+			case <-gathering.C:
 				break gather
 			}
 		}
