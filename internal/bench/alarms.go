@@ -33,6 +33,11 @@ type AlarmsConfig struct {
 	Dir         string        // directory for the SQLite file; empty: a temporary one
 	CPUProfile  string        // file for a CPU profile of the plain throughput run against Qorgan; empty: none
 	MemProfile  string        // file for an allocation profile of that run (and MemProfile+".base" from before it); empty: none
+	// Compare is the address of another DC-09 receiver (e.g. iobroker.sia)
+	// measured on the same load in the same run, after the ceiling; it
+	// must know the accounts plainPattern and aesPattern name, the latter
+	// with the key benchKeyHex. Empty: none.
+	Compare string
 	// MinRatio fails the run when a throughput run's rate is below this
 	// share of its same-run ceiling (0: never): a check for CI, set far
 	// below the usual ratio so that a loaded machine passes and a
@@ -163,6 +168,16 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 		if err := exactAnswers(top, "the ceiling"); err != nil {
 			return err
 		}
+		var other panel.Report
+		if cfg.Compare != "" {
+			load.Addr = cfg.Compare
+			if other, err = panel.Run(ctx, load, io.Discard); err != nil {
+				return err
+			}
+			if err := exactAnswers(other, cfg.Compare); err != nil {
+				return err
+			}
+		}
 		before := recv.Stats()
 		load.Addr = recv.Addr()
 		// The profiles are of the plain run against Qorgan alone.
@@ -195,6 +210,10 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 			panels, mode.name, panels, strings.Join(codes, ","), rep.FramesPerSecond, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), commits, mean)
 		fmt.Fprintf(out, "  ceiling, same load, a receiver that stores nothing (split, parse, echo ACK): %.0f frames/s; ratio %.2f\n",
 			top.FramesPerSecond, rep.FramesPerSecond/top.FramesPerSecond)
+		if cfg.Compare != "" {
+			fmt.Fprintf(out, "  the receiver at %s, same load (every ACK byte-exact): %.0f frames/s; Qorgan's ratio to it %.2f\n",
+				cfg.Compare, other.FramesPerSecond, rep.FramesPerSecond/other.FramesPerSecond)
+		}
 		if ratio := rep.FramesPerSecond / top.FramesPerSecond; ratio < cfg.MinRatio {
 			defer func() {
 				fmt.Fprintf(out, "FAIL: %s ratio %.2f is below the floor %.2f\n", mode.name, ratio, cfg.MinRatio)

@@ -74,6 +74,7 @@ func (b *benchAlarmsCmd) options() []*config.Option {
 		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the plain throughput run against Qorgan to this file"),
 		config.String(&c.MemProfile, "memprofile", "", "write an allocation profile of the plain throughput run to this file (and one from before it to FILE.base)"),
 		config.Float(&c.MinRatio, "min-ratio", 0, "fail when a throughput run is below this share of its same-run ceiling (0: never; for CI)"),
+		config.String(&c.Compare, "compare", "", "host:port of another DC-09 receiver to measure on the same load in the same run (accounts B00001…, and E00001… with key 000102…0F)"),
 	}
 }
 
