@@ -105,17 +105,68 @@ func costNow() cost {
 	return c
 }
 
-// per describes the cost since c for each of n operations.
+// since is what was spent from c until now.
+func (c cost) since() cost {
+	now := costNow()
+	return cost{cpu: now.cpu - c.cpu, written: now.written - c.written}
+}
+
+// per describes a spent cost (from since) for each of n operations.
 func (c cost) per(n int64, what string) string {
 	if n <= 0 {
 		return ""
 	}
-	now := costNow()
-	s := fmt.Sprintf("CPU %.1f µs per %s", float64((now.cpu-c.cpu).Nanoseconds())/1e3/float64(n), what)
-	if now.written > 0 {
-		s += fmt.Sprintf(", %.1f KB written per %s", float64(now.written-c.written)/1024/float64(n), what)
+	s := fmt.Sprintf("CPU %.1f µs per %s", float64(c.cpu.Nanoseconds())/1e3/float64(n), what)
+	if c.written > 0 {
+		s += fmt.Sprintf(", %.1f KB written per %s", float64(c.written)/1024/float64(n), what)
 	}
 	return s
+}
+
+// over describes, per operation, how much more c (for n operations) cost
+// than base (for m): with the same load generator in both, what one
+// receiver spends over the other.
+func (c cost) over(n int64, base cost, m int64, what string) string {
+	if n <= 0 || m <= 0 {
+		return ""
+	}
+	d := float64(c.cpu.Nanoseconds())/float64(n) - float64(base.cpu.Nanoseconds())/float64(m)
+	return fmt.Sprintf("CPU %+.1f µs per %s", d/1e3, what)
+}
+
+// startProfiles starts a CPU profile written to cpuPath and takes an
+// allocation profile at memPath+".base" (each when its path is not empty);
+// the function returned stops the CPU profile and writes the allocation
+// profile to memPath, so that `go tool pprof -base memPath.base memPath`
+// shows what was allocated in between.
+func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
+	stopCPU, err := startProfile(cpuPath)
+	if err != nil {
+		return nil, err
+	}
+	writeAllocs := func(path string) error {
+		if memPath == "" {
+			return nil
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		runtime.GC() // the profile is as of the last collection
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if err := writeAllocs(memPath + ".base"); err != nil {
+		stopCPU()
+		return nil, err
+	}
+	return func() error {
+		stopCPU()
+		return writeAllocs(memPath)
+	}, nil
 }
 
 // startProfile starts a CPU profile written to path (nothing when path is

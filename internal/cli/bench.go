@@ -22,8 +22,10 @@ func benchCommands() []entry {
 				"GET /healthz measured in the same run.",
 			func() command { return &benchRegistryCmd{} }},
 		{"bench alarms", "measure the DC-09 alarm lane, idle and under attendance load",
-			"Measure the DC-09 alarm lane on a fresh SQLite file: throughput with many panels, then the\n" +
-				"latency of alarms (frame → ACK, frame → SSE delivery) idle and under a synthetic attendance load.",
+			"Measure the DC-09 alarm lane on a fresh SQLite file: throughput with many panels, each on an\n" +
+				"account of its own (plain, then AES), against a receiver that stores nothing on the same load\n" +
+				"(the ceiling, same run; the ratio is printed), every ACK checked byte for byte; then the latency\n" +
+				"of alarms (due → ACK, due → SSE delivery) idle and under a synthetic attendance load.",
 			func() command { return &benchAlarmsCmd{} }},
 		{"bench passes", "measure the passes intake and a pass's way to its webhook",
 			"Measure the passes intake over HTTP (stored, presence, messages queued) against the raw insert\n" +
@@ -89,14 +91,17 @@ type benchAlarmsCmd struct {
 func (b *benchAlarmsCmd) options() []*config.Option {
 	c := &b.c
 	return []*config.Option{
-		config.Int(&c.Panels, "panels", 200, "concurrent panels for the throughput run"),
+		config.Int(&c.Panels, "panels", 200, "concurrent panels for each throughput run, each on an account of its own"),
 		config.Duration(&c.Duration, "duration", 10*time.Second, "length of each run"),
 		config.Int(&c.LatencyRate, "latency-rate", 100, "alarms per second during the latency runs"),
 		config.Int(&c.Attendance, "attendance", 10000, "synthetic attendance events per second written during the loaded latency run"),
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)"),
 		config.String(&b.codes, "codes", "BA", "comma-separated codes the panels send in the throughput run"),
 		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)"),
-		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file"),
+		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the plain throughput run against Qorgan to this file"),
+		config.String(&c.MemProfile, "memprofile", "", "write an allocation profile of the plain throughput run to this file (and one from before it to FILE.base)"),
+		config.Float(&c.MinRatio, "min-ratio", 0, "fail when a throughput run is below this share of its same-run ceiling (0: never; for CI)"),
+		config.String(&c.Compare, "compare", "", "host:port of another DC-09 receiver to measure on the same load in the same run (accounts B00001…, and E00001… with key 000102…0F)"),
 	}
 }
 
@@ -117,6 +122,7 @@ func (b *benchPassesCmd) options() []*config.Option {
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode"),
 		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file"),
 		config.String(&c.MQTTURL, "mqtt-url", "mqtt://127.0.0.1:1883", "MQTT broker for the intake over MQTT (empty: that run is skipped)"),
+		config.Float(&c.MinRatio, "min-ratio", 0, "fail when the intake is below this share of its pass rows' same-run ceiling (0: never; for CI)"),
 	}
 }
 
