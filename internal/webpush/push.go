@@ -77,6 +77,18 @@ func (e *StatusError) Temporary() bool {
 	return e.Code >= 500
 }
 
+// NetworkError is a push that got no answer; a retry may do better. It
+// names the push service's host only: the endpoint's path is the
+// subscription's secret and stays out of logs.
+type NetworkError struct {
+	Host string
+	Err  error
+}
+
+func (e *NetworkError) Error() string { return "push to " + e.Host + ": " + e.Err.Error() }
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
 var defaultClient = &http.Client{
 	Timeout: 30 * time.Second,
 	// A push service that redirects a POST is misconfigured; following it
@@ -130,10 +142,9 @@ func (s *Sender) Send(ctx context.Context, t Target, p Push) error {
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			// The endpoint's path is the subscription's secret: not in logs.
-			return fmt.Errorf("push to %s: %w", u.Host, ue.Err)
+			err = ue.Err
 		}
-		return err
+		return &NetworkError{Host: u.Host, Err: err}
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
