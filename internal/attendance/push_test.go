@@ -16,7 +16,7 @@ import (
 // TestPassToPushSubscriptions: a guardian's arrival message is queued on
 // the webpush channel once per subscription, each in the subscription's
 // language, with the same text the other channels carry in that language;
-// the not-arrived message too; none when the guardian switched Web Push off.
+// none when the guardian switched Web Push off.
 func TestPassToPushSubscriptions(t *testing.T) {
 	storetest.With(t, setup, func(t *testing.T, f *fixture) {
 		ctx, db := t.Context(), f.db
