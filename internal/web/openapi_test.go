@@ -1061,6 +1061,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	t.Run("live", func(t *testing.T) { liveScenarios(t, h, k) })
 	t.Run("access", func(t *testing.T) { accessScenarios(t, h, k) })
 	t.Run("people", func(t *testing.T) { peopleScenarios(t, h, k) })
+	t.Run("push", func(t *testing.T) { pushScenarios(t, h) })
 
 	h.runAll(everyOperation(doc, turkestan, big("{}")))
 

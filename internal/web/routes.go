@@ -90,4 +90,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /schools/{id}/rollcall", s.page(s.rollCallPage))
 	mux.Handle("POST /schools/{id}/panic", s.page(s.panicPage))
 	mux.Handle("/", s.page(s.notFoundPage))
+
+	// Web Push to guardians (push.go): the key a browser subscribes with,
+	// and a guardian's own subscriptions.
+	mux.Handle("GET /api/v1/push/vapid-public-key", s.public(s.vapidPublicKey))
+	mux.Handle("GET /api/v1/me/push-subscriptions", s.signedIn(listForPerson(s.Push.MySubscriptions)))
+	mux.Handle("POST /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusCreated, s.Push.Subscribe)))
+	mux.Handle("DELETE /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusOK, s.Push.Unsubscribe)))
 }

@@ -28,6 +28,7 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
+	"qorgan/internal/webpush"
 )
 
 // Deps are the services the handlers call. Every one is required.
@@ -39,6 +40,7 @@ type Deps struct {
 	Jobs     *transfer.Jobs
 	Access   *attendance.Service
 	Outbox   *notify.Outbox
+	Push     *webpush.Service
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
@@ -69,7 +71,7 @@ func New(d Deps) (*Server, error) {
 		missing bool
 	}{
 		{"DB", d.DB == nil}, {"Auth", d.Auth == nil}, {"Registry", d.Registry == nil}, {"Alarms", d.Alarms == nil},
-		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Log", d.Log == nil},
+		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Push", d.Push == nil}, {"Log", d.Log == nil},
 	} {
 		if dep.missing {
 			return nil, fmt.Errorf("web.New: no %s", dep.name)

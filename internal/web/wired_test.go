@@ -12,6 +12,7 @@ import (
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
+	"qorgan/internal/webpush"
 )
 
 // wired makes a web.Server over db with the services the server wires
@@ -20,8 +21,13 @@ import (
 // about them, as in the server.
 func wired(t testing.TB, db *store.DB, a *auth.Service, reg *registry.Registry, log *slog.Logger, change ...func(*web.Deps)) *web.Server {
 	t.Helper()
+	// A key of its own: the store may be one a test has closed.
+	key, err := webpush.GenerateVAPIDKey()
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := web.Deps{DB: db, Auth: a, Registry: reg, Log: log, Alarms: alarm.New(db, a, log), Jobs: transfer.NewJobs(reg),
-		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db)}
+		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db), Push: webpush.New(db, key)}
 	for _, c := range change {
 		c(&d)
 	}
