@@ -1,8 +1,13 @@
 package main_test
 
 import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +15,7 @@ import (
 
 	"qorgan/internal/kztime"
 	"qorgan/internal/notify"
+	"qorgan/internal/store/storetest"
 	"qorgan/internal/webpush"
 	"qorgan/internal/webpush/pushtest"
 )
@@ -22,10 +28,55 @@ import (
 // under a VAPID token that verifies with the server's public key. The
 // service answers 410 to the next push (the departure), and the
 // subscription is gone.
+//
+// It runs on both stores: the SQLite file and, when the tests have one, a
+// PostgreSQL schema of its own.
 func TestWebPushEndToEnd(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { webPushEndToEnd(t) })
+	t.Run("postgres", func(t *testing.T) { webPushEndToEnd(t, "--database-url", postgresSchema(t)) })
+}
+
+// postgresSchema makes a fresh schema in the tests' PostgreSQL, dropped at
+// the end, and returns a URL that uses it; without one the test is skipped
+// (failed when QORGAN_TEST_REQUIRE_POSTGRES=1).
+func postgresSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(storetest.EnvURL)
+	if base == "" {
+		if os.Getenv(storetest.EnvRequire) == "1" {
+			t.Fatalf("PostgreSQL required but %s is not set", storetest.EnvURL)
+		}
+		t.Skipf("PostgreSQL half skipped: set %s", storetest.EnvURL)
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	schema := "qe_" + hex.EncodeToString(rnd[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func webPushEndToEnd(t *testing.T, store ...string) {
 	svc := pushtest.NewService()
 	defer svc.Close()
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "--quiet-hours", "off", "--vapid-subject", "mailto:ops@qorgan.example")
+	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), append(store, "--quiet-hours", "off", "--vapid-subject", "mailto:ops@qorgan.example")...)
 	director, _ := signIn(t, s.base, "director", "qorgan-demo-2026")
 	p := addPupil(t, director, "PUSH-1", "0B0B0B0B",
 		map[string]any{"phone": "+77019990011", "full_name": "Ерлан", "language": "kk", "consent_given_on": "2025-09-01"})
