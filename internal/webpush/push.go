@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,6 +47,46 @@ type Sender struct {
 	Subject string       // VAPID contact: mailto:… or https://…
 	Client  *http.Client // default: one that does not follow redirects
 	Now     func() time.Time
+
+	mu     sync.Mutex
+	tokens map[string]token // by push service origin
+}
+
+// token is a signed VAPID header kept for reuse: signing costs more than
+// the rest of a push but one token serves every push to the same push
+// service until it is close to expiry.
+type token struct {
+	header string
+	exp    time.Time
+}
+
+// Token lifetimes: each token is made for tokenLife (well inside the 24 h
+// limit, however far the clocks of this node and the push service differ)
+// and replaced when less than tokenRenew of it is left.
+const (
+	tokenLife  = 12 * time.Hour
+	tokenRenew = 1 * time.Hour
+)
+
+// authorization returns a VAPID header for the endpoint's origin, reusing
+// a fresh enough one.
+func (s *Sender) authorization(u *url.URL, now time.Time) (string, error) {
+	origin := u.Scheme + "://" + u.Host
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tokens[origin]; ok && t.exp.Sub(now) > tokenRenew {
+		return t.header, nil
+	}
+	exp := now.Add(tokenLife)
+	h, err := s.Key.Authorization(origin, s.Subject, exp)
+	if err != nil {
+		return "", err
+	}
+	if s.tokens == nil {
+		s.tokens = map[string]token{}
+	}
+	s.tokens[origin] = token{header: h, exp: exp}
+	return h, nil
 }
 
 // StatusError is a push service's answer other than 2xx.
@@ -112,9 +153,7 @@ func (s *Sender) Send(ctx context.Context, t Target, p Push) error {
 	if s.Now != nil {
 		now = s.Now
 	}
-	// Twelve hours: well inside the 24 h limit, however far the clocks of
-	// this node and the push service differ.
-	auth, err := s.Key.Authorization(t.Endpoint, s.Subject, now().Add(12*time.Hour))
+	auth, err := s.authorization(u, now())
 	if err != nil {
 		return err
 	}
