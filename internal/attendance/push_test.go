@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
@@ -68,6 +69,49 @@ func TestPassToPushSubscriptions(t *testing.T) {
 		}
 		if chans := storetest.Strings(t, db.Reader(), "SELECT channel FROM outbox WHERE pupil_id = ? AND kind = 'pupil.left'", p.ID); fmt.Sprint(chans) != "[sms]" {
 			t.Fatalf("with Web Push off, the exit went on %v", chans)
+		}
+	})
+}
+
+// TestNotArrivedToPushSubscriptions: the not-arrived message goes to a
+// guardian's browser too, in the language the browser subscribed with.
+func TestNotArrivedToPushSubscriptions(t *testing.T) {
+	storetest.With(t, setup, func(t *testing.T, f *fixture) { // Wednesday 25 November 2026
+		ctx, db := t.Context(), f.db
+		reg := registry.New(db, f.a)
+		sc := newNotArrivedSchool(t, ctx, db, reg, "NA-P", "+77471111")
+		dana := sc.pupils["Дана"]
+		g := auth.Principal{UserID: 902, Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(dana.Guardians[0].ID)}}
+		key, err := webpush.LoadKey(ctx, db, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ua, _ := pushtest.NewUserAgent()
+		sub, err := webpush.New(db, key).Subscribe(ctx, g, webpush.NewSubscription{Endpoint: "https://push.example.net/na/1",
+			Keys: webpush.SubscriptionKeys{P256dh: ua.P256dh(), Auth: ua.AuthKey()}, Language: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, attendance.NotArrivedRule{At: "08:30"}); err != nil {
+			t.Fatal(err)
+		}
+		f.now = f.at("08:20")
+		var events []attendance.PassEvent
+		for _, name := range []string{"Нұрлан", "Әлия", "Тимур", "Мадина", "Арман"} {
+			events = append(events, attendance.PassEvent{EventID: "nap-" + name, At: f.at("07:50"), Direction: attendance.In, CardUID: sc.pupils[name].CardUID})
+		}
+		if _, err := f.svc.Record(ctx, sc.turnstile, events); err != nil {
+			t.Fatal(err)
+		}
+		n := attendance.DefaultNotifier()
+		n.Now = func() time.Time { return f.at("08:31") }
+		if _, err := n.CheckNotArrived(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		got := storetest.Strings(t, db.Reader(), "SELECT recipient || ' ' || language || ' ' || body FROM outbox WHERE channel = 'webpush' AND kind = 'pupil.not_arrived'")
+		want := fmt.Sprintf("%d en ", sub.ID)
+		if len(got) != 1 || !strings.HasPrefix(got[0], want) || !strings.Contains(got[0], "Дана") || !strings.Contains(got[0], "08:30") || !strings.Contains(got[0], "school") {
+			t.Fatalf("not-arrived pushes %q, want one in English to subscription %d", got, sub.ID)
 		}
 	})
 }
