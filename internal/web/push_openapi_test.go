@@ -17,7 +17,7 @@ func pushScenarios(t *testing.T, h *harness) {
 		"keys": map[string]any{"p256dh": ua.P256dh(), "auth": ua.AuthKey()}}
 	h.runIn(t, []scenario{
 		{name: "VAPID key without signing in", method: "GET", path: "/api/v1/push/vapid-public-key", status: 200, check: func(t *testing.T, r result) {
-			if k, _ := r.json(t)["public_key"].(string); len(k) != 87 {
+			if k, _ := r.json(t)["key"].(string); len(k) != 87 {
 				t.Errorf("public key %q is not 65 bytes of base64url", k)
 			}
 		}},

@@ -2,7 +2,7 @@ package webpush
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,17 +12,11 @@ import (
 	"qorgan/internal/notify"
 )
 
-// Payload is the JSON a guardian's browser decrypts; its service worker
-// shows Body as the notification and may use Kind and PupilID to open the
-// right page. ID is the message's idempotency key, the same on every
-// attempt, so a repeat can be recognised (as the notification's tag).
-type Payload struct {
-	ID       string    `json:"id"`
-	Kind     string    `json:"kind"`
-	Language string    `json:"lang"`
-	Body     string    `json:"body"`
-	PupilID  int64     `json:"pupil_id,omitempty"`
-	At       time.Time `json:"at"`
+// Topic is the RFC 8030 Topic header for a message key: at most 32
+// characters of base64url, the same for the same key.
+func Topic(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return b64.EncodeToString(sum[:])[:32]
 }
 
 // Channel is the outbox's "webpush" channel. A message's recipient is a
@@ -55,11 +49,11 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	if !ok {
 		return notify.Permanent(errors.New("the push subscription was removed before the message went"))
 	}
-	body, err := json.Marshal(Payload{ID: m.Key, Kind: m.Kind, Language: m.Language, Body: m.Body, PupilID: m.PupilID, At: m.CreatedAt.UTC()})
-	if err != nil {
-		return notify.Permanent(err)
-	}
-	p := Push{Payload: body, TTL: 24 * time.Hour, Urgency: UrgencyNormal}
+	// The payload is the message's text, which the service worker shows as
+	// it is. Its topic is made from the message's key, so that a repeat
+	// (after a crash, see package notify) replaces the first copy at the
+	// push service while the phone is off instead of showing twice.
+	p := Push{Payload: []byte(m.Body), TTL: 24 * time.Hour, Urgency: UrgencyNormal, Topic: Topic(m.Key)}
 	if !m.ExpiresAt.IsZero() {
 		// The push service keeps it for a phone that is off only as long as
 		// it means anything.

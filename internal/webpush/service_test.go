@@ -2,7 +2,6 @@ package webpush_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -278,12 +277,14 @@ func TestDeliveryThroughOutbox(t *testing.T) {
 			t.Errorf("TTL %d, want the message's remaining hour", ttl)
 		}
 		plain, err := ua.Decrypt(r.Body)
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || string(plain) != "Айгерім пришла в школу в 07:52" {
+			t.Fatalf("payload %q: %v", plain, err)
 		}
-		var p webpush.Payload
-		if err := json.Unmarshal(plain, &p); err != nil || p.Body != "Айгерім пришла в школу в 07:52" || p.ID != "k1" || p.Kind != "pupil.entered" || p.Language != "ru" {
-			t.Fatalf("payload %s: %v", plain, err)
+		if r.Header.Get("Topic") != webpush.Topic("k1") || len(webpush.Topic("k1")) != 32 || webpush.Topic("k1") == webpush.Topic("k2") {
+			t.Errorf("Topic %q", r.Header.Get("Topic"))
+		}
+		if reqs[0].Header.Get("Topic") != r.Header.Get("Topic") {
+			t.Errorf("the retry has another topic than the first attempt")
 		}
 
 		svc.Answer(410)

@@ -74,13 +74,13 @@ func LoadKey(ctx context.Context, db *store.DB, configured string) (*VAPIDKey, e
 // PublicKey is what GET /api/v1/push/vapid-public-key answers: the
 // applicationServerKey for pushManager.subscribe.
 type PublicKey struct {
-	PublicKey string `json:"public_key"`
+	Key string `json:"key"`
 }
 
 // VAPIDPublicKey returns the application server's public key; anyone may
 // read it.
 func (s *Service) VAPIDPublicKey(context.Context) (PublicKey, error) {
-	return PublicKey{PublicKey: s.Key.PublicKey()}, nil
+	return PublicKey{Key: s.Key.PublicKey()}, nil
 }
 
 // SubscriptionKeys are keys of the browser's PushSubscription JSON.
