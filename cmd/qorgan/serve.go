@@ -31,6 +31,7 @@ import (
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger, out io.Writer) error {
 	a := auth.New(db)
+	a.IdleTimeout = f.SessionIdle
 	if f.PasswordWorkers > 0 {
 		// Password checks run in child processes of this binary at a lower
 		// priority, so that a flood of sign-ins cannot slow the alarms.

@@ -82,3 +82,25 @@ func (s *Service) Board(ctx context.Context, p auth.Principal, schoolID int64, l
 	}
 	return b, nil
 }
+
+// PupilDay lists one pupil's passes on day (Asia/Almaty, "2006-01-02"),
+// oldest first, for whoever may read the pupil: their school's staff, or a
+// guardian their own child.
+func (s *Service) PupilDay(ctx context.Context, p auth.Principal, pupilID int64, day string) ([]RecentPass, error) {
+	d, err := time.ParseInLocation(time.DateOnly, day, kztime.Almaty)
+	if err != nil {
+		return nil, errs.Invalidf("day", "a day is written 2006-01-02")
+	}
+	if _, err := registry.AtPupil(ctx, s.DB.Reader(), p, kztime.Today(s.Now()), pupilID, auth.ReadPupils); err != nil {
+		return nil, err
+	}
+	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (RecentPass, error) {
+		r := RecentPass{Kind: "pupil"}
+		var at int64
+		err := rows.Scan(&r.ID, &at, &r.Direction, &r.Manual)
+		r.At = store.FromMicros(at)
+		return r, err
+	}, "SELECT id, at, direction, manual FROM passes WHERE person_id = ? AND person_kind = 'pupil' AND at >= ? AND at < ? ORDER BY at, id",
+		pupilID, store.Micros(d), store.Micros(d.AddDate(0, 0, 1)))
+	return out, errs.Wrap(err, "a pupil's day")
+}

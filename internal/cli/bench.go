@@ -30,6 +30,10 @@ func benchCommands() []entry {
 				"of the same rows, then pass → webhook latency at a fixed rate while alarms are measured too; then\n" +
 				"the intake over MQTT against its own ceiling, on a fresh store.",
 			func() command { return &benchPassesCmd{} }},
+		{"bench pages", "time every console page of every role on the demo data",
+			"Load the demo dataset, raise an alarm and record passes, then sign in as each role and time\n" +
+				"each of its console pages over the real HTTP stack (p50/p99), next to GET /healthz in the same run.",
+			func() command { return &benchPagesCmd{} }},
 		{"bench signin", "measure the alarms' ACK latency under a flood of wrong passwords",
 			"Start the server on a fresh demo store and measure the DC-09 ACK latency of many panels, idle\n" +
 				"and then while clients post wrong passwords without pause; report both p99s, their ratio and\n" +
@@ -137,4 +141,20 @@ func (b *benchSignInCmd) run(ctx context.Context, w Wiring, out, errOut io.Write
 		ms(rep.Idle.LatencyP50), ms(rep.Flooded.LatencyP50))
 	fmt.Fprintf(out, "server memory (resident, peak): idle %s, flooded %s, after %s\n", mb(rep.RSSIdle), mb(rep.RSSFlood), mb(rep.RSSAfter))
 	return nil
+}
+
+type benchPagesCmd struct{ c bench.PagesConfig }
+
+func (b *benchPagesCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Float(&c.Scale, "scale", 1, "share of the country to load (1 = national)"),
+		config.Int(&c.Requests, "requests", 200, "requests per page"),
+		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
+		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode (FULL or NORMAL)"),
+	}
+}
+
+func (b *benchPagesCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	return bench.Pages(ctx, b.c, out, errOut)
 }

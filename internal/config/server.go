@@ -112,6 +112,7 @@ type Server struct {
 	HTTP            HTTP
 	PasswordWorkers int
 	PasswordRate    float64
+	SessionIdle     time.Duration
 	Alarm           Alarm
 	DC09            DC09
 	MQTT            MQTT
@@ -139,6 +140,8 @@ func (s *Server) Options(defaultDB string) []*Option {
 			Computed("one per two cores, at least 1").Check(Between(&s.PasswordWorkers, 1, 64)),
 		Float(&s.PasswordRate, "password-checks-per-second", 2, "password checks started per second over the whole server (bursts of 10 allowed); more sign-ins are answered 503: a worker hashing without pause still slows the alarms through the memory bus").
 			Check(Between(&s.PasswordRate, 0.1, 1000)),
+		Duration(&s.SessionIdle, "session-idle", 30*time.Minute, "end a console session unused for this long (0: never); a console with its live feed open is in use").
+			Check(Between(&s.SessionIdle, 0, 12*time.Hour)),
 		Value(&s.HTTP.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of Qorgan, whose X-Forwarded-For names the client (for the sign-in limits per address); empty: the connection's peer is the client"),
 		Duration(&s.Alarm.EscalateAfter, "escalate-after", 30*time.Second, "escalate an alarm the ПЦН has not acknowledged after this long (T1)").Check(func() error {
 			if a := s.Alarm; a.EscalateAfter <= 0 || a.EscalateAgainAfter <= a.EscalateAfter {

@@ -52,8 +52,10 @@ var load = sync.OnceValues(func() (*catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("locale %s: %w", f, err)
 		}
-		lang := strings.TrimSuffix(path.Base(f), ".json")
-		c.ids[lang] = map[string]bool{}
+		lang := langOfFile(f)
+		if c.ids[lang] == nil {
+			c.ids[lang] = map[string]bool{}
+		}
 		for _, m := range mf.Messages {
 			c.ids[lang][m.ID] = true
 			if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" {
@@ -69,6 +71,14 @@ var load = sync.OnceValues(func() (*catalog, error) {
 	}
 	return c, nil
 })
+
+// langOfFile is the language of a message file: "kk.json" holds Kazakh, and
+// so does "console.kk.json" (a part of the console with strings of its own:
+// the name before the language is only for the people editing them).
+func langOfFile(name string) string {
+	parts := strings.Split(strings.TrimSuffix(path.Base(name), ".json"), ".")
+	return parts[len(parts)-1]
+}
 
 // Language returns the language a tag such as "ru-RU" or "KK" means, and
 // false when Qorgan does not speak it.

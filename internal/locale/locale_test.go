@@ -18,15 +18,33 @@ import (
 // plural forms of a text that depends on a count.
 type message map[string]string
 
+// readFile reads every message file of lang: lang.json and area.lang.json.
+// A key in two files of one language fails the test.
 func readFile(t *testing.T, lang string) map[string]message {
 	t.Helper()
-	buf, err := os.ReadFile(filepath.Join("translations", lang+".json"))
+	files, err := filepath.Glob(filepath.Join("translations", "*"+lang+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(buf, &raw); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
+	raw := map[string]json.RawMessage{}
+	for _, f := range files {
+		if base := filepath.Base(f); base != lang+".json" && !strings.HasSuffix(base, "."+lang+".json") {
+			continue
+		}
+		buf, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var part map[string]json.RawMessage
+		if err := json.Unmarshal(buf, &part); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range part {
+			if _, dup := raw[k]; dup {
+				t.Errorf("%s: %q is in another %s file too", f, k, lang)
+			}
+			raw[k] = v
+		}
 	}
 	out := map[string]message{}
 	for k, v := range raw {
@@ -72,9 +90,23 @@ func cldrForms(lang string) []string {
 // show its readers nothing (or another language); a plural form missing
 // would fail for the counts that need it.
 func TestEveryLanguageHasEveryKey(t *testing.T) {
+	// Every file belongs to a language Qorgan speaks, and every area
+	// ("school" in school.kk.json) has a file in each language.
 	files, _ := filepath.Glob("translations/*.json")
-	if len(files) != len(locale.Languages) {
-		t.Fatalf("translation files %v for languages %v", files, locale.Languages)
+	areas := map[string][]string{}
+	for _, f := range files {
+		parts := strings.Split(strings.TrimSuffix(filepath.Base(f), ".json"), ".")
+		lang := parts[len(parts)-1]
+		if !slices.Contains(locale.Languages, lang) {
+			t.Errorf("%s: %q is not one of the languages %v", f, lang, locale.Languages)
+		}
+		area := strings.Join(parts[:len(parts)-1], ".")
+		areas[area] = append(areas[area], lang)
+	}
+	for area, langs := range areas {
+		if len(langs) != len(locale.Languages) {
+			t.Errorf("the message files of area %q are for %v, want one for each of %v", area, langs, locale.Languages)
+		}
 	}
 	msgs := map[string]map[string]message{}
 	all := map[string]bool{}

@@ -111,3 +111,16 @@ func (r *Registry) WithdrawMyConsent(ctx context.Context, p auth.Principal) (Gua
 	}
 	return c, nil
 }
+
+// MyConsent returns the signed-in guardian's consent as the school recorded
+// it.
+func (r *Registry) MyConsent(ctx context.Context, p auth.Principal) (GuardianConsent, error) {
+	if err := p.Require(auth.OwnSettings); err != nil {
+		return GuardianConsent{}, err
+	}
+	var given, withdrawn sql.NullString
+	if err := r.DB.Reader().QueryRowContext(ctx, "SELECT consent_given_on, consent_withdrawn_on FROM guardians WHERE id = ?", p.Scope.ID()).Scan(&given, &withdrawn); err != nil {
+		return GuardianConsent{}, errs.Wrap(err, "consent")
+	}
+	return GuardianConsent{GivenOn: given.String, WithdrawnOn: withdrawn.String}, nil
+}

@@ -55,7 +55,10 @@ func SchoolScope(p auth.Principal, alias string, today time.Time) (string, []any
 // scope. Whether the role may read them is a permission (ReadPupils).
 func pupilScope(p auth.Principal, alias string, today time.Time) (string, []any) {
 	if p.Scope.Kind == auth.ScopeGuardian {
-		return fmt.Sprintf("EXISTS (SELECT 1 FROM pupil_guardians og WHERE og.pupil_id = %s.id AND og.guardian_id = ?)", alias), []any{p.Scope.ID()}
+		// IN, not a correlated EXISTS: SQLite then starts from the
+		// guardian's few links (an index) instead of scanning every pupil
+		// (a guardian's list of children took 0.3 s at 1% of the country).
+		return fmt.Sprintf("%s.id IN (SELECT og.pupil_id FROM pupil_guardians og WHERE og.guardian_id = ?)", alias), []any{p.Scope.ID()}
 	}
 	return SchoolScope(p, "s", today)
 }
@@ -91,4 +94,11 @@ func atPupil(ctx context.Context, q store.Querier, p auth.Principal, today time.
 		return 0, errs.Wrap(err, "pupil scope")
 	}
 	return schoolID, p.InScope(err == nil, perm, fmt.Sprintf("pupil %d", id))
+}
+
+// AtPupil applies auth.Principal.InScope to a pupil: NotFound unless the
+// pupil is in p's scope (a guardian: their own child), then Forbidden
+// unless p's role may do perm. It returns the pupil's school.
+func AtPupil(ctx context.Context, q store.Querier, p auth.Principal, today time.Time, id int64, perm auth.Permission) (int64, error) {
+	return atPupil(ctx, q, p, today, id, perm)
 }

@@ -26,13 +26,14 @@ import (
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/locale"
+	"qorgan/internal/transfer"
 )
 
 // The console's frame: server-rendered pages over the same domain calls and
 // scopes as the API, their embedded templates and assets, the person's
 // language, CSRF on every form and the security headers of every page.
 
-//go:embed ui/templates/*.html ui/static/*
+//go:embed ui/templates/*.html ui/static/* ui/root/*
 var ui embed.FS
 
 // Cookies of the pages besides the session: the person's language, and a
@@ -150,7 +151,15 @@ func pageFuncs(a *assets) template.FuncMap {
 		},
 		"deref": func(f *float64) float64 { return *f },
 		"list":  func(xs ...string) []string { return xs },
-		"key":   func(prefix string, v any) string { return fmt.Sprint(prefix, v) },
+		// day writes a calendar date (2006-01-02) as people read it here.
+		"day": func(d string) string {
+			t, err := time.Parse(time.DateOnly, d)
+			if err != nil {
+				return d
+			}
+			return t.Format("02.01.2006")
+		},
+		"key": func(prefix string, v any) string { return fmt.Sprint(prefix, v) },
 		// pick chooses a name by language: the registry keeps Kazakh and
 		// Russian names, and English readers get the Russian one.
 		"pick": func(lang, kk, ru string) string {
@@ -193,6 +202,11 @@ func menu(p auth.Principal, current string) []menuItem {
 		if p.Can(auth.ReadPupils) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/rollcall", Label: "ui.menu.rollcall"})
 		}
+		if p.Can(auth.ImportPupils) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/import", Label: "ui.menu.import"})
+		}
+	} else if p.Can(auth.ReadOwnChildren) {
+		m = append(m, menuItem{Href: "/family", Label: "ui.menu.family"})
 	} else if p.Can(auth.ReadAlarms) {
 		m = append(m, menuItem{Href: "/console", Label: "ui.menu.console"})
 	}
@@ -319,7 +333,16 @@ func (s *Server) page(h pageFunc) http.Handler {
 		}
 		v := &view{Lang: langOf(r), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
 		if r.Method == http.MethodPost {
-			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf_token"), sess.CSRF) {
+			var err error
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				// A file form (an import): the file stays in memory up to
+				// its limit, as the API's upload does.
+				r.Body = http.MaxBytesReader(w, r.Body, transfer.MaxFileSize+1<<20)
+				err = r.ParseMultipartForm(transfer.MaxFileSize + 1<<20)
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil || !sameToken(r.PostForm.Get("csrf_token"), sess.CSRF) {
 				s.pageError(w, r, v, errs.E(errs.Forbidden, "csrf_token", "the form is stale"))
 				return
 			}
@@ -389,6 +412,37 @@ func (s *Server) staticFile(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Type", f.ctype)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(f.body)
+	return nil
+}
+
+// rootFile serves the files that must live at the site's root rather than
+// under a hashed URL: the service worker (its scope is its own folder, and
+// browsers check it for updates themselves), the web app manifest and the
+// icon they name.
+func (s *Server) rootFile(w http.ResponseWriter, r *http.Request) error {
+	name := path.Base(r.URL.Path)
+	src := "ui/root/" + name
+	if name == "icon.svg" {
+		src = "ui/static/icon.svg"
+	}
+	body, err := ui.ReadFile(src)
+	if err != nil {
+		return errs.NotFoundf("no file %s", r.URL.Path)
+	}
+	h := w.Header()
+	secure(h)
+	switch path.Ext(name) {
+	case ".js":
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+	case ".webmanifest":
+		h.Set("Content-Type", "application/manifest+json")
+		h.Set("Cache-Control", "public, max-age=3600")
+	default:
+		h.Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
+		h.Set("Cache-Control", "public, max-age=86400")
+	}
+	w.Write(body)
 	return nil
 }
 

@@ -82,6 +82,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /signout", s.public(s.signOut))
 	mux.Handle("POST /language", s.public(s.setLanguage))
 	mux.Handle("GET /static/{file}", s.public(s.staticFile))
+	mux.Handle("GET /sw.js", s.public(s.rootFile))
+	mux.Handle("GET /manifest.webmanifest", s.public(s.rootFile))
+	mux.Handle("GET /icon.svg", s.public(s.rootFile))
 	mux.Handle("GET /home", s.page(s.home))
 	mux.Handle("GET /console", s.page(s.console))
 	mux.Handle("GET /alarms/{id}", s.page(s.alarmPage))
@@ -89,6 +92,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /schools/{id}/board", s.page(s.schoolBoard))
 	mux.Handle("GET /schools/{id}/rollcall", s.page(s.rollCallPage))
 	mux.Handle("POST /schools/{id}/panic", s.page(s.panicPage))
+	mux.Handle("GET /schools/{id}/import", s.page(s.importForm))
+	mux.Handle("POST /schools/{id}/import", s.page(s.startImportPage))
+	mux.Handle("GET /imports/{id}", s.page(s.importPage))
+	mux.Handle("GET /family", s.page(s.family))
+	mux.Handle("GET /family/children/{id}", s.page(s.childPage))
+	mux.Handle("POST /family/channels", s.page(s.familyChannels))
+	mux.Handle("POST /family/consent", s.page(s.familyConsent))
 	mux.Handle("/", s.page(s.notFoundPage))
 
 	// Web Push to guardians (push.go): the key a browser subscribes with,

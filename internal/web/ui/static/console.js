@@ -177,9 +177,21 @@
     source.addEventListener("error", () => {
       setStatus(false);
       if (source.readyState === EventSource.CLOSED) {
-        // The server refused (a restart, an ended session): try again.
+        // The server refused: an ended session goes to sign-in (and back
+        // here after); a restart is tried again.
         clearTimeout(retry);
-        retry = setTimeout(connect, 3000);
+        retry = setTimeout(async () => {
+          try {
+            const res = await fetch("/api/v1/me", { credentials: "same-origin" });
+            if (res.status === 401) {
+              window.location.href = "/?next=" + encodeURIComponent(window.location.pathname);
+              return;
+            }
+          } catch (_) {
+            // offline: keep trying
+          }
+          connect();
+        }, 3000);
       }
     });
     for (const k of kinds) {
@@ -408,4 +420,91 @@
 (function () {
   const print = document.getElementById("print");
   if (print) print.addEventListener("click", () => window.print());
+})();
+
+// The guardian's pages: today's passes kept current, and Web Push offered
+// where the browser has it (the subscription goes to Qorgan, which sends
+// through the outbox like any other channel).
+(function () {
+  const root = document.getElementById("family");
+  if (!root) return;
+  async function refresh() {
+    try {
+      const res = await fetch(window.location.pathname, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const now = doc.querySelector("#family-live");
+      const here = document.querySelector("#family-live");
+      if (now && here) here.replaceWith(now);
+    } catch (_) {
+      // offline: keep what is shown
+    }
+  }
+  setInterval(refresh, 10000);
+
+  const box = document.getElementById("push");
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !box) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const words = {};
+  for (const el of document.getElementById("push-words").content.querySelectorAll("[data-k]")) words[el.dataset.k] = el.textContent;
+  const state = document.getElementById("push-state");
+  const button = document.getElementById("push-subscribe");
+  box.classList.remove("hidden");
+  const b64 = (s) => {
+    const pad = "=".repeat((4 - (s.length % 4)) % 4);
+    const raw = atob((s + pad).replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  };
+  async function subscribe() {
+    button.disabled = true;
+    try {
+      const reg = await navigator.serviceWorker.register("/sw.js");
+      await navigator.serviceWorker.ready;
+      if ((await Notification.requestPermission()) !== "granted") {
+        state.textContent = words.denied;
+        return;
+      }
+      const keyRes = await fetch("/api/v1/push/vapid-public-key");
+      const key = (await keyRes.json()).key;
+      const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64(key) });
+      const res = await fetch("/api/v1/me/push-subscriptions", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(sub.toJSON()),
+      });
+      state.textContent = res.ok ? words.on : words.failed;
+    } catch (_) {
+      state.textContent = words.failed;
+    } finally {
+      button.disabled = false;
+    }
+  }
+  button.addEventListener("click", subscribe);
+  navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then((reg) => reg.pushManager.getSubscription())
+    .then((sub) => { if (sub) state.textContent = words.on; }).catch(() => {});
+})();
+
+// An import's page: the progress bar follows the job; when it ends, the
+// page is read again for its report.
+(function () {
+  const root = document.getElementById("import-job");
+  if (!root || root.dataset.running !== "true") return;
+  const bar = document.getElementById("progress");
+  const processed = document.getElementById("processed");
+  const timer = setInterval(async () => {
+    try {
+      const res = await fetch("/api/v1/imports/" + root.dataset.id, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const job = await res.json();
+      if (job.total > 0) bar.value = Math.floor((job.processed * 100) / job.total);
+      if (processed) processed.textContent = job.processed;
+      if (job.status !== "running") {
+        clearInterval(timer);
+        bar.value = 100;
+        window.location.reload();
+      }
+    } catch (_) {
+      // offline: try again on the next tick
+    }
+  }, 500);
 })();
