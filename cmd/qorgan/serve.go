@@ -26,6 +26,7 @@ import (
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
+	"qorgan/internal/webpush"
 )
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
@@ -66,7 +67,13 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	if err := rm.Load(ctx); err != nil {
 		return fmt.Errorf("roadmap: %w", err)
 	}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Roadmap: rm, Log: log,
+	vapid, err := webpush.LoadKey(ctx, db, f.Notify.VAPIDPrivateKey)
+	if err != nil {
+		return err
+	}
+	push := webpush.New(db, vapid)
+	worker.Channels[notify.ChannelWebPush] = webpush.NewChannel(push, f.Notify.VAPIDSubject)
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Push: push, Roadmap: rm, Log: log,
 		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
 	if err != nil {
 		return err

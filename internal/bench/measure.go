@@ -27,6 +27,7 @@ import (
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
+	"qorgan/internal/webpush"
 )
 
 func percentile(ds []time.Duration, p int) time.Duration {
@@ -211,7 +212,12 @@ func serveWeb(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *ala
 	if err := rm.Load(context.Background()); err != nil {
 		return "", nil, err
 	}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Roadmap: rm, Log: log})
+	key, err := webpush.LoadKey(context.Background(), db, "")
+	if err != nil {
+		return "", nil, err
+	}
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox,
+		Push: webpush.New(db, key), Roadmap: rm, Log: log})
 	if err != nil {
 		return "", nil, err
 	}

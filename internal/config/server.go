@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -87,6 +88,7 @@ type Notify struct {
 	SMSURL, SMSAuthorization                                     string
 	BotURL, BotToken                                             string
 	WebhookURL, WebhookSecret                                    string
+	VAPIDPrivateKey, VAPIDSubject                                string // Web Push
 	QuietHours                                                   QuietHours
 	Lease                                                        time.Duration
 	Concurrency                                                  int
@@ -175,6 +177,21 @@ func (s *Server) Options(defaultDB string) []*Option {
 			return nil
 		}),
 		String(&n.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 secret signing the webhook (X-Qorgan-Signature)").Secret(),
+		String(&n.VAPIDPrivateKey, "vapid-private-key", "", "Web Push VAPID private key (the P-256 scalar, base64url); empty: one generated at the first start and kept in the store").Secret().Check(func() error {
+			if n.VAPIDPrivateKey == "" {
+				return nil
+			}
+			if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n.VAPIDPrivateKey, "=")); err != nil || len(b) != 32 {
+				return fmt.Errorf("must be a P-256 private key: 32 bytes in base64url")
+			}
+			return nil
+		}),
+		String(&n.VAPIDSubject, "vapid-subject", "mailto:noreply@qorgan.kz", "contact the push services' operators reach about this installation's Web Push (mailto: or https: URL)").Check(func() error {
+			if !strings.HasPrefix(n.VAPIDSubject, "mailto:") && !strings.HasPrefix(n.VAPIDSubject, "https://") {
+				return fmt.Errorf("must be a mailto: or https:// URL, not %q", n.VAPIDSubject)
+			}
+			return nil
+		}),
 		Duration(&s.Keep.Messages, "keep-messages", 30*24*time.Hour, "how long the record of sent and dead messages to parents is kept"),
 		Value(n.QuietHours.init(22, 6), "quiet-hours", "hours (Asia/Almaty) in which no attendance messages are sent, FROM-TO, or off"),
 		Int(&n.Concurrency, "message-concurrency", DefaultMessageConcurrency, "messages to parents this node delivers at once (over all channels); at the morning peak, with providers answering in a few ms, 64 let a queue build up and 256 did not").

@@ -1062,6 +1062,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	t.Run("access", func(t *testing.T) { accessScenarios(t, h, k) })
 	t.Run("people", func(t *testing.T) { peopleScenarios(t, h, k) })
 	t.Run("roadmap", func(t *testing.T) { roadmapScenarios(t, h, k) })
+	t.Run("push", func(t *testing.T) { pushScenarios(t, h) })
 
 	h.runAll(everyOperation(doc, turkestan, big("{}")))
 

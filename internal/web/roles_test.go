@@ -122,6 +122,11 @@ func roleTable() []roleRow {
 		{method: "GET", path: "/api/v1/me/channels", want: "403 403 403 403 403 403 403 403 403 ok"},
 		{method: "PUT", path: "/api/v1/me/channels", body: map[string]any{"off": []string{}}, want: "403 403 403 403 403 403 403 403 403 ok"},
 		{method: "DELETE", path: "/api/v1/me/consent", want: "403 403 403 403 403 403 403 403 403 ok"},
+		// Web Push: the key is public; only guardians subscribe.
+		{method: "GET", path: "/api/v1/push/vapid-public-key", want: "ok ok ok ok ok ok ok ok ok ok"},
+		{method: "GET", path: "/api/v1/me/push-subscriptions", want: "403 403 403 403 403 403 403 403 403 ok"},
+		{method: "POST", path: "/api/v1/me/push-subscriptions", body: map[string]any{}, want: "403 403 403 403 403 403 403 403 403 ok"},
+		{method: "DELETE", path: "/api/v1/me/push-subscriptions", body: map[string]any{"endpoint": "https://push.example.net/x"}, want: "403 403 403 403 403 403 403 403 403 ok"},
 
 		// Files in and out. A school's children leave as a file with its
 		// director (or the administrator) only.

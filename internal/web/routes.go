@@ -114,4 +114,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/roadmap/funding", s.signedIn(s.funding))
 	mux.Handle("POST /api/v1/roadmap/allocations", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Allocate)))
 	mux.Handle("POST /api/v1/roadmap/spending", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Spend)))
+
+	// Web Push to guardians (push.go): the key a browser subscribes with,
+	// and a guardian's own subscriptions.
+	mux.Handle("GET /api/v1/push/vapid-public-key", s.public(s.vapidPublicKey))
+	mux.Handle("GET /api/v1/me/push-subscriptions", s.signedIn(listForPerson(s.Push.MySubscriptions)))
+	mux.Handle("POST /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusCreated, s.Push.Subscribe)))
+	mux.Handle("DELETE /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusOK, s.Push.Unsubscribe)))
 }

@@ -29,6 +29,7 @@ import (
 	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
+	"qorgan/internal/webpush"
 )
 
 // Deps are the services the handlers call. Every one is required.
@@ -41,6 +42,7 @@ type Deps struct {
 	Access   *attendance.Service
 	Outbox   *notify.Outbox
 	Roadmap  *roadmap.Roadmap
+	Push     *webpush.Service
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
@@ -71,7 +73,7 @@ func New(d Deps) (*Server, error) {
 		missing bool
 	}{
 		{"DB", d.DB == nil}, {"Auth", d.Auth == nil}, {"Registry", d.Registry == nil}, {"Alarms", d.Alarms == nil},
-		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Roadmap", d.Roadmap == nil}, {"Log", d.Log == nil},
+		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Roadmap", d.Roadmap == nil}, {"Push", d.Push == nil}, {"Log", d.Log == nil},
 	} {
 		if dep.missing {
 			return nil, fmt.Errorf("web.New: no %s", dep.name)
