@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"text/tabwriter"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/config"
+	"qorgan/internal/report"
 	"qorgan/internal/roadmap"
 )
 
@@ -23,6 +26,15 @@ func reportCommands() []entry {
 			"Print what the rules in force today require of a school, each item met or not, with the\n" +
 				"reason and the act and clause behind it.",
 			func() command { return &reportGapsCmd{} }},
+		{"report letter", "write the «Справочно» part of a ministry letter from live data",
+			"Write the «Справочно» part of a ministry letter in Russian or Kazakh: the seeded records of\n" +
+				"the nation with their sources, then Qorgan's live figures of today, apart; as text, PDF,\n" +
+				"XLSX or CSV (--out, or standard output for text and CSV).",
+			func() command { return &reportDocCmd{kind: "letter"} }},
+		{"report regions", "write the table of live figures by region",
+			"Write the live coverage figures by region (by district for a region's department) in\n" +
+				"Russian or Kazakh, as text, PDF, XLSX or CSV.",
+			func() command { return &reportDocCmd{kind: "regions"} }},
 		{"report snapshot", "print (or take) the roadmap's snapshots of a place",
 			"Print the snapshots of a place, seeded and live apart, each with its date and source;\n" +
 				"with --take, first take today's live snapshot of the nation.",
@@ -259,5 +271,69 @@ func (c *reportSnapshotCmd) run(ctx context.Context, w Wiring, out, errOut io.Wr
 			fmt.Fprintln(out)
 		}
 	}
+	return nil
+}
+
+// reportDocCmd writes one of the ministry's documents.
+type reportDocCmd struct {
+	kind             string
+	db               config.DB
+	as, lang, format string
+	out              string
+}
+
+func (c *reportDocCmd) options() []*config.Option {
+	return append(c.db.Options("qorgan.db"), asOption(&c.as),
+		config.String(&c.lang, "lang", "ru", "ru or kk").Check(config.OneOf(&c.lang, "ru", "kk")),
+		config.String(&c.format, "format", "text", "text, pdf, xlsx or csv").Check(config.OneOf(&c.format, "text", "pdf", "xlsx", "csv")),
+		config.String(&c.out, "out", "", "file to write (required for pdf and xlsx; default: standard output)"))
+}
+
+func (c *reportDocCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	if c.out == "" && (c.format == "pdf" || c.format == "xlsx") {
+		return fmt.Errorf("--out: a %s file needs a name", c.format)
+	}
+	rm, p, done, err := roadmapAs(ctx, c.db, c.as)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var d report.Document
+	if c.kind == "letter" {
+		d, err = rm.Letter(ctx, p, report.Lang(c.lang))
+	} else {
+		d, err = rm.RegionReport(ctx, p, report.Lang(c.lang))
+	}
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	switch c.format {
+	case "text":
+		buf.WriteString(d.PlainText())
+	case "pdf":
+		err = report.WritePDF(&buf, d)
+	case "xlsx":
+		err = report.WriteXLSX(&buf, d)
+	case "csv":
+		err = report.WriteCSV(&buf, d)
+	}
+	if err != nil {
+		return err
+	}
+	if c.out == "" {
+		_, err = out.Write(buf.Bytes())
+		return err
+	}
+	// Written whole or not at all: a failed write leaves no half a file.
+	tmp := c.out + ".part"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, c.out); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	fmt.Fprintf(errOut, "wrote %s (%d bytes)\n", c.out, buf.Len())
 	return nil
 }

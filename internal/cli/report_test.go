@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,5 +59,35 @@ func TestReportCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "2021-01-01  seeded") || !strings.Contains(out, "turnstiles: 681 of 2357 29.0%") ||
 		!strings.Contains(out, "2025-12-03  seeded") || !strings.Contains(out, "  live — computed by Qorgan") {
 		t.Errorf("snapshots: %v\n%s", err, out)
+	}
+
+	// The letter and the table by region, as text and as files.
+	out, err = run("report", "letter", "--lang", "kk")
+	if err != nil || !strings.Contains(out, "ДЗ-237") || !strings.Contains(out, "Qorgan ағымдағы деректері бойынша") {
+		t.Errorf("letter in Kazakh: %v\n%s", err, out)
+	}
+	if out, err = run("report", "letter", "--format", "pdf"); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("a PDF to standard output: %v\n%s", err, out)
+	}
+	pdf := filepath.Join(t.TempDir(), "letter.pdf")
+	if out, err = run("report", "letter", "--lang", "ru", "--format", "pdf", "--out", pdf); err != nil {
+		t.Fatalf("letter as PDF: %v\n%s", err, out)
+	}
+	if text, err := exec.Command("pdftotext", pdf, "-").Output(); err != nil {
+		if os.Getenv("QORGAN_TEST_REQUIRE_PDFTOTEXT") == "1" {
+			t.Errorf("pdftotext: %v", err)
+		}
+	} else if !strings.Contains(strings.Join(strings.Fields(string(text)), " "), "По текущим данным Qorgan") {
+		t.Errorf("the PDF letter reads:\n%s", text)
+	}
+	xlsx := filepath.Join(t.TempDir(), "regions.xlsx")
+	if out, err = run("report", "regions", "--format", "xlsx", "--out", xlsx, "--as", "analyst"); err != nil {
+		t.Fatalf("regions as XLSX: %v\n%s", err, out)
+	}
+	if fi, err := os.Stat(xlsx); err != nil || fi.Size() == 0 {
+		t.Errorf("regions.xlsx: %v", err)
+	}
+	if _, err := os.Stat(xlsx + ".part"); err == nil {
+		t.Errorf("the partial file was left behind")
 	}
 }
