@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -85,5 +86,19 @@ func roadmapScenarios(t *testing.T, h *harness, k known) {
 			}
 		}},
 		{name: "funding of 1999", as: "analyst", method: "GET", path: "/api/v1/roadmap/funding?year=1999", status: 422, field: "year"},
+		{name: "the letter in Kazakh", as: "analyst", method: "GET", path: "/api/v1/roadmap/documents/letter?lang=kk&format=txt", status: 200, check: func(t *testing.T, r result) {
+			if !strings.Contains(string(r.body), "ДЗ-237") || !strings.Contains(string(r.body), "Qorgan ағымдағы деректері бойынша") {
+				t.Errorf("the letter: %s", r.body)
+			}
+		}},
+		{name: "the regions as PDF", as: "region", method: "GET", path: "/api/v1/roadmap/documents/regions", status: 200, check: func(t *testing.T, r result) {
+			if !strings.HasPrefix(string(r.body), "%PDF") {
+				t.Errorf("not a PDF: %.40q", r.body)
+			}
+		}},
+		{name: "a document in German", as: "analyst", method: "GET", path: "/api/v1/roadmap/documents/letter?lang=de", status: 422, field: "lang"},
+		{name: "a document as Word", as: "analyst", method: "GET", path: "/api/v1/roadmap/documents/letter?format=docx", status: 422, field: "format"},
+		{name: "no such document", as: "analyst", method: "GET", path: "/api/v1/roadmap/documents/poem", status: 404},
+		{name: "a document for a guardian", as: "parent", method: "GET", path: "/api/v1/roadmap/documents/letter", status: 403},
 	})
 }

@@ -170,6 +170,7 @@ func roleTable() []roleRow {
 		{method: "POST", path: "/api/v1/roadmap/targets", body: map[string]any{"key": "video", "level": "nation", "share": 1, "deadline": "2030-12-31"},
 			want: "ok 403 404 404 403 403 403 403 403 403"},
 		{method: "GET", path: "/api/v1/roadmap/funding", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "GET", path: "/api/v1/roadmap/documents/{kind}", at: "/api/v1/roadmap/documents/letter?format=txt", want: "ok ok ok ok ok ok ok ok ok 403"},
 		// Almaty city: the region login's is another region.
 		{method: "POST", path: "/api/v1/roadmap/allocations", body: map[string]any{"region_code": "750000000", "year": 2026, "purpose": "guard", "amount_tiyn": 100},
 			want: "ok 403 404 404 403 403 403 403 403 403"},

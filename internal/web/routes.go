@@ -112,6 +112,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/roadmap/targets", s.signedIn(listForPerson(s.Roadmap.Targets)))
 	mux.Handle("POST /api/v1/roadmap/targets", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.SetTarget)))
 	mux.Handle("GET /api/v1/roadmap/funding", s.signedIn(s.funding))
+	mux.Handle("GET /api/v1/roadmap/documents/{kind}", s.signedIn(s.roadmapDocument))
 	mux.Handle("POST /api/v1/roadmap/allocations", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Allocate)))
 	mux.Handle("POST /api/v1/roadmap/spending", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Spend)))
 
