@@ -261,7 +261,6 @@ func (f *fixture) messages(t testing.TB, id int64) []sent {
 	return out
 }
 
-
 // TestMessages: at declaration every staff member gets their role's first
 // steps in their language, guardians what the mode allows (nothing for
 // hold, nothing at all while silent), a drill marks every message, and the
