@@ -17,6 +17,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/cli"
 	"qorgan/internal/config"
+	"qorgan/internal/emergency"
 	"qorgan/internal/ingest/dc09gw"
 	"qorgan/internal/ingest/mqttgw"
 	"qorgan/internal/notify"
@@ -58,7 +59,11 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	// A pupil's export and erasure reach the attendance and the messages
 	// kept about them.
 	reg.Records = []registry.PupilRecords{passes, worker.Outbox}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Log: log,
+	// Emergencies queue their messages in the same outbox; public-address
+	// devices are told through the installation's webhook.
+	emergencies := emergency.New(db, a, alarms, worker.Wake)
+	emergencies.WebhookURL = f.Notify.WebhookURL
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Emergency: emergencies, Log: log,
 		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
+	"qorgan/internal/emergency"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
@@ -155,7 +156,7 @@ func serveWeb(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *ala
 		outbox = notify.New(db)
 	}
 	reg.Records = []registry.PupilRecords{passes, outbox}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Log: log})
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Emergency: emergency.New(db, a, alarms, func() {}), Log: log})
 	if err != nil {
 		return "", nil, err
 	}

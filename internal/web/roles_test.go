@@ -149,6 +149,23 @@ func roleTable() []roleRow {
 		{method: "GET", path: "/api/v1/schools/{id}/notifications", at: s1 + "/notifications", want: "ok 403 403 404 ok ok 404 403 403 404"},
 		{method: "GET", path: "/api/v1/schools/{id}/not-arrived-rule", at: s1 + "/not-arrived-rule", want: "ok 403 403 404 ok ok 404 403 403 404"},
 		{method: "PUT", path: "/api/v1/schools/{id}/not-arrived-rule", at: s1 + "/not-arrived-rule", body: map[string]any{"at": ""}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+
+		// Emergency mode: {emergency} is a live lockdown the ЦОУ declared at
+		// school 1, {reunion} a refused check-in in it.
+		//                                                                               admin analyst region district director guard guard2 pcn cou parent
+		{method: "POST", path: "/api/v1/emergencies", body: map[string]any{"school_ids": []int{1}, "mode": "lockdown", "scenario": "armed_attack"}, want: "403 403 403 404 ok ok 404 403 ok 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}", at: "/api/v1/emergencies/{emergency}", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/{action}", at: "/api/v1/emergencies/{emergency}/end", body: map[string]any{"reason": "all_clear"}, want: "403 403 403 404 ok 403 404 403 ok 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}/rollcall", at: "/api/v1/emergencies/{emergency}/rollcall", want: "403 403 403 404 ok ok 404 ok ok 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/marks", at: "/api/v1/emergencies/{emergency}/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": 1, "mark": "present"}}}, want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}/report", at: "/api/v1/emergencies/{emergency}/report", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}/reunions", at: "/api/v1/emergencies/{emergency}/reunions", want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/reunions", at: "/api/v1/emergencies/{emergency}/reunions", body: map[string]any{"pupil_id": "{child}", "id_document": "X1", "full_name": "A"}, want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/reunions/{reunion}/{action}", at: "/api/v1/emergencies/{emergency}/reunions/{reunion}/runner", body: map[string]any{"runner": "R"}, want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "GET", path: "/api/v1/emergency-proposals", want: "403 403 403 403 ok 403 403 ok ok 403"},
+		{method: "POST", path: "/api/v1/emergency-proposals/{id}", at: "/api/v1/emergency-proposals/{alarm}", body: map[string]any{}, want: "403 403 403 404 ok 403 404 ok ok 404"},
+		{method: "GET", path: "/api/v1/me/reunions", want: "403 403 403 403 403 403 403 403 403 ok"},
+		{method: "GET", path: "/api/v1/schools/{id}/drills", at: s1 + "/drills", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
 	}
 }
 
@@ -240,7 +257,14 @@ func TestWhoSeesWhat(t *testing.T) {
 			t.Fatal(err)
 		}
 	}})
-	for _, k := range []string{"{child}", "{other}", "{device}", "{alarm}", "{token}", "{job}"} {
+	h.run(t, scenario{name: "an emergency", as: "cou", method: "POST", path: "/api/v1/emergencies", body: map[string]any{"school_ids": []int{1}, "mode": "lockdown", "scenario": "armed_attack"},
+		status: 201, check: func(t *testing.T, r result) { ids["{emergency}"] = fmt.Sprint(num(r.items(t)[0]["id"])) }})
+	h.run(t, scenario{name: "a refused check-in", as: "guard", method: "POST", path: "/api/v1/emergencies/" + ids["{emergency}"] + "/reunions",
+		body: map[string]any{"pupil_id": childID(ids), "id_document": "X1", "full_name": "A"}, status: 409, field: "id_document"})
+	h.run(t, scenario{name: "the reunion", as: "director", method: "GET", path: "/api/v1/emergencies/" + ids["{emergency}"] + "/reunions", status: 200, check: func(t *testing.T, r result) {
+		ids["{reunion}"] = fmt.Sprint(num(r.items(t)[0]["id"]))
+	}})
+	for _, k := range []string{"{child}", "{other}", "{device}", "{alarm}", "{token}", "{job}", "{emergency}", "{reunion}"} {
 		if ids[k] == "" || ids[k] == "0" {
 			t.Fatalf("the demo gave no %s (%v)", k, ids)
 		}
@@ -351,4 +375,10 @@ func answer(t *testing.T, h *harness, path string, sc scenario) int {
 		t.Errorf("the answer does not match the document: %v\nstatus %d, body: %s", err, resp.StatusCode, clip(body))
 	}
 	return resp.StatusCode
+}
+
+// childID is the parent's child's id, as a number.
+func childID(ids map[string]string) int64 {
+	n, _ := strconv.ParseInt(ids["{child}"], 10, 64)
+	return n
 }

@@ -87,4 +87,21 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /alarms/{id}", s.page(s.alarmPage))
 	mux.Handle("POST /alarms/{id}/acknowledge", s.page(s.acknowledgePage))
 	mux.Handle("/", s.page(s.notFoundPage))
+
+	// Emergency mode (internal/emergency): declared, confirmed, changed and
+	// ended; the roll-call and its marks; reunification; the panic alarms'
+	// proposals; drills.
+	mux.Handle("POST /api/v1/emergencies", s.signedIn(s.declareEmergency))
+	mux.Handle("GET /api/v1/emergencies/{id}", s.signedIn(byID(s.Emergency.Get)))
+	mux.Handle("POST /api/v1/emergencies/{id}/{action}", s.signedIn(s.emergencyAction))
+	mux.Handle("GET /api/v1/emergencies/{id}/rollcall", s.signedIn(byID(s.Emergency.Unaccounted)))
+	mux.Handle("POST /api/v1/emergencies/{id}/marks", s.signedIn(s.markEmergency))
+	mux.Handle("GET /api/v1/emergencies/{id}/report", s.signedIn(byID(s.Emergency.Report)))
+	mux.Handle("GET /api/v1/emergencies/{id}/reunions", s.signedIn(listByID(s.Emergency.Reunions)))
+	mux.Handle("POST /api/v1/emergencies/{id}/reunions", s.signedIn(s.checkIn))
+	mux.Handle("POST /api/v1/emergencies/{id}/reunions/{reunion}/{action}", s.signedIn(s.reunionAction))
+	mux.Handle("GET /api/v1/emergency-proposals", s.signedIn(listForPerson(s.Emergency.Proposals)))
+	mux.Handle("POST /api/v1/emergency-proposals/{id}", s.signedIn(s.confirmProposal))
+	mux.Handle("GET /api/v1/me/reunions", s.signedIn(listForPerson(s.Emergency.MyReunions)))
+	mux.Handle("GET /api/v1/schools/{id}/drills", s.signedIn(s.drills))
 }
