@@ -101,7 +101,7 @@ func (s *Service) byToken(ctx context.Context, q store.Querier, token string) (s
 	err := q.QueryRowContext(ctx, `SELECT es.emergency_id, es.staff_id, es.role, es.homeroom, t.language FROM emergency_staff es JOIN staff t ON t.id = es.staff_id
 		WHERE es.token_hash = ?`, tokenHash(strings.TrimSpace(token))).Scan(&id, &m.staffID, &m.role, &m.homeroom, &m.lang)
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, errs.E(errs.Unauthorized, "token", "the token is not one of a live emergency's")
+		return m, errs.E(errs.Unauthorized, "", "the code is no staff member's in an emergency")
 	}
 	if err != nil {
 		return m, errs.Wrap(err, "token")

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"qorgan/internal/auth"
@@ -185,5 +187,73 @@ func (s *Server) drills(w http.ResponseWriter, r *http.Request, p auth.Principal
 		return err
 	}
 	writeJSON(w, http.StatusOK, pl)
+	return nil
+}
+
+// staffCode runs h with the code a staff member got in their emergency
+// message (Authorization: Bearer qe_…): a teacher marks their class from
+// their phone without a sign-in of their own. A JSON body is read first,
+// so that one over the limit is refused as such.
+func (s *Server) staffCode(body any, h func(w http.ResponseWriter, r *http.Request, code string) error) http.Handler {
+	return s.public(func(w http.ResponseWriter, r *http.Request) error {
+		if body != nil {
+			if err := decode(w, r, body); err != nil {
+				return err
+			}
+		}
+		code, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(code) == "" {
+			return errs.E(errs.Unauthorized, "", "send the code from your emergency message as Authorization: Bearer qe_…")
+		}
+		return h(w, r, strings.TrimSpace(code))
+	})
+}
+
+// staffMarks handles POST /api/v1/emergency-staff/marks: a teacher's
+// marks for their own class.
+func (s *Server) staffMarks() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req marksRequest
+		s.staffCode(&req, func(w http.ResponseWriter, r *http.Request, code string) error {
+			if err := s.Emergency.MarkClass(r.Context(), code, req.Marks); err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, map[string]int{"marked": len(req.Marks)})
+			return nil
+		}).ServeHTTP(w, r)
+	})
+}
+
+// staffSecured handles POST /api/v1/emergency-staff/secured: the room is
+// locked down, or the class is out.
+func (s *Server) staffSecured(w http.ResponseWriter, r *http.Request, code string) error {
+	at, err := s.Emergency.ConfirmSecured(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]time.Time{"secured_at": at})
+	return nil
+}
+
+// staffChecklist handles GET /api/v1/emergency-staff/checklist.
+func (s *Server) staffChecklist(w http.ResponseWriter, r *http.Request, code string) error {
+	c, err := s.Emergency.StaffChecklist(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// staffTick handles POST /api/v1/emergency-staff/checklist/{step}.
+func (s *Server) staffTick(w http.ResponseWriter, r *http.Request, code string) error {
+	// Not a number is step 0, which the checklist refuses naming the step,
+	// after the code is known.
+	n, _ := strconv.Atoi(r.PathValue("step"))
+	at, err := s.Emergency.StaffTick(r.Context(), code, n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]time.Time{"ticked_at": at})
 	return nil
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"testing"
 
 	"qorgan/internal/store"
@@ -25,6 +26,22 @@ func emergencyScenarios(t *testing.T, h *harness, db *store.DB) {
 	guardian := h.sessions["parent"].who.Scope.ID()
 	if err := db.InTx(context.Background(), func(tx *store.Tx) error {
 		_, err := tx.ExecContext(context.Background(), "UPDATE guardians SET id_document = 'N0123' WHERE id = ?", guardian)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A teacher of the child's class, whose code comes in their message.
+	var teacher int64
+	var other int64 // a pupil of another class
+	if err := db.InTx(context.Background(), func(tx *store.Tx) error {
+		ctx := context.Background()
+		if err := tx.QueryRowContext(ctx, "SELECT MIN(id) FROM staff WHERE school_id = 1 AND position = 'teacher'").Scan(&teacher); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT MIN(id) FROM pupils WHERE school_id = 1 AND class <> (SELECT class FROM pupils WHERE id = ?)", child).Scan(&other); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE staff SET homeroom = (SELECT class FROM pupils WHERE id = ?) WHERE id = ?", child, teacher)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -53,6 +70,20 @@ func emergencyScenarios(t *testing.T, h *harness, db *store.DB) {
 		id = num(m["id"])
 	}})
 	at := func(s string) string { return fmt.Sprintf("/api/v1/emergencies/%d%s", id, s) }
+	var body string
+	if err := db.Reader().QueryRowContext(context.Background(), "SELECT body FROM outbox WHERE idempotency_key LIKE ?", fmt.Sprintf("emergency/%d/step/%%/staff/%d/sms", id, teacher)).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	code := map[string]string{"Authorization": "Bearer " + regexp.MustCompile(`qe_[a-z2-7]+`).FindString(body)}
+	h.runIn(t, []scenario{
+		{name: "the teacher's checklist", header: code, method: "GET", path: "/api/v1/emergency-staff/checklist", status: 200, check: fieldIs("role", "teacher")},
+		{name: "a wrong code", header: map[string]string{"Authorization": "Bearer qe_nope"}, method: "GET", path: "/api/v1/emergency-staff/checklist", status: 401},
+		{name: "tick", header: code, method: "POST", path: "/api/v1/emergency-staff/checklist/1", status: 200},
+		{name: "tick step 99", header: code, method: "POST", path: "/api/v1/emergency-staff/checklist/99", status: 422, field: "step"},
+		{name: "mark my class", header: code, method: "POST", path: "/api/v1/emergency-staff/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": child, "mark": "present"}}}, status: 200, check: fieldIs("marked", 1)},
+		{name: "mark another class", header: code, method: "POST", path: "/api/v1/emergency-staff/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": other, "mark": "present"}}}, status: 422, field: "marks/0/pupil_id"},
+		{name: "secured", header: code, method: "POST", path: "/api/v1/emergency-staff/secured", status: 200},
+	})
 	var reunion int64
 	h.runIn(t, []scenario{
 		{name: "get", as: "director", method: "GET", path: at(""), status: 200, check: fieldIs("mode", "lockdown")},
@@ -105,6 +136,7 @@ func emergencyScenarios(t *testing.T, h *harness, db *store.DB) {
 		{name: "end as guard", as: "guard", method: "POST", path: at("/end"), body: map[string]any{"reason": "all_clear"}, status: 403},
 		{name: "end without a reason", as: "director", method: "POST", path: at("/end"), body: map[string]any{}, status: 422, field: "reason"},
 		{name: "end", as: "director", method: "POST", path: at("/end"), body: map[string]any{"reason": "all_clear"}, status: 200, check: fieldIs("state", "ended")},
+		{name: "a code after the end", header: code, method: "POST", path: "/api/v1/emergency-staff/secured", status: 409},
 		{name: "change an ended one", as: "cou", method: "POST", path: at("/change"), body: map[string]any{"mode": "hold"}, status: 409},
 		{name: "drills", as: "region", method: "GET", path: "/api/v1/schools/1/drills", status: 200, check: func(t *testing.T, r result) {
 			m := r.json(t)

@@ -217,7 +217,7 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		if r.Header.Get("X-CSRF-Token") == "" {
 			return errors.New("no X-CSRF-Token header")
 		}
-	case "bearer", "device":
+	case "bearer", "device", "staffCode":
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 			return errors.New("no bearer token")
 		}

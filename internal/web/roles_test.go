@@ -166,6 +166,11 @@ func roleTable() []roleRow {
 		{method: "POST", path: "/api/v1/emergency-proposals/{id}", at: "/api/v1/emergency-proposals/{alarm}", body: map[string]any{}, want: "403 403 403 404 ok 403 404 ok ok 404"},
 		{method: "GET", path: "/api/v1/me/reunions", want: "403 403 403 403 403 403 403 403 403 ok"},
 		{method: "GET", path: "/api/v1/schools/{id}/drills", at: s1 + "/drills", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
+		// A staff member's code from their message, and nothing else.
+		{method: "GET", path: "/api/v1/emergency-staff/checklist", want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "POST", path: "/api/v1/emergency-staff/checklist/{step}", at: "/api/v1/emergency-staff/checklist/1", want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "POST", path: "/api/v1/emergency-staff/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": 1, "mark": "present"}}}, want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "POST", path: "/api/v1/emergency-staff/secured", want: "401 401 401 401 401 401 401 401 401 401"},
 	}
 }
 

@@ -104,4 +104,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/emergency-proposals/{id}", s.signedIn(s.confirmProposal))
 	mux.Handle("GET /api/v1/me/reunions", s.signedIn(listForPerson(s.Emergency.MyReunions)))
 	mux.Handle("GET /api/v1/schools/{id}/drills", s.signedIn(s.drills))
+	mux.Handle("GET /api/v1/emergency-staff/checklist", s.staffCode(nil, s.staffChecklist))
+	mux.Handle("POST /api/v1/emergency-staff/checklist/{step}", s.staffCode(nil, s.staffTick))
+	mux.Handle("POST /api/v1/emergency-staff/marks", s.staffMarks())
+	mux.Handle("POST /api/v1/emergency-staff/secured", s.staffCode(nil, s.staffSecured))
 }
