@@ -121,7 +121,9 @@ func TestDrillEndToEnd(t *testing.T) {
 		}
 	}
 	// Each teacher: the room is secured, the class marked with their code.
-	code := func(tok string) *client { return &client{t: t, base: s.base, http: &http.Client{Transport: bearer(tok), Timeout: 30 * time.Second}} }
+	code := func(tok string) *client {
+		return &client{t: t, base: s.base, http: &http.Client{Transport: bearer(tok), Timeout: 30 * time.Second}}
+	}
 	teachers := 0
 	for _, text := range drillSMS() {
 		m := staffCode.FindStringSubmatch(text)
