@@ -3,6 +3,7 @@ package emergency_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -26,10 +27,13 @@ import (
 // of 3,000 pupils (2,800 of them inside) under 50 ms. The school's 3,000
 // guardians are told too, through the same outbox, as a lockdown asks.
 //
-//	go test ./internal/emergency -run TestSpeed -v
+// Timings need a machine that is not busy with other work, so it runs when
+// asked:
+//
+//	QORGAN_TEST_SPEED=1 go test ./internal/emergency -run TestSpeed -v
 func TestSpeed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads a school of 3,000 pupils")
+	if os.Getenv("QORGAN_TEST_SPEED") != "1" {
+		t.Skip("timings: set QORGAN_TEST_SPEED=1 on a machine not busy with other work")
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
