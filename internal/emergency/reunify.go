@@ -392,7 +392,7 @@ func (s *Service) SetIDDocument(ctx context.Context, p auth.Principal, guardianI
 type CourtOrderInput struct {
 	IDDocument string `json:"id_document"`
 	FullName   string `json:"full_name"`
-	Note       string `json:"note,omitempty"`
+	Note       string `json:"note,omitempty" text:"lines"`
 }
 
 // AddCourtOrder records a court order on a pupil against an adult's

@@ -390,8 +390,8 @@ func (s *Service) Snapshot(ctx context.Context, p auth.Principal, id int64) (Rol
 // AssignClass records the class a teacher leads (their roll-call at the
 // assembly point) and the language they read messages in.
 func (s *Service) AssignClass(ctx context.Context, p auth.Principal, staffID int64, class, lang string) error {
-	if err := checkLang(lang); err != nil {
-		return err
+	if checkLang(lang) != nil {
+		return errs.Invalidf("language", "language must be one of %v, got %q", Languages, lang)
 	}
 	class = strings.TrimSpace(class)
 	if msg := text.Check(class, text.Line); msg != "" || utf8.RuneCountInString(class) > 20 {

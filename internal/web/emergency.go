@@ -257,3 +257,111 @@ func (s *Server) staffTick(w http.ResponseWriter, r *http.Request, code string) 
 	writeJSON(w, http.StatusOK, map[string]time.Time{"ticked_at": at})
 	return nil
 }
+
+type homeroomRequest struct {
+	Class    string `json:"class"`
+	Language string `json:"language"`
+}
+
+// setHomeroom handles PUT /api/v1/staff/{id}/homeroom: the class a teacher
+// leads at the assembly point and the language of their messages.
+func (s *Server) setHomeroom(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req homeroomRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Emergency.AssignClass(r.Context(), p, id, req.Class, req.Language); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language})
+	return nil
+}
+
+type documentRequest struct {
+	IDDocument string `json:"id_document"`
+}
+
+// setIDDocument handles PUT /api/v1/guardians/{id}/id-document.
+func (s *Server) setIDDocument(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req documentRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Emergency.SetIDDocument(r.Context(), p, id, req.IDDocument); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"guardian_id": id})
+	return nil
+}
+
+// addCourtOrder handles POST /api/v1/pupils/{id}/court-orders.
+func (s *Server) addCourtOrder(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in emergency.CourtOrderInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	n, err := s.Emergency.AddCourtOrder(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": n, "pupil_id": id})
+	return nil
+}
+
+type drillPlanRequest struct {
+	Year      string `json:"year"`
+	Practical int    `json:"practical"`
+	Briefings int    `json:"briefings"`
+}
+
+// setDrillPlan handles PUT /api/v1/schools/{id}/drill-plan.
+func (s *Server) setDrillPlan(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req drillPlanRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Emergency.SetPlan(r.Context(), p, id, req.Year, req.Practical, req.Briefings); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings})
+	return nil
+}
+
+type briefingRequest struct {
+	HeldOn string `json:"held_on"`
+	Topic  string `json:"topic"`
+}
+
+// recordBriefing handles POST /api/v1/schools/{id}/briefings.
+func (s *Server) recordBriefing(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req briefingRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	b, err := s.Emergency.RecordBriefing(r.Context(), p, id, req.HeldOn, req.Topic)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, b)
+	return nil
+}

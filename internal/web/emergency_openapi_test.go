@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"regexp"
 	"testing"
+	"time"
 
+	"qorgan/internal/emergency"
 	"qorgan/internal/store"
 )
 
@@ -24,28 +26,36 @@ func emergencyScenarios(t *testing.T, h *harness, db *store.DB) {
 		}
 	}})
 	guardian := h.sessions["parent"].who.Scope.ID()
-	if err := db.InTx(context.Background(), func(tx *store.Tx) error {
-		_, err := tx.ExecContext(context.Background(), "UPDATE guardians SET id_document = 'N0123' WHERE id = ?", guardian)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
 	// A teacher of the child's class, whose code comes in their message.
 	var teacher int64
 	var other int64 // a pupil of another class
-	if err := db.InTx(context.Background(), func(tx *store.Tx) error {
-		ctx := context.Background()
-		if err := tx.QueryRowContext(ctx, "SELECT MIN(id) FROM staff WHERE school_id = 1 AND position = 'teacher'").Scan(&teacher); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT MIN(id) FROM pupils WHERE school_id = 1 AND class <> (SELECT class FROM pupils WHERE id = ?)", child).Scan(&other); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, "UPDATE staff SET homeroom = (SELECT class FROM pupils WHERE id = ?) WHERE id = ?", child, teacher)
-		return err
-	}); err != nil {
+	var class string
+	q := db.Reader()
+	ctx := context.Background()
+	if err := q.QueryRowContext(ctx, "SELECT MIN(id) FROM staff WHERE school_id = 1 AND position = 'teacher'").Scan(&teacher); err != nil {
 		t.Fatal(err)
 	}
+	if err := q.QueryRowContext(ctx, "SELECT class FROM pupils WHERE id = ?", child).Scan(&class); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRowContext(ctx, "SELECT MIN(id) FROM pupils WHERE school_id = 1 AND class <> ?", class).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	year := emergency.SchoolYear(time.Now())
+	h.runIn(t, []scenario{
+		{name: "a teacher's class", as: "director", method: "PUT", path: fmt.Sprintf("/api/v1/staff/%d/homeroom", teacher), body: map[string]any{"class": class, "language": "kk"}, status: 200, check: fieldIs("class", class)},
+		{name: "a teacher's class as guard", as: "guard", method: "PUT", path: fmt.Sprintf("/api/v1/staff/%d/homeroom", teacher), body: map[string]any{"class": class, "language": "kk"}, status: 403},
+		{name: "a class in no language", as: "director", method: "PUT", path: fmt.Sprintf("/api/v1/staff/%d/homeroom", teacher), body: map[string]any{"class": class, "language": "de"}, status: 422, field: "language", rejected: true},
+		{name: "the guardian's document", as: "director", method: "PUT", path: fmt.Sprintf("/api/v1/guardians/%d/id-document", guardian), body: map[string]any{"id_document": "N0123"}, status: 200},
+		{name: "the guardian's document as guard", as: "guard", method: "PUT", path: fmt.Sprintf("/api/v1/guardians/%d/id-document", guardian), body: map[string]any{"id_document": "N0123"}, status: 403},
+		{name: "a court order", as: "director", method: "POST", path: fmt.Sprintf("/api/v1/pupils/%d/court-orders", child), body: map[string]any{"id_document": "C999", "full_name": "Бөгде", "note": "решение суда\nот 1 марта"}, status: 201},
+		{name: "a court order as guard2", as: "guard2", method: "POST", path: fmt.Sprintf("/api/v1/pupils/%d/court-orders", child), body: map[string]any{"id_document": "C999"}, status: 404},
+		{name: "a drill plan", as: "region", method: "PUT", path: "/api/v1/schools/1/drill-plan", body: map[string]any{"year": year, "practical": 1, "briefings": 0}, status: 200},
+		{name: "a drill plan as guard", as: "guard", method: "PUT", path: "/api/v1/schools/1/drill-plan", body: map[string]any{"year": year, "practical": 1, "briefings": 0}, status: 403},
+		{name: "a drill plan of no year", as: "director", method: "PUT", path: "/api/v1/schools/1/drill-plan", body: map[string]any{"year": "2026", "practical": 1, "briefings": 0}, status: 422, field: "year", rejected: true},
+		{name: "a briefing", as: "director", method: "POST", path: "/api/v1/schools/1/briefings", body: map[string]any{"held_on": time.Now().UTC().Format(time.DateOnly), "topic": "Инструктаж"}, status: 201},
+		{name: "a briefing tomorrow", as: "director", method: "POST", path: "/api/v1/schools/1/briefings", body: map[string]any{"held_on": time.Now().AddDate(0, 0, 2).Format(time.DateOnly), "topic": "x"}, status: 422, field: "held_on"},
+	})
 	h.run(t, scenario{name: "a panic", as: "guard", method: "POST", path: "/api/v1/schools/1/panic", body: map[string]any{"request_id": "emergency-1"}, status: 202})
 	var alarm int64
 	h.run(t, scenario{name: "proposals", as: "pcn", method: "GET", path: "/api/v1/emergency-proposals", status: 200, check: hasItems(1, func(t *testing.T, p map[string]any) {

@@ -171,6 +171,11 @@ func roleTable() []roleRow {
 		{method: "POST", path: "/api/v1/emergency-staff/checklist/{step}", at: "/api/v1/emergency-staff/checklist/1", want: "401 401 401 401 401 401 401 401 401 401"},
 		{method: "POST", path: "/api/v1/emergency-staff/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": 1, "mark": "present"}}}, want: "401 401 401 401 401 401 401 401 401 401"},
 		{method: "POST", path: "/api/v1/emergency-staff/secured", want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "PUT", path: "/api/v1/staff/{id}/homeroom", at: "/api/v1/staff/{staff}/homeroom", body: map[string]any{"class": "1А", "language": "kk"}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "PUT", path: "/api/v1/guardians/{id}/id-document", at: "/api/v1/guardians/{guardian}/id-document", body: map[string]any{"id_document": "N1"}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "POST", path: "/api/v1/pupils/{id}/court-orders", at: "/api/v1/pupils/{child}/court-orders", body: map[string]any{"id_document": "C1"}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "PUT", path: "/api/v1/schools/{id}/drill-plan", at: s1 + "/drill-plan", body: map[string]any{"year": "2026-2027", "practical": 1, "briefings": 2}, want: "ok 403 ok 404 ok 403 404 403 403 404"},
+		{method: "POST", path: "/api/v1/schools/{id}/briefings", at: s1 + "/briefings", body: map[string]any{"held_on": "2026-11-01", "topic": "t"}, want: "ok 403 ok 404 ok 403 404 403 403 404"},
 	}
 }
 
@@ -262,6 +267,10 @@ func TestWhoSeesWhat(t *testing.T) {
 			t.Fatal(err)
 		}
 	}})
+	ids["{guardian}"] = h.sessions["parent"].who.Scope.Ref
+	h.run(t, scenario{name: "a staff member", as: "admin", method: "GET", path: "/api/v1/schools/1/staff", status: 200, check: func(t *testing.T, r result) {
+		ids["{staff}"] = fmt.Sprint(num(r.items(t)[0]["id"]))
+	}})
 	h.run(t, scenario{name: "an emergency", as: "cou", method: "POST", path: "/api/v1/emergencies", body: map[string]any{"school_ids": []int{1}, "mode": "lockdown", "scenario": "armed_attack"},
 		status: 201, check: func(t *testing.T, r result) { ids["{emergency}"] = fmt.Sprint(num(r.items(t)[0]["id"])) }})
 	h.run(t, scenario{name: "a refused check-in", as: "guard", method: "POST", path: "/api/v1/emergencies/" + ids["{emergency}"] + "/reunions",
@@ -269,7 +278,7 @@ func TestWhoSeesWhat(t *testing.T) {
 	h.run(t, scenario{name: "the reunion", as: "director", method: "GET", path: "/api/v1/emergencies/" + ids["{emergency}"] + "/reunions", status: 200, check: func(t *testing.T, r result) {
 		ids["{reunion}"] = fmt.Sprint(num(r.items(t)[0]["id"]))
 	}})
-	for _, k := range []string{"{child}", "{other}", "{device}", "{alarm}", "{token}", "{job}", "{emergency}", "{reunion}"} {
+	for _, k := range []string{"{child}", "{other}", "{device}", "{alarm}", "{token}", "{job}", "{emergency}", "{reunion}", "{staff}", "{guardian}"} {
 		if ids[k] == "" || ids[k] == "0" {
 			t.Fatalf("the demo gave no %s (%v)", k, ids)
 		}

@@ -108,4 +108,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/emergency-staff/checklist/{step}", s.staffCode(nil, s.staffTick))
 	mux.Handle("POST /api/v1/emergency-staff/marks", s.staffMarks())
 	mux.Handle("POST /api/v1/emergency-staff/secured", s.staffCode(nil, s.staffSecured))
+	mux.Handle("PUT /api/v1/staff/{id}/homeroom", s.signedIn(s.setHomeroom))
+	mux.Handle("PUT /api/v1/guardians/{id}/id-document", s.signedIn(s.setIDDocument))
+	mux.Handle("POST /api/v1/pupils/{id}/court-orders", s.signedIn(s.addCourtOrder))
+	mux.Handle("PUT /api/v1/schools/{id}/drill-plan", s.signedIn(s.setDrillPlan))
+	mux.Handle("POST /api/v1/schools/{id}/briefings", s.signedIn(s.recordBriefing))
 }
