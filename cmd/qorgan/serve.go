@@ -17,6 +17,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/cli"
 	"qorgan/internal/config"
+	"qorgan/internal/emergency"
 	"qorgan/internal/ingest/dc09gw"
 	"qorgan/internal/ingest/mqttgw"
 	"qorgan/internal/notify"
@@ -73,7 +74,11 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	}
 	push := webpush.New(db, vapid)
 	worker.Channels[notify.ChannelWebPush] = webpush.NewChannel(push, f.Notify.VAPIDSubject)
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Push: push, Roadmap: rm, Log: log,
+	// Emergencies queue their messages in the same outbox; public-address
+	// devices are told through the installation's webhook.
+	emergencies := emergency.New(db, a, alarms, worker.Wake)
+	emergencies.WebhookURL = f.Notify.WebhookURL
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Push: push, Roadmap: rm, Emergency: emergencies, Log: log,
 		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
+	"qorgan/internal/emergency"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/roadmap"
@@ -217,7 +218,7 @@ func serveWeb(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *ala
 		return "", nil, err
 	}
 	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox,
-		Push: webpush.New(db, key), Roadmap: rm, Log: log})
+		Push: webpush.New(db, key), Roadmap: rm, Emergency: emergency.New(db, a, alarms, func() {}), Log: log})
 	if err != nil {
 		return "", nil, err
 	}

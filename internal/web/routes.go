@@ -122,4 +122,30 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/me/push-subscriptions", s.signedIn(listForPerson(s.Push.MySubscriptions)))
 	mux.Handle("POST /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusCreated, s.Push.Subscribe)))
 	mux.Handle("DELETE /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusOK, s.Push.Unsubscribe)))
+
+	// Emergency mode (internal/emergency): declared, confirmed, changed and
+	// ended; the roll-call and its marks; reunification; the panic alarms'
+	// proposals; drills.
+	mux.Handle("POST /api/v1/emergencies", s.signedIn(s.declareEmergency))
+	mux.Handle("GET /api/v1/emergencies/{id}", s.signedIn(byID(s.Emergency.Get)))
+	mux.Handle("POST /api/v1/emergencies/{id}/{action}", s.signedIn(s.emergencyAction))
+	mux.Handle("GET /api/v1/emergencies/{id}/rollcall", s.signedIn(byID(s.Emergency.Unaccounted)))
+	mux.Handle("POST /api/v1/emergencies/{id}/marks", s.signedIn(s.markEmergency))
+	mux.Handle("GET /api/v1/emergencies/{id}/report", s.signedIn(byID(s.Emergency.Report)))
+	mux.Handle("GET /api/v1/emergencies/{id}/reunions", s.signedIn(listByID(s.Emergency.Reunions)))
+	mux.Handle("POST /api/v1/emergencies/{id}/reunions", s.signedIn(s.checkIn))
+	mux.Handle("POST /api/v1/emergencies/{id}/reunions/{reunion}/{action}", s.signedIn(s.reunionAction))
+	mux.Handle("GET /api/v1/emergency-proposals", s.signedIn(listForPerson(s.Emergency.Proposals)))
+	mux.Handle("POST /api/v1/emergency-proposals/{id}", s.signedIn(s.confirmProposal))
+	mux.Handle("GET /api/v1/me/reunions", s.signedIn(listForPerson(s.Emergency.MyReunions)))
+	mux.Handle("GET /api/v1/schools/{id}/drills", s.signedIn(s.drills))
+	mux.Handle("GET /api/v1/emergency-staff/checklist", s.staffCode(nil, s.staffChecklist))
+	mux.Handle("POST /api/v1/emergency-staff/checklist/{step}", s.staffCode(nil, s.staffTick))
+	mux.Handle("POST /api/v1/emergency-staff/marks", s.staffMarks())
+	mux.Handle("POST /api/v1/emergency-staff/secured", s.staffCode(nil, s.staffSecured))
+	mux.Handle("PUT /api/v1/staff/{id}/homeroom", s.signedIn(s.setHomeroom))
+	mux.Handle("PUT /api/v1/guardians/{id}/id-document", s.signedIn(s.setIDDocument))
+	mux.Handle("POST /api/v1/pupils/{id}/court-orders", s.signedIn(s.addCourtOrder))
+	mux.Handle("PUT /api/v1/schools/{id}/drill-plan", s.signedIn(s.setDrillPlan))
+	mux.Handle("POST /api/v1/schools/{id}/briefings", s.signedIn(s.recordBriefing))
 }

@@ -23,6 +23,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
@@ -43,7 +44,9 @@ type Deps struct {
 	Outbox   *notify.Outbox
 	Roadmap  *roadmap.Roadmap
 	Push     *webpush.Service
-	Log      *slog.Logger
+	// Emergency runs emergencies, their roll-calls, reunification and drills.
+	Emergency *emergency.Service
+	Log       *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
 	SecureCookies bool
@@ -73,7 +76,7 @@ func New(d Deps) (*Server, error) {
 		missing bool
 	}{
 		{"DB", d.DB == nil}, {"Auth", d.Auth == nil}, {"Registry", d.Registry == nil}, {"Alarms", d.Alarms == nil},
-		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Roadmap", d.Roadmap == nil}, {"Push", d.Push == nil}, {"Log", d.Log == nil},
+		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Roadmap", d.Roadmap == nil}, {"Push", d.Push == nil}, {"Emergency", d.Emergency == nil}, {"Log", d.Log == nil},
 	} {
 		if dep.missing {
 			return nil, fmt.Errorf("web.New: no %s", dep.name)

@@ -8,6 +8,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/roadmap"
@@ -38,6 +39,7 @@ func wired(t testing.TB, db *store.DB, a *auth.Service, reg *registry.Registry, 
 	}
 	d := web.Deps{DB: db, Auth: a, Registry: reg, Log: log, Alarms: alarm.New(db, a, log), Jobs: transfer.NewJobs(reg),
 		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db), Roadmap: rm, Push: webpush.New(db, key)}
+	d.Emergency = emergency.New(db, a, d.Alarms, func() {})
 	for _, c := range change {
 		c(&d)
 	}
