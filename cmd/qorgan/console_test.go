@@ -230,8 +230,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	pcn.wait(`location.pathname === "/alarms/`+id+`" && document.activeElement && document.activeElement.id === "responder"`, 10*time.Second)
 	pcn.noInline("the alarm's page with its response forms")
 	pcn.screenshot("alarm-ru-dispatch")
-	pcn.do(chromedp.SendKeys(chromedp.CSS("#responder"), "ГБР-7\r"))
-	pcn.wait(`document.querySelector(".timeline tbody tr.step-dispatched") !== null && document.querySelector("#on-site") !== null`, 10*time.Second)
+	// Each step's form posts and the page comes back: wait for the new
+	// page, not for the old one's live refresh.
+	pcn.do(chromedp.Evaluate[chromedp.Void]("window.qorganOldPage = true"), chromedp.SendKeys(chromedp.CSS("#responder"), "ГБР-7\r"))
+	pcn.wait(`!window.qorganOldPage && document.readyState === "complete" && document.querySelector(".timeline tbody tr.step-dispatched") !== null && document.querySelector("#on-site") !== null`, 10*time.Second)
 	if got := eval[string](pcn, `document.querySelector(".timeline tbody tr.step-dispatched").innerText`); !strings.Contains(got, "ГБР-7") {
 		t.Errorf("the dispatch step reads %q, want the group's name", got)
 	}
@@ -239,8 +241,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if eval[string](cou, "performance.getEntriesByType('navigation')[0].type") == "reload" {
 		t.Errorf("the ЦОУ's alarm page reloaded")
 	}
-	pcn.do(chromedp.KeyEvent("o"))
-	pcn.wait(`document.querySelector(".timeline tbody tr.step-on_site") !== null`, 10*time.Second)
+	pcn.do(chromedp.Evaluate[chromedp.Void]("window.qorganOldPage = true"), chromedp.KeyEvent("o"))
+	pcn.wait(`!window.qorganOldPage && document.readyState === "complete" && document.querySelector(".timeline tbody tr.step-on_site") !== null`, 10*time.Second)
 	pcn.do(chromedp.KeyEvent("r"))
 	pcn.wait(`document.activeElement && document.activeElement.id === "resolution"`, 10*time.Second)
 	pcn.do(chromedp.SetValue(chromedp.CSS("#resolution"), "false"), chromedp.SendKeys(chromedp.CSS("#notes"), "кнопку нажал ученик"),
