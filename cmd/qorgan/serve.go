@@ -15,6 +15,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/cap"
 	"qorgan/internal/cli"
 	"qorgan/internal/config"
 	"qorgan/internal/emergency"
@@ -78,6 +79,12 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	// devices are told through the installation's webhook.
 	emergencies := emergency.New(db, a, alarms, worker.Wake)
 	emergencies.WebhookURL = f.Notify.WebhookURL
+	var capHook *cap.Webhook
+	if f.Notify.CAPWebhookURL != "" {
+		if capHook, err = cap.NewWebhook(f.Notify.CAPWebhookURL, cap.ContentType, nil, nil); err != nil {
+			return fmt.Errorf("--cap-webhook-url: %w", err)
+		}
+	}
 	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Push: push, Roadmap: rm, Emergency: emergencies, Log: log,
 		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
 	if err != nil {
@@ -100,6 +107,9 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	go jobs.Run(runCtx, f.Keep.Imports, log)
 	go reg.Run(runCtx, f.Keep.Unlinked, log)
 	go rm.Run(runCtx, log) // the monthly snapshot
+	if capHook != nil {
+		go emergencies.RunCAP(runCtx, capHook, log) // emergencies' CAP alerts, each once, in order
+	}
 	if f.Notify.NotArrivedEvery > 0 {
 		go notifier.Run(runCtx, db, f.Notify.NotArrivedEvery, log)
 	}

@@ -89,6 +89,7 @@ type Notify struct {
 	BotURL, BotToken                                             string
 	WebhookURL, WebhookSecret                                    string
 	VAPIDPrivateKey, VAPIDSubject                                string // Web Push
+	CAPWebhookURL                                                string // emergencies' CAP 1.2 alerts
 	QuietHours                                                   QuietHours
 	Lease                                                        time.Duration
 	Concurrency                                                  int
@@ -189,6 +190,12 @@ func (s *Server) Options(defaultDB string) []*Option {
 		String(&n.VAPIDSubject, "vapid-subject", "mailto:noreply@qorgan.kz", "contact the push services' operators reach about this installation's Web Push (mailto: or https: URL)").Check(func() error {
 			if !strings.HasPrefix(n.VAPIDSubject, "mailto:") && !strings.HasPrefix(n.VAPIDSubject, "https://") {
 				return fmt.Errorf("must be a mailto: or https:// URL, not %q", n.VAPIDSubject)
+			}
+			return nil
+		}),
+		String(&n.CAPWebhookURL, "cap-webhook-url", "", "URL that receives each emergency's CAP 1.2 alerts (declared, changed, ended; drills as Exercise), POSTed as application/cap+xml; empty: none").Check(func() error {
+			if n.CAPWebhookURL != "" && !strings.HasPrefix(n.CAPWebhookURL, "https://") && !strings.HasPrefix(n.CAPWebhookURL, "http://") {
+				return fmt.Errorf("must be an http:// or https:// URL, not %q", n.CAPWebhookURL)
 			}
 			return nil
 		}),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/cap"
 	"qorgan/internal/emergency"
 	"qorgan/internal/errs"
 	"qorgan/internal/registry"
@@ -363,5 +364,37 @@ func (s *Server) recordBriefing(w http.ResponseWriter, r *http.Request, p auth.P
 		return err
 	}
 	writeJSON(w, http.StatusCreated, b)
+	return nil
+}
+
+// capAlert is one CAP 1.2 alert of an emergency: its headers and the
+// document itself, as a civil-protection system takes it.
+type capAlert struct {
+	Identifier string `json:"identifier"`
+	MsgType    string `json:"msg_type"`
+	Status     string `json:"status"`
+	Sent       string `json:"sent"`
+	XML        string `json:"xml"`
+}
+
+// emergencyAlerts lists an emergency's CAP alerts, oldest first.
+func (s *Server) emergencyAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	as, err := s.Emergency.Alerts(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	out := []capAlert{}
+	for _, a := range as {
+		doc, err := cap.Marshal(a)
+		if err != nil {
+			return errs.Wrap(err, "CAP alert")
+		}
+		out = append(out, capAlert{Identifier: a.Identifier, MsgType: string(a.MsgType), Status: string(a.Status), Sent: a.Sent.String(), XML: string(doc)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
 }

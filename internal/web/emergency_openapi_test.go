@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +144,14 @@ func emergencyScenarios(t *testing.T, h *harness, db *store.DB) {
 				t.Fatalf("report: %s", clip(r.body))
 			}
 		}},
+		{name: "CAP alerts", as: "cou", method: "GET", path: at("/alerts"), status: 200, check: func(t *testing.T, r result) {
+			items := r.items(t)
+			if len(items) == 0 || items[0]["msg_type"] != "Alert" || !strings.Contains(fmt.Sprint(items[0]["xml"]), "urn:oasis:names:tc:emergency:cap:1.2") {
+				t.Fatalf("alerts: %s", clip(r.body))
+			}
+		}},
+		{name: "CAP alerts as analyst", as: "analyst", method: "GET", path: at("/alerts"), status: 403},
+		{name: "CAP alerts of another school", as: "guard2", method: "GET", path: at("/alerts"), status: 404},
 		{name: "end as guard", as: "guard", method: "POST", path: at("/end"), body: map[string]any{"reason": "all_clear"}, status: 403},
 		{name: "end without a reason", as: "director", method: "POST", path: at("/end"), body: map[string]any{}, status: 422, field: "reason"},
 		{name: "end", as: "director", method: "POST", path: at("/end"), body: map[string]any{"reason": "all_clear"}, status: 200, check: fieldIs("state", "ended")},

@@ -186,6 +186,7 @@ func roleTable() []roleRow {
 		{method: "GET", path: "/api/v1/emergencies/{id}/rollcall", at: "/api/v1/emergencies/{emergency}/rollcall", want: "403 403 403 404 ok ok 404 ok ok 404"},
 		{method: "POST", path: "/api/v1/emergencies/{id}/marks", at: "/api/v1/emergencies/{emergency}/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": 1, "mark": "present"}}}, want: "403 403 403 404 ok ok 404 403 403 404"},
 		{method: "GET", path: "/api/v1/emergencies/{id}/report", at: "/api/v1/emergencies/{emergency}/report", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}/alerts", at: "/api/v1/emergencies/{emergency}/alerts", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
 		{method: "GET", path: "/api/v1/emergencies/{id}/reunions", at: "/api/v1/emergencies/{emergency}/reunions", want: "403 403 403 404 ok ok 404 403 403 404"},
 		{method: "POST", path: "/api/v1/emergencies/{id}/reunions", at: "/api/v1/emergencies/{emergency}/reunions", body: map[string]any{"pupil_id": "{child}", "id_document": "X1", "full_name": "A"}, want: "403 403 403 404 ok ok 404 403 403 404"},
 		{method: "POST", path: "/api/v1/emergencies/{id}/reunions/{reunion}/{action}", at: "/api/v1/emergencies/{emergency}/reunions/{reunion}/runner", body: map[string]any{"runner": "R"}, want: "403 403 403 404 ok ok 404 403 403 404"},

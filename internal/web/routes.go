@@ -132,6 +132,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/emergencies/{id}/rollcall", s.signedIn(byID(s.Emergency.Unaccounted)))
 	mux.Handle("POST /api/v1/emergencies/{id}/marks", s.signedIn(s.markEmergency))
 	mux.Handle("GET /api/v1/emergencies/{id}/report", s.signedIn(byID(s.Emergency.Report)))
+	mux.Handle("GET /api/v1/emergencies/{id}/alerts", s.signedIn(s.emergencyAlerts))
 	mux.Handle("GET /api/v1/emergencies/{id}/reunions", s.signedIn(listByID(s.Emergency.Reunions)))
 	mux.Handle("POST /api/v1/emergencies/{id}/reunions", s.signedIn(s.checkIn))
 	mux.Handle("POST /api/v1/emergencies/{id}/reunions/{reunion}/{action}", s.signedIn(s.reunionAction))
