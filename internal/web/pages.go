@@ -205,10 +205,19 @@ func menu(p auth.Principal, current string) []menuItem {
 		if p.Can(auth.ImportPupils) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/import", Label: "ui.menu.import"})
 		}
+		if p.Role == auth.RoleDirector {
+			m = append(m, menuItem{Href: "/schools/" + id + "/compliance", Label: "ui.menu.compliance"})
+		}
 	} else if p.Can(auth.ReadOwnChildren) {
 		m = append(m, menuItem{Href: "/family", Label: "ui.menu.family"})
 	} else if p.Can(auth.ReadAlarms) {
 		m = append(m, menuItem{Href: "/console", Label: "ui.menu.console"})
+	}
+	switch p.Scope.Kind {
+	case auth.ScopeInstallation, auth.ScopeNation, auth.ScopeRegion, auth.ScopeDistrict:
+		if p.Can(auth.ReadRegistry) {
+			m = append(m, menuItem{Href: "/indicators", Label: "ui.menu.indicators"})
+		}
 	}
 	if len(m) == 0 {
 		m = append(m, menuItem{Href: "/home", Label: "ui.menu.home"})

@@ -308,3 +308,64 @@ func TestLanguageOnThePerson(t *testing.T) {
 		}
 	})
 }
+
+// TestRoadmapPages: the ministry's indicators with the chart and the
+// published record beside the live figures, the drill-down to a region and
+// a district, a school's compliance, and the walls of scope.
+func TestRoadmapPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	a := auth.New(db)
+	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	live := httptest.NewServer(srv.Handler())
+	defer live.Close()
+
+	analyst := newBrowser(t, live.URL)
+	signInPage(t, analyst, "analyst", "pages-password-1")
+	resp, page := analyst.get("/indicators")
+	if resp.StatusCode != 200 || !strings.Contains(page, `<svg class="chart"`) || !strings.Contains(page, "Показатели дорожной карты") ||
+		!strings.Contains(page, "01.01.2021") || !strings.Contains(page, "03.12.2025") || !strings.Contains(page, "ДЗ-237") || !strings.Contains(page, "пока не измеряется") {
+		t.Fatalf("the nation's indicators: %d\n%s", resp.StatusCode, page)
+	}
+	if !strings.Contains(page, `href="/indicators?region=610000000"`) {
+		t.Fatalf("no link to drill down into Turkestan region")
+	}
+	resp, page = analyst.get("/indicators?region=610000000")
+	district := regexp.MustCompile(`href="(/indicators\?district=\d+)"`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || district == nil || !strings.Contains(page, `href="/indicators"`) {
+		t.Fatalf("a region: %d, a district link %v", resp.StatusCode, district)
+	}
+	resp, page = analyst.get(district[1])
+	school := regexp.MustCompile(`href="(/schools/\d+/compliance)"`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || school == nil {
+		t.Fatalf("a district: %d, a school link %v", resp.StatusCode, school)
+	}
+	if resp, page = analyst.get(school[1]); resp.StatusCode != 200 || !strings.Contains(page, `id="items"`) {
+		t.Errorf("a school's compliance: %d", resp.StatusCode)
+	}
+
+	director := newBrowser(t, live.URL)
+	signInPage(t, director, "director", "pages-password-1")
+	if resp, page = director.get("/schools/1/compliance"); resp.StatusCode != 200 || !strings.Contains(page, "Соответствие требованиям") {
+		t.Errorf("the director's compliance view: %d", resp.StatusCode)
+	}
+	if resp, _ = director.get("/schools/2/compliance"); resp.StatusCode != 404 {
+		t.Errorf("another school's compliance for the director: %d", resp.StatusCode)
+	}
+	regionDept := newBrowser(t, live.URL)
+	signInPage(t, regionDept, "region", "pages-password-1")
+	if resp, _ = regionDept.get("/indicators?region=750000000"); resp.StatusCode != 404 {
+		t.Errorf("another region's indicators for a region's department: %d", resp.StatusCode)
+	}
+	parent := newBrowser(t, live.URL)
+	signInPage(t, parent, "parent", "pages-password-1")
+	if resp, _ = parent.get("/indicators"); resp.StatusCode != 403 && resp.StatusCode != 404 {
+		t.Errorf("the indicators for a guardian: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,165 @@
+package web
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/roadmap"
+)
+
+// The roadmap's pages: the indicators of a place with a bar chart drawn
+// on the server (SVG, no script), its parts to drill down into (nation →
+// region → district → school), the seeded record beside the live figures
+// (never mixed), the ministry's documents to download; and a school's gap
+// list against the rules in force.
+
+// bar is one indicator as the chart and the table show it.
+type bar struct {
+	Key                   roadmap.Key
+	Having, Required, Pct int
+	Measured, HasShare    bool
+	Y, Width, TextY       int // the chart's geometry (px in its viewBox)
+}
+
+// chartWidth is the bars' full length in the SVG's viewBox.
+const chartWidth = 300
+
+func barsOf(f roadmap.Figures) []bar {
+	var out []bar
+	for _, in := range f.Indicators {
+		if in.Key == roadmap.Notification {
+			continue // not a roadmap line of the letter; on the school's gap list
+		}
+		b := bar{Key: in.Key, Having: in.Having, Required: in.Required, Measured: in.Measured}
+		if in.Share != nil {
+			b.HasShare = true
+			b.Pct = int(math.Floor(*in.Share*100 + 1e-9)) // never 100% before it is
+			b.Width = int(*in.Share * chartWidth)
+		}
+		b.Y = len(out) * 30
+		b.TextY = b.Y + 16
+		out = append(out, b)
+	}
+	return out
+}
+
+type partRow struct {
+	Name, Href string
+	Schools    int
+	Bars       []bar
+}
+
+type seededCol struct {
+	TakenOn, Source string
+	Pct             map[roadmap.Key]string
+}
+
+type indicatorsData struct {
+	F          roadmap.Figures
+	Bars       []bar
+	ChartH     int
+	Parts      []partRow
+	PartsLevel string
+	Seeded     []seededCol
+	Up         string // the place above, when the caller's scope holds it
+	Docs       bool
+}
+
+func placeQuery(level, code string) string {
+	if code == "" && level != roadmap.LevelNation {
+		return "" // schools with no district: no place to open
+	}
+	switch level {
+	case roadmap.LevelRegion:
+		return "/indicators?region=" + code
+	case roadmap.LevelDistrict:
+		return "/indicators?district=" + code
+	case roadmap.LevelSchool:
+		return "/schools/" + code + "/compliance"
+	}
+	return "/indicators"
+}
+
+func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	pl, err := placeOf(r, roadmap.LevelRegion, roadmap.LevelDistrict)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f, err := s.Roadmap.Indicators(ctx, p, pl)
+	if err != nil {
+		return err
+	}
+	d := indicatorsData{F: f, Bars: barsOf(f), Docs: p.Can(auth.ReadRegistry)}
+	d.ChartH = len(d.Bars) * 30
+	next := map[string]string{roadmap.LevelNation: roadmap.LevelRegion, roadmap.LevelRegion: roadmap.LevelDistrict, roadmap.LevelDistrict: roadmap.LevelSchool}[f.Level]
+	if f.Level == roadmap.LevelScope {
+		next = roadmap.LevelRegion
+	}
+	d.PartsLevel = next
+	for _, part := range f.Parts {
+		d.Parts = append(d.Parts, partRow{Name: part.Name, Href: placeQuery(next, part.Code), Schools: part.Schools, Bars: barsOf(part)})
+	}
+	switch {
+	case f.Level == roadmap.LevelRegion && (p.Scope.Kind == auth.ScopeNation || p.Scope.Kind == auth.ScopeInstallation):
+		d.Up = "/indicators"
+	case f.Level == roadmap.LevelDistrict && p.Scope.Kind != auth.ScopeDistrict:
+		if sn, err := s.Registry.ListDistricts(ctx, ""); err == nil {
+			for _, x := range sn {
+				if x.Code == f.Code {
+					d.Up = placeQuery(roadmap.LevelRegion, x.RegionCode)
+				}
+			}
+		}
+	}
+	if f.Level == roadmap.LevelNation || f.Level == roadmap.LevelRegion || f.Level == roadmap.LevelDistrict {
+		snaps, err := s.Roadmap.Snapshots(ctx, p, roadmap.Place{Level: f.Level, Code: f.Code})
+		if err != nil {
+			return err
+		}
+		for _, sn := range snaps {
+			if sn.Origin != "seeded" {
+				continue
+			}
+			c := seededCol{TakenOn: sn.TakenOn, Source: sn.Source, Pct: map[roadmap.Key]string{}}
+			for _, x := range sn.Figures {
+				switch {
+				case x.Share != nil:
+					c.Pct[x.Key] = strconv.Itoa(int(math.Round(*x.Share*100))) + "%"
+				case x.Having != nil && x.Qualifier == "over":
+					c.Pct[x.Key] = "> " + strconv.Itoa(*x.Having)
+				case x.Having != nil:
+					c.Pct[x.Key] = strconv.Itoa(*x.Having)
+				}
+			}
+			d.Seeded = append(d.Seeded, c)
+		}
+	}
+	v.Title = "ui.roadmap.title"
+	v.Data = d
+	s.render(w, http.StatusOK, "indicators", v)
+	return nil
+}
+
+type gapsPageData struct {
+	G roadmap.Gaps
+}
+
+func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	g, err := s.Roadmap.Gaps(r.Context(), sess.Principal, id)
+	if err != nil {
+		return err
+	}
+	v.Title = "ui.gaps.title"
+	v.Data = gapsPageData{G: g}
+	s.render(w, http.StatusOK, "gaps", v)
+	return nil
+}
+
