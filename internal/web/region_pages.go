@@ -1,0 +1,291 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+	"unicode/utf8"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/kztime"
+	"qorgan/internal/registry"
+)
+
+// The education department's and the ministry's pages: the schools in
+// scope with search, filters and paging, a school's card, and the
+// providers and police units. Each calls the registry functions behind the
+// API's routes (schools.go, providers.go), in the same scope; a school
+// outside it is not found.
+
+// schoolsPage is how many schools one page of the list shows.
+const schoolsPage = 50
+
+// deviceKinds are the kinds of device a school's card counts, in the order
+// it shows them.
+var deviceKinds = []registry.DeviceKind{registry.PanicButton, registry.AlarmPanel, registry.Turnstile, registry.Camera, registry.MetalDetector, registry.PublicAddress}
+
+type schoolsData struct {
+	Schools   []registry.School
+	Q         string // name or BIN: not personal data, so it may sit in the address
+	Region    string
+	District  string
+	UTO       string
+	Regions   []registry.Region   // for the nation: the region filter
+	Districts []registry.District // of the region in scope or chosen
+	Places    map[string]string   // region or district code → its name in the page's language
+	Next      string              // the next page's address, empty at the end
+	First     bool                // this is the first page
+	Errors    map[string]string
+}
+
+// place names a region or district in lang.
+func placeName(lang, kk, ru, en string) string {
+	switch lang {
+	case "kk":
+		return kk
+	case "en":
+		return en
+	}
+	return ru
+}
+
+// regionSchools lists the schools in scope, 50 at a time.
+func (s *Server) regionSchools(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	if err := p.Require(auth.ReadRegistry); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := schoolsData{Q: q.Get("q"), Region: q.Get("region"), District: q.Get("district"), UTO: q.Get("uto"), Errors: map[string]string{}, Places: map[string]string{},
+		First: q.Get("cursor") == ""}
+	f := registry.SchoolFilter{Search: d.Q, District: d.District}
+	if utf8.RuneCountInString(d.Q) > 100 {
+		d.Errors["q"] = "ui.region.err.q"
+	}
+	switch d.UTO {
+	case "":
+	case "true", "false":
+		b := d.UTO == "true"
+		f.UTO = &b
+	default:
+		d.Errors["uto"] = "ui.region.err.uto"
+	}
+	regions, err := s.Registry.ListRegions(ctx)
+	if err != nil {
+		return errs.Wrap(err, "regions")
+	}
+	for _, g := range regions {
+		d.Places[g.Code] = placeName(v.Lang, g.NameKK, g.NameRU, g.NameEN)
+	}
+	// The region whose districts the filter offers: the person's own, or
+	// the one they chose when their scope is wider.
+	region := ""
+	switch p.Scope.Kind {
+	case auth.ScopeRegion:
+		region = p.Scope.Ref
+	case auth.ScopeNation, auth.ScopeInstallation:
+		d.Regions = regions
+		region, f.Region = d.Region, d.Region
+	}
+	if region != "" {
+		ds, err := s.Registry.ListDistricts(ctx, region)
+		if err != nil {
+			return errs.Wrap(err, "districts")
+		}
+		d.Districts = ds
+	}
+	for _, x := range d.Districts {
+		d.Places[x.Code] = placeName(v.Lang, x.NameKK, x.NameRU, x.NameEN)
+	}
+	if d.District != "" && d.Places[d.District] == "" {
+		d.Errors["district"] = "ui.region.err.district"
+	}
+	status := http.StatusOK
+	if len(d.Errors) == 0 {
+		list, err := s.Registry.ListSchools(ctx, p, f, registry.Page{Cursor: q.Get("cursor"), Limit: schoolsPage})
+		if errs.CodeOf(err) == errs.Invalid {
+			return errs.NotFoundf("no such page of schools") // a cursor this server did not give
+		}
+		if err != nil {
+			return err
+		}
+		d.Schools = list.Items
+		if list.NextCursor != "" {
+			nq := url.Values{}
+			for k, x := range map[string]string{"q": d.Q, "region": d.Region, "district": d.District, "uto": d.UTO} {
+				if x != "" {
+					nq.Set(k, x)
+				}
+			}
+			nq.Set("cursor", list.NextCursor)
+			d.Next = "/schools?" + nq.Encode()
+		}
+	} else {
+		status = http.StatusUnprocessableEntity
+	}
+	v.Title, v.Data = "ui.region.schools.title", d
+	s.render(w, status, "region_schools", v)
+	return nil
+}
+
+type schoolCardData struct {
+	School     registry.School
+	Region     string
+	District   string
+	Devices    []registry.Device
+	Kinds      []registry.DeviceKind
+	Count      map[registry.DeviceKind]int
+	Contracts  []contractRow
+	Police     *registry.PoliceUnit
+	Compliance registry.Compliance
+}
+
+type contractRow struct {
+	registry.Contract
+	Provider *registry.Provider
+	InForce  bool
+}
+
+// regionSchool is a school's card: where it is, its people and shifts, its
+// devices, its guard contracts, its police unit and its compliance.
+func (s *Server) regionSchool(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	sc, err := s.Registry.School(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	d := schoolCardData{School: sc, Kinds: deviceKinds, Count: map[registry.DeviceKind]int{}}
+	if d.Devices, err = s.Registry.ListDevices(ctx, p, id); err != nil {
+		return err
+	}
+	for _, x := range d.Devices {
+		d.Count[x.Kind]++
+	}
+	if d.Compliance, err = s.Registry.Compliance(ctx, p, id); err != nil {
+		return err
+	}
+	cs, err := s.Registry.ContractsOfSchool(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	ps, err := s.Registry.ListProviders(ctx, p)
+	if err != nil {
+		return err
+	}
+	byID := map[int64]*registry.Provider{}
+	for i := range ps {
+		byID[ps[i].ID] = &ps[i]
+	}
+	today := kztime.Today(time.Now()).Format(time.DateOnly)
+	for _, c := range cs {
+		d.Contracts = append(d.Contracts, contractRow{Contract: c, Provider: byID[c.ProviderID], InForce: c.StartsOn <= today && (c.EndsOn == "" || c.EndsOn >= today)})
+	}
+	// The unit alarms of this school go to (the school is in scope, so
+	// its unit may be shown).
+	if u, ok, err := registry.PoliceUnitFor(ctx, s.Registry.DB.Reader(), id); err != nil {
+		return errs.Wrap(err, "police unit")
+	} else if ok {
+		d.Police = &u
+	}
+	regions, err := s.Registry.ListRegions(ctx)
+	if err != nil {
+		return errs.Wrap(err, "regions")
+	}
+	for _, g := range regions {
+		if g.Code == sc.RegionCode {
+			d.Region = placeName(v.Lang, g.NameKK, g.NameRU, g.NameEN)
+		}
+	}
+	if sc.DistrictCode != "" {
+		ds, err := s.Registry.ListDistricts(ctx, sc.RegionCode)
+		if err != nil {
+			return errs.Wrap(err, "districts")
+		}
+		for _, x := range ds {
+			if x.Code == sc.DistrictCode {
+				d.District = placeName(v.Lang, x.NameKK, x.NameRU, x.NameEN)
+			}
+		}
+	}
+	// A school's name is not personal data: the title may carry it.
+	v.Title, v.TitleArg, v.Data = "ui.region.school.title", sc.NameRU, d
+	if v.Lang == "kk" && sc.NameKK != "" {
+		v.TitleArg = sc.NameKK
+	}
+	s.render(w, http.StatusOK, "region_school", v)
+	return nil
+}
+
+type providerRow struct {
+	registry.Provider
+	Valid, UTOValid bool
+}
+
+type providersData struct {
+	Providers []providerRow
+	Today     string
+}
+
+// regionProviders lists the security providers in scope with their
+// licences and whether each is valid today.
+func (s *Server) regionProviders(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	ps, err := s.Registry.ListProviders(r.Context(), sess.Principal)
+	if err != nil {
+		return err
+	}
+	now := kztime.Today(time.Now())
+	today := now.Format(time.DateOnly)
+	d := providersData{Today: today}
+	for _, x := range ps {
+		d.Providers = append(d.Providers, providerRow{Provider: x, Valid: x.LicenceExpires >= today, UTOValid: x.MayGuardUTO(now)})
+	}
+	v.Title, v.Data = "ui.region.providers.title", d
+	s.render(w, http.StatusOK, "region_providers", v)
+	return nil
+}
+
+type policeData struct {
+	Units  []registry.PoliceUnit
+	Places map[string]string
+}
+
+// regionPolice lists the police units (ЦОУ) whose jurisdiction meets the
+// person's scope.
+func (s *Server) regionPolice(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	ctx := r.Context()
+	us, err := s.Registry.ListPoliceUnits(ctx, sess.Principal)
+	if err != nil {
+		return err
+	}
+	d := policeData{Units: us, Places: map[string]string{}}
+	regions, err := s.Registry.ListRegions(ctx)
+	if err != nil {
+		return errs.Wrap(err, "regions")
+	}
+	seen := map[string]bool{}
+	for _, g := range regions {
+		d.Places[g.Code] = placeName(v.Lang, g.NameKK, g.NameRU, g.NameEN)
+	}
+	for _, u := range us {
+		if u.DistrictCode != "" && !seen[u.RegionCode] {
+			seen[u.RegionCode] = true
+			ds, err := s.Registry.ListDistricts(ctx, u.RegionCode)
+			if err != nil {
+				return errs.Wrap(err, "districts")
+			}
+			for _, x := range ds {
+				d.Places[x.Code] = placeName(v.Lang, x.NameKK, x.NameRU, x.NameEN)
+			}
+		}
+	}
+	v.Title, v.Data = "ui.region.police.title", d
+	s.render(w, http.StatusOK, "region_police", v)
+	return nil
+}
