@@ -1,0 +1,43 @@
+package web
+
+import (
+	"testing"
+
+	"qorgan/internal/locale"
+)
+
+// TestAdminAndRegionBuiltKeys: the message ids the administrator's and the
+// education department's handlers and templates build from values (scope
+// kinds, device kinds, field errors, notices, menu items) exist in every
+// language; TestPagesUseOnlyKnownKeys sees only the literal ones.
+func TestAdminAndRegionBuiltKeys(t *testing.T) {
+	var ids []string
+	for _, k := range scopeKinds {
+		ids = append(ids, "ui.admin.kind."+string(k))
+	}
+	for _, k := range deviceKinds {
+		ids = append(ids, "ui.region.kind."+string(k))
+	}
+	for _, f := range newUserFields {
+		ids = append(ids, "ui.admin.err."+f)
+	}
+	for _, x := range []string{"login_taken", "self", "filter", "before"} {
+		ids = append(ids, "ui.admin.err."+x)
+	}
+	for _, x := range []string{"created", "disabled", "enabled", "revoked"} {
+		ids = append(ids, "ui.admin.done."+x)
+	}
+	for _, x := range []string{"q", "uto", "district"} {
+		ids = append(ids, "ui.region.err."+x)
+	}
+	ids = append(ids, "ui.menu.people", "ui.menu.tokens", "ui.menu.audit", "ui.menu.schools", "ui.menu.providers", "ui.menu.police",
+		"ui.admin.people.title", "ui.admin.tokens.title", "ui.admin.audit.title", "ui.region.schools.title", "ui.region.school.title",
+		"ui.region.providers.title", "ui.region.police.title", "ui.form.invalid")
+	for _, id := range ids {
+		for _, l := range locale.Languages {
+			if ok, err := locale.Has(l, id); err != nil || !ok {
+				t.Errorf("message %q is missing in %s (%v)", id, l, err)
+			}
+		}
+	}
+}
