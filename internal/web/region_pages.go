@@ -231,48 +231,169 @@ type providerRow struct {
 type providersData struct {
 	Providers []providerRow
 	Today     string
+	CanCreate bool              // the role may register providers (auth.WriteProviders)
+	Form      map[string]string // what was typed in the new-provider form
+	Errors    map[string]string // field → message id
+	Notice    string
 }
 
 // regionProviders lists the security providers in scope with their
 // licences and whether each is valid today.
 func (s *Server) regionProviders(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	d := providersData{Form: map[string]string{}, Errors: map[string]string{}}
+	if r.URL.Query().Get("done") == "created" {
+		d.Notice = "ui.region.done.provider"
+	}
+	return s.showProviders(w, r, sess, v, http.StatusOK, d)
+}
+
+func (s *Server) showProviders(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view, status int, d providersData) error {
 	ps, err := s.Registry.ListProviders(r.Context(), sess.Principal)
 	if err != nil {
 		return err
 	}
 	now := kztime.Today(time.Now())
-	today := now.Format(time.DateOnly)
-	d := providersData{Today: today}
+	d.Today = now.Format(time.DateOnly)
 	for _, x := range ps {
-		d.Providers = append(d.Providers, providerRow{Provider: x, Valid: x.LicenceExpires >= today, UTOValid: x.MayGuardUTO(now)})
+		d.Providers = append(d.Providers, providerRow{Provider: x, Valid: x.LicenceExpires >= d.Today, UTOValid: x.MayGuardUTO(now)})
 	}
+	d.CanCreate = sess.Principal.Can(auth.WriteProviders)
 	v.Title, v.Data = "ui.region.providers.title", d
-	s.render(w, http.StatusOK, "region_providers", v)
+	s.render(w, status, "region_providers", v)
 	return nil
 }
 
+// formProblem turns a domain error about one field of a form into the
+// status and message id the form shows beside that field; ok is false for
+// an error that is no form's to show (it goes to the error page).
+func formProblem(err error, fields ...string) (status int, field, id string, ok bool) {
+	e := errs.As(err)
+	switch e.Code {
+	case errs.Invalid:
+		status = http.StatusUnprocessableEntity
+	case errs.Conflict:
+		status = http.StatusConflict
+	case errs.Forbidden:
+		if e.Field == "" {
+			return 0, "", "", false
+		}
+		status = http.StatusForbidden
+	default:
+		return 0, "", "", false
+	}
+	for _, f := range fields {
+		if f == e.Field {
+			id = "ui.region.err." + f
+			if e.Code == errs.Conflict {
+				id += "_taken"
+			} else if e.Code == errs.Forbidden {
+				id = "ui.region.err.outside"
+			}
+			return status, f, id, true
+		}
+	}
+	return status, "", "ui.form.invalid", true
+}
+
+// providerFields are the new-provider form's fields.
+var providerFields = []string{"name", "bin", "licence_no", "licence_expires"}
+
+// regionCreateProvider registers a security provider from the form (the
+// API's POST /api/v1/providers).
+func (s *Server) regionCreateProvider(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	f := r.PostForm
+	in := registry.ProviderInput{Name: f.Get("name"), BIN: f.Get("bin"), LicenceNo: f.Get("licence_no"), LicenceUTO: f.Get("licence_uto") == "on",
+		LicenceExpires: f.Get("licence_expires")}
+	_, err := s.Registry.CreateProvider(r.Context(), sess.Principal, in)
+	if err == nil {
+		http.Redirect(w, r, "/providers?done=created", http.StatusSeeOther)
+		return nil
+	}
+	status, field, id, ok := formProblem(err, providerFields...)
+	if !ok {
+		return err
+	}
+	d := providersData{Form: map[string]string{"licence_uto": f.Get("licence_uto")}, Errors: map[string]string{}}
+	for _, k := range providerFields {
+		d.Form[k] = f.Get(k)
+	}
+	if field != "" {
+		d.Errors[field] = id
+	} else {
+		d.Notice = id
+	}
+	return s.showProviders(w, r, sess, v, status, d)
+}
+
 type policeData struct {
-	Units  []registry.PoliceUnit
-	Places map[string]string
+	Units     []registry.PoliceUnit
+	Places    map[string]string
+	CanCreate bool
+	Regions   []registry.Region // where a new unit may be: the person's own region, or all
+	Form      map[string]string
+	Errors    map[string]string
+	Notice    string
 }
 
 // regionPolice lists the police units (ЦОУ) whose jurisdiction meets the
 // person's scope.
 func (s *Server) regionPolice(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	d := policeData{Form: map[string]string{}, Errors: map[string]string{}}
+	if r.URL.Query().Get("done") == "created" {
+		d.Notice = "ui.region.done.police"
+	}
+	return s.showPolice(w, r, sess, v, http.StatusOK, d)
+}
+
+// policeFields are the new-unit form's fields.
+var policeFields = []string{"name_kk", "name_ru", "region_code", "district_code"}
+
+// regionCreatePolice registers a police unit from the form (the API's
+// POST /api/v1/police-units): a department only in its own area.
+func (s *Server) regionCreatePolice(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	f := r.PostForm
+	_, err := s.Registry.CreatePoliceUnit(r.Context(), sess.Principal, registry.PoliceUnit{NameKK: f.Get("name_kk"), NameRU: f.Get("name_ru"),
+		RegionCode: f.Get("region_code"), DistrictCode: f.Get("district_code")})
+	if err == nil {
+		http.Redirect(w, r, "/police-units?done=created", http.StatusSeeOther)
+		return nil
+	}
+	status, field, id, ok := formProblem(err, policeFields...)
+	if !ok {
+		return err
+	}
+	d := policeData{Form: map[string]string{}, Errors: map[string]string{}}
+	for _, k := range policeFields {
+		d.Form[k] = f.Get(k)
+	}
+	if field != "" {
+		d.Errors[field] = id
+	} else {
+		d.Notice = id
+	}
+	return s.showPolice(w, r, sess, v, status, d)
+}
+
+func (s *Server) showPolice(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view, status int, d policeData) error {
 	ctx := r.Context()
 	us, err := s.Registry.ListPoliceUnits(ctx, sess.Principal)
 	if err != nil {
 		return err
 	}
-	d := policeData{Units: us, Places: map[string]string{}}
+	d.Units, d.Places = us, map[string]string{}
 	regions, err := s.Registry.ListRegions(ctx)
 	if err != nil {
 		return errs.Wrap(err, "regions")
 	}
 	seen := map[string]bool{}
+	p := sess.Principal
 	for _, g := range regions {
 		d.Places[g.Code] = placeName(v.Lang, g.NameKK, g.NameRU, g.NameEN)
+		if p.Scope.Kind != auth.ScopeRegion || p.Scope.Ref == g.Code {
+			d.Regions = append(d.Regions, g)
+		}
 	}
+	d.CanCreate = p.Can(auth.WriteProviders) && p.Scope.Kind != auth.ScopeDistrict
 	for _, u := range us {
 		if u.DistrictCode != "" && !seen[u.RegionCode] {
 			seen[u.RegionCode] = true
@@ -286,6 +407,6 @@ func (s *Server) regionPolice(w http.ResponseWriter, r *http.Request, sess auth.
 		}
 	}
 	v.Title, v.Data = "ui.region.police.title", d
-	s.render(w, http.StatusOK, "region_police", v)
+	s.render(w, status, "region_police", v)
 	return nil
 }

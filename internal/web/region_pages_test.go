@@ -166,6 +166,58 @@ func TestRegionPages(t *testing.T) {
 			t.Errorf("police units: %d", resp.StatusCode)
 		}
 
+		// Turkestan's department registers a provider and a police unit;
+		// a bad field comes back beside itself with what was typed.
+		_, page = tk.get("/providers")
+		tkTok := formCSRF(t, page)
+		if !strings.Contains(page, `id="new-provider"`) {
+			t.Fatalf("the department is not offered the new-provider form")
+		}
+		binOK, _ := registry.MakeBIN("26014000123")
+		prov := url.Values{"csrf_token": {tkTok}, "name": {"«Қорған-Күзет» ЖШС"}, "bin": {"260140001230"}, "licence_no": {"KZ-17-0042"},
+			"licence_uto": {"on"}, "licence_expires": {"2030-01-31"}}
+		if binOK == prov.Get("bin") {
+			t.Fatalf("the bad BIN is a good one")
+		}
+		resp, page = tk.post("/providers", prov)
+		if resp.StatusCode != 422 || !strings.Contains(page, `id="bin-error"`) || !strings.Contains(page, "контрольной цифрой") ||
+			!strings.Contains(page, `value="«Қорған-Күзет» ЖШС"`) || !strings.Contains(page, `value="2030-01-31"`) || !strings.Contains(page, `name="licence_uto" checked`) {
+			t.Errorf("a bad BIN: %d", resp.StatusCode)
+		}
+		if n := storetest.Strings(t, q, "SELECT name FROM providers WHERE licence_no = 'KZ-17-0042'"); len(n) != 0 {
+			t.Errorf("a bad form wrote %v", n)
+		}
+		prov.Set("bin", binOK)
+		if resp, _ = tk.post("/providers", prov); resp.StatusCode != 303 || resp.Header.Get("Location") != "/providers?done=created" {
+			t.Fatalf("new provider: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if n := storetest.Strings(t, q, "SELECT bin FROM providers WHERE licence_no = 'KZ-17-0042' AND licence_uto"); len(n) != 1 || n[0] != binOK {
+			t.Errorf("the provider written: %v", n)
+		}
+		if resp, page = tk.post("/providers", prov); resp.StatusCode != 409 || !strings.Contains(page, "БИН уже зарегистрирована") {
+			t.Errorf("the same BIN again: %d", resp.StatusCode)
+		}
+		_, page = tk.get("/police-units")
+		if !strings.Contains(page, `id="new-unit"`) || strings.Count(page, `<option value="`) != 1 {
+			t.Errorf("the department's police unit form should offer its own region only")
+		}
+		nu := url.Values{"csrf_token": {tkTok}, "name_kk": {" "}, "name_ru": {"ЦОУ ДП Туркестанской области"}, "region_code": {turkestan}}
+		if resp, page = tk.post("/police-units", nu); resp.StatusCode != 422 || !strings.Contains(page, `id="name_kk-error"`) || !strings.Contains(page, `value="ЦОУ ДП Туркестанской области"`) {
+			t.Errorf("a unit with no Kazakh name: %d", resp.StatusCode)
+		}
+		nu.Set("name_kk", "Түркістан облысы ПД ЖБО")
+		nu.Set("region_code", region)
+		if resp, page = tk.post("/police-units", nu); resp.StatusCode != 403 || !strings.Contains(page, `id="region_code-error"`) {
+			t.Errorf("a unit in another region: %d", resp.StatusCode)
+		}
+		nu.Set("region_code", turkestan)
+		if resp, _ = tk.post("/police-units", nu); resp.StatusCode != 303 {
+			t.Fatalf("new unit: %d", resp.StatusCode)
+		}
+		if _, page = tk.get("/police-units?done=created"); !strings.Contains(page, "ЦОУ ДП Туркестанской области") || !strings.Contains(page, "ЦОУ зарегистрирован") {
+			t.Errorf("the new unit is not listed")
+		}
+
 		// The district's department: only its district; school 1 outside.
 		var login, dc string
 		for _, l := range res.Logins {
@@ -195,6 +247,13 @@ func TestRegionPages(t *testing.T) {
 		}
 		if resp, _ = m.get("/schools/" + outside[0]); resp.StatusCode != 200 {
 			t.Errorf("the analyst, a school of any region: %d", resp.StatusCode)
+		}
+		_, page = m.get("/providers")
+		if strings.Contains(page, `id="new-provider"`) {
+			t.Errorf("the analyst, who may not register providers, is offered the form")
+		}
+		if resp, _ = m.post("/providers", url.Values{"csrf_token": {formCSRF(t, page)}, "name": {"x"}}); resp.StatusCode != 403 {
+			t.Errorf("the analyst registering a provider: %d", resp.StatusCode)
 		}
 
 		// A guardian: no school exists for them.

@@ -108,6 +108,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /schools", s.page(s.regionSchools))
 	mux.Handle("GET /schools/{id}", s.page(s.regionSchool))
 	mux.Handle("GET /providers", s.page(s.regionProviders))
+	mux.Handle("POST /providers", s.page(s.regionCreateProvider))
 	mux.Handle("GET /police-units", s.page(s.regionPolice))
+	mux.Handle("POST /police-units", s.page(s.regionCreatePolice))
 	mux.Handle("/", s.page(s.notFoundPage))
 }
