@@ -27,12 +27,12 @@ func TestAdminAndRegionBuiltKeys(t *testing.T) {
 	for _, x := range []string{"created", "disabled", "enabled", "revoked"} {
 		ids = append(ids, "ui.admin.done."+x)
 	}
-	for _, x := range append([]string{"q", "uto", "district", "bin_taken", "outside"}, append(providerFields, policeFields...)...) {
+	for _, x := range append([]string{"q", "uto", "district", "bin_taken", "outside"}, append(append(providerFields, policeFields...), contractFields...)...) {
 		ids = append(ids, "ui.region.err."+x)
 	}
 	ids = append(ids, "ui.menu.people", "ui.menu.tokens", "ui.menu.audit", "ui.menu.schools", "ui.menu.providers", "ui.menu.police",
 		"ui.admin.people.title", "ui.admin.tokens.title", "ui.admin.audit.title", "ui.region.schools.title", "ui.region.school.title",
-		"ui.region.providers.title", "ui.region.police.title", "ui.form.invalid", "ui.region.done.provider", "ui.region.done.police")
+		"ui.region.providers.title", "ui.region.police.title", "ui.form.invalid", "ui.region.done.provider", "ui.region.done.police", "ui.region.done.contract")
 	for _, id := range ids {
 		for _, l := range locale.Languages {
 			if ok, err := locale.Has(l, id); err != nil || !ok {

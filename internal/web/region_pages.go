@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -140,6 +142,12 @@ type schoolCardData struct {
 	Contracts  []contractRow
 	Police     *registry.PoliceUnit
 	Compliance registry.Compliance
+	// The new-contract form, for a role that may write contracts.
+	CanContract bool
+	Providers   []registry.Provider
+	Form        map[string]string
+	Errors      map[string]string
+	Notice      string
 }
 
 type contractRow struct {
@@ -151,6 +159,51 @@ type contractRow struct {
 // regionSchool is a school's card: where it is, its people and shifts, its
 // devices, its guard contracts, its police unit and its compliance.
 func (s *Server) regionSchool(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	d := schoolCardData{Form: map[string]string{}, Errors: map[string]string{}}
+	if r.URL.Query().Get("done") == "contract" {
+		d.Notice = "ui.region.done.contract"
+	}
+	return s.showSchool(w, r, sess, v, http.StatusOK, d)
+}
+
+// contractFields are the new-contract form's fields.
+var contractFields = []string{"provider_id", "starts_on", "ends_on"}
+
+// regionCreateContract records a guard contract for the school from its
+// card (the API's POST /api/v1/contracts).
+func (s *Server) regionCreateContract(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	d := schoolCardData{Form: map[string]string{}, Errors: map[string]string{}}
+	for _, k := range contractFields {
+		d.Form[k] = f.Get(k)
+	}
+	pid, perr := strconv.ParseInt(strings.TrimSpace(f.Get("provider_id")), 10, 64)
+	if perr != nil || pid <= 0 {
+		d.Errors["provider_id"] = "ui.region.err.provider_id"
+		return s.showSchool(w, r, sess, v, http.StatusUnprocessableEntity, d)
+	}
+	_, err = s.Registry.CreateContract(r.Context(), sess.Principal, registry.Contract{ProviderID: pid, SchoolID: id, StartsOn: f.Get("starts_on"), EndsOn: f.Get("ends_on")})
+	if err == nil {
+		http.Redirect(w, r, "/schools/"+strconv.FormatInt(id, 10)+"?done=contract", http.StatusSeeOther)
+		return nil
+	}
+	status, field, msg, ok := formProblem(err, contractFields...)
+	if !ok {
+		return err
+	}
+	if field != "" {
+		d.Errors[field] = msg
+	} else {
+		d.Notice = msg
+	}
+	return s.showSchool(w, r, sess, v, status, d)
+}
+
+func (s *Server) showSchool(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view, status int, d schoolCardData) error {
 	p := sess.Principal
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -161,7 +214,7 @@ func (s *Server) regionSchool(w http.ResponseWriter, r *http.Request, sess auth.
 	if err != nil {
 		return err
 	}
-	d := schoolCardData{School: sc, Kinds: deviceKinds, Count: map[registry.DeviceKind]int{}}
+	d.School, d.Kinds, d.Count = sc, deviceKinds, map[registry.DeviceKind]int{}
 	if d.Devices, err = s.Registry.ListDevices(ctx, p, id); err != nil {
 		return err
 	}
@@ -183,6 +236,7 @@ func (s *Server) regionSchool(w http.ResponseWriter, r *http.Request, sess auth.
 	for i := range ps {
 		byID[ps[i].ID] = &ps[i]
 	}
+	d.CanContract, d.Providers = p.Can(auth.WriteProviders), ps
 	today := kztime.Today(time.Now()).Format(time.DateOnly)
 	for _, c := range cs {
 		d.Contracts = append(d.Contracts, contractRow{Contract: c, Provider: byID[c.ProviderID], InForce: c.StartsOn <= today && (c.EndsOn == "" || c.EndsOn >= today)})
@@ -219,7 +273,7 @@ func (s *Server) regionSchool(w http.ResponseWriter, r *http.Request, sess auth.
 	if v.Lang == "kk" && sc.NameKK != "" {
 		v.TitleArg = sc.NameKK
 	}
-	s.render(w, http.StatusOK, "region_school", v)
+	s.render(w, status, "region_school", v)
 	return nil
 }
 
@@ -235,6 +289,7 @@ type providersData struct {
 	Form      map[string]string // what was typed in the new-provider form
 	Errors    map[string]string // field → message id
 	Notice    string
+	NewID     int64 // the provider just registered: its number, for a contract
 }
 
 // regionProviders lists the security providers in scope with their
@@ -243,6 +298,9 @@ func (s *Server) regionProviders(w http.ResponseWriter, r *http.Request, sess au
 	d := providersData{Form: map[string]string{}, Errors: map[string]string{}}
 	if r.URL.Query().Get("done") == "created" {
 		d.Notice = "ui.region.done.provider"
+		if n, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64); err == nil {
+			d.NewID = n
+		}
 	}
 	return s.showProviders(w, r, sess, v, http.StatusOK, d)
 }
@@ -273,6 +331,13 @@ func formProblem(err error, fields ...string) (status int, field, id string, ok 
 		status = http.StatusUnprocessableEntity
 	case errs.Conflict:
 		status = http.StatusConflict
+	case errs.NotFound:
+		// A reference typed into the form (a provider's number) that
+		// names nothing: the form's field is wrong.
+		if e.Field == "" || e.Field == "school_id" {
+			return 0, "", "", false
+		}
+		status = http.StatusUnprocessableEntity
 	case errs.Forbidden:
 		if e.Field == "" {
 			return 0, "", "", false
@@ -304,9 +369,9 @@ func (s *Server) regionCreateProvider(w http.ResponseWriter, r *http.Request, se
 	f := r.PostForm
 	in := registry.ProviderInput{Name: f.Get("name"), BIN: f.Get("bin"), LicenceNo: f.Get("licence_no"), LicenceUTO: f.Get("licence_uto") == "on",
 		LicenceExpires: f.Get("licence_expires")}
-	_, err := s.Registry.CreateProvider(r.Context(), sess.Principal, in)
+	pv, err := s.Registry.CreateProvider(r.Context(), sess.Principal, in)
 	if err == nil {
-		http.Redirect(w, r, "/providers?done=created", http.StatusSeeOther)
+		http.Redirect(w, r, "/providers?done=created&id="+strconv.FormatInt(pv.ID, 10), http.StatusSeeOther)
 		return nil
 	}
 	status, field, id, ok := formProblem(err, providerFields...)

@@ -188,11 +188,37 @@ func TestRegionPages(t *testing.T) {
 			t.Errorf("a bad form wrote %v", n)
 		}
 		prov.Set("bin", binOK)
-		if resp, _ = tk.post("/providers", prov); resp.StatusCode != 303 || resp.Header.Get("Location") != "/providers?done=created" {
+		if resp, _ = tk.post("/providers", prov); resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/providers?done=created&id=") {
 			t.Fatalf("new provider: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		if n := storetest.Strings(t, q, "SELECT bin FROM providers WHERE licence_no = 'KZ-17-0042' AND licence_uto"); len(n) != 1 || n[0] != binOK {
 			t.Errorf("the provider written: %v", n)
+		}
+		newID := storetest.Strings(t, q, "SELECT CAST(id AS TEXT) FROM providers WHERE licence_no = 'KZ-17-0042'")[0]
+		if _, page = tk.get("/providers?done=created&id=" + newID); !strings.Contains(page, `<strong id="new-id">`+newID+`</strong>`) {
+			t.Errorf("after registering, the page does not give the provider's number")
+		}
+
+		// A contract from a school's card, with the new provider's number.
+		tkSchool := "/schools/" + inDistrict[0]
+		contract := url.Values{"csrf_token": {tkTok}, "provider_id": {"999999"}, "starts_on": {"2026-09-01"}, "ends_on": {"2027-05-31"}}
+		if resp, page = tk.post(tkSchool+"/contracts", contract); resp.StatusCode != 422 || !strings.Contains(page, `id="provider_id-error"`) || !strings.Contains(page, `value="2027-05-31"`) {
+			t.Errorf("a contract with no such provider: %d", resp.StatusCode)
+		}
+		contract.Set("provider_id", newID)
+		contract.Set("ends_on", "2026-08-01")
+		if resp, page = tk.post(tkSchool+"/contracts", contract); resp.StatusCode != 422 || !strings.Contains(page, `id="ends_on-error"`) {
+			t.Errorf("a contract that ends before it starts: %d", resp.StatusCode)
+		}
+		contract.Set("ends_on", "")
+		if resp, _ = tk.post("/schools/1/contracts", contract); resp.StatusCode != 404 {
+			t.Errorf("a contract for another region's school: %d", resp.StatusCode)
+		}
+		if resp, _ = tk.post(tkSchool+"/contracts", contract); resp.StatusCode != 303 || resp.Header.Get("Location") != tkSchool+"?done=contract" {
+			t.Fatalf("new contract: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if _, page = tk.get(tkSchool + "?done=contract"); !strings.Contains(page, "«Қорған-Күзет» ЖШС") || !strings.Contains(page, "Договор охраны зарегистрирован") {
+			t.Errorf("the card does not show the new contract")
 		}
 		if resp, page = tk.post("/providers", prov); resp.StatusCode != 409 || !strings.Contains(page, "БИН уже зарегистрирована") {
 			t.Errorf("the same BIN again: %d", resp.StatusCode)

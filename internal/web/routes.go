@@ -107,6 +107,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/audit", s.page(s.adminAudit))
 	mux.Handle("GET /schools", s.page(s.regionSchools))
 	mux.Handle("GET /schools/{id}", s.page(s.regionSchool))
+	mux.Handle("POST /schools/{id}/contracts", s.page(s.regionCreateContract))
 	mux.Handle("GET /providers", s.page(s.regionProviders))
 	mux.Handle("POST /providers", s.page(s.regionCreateProvider))
 	mux.Handle("GET /police-units", s.page(s.regionPolice))
