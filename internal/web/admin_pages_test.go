@@ -211,6 +211,17 @@ func TestAdminPages(t *testing.T) {
 		if _, err := db.W.ExecContext(ctx, "UPDATE audit SET detail = '{}' WHERE seq = 2"); err != nil {
 			t.Fatal(err)
 		}
+		// The page shows the last walk of the chain (a minute old at most)
+		// until someone asks for a new one.
+		if _, page = admin.get("/admin/audit"); !strings.Contains(page, `class="verify ok"`) || !strings.Contains(page, `id="verify-now"`) {
+			t.Errorf("within the minute, the page should show the last check and offer a new one")
+		}
+		if resp, _ = admin.post("/admin/audit/verify", url.Values{"csrf_token": {"forged"}}); resp.StatusCode != 403 {
+			t.Errorf("verify now with a forged form: %d", resp.StatusCode)
+		}
+		if resp, _ = admin.post("/admin/audit/verify", url.Values{"csrf_token": {tok}}); resp.StatusCode != 303 || resp.Header.Get("Location") != "/admin/audit" {
+			t.Fatalf("verify now: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
 		_, page = admin.get("/admin/audit")
 		if !strings.Contains(page, `class="verify broken error"`) || !strings.Contains(page, "Цепочка нарушена! Первая нарушенная запись: 2.") {
 			t.Errorf("a changed entry is not reported:\n%s", page)

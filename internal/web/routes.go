@@ -105,6 +105,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/tokens", s.page(s.adminTokens))
 	mux.Handle("POST /admin/tokens/{id}/revoke", s.page(s.adminRevokeToken))
 	mux.Handle("GET /admin/audit", s.page(s.adminAudit))
+	mux.Handle("POST /admin/audit/verify", s.page(s.adminVerifyAudit))
 	mux.Handle("GET /schools", s.page(s.regionSchools))
 	mux.Handle("GET /schools/{id}", s.page(s.regionSchool))
 	mux.Handle("POST /schools/{id}/contracts", s.page(s.regionCreateContract))
