@@ -21,10 +21,10 @@ func TestAdminAndRegionBuiltKeys(t *testing.T) {
 	for _, f := range newUserFields {
 		ids = append(ids, "ui.admin.err."+f)
 	}
-	for _, x := range []string{"login_taken", "self", "filter", "before"} {
+	for _, x := range []string{"login_taken", "self", "filter", "before", "no_login"} {
 		ids = append(ids, "ui.admin.err."+x)
 	}
-	for _, x := range []string{"created", "disabled", "enabled", "revoked"} {
+	for _, x := range []string{"created", "disabled", "enabled", "revoked", "granted"} {
 		ids = append(ids, "ui.admin.done."+x)
 	}
 	for _, x := range append([]string{"q", "uto", "district", "bin_taken", "outside"}, append(append(providerFields, policeFields...), contractFields...)...) {

@@ -37,6 +37,9 @@ type peopleData struct {
 	Errors map[string]string // field → message id
 	Notice string            // a message id shown above the list
 	Self   int64             // the administrator's own account: not disabled from here
+	// The grant form: a new role and scope for an existing account.
+	Grant       map[string]string
+	GrantErrors map[string]string
 }
 
 var scopeKinds = []auth.ScopeKind{auth.ScopeInstallation, auth.ScopeNation, auth.ScopeRegion, auth.ScopeDistrict, auth.ScopeSchool,
@@ -51,7 +54,7 @@ func (s *Server) adminPeople(w http.ResponseWriter, r *http.Request, sess auth.S
 // when it is one this page knows.
 func noticeOf(r *http.Request) string {
 	switch d := r.URL.Query().Get("done"); d {
-	case "created", "disabled", "enabled", "revoked":
+	case "created", "disabled", "enabled", "revoked", "granted":
 		return "ui.admin.done." + d
 	}
 	return ""
@@ -68,6 +71,9 @@ func (s *Server) showPeople(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return err
 	}
 	d.Users, d.Next, d.Roles, d.Kinds, d.Self = users, next, auth.Roles, scopeKinds, sess.Principal.UserID
+	if d.Grant == nil {
+		d.Grant, d.GrantErrors = map[string]string{}, map[string]string{}
+	}
 	v.Title, v.Data = "ui.admin.people.title", d
 	s.render(w, status, "admin_people", v)
 	return nil
@@ -311,4 +317,43 @@ func (s *Server) adminVerifyAudit(w http.ResponseWriter, r *http.Request, sess a
 	}
 	http.Redirect(w, r, "/admin/audit", http.StatusSeeOther)
 	return nil
+}
+
+// adminGrant gives an account a new role and scope (auth.Service.Grant):
+// the person's sessions and tokens end, so that the new scope applies from
+// their next sign-in. A bad field comes back beside itself.
+func (s *Server) adminGrant(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	if err := sess.Principal.Require(auth.ManageUsers); err != nil {
+		return err
+	}
+	f := r.PostForm
+	login := strings.ToLower(strings.TrimSpace(f.Get("login")))
+	role := auth.Role(f.Get("role"))
+	scope := auth.Scope{Kind: auth.ScopeKind(f.Get("scope_kind")), Ref: strings.TrimSpace(f.Get("scope_ref"))}
+	err := s.Auth.Grant(r.Context(), sess.Principal, login, role, scope)
+	if err == nil {
+		http.Redirect(w, r, "/admin/people?done=granted&login="+url.QueryEscape(login), http.StatusSeeOther)
+		return nil
+	}
+	e := errs.As(err)
+	d := peopleData{Form: map[string]string{}, Errors: map[string]string{}, Grant: map[string]string{}, GrantErrors: map[string]string{}}
+	for _, k := range []string{"login", "role", "scope_kind", "scope_ref"} {
+		d.Grant[k] = f.Get(k)
+	}
+	status := http.StatusUnprocessableEntity
+	switch {
+	case e.Code == errs.NotFound:
+		d.GrantErrors["login"] = "ui.admin.err.no_login"
+	case e.Code != errs.Invalid:
+		return err
+	case e.Field == "role":
+		d.GrantErrors["role"] = "ui.admin.err.role"
+	case e.Field == "scope" && role != "" && !fits(role, scope.Kind):
+		d.GrantErrors["scope_kind"] = "ui.admin.err.scope_kind"
+	case e.Field == "scope":
+		d.GrantErrors["scope_ref"] = "ui.admin.err.scope_ref"
+	default:
+		d.Notice = "ui.form.invalid"
+	}
+	return s.showPeople(w, r, sess, v, status, d)
 }

@@ -118,6 +118,28 @@ func TestAdminPages(t *testing.T) {
 		if _, err := a.Authenticate(ctx, "", "guard.7", "a long enough one"); err != nil {
 			t.Errorf("after enabling, sign-in: %v", err)
 		}
+		// A new role: bad fields beside themselves, then the grant, which
+		// ends the person's session.
+		signInPage(t, guard, "guard.7", "a long enough one")
+		grant := url.Values{"csrf_token": {tok}, "login": {"nobody.here"}, "role": {"school_guard"}, "scope_kind": {"school"}, "scope_ref": {"2"}}
+		if resp, page = admin.post("/admin/people/grant", grant); resp.StatusCode != 422 || !strings.Contains(page, `id="g_login-error"`) || !strings.Contains(page, `value="nobody.here"`) {
+			t.Errorf("granting to no one: %d", resp.StatusCode)
+		}
+		grant.Set("login", "guard.7")
+		grant.Set("scope_kind", "nation")
+		if resp, page = admin.post("/admin/people/grant", grant); resp.StatusCode != 422 || !strings.Contains(page, `id="g_scope_kind-error"`) {
+			t.Errorf("a guard of the nation: %d", resp.StatusCode)
+		}
+		grant.Set("scope_kind", "school")
+		if resp, _ = admin.post("/admin/people/grant", grant); resp.StatusCode != 303 || resp.Header.Get("Location") != "/admin/people?done=granted&login=guard.7" {
+			t.Fatalf("grant: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp, _ = guard.get("/schools/1/board"); resp.StatusCode != 303 {
+			t.Errorf("after a new role, the old session still works: %d", resp.StatusCode)
+		}
+		if _, page = admin.get("/admin/people?done=granted&login=guard.7"); !strings.Contains(page, "школа 2") || !strings.Contains(page, "Роль назначена") {
+			t.Errorf("the list does not show the new scope")
+		}
 		resp, page = admin.post("/admin/people/disable", url.Values{"csrf_token": {tok}, "login": {"admin"}})
 		if resp.StatusCode != 409 || !strings.Contains(page, "Нельзя заблокировать собственную") {
 			t.Errorf("disabling oneself: %d", resp.StatusCode)

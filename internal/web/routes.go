@@ -102,6 +102,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/people", s.page(s.adminCreatePerson))
 	mux.Handle("POST /admin/people/disable", s.page(s.adminSetDisabled(true)))
 	mux.Handle("POST /admin/people/enable", s.page(s.adminSetDisabled(false)))
+	mux.Handle("POST /admin/people/grant", s.page(s.adminGrant))
 	mux.Handle("GET /admin/tokens", s.page(s.adminTokens))
 	mux.Handle("POST /admin/tokens/{id}/revoke", s.page(s.adminRevokeToken))
 	mux.Handle("GET /admin/audit", s.page(s.adminAudit))
