@@ -31,6 +31,7 @@ func TestAdminInBrowser(t *testing.T) {
 	admin.wait(`document.querySelector("#new-person") !== null`, 10*time.Second)
 	admin.noInline("the people page")
 	admin.labelled("the people page")
+	admin.reaches("the people page", "#search-login", "#people form button", "#login", "#role", "#password", "#new-person button[type=submit]", "#g_login")
 
 	// Two bad fields: an 8-digit KATO code and a short password.
 	admin.do(
@@ -64,7 +65,7 @@ func TestAdminInBrowser(t *testing.T) {
 	admin.do(chromedp.Clear(chromedp.CSS("#scope_ref")), chromedp.SendKeys(chromedp.CSS("#scope_ref"), "610000000"),
 		chromedp.SendKeys(chromedp.CSS("#password"), "turkestan-password-1"),
 		chromedp.Click(chromedp.CSS("#new-person button[type=submit]")))
-	admin.wait(`location.search.includes("done=created") && document.querySelector('#people tr[data-login="turkestan.edu"]') !== null`, 10*time.Second)
+	admin.wait(`location.search.includes("done=created") && document.readyState === "complete" && document.querySelector('#people tr[data-login="turkestan.edu"]') !== null`, 10*time.Second)
 	admin.screenshot("admin-people-ru")
 
 	// The new person signs in and works.
@@ -79,13 +80,14 @@ func TestAdminInBrowser(t *testing.T) {
 	edu.wait(`document.querySelector("#schools") !== null`, 10*time.Second)
 	edu.noInline("the schools")
 	edu.labelled("the schools")
+	edu.reaches("the schools", "#q", "#district", "#uto", "#region-schools form button[type=submit]", "#schools tbody a")
 	total := eval[int](edu, `document.querySelectorAll("#schools tbody tr[data-id]").length`)
 	if total < 2 {
 		t.Fatalf("Turkestan's department sees %d schools", total)
 	}
 	name := eval[string](edu, `document.querySelectorAll("#schools tbody tr[data-id] a")[1].innerText`)
 	edu.do(chromedp.SendKeys(chromedp.CSS("#q"), name), chromedp.Click(chromedp.CSS("#region-schools form button[type=submit]")))
-	edu.wait(`location.search.includes("q=")`, 10*time.Second)
+	edu.wait(`location.search.includes("q=") && document.readyState === "complete"`, 10*time.Second)
 	if got := eval[[]string](edu, `[...document.querySelectorAll("#schools tbody tr[data-id] a")].map(a => a.innerText)`); len(got) == 0 || got[0] != name {
 		t.Errorf("searching %q shows %v", name, got)
 	}
@@ -94,7 +96,7 @@ func TestAdminInBrowser(t *testing.T) {
 	district := eval[string](edu, `document.querySelectorAll("#district option")[1].value`)
 	districtName := eval[string](edu, `document.querySelectorAll("#district option")[1].innerText`)
 	edu.do(chromedp.SetValue(chromedp.CSS("#district"), district), chromedp.Click(chromedp.CSS("#region-schools form button[type=submit]")))
-	edu.wait(`location.search.includes("district=`+district+`")`, 10*time.Second)
+	edu.wait(`location.search.includes("district=`+district+`") && document.readyState === "complete"`, 10*time.Second)
 	cells := eval[[]string](edu, `[...document.querySelectorAll("#schools tbody tr[data-id] td:nth-child(3)")].map(td => td.innerText)`)
 	if len(cells) == 0 {
 		t.Fatalf("district %s (%s) shows no school", district, districtName)
@@ -157,7 +159,7 @@ func TestAdminInBrowser(t *testing.T) {
 	edu.wait(`document.querySelector("#region-school") !== null`, 10*time.Second)
 	admin.do(chromedp.Navigate(s.base + "/admin/people?login=turkestan.edu"))
 	admin.do(chromedp.Click(chromedp.CSS(`#people tr[data-login="turkestan.edu"] form button`)))
-	admin.wait(`location.search.includes("done=disabled")`, 10*time.Second)
+	admin.wait(`location.search.includes("done=disabled") && document.readyState === "complete"`, 10*time.Second)
 	if row := eval[string](admin, `document.querySelector('#people tr[data-login="turkestan.edu"]').innerText`); !strings.Contains(row, "заблокирован") {
 		t.Errorf("the disabled person's row reads %q", row)
 	}
@@ -187,5 +189,26 @@ func (p *person) labelled(page string) {
 		.map(e => e.outerHTML.slice(0, 80))`)
 	if len(bare) > 0 {
 		p.t.Errorf("%s: inputs without a label on %s: %v", p.name, page, bare)
+	}
+}
+
+// reaches fails unless the Tab key, from the top of the page, brings the
+// focus to each of the elements (CSS selectors), each with a visible focus
+// outline.
+func (p *person) reaches(page string, sels ...string) {
+	p.t.Helper()
+	p.do(chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur(); window.qorganFocused = [];
+		document.addEventListener("focusin", e => { const s = getComputedStyle(e.target); window.qorganFocused.push({el: e.target, seen: s.outlineStyle !== "none" && s.outlineWidth !== "0px"}); })`))
+	for range 80 {
+		p.do(chromedp.KeyEvent("\t"))
+	}
+	for _, sel := range sels {
+		got := eval[string](p, fmt.Sprintf(`(() => {
+			const f = window.qorganFocused.find(x => x.el.matches(%q));
+			return !f ? "never" : f.seen ? "ok" : "no visible focus";
+		})()`, sel))
+		if got != "ok" {
+			p.t.Errorf("%s: Tab on %s: %s: %s", p.name, page, sel, got)
+		}
 	}
 }
