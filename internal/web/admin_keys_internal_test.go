@@ -30,7 +30,10 @@ func TestAdminAndRegionBuiltKeys(t *testing.T) {
 	for _, x := range append([]string{"q", "uto", "district", "bin_taken", "outside"}, append(append(providerFields, policeFields...), contractFields...)...) {
 		ids = append(ids, "ui.region.err."+x)
 	}
-	ids = append(ids, "ui.menu.people", "ui.menu.tokens", "ui.menu.audit", "ui.menu.schools", "ui.menu.providers", "ui.menu.police",
+	for _, f := range append(schoolFormFields, "code_taken", "form") {
+		ids = append(ids, "ui.region.err.school_"+f)
+	}
+	ids = append(ids, "ui.region.done.school", "ui.menu.people", "ui.menu.tokens", "ui.menu.audit", "ui.menu.schools", "ui.menu.providers", "ui.menu.police",
 		"ui.admin.people.title", "ui.admin.tokens.title", "ui.admin.audit.title", "ui.region.schools.title", "ui.region.school.title",
 		"ui.region.providers.title", "ui.region.police.title", "ui.form.invalid", "ui.region.done.provider", "ui.region.done.police", "ui.region.done.contract")
 	for _, id := range ids {

@@ -39,6 +39,8 @@ type schoolsData struct {
 	Next      string              // the next page's address, empty at the end
 	First     bool                // this is the first page
 	Errors    map[string]string
+	New       *newSchoolForm // nil when the role may not create schools
+	Notice    string
 }
 
 // place names a region or district in lang.
@@ -54,6 +56,12 @@ func placeName(lang, kk, ru, en string) string {
 
 // regionSchools lists the schools in scope, 50 at a time.
 func (s *Server) regionSchools(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	return s.showSchools(w, r, sess, v, http.StatusOK, nil)
+}
+
+// showSchools renders the list; nf is the new-school form as it was sent
+// (nil: an empty one, for a role that may create schools).
+func (s *Server) showSchools(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view, status int, nf *newSchoolForm) error {
 	p := sess.Principal
 	if err := p.Require(auth.ReadRegistry); err != nil {
 		return err
@@ -104,7 +112,21 @@ func (s *Server) regionSchools(w http.ResponseWriter, r *http.Request, sess auth
 	if d.District != "" && d.Places[d.District] == "" {
 		d.Errors["district"] = "ui.region.err.district"
 	}
-	status := http.StatusOK
+	if p.Can(auth.WriteSchools) {
+		if nf == nil {
+			nf = &newSchoolForm{Form: map[string]string{}, Errors: map[string]string{}}
+		}
+		if nf.Regions, err = s.schoolFormRegions(r, p, regions); err != nil {
+			return err
+		}
+		d.New = nf
+		if len(nf.Errors) > 0 {
+			d.Notice = "ui.region.err.school_form"
+		}
+	}
+	if len(d.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
 	if len(d.Errors) == 0 {
 		list, err := s.Registry.ListSchools(ctx, p, f, registry.Page{Cursor: q.Get("cursor"), Limit: schoolsPage})
 		if errs.CodeOf(err) == errs.Invalid {
@@ -124,8 +146,6 @@ func (s *Server) regionSchools(w http.ResponseWriter, r *http.Request, sess auth
 			nq.Set("cursor", list.NextCursor)
 			d.Next = "/schools?" + nq.Encode()
 		}
-	} else {
-		status = http.StatusUnprocessableEntity
 	}
 	v.Title, v.Data = "ui.region.schools.title", d
 	s.render(w, status, "region_schools", v)
@@ -160,8 +180,11 @@ type contractRow struct {
 // devices, its guard contracts, its police unit and its compliance.
 func (s *Server) regionSchool(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	d := schoolCardData{Form: map[string]string{}, Errors: map[string]string{}}
-	if r.URL.Query().Get("done") == "contract" {
+	switch r.URL.Query().Get("done") {
+	case "contract":
 		d.Notice = "ui.region.done.contract"
+	case "school":
+		d.Notice = "ui.region.done.school"
 	}
 	return s.showSchool(w, r, sess, v, http.StatusOK, d)
 }

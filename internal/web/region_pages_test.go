@@ -244,6 +244,44 @@ func TestRegionPages(t *testing.T) {
 			t.Errorf("the new unit is not listed")
 		}
 
+		// A new school: every bad field beside itself at once, then the
+		// school created and its card shown.
+		_, page = tk.get("/schools")
+		if !strings.Contains(page, `id="new-school"`) {
+			t.Fatalf("the department is not offered the new-school form")
+		}
+		ns := url.Values{"csrf_token": {tkTok}, "code": {""}, "bin": {"123"}, "name_kk": {""}, "name_ru": {"Школа-лицей «Болашақ»"}, "region_code": {turkestan},
+			"lat": {"abc"}, "lon": {"68.25"}, "headcount": {"-5"}, "shifts": {"8-13"}}
+		resp, page = tk.post("/schools", ns)
+		if resp.StatusCode != 422 {
+			t.Fatalf("a bad new school: %d", resp.StatusCode)
+		}
+		for _, f := range []string{"code", "bin", "name_kk", "lat", "headcount", "shifts"} {
+			if !strings.Contains(page, `id="ns_`+f+`-error"`) {
+				t.Errorf("a bad new school: no message beside %s", f)
+			}
+		}
+		if !strings.Contains(page, `value="Школа-лицей «Болашақ»"`) || !strings.Contains(page, `value="8-13"`) || strings.Contains(page, `id="ns_name_ru-error"`) {
+			t.Errorf("a bad new school: what was typed is not kept, or a good field is marked")
+		}
+		if n := storetest.Strings(t, q, "SELECT code FROM schools WHERE name_ru = 'Школа-лицей «Болашақ»'"); len(n) != 0 {
+			t.Errorf("a bad form wrote %v", n)
+		}
+		ns = url.Values{"csrf_token": {tkTok}, "code": {"TRK-NEW-1"}, "name_kk": {"«Болашақ» мектеп-лицейі"}, "name_ru": {"Школа-лицей «Болашақ»"},
+			"region_code": {turkestan}, "address": {"Түркістан қ., Тәуке хан д-лы, 5"}, "lat": {"43,29"}, "lon": {"68.25"}, "headcount": {"640"},
+			"shifts": {"08:00–13:30; 14:00-19:00"}, "urban": {"on"}}
+		resp, _ = tk.post("/schools", ns)
+		if resp.StatusCode != 303 || !strings.HasSuffix(resp.Header.Get("Location"), "?done=school") {
+			t.Fatalf("new school: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		_, page = tk.get(resp.Header.Get("Location"))
+		if !strings.Contains(page, "Школа добавлена") || !strings.Contains(page, "08:00–13:30; 14:00–19:00") || !strings.Contains(page, "43.29000, 68.25000") {
+			t.Errorf("the new school's card:\n%s", page)
+		}
+		if resp, page = tk.post("/schools", ns); resp.StatusCode != 409 || !strings.Contains(page, `id="ns_code-error"`) {
+			t.Errorf("the same code again: %d", resp.StatusCode)
+		}
+
 		// The district's department: only its district; school 1 outside.
 		var login, dc string
 		for _, l := range res.Logins {
@@ -273,6 +311,9 @@ func TestRegionPages(t *testing.T) {
 		}
 		if resp, _ = m.get("/schools/" + outside[0]); resp.StatusCode != 200 {
 			t.Errorf("the analyst, a school of any region: %d", resp.StatusCode)
+		}
+		if _, page = m.get("/schools"); strings.Contains(page, `id="new-school"`) {
+			t.Errorf("the analyst, who may not write schools, is offered the form")
 		}
 		_, page = m.get("/providers")
 		if strings.Contains(page, `id="new-provider"`) {

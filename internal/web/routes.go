@@ -108,6 +108,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/audit", s.page(s.adminAudit))
 	mux.Handle("POST /admin/audit/verify", s.page(s.adminVerifyAudit))
 	mux.Handle("GET /schools", s.page(s.regionSchools))
+	mux.Handle("POST /schools", s.page(s.regionCreateSchool))
 	mux.Handle("GET /schools/{id}", s.page(s.regionSchool))
 	mux.Handle("POST /schools/{id}/contracts", s.page(s.regionCreateContract))
 	mux.Handle("GET /providers", s.page(s.regionProviders))
