@@ -17,19 +17,23 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/cli"
 	"qorgan/internal/config"
+	"qorgan/internal/emergency"
 	"qorgan/internal/ingest/dc09gw"
 	"qorgan/internal/ingest/mqttgw"
 	"qorgan/internal/notify"
 	"qorgan/internal/protocol/dc09"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
+	"qorgan/internal/webpush"
 )
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger, out io.Writer) error {
 	a := auth.New(db)
+	a.IdleTimeout = f.SessionIdle
 	if f.PasswordWorkers > 0 {
 		// Password checks run in child processes of this binary at a lower
 		// priority, so that a flood of sign-ins cannot slow the alarms.
@@ -58,7 +62,23 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	// A pupil's export and erasure reach the attendance and the messages
 	// kept about them.
 	reg.Records = []registry.PupilRecords{passes, worker.Outbox}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Log: log,
+	// The roadmap's rule sets, seeded history and 2021 allocations go into
+	// the store at start (once; again changes nothing).
+	rm := roadmap.New(db)
+	if err := rm.Load(ctx); err != nil {
+		return fmt.Errorf("roadmap: %w", err)
+	}
+	vapid, err := webpush.LoadKey(ctx, db, f.Notify.VAPIDPrivateKey)
+	if err != nil {
+		return err
+	}
+	push := webpush.New(db, vapid)
+	worker.Channels[notify.ChannelWebPush] = webpush.NewChannel(push, f.Notify.VAPIDSubject)
+	// Emergencies queue their messages in the same outbox; public-address
+	// devices are told through the installation's webhook.
+	emergencies := emergency.New(db, a, alarms, worker.Wake)
+	emergencies.WebhookURL = f.Notify.WebhookURL
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Push: push, Roadmap: rm, Emergency: emergencies, Log: log,
 		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
 	if err != nil {
 		return err
@@ -79,6 +99,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	go worker.Outbox.Run(runCtx, f.Keep.Messages, log)
 	go jobs.Run(runCtx, f.Keep.Imports, log)
 	go reg.Run(runCtx, f.Keep.Unlinked, log)
+	go rm.Run(runCtx, log) // the monthly snapshot
 	if f.Notify.NotArrivedEvery > 0 {
 		go notifier.Run(runCtx, db, f.Notify.NotArrivedEvery, log)
 	}

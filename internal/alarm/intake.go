@@ -90,8 +90,8 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 				return err
 			}
 		}
-		b := &batch{s: s, seen: map[int64]time.Time{}}
-		var ps []pendingSignal
+		b := &batch{s: s, seen: make(map[int64]time.Time, len(sigs))}
+		ps := make([]pendingSignal, 0, len(sigs))
 		for i := range sigs {
 			sg := &sigs[i]
 			dev := deviceRef{id: sg.DeviceID, school: sg.SchoolID}
@@ -113,8 +113,8 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 		if err := insertSignals(ctx, tx, ps, now); err != nil {
 			return err
 		}
-		// Alarms for the signals that were new.
-		var rs []raise
+		// Alarms for the signals that were new (most signals raise one).
+		rs := make([]raise, 0, len(ps))
 		for _, p := range ps {
 			if !p.stored {
 				continue // a retransmission
@@ -380,13 +380,21 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 		ids = append(ids, id)
 	}
 	var lost []int64
-	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
-		return store.Each(ctx, tx, func(rows *sql.Rows) error {
-			var id int64
-			err := rows.Scan(&id)
-			lost = append(lost, id)
+	// Statements of a few sizes, kept prepared: this runs on every commit.
+	err := store.InChunks(ids, store.InList, func(ph string, args []any) error {
+		rows, err := tx.QueryRepeated(ctx, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", args...)
+		if err != nil {
 			return err
-		}, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", args...)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			lost = append(lost, id)
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, err

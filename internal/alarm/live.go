@@ -90,3 +90,31 @@ func (s *Service) LatestSeq(ctx context.Context) (int64, error) {
 	err := s.DB.Reader().QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM live_events").Scan(&n)
 	return n, err
 }
+
+// Bulletin is a live event that is not an alarm's own step: an emergency
+// declared, changed or ended. It goes to the same consoles as the school's
+// alarms (the school's staff unless silent, the ПЦН and the ЦОУ routed to).
+type Bulletin struct {
+	Kind                   string // emergency.declared, …
+	AlarmID                int64  // the alarm it follows from; 0 for none
+	SchoolID               int64
+	ProviderID, PoliceUnit int64 // where the school's alarms go today; 0 for none
+	Silent                 bool
+	Payload                []byte // JSON, shown as the event's "alarm"
+	At                     time.Time
+}
+
+// Publish appends b to the live feed inside tx, in the feed's order (see
+// liveFeedLock); call Bus().Notify after the commit.
+func Publish(ctx context.Context, tx *store.Tx, b Bulletin) error {
+	if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO live_events (at, kind, alarm_id, school_id, provider_id, police_unit_id, silent, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		store.Micros(b.At), b.Kind, b.AlarmID, b.SchoolID, nullID(b.ProviderID), nullID(b.PoliceUnit), b.Silent, string(b.Payload))
+	return err
+}
+
+// LockFeed takes the live feed's order lock inside tx. A transaction that
+// will Publish takes it first, before any row it will hold.
+func LockFeed(ctx context.Context, tx *store.Tx) error { return tx.InOrder(ctx, liveFeedLock) }

@@ -270,8 +270,8 @@ func (n *Notifier) notArrivedMessages(ctx context.Context, tx *store.Tx, schoolI
 		subject, _ := notify.Render(g.lang, "subject.attendance", notify.Vars{Name: first})
 		base := notify.Message{Kind: kind, Body: body, Language: g.lang, SchoolID: schoolID, PupilID: pupil,
 			CreatedAt: now, NotBefore: now, ExpiresAt: at.Add(2 * time.Hour)}
-		msgs = n.appendMessages(msgs, g, base, subject, fmt.Sprintf("not-arrived/%s/pupil/%d/guardian/%d/", day, pupil, g.guardian))
-		return nil
+		msgs, err = n.appendMessages(msgs, g, base, subject, fmt.Sprintf("not-arrived/%s/pupil/%d/guardian/%d/", day, pupil, g.guardian), notify.Vars{Name: first, At: at})
+		return err
 	}, `p.school_id = ? AND NOT EXISTS (SELECT 1 FROM presence pr WHERE pr.person_kind = 'pupil' AND pr.person_id = p.id AND pr.day = ?)`, day, schoolID, day)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,8 +26,9 @@ import (
 // hours. Only guardians whose consent is on record, and not withdrawn, are
 // told; each on the channels they have and have not switched off: the
 // messenger bot when they gave a messenger id, else SMS; e-mail when they
-// gave an address; and the installation's webhook when one is configured. A message names the child
-// by first name only.
+// gave an address; the installation's webhook when one is configured; and
+// Web Push to each browser they subscribed. A message names the child by
+// first name only.
 //
 // The same guardians, on the same channels, get the not-arrived message of
 // the schools that asked for it (see CheckNotArrived and NotArrivedRule).
@@ -62,6 +64,13 @@ type recipient struct {
 	phone, email, chat string
 	lang               string
 	off                string // channels the guardian switched off, comma-separated
+	push               []pushTarget
+}
+
+// pushTarget is one of a guardian's Web Push subscriptions.
+type pushTarget struct {
+	id   int64
+	lang string // its messages' language
 }
 
 func (r recipient) wants(ch notify.ChannelName) bool {
@@ -120,7 +129,10 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) err
 			if kind == "pupil.entered" {
 				key = fmt.Sprintf("entered/%s/pupil/%d/guardian/%d/", Day(p.At), p.PersonID, g.guardian)
 			}
-			msgs = n.appendMessages(msgs, g, base, subject, key)
+			msgs, err = n.appendMessages(msgs, g, base, subject, key, notify.Vars{Name: pi.firstName, At: p.At})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	_, err = notify.Enqueue(ctx, tx, msgs)
@@ -130,9 +142,11 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, passes []Pass) err
 // appendMessages appends base addressed to the guardian on each channel
 // they have and have not switched off: the messenger bot when they gave a
 // messenger id, else SMS; e-mail (with subject) when they gave an address;
-// the installation's webhook when one is configured. Each message's key is
-// keyPrefix and the channel name.
-func (n *Notifier) appendMessages(msgs []notify.Message, g recipient, base notify.Message, subject, keyPrefix string) []notify.Message {
+// the installation's webhook when one is configured; Web Push to each of
+// their subscriptions, in the subscription's language (rendered from
+// base.Kind and v). Each message's key is keyPrefix and the channel name
+// (and the subscription's id for Web Push).
+func (n *Notifier) appendMessages(msgs []notify.Message, g recipient, base notify.Message, subject, keyPrefix string, v notify.Vars) ([]notify.Message, error) {
 	add := func(ch notify.ChannelName, to string) {
 		m := base
 		m.Channel, m.Recipient = ch, to
@@ -154,7 +168,22 @@ func (n *Notifier) appendMessages(msgs []notify.Message, g recipient, base notif
 	if n.WebhookURL != "" && g.wants(notify.ChannelWebhook) {
 		add(notify.ChannelWebhook, n.WebhookURL)
 	}
-	return msgs
+	if g.wants(notify.ChannelWebPush) {
+		for _, t := range g.push {
+			m := base
+			if t.lang != base.Language {
+				body, err := notify.Render(t.lang, base.Kind, v)
+				if err != nil {
+					return nil, err
+				}
+				m.Body, m.Language = body, t.lang
+			}
+			m.Channel, m.Recipient = notify.ChannelWebPush, strconv.FormatInt(t.id, 10)
+			m.Key = keyPrefix + string(notify.ChannelWebPush) + "/" + m.Recipient
+			msgs = append(msgs, m)
+		}
+	}
+	return msgs, nil
 }
 
 // quiet reports whether an instant falls in quiet hours.
@@ -312,8 +341,24 @@ func (n *Notifier) pupils(ctx context.Context, tx *store.Tx, passes []Pass, toda
 
 // eachGuardian hands fn each pupil matching cond (over pupils `p`) with
 // each of the pupil's guardians who consent to messages on day, by pupil
-// and then guardian.
+// and then guardian, with their Web Push subscriptions.
 func eachGuardian(ctx context.Context, q store.Querier, fn func(pupil int64, firstName string, g recipient) error, cond, day string, args ...any) error {
+	// Read first: one connection's transaction runs one query at a time.
+	push := map[int64][]pushTarget{}
+	err := store.Each(ctx, q, func(rows *sql.Rows) error {
+		var g int64
+		var t pushTarget
+		if err := rows.Scan(&g, &t.id, &t.lang); err != nil {
+			return err
+		}
+		push[g] = append(push[g], t)
+		return nil
+	}, `SELECT DISTINCT s.guardian_id, s.id, s.language FROM push_subscriptions s
+		JOIN pupil_guardians pg ON pg.guardian_id = s.guardian_id JOIN pupils p ON p.id = pg.pupil_id
+		WHERE `+cond+` ORDER BY s.guardian_id, s.id`, args...)
+	if err != nil {
+		return err
+	}
 	return store.Each(ctx, q, func(rows *sql.Rows) error {
 		var pid int64
 		var first string
@@ -321,6 +366,7 @@ func eachGuardian(ctx context.Context, q store.Querier, fn func(pupil int64, fir
 		if err := rows.Scan(&pid, &first, &r.guardian, &r.phone, &r.email, &r.chat, &r.lang, &r.off); err != nil {
 			return err
 		}
+		r.push = push[r.guardian]
 		return fn(pid, first, r)
 	}, `SELECT p.id, p.first_name, g.id, g.phone, g.email, g.messenger_id, g.language, g.channels_off
 		FROM pupils p JOIN pupil_guardians pg ON pg.pupil_id = p.id JOIN guardians g ON g.id = pg.guardian_id

@@ -122,3 +122,45 @@ func TestPeopleSessionsTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestIdleSessions: a session used now and then lives on; one left idle
+// past IdleTimeout has ended; a live console touching it keeps it.
+func TestIdleSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := auth.New(db)
+		now := time.Now()
+		a.Now = func() time.Time { return now }
+		a.IdleTimeout = 30 * time.Minute
+		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: "director", Password: "long-enough-1", Role: auth.RoleDirector, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}}); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := a.Login(ctx, "", "director", "long-enough-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 4; i++ { // used every 20 minutes: 80 minutes in all
+			now = now.Add(20 * time.Minute)
+			if _, err := a.Session(ctx, sess.Token); err != nil {
+				t.Fatalf("a session used every 20 minutes ended after %d: %v", (i+1)*20, err)
+			}
+		}
+		now = now.Add(25 * time.Minute)
+		if err := a.Touch(ctx, sess.Token); err != nil { // the live feed, with nobody clicking
+			t.Fatal(err)
+		}
+		now = now.Add(25 * time.Minute)
+		if _, err := a.Session(ctx, sess.Token); err != nil {
+			t.Fatalf("a session its live feed touched ended: %v", err)
+		}
+		now = now.Add(31 * time.Minute)
+		_, err = a.Session(ctx, sess.Token)
+		if errs.CodeOf(err) != errs.Unauthorized || !strings.Contains(err.Error(), "idle") {
+			t.Errorf("a session idle for 31 minutes: %v, want unauthorized as idle", err)
+		}
+		a.IdleTimeout = 0
+		if _, err := a.Session(ctx, sess.Token); err != nil {
+			t.Errorf("with no idle limit the session is good until it expires: %v", err)
+		}
+	})
+}

@@ -129,28 +129,37 @@ func validKATO(s string) bool {
 type Permission string
 
 const (
-	ReadRegistry      Permission = "registry.read"     // schools, devices, contracts, providers, police units in scope
-	ReadStaff         Permission = "staff.read"        // a school's staff: names, positions, phones, cards
-	WriteSchools      Permission = "schools.write"     // create and change schools
-	ReadPupils        Permission = "pupils.read"       // children's personal data (a guardian: their own children)
-	ExportPupils      Permission = "pupils.export"     // a whole school's children as a file
-	WritePupils       Permission = "pupils.write"      // pupils, guardians, staff; a pupil's export, erasure and access log
-	WriteDevices      Permission = "devices.write"     // devices and their credentials
-	WriteProviders    Permission = "providers.write"   // providers, contracts, police units
-	ManageUsers       Permission = "users.manage"      // people, roles, tokens
-	VerifyAudit       Permission = "audit.verify"      // read and verify the audit trail
-	ImportSchools     Permission = "schools.import"    // bulk school files
-	ImportPupils      Permission = "pupils.import"     // bulk pupil files
-	ReadOwnChildren   Permission = "children.read_own" // the list of a guardian's own children
-	OwnSettings       Permission = "guardian.settings" // a guardian's message channels and consent
-	CreateTokens      Permission = "tokens.create"     // API tokens for integrations
-	ReadMessages      Permission = "messages.read"     // a school's deliveries to parents and its not-arrived rule
-	WriteMessageRules Permission = "messages.rules"    // set a school's not-arrived rule
-	RecordPasses      Permission = "passes.manual"     // let a pupil through by hand at the gate
-	ReadAlarms        Permission = "alarms.read"       // alarms one by one, their list, the live feed
-	AlarmStats        Permission = "alarms.stats"      // response-time scorecards (counts, no incidents)
-	RespondAlarms     Permission = "alarms.respond"    // acknowledge, dispatch, arrive, resolve
-	RaisePanic        Permission = "alarms.panic"      // press a school's panic button in the console
+	ReadRegistry      Permission = "registry.read"       // schools, devices, contracts, providers, police units in scope
+	ReadStaff         Permission = "staff.read"          // a school's staff: names, positions, phones, cards
+	WriteSchools      Permission = "schools.write"       // create and change schools
+	ReadPupils        Permission = "pupils.read"         // children's personal data (a guardian: their own children)
+	ExportPupils      Permission = "pupils.export"       // a whole school's children as a file
+	WritePupils       Permission = "pupils.write"        // pupils, guardians, staff; a pupil's export, erasure and access log
+	WriteDevices      Permission = "devices.write"       // devices and their credentials
+	WriteProviders    Permission = "providers.write"     // providers, contracts, police units
+	ManageUsers       Permission = "users.manage"        // people, roles, tokens
+	VerifyAudit       Permission = "audit.verify"        // read and verify the audit trail
+	ImportSchools     Permission = "schools.import"      // bulk school files
+	ImportPupils      Permission = "pupils.import"       // bulk pupil files
+	ReadOwnChildren   Permission = "children.read_own"   // the list of a guardian's own children
+	OwnSettings       Permission = "guardian.settings"   // a guardian's message channels and consent
+	CreateTokens      Permission = "tokens.create"       // API tokens for integrations
+	ReadMessages      Permission = "messages.read"       // a school's deliveries to parents and its not-arrived rule
+	WriteMessageRules Permission = "messages.rules"      // set a school's not-arrived rule
+	RecordPasses      Permission = "passes.manual"       // let a pupil through by hand at the gate
+	ReadAlarms        Permission = "alarms.read"         // alarms one by one, their list, the live feed
+	AlarmStats        Permission = "alarms.stats"        // response-time scorecards (counts, no incidents)
+	RespondAlarms     Permission = "alarms.respond"      // acknowledge, dispatch, arrive, resolve
+	WriteRoadmap      Permission = "roadmap.write"       // roadmap targets, funding allocated and spent, snapshots on demand
+	RaisePanic        Permission = "alarms.panic"        // press a school's panic button in the console
+	DeclareEmergency  Permission = "emergency.declare"   // declare, confirm and change an emergency (lockdown, evacuation, …)
+	EndEmergency      Permission = "emergency.end"       // end an emergency: all clear, or a false alarm
+	ConfirmProposal   Permission = "emergency.confirm"   // turn a panic alarm's proposal into a live emergency in one action
+	ReadEmergency     Permission = "emergency.read"      // emergencies, their checklists, timings and drill reports
+	ReadUnaccounted   Permission = "emergency.rollcall"  // the live list of the unaccounted, by name (children's data)
+	RespondEmergency  Permission = "emergency.respond"   // mark classes, check guardians in, release children
+	PlanDrills        Permission = "drills.plan"         // a school's yearly drill plan and its briefings
+	EditAlgorithm     Permission = "emergency.algorithm" // a new version of the action algorithm
 )
 
 // permissions is the one table of who may do what, within the role's scope.
@@ -160,16 +169,22 @@ var permissions = map[Role][]Permission{
 	// The administrator runs the installation. Reads of children's data are
 	// allowed for support but always land in the access log: no silent access.
 	RoleAdmin: {ReadRegistry, ReadStaff, WriteSchools, ReadPupils, ExportPupils, WritePupils, WriteDevices, WriteProviders, ManageUsers, VerifyAudit,
-		ImportSchools, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, ReadAlarms, AlarmStats, RaisePanic},
+		ImportSchools, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, ReadAlarms, AlarmStats, RaisePanic, WriteRoadmap, ReadEmergency, PlanDrills, EditAlgorithm},
 	// The ministry reads the registry and statistics: counts and
 	// scorecards, not incidents (no alarm, alarm list or live feed) and no
 	// one's personal data (children's or staff's).
-	RoleAnalyst:     {ReadRegistry, CreateTokens, AlarmStats},
-	RoleEducation:   {ReadRegistry, ReadStaff, WriteSchools, ImportSchools, WriteProviders, CreateTokens, ReadAlarms, AlarmStats},
-	RoleDirector:    {ReadRegistry, ReadStaff, ReadPupils, ExportPupils, WritePupils, WriteDevices, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
-	RoleGuard:       {ReadRegistry, ReadStaff, ReadPupils, CreateTokens, ReadMessages, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic},
-	RolePCNOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
-	RoleCOUOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms},
+	RoleAnalyst:   {ReadRegistry, CreateTokens, AlarmStats},
+	RoleEducation: {ReadRegistry, ReadStaff, WriteSchools, ImportSchools, WriteProviders, CreateTokens, ReadAlarms, AlarmStats, WriteRoadmap, ReadEmergency, PlanDrills},
+	RoleDirector: {ReadRegistry, ReadStaff, ReadPupils, ExportPupils, WritePupils, WriteDevices, ImportPupils, CreateTokens, ReadMessages, WriteMessageRules, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic,
+		DeclareEmergency, EndEmergency, ConfirmProposal, ReadEmergency, ReadUnaccounted, RespondEmergency, PlanDrills},
+	// The guard declares (and confirms) an emergency but does not end it:
+	// "all clear" is the director's or the police's word.
+	RoleGuard: {ReadRegistry, ReadStaff, ReadPupils, CreateTokens, ReadMessages, RecordPasses, ReadAlarms, AlarmStats, RespondAlarms, RaisePanic,
+		DeclareEmergency, ReadEmergency, ReadUnaccounted, RespondEmergency},
+	// The ПЦН confirms the emergency its alarm proposes and sees who is
+	// unaccounted (its group goes in); the ЦОУ also declares and ends.
+	RolePCNOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms, ConfirmProposal, ReadEmergency, ReadUnaccounted},
+	RoleCOUOperator: {ReadRegistry, ReadStaff, CreateTokens, ReadAlarms, AlarmStats, RespondAlarms, DeclareEmergency, EndEmergency, ConfirmProposal, ReadEmergency, ReadUnaccounted},
 	// A guardian's scope is their own children: ReadPupils reaches them and
 	// nothing else, and no school is in it.
 	RoleGuardian: {ReadPupils, ReadOwnChildren, OwnSettings},

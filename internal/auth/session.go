@@ -27,6 +27,7 @@ type Session struct {
 	CSRF      string
 	ExpiresAt time.Time
 	Principal Principal
+	Language  string // the person's chosen console language; empty: not chosen
 }
 
 func randomToken(prefix string) string {
@@ -63,23 +64,60 @@ func (s *Service) Login(ctx context.Context, from, login, pw string) (Session, e
 	return sess, err
 }
 
-// Session looks up a session token.
+// touchEvery is how stale a session's last use may be before a request
+// records it again: one write a minute per person at most.
+const touchEvery = time.Minute
+
+// Session looks up a session token. A session idle for longer than
+// IdleTimeout (when set) has ended; a used one records its use, at most once
+// a touchEvery.
 func (s *Service) Session(ctx context.Context, token string) (Session, error) {
 	var sess Session
-	var exp int64
+	var exp, seen int64
 	p := &sess.Principal
-	err := s.DB.Reader().QueryRowContext(ctx, `SELECT u.id, u.login, u.full_name, u.role, u.scope_kind, u.scope_ref, x.csrf_token, x.expires_at
+	err := s.DB.Reader().QueryRowContext(ctx, `SELECT u.id, u.login, u.full_name, u.role, u.scope_kind, u.scope_ref, x.csrf_token, x.expires_at,
+		COALESCE(x.last_seen_at, x.created_at), COALESCE(u.language, '')
 		FROM sessions x JOIN users u ON u.id = x.user_id WHERE x.token_hash = ? AND NOT u.disabled`, TokenHash(token)).
-		Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &sess.CSRF, &exp)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && exp < store.Micros(s.Now())) {
+		Scan(&p.UserID, &p.Login, &p.Name, &p.Role, &p.Scope.Kind, &p.Scope.Ref, &sess.CSRF, &exp, &seen, &sess.Language)
+	now := s.Now()
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && exp < store.Micros(now)) {
 		return Session{}, errs.E(errs.Unauthorized, "", "session expired or unknown; sign in again")
 	}
 	if err != nil {
 		return Session{}, errs.Wrap(err, "session")
 	}
+	last := store.FromMicros(seen)
+	if s.IdleTimeout > 0 && now.Sub(last) > s.IdleTimeout {
+		return Session{}, errs.E(errs.Unauthorized, "", "the session was idle for more than %s; sign in again", s.IdleTimeout)
+	}
+	if now.Sub(last) >= touchEvery {
+		if err := s.Touch(ctx, token); err != nil {
+			return Session{}, err
+		}
+	}
 	sess.Token = token
 	sess.ExpiresAt = store.FromMicros(exp)
 	return sess, nil
+}
+
+// Touch records that session token is in use now: a console with its live
+// feed open is in use while nobody clicks (the feed touches it).
+func (s *Service) Touch(ctx context.Context, token string) error {
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", store.Micros(s.Now()), TokenHash(token))
+		return err
+	})
+	return errs.Wrap(err, "session")
+}
+
+// SetLanguage remembers p's console language (one of the languages the
+// caller checked) on the person, for every browser they sign in from.
+func (s *Service) SetLanguage(ctx context.Context, p Principal, lang string) error {
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE users SET language = ? WHERE id = ?", lang, p.UserID)
+		return err
+	})
+	return errs.Wrap(err, "language")
 }
 
 // Logout ends a session.

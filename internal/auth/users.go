@@ -19,6 +19,9 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
+	// IdleTimeout ends a session unused for longer (0: never); see
+	// Session and Touch.
+	IdleTimeout time.Duration
 
 	guard  *signInGuard
 	hasher hasher

@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/ingest/dc09gw"
+	"qorgan/internal/protocol/dc09"
 	"qorgan/internal/registry"
 	"qorgan/internal/sim/panel"
 	"qorgan/internal/store"
@@ -30,21 +31,64 @@ type AlarmsConfig struct {
 	Sync        string        // SQLite synchronous mode
 	Codes       []string      // codes the panels send in the throughput run
 	Dir         string        // directory for the SQLite file; empty: a temporary one
-	CPUProfile  string        // file for a CPU profile of the throughput run; empty: none
+	CPUProfile  string        // file for a CPU profile of the plain throughput run against Qorgan; empty: none
+	MemProfile  string        // file for an allocation profile of that run (and MemProfile+".base" from before it); empty: none
+	// Compare is the address of another DC-09 receiver (e.g. iobroker.sia)
+	// measured on the same load in the same run, after the ceiling; it
+	// must know the accounts plainPattern and aesPattern name, the latter
+	// with the key benchKeyHex. Empty: none.
+	Compare string
+	// MinRatio fails the run when a throughput run's rate is below this
+	// share of its same-run ceiling (0: never): a check for CI, set far
+	// below the usual ratio so that a loaded machine passes and a
+	// regression of 2× does not.
+	MinRatio float64
+}
+
+// The benchmark's accounts: panels of the plain and the encrypted
+// throughput runs, and of the latency runs; all hex, as DC-09 wants.
+const (
+	plainPattern   = "B%05d"
+	aesPattern     = "E%05d"
+	latencyPattern = "C%05d"
+	latencyPanels  = 20
+	benchKeyHex    = "000102030405060708090A0B0C0D0E0F"
+)
+
+// exactAnswers fails a run in which a frame went unanswered or was
+// refused, or an ACK was not byte-exact: such a run measures something else.
+func exactAnswers(rep panel.Report, who string) error {
+	if rep.NoAnswer > 0 || rep.NAK > 0 || rep.DUH > 0 || rep.WrongACKs > 0 || rep.ACK == 0 {
+		return fmt.Errorf("%s answered %d frames with %d ACK (%d not byte-exact), %d NAK, %d DUH, %d not at all",
+			who, rep.Frames, rep.ACK, rep.WrongACKs, rep.NAK, rep.DUH, rep.NoAnswer)
+	}
+	return nil
 }
 
 // Alarms measures the alarm lane end to end on a fresh SQLite file: DC-09
-// frames over TCP with ACK after commit from many panels, and the latency
-// of an alarm from the frame to its ACK and to a console's SSE stream, idle
-// and while a synthetic attendance load writes to the same store.
-func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
+// frames over TCP with ACK after commit from many panels, each on an
+// account of its own (plain, then encrypted), against a receiver that
+// stores nothing on the same load in the same run (the ceiling); every ACK
+// is checked byte for byte. Then the latency of an alarm from the moment
+// it was due to its ACK and to a console's SSE stream, idle and while a
+// synthetic attendance load writes to the same store.
+func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
+	var failed error // a ratio below MinRatio: reported after the whole run
+	defer func() {
+		if err == nil {
+			err = failed
+		}
+	}()
 	panels, duration, latencyRate, attendance, sync, codes := cfg.Panels, cfg.Duration, cfg.LatencyRate, cfg.Attendance, cfg.Sync, cfg.Codes
 	db, a, done, err := demoStore(ctx, cfg.Dir, "alarms.db", sync, out)
 	if err != nil {
 		return err
 	}
 	defer done()
-	// One panel per account, spread over the schools.
+	// One panel per account, spread over the schools: a plain and an
+	// encrypted set for the throughput runs, and sets of their own for the
+	// latency runs (a second run on the same panels would resend the first
+	// run's frames, which the receiver rightly takes as retransmissions).
 	var schools []int64
 	rows, err := db.Reader().QueryContext(ctx, "SELECT id FROM schools ORDER BY id")
 	if err != nil {
@@ -56,14 +100,29 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		schools = append(schools, id)
 	}
 	rows.Close()
-	if err := db.InTx(ctx, func(tx *store.Tx) error {
-		for i := 1; i <= panels; i++ {
-			in := registry.DeviceInput{Kind: registry.AlarmPanel, Name: fmt.Sprintf("bench panel %d", i), DC09Account: fmt.Sprintf("B%05d", i)}
-			if _, err := registry.InsertDevice(ctx, tx, time.Now().UnixMicro(), schools[i%len(schools)], in, nil); err != nil {
+	key, _ := dc09.ParseKeyHex(benchKeyHex)
+	keys := dc09.Keys{}
+	register := func(tx *store.Tx, pattern string, n int, k []byte) error {
+		for i := 1; i <= n; i++ {
+			acct := fmt.Sprintf(pattern, i)
+			in := registry.DeviceInput{Kind: registry.AlarmPanel, Name: "bench panel " + acct, DC09Account: acct}
+			if _, err := registry.InsertDevice(ctx, tx, time.Now().UnixMicro(), schools[i%len(schools)], in, k); err != nil {
 				return err
+			}
+			if k != nil {
+				keys[acct] = k
 			}
 		}
 		return nil
+	}
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		if err := register(tx, plainPattern, panels, nil); err != nil {
+			return err
+		}
+		if err := register(tx, aesPattern, panels, key); err != nil {
+			return err
+		}
+		return register(tx, latencyPattern, 2*latencyPanels, nil)
 	}); err != nil {
 		return err
 	}
@@ -72,7 +131,7 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 	alarms := alarm.New(db, a, quiet)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, MaxConnsPerSource: panels + 50}, alarms, reg)
+	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, MaxConnsPerSource: 2*panels + 50}, alarms, reg)
 	if err != nil {
 		return err
 	}
@@ -85,27 +144,85 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		return err
 	}
 	defer closeWeb()
+	ceil, err := startCeiling(keys)
+	if err != nil {
+		return err
+	}
+	defer ceil.stop()
 
-	// Throughput: every panel as fast as its ACKs come.
-	stopProfile, err := startProfile(cfg.CPUProfile)
-	if err != nil {
-		return err
+	// Throughput: every panel as fast as its ACKs come, first against the
+	// ceiling (a receiver that stores nothing), then against Qorgan, on
+	// the same load; plain, then encrypted.
+	for _, mode := range []struct {
+		name, pattern, keyHex string
+	}{{"plain", plainPattern, ""}, {"AES", aesPattern, benchKeyHex}} {
+		load := panel.Config{Panels: panels, AccountPattern: mode.pattern, KeyHex: mode.keyHex, Codes: codes,
+			Duration: duration, AckTimeout: 10 * time.Second}
+		load.Addr = ceil.Addr()
+		spent := costNow()
+		top, err := panel.Run(ctx, load, io.Discard)
+		if err != nil {
+			return err
+		}
+		topCost := spent.since()
+		if err := exactAnswers(top, "the ceiling"); err != nil {
+			return err
+		}
+		var other panel.Report
+		if cfg.Compare != "" {
+			load.Addr = cfg.Compare
+			if other, err = panel.Run(ctx, load, io.Discard); err != nil {
+				return err
+			}
+			if err := exactAnswers(other, cfg.Compare); err != nil {
+				return err
+			}
+		}
+		before := recv.Stats()
+		load.Addr = recv.Addr()
+		// The profiles are of the plain run against Qorgan alone.
+		profile := mode.keyHex == ""
+		stopProfile := func() error { return nil }
+		if profile {
+			if stopProfile, err = startProfiles(cfg.CPUProfile, cfg.MemProfile); err != nil {
+				return err
+			}
+		}
+		spent = costNow()
+		rep, err := panel.Run(ctx, load, io.Discard)
+		if err != nil {
+			return err
+		}
+		ourCost := spent.since()
+		if err := stopProfile(); err != nil {
+			return err
+		}
+		if err := exactAnswers(rep, "Qorgan"); err != nil {
+			return err
+		}
+		st := recv.Stats()
+		commits, frames := st.Commits-before.Commits, st.CommittedFrames-before.CommittedFrames
+		mean := 0.0
+		if commits > 0 {
+			mean = float64(frames) / float64(commits)
+		}
+		fmt.Fprintf(out, "throughput, %d %s panels on %d accounts, codes %s: %.0f frames/s with ACK after commit (%d ACK, every one byte-exact); ACK p50 %s, p99 %s; %d commits, mean batch %.0f\n",
+			panels, mode.name, panels, strings.Join(codes, ","), rep.FramesPerSecond, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), commits, mean)
+		fmt.Fprintf(out, "  ceiling, same load, a receiver that stores nothing (split, parse, echo ACK): %.0f frames/s; ratio %.2f\n",
+			top.FramesPerSecond, rep.FramesPerSecond/top.FramesPerSecond)
+		if cfg.Compare != "" {
+			fmt.Fprintf(out, "  the receiver at %s, same load (every ACK byte-exact): %.0f frames/s; Qorgan's ratio to it %.2f\n",
+				cfg.Compare, other.FramesPerSecond, rep.FramesPerSecond/other.FramesPerSecond)
+		}
+		if ratio := rep.FramesPerSecond / top.FramesPerSecond; ratio < cfg.MinRatio {
+			defer func() {
+				fmt.Fprintf(out, "FAIL: %s ratio %.2f is below the floor %.2f\n", mode.name, ratio, cfg.MinRatio)
+			}()
+			failed = fmt.Errorf("bench alarms: the %s ratio to the ceiling is %.2f, below %.2f", mode.name, ratio, cfg.MinRatio)
+		}
+		fmt.Fprintf(out, "  cost (receiver and simulator together): Qorgan %s; ceiling %s; Qorgan's receiver over the ceiling's: %s\n",
+			ourCost.per(rep.ACK, "frame"), topCost.per(top.ACK, "frame"), ourCost.over(rep.ACK, topCost, top.ACK, "frame"))
 	}
-	spent := costNow()
-	rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Panels: panels, AccountPattern: "B%05d", Codes: codes,
-		Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
-	if err != nil {
-		return err
-	}
-	stopProfile()
-	st := recv.Stats()
-	mean := 0.0
-	if st.Commits > 0 {
-		mean = float64(st.CommittedFrames) / float64(st.Commits)
-	}
-	fmt.Fprintf(out, "throughput: %d panels, codes %s: %.0f frames/s with ACK after commit (%d ACK, %d NAK, %d no answer); ACK p50 %s, p99 %s; %d commits, mean batch %.0f, largest %d\n",
-		panels, strings.Join(codes, ","), rep.FramesPerSecond, rep.ACK, rep.NAK, rep.NoAnswer, ms(rep.LatencyP50), ms(rep.LatencyP99), st.Commits, mean, st.LargestBatch)
-	fmt.Fprintf(out, "  cost (receiver and simulator together): %s\n", spent.per(int64(rep.ACK), "frame"))
 
 	// Latency, idle and under attendance load. The console is the admin's
 	// live stream; delivery latency is measured from the receiver's
@@ -115,9 +232,9 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		// from 0001, and the same account, sequence number and event within
 		// the retransmission window is one message (a retry), so a second
 		// run on the first run's panels would raise no alarm at all.
-		accounts := make([]string, 20)
+		accounts := make([]string, latencyPanels)
 		for i := range accounts {
-			accounts[i] = fmt.Sprintf("B%05d", 1+run*len(accounts)+i)
+			accounts[i] = fmt.Sprintf(latencyPattern, 1+run*len(accounts)+i)
 		}
 		stopLoad := func() (int, error) { return 0, nil }
 		if load > 0 {
@@ -128,8 +245,11 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 			return err
 		}
 		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: accounts, Codes: []string{"PA"},
-			Rate: float64(latencyRate), Duration: duration, AckTimeout: 10 * time.Second}, io.Discard)
+			Rate: float64(latencyRate), Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true}, io.Discard)
 		if err != nil {
+			return err
+		}
+		if err := exactAnswers(rep, "Qorgan"); err != nil {
 			return err
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -142,7 +262,7 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) error {
 		if load > 0 {
 			label = fmt.Sprintf("under %d attendance events/s (%.0f/s written)", load, float64(written)/duration.Seconds())
 		}
-		fmt.Fprintf(out, "latency %s: %d alarms; frame→ACK p50 %s, p99 %s; frame→SSE p50 %s, p99 %s (%d delivered)\n",
+		fmt.Fprintf(out, "latency %s: %d alarms; due→ACK p50 %s, p99 %s; frame→SSE p50 %s, p99 %s (%d delivered)\n",
 			label, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), ms(percentile(d, 50)), ms(percentile(d, 99)), len(d))
 	}
 	return nil

@@ -21,11 +21,14 @@ import (
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
+	"qorgan/internal/emergency"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
+	"qorgan/internal/webpush"
 )
 
 func percentile(ds []time.Duration, p int) time.Duration {
@@ -104,17 +107,68 @@ func costNow() cost {
 	return c
 }
 
-// per describes the cost since c for each of n operations.
+// since is what was spent from c until now.
+func (c cost) since() cost {
+	now := costNow()
+	return cost{cpu: now.cpu - c.cpu, written: now.written - c.written}
+}
+
+// per describes a spent cost (from since) for each of n operations.
 func (c cost) per(n int64, what string) string {
 	if n <= 0 {
 		return ""
 	}
-	now := costNow()
-	s := fmt.Sprintf("CPU %.1f µs per %s", float64((now.cpu-c.cpu).Nanoseconds())/1e3/float64(n), what)
-	if now.written > 0 {
-		s += fmt.Sprintf(", %.1f KB written per %s", float64(now.written-c.written)/1024/float64(n), what)
+	s := fmt.Sprintf("CPU %.1f µs per %s", float64(c.cpu.Nanoseconds())/1e3/float64(n), what)
+	if c.written > 0 {
+		s += fmt.Sprintf(", %.1f KB written per %s", float64(c.written)/1024/float64(n), what)
 	}
 	return s
+}
+
+// over describes, per operation, how much more c (for n operations) cost
+// than base (for m): with the same load generator in both, what one
+// receiver spends over the other.
+func (c cost) over(n int64, base cost, m int64, what string) string {
+	if n <= 0 || m <= 0 {
+		return ""
+	}
+	d := float64(c.cpu.Nanoseconds())/float64(n) - float64(base.cpu.Nanoseconds())/float64(m)
+	return fmt.Sprintf("CPU %+.1f µs per %s", d/1e3, what)
+}
+
+// startProfiles starts a CPU profile written to cpuPath and takes an
+// allocation profile at memPath+".base" (each when its path is not empty);
+// the function returned stops the CPU profile and writes the allocation
+// profile to memPath, so that `go tool pprof -base memPath.base memPath`
+// shows what was allocated in between.
+func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
+	stopCPU, err := startProfile(cpuPath)
+	if err != nil {
+		return nil, err
+	}
+	writeAllocs := func(path string) error {
+		if memPath == "" {
+			return nil
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		runtime.GC() // the profile is as of the last collection
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if err := writeAllocs(memPath + ".base"); err != nil {
+		stopCPU()
+		return nil, err
+	}
+	return func() error {
+		stopCPU()
+		return writeAllocs(memPath)
+	}, nil
 }
 
 // startProfile starts a CPU profile written to path (nothing when path is
@@ -155,7 +209,16 @@ func serveWeb(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *ala
 		outbox = notify.New(db)
 	}
 	reg.Records = []registry.PupilRecords{passes, outbox}
-	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox, Log: log})
+	rm := roadmap.New(db)
+	if err := rm.Load(context.Background()); err != nil {
+		return "", nil, err
+	}
+	key, err := webpush.LoadKey(context.Background(), db, "")
+	if err != nil {
+		return "", nil, err
+	}
+	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: transfer.NewJobs(reg), Access: passes, Outbox: outbox,
+		Push: webpush.New(db, key), Roadmap: rm, Emergency: emergency.New(db, a, alarms, func() {}), Log: log})
 	if err != nil {
 		return "", nil, err
 	}

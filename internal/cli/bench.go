@@ -22,14 +22,25 @@ func benchCommands() []entry {
 				"GET /healthz measured in the same run.",
 			func() command { return &benchRegistryCmd{} }},
 		{"bench alarms", "measure the DC-09 alarm lane, idle and under attendance load",
-			"Measure the DC-09 alarm lane on a fresh SQLite file: throughput with many panels, then the\n" +
-				"latency of alarms (frame → ACK, frame → SSE delivery) idle and under a synthetic attendance load.",
+			"Measure the DC-09 alarm lane on a fresh SQLite file: throughput with many panels, each on an\n" +
+				"account of its own (plain, then AES), against a receiver that stores nothing on the same load\n" +
+				"(the ceiling, same run; the ratio is printed), every ACK checked byte for byte; then the latency\n" +
+				"of alarms (due → ACK, due → SSE delivery) idle and under a synthetic attendance load.",
 			func() command { return &benchAlarmsCmd{} }},
 		{"bench passes", "measure the passes intake and a pass's way to its webhook",
 			"Measure the passes intake over HTTP (stored, presence, messages queued) against the raw insert\n" +
 				"of the same rows, then pass → webhook latency at a fixed rate while alarms are measured too; then\n" +
 				"the intake over MQTT against its own ceiling, on a fresh store.",
 			func() command { return &benchPassesCmd{} }},
+		{"bench pages", "time every console page of every role on the demo data",
+			"Load the demo dataset, raise an alarm and record passes, then sign in as each role and time\n" +
+				"each of its console pages over the real HTTP stack (p50/p99), next to GET /healthz in the same run.",
+			func() command { return &benchPagesCmd{} }},
+		{"bench indicators", "time the roadmap's indicators, gap lists and monthly snapshot",
+			"Load the demo dataset into a fresh SQLite file (or an empty PostgreSQL database), mark its\n" +
+				"supervised panels heard, and time the nation's and each region's indicators, a school's gap\n" +
+				"list and the monthly snapshot; report p50/p99 against the roadmap's targets.",
+			func() command { return &benchIndicatorsCmd{} }},
 		{"bench signin", "measure the alarms' ACK latency under a flood of wrong passwords",
 			"Start the server on a fresh demo store and measure the DC-09 ACK latency of many panels, idle\n" +
 				"and then while clients post wrong passwords without pause; report both p99s, their ratio and\n" +
@@ -54,6 +65,24 @@ func (b *benchRegistryCmd) run(ctx context.Context, w Wiring, out, errOut io.Wri
 	return bench.Registry(ctx, b.c, out, errOut)
 }
 
+type benchIndicatorsCmd struct{ c bench.IndicatorsConfig }
+
+func (b *benchIndicatorsCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Float(&c.Scale, "scale", 1, "share of the country to load (1 = national)"),
+		config.Int(&c.Requests, "requests", 200, "timed calls of each kind"),
+		config.Int(&c.Snapshots, "snapshots", 5, "timed monthly snapshots"),
+		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
+		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode (FULL or NORMAL)"),
+		config.String(&c.Postgres, "database-url", "", "an empty PostgreSQL database to run on instead of SQLite").Secret(),
+	}
+}
+
+func (b *benchIndicatorsCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	return bench.Indicators(ctx, b.c, out, errOut)
+}
+
 type benchAlarmsCmd struct {
 	c     bench.AlarmsConfig
 	codes string
@@ -62,14 +91,17 @@ type benchAlarmsCmd struct {
 func (b *benchAlarmsCmd) options() []*config.Option {
 	c := &b.c
 	return []*config.Option{
-		config.Int(&c.Panels, "panels", 200, "concurrent panels for the throughput run"),
+		config.Int(&c.Panels, "panels", 200, "concurrent panels for each throughput run, each on an account of its own"),
 		config.Duration(&c.Duration, "duration", 10*time.Second, "length of each run"),
 		config.Int(&c.LatencyRate, "latency-rate", 100, "alarms per second during the latency runs"),
 		config.Int(&c.Attendance, "attendance", 10000, "synthetic attendance events per second written during the loaded latency run"),
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)"),
 		config.String(&b.codes, "codes", "BA", "comma-separated codes the panels send in the throughput run"),
 		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)"),
-		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file"),
+		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the plain throughput run against Qorgan to this file"),
+		config.String(&c.MemProfile, "memprofile", "", "write an allocation profile of the plain throughput run to this file (and one from before it to FILE.base)"),
+		config.Float(&c.MinRatio, "min-ratio", 0, "fail when a throughput run is below this share of its same-run ceiling (0: never; for CI)"),
+		config.String(&c.Compare, "compare", "", "host:port of another DC-09 receiver to measure on the same load in the same run (accounts B00001…, and E00001… with key 000102…0F)"),
 	}
 }
 
@@ -90,6 +122,7 @@ func (b *benchPassesCmd) options() []*config.Option {
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode"),
 		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file"),
 		config.String(&c.MQTTURL, "mqtt-url", "mqtt://127.0.0.1:1883", "MQTT broker for the intake over MQTT (empty: that run is skipped)"),
+		config.Float(&c.MinRatio, "min-ratio", 0, "fail when the intake is below this share of its pass rows' same-run ceiling (0: never; for CI)"),
 	}
 }
 
@@ -137,4 +170,20 @@ func (b *benchSignInCmd) run(ctx context.Context, w Wiring, out, errOut io.Write
 		ms(rep.Idle.LatencyP50), ms(rep.Flooded.LatencyP50))
 	fmt.Fprintf(out, "server memory (resident, peak): idle %s, flooded %s, after %s\n", mb(rep.RSSIdle), mb(rep.RSSFlood), mb(rep.RSSAfter))
 	return nil
+}
+
+type benchPagesCmd struct{ c bench.PagesConfig }
+
+func (b *benchPagesCmd) options() []*config.Option {
+	c := &b.c
+	return []*config.Option{
+		config.Float(&c.Scale, "scale", 1, "share of the country to load (1 = national)"),
+		config.Int(&c.Requests, "requests", 200, "requests per page"),
+		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
+		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode (FULL or NORMAL)"),
+	}
+}
+
+func (b *benchPagesCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
+	return bench.Pages(ctx, b.c, out, errOut)
 }

@@ -54,6 +54,7 @@ var groups = []struct{ name, summary string }{
 	{"user", "add, list, set the password of, or grant a role to people"},
 	{"audit", "verify the hash-chained audit trail"},
 	{"simulate", "simulate alarm panels (DC-09) or a morning of turnstile passes"},
+	{"report", "print the roadmap: indicators, a school's gaps, snapshots"},
 	{"bench", "measure the registry, the alarm lane, the passes intake or a sign-in flood"},
 	{"version", "print the version"},
 }
@@ -61,7 +62,7 @@ var groups = []struct{ name, summary string }{
 // commands lists every command with its table (see internal/config).
 func commands() []entry {
 	var all []entry
-	for _, list := range [][]entry{serverCommands(), adminCommands(), transferCommands(), simulateCommands(), benchCommands()} {
+	for _, list := range [][]entry{serverCommands(), adminCommands(), transferCommands(), simulateCommands(), reportCommands(), benchCommands()} {
 		all = append(all, list...)
 	}
 	return append(all, entry{"version", "print the version", "Print the version.", func() command { return &versionCmd{} }})

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -87,6 +88,7 @@ type Notify struct {
 	SMSURL, SMSAuthorization                                     string
 	BotURL, BotToken                                             string
 	WebhookURL, WebhookSecret                                    string
+	VAPIDPrivateKey, VAPIDSubject                                string // Web Push
 	QuietHours                                                   QuietHours
 	Lease                                                        time.Duration
 	Concurrency                                                  int
@@ -110,6 +112,7 @@ type Server struct {
 	HTTP            HTTP
 	PasswordWorkers int
 	PasswordRate    float64
+	SessionIdle     time.Duration
 	Alarm           Alarm
 	DC09            DC09
 	MQTT            MQTT
@@ -137,6 +140,8 @@ func (s *Server) Options(defaultDB string) []*Option {
 			Computed("one per two cores, at least 1").Check(Between(&s.PasswordWorkers, 1, 64)),
 		Float(&s.PasswordRate, "password-checks-per-second", 2, "password checks started per second over the whole server (bursts of 10 allowed); more sign-ins are answered 503: a worker hashing without pause still slows the alarms through the memory bus").
 			Check(Between(&s.PasswordRate, 0.1, 1000)),
+		Duration(&s.SessionIdle, "session-idle", 30*time.Minute, "end a console session unused for this long (0: never); a console with its live feed open is in use").
+			Check(Between(&s.SessionIdle, 0, 12*time.Hour)),
 		Value(&s.HTTP.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of Qorgan, whose X-Forwarded-For names the client (for the sign-in limits per address); empty: the connection's peer is the client"),
 		Duration(&s.Alarm.EscalateAfter, "escalate-after", 30*time.Second, "escalate an alarm the ПЦН has not acknowledged after this long (T1)").Check(func() error {
 			if a := s.Alarm; a.EscalateAfter <= 0 || a.EscalateAgainAfter <= a.EscalateAfter {
@@ -172,6 +177,21 @@ func (s *Server) Options(defaultDB string) []*Option {
 			return nil
 		}),
 		String(&n.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 secret signing the webhook (X-Qorgan-Signature)").Secret(),
+		String(&n.VAPIDPrivateKey, "vapid-private-key", "", "Web Push VAPID private key (the P-256 scalar, base64url); empty: one generated at the first start and kept in the store").Secret().Check(func() error {
+			if n.VAPIDPrivateKey == "" {
+				return nil
+			}
+			if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n.VAPIDPrivateKey, "=")); err != nil || len(b) != 32 {
+				return fmt.Errorf("must be a P-256 private key: 32 bytes in base64url")
+			}
+			return nil
+		}),
+		String(&n.VAPIDSubject, "vapid-subject", "mailto:noreply@qorgan.kz", "contact the push services' operators reach about this installation's Web Push (mailto: or https: URL)").Check(func() error {
+			if !strings.HasPrefix(n.VAPIDSubject, "mailto:") && !strings.HasPrefix(n.VAPIDSubject, "https://") {
+				return fmt.Errorf("must be a mailto: or https:// URL, not %q", n.VAPIDSubject)
+			}
+			return nil
+		}),
 		Duration(&s.Keep.Messages, "keep-messages", 30*24*time.Hour, "how long the record of sent and dead messages to parents is kept"),
 		Value(n.QuietHours.init(22, 6), "quiet-hours", "hours (Asia/Almaty) in which no attendance messages are sent, FROM-TO, or off"),
 		Int(&n.Concurrency, "message-concurrency", DefaultMessageConcurrency, "messages to parents this node delivers at once (over all channels); at the morning peak, with providers answering in a few ms, 64 let a queue build up and 256 did not").

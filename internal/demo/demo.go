@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 )
 
@@ -238,9 +239,10 @@ func (g *gen) schools(ctx context.Context, tx *store.Tx, p plan, from, to int) e
 	pupils := tx.NewBulk("pupils", "id", "school_id", "external_id", "last_name", "first_name", "middle_name", "class", "card_uid", "created_at", "updated_at").DependsOn(schools)
 	guardians := tx.NewBulk("guardians", "id", "phone", "full_name", "email", "messenger_id", "language", "consent_given_on", "created_at", "updated_at")
 	links := tx.NewBulk("pupil_guardians", "pupil_id", "guardian_id", "relation", "may_collect").DependsOn(pupils, guardians)
-	staff := tx.NewBulk("staff", "id", "school_id", "external_id", "full_name", "position", "phone", "created_at", "updated_at").DependsOn(schools)
+	staff := tx.NewBulk("staff", "id", "school_id", "external_id", "full_name", "position", "phone", "homeroom", "created_at", "updated_at").DependsOn(schools)
 	devices := tx.NewBulk("devices", "id", "school_id", "kind", "name", "place", "dc09_account", "dc09_key", "reporting_interval_s", "created_at", "updated_at").DependsOn(schools)
 	contracts := tx.NewBulk("contracts", "id", "provider_id", "school_id", "starts_on", "ends_on", "created_at").DependsOn(schools)
+	declarations := tx.NewBulk("roadmap_declarations", "school_id", "cou_connected", "video_standard", "archive_days", "declared_at").DependsOn(schools)
 	c := centres[r.Code]
 	rng := g.rng
 	for i := from; i < to; i++ {
@@ -336,9 +338,17 @@ func (g *gen) schools(ctx context.Context, tx *store.Tx, p plan, from, to int) e
 				g.res.Guardians++
 			}
 		}
+		letters := min(len(classLetters), 1+npupils/250)
 		for k := 0; k < nstaff; k++ {
 			g.staffID++
 			pos := "teacher"
+			// The first teachers lead the classes the pupils were given, in
+			// order: grade 1 to 11 of each letter (no draw from rng, so the
+			// rest of the dataset is as before).
+			homeroom := ""
+			if c := k - 4; c >= 0 && c < 11*letters {
+				homeroom = fmt.Sprintf("%d%s", 1+c%11, classLetters[c/11])
+			}
 			switch k {
 			case 0:
 				pos = "director"
@@ -348,14 +358,13 @@ func (g *gen) schools(ctx context.Context, tx *store.Tx, p plan, from, to int) e
 				pos = "guard"
 			}
 			if err := staff.Add(ctx, g.staffID, sid, fmt.Sprintf("S%05d", k+1), boys[rng.IntN(len(boys))]+" "+surnames[rng.IntN(len(surnames))], pos,
-				fmt.Sprintf("+77%09d", 900_000_000+g.staffID), t, t); err != nil {
+				fmt.Sprintf("+77%09d", 900_000_000+g.staffID), homeroom, t, t); err != nil {
 				return err
 			}
 			g.res.Staff++
 		}
 		// Devices as the rules require; one УТО school in seven is short of a kind.
-		s := registry.School{Headcount: headcount, RegionalCentre: centre}
-		req := registry.RequiredDevices(s)
+		req := roadmap.RequiredKinds(headcount, centre, g.now)
 		skip := registry.DeviceKind("")
 		if len(req) > 0 && !first && rng.IntN(7) == 0 {
 			skip = req[rng.IntN(len(req))]
@@ -422,8 +431,20 @@ func (g *gen) schools(ctx context.Context, tx *store.Tx, p plan, from, to int) e
 			}
 			g.res.Contracts++
 		}
+		// What the school declares for the roadmap, drawn from the school's
+		// id rather than the generator, so that the rest of the data stays
+		// as it was: about 70% of cameras connected to the ЦОУ, 81% of
+		// video to the standard, 90% of archives kept 30 days.
+		h := int((uint64(sid) * 2654435761) % 1000)
+		archive := 30
+		if h%10 == 0 {
+			archive = 14
+		}
+		if err := declarations.Add(ctx, sid, h < 700, (h*7)%1000 < 810, archive, t); err != nil {
+			return err
+		}
 	}
-	for _, b := range []*store.Bulk{schools, pupils, guardians, links, staff, devices, contracts} {
+	for _, b := range []*store.Bulk{schools, pupils, guardians, links, staff, devices, contracts, declarations} {
 		if err := b.Flush(ctx); err != nil {
 			return err
 		}

@@ -15,11 +15,15 @@ import (
 
 // httpClient is shared by the HTTP channels when none is configured: a
 // webhook host or SMS gateway takes many requests at once at the morning
-// peak, so more than the default two idle connections per host are kept.
+// peak, so more than the default two idle connections per host are kept —
+// as many as a worker has deliveries in flight (the server's default
+// message concurrency): with fewer, every delivery past them opens a new
+// connection and closes it after one request, and at the morning peak
+// that churn, not the host, set the pace of a channel's messages.
 var httpClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
 	return &http.Client{
 		Transport: t,
 		// A redirect of a POST would become a GET or replay the body

@@ -199,7 +199,8 @@ func (o *Outbox) ClaimEach(ctx context.Context, owner string, n int, limit map[C
 			if want <= 0 {
 				continue
 			}
-			err := store.Each(ctx, tx, func(rows *sql.Rows) error {
+			// The same statement every claim: kept prepared (QueryRepeated).
+			err := eachRepeated(ctx, tx, func(rows *sql.Rows) error {
 				var m Message
 				var ch string
 				var pupil, expires sql.NullInt64
@@ -290,9 +291,11 @@ func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
 			{freed, "status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL", "release unsent messages"},
 		} {
 			for lease, g := range u.groups {
-				err := store.InBatches(g.ids, finishRows, func(ph string, part []any) error {
+				// A few statement sizes, kept prepared: this runs for
+				// every batch of outcomes.
+				err := store.InChunks(g.ids, finishRows, func(ph string, part []any) error {
 					q := "UPDATE outbox SET " + u.set + " WHERE status = 'sending' AND lease_owner = ? AND id IN (" + ph + ")"
-					_, err := tx.ExecContext(ctx, q, append([]any{g.at, lease}, part...)...)
+					_, err := tx.ExecRepeated(ctx, q, append([]any{g.at, lease}, part...)...)
 					return err
 				})
 				if err != nil {
@@ -402,4 +405,20 @@ func (o *Outbox) Run(ctx context.Context, keep time.Duration, log *slog.Logger) 
 			}
 		}
 	})
+}
+
+// eachRepeated is store.Each for a statement run again and again in other
+// transactions: on SQLite it is kept prepared.
+func eachRepeated(ctx context.Context, tx *store.Tx, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := tx.QueryRepeated(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // MessageChannels are the ways a guardian can be told things.
-var MessageChannels = []string{"bot", "sms", "email", "webhook"}
+var MessageChannels = []string{"bot", "sms", "email", "webhook", "webpush"}
 
 // GuardianChannels says which channels a guardian has switched off.
 type GuardianChannels struct {

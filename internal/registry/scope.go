@@ -55,7 +55,10 @@ func SchoolScope(p auth.Principal, alias string, today time.Time) (string, []any
 // scope. Whether the role may read them is a permission (ReadPupils).
 func pupilScope(p auth.Principal, alias string, today time.Time) (string, []any) {
 	if p.Scope.Kind == auth.ScopeGuardian {
-		return fmt.Sprintf("EXISTS (SELECT 1 FROM pupil_guardians og WHERE og.pupil_id = %s.id AND og.guardian_id = ?)", alias), []any{p.Scope.ID()}
+		// IN, not a correlated EXISTS: SQLite then starts from the
+		// guardian's few links (an index) instead of scanning every pupil
+		// (a guardian's list of children took 0.3 s at 1% of the country).
+		return fmt.Sprintf("%s.id IN (SELECT og.pupil_id FROM pupil_guardians og WHERE og.guardian_id = ?)", alias), []any{p.Scope.ID()}
 	}
 	return SchoolScope(p, "s", today)
 }

@@ -49,11 +49,17 @@ func (b *Bulk) flushParents(ctx context.Context) error {
 // maxParams keeps a statement under SQLite's and PostgreSQL's parameter limits.
 const maxParams = 30000
 
-// NewBulk prepares a bulk insert of cols into table.
+// NewBulk prepares a bulk insert of cols into table. Its buffer starts
+// with room for a group commit's worth of rows and grows to a statement's
+// if needed: a commit of a hundred alarms should not allocate (and clear,
+// and collect) room for a thousand.
 func (t *Tx) NewBulk(table string, cols ...string) *Bulk {
 	per := min(maxParams/len(cols), 1000)
-	return &Bulk{tx: t, table: table, cols: cols, perStmt: per, buf: make([]any, 0, per*len(cols))}
+	return &Bulk{tx: t, table: table, cols: cols, perStmt: per, buf: make([]any, 0, min(per, bulkStartRows)*len(cols))}
 }
+
+// bulkStartRows is the rows a Bulk has room for at first.
+const bulkStartRows = 128
 
 func (b *Bulk) statement(rows int) string {
 	var s strings.Builder
@@ -75,7 +81,7 @@ func (b *Bulk) Add(ctx context.Context, vals ...any) error {
 		return fmt.Errorf("bulk %s: %d values for %d columns", b.table, len(vals), len(b.cols))
 	}
 	b.buf = append(b.buf, vals...)
-	if len(b.buf) == cap(b.buf) {
+	if len(b.buf) == b.perStmt*len(b.cols) {
 		if err := b.flushParents(ctx); err != nil {
 			return err
 		}

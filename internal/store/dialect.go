@@ -98,7 +98,18 @@ func (t *Tx) ReserveIDs(ctx context.Context, table string, n int) ([]int64, erro
 	}
 	ids := make([]int64, 0, n)
 	var max int64
-	if err := t.tx.QueryRowContext(ctx, fmt.Sprintf("SELECT COALESCE(MAX(id), 0) FROM %s", table)).Scan(&max); err != nil {
+	// Run on every group commit: kept prepared.
+	rows, err := t.QueryRepeated(ctx, fmt.Sprintf("SELECT COALESCE(MAX(id), 0) FROM %s", table))
+	if err != nil {
+		return nil, err
+	}
+	if rows.Next() {
+		err = rows.Scan(&max)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	for i := 1; i <= n; i++ {

@@ -65,6 +65,27 @@ func InBatches[K any](keys []K, size int, fn func(ph string, args []any) error) 
 	return nil
 }
 
+// InChunks is InBatches with slices of the sizes Chunks gives (as many
+// of size as fit, then powers of two), so that a statement run for every
+// group commit over a set of varying size comes in a few shapes that stay
+// prepared (Tx.QueryRepeated, Tx.ExecRepeated) instead of a new one to
+// parse each time.
+func InChunks[K any](keys []K, size int, fn func(ph string, args []any) error) error {
+	start := 0
+	for _, n := range Chunks(len(keys), size) {
+		part := keys[start : start+n]
+		start += n
+		args := make([]any, len(part))
+		for i, k := range part {
+			args[i] = k
+		}
+		if err := fn(Placeholders(len(part)), args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Placeholders returns n placeholders separated by commas: "?,?,?".
 func Placeholders(n int) string {
 	if n <= 0 {

@@ -185,6 +185,13 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	rc.Flush()
 	heartbeat := time.NewTicker(15 * time.Second)
 	defer heartbeat.Stop()
+	// A console's stream keeps its session in use (the operator watching
+	// an empty queue at night is not idle), and ends when the session does
+	// (signed out, disabled, expired): the page then asks to sign in.
+	var cookie string
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		cookie = c.Value
+	}
 	for {
 		wake := s.Alarms.Bus().Wait()
 		evs, next, err := s.Alarms.Feed(ctx, p, after, 500)
@@ -216,6 +223,11 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			return nil // shutting down
 		case <-wake:
 		case <-heartbeat.C:
+			if cookie != "" {
+				if _, err := s.Auth.Session(ctx, cookie); err != nil {
+					return nil
+				}
+			}
 			fmt.Fprint(w, ": ping\n\n")
 			if err := rc.Flush(); err != nil {
 				return nil

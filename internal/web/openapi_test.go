@@ -217,7 +217,7 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		if r.Header.Get("X-CSRF-Token") == "" {
 			return errors.New("no X-CSRF-Token header")
 		}
-	case "bearer", "device":
+	case "bearer", "device", "staffCode":
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 			return errors.New("no bearer token")
 		}
@@ -1061,6 +1061,9 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	t.Run("live", func(t *testing.T) { liveScenarios(t, h, k) })
 	t.Run("access", func(t *testing.T) { accessScenarios(t, h, k) })
 	t.Run("people", func(t *testing.T) { peopleScenarios(t, h, k) })
+	t.Run("roadmap", func(t *testing.T) { roadmapScenarios(t, h, k) })
+	t.Run("push", func(t *testing.T) { pushScenarios(t, h) })
+	t.Run("emergency", func(t *testing.T) { emergencyScenarios(t, h, db) })
 
 	h.runAll(everyOperation(doc, turkestan, big("{}")))
 
@@ -1136,7 +1139,7 @@ func everyOperation(doc *openapi3.T, region, tooLarge string) []scenario {
 	slices.Sort(paths)
 	for _, path := range paths {
 		item := doc.Paths.Value(path)
-		concrete := strings.NewReplacer("{id}", "1", "{code}", region, "{step}", "acknowledge").Replace(path)
+		concrete := strings.NewReplacer("{id}", "1", "{code}", region, "{step}", "acknowledge", "{reunion}", "1", "{action}", "runner").Replace(path)
 		for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
 			op := item.GetOperation(method)
 			if op == nil {

@@ -26,6 +26,7 @@ import (
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/locale"
+	"qorgan/internal/transfer"
 )
 
 // The console's frame: server-rendered pages over the same domain calls and
@@ -201,6 +202,9 @@ func menu(p auth.Principal, current string) []menuItem {
 		if p.Can(auth.ReadPupils) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/rollcall", Label: "ui.menu.rollcall"})
 		}
+		if p.Can(auth.ImportPupils) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/import", Label: "ui.menu.import"})
+		}
 	} else if p.Can(auth.ReadOwnChildren) {
 		m = append(m, menuItem{Href: "/family", Label: "ui.menu.family"})
 	} else if p.Can(auth.ReadAlarms) {
@@ -293,7 +297,8 @@ func secure(h http.Header) {
 var matcher = language.NewMatcher([]language.Tag{language.Kazakh, language.Russian, language.English})
 
 // langOf is the person's language: their choice (a cookie, remembered in
-// this browser), else the browser's Accept-Language, else Kazakh.
+// this browser), else the browser's Accept-Language, else Kazakh. A
+// signed-in person's choice is on the person (see personLang).
 func langOf(r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil {
 		if l, ok := locale.Language(c.Value); ok {
@@ -308,6 +313,15 @@ func langOf(r *http.Request) string {
 		}
 	}
 	return locale.Languages[0]
+}
+
+// personLang is a signed-in person's language: the one they chose, kept on
+// the person and so the same in every browser, else langOf.
+func personLang(r *http.Request, sess auth.Session) string {
+	if l, ok := locale.Language(sess.Language); ok && sess.Language != "" {
+		return l
+	}
+	return langOf(r)
 }
 
 // pageSession is the signed-in person behind a page request, if any.
@@ -342,9 +356,18 @@ func (s *Server) page(h pageFunc) http.Handler {
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
-		v := &view{Lang: langOf(r), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
+		v := &view{Lang: personLang(r, sess), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
 		if r.Method == http.MethodPost {
-			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf_token"), sess.CSRF) {
+			var err error
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				// A file form (an import): the file stays in memory up to
+				// its limit, as the API's upload does.
+				r.Body = http.MaxBytesReader(w, r.Body, transfer.MaxFileSize+1<<20)
+				err = r.ParseMultipartForm(transfer.MaxFileSize + 1<<20)
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil || !sameToken(r.PostForm.Get("csrf_token"), sess.CSRF) {
 				s.pageError(w, r, v, errs.E(errs.Forbidden, "csrf_token", "the form is stale"))
 				return
 			}
@@ -468,6 +491,11 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) error {
 	l, ok := locale.Language(r.PostForm.Get("lang"))
 	if !ok {
 		return errs.Invalidf("lang", "one of kk, ru, en")
+	}
+	if sess, ok := s.pageSession(r); ok {
+		if err := s.Auth.SetLanguage(r.Context(), sess.Principal, l); err != nil {
+			return err
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: r.TLS != nil || s.SecureCookies})

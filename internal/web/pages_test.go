@@ -15,6 +15,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
+	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
 
@@ -274,4 +275,36 @@ func TestAlarmResponsePages(t *testing.T) {
 	if !strings.Contains(page, "Подтверждения за сегодня") || !strings.Contains(page, "100% подтверждено за 30 с") {
 		t.Errorf("the console's statistics do not show today's acknowledgement:\n%s", page)
 	}
+}
+
+// TestLanguageOnThePerson: the language a person chooses follows them to
+// another browser, over that browser's Accept-Language.
+func TestLanguageOnThePerson(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := auth.New(db)
+		if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
+			t.Fatal(err)
+		}
+		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		live := httptest.NewServer(srv.Handler())
+		defer live.Close()
+
+		first := newBrowser(t, live.URL)
+		tok := signInPage(t, first, "pcn", "pages-password-1")
+		if resp, _ := first.post("/language", url.Values{"csrf_token": {tok}, "lang": {"kk"}, "back": {"/console"}}); resp.StatusCode != 303 {
+			t.Fatalf("language: %d", resp.StatusCode)
+		}
+		other := newBrowser(t, live.URL) // another browser, Russian by its Accept-Language
+		signInPage(t, other, "pcn", "pages-password-1")
+		if _, page := other.get("/console"); !strings.Contains(page, `lang="kk"`) {
+			t.Errorf("the language chosen in one browser did not follow the person to another")
+		}
+		if _, page := newBrowser(t, live.URL).get("/"); !strings.Contains(page, `lang="ru"`) {
+			t.Errorf("before sign-in a browser's own Accept-Language decides")
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 )
 
 // The education department's and the ministry's pages: the schools in
@@ -161,7 +162,7 @@ type schoolCardData struct {
 	Count      map[registry.DeviceKind]int
 	Contracts  []contractRow
 	Police     *registry.PoliceUnit
-	Compliance registry.Compliance
+	Compliance roadmap.Compliance
 	// The new-contract form, for a role that may write contracts.
 	CanContract bool
 	Providers   []registry.Provider
@@ -244,7 +245,7 @@ func (s *Server) showSchool(w http.ResponseWriter, r *http.Request, sess auth.Se
 	for _, x := range d.Devices {
 		d.Count[x.Kind]++
 	}
-	if d.Compliance, err = s.Registry.Compliance(ctx, p, id); err != nil {
+	if d.Compliance, err = s.Roadmap.Compliance(ctx, p, id); err != nil {
 		return err
 	}
 	cs, err := s.Registry.ContractsOfSchool(ctx, p, id)

@@ -122,6 +122,11 @@ func roleTable() []roleRow {
 		{method: "GET", path: "/api/v1/me/channels", want: "403 403 403 403 403 403 403 403 403 ok"},
 		{method: "PUT", path: "/api/v1/me/channels", body: map[string]any{"off": []string{}}, want: "403 403 403 403 403 403 403 403 403 ok"},
 		{method: "DELETE", path: "/api/v1/me/consent", want: "403 403 403 403 403 403 403 403 403 ok"},
+		// Web Push: the key is public; only guardians subscribe.
+		{method: "GET", path: "/api/v1/push/vapid-public-key", want: "ok ok ok ok ok ok ok ok ok ok"},
+		{method: "GET", path: "/api/v1/me/push-subscriptions", want: "403 403 403 403 403 403 403 403 403 ok"},
+		{method: "POST", path: "/api/v1/me/push-subscriptions", body: map[string]any{}, want: "403 403 403 403 403 403 403 403 403 ok"},
+		{method: "DELETE", path: "/api/v1/me/push-subscriptions", body: map[string]any{"endpoint": "https://push.example.net/x"}, want: "403 403 403 403 403 403 403 403 403 ok"},
 
 		// Files in and out. A school's children leave as a file with its
 		// director (or the administrator) only.
@@ -149,6 +154,55 @@ func roleTable() []roleRow {
 		{method: "GET", path: "/api/v1/schools/{id}/notifications", at: s1 + "/notifications", want: "ok 403 403 404 ok ok 404 403 403 404"},
 		{method: "GET", path: "/api/v1/schools/{id}/not-arrived-rule", at: s1 + "/not-arrived-rule", want: "ok 403 403 404 ok ok 404 403 403 404"},
 		{method: "PUT", path: "/api/v1/schools/{id}/not-arrived-rule", at: s1 + "/not-arrived-rule", body: map[string]any{"at": ""}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+
+		// The roadmap: every role that reads the registry reads its figures,
+		// each over its own scope; places with snapshots are the nation, a
+		// region, a district (a school, a ПЦН, a ЦОУ hold none: 404); the
+		// administrator and the departments write targets and money in
+		// their area, the administrator alone takes the nation's snapshot.
+		{method: "GET", path: "/api/v1/indicators", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "GET", path: "/api/v1/schools/{id}/gaps", at: s1 + "/gaps", want: "ok ok ok 404 ok ok 404 ok ok 404"},
+		{method: "PUT", path: "/api/v1/schools/{id}/declaration", at: s1 + "/declaration", body: map[string]any{}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "GET", path: "/api/v1/roadmap/rule-sets", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "GET", path: "/api/v1/roadmap/snapshots", want: "ok ok ok ok 404 404 404 404 404 403"},
+		{method: "POST", path: "/api/v1/roadmap/snapshots", want: "ok 403 403 403 403 403 403 403 403 403"},
+		{method: "GET", path: "/api/v1/roadmap/targets", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "POST", path: "/api/v1/roadmap/targets", body: map[string]any{"key": "video", "level": "nation", "share": 1, "deadline": "2030-12-31"},
+			want: "ok 403 404 404 403 403 403 403 403 403"},
+		{method: "GET", path: "/api/v1/roadmap/funding", want: "ok ok ok ok ok ok ok ok ok 403"},
+		{method: "GET", path: "/api/v1/roadmap/documents/{kind}", at: "/api/v1/roadmap/documents/letter?format=txt", want: "ok ok ok ok ok ok ok ok ok 403"},
+		// Almaty city: the region login's is another region.
+		{method: "POST", path: "/api/v1/roadmap/allocations", body: map[string]any{"region_code": "750000000", "year": 2026, "purpose": "guard", "amount_tiyn": 100},
+			want: "ok 403 404 404 403 403 403 403 403 403"},
+		{method: "POST", path: "/api/v1/roadmap/spending", body: map[string]any{"school_id": "{school1}", "year": 2026, "purpose": "guard", "amount_tiyn": 100},
+			want: "ok 403 ok 404 403 403 404 403 403 404"},
+
+		// Emergency mode: {emergency} is a live lockdown the ЦОУ declared at
+		// school 1, {reunion} a refused check-in in it.
+		//                                                                               admin analyst region district director guard guard2 pcn cou parent
+		{method: "POST", path: "/api/v1/emergencies", body: map[string]any{"school_ids": []int{1}, "mode": "lockdown", "scenario": "armed_attack"}, want: "403 403 403 404 ok ok 404 403 ok 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}", at: "/api/v1/emergencies/{emergency}", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/{action}", at: "/api/v1/emergencies/{emergency}/end", body: map[string]any{"reason": "all_clear"}, want: "403 403 403 404 ok 403 404 403 ok 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}/rollcall", at: "/api/v1/emergencies/{emergency}/rollcall", want: "403 403 403 404 ok ok 404 ok ok 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/marks", at: "/api/v1/emergencies/{emergency}/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": 1, "mark": "present"}}}, want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}/report", at: "/api/v1/emergencies/{emergency}/report", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
+		{method: "GET", path: "/api/v1/emergencies/{id}/reunions", at: "/api/v1/emergencies/{emergency}/reunions", want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/reunions", at: "/api/v1/emergencies/{emergency}/reunions", body: map[string]any{"pupil_id": "{child}", "id_document": "X1", "full_name": "A"}, want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "POST", path: "/api/v1/emergencies/{id}/reunions/{reunion}/{action}", at: "/api/v1/emergencies/{emergency}/reunions/{reunion}/runner", body: map[string]any{"runner": "R"}, want: "403 403 403 404 ok ok 404 403 403 404"},
+		{method: "GET", path: "/api/v1/emergency-proposals", want: "403 403 403 403 ok 403 403 ok ok 403"},
+		{method: "POST", path: "/api/v1/emergency-proposals/{id}", at: "/api/v1/emergency-proposals/{alarm}", body: map[string]any{}, want: "403 403 403 404 ok 403 404 ok ok 404"},
+		{method: "GET", path: "/api/v1/me/reunions", want: "403 403 403 403 403 403 403 403 403 ok"},
+		{method: "GET", path: "/api/v1/schools/{id}/drills", at: s1 + "/drills", want: "ok 403 ok 404 ok ok 404 ok ok 404"},
+		// A staff member's code from their message, and nothing else.
+		{method: "GET", path: "/api/v1/emergency-staff/checklist", want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "POST", path: "/api/v1/emergency-staff/checklist/{step}", at: "/api/v1/emergency-staff/checklist/1", want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "POST", path: "/api/v1/emergency-staff/marks", body: map[string]any{"marks": []any{map[string]any{"pupil_id": 1, "mark": "present"}}}, want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "POST", path: "/api/v1/emergency-staff/secured", want: "401 401 401 401 401 401 401 401 401 401"},
+		{method: "PUT", path: "/api/v1/staff/{id}/homeroom", at: "/api/v1/staff/{staff}/homeroom", body: map[string]any{"class": "1А", "language": "kk"}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "PUT", path: "/api/v1/guardians/{id}/id-document", at: "/api/v1/guardians/{guardian}/id-document", body: map[string]any{"id_document": "N1"}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "POST", path: "/api/v1/pupils/{id}/court-orders", at: "/api/v1/pupils/{child}/court-orders", body: map[string]any{"id_document": "C1"}, want: "ok 403 403 404 ok 403 404 403 403 404"},
+		{method: "PUT", path: "/api/v1/schools/{id}/drill-plan", at: s1 + "/drill-plan", body: map[string]any{"year": "2026-2027", "practical": 1, "briefings": 2}, want: "ok 403 ok 404 ok 403 404 403 403 404"},
+		{method: "POST", path: "/api/v1/schools/{id}/briefings", at: s1 + "/briefings", body: map[string]any{"held_on": "2026-11-01", "topic": "t"}, want: "ok 403 ok 404 ok 403 404 403 403 404"},
 	}
 }
 
@@ -240,7 +294,18 @@ func TestWhoSeesWhat(t *testing.T) {
 			t.Fatal(err)
 		}
 	}})
-	for _, k := range []string{"{child}", "{other}", "{device}", "{alarm}", "{token}", "{job}"} {
+	ids["{guardian}"] = h.sessions["parent"].who.Scope.Ref
+	h.run(t, scenario{name: "a staff member", as: "admin", method: "GET", path: "/api/v1/schools/1/staff", status: 200, check: func(t *testing.T, r result) {
+		ids["{staff}"] = fmt.Sprint(num(r.items(t)[0]["id"]))
+	}})
+	h.run(t, scenario{name: "an emergency", as: "cou", method: "POST", path: "/api/v1/emergencies", body: map[string]any{"school_ids": []int{1}, "mode": "lockdown", "scenario": "armed_attack"},
+		status: 201, check: func(t *testing.T, r result) { ids["{emergency}"] = fmt.Sprint(num(r.items(t)[0]["id"])) }})
+	h.run(t, scenario{name: "a refused check-in", as: "guard", method: "POST", path: "/api/v1/emergencies/" + ids["{emergency}"] + "/reunions",
+		body: map[string]any{"pupil_id": childID(ids), "id_document": "X1", "full_name": "A"}, status: 409, field: "id_document"})
+	h.run(t, scenario{name: "the reunion", as: "director", method: "GET", path: "/api/v1/emergencies/" + ids["{emergency}"] + "/reunions", status: 200, check: func(t *testing.T, r result) {
+		ids["{reunion}"] = fmt.Sprint(num(r.items(t)[0]["id"]))
+	}})
+	for _, k := range []string{"{child}", "{other}", "{device}", "{alarm}", "{token}", "{job}", "{emergency}", "{reunion}", "{staff}", "{guardian}"} {
 		if ids[k] == "" || ids[k] == "0" {
 			t.Fatalf("the demo gave no %s (%v)", k, ids)
 		}
@@ -351,4 +416,10 @@ func answer(t *testing.T, h *harness, path string, sc scenario) int {
 		t.Errorf("the answer does not match the document: %v\nstatus %d, body: %s", err, resp.StatusCode, clip(body))
 	}
 	return resp.StatusCode
+}
+
+// childID is the parent's child's id, as a number.
+func childID(ids map[string]string) int64 {
+	n, _ := strconv.ParseInt(ids["{child}"], 10, 64)
+	return n
 }

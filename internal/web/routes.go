@@ -27,7 +27,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/schools", s.signedIn(s.listSchools))
 	mux.Handle("POST /api/v1/schools", s.signedIn(bodyForPerson(http.StatusCreated, s.Registry.CreateSchool)))
 	mux.Handle("GET /api/v1/schools/{id}", s.signedIn(byID(s.Registry.School)))
-	mux.Handle("GET /api/v1/schools/{id}/compliance", s.signedIn(byID(s.Registry.Compliance)))
+	mux.Handle("GET /api/v1/schools/{id}/compliance", s.signedIn(byID(s.Roadmap.Compliance)))
 	mux.Handle("GET /api/v1/schools/{id}/pupils", s.signedIn(s.listPupils))
 	mux.Handle("POST /api/v1/schools/{id}/pupils", s.signedIn(bodyByID(http.StatusCreated, s.Registry.CreatePupil)))
 	mux.Handle("GET /api/v1/schools/{id}/staff", s.signedIn(listByID(s.Registry.ListStaff)))
@@ -92,6 +92,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /schools/{id}/board", s.page(s.schoolBoard))
 	mux.Handle("GET /schools/{id}/rollcall", s.page(s.rollCallPage))
 	mux.Handle("POST /schools/{id}/panic", s.page(s.panicPage))
+	mux.Handle("GET /schools/{id}/import", s.page(s.importForm))
+	mux.Handle("POST /schools/{id}/import", s.page(s.startImportPage))
+	mux.Handle("GET /imports/{id}", s.page(s.importPage))
 	mux.Handle("GET /family", s.page(s.family))
 	mux.Handle("GET /family/children/{id}", s.page(s.childPage))
 	mux.Handle("POST /family/channels", s.page(s.familyChannels))
@@ -116,4 +119,52 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /police-units", s.page(s.regionPolice))
 	mux.Handle("POST /police-units", s.page(s.regionCreatePolice))
 	mux.Handle("/", s.page(s.notFoundPage))
+
+	// The roadmap: indicators from school to nation, a school's gap list
+	// and its declaration, snapshots, targets, funding (roadmap.go).
+	mux.Handle("GET /api/v1/indicators", s.signedIn(s.indicators))
+	mux.Handle("GET /api/v1/schools/{id}/gaps", s.signedIn(byID(s.Roadmap.Gaps)))
+	mux.Handle("PUT /api/v1/schools/{id}/declaration", s.signedIn(bodyByID(http.StatusOK, s.Roadmap.Declare)))
+	mux.Handle("GET /api/v1/roadmap/rule-sets", s.signedIn(listForPerson(s.Roadmap.ListRuleSets)))
+	mux.Handle("GET /api/v1/roadmap/snapshots", s.signedIn(s.snapshots))
+	mux.Handle("POST /api/v1/roadmap/snapshots", s.signedIn(forPersonStatus(http.StatusCreated, s.Roadmap.TakeSnapshot)))
+	mux.Handle("GET /api/v1/roadmap/targets", s.signedIn(listForPerson(s.Roadmap.Targets)))
+	mux.Handle("POST /api/v1/roadmap/targets", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.SetTarget)))
+	mux.Handle("GET /api/v1/roadmap/funding", s.signedIn(s.funding))
+	mux.Handle("GET /api/v1/roadmap/documents/{kind}", s.signedIn(s.roadmapDocument))
+	mux.Handle("POST /api/v1/roadmap/allocations", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Allocate)))
+	mux.Handle("POST /api/v1/roadmap/spending", s.signedIn(bodyForPerson(http.StatusCreated, s.Roadmap.Spend)))
+
+	// Web Push to guardians (push.go): the key a browser subscribes with,
+	// and a guardian's own subscriptions.
+	mux.Handle("GET /api/v1/push/vapid-public-key", s.public(s.vapidPublicKey))
+	mux.Handle("GET /api/v1/me/push-subscriptions", s.signedIn(listForPerson(s.Push.MySubscriptions)))
+	mux.Handle("POST /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusCreated, s.Push.Subscribe)))
+	mux.Handle("DELETE /api/v1/me/push-subscriptions", s.signedIn(bodyForPerson(http.StatusOK, s.Push.Unsubscribe)))
+
+	// Emergency mode (internal/emergency): declared, confirmed, changed and
+	// ended; the roll-call and its marks; reunification; the panic alarms'
+	// proposals; drills.
+	mux.Handle("POST /api/v1/emergencies", s.signedIn(s.declareEmergency))
+	mux.Handle("GET /api/v1/emergencies/{id}", s.signedIn(byID(s.Emergency.Get)))
+	mux.Handle("POST /api/v1/emergencies/{id}/{action}", s.signedIn(s.emergencyAction))
+	mux.Handle("GET /api/v1/emergencies/{id}/rollcall", s.signedIn(byID(s.Emergency.Unaccounted)))
+	mux.Handle("POST /api/v1/emergencies/{id}/marks", s.signedIn(s.markEmergency))
+	mux.Handle("GET /api/v1/emergencies/{id}/report", s.signedIn(byID(s.Emergency.Report)))
+	mux.Handle("GET /api/v1/emergencies/{id}/reunions", s.signedIn(listByID(s.Emergency.Reunions)))
+	mux.Handle("POST /api/v1/emergencies/{id}/reunions", s.signedIn(s.checkIn))
+	mux.Handle("POST /api/v1/emergencies/{id}/reunions/{reunion}/{action}", s.signedIn(s.reunionAction))
+	mux.Handle("GET /api/v1/emergency-proposals", s.signedIn(listForPerson(s.Emergency.Proposals)))
+	mux.Handle("POST /api/v1/emergency-proposals/{id}", s.signedIn(s.confirmProposal))
+	mux.Handle("GET /api/v1/me/reunions", s.signedIn(listForPerson(s.Emergency.MyReunions)))
+	mux.Handle("GET /api/v1/schools/{id}/drills", s.signedIn(s.drills))
+	mux.Handle("GET /api/v1/emergency-staff/checklist", s.staffCode(nil, s.staffChecklist))
+	mux.Handle("POST /api/v1/emergency-staff/checklist/{step}", s.staffCode(nil, s.staffTick))
+	mux.Handle("POST /api/v1/emergency-staff/marks", s.staffMarks())
+	mux.Handle("POST /api/v1/emergency-staff/secured", s.staffCode(nil, s.staffSecured))
+	mux.Handle("PUT /api/v1/staff/{id}/homeroom", s.signedIn(s.setHomeroom))
+	mux.Handle("PUT /api/v1/guardians/{id}/id-document", s.signedIn(s.setIDDocument))
+	mux.Handle("POST /api/v1/pupils/{id}/court-orders", s.signedIn(s.addCourtOrder))
+	mux.Handle("PUT /api/v1/schools/{id}/drill-plan", s.signedIn(s.setDrillPlan))
+	mux.Handle("POST /api/v1/schools/{id}/briefings", s.signedIn(s.recordBriefing))
 }

@@ -23,11 +23,14 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
+	"qorgan/internal/webpush"
 )
 
 // Deps are the services the handlers call. Every one is required.
@@ -39,7 +42,11 @@ type Deps struct {
 	Jobs     *transfer.Jobs
 	Access   *attendance.Service
 	Outbox   *notify.Outbox
-	Log      *slog.Logger
+	Roadmap  *roadmap.Roadmap
+	Push     *webpush.Service
+	// Emergency runs emergencies, their roll-calls, reunification and drills.
+	Emergency *emergency.Service
+	Log       *slog.Logger
 	// SecureCookies marks cookies Secure even without TLS on this hop (behind
 	// a TLS-terminating proxy).
 	SecureCookies bool
@@ -69,7 +76,7 @@ func New(d Deps) (*Server, error) {
 		missing bool
 	}{
 		{"DB", d.DB == nil}, {"Auth", d.Auth == nil}, {"Registry", d.Registry == nil}, {"Alarms", d.Alarms == nil},
-		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Log", d.Log == nil},
+		{"Jobs", d.Jobs == nil}, {"Access", d.Access == nil}, {"Outbox", d.Outbox == nil}, {"Roadmap", d.Roadmap == nil}, {"Push", d.Push == nil}, {"Emergency", d.Emergency == nil}, {"Log", d.Log == nil},
 	} {
 		if dep.missing {
 			return nil, fmt.Errorf("web.New: no %s", dep.name)

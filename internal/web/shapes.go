@@ -75,6 +75,19 @@ func forPerson[T any](get func(context.Context, auth.Principal) (T, error)) pers
 	}
 }
 
+// forPersonStatus is forPerson answering with status (an action with no
+// body, e.g. 201 for what it created).
+func forPersonStatus[T any](status int, do func(context.Context, auth.Principal) (T, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		x, err := do(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, x)
+		return nil
+	}
+}
+
 // listForPerson answers with the list get returns, as {"items": […]}.
 func listForPerson[T any](get func(context.Context, auth.Principal) ([]T, error)) personal {
 	return forPerson(func(ctx context.Context, p auth.Principal) (registry.List[T], error) {

@@ -1,17 +1,21 @@
 package web_test
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
+	"qorgan/internal/webpush"
 )
 
 // wired makes a web.Server over db with the services the server wires
@@ -20,8 +24,22 @@ import (
 // about them, as in the server.
 func wired(t testing.TB, db *store.DB, a *auth.Service, reg *registry.Registry, log *slog.Logger, change ...func(*web.Deps)) *web.Server {
 	t.Helper()
+	// A key of its own: the store may be one a test has closed.
+	key, err := webpush.GenerateVAPIDKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The roadmap loads its rules at start; a store closed on purpose (the
+	// 500 answers) has none to load.
+	rm := roadmap.New(db)
+	if db.Ping(context.Background()) == nil {
+		if err := rm.Load(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d := web.Deps{DB: db, Auth: a, Registry: reg, Log: log, Alarms: alarm.New(db, a, log), Jobs: transfer.NewJobs(reg),
-		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db)}
+		Access: attendance.New(db, attendance.NoNotices, func() {}), Outbox: notify.New(db), Roadmap: rm, Push: webpush.New(db, key)}
+	d.Emergency = emergency.New(db, a, d.Alarms, func() {})
 	for _, c := range change {
 		c(&d)
 	}

@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -41,9 +42,13 @@ func (p *panel) run(r *run) {
 	}
 	seq := 0
 	for n := 0; ; n++ {
+		var scheduled time.Time
 		if interval > 0 {
 			if !sleepUntil(r.stopNew, next) {
 				return
+			}
+			if r.cfg.FromSchedule {
+				scheduled = next
 			}
 			next = next.Add(interval)
 		}
@@ -59,7 +64,7 @@ func (p *panel) run(r *run) {
 			return
 		}
 		r.frames.Add(1)
-		if !p.exchange(r, frame, seq) {
+		if !p.exchange(r, frame, seq, scheduled) {
 			return
 		}
 	}
@@ -91,9 +96,10 @@ const (
 )
 
 // exchange sends a frame and waits for its answer, sending the same bytes
-// again after each AckTimeout, up to Attempts times. It reports false when
-// the run was aborted.
-func (p *panel) exchange(r *run, frame []byte, seq int) bool {
+// again after each AckTimeout, up to Attempts times. Its latency runs from
+// the transmission that got the answer, or from scheduled when that is
+// set. It reports false when the run was aborted.
+func (p *panel) exchange(r *run, frame []byte, seq int, scheduled time.Time) bool {
 	want := fmtSeq(seq)
 	for attempt := 0; attempt < r.cfg.Attempts; attempt++ {
 		if attempt > 0 && r.stopNew.Err() != nil {
@@ -119,7 +125,11 @@ func (p *panel) exchange(r *run, frame []byte, seq int) bool {
 		}
 		switch p.await(r, want, sent.Add(r.cfg.AckTimeout)) {
 		case answered:
-			p.latencies = append(p.latencies, time.Since(sent))
+			from := sent
+			if !scheduled.IsZero() {
+				from = scheduled
+			}
+			p.latencies = append(p.latencies, time.Since(from))
 			return true
 		case aborted:
 			return false
@@ -255,5 +265,25 @@ func (p *panel) classify(r *run, raw []byte, want string) bool {
 		return false
 	}
 	r.acks.Add(1)
+	if !p.exactACK(raw, m) {
+		r.wrongACKs.Add(1)
+	}
 	return true
+}
+
+// exactACK reports whether an ACK's bytes are the ones DC-09 prescribes for
+// the frame in flight (whose sequence m already matched): the plain ACK is
+// fully determined by the frame, so it must match byte for byte; an *ACK
+// ends in the encryption of a random pad and the receiver's clock, so its
+// header up to the encrypted part must match byte for byte (the parse
+// already checked its CRC, length and that it decrypts).
+func (p *panel) exactACK(raw []byte, m dc09.Message) bool {
+	echo := dc09.Message{Sequence: m.Sequence, Receiver: p.cfg.Receiver, Prefix: p.cfg.Prefix, Account: p.account}
+	if p.key == nil {
+		return bytes.Equal(raw, dc09.ACK(echo))
+	}
+	want := dc09.ACK(echo) // LF, CRC and length (9 bytes), then "ACK"…#acct[]
+	head := append([]byte(`"*`), want[10:len(want)-3]...)
+	head = append(head, '[')
+	return len(raw) > 9 && bytes.HasPrefix(raw[9:], head)
 }

@@ -68,6 +68,12 @@ type Config struct {
 	Rand io.Reader
 	// Progress, when positive, writes a progress line to out this often.
 	Progress time.Duration
+	// FromSchedule, with a Rate, measures each frame's latency from the
+	// moment the schedule meant it to be sent rather than from its
+	// transmission: a panel waits for one answer before its next frame, so
+	// a slow answer delays the frames behind it, and measured from the
+	// schedule that delay counts instead of being hidden.
+	FromSchedule bool
 }
 
 // Report is the outcome of a run.
@@ -86,6 +92,11 @@ type Report struct {
 	// unparseable, not echoing it, or an *ACK that does not decrypt. The
 	// panel ignores them and keeps waiting.
 	BadReplies int64
+	// WrongACKs are ACKs to the frame in flight whose bytes are not what
+	// DC-09 prescribes: a plain ACK must equal, byte for byte, the echo of
+	// the frame's sequence, receiver, prefix and account; an *ACK must
+	// carry that same echo and decrypt. They count in ACK too.
+	WrongACKs int64
 	// Reconnects counts TCP connections opened again after a failure.
 	Reconnects int64
 	Elapsed    time.Duration
@@ -103,10 +114,10 @@ func (r Report) String() string {
 		mode = "encrypted"
 	}
 	return fmt.Sprintf("%d %s panels over %s: %d frames (%d transmissions) in %s, %.0f frames/s\n"+
-		"answers: %d ACK, %d NAK, %d DUH, %d no answer; %d bad replies, %d reconnects\n"+
+		"answers: %d ACK (%d not byte-exact), %d NAK, %d DUH, %d no answer; %d bad replies, %d reconnects\n"+
 		"ACK latency: p50 %s, p90 %s, p99 %s, max %s\n",
 		r.Panels, mode, r.Transport, r.Frames, r.Transmissions, r.Elapsed.Round(time.Millisecond), r.FramesPerSecond,
-		r.ACK, r.NAK, r.DUH, r.NoAnswer, r.BadReplies, r.Reconnects,
+		r.ACK, r.WrongACKs, r.NAK, r.DUH, r.NoAnswer, r.BadReplies, r.Reconnects,
 		r.LatencyP50, r.LatencyP90, r.LatencyP99, r.LatencyMax)
 }
 
@@ -235,7 +246,7 @@ type run struct {
 	start     time.Time
 	remaining atomic.Int64 // frames left to send when Count is set
 
-	frames, transmissions, acks, naks, duhs, noAnswer, bad, reconnects atomic.Int64
+	frames, transmissions, acks, naks, duhs, noAnswer, bad, wrongACKs, reconnects atomic.Int64
 }
 
 // claim takes one frame from the count and says whether to send it.
@@ -282,6 +293,7 @@ func (r *run) report(panels []*panel, encrypted bool) Report {
 		DUH:           r.duhs.Load(),
 		NoAnswer:      r.noAnswer.Load(),
 		BadReplies:    r.bad.Load(),
+		WrongACKs:     r.wrongACKs.Load(),
 		Reconnects:    r.reconnects.Load(),
 		Elapsed:       elapsed,
 	}

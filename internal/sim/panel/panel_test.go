@@ -22,6 +22,10 @@ type fakeReceiver struct {
 	dropFirst bool // ignore the first transmission of each frame
 	silent    bool // never answer
 	plainACKs bool // answer encrypted frames with a plain ACK (wrong)
+	// addReceiver echoes a receiver field the frame did not have: a valid
+	// ACK with the right sequence and account, but not the exact bytes.
+	addReceiver bool
+	delay       time.Duration // wait this long before each answer
 
 	mu       sync.Mutex
 	received [][]byte
@@ -37,9 +41,13 @@ func (f *fakeReceiver) reply(frame []byte) []byte {
 	if f.silent || f.dropFirst && first {
 		return nil
 	}
+	time.Sleep(f.delay)
 	now := time.Now()
 	m, err := dc09.Parse(frame, f.keys, now, dc09.Window{})
 	reply := dc09.Decide(m, err)
+	if f.addReceiver {
+		m.Receiver = "1"
+	}
 	if f.plainACKs && reply == dc09.ReplyACK {
 		return dc09.ACK(m)
 	}
@@ -319,5 +327,55 @@ func TestPercentiles(t *testing.T) {
 	p50, p90, p99, top := percentiles(d)
 	if p50 != 50*time.Millisecond || p90 != 90*time.Millisecond || p99 != 99*time.Millisecond || top != 100*time.Millisecond {
 		t.Fatalf("%s %s %s %s", p50, p90, p99, top)
+	}
+}
+
+func TestWrongACKBytesCounted(t *testing.T) {
+	const hexKey = "000102030405060708090A0B0C0D0E0F"
+	key, _ := dc09.ParseKeyHex(hexKey)
+	for _, c := range []struct {
+		name   string
+		f      *fakeReceiver
+		keyHex string
+		wrong  int64
+	}{
+		{"plain exact", &fakeReceiver{}, "", 0},
+		{"plain extra field", &fakeReceiver{addReceiver: true}, "", 6},
+		{"encrypted exact", &fakeReceiver{keys: dc09.Keys{"000001": key, "000002": key}}, hexKey, 0},
+		{"encrypted extra field", &fakeReceiver{keys: dc09.Keys{"000001": key, "000002": key}, addReceiver: true}, hexKey, 6},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := startFake(t, c.f, "tcp")
+			rep, err := Run(t.Context(), Config{Addr: addr, Panels: 2, Count: 6, KeyHex: c.keyHex, Codes: []string{"BA", "NULL"}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.ACK != 6 || rep.WrongACKs != c.wrong || rep.BadReplies != 0 {
+				t.Fatalf("want 6 ACK, %d not exact: %+v", c.wrong, rep)
+			}
+		})
+	}
+}
+
+func TestLatencyFromSchedule(t *testing.T) {
+	// One panel meant to send every 10 ms to a receiver that answers after
+	// 30 ms: each frame leaves later than planned, and only the latency from
+	// the schedule shows it.
+	run := func(fromSchedule bool) Report {
+		addr := startFake(t, &fakeReceiver{delay: 30 * time.Millisecond}, "tcp")
+		rep, err := Run(t.Context(), Config{Addr: addr, Panels: 1, Rate: 100, Count: 20, FromSchedule: fromSchedule}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.ACK != 20 {
+			t.Fatalf("%+v", rep)
+		}
+		return rep
+	}
+	if rep := run(false); rep.LatencyMax > 250*time.Millisecond {
+		t.Fatalf("from transmission: max %s, want about 30 ms", rep.LatencyMax)
+	}
+	if rep := run(true); rep.LatencyMax < 300*time.Millisecond {
+		t.Fatalf("from schedule: max %s, want the backlog (about 20 × 20 ms)", rep.LatencyMax)
 	}
 }

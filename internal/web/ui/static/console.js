@@ -177,9 +177,21 @@
     source.addEventListener("error", () => {
       setStatus(false);
       if (source.readyState === EventSource.CLOSED) {
-        // The server refused (a restart, an ended session): try again.
+        // The server refused: an ended session goes to sign-in (and back
+        // here after); a restart is tried again.
         clearTimeout(retry);
-        retry = setTimeout(connect, 3000);
+        retry = setTimeout(async () => {
+          try {
+            const res = await fetch("/api/v1/me", { credentials: "same-origin" });
+            if (res.status === 401) {
+              window.location.href = "/?next=" + encodeURIComponent(window.location.pathname);
+              return;
+            }
+          } catch (_) {
+            // offline: keep trying
+          }
+          connect();
+        }, 3000);
       }
     });
     for (const k of kinds) {
@@ -470,4 +482,29 @@
   button.addEventListener("click", subscribe);
   navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then((reg) => reg.pushManager.getSubscription())
     .then((sub) => { if (sub) state.textContent = words.on; }).catch(() => {});
+})();
+
+// An import's page: the progress bar follows the job; when it ends, the
+// page is read again for its report.
+(function () {
+  const root = document.getElementById("import-job");
+  if (!root || root.dataset.running !== "true") return;
+  const bar = document.getElementById("progress");
+  const processed = document.getElementById("processed");
+  const timer = setInterval(async () => {
+    try {
+      const res = await fetch("/api/v1/imports/" + root.dataset.id, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const job = await res.json();
+      if (job.total > 0) bar.value = Math.floor((job.processed * 100) / job.total);
+      if (processed) processed.textContent = job.processed;
+      if (job.status !== "running") {
+        clearInterval(timer);
+        bar.value = 100;
+        window.location.reload();
+      }
+    } catch (_) {
+      // offline: try again on the next tick
+    }
+  }, 500);
 })();

@@ -1,0 +1,93 @@
+package cli_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/cli"
+	"qorgan/internal/registry"
+	"qorgan/internal/store"
+	"qorgan/internal/testkit"
+)
+
+// TestReportCommands: qorgan report prints a place's indicators as text and
+// CSV, a school's gap list with its rules, and the snapshots seeded and
+// live, each with its source; a place outside --as's scope is not found.
+func TestReportCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "report.db")
+	db, err := store.Open(ctx, store.Config{Path: path, Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registry.SeedRegions(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Demo(t, db, auth.New(db), 0.002)
+	db.Close()
+	run := func(args ...string) (string, error) {
+		var out, errOut strings.Builder
+		err := cli.Run(ctx, append(args, "--db", path, "--sqlite-sync", "NORMAL"), &out, &errOut, cli.Wiring{})
+		return out.String() + errOut.String(), err
+	}
+	out, err := run("report", "indicators")
+	if err != nil || !strings.Contains(out, "(nation ), ") || !strings.Contains(out, "drill") || !strings.Contains(out, "not measured") ||
+		!strings.Contains(out, "Туркестанская область") {
+		t.Errorf("indicators: %v\n%s", err, out)
+	}
+	out, err = run("report", "indicators", "--format", "csv", "--as", "region")
+	if err != nil || !strings.HasPrefix(out, "level,code,name,as_of,origin,indicator,having,required,share,measured\nregion,") ||
+		!strings.Contains(out, ",drill,0,0,,false") {
+		t.Errorf("indicators as region, CSV: %v\n%s", err, out)
+	}
+	if out, err = run("report", "indicators", "--as", "district", "--region", "100000000"); err == nil || !strings.Contains(err.Error(), "no region") {
+		t.Errorf("the district asking for a region: %v\n%s", err, out)
+	}
+	out, err = run("report", "gaps", "--school", "1")
+	if err != nil || !strings.Contains(out, "rule set uto-2021") || !strings.Contains(out, "rule: MVD summary") {
+		t.Errorf("gaps: %v\n%s", err, out)
+	}
+	out, err = run("report", "snapshot", "--take")
+	if err != nil || !strings.Contains(out, "2021-01-01  seeded") || !strings.Contains(out, "turnstiles: 681 of 2357 29.0%") ||
+		!strings.Contains(out, "2025-12-03  seeded") || !strings.Contains(out, "  live — computed by Qorgan") {
+		t.Errorf("snapshots: %v\n%s", err, out)
+	}
+
+	// The letter and the table by region, as text and as files.
+	out, err = run("report", "letter", "--lang", "kk")
+	if err != nil || !strings.Contains(out, "ДЗ-237") || !strings.Contains(out, "Qorgan ағымдағы деректері бойынша") {
+		t.Errorf("letter in Kazakh: %v\n%s", err, out)
+	}
+	if out, err = run("report", "letter", "--format", "pdf"); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("a PDF to standard output: %v\n%s", err, out)
+	}
+	pdf := filepath.Join(t.TempDir(), "letter.pdf")
+	if out, err = run("report", "letter", "--lang", "ru", "--format", "pdf", "--out", pdf); err != nil {
+		t.Fatalf("letter as PDF: %v\n%s", err, out)
+	}
+	if text, err := exec.Command("pdftotext", pdf, "-").Output(); err != nil {
+		if os.Getenv("QORGAN_TEST_REQUIRE_PDFTOTEXT") == "1" {
+			t.Errorf("pdftotext: %v", err)
+		}
+	} else if !strings.Contains(strings.Join(strings.Fields(string(text)), " "), "По текущим данным Qorgan") {
+		t.Errorf("the PDF letter reads:\n%s", text)
+	}
+	xlsx := filepath.Join(t.TempDir(), "regions.xlsx")
+	if out, err = run("report", "regions", "--format", "xlsx", "--out", xlsx, "--as", "analyst"); err != nil {
+		t.Fatalf("regions as XLSX: %v\n%s", err, out)
+	}
+	if fi, err := os.Stat(xlsx); err != nil || fi.Size() == 0 {
+		t.Errorf("regions.xlsx: %v", err)
+	}
+	if _, err := os.Stat(xlsx + ".part"); err == nil {
+		t.Errorf("the partial file was left behind")
+	}
+}

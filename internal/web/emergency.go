@@ -1,0 +1,367 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+)
+
+// declareEmergency handles POST /api/v1/emergencies: one emergency per
+// school named, pending from the school until confirmed.
+func (s *Server) declareEmergency(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var d emergency.Declaration
+	if err := decode(w, r, &d); err != nil {
+		return err
+	}
+	es, err := s.Emergency.Declare(r.Context(), p, d)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, registry.List[emergency.Emergency]{Items: es})
+	return nil
+}
+
+// emergencyActionRequest is the body of an emergency action: change takes
+// the mode, scenario, place and silence; end takes the reason.
+type emergencyActionRequest struct {
+	Mode     emergency.Mode     `json:"mode,omitempty"`
+	Scenario emergency.Scenario `json:"scenario,omitempty"`
+	Place    string             `json:"place,omitempty"`
+	Silent   *bool              `json:"silent,omitempty"`
+	Reason   string             `json:"reason,omitempty"`
+}
+
+// emergencyAction handles POST /api/v1/emergencies/{id}/{action}: confirm,
+// change, end.
+func (s *Server) emergencyAction(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req emergencyActionRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	var e emergency.Emergency
+	switch r.PathValue("action") {
+	case "confirm":
+		e, err = s.Emergency.Confirm(r.Context(), p, id)
+	case "change":
+		e, err = s.Emergency.Update(r.Context(), p, id, emergency.Change{Mode: req.Mode, Scenario: req.Scenario, Place: req.Place, Silent: req.Silent})
+	case "end":
+		e, err = s.Emergency.End(r.Context(), p, id, req.Reason)
+	default:
+		return errs.NotFoundf("no emergency action %q (confirm, change, end)", r.PathValue("action"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+type marksRequest struct {
+	Marks []emergency.Mark `json:"marks"`
+}
+
+// markEmergency handles POST /api/v1/emergencies/{id}/marks by the
+// school's director or guard.
+func (s *Server) markEmergency(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req marksRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Emergency.Mark(r.Context(), p, id, req.Marks); err != nil {
+		return err
+	}
+	rc, err := s.Emergency.Unaccounted(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rc)
+	return nil
+}
+
+// checkIn handles POST /api/v1/emergencies/{id}/reunions: a refused adult
+// is recorded and answered 409 naming id_document.
+func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in emergency.CheckIn
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	x, err := s.Emergency.CheckIn(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, x)
+	return nil
+}
+
+type reunionActionRequest struct {
+	Runner string `json:"runner,omitempty"`
+}
+
+// reunionAction handles POST /api/v1/emergencies/{id}/reunions/{reunion}/{action}:
+// runner, release.
+func (s *Server) reunionAction(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	rid, err := pathID(r, "reunion")
+	if err != nil {
+		return err
+	}
+	var req reunionActionRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	var x emergency.Reunion
+	switch r.PathValue("action") {
+	case "runner":
+		x, err = s.Emergency.SendRunner(r.Context(), p, id, rid, req.Runner)
+	case "release":
+		x, err = s.Emergency.Release(r.Context(), p, id, rid)
+	default:
+		return errs.NotFoundf("no reunification action %q (runner, release)", r.PathValue("action"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, x)
+	return nil
+}
+
+// confirmProposal handles POST /api/v1/emergency-proposals/{id}: the one
+// action that turns a panic alarm's proposal into a live emergency.
+func (s *Server) confirmProposal(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var c emergency.Confirmation
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &c); err != nil {
+			return err
+		}
+	}
+	e, err := s.Emergency.ConfirmProposal(r.Context(), p, id, c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
+}
+
+// drills handles GET /api/v1/schools/{id}/drills?year=2026-2027 (this
+// school year by default): the plan, the briefings and each drill's report.
+func (s *Server) drills(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	year := r.URL.Query().Get("year")
+	if year == "" {
+		year = emergency.SchoolYear(time.Now())
+	}
+	pl, err := s.Emergency.YearReport(r.Context(), p, id, year)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pl)
+	return nil
+}
+
+// staffCode runs h with the code a staff member got in their emergency
+// message (Authorization: Bearer qe_…): a teacher marks their class from
+// their phone without a sign-in of their own. A JSON body is read first,
+// so that one over the limit is refused as such.
+func (s *Server) staffCode(body any, h func(w http.ResponseWriter, r *http.Request, code string) error) http.Handler {
+	return s.public(func(w http.ResponseWriter, r *http.Request) error {
+		if body != nil {
+			if err := decode(w, r, body); err != nil {
+				return err
+			}
+		}
+		code, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(code) == "" {
+			return errs.E(errs.Unauthorized, "", "send the code from your emergency message as Authorization: Bearer qe_…")
+		}
+		return h(w, r, strings.TrimSpace(code))
+	})
+}
+
+// staffMarks handles POST /api/v1/emergency-staff/marks: a teacher's
+// marks for their own class.
+func (s *Server) staffMarks() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req marksRequest
+		s.staffCode(&req, func(w http.ResponseWriter, r *http.Request, code string) error {
+			if err := s.Emergency.MarkClass(r.Context(), code, req.Marks); err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, map[string]int{"marked": len(req.Marks)})
+			return nil
+		}).ServeHTTP(w, r)
+	})
+}
+
+// staffSecured handles POST /api/v1/emergency-staff/secured: the room is
+// locked down, or the class is out.
+func (s *Server) staffSecured(w http.ResponseWriter, r *http.Request, code string) error {
+	at, err := s.Emergency.ConfirmSecured(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]time.Time{"secured_at": at})
+	return nil
+}
+
+// staffChecklist handles GET /api/v1/emergency-staff/checklist.
+func (s *Server) staffChecklist(w http.ResponseWriter, r *http.Request, code string) error {
+	c, err := s.Emergency.StaffChecklist(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// staffTick handles POST /api/v1/emergency-staff/checklist/{step}.
+func (s *Server) staffTick(w http.ResponseWriter, r *http.Request, code string) error {
+	// Not a number is step 0, which the checklist refuses naming the step,
+	// after the code is known.
+	n, _ := strconv.Atoi(r.PathValue("step"))
+	at, err := s.Emergency.StaffTick(r.Context(), code, n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]time.Time{"ticked_at": at})
+	return nil
+}
+
+type homeroomRequest struct {
+	Class    string `json:"class"`
+	Language string `json:"language"`
+}
+
+// setHomeroom handles PUT /api/v1/staff/{id}/homeroom: the class a teacher
+// leads at the assembly point and the language of their messages.
+func (s *Server) setHomeroom(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req homeroomRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Emergency.AssignClass(r.Context(), p, id, req.Class, req.Language); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language})
+	return nil
+}
+
+type documentRequest struct {
+	IDDocument string `json:"id_document"`
+}
+
+// setIDDocument handles PUT /api/v1/guardians/{id}/id-document.
+func (s *Server) setIDDocument(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req documentRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Emergency.SetIDDocument(r.Context(), p, id, req.IDDocument); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"guardian_id": id})
+	return nil
+}
+
+// addCourtOrder handles POST /api/v1/pupils/{id}/court-orders.
+func (s *Server) addCourtOrder(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in emergency.CourtOrderInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	n, err := s.Emergency.AddCourtOrder(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": n, "pupil_id": id})
+	return nil
+}
+
+type drillPlanRequest struct {
+	Year      string `json:"year"`
+	Practical int    `json:"practical"`
+	Briefings int    `json:"briefings"`
+}
+
+// setDrillPlan handles PUT /api/v1/schools/{id}/drill-plan.
+func (s *Server) setDrillPlan(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req drillPlanRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Emergency.SetPlan(r.Context(), p, id, req.Year, req.Practical, req.Briefings); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings})
+	return nil
+}
+
+type briefingRequest struct {
+	HeldOn string `json:"held_on"`
+	Topic  string `json:"topic"`
+}
+
+// recordBriefing handles POST /api/v1/schools/{id}/briefings.
+func (s *Server) recordBriefing(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req briefingRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	b, err := s.Emergency.RecordBriefing(r.Context(), p, id, req.HeldOn, req.Topic)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, b)
+	return nil
+}

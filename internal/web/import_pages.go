@@ -1,0 +1,103 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+	"qorgan/internal/transfer"
+)
+
+// The import pages: a pupils file (CSV or XLSX, the export's own layout)
+// sent from the school's page, then its progress and its report. The same
+// jobs as POST /api/v1/imports.
+
+type importFormData struct {
+	School registry.School
+	Error  string // a message id beside the file field
+}
+
+func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	return s.showImportForm(w, r, sess.Principal, v, http.StatusOK, "")
+}
+
+func (s *Server) showImportForm(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, status int, msg string) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	sc, err := s.Registry.School(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	if err := p.Require(auth.ImportPupils); err != nil {
+		return err
+	}
+	v.Title = "ui.import.title"
+	v.Data = importFormData{School: sc, Error: msg}
+	s.render(w, status, "import", v)
+	return nil
+}
+
+// startImportPage takes the form's file and starts the job; a missing or
+// unreadable file, or one that is neither CSV nor XLSX, comes back beside
+// the field.
+func (s *Server) startImportPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		return s.showImportForm(w, r, p, v, http.StatusUnprocessableEntity, "ui.import.no_file")
+	}
+	defer f.Close()
+	name := path.Base(hdr.Filename)
+	format, err := transfer.FormatOf(name)
+	if err != nil {
+		return s.showImportForm(w, r, p, v, http.StatusUnprocessableEntity, "ui.import.bad_format")
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, f); err != nil {
+		return s.showImportForm(w, r, p, v, http.StatusUnprocessableEntity, "ui.import.no_file")
+	}
+	job, err := s.Jobs.Start(r.Context(), p, transfer.Pupils, format, name, buf.Bytes())
+	if err != nil {
+		if e := errs.As(err); e.Code == errs.Invalid || e.Code == errs.TooLarge {
+			return s.showImportForm(w, r, p, v, http.StatusUnprocessableEntity, "ui.import.bad_file")
+		}
+		return err
+	}
+	http.Redirect(w, r, "/imports/"+strconv.FormatInt(job.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+type importPageData struct {
+	Job     transfer.Job
+	Percent int
+	Running bool
+}
+
+func (s *Server) importPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	job, err := s.Jobs.Get(r.Context(), sess.Principal, id)
+	if err != nil {
+		return err
+	}
+	d := importPageData{Job: job, Running: job.Status == transfer.Running}
+	switch {
+	case !d.Running:
+		d.Percent = 100
+	case job.Total > 0:
+		d.Percent = job.Processed * 100 / job.Total
+	}
+	v.Title = "ui.import.title"
+	v.Data = d
+	s.render(w, http.StatusOK, "import_job", v)
+	return nil
+}
