@@ -109,17 +109,11 @@ func validateLogin(l string) error {
 // CreateUser adds a person, audited as by actor.
 func (s *Service) CreateUser(ctx context.Context, actor Principal, u NewUser) (User, error) {
 	u.Login = strings.ToLower(strings.TrimSpace(u.Login))
-	if err := validateLogin(u.Login); err != nil {
-		return User{}, err
-	}
-	if err := ValidateGrant(u.Role, u.Scope); err != nil {
+	if err := errs.Of(u.Problems()); err != nil {
 		return User{}, err
 	}
 	hash := u.PasswordHash
 	if hash == "" {
-		if err := validatePassword(u.Password); err != nil {
-			return User{}, err
-		}
 		var err error
 		if hash, err = s.hashPassword(ctx, u.Password); err != nil {
 			return User{}, err

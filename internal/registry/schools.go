@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"qorgan/internal/auth"
@@ -199,6 +200,24 @@ type SchoolFilter struct {
 	Region   string
 	District string
 	UTO      *bool
+	// Search finds schools whose Kazakh or Russian name contains it (as
+	// typed, or with its first letter a capital) or whose BIN starts with
+	// it.
+	Search string
+}
+
+// searchCond is the SQL condition, with its arguments, of f.Search over
+// schools aliased s.
+func (f SchoolFilter) searchCond() (string, []any) {
+	t := strings.TrimSpace(f.Search)
+	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+	like := "%" + esc.Replace(t) + "%"
+	title := like
+	if r, n := utf8.DecodeRuneInString(t); r != utf8.RuneError {
+		title = "%" + esc.Replace(string(unicode.ToUpper(r))+t[n:]) + "%"
+	}
+	return `(s.name_ru LIKE ? ESCAPE '\' OR s.name_kk LIKE ? ESCAPE '\' OR s.name_ru LIKE ? ESCAPE '\' OR s.name_kk LIKE ? ESCAPE '\' OR s.bin LIKE ? ESCAPE '\')`,
+		[]any{like, like, title, title, esc.Replace(t) + "%"}
 }
 
 // ListSchools lists the schools in the caller's scope, by id.
@@ -228,6 +247,11 @@ func (r *Registry) ListSchools(ctx context.Context, p auth.Principal, f SchoolFi
 			q += " AND s.headcount < ?"
 		}
 		args = append(args, UTOThreshold)
+	}
+	if strings.TrimSpace(f.Search) != "" {
+		c, a := f.searchCond()
+		q += " AND " + c
+		args = append(args, a...)
 	}
 	q += " ORDER BY s.id LIMIT ?"
 	args = append(args, limit+1)

@@ -213,11 +213,20 @@ func menu(p auth.Principal, current string) []menuItem {
 	} else if p.Can(auth.ReadAlarms) {
 		m = append(m, menuItem{Href: "/console", Label: "ui.menu.console"})
 	}
+	// The registry over a region, a district, the nation or the
+	// installation: the education department's and the ministry's pages.
 	switch p.Scope.Kind {
-	case auth.ScopeInstallation, auth.ScopeNation, auth.ScopeRegion, auth.ScopeDistrict:
+	case auth.ScopeRegion, auth.ScopeDistrict, auth.ScopeNation, auth.ScopeInstallation:
 		if p.Can(auth.ReadRegistry) {
-			m = append(m, menuItem{Href: "/indicators", Label: "ui.menu.indicators"})
+			m = append(m, menuItem{Href: "/schools", Label: "ui.menu.schools"}, menuItem{Href: "/providers", Label: "ui.menu.providers"},
+				menuItem{Href: "/police-units", Label: "ui.menu.police"}, menuItem{Href: "/indicators", Label: "ui.menu.indicators"})
 		}
+	}
+	if p.Can(auth.ManageUsers) {
+		m = append(m, menuItem{Href: "/admin/people", Label: "ui.menu.people"}, menuItem{Href: "/admin/tokens", Label: "ui.menu.tokens"})
+	}
+	if p.Can(auth.VerifyAudit) {
+		m = append(m, menuItem{Href: "/admin/audit", Label: "ui.menu.audit"})
 	}
 	if len(m) == 0 {
 		m = append(m, menuItem{Href: "/home", Label: "ui.menu.home"})

@@ -162,4 +162,3 @@ func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess aut
 	s.render(w, http.StatusOK, "gaps", v)
 	return nil
 }
-

@@ -101,6 +101,25 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /family/children/{id}", s.page(s.childPage))
 	mux.Handle("POST /family/channels", s.page(s.familyChannels))
 	mux.Handle("POST /family/consent", s.page(s.familyConsent))
+	// The administrator's pages, and the education department's and the
+	// ministry's (admin_pages.go, region_pages.go).
+	mux.Handle("GET /admin/people", s.page(s.adminPeople))
+	mux.Handle("POST /admin/people", s.page(s.adminCreatePerson))
+	mux.Handle("POST /admin/people/disable", s.page(s.adminSetDisabled(true)))
+	mux.Handle("POST /admin/people/enable", s.page(s.adminSetDisabled(false)))
+	mux.Handle("POST /admin/people/grant", s.page(s.adminGrant))
+	mux.Handle("GET /admin/tokens", s.page(s.adminTokens))
+	mux.Handle("POST /admin/tokens/{id}/revoke", s.page(s.adminRevokeToken))
+	mux.Handle("GET /admin/audit", s.page(s.adminAudit))
+	mux.Handle("POST /admin/audit/verify", s.page(s.adminVerifyAudit))
+	mux.Handle("GET /schools", s.page(s.regionSchools))
+	mux.Handle("POST /schools", s.page(s.regionCreateSchool))
+	mux.Handle("GET /schools/{id}", s.page(s.regionSchool))
+	mux.Handle("POST /schools/{id}/contracts", s.page(s.regionCreateContract))
+	mux.Handle("GET /providers", s.page(s.regionProviders))
+	mux.Handle("POST /providers", s.page(s.regionCreateProvider))
+	mux.Handle("GET /police-units", s.page(s.regionPolice))
+	mux.Handle("POST /police-units", s.page(s.regionCreatePolice))
 	mux.Handle("/", s.page(s.notFoundPage))
 
 	// The roadmap: indicators from school to nation, a school's gap list
