@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"qorgan/internal/auth"
+	"qorgan/internal/registry"
 	"qorgan/internal/roadmap"
 )
 
@@ -58,6 +59,7 @@ type seededCol struct {
 
 type indicatorsData struct {
 	F          roadmap.Figures
+	Name       string // the place, in the reader's language
 	Bars       []bar
 	ChartH     int
 	Parts      []partRow
@@ -65,6 +67,23 @@ type indicatorsData struct {
 	Seeded     []seededCol
 	Up         string // the place above, when the caller's scope holds it
 	Docs       bool
+}
+
+// roadmapPlace names a place in lang: the nation and the regions have their
+// names in every language; a district's or a school's name is as the
+// registry holds it.
+func roadmapPlace(lang, level, code, name string) string {
+	switch level {
+	case roadmap.LevelNation:
+		return tr(lang, "ui.roadmap.nation", nil, 0)
+	case roadmap.LevelRegion:
+		for _, r := range registry.Regions() {
+			if r.Code == code {
+				return placeName(lang, r.NameKK, r.NameRU, r.NameEN)
+			}
+		}
+	}
+	return name
 }
 
 func placeQuery(level, code string) string {
@@ -93,7 +112,7 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 	if err != nil {
 		return err
 	}
-	d := indicatorsData{F: f, Bars: barsOf(f), Docs: p.Can(auth.ReadRegistry)}
+	d := indicatorsData{F: f, Name: roadmapPlace(v.Lang, f.Level, f.Code, f.Name), Bars: barsOf(f), Docs: p.Can(auth.ReadRegistry)}
 	d.ChartH = len(d.Bars) * 30
 	next := map[string]string{roadmap.LevelNation: roadmap.LevelRegion, roadmap.LevelRegion: roadmap.LevelDistrict, roadmap.LevelDistrict: roadmap.LevelSchool}[f.Level]
 	if f.Level == roadmap.LevelScope {
@@ -101,7 +120,7 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 	}
 	d.PartsLevel = next
 	for _, part := range f.Parts {
-		d.Parts = append(d.Parts, partRow{Name: part.Name, Href: placeQuery(next, part.Code), Schools: part.Schools, Bars: barsOf(part)})
+		d.Parts = append(d.Parts, partRow{Name: roadmapPlace(v.Lang, next, part.Code, part.Name), Href: placeQuery(next, part.Code), Schools: part.Schools, Bars: barsOf(part)})
 	}
 	switch {
 	case f.Level == roadmap.LevelRegion && (p.Scope.Kind == auth.ScopeNation || p.Scope.Kind == auth.ScopeInstallation):
