@@ -80,15 +80,7 @@ func TestConsolePages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the demo")
 	}
-	ctx := context.Background()
-	db := storetest.SQLite(t)
-	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
-		t.Fatal(err)
-	}
-	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	live := httptest.NewServer(srv.Handler())
-	defer live.Close()
+	live := pagesServer(t, storetest.SQLite(t))
 
 	b := newBrowser(t, live.URL)
 	resp, _ := b.get("/console")
@@ -163,6 +155,20 @@ func TestConsolePages(t *testing.T) {
 	}
 }
 
+// pagesServer serves the console over db loaded with the demo (every
+// password "pages-password-1") until the test ends.
+func pagesServer(t *testing.T, db *store.DB) *httptest.Server {
+	t.Helper()
+	a := auth.New(db)
+	if _, err := demo.Load(context.Background(), db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	live := httptest.NewServer(srv.Handler())
+	t.Cleanup(live.Close)
+	return live
+}
+
 // signInPage signs b in through the sign-in form as login and returns the
 // page's CSRF token.
 func signInPage(t *testing.T, b *browser, login, password string) string {
@@ -184,15 +190,7 @@ func TestAlarmResponsePages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the demo")
 	}
-	ctx := context.Background()
-	db := storetest.SQLite(t)
-	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
-		t.Fatal(err)
-	}
-	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	live := httptest.NewServer(srv.Handler())
-	defer live.Close()
+	live := pagesServer(t, storetest.SQLite(t))
 
 	guard := newBrowser(t, live.URL)
 	gtok := signInPage(t, guard, "guard", "pages-password-1")
@@ -284,14 +282,7 @@ func TestLanguageOnThePerson(t *testing.T) {
 		t.Skip("loads the demo")
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		a := auth.New(db)
-		if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
-			t.Fatal(err)
-		}
-		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-		live := httptest.NewServer(srv.Handler())
-		defer live.Close()
+		live := pagesServer(t, db)
 
 		first := newBrowser(t, live.URL)
 		tok := signInPage(t, first, "pcn", "pages-password-1")
@@ -316,15 +307,7 @@ func TestRoadmapPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the demo")
 	}
-	ctx := context.Background()
-	db := storetest.SQLite(t)
-	a := auth.New(db)
-	if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
-		t.Fatal(err)
-	}
-	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	live := httptest.NewServer(srv.Handler())
-	defer live.Close()
+	live := pagesServer(t, storetest.SQLite(t))
 
 	analyst := newBrowser(t, live.URL)
 	signInPage(t, analyst, "analyst", "pages-password-1")
