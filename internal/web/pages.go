@@ -205,6 +205,9 @@ func menu(p auth.Principal, current string) []menuItem {
 		if p.Can(auth.ImportPupils) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/import", Label: "ui.menu.import"})
 		}
+		if p.Can(auth.ReadEmergency) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/emergency", Label: "ui.menu.emergency"})
+		}
 		if p.Role == auth.RoleDirector {
 			m = append(m, menuItem{Href: "/schools/" + id + "/compliance", Label: "ui.menu.compliance"})
 		}

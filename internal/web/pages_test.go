@@ -352,3 +352,56 @@ func TestRoadmapPages(t *testing.T) {
 		t.Errorf("the indicators for a guardian: %d", resp.StatusCode)
 	}
 }
+
+// TestEmergencyPage: from the school's page the director declares a
+// lockdown, which waits for its confirmation, confirms it and sees the
+// roll-call; an evacuation without its assembly point comes back beside
+// the field; the guard may not end it; the director ends it all clear.
+func TestEmergencyPage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	live := pagesServer(t, storetest.SQLite(t))
+	director := newBrowser(t, live.URL)
+	tok := signInPage(t, director, "director", "pages-password-1")
+	at := "/schools/1/emergency"
+	if resp, page := director.get(at); resp.StatusCode != 200 || !strings.Contains(page, `id="no-emergency"`) || !strings.Contains(page, `id="declare-form"`) {
+		t.Fatalf("the emergency page: %d", resp.StatusCode)
+	}
+	resp, _ := director.post(at+"/declare", url.Values{"csrf_token": {tok}, "mode": {"lockdown"}, "scenario": {"armed_attack"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("declare: %d", resp.StatusCode)
+	}
+	_, page := director.get(at)
+	m := regexp.MustCompile(`data-emergency="(\d+)" data-state="pending"`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `id="confirm-form"`) {
+		t.Fatalf("a lockdown declared from the school should wait for its confirmation:\n%s", page)
+	}
+	if resp, _ = director.post(at+"/confirm", url.Values{"csrf_token": {tok}, "emergency_id": {m[1]}}); resp.StatusCode != 303 {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	if _, page = director.get(at); !strings.Contains(page, `data-state="live"`) || !strings.Contains(page, `id="emergency-rollcall"`) {
+		t.Errorf("a confirmed lockdown: want it live with its roll-call")
+	}
+	resp, page = director.post(at+"/declare", url.Values{"csrf_token": {tok}, "mode": {"evacuate"}, "scenario": {"fire"}, "place": {""}, "drill": {"on"}})
+	if resp.StatusCode != 422 || !strings.Contains(page, `id="place-error"`) || !strings.Contains(page, `id="drill" name="drill" checked`) {
+		t.Errorf("an evacuation without its assembly point: %d\n%s", resp.StatusCode, page)
+	}
+	guard := newBrowser(t, live.URL)
+	gtok := signInPage(t, guard, "guard", "pages-password-1")
+	if _, page = guard.get(at); strings.Contains(page, `id="end-form"`) {
+		t.Errorf("the guard is offered to end the emergency")
+	}
+	if resp, _ = guard.post(at+"/end", url.Values{"csrf_token": {gtok}, "emergency_id": {m[1]}, "reason": {"all_clear"}}); resp.StatusCode != 403 {
+		t.Errorf("the guard ending it: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ = director.post(at+"/end", url.Values{"csrf_token": {tok}, "emergency_id": {m[1]}, "reason": {"all_clear"}}); resp.StatusCode != 303 {
+		t.Fatalf("end: %d", resp.StatusCode)
+	}
+	if _, page = director.get(at); !strings.Contains(page, `id="no-emergency"`) {
+		t.Errorf("after the all-clear the page still shows an emergency")
+	}
+	if resp, _ = guard.get("/schools/2/emergency"); resp.StatusCode != 404 {
+		t.Errorf("another school's emergency page: %d", resp.StatusCode)
+	}
+}

@@ -95,6 +95,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /schools/{id}/import", s.page(s.importForm))
 	mux.Handle("POST /schools/{id}/import", s.page(s.startImportPage))
 	mux.Handle("GET /imports/{id}", s.page(s.importPage))
+	mux.Handle("GET /schools/{id}/emergency", s.page(s.emergencyPage))
+	mux.Handle("POST /schools/{id}/emergency/{step}", s.page(s.emergencyStepPage))
 	mux.Handle("GET /indicators", s.page(s.indicatorsPage))
 	mux.Handle("GET /schools/{id}/compliance", s.page(s.compliancePage))
 	mux.Handle("GET /family", s.page(s.family))

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
+	"qorgan/internal/errs"
+	"qorgan/internal/registry"
+)
+
+// The school's emergency page (director, guard; the ЦОУ and the ПЦН by
+// the school's address): the open emergency, if any, with its roll-call of
+// the unaccounted by class; declaring one (from the school it waits for a
+// second, deliberate confirmation), confirming, changing the mode, and
+// ending it — each by the same domain calls as /api/v1/emergencies.
+
+type emergencyPageData struct {
+	School    registry.School
+	Open      *emergency.Emergency
+	RollCall  *emergency.RollCall
+	Modes     []emergency.Mode
+	Scenarios []emergency.Scenario
+	Form      map[string]string
+	Errors    map[string]string
+	Notice    string
+	CanDeclare, CanEnd,
+	CanConfirm bool
+}
+
+func (s *Server) emergencyPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.showEmergency(w, r, sess.Principal, v, id, http.StatusOK, emergencyPageData{})
+}
+
+func (s *Server) showEmergency(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, schoolID int64, status int, d emergencyPageData) error {
+	ctx := r.Context()
+	sc, err := s.Registry.School(ctx, p, schoolID)
+	if err != nil {
+		return err
+	}
+	list, err := s.Emergency.List(ctx, p, schoolID, 1)
+	if err != nil {
+		return err
+	}
+	d.School, d.Modes, d.Scenarios = sc, emergency.Modes, emergency.Scenarios
+	if len(list) > 0 && list[0].State != emergency.Ended {
+		d.Open = &list[0]
+		if d.Open.State == emergency.Live && p.Can(auth.ReadUnaccounted) {
+			rc, err := s.Emergency.Unaccounted(ctx, p, d.Open.ID)
+			if err != nil {
+				return err
+			}
+			d.RollCall = &rc
+		}
+	}
+	d.CanDeclare, d.CanEnd = p.Can(auth.DeclareEmergency), p.Can(auth.EndEmergency)
+	d.CanConfirm = d.CanDeclare && d.Open != nil && d.Open.State == emergency.Pending
+	if d.Form == nil {
+		d.Form = map[string]string{}
+	}
+	v.Title = "ui.emergency.title"
+	v.Data = d
+	s.render(w, status, "emergency", v)
+	return nil
+}
+
+// emergencyStepPage takes the page's forms: declare (or change, when one is
+// open), confirm, end. A bad field comes back beside it with what was
+// typed; a step someone took meanwhile, as a notice.
+func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	schoolID, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	ctx := r.Context()
+	eid, _ := strconv.ParseInt(f.Get("emergency_id"), 10, 64)
+	switch r.PathValue("step") {
+	case "declare":
+		_, err = s.Emergency.Declare(ctx, p, emergency.Declaration{SchoolIDs: []int64{schoolID}, Mode: emergency.Mode(f.Get("mode")),
+			Scenario: emergency.Scenario(f.Get("scenario")), Place: f.Get("place"), Drill: f.Get("drill") == "on", Silent: f.Get("silent") == "on"})
+	case "confirm":
+		_, err = s.Emergency.Confirm(ctx, p, eid)
+	case "end":
+		_, err = s.Emergency.End(ctx, p, eid, f.Get("reason"))
+	default:
+		return errs.NotFoundf("no step %q", r.PathValue("step"))
+	}
+	if e := errs.As(err); err != nil && (e.Code == errs.Invalid || e.Code == errs.Conflict) {
+		d := emergencyPageData{Form: map[string]string{}, Errors: map[string]string{}}
+		for _, k := range []string{"mode", "scenario", "place", "drill", "silent", "reason"} {
+			d.Form[k] = f.Get(k)
+		}
+		status := http.StatusConflict
+		if e.Code == errs.Invalid {
+			status = http.StatusUnprocessableEntity
+			switch e.Field {
+			case "mode", "scenario", "place", "reason":
+				d.Errors[e.Field] = "ui.emergency.form." + e.Field
+			default:
+				d.Notice = "ui.form.invalid"
+			}
+		} else {
+			d.Notice = "ui.emergency.conflict"
+		}
+		return s.showEmergency(w, r, p, v, schoolID, status, d)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/schools/"+strconv.FormatInt(schoolID, 10)+"/emergency", http.StatusSeeOther)
+	return nil
+}
