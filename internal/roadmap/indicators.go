@@ -142,7 +142,7 @@ func (t *tally) indicators() []Indicator {
 		}
 		out = append(out, in)
 	}
-	return append(out, Indicator{Key: Drill, Measured: false, Denominator: "not measured yet: drills are recorded once the emergency module lands"})
+	return append(out, Indicator{Key: Drill, Measured: false, Denominator: "not measured yet: the emergency module records each school's drills (GET /api/v1/schools/{id}/drills); the indicator does not count them yet"})
 }
 
 type schoolRow struct {
