@@ -8,7 +8,9 @@ self.addEventListener("activate", (ev) => ev.waitUntil(self.clients.claim()));
 
 self.addEventListener("push", (ev) => {
   const text = ev.data ? ev.data.text() : "";
-  ev.waitUntil(self.registration.showNotification("Qorgan", { body: text, icon: "/icon.svg", tag: "qorgan-" + Date.now() }));
+  // The same message sent again (a retry the phone had not yet received)
+  // replaces its notification instead of showing twice.
+  ev.waitUntil(self.registration.showNotification("Qorgan", { body: text, icon: "/icon.svg", tag: "qorgan-" + text }));
 });
 
 self.addEventListener("notificationclick", (ev) => {
