@@ -16,8 +16,8 @@ import (
 const (
 	DeviceWorking      = "working"      // heard within its reporting interval
 	DeviceSilent       = "silent"       // supervised and not heard within its interval
-	DeviceNeverHeard   = "never_heard"  // nothing received since it was registered
-	DeviceUnsupervised = "unsupervised" // heard, but reports on no schedule: no promise to break
+	DeviceNeverHeard   = "never_heard"  // supervised, and nothing received since it was registered
+	DeviceUnsupervised = "unsupervised" // reports on no schedule: no promise to break
 )
 
 // DeviceState is a school's device with what supervision knows of it.
@@ -47,10 +47,12 @@ func (s *Service) DeviceStates(ctx context.Context, p auth.Principal, schoolID i
 		err := rows.Scan(&d.ID, &d.Kind, &d.Name, &d.Place, &d.ReportingInterval, &seen, &lost)
 		d.LastSeen = store.FromNullMicros(seen)
 		switch {
+		case d.ReportingInterval <= 0:
+			// No promise to report: nothing to break (a camera, a
+			// turnstile heard only through its passes).
+			d.State = DeviceUnsupervised
 		case !seen.Valid:
 			d.State = DeviceNeverHeard
-		case d.ReportingInterval <= 0:
-			d.State = DeviceUnsupervised
 		case lost || now.Sub(*d.LastSeen) > time.Duration(d.ReportingInterval)*time.Second:
 			d.State = DeviceSilent
 		default:
