@@ -18,7 +18,6 @@ import (
 
 type childDay struct {
 	Pupil    registry.Pupil
-	School   string
 	Presence string // inside, left, not_arrived
 	Passes   []attendance.RecentPass
 }
@@ -60,11 +59,7 @@ func (s *Server) family(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		if err != nil {
 			return err
 		}
-		c := childDay{Pupil: k, Presence: presenceOf(ps), Passes: ps}
-		if sc, err := s.Registry.School(ctx, p, k.SchoolID); err == nil {
-			c.School = pickName(v.Lang, sc.NameKK, sc.NameRU)
-		}
-		d.Children = append(d.Children, c)
+		d.Children = append(d.Children, childDay{Pupil: k, Presence: presenceOf(ps), Passes: ps})
 	}
 	ch, err := s.Registry.MyChannels(ctx, p)
 	if err != nil {
@@ -151,12 +146,4 @@ func (s *Server) familyConsent(w http.ResponseWriter, r *http.Request, sess auth
 	}
 	http.Redirect(w, r, "/family?saved=consent", http.StatusSeeOther)
 	return nil
-}
-
-// pickName is the template's pick for Go code.
-func pickName(lang, kk, ru string) string {
-	if lang == "kk" && kk != "" {
-		return kk
-	}
-	return ru
 }
