@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"qorgan/internal/kztime"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,16 @@ func accessScenarios(t *testing.T, h *harness, k known) {
 		{name: "turnstile credential", as: "director", method: "POST", path: fmt.Sprintf("/api/v1/devices/%d/credential", turnstile), status: 201,
 			check: func(t *testing.T, r result) { h.tokens["turnstile"], _ = r.json(t)["credential"].(string) }},
 	})
-	at := time.Now().Add(-10 * time.Minute).UTC().Format(time.RFC3339)
+	// Ten minutes ago, but today in Almaty: just after midnight there, ten
+	// minutes ago was yesterday's school day and the roll-call of today
+	// would not count these passes.
+	now := time.Now()
+	y, mo, d := kztime.Today(now).Date()
+	atT := now.Add(-10 * time.Minute)
+	if start := time.Date(y, mo, d, 0, 0, 1, 0, kztime.Almaty); atT.Before(start) {
+		atT = start
+	}
+	at := atT.UTC().Format(time.RFC3339)
 	card := func(i int) string { return fmt.Sprint(pupils[i]["card_uid"]) }
 	batch := map[string]any{"events": []map[string]any{
 		{"event_id": "t1-0001", "at": at, "direction": "in", "card_uid": card(0)},
