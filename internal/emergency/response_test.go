@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"qorgan/internal/kztime"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,7 +104,14 @@ func TestRollCallSnapshot(t *testing.T) {
 			t.Fatalf("pupils: %d, %v", len(pupils), err)
 		}
 		// Half the pupils come in first.
-		base := time.Now().Add(-10 * time.Minute)
+		// Ten minutes ago, but today in Almaty (just after midnight there,
+		// ten minutes ago is yesterday's school day).
+		now := time.Now()
+		y, mo, d := kztime.Today(now).Date()
+		base := now.Add(-10 * time.Minute)
+		if start := time.Date(y, mo, d, 0, 0, 1, 0, kztime.Almaty); base.Before(start) {
+			base = start
+		}
 		var first []attendance.PassEvent
 		for i, p := range pupils[:150] {
 			first = append(first, attendance.PassEvent{EventID: fmt.Sprintf("a%d", i), At: base.Add(time.Duration(i) * time.Millisecond), Direction: attendance.In, CardUID: p.card})
