@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"qorgan/internal/kztime"
 	"strings"
 	"time"
 
@@ -25,7 +26,9 @@ type Guardian struct {
 // Consent reports whether the guardian's consent is on record and not
 // withdrawn on the given date.
 func (g Guardian) Consent(on time.Time) bool {
-	d := on.Format(time.DateOnly)
+	// The dates are days in Kazakhstan: from 19:00 UTC it is already the
+	// next day there, and a consent withdrawn "today" must hold at once.
+	d := kztime.Today(on).Format(time.DateOnly)
 	return g.ConsentGivenOn != "" && g.ConsentGivenOn <= d && (g.ConsentWithdrawnOn == "" || g.ConsentWithdrawnOn > d)
 }
 
