@@ -8,6 +8,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/locale"
+	"qorgan/internal/transfer"
 )
 
 // templateKey finds the message ids the templates name: {{T "id"}} and
@@ -50,6 +51,9 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	}
 	for _, x := range locale.Languages {
 		built("lang." + x)
+	}
+	for _, x := range transfer.ProblemCodes {
+		built("ui.import.problem." + string(x))
 	}
 	for _, x := range []string{"priority.1", "priority.2", "ui.menu.console", "ui.menu.home", "ui.signin.title", "ui.signin.wrong", "ui.signin.required",
 		"ui.signin.too_many", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
