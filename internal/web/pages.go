@@ -178,7 +178,7 @@ type view struct {
 	Languages []string
 	Person    *auth.Principal
 	CSRF      string
-	Path      string // where the language switch returns to
+	Path      string // where the language switch returns to: this page, with its query (filters, page)
 	Title     string // a message id
 	TitleArg  string // shown after the title: never personal data
 	Menu      []menuItem
@@ -362,7 +362,7 @@ func (s *Server) page(h pageFunc) http.Handler {
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
-		v := &view{Lang: personLang(r, sess), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
+		v := &view{Lang: personLang(r, sess), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.RequestURI(), Menu: menu(sess.Principal, r.URL.Path)}
 		if r.Method == http.MethodPost {
 			var err error
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
