@@ -79,6 +79,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	// devices are told through the installation's webhook.
 	emergencies := emergency.New(db, a, alarms, worker.Wake)
 	emergencies.WebhookURL = f.Notify.WebhookURL
+	rm.Drills = emergencies // the drill indicator counts the drills it records
 	var capHook *cap.Webhook
 	if f.Notify.CAPWebhookURL != "" {
 		if capHook, err = cap.NewWebhook(f.Notify.CAPWebhookURL, cap.ContentType, nil, nil); err != nil {

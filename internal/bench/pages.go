@@ -157,9 +157,11 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 		{"pcn", []string{"/console", alarmPage}},
 		{"cou", []string{"/console", alarmPage}},
 		{"guard", []string{"/schools/1/board", "/schools/1/rollcall", alarmPage}},
-		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import"}},
+		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import", "/schools/1/compliance", "/schools/1/emergency"}},
 		{"parent", []string{"/family", fmt.Sprint("/family/children/", kids.Items[0].ID)}},
-		{"admin", []string{"/home"}},
+		{"admin", []string{"/admin/people", "/admin/tokens", "/admin/audit"}},
+		{"region", []string{"/schools", "/schools/1", "/providers", "/police-units", "/indicators"}},
+		{"analyst", []string{"/schools", "/indicators"}},
 	}
 	fmt.Fprintf(out, "\n| role | page | p50 | p99 | bytes |\n|---|---|---|---|---|\n")
 	var health []time.Duration

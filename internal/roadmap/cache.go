@@ -262,6 +262,10 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 	if err != nil {
 		return nil, nil, set, err
 	}
+	drills, err := r.drillsDone(ctx, now)
+	if err != nil {
+		return nil, nil, set, err
+	}
 	c := &r.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -276,6 +280,7 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 		}
 		c.evaluate(s, set, now)
 		total.addBits(s.uto, s.req, s.met)
+		total.addDrill(drills, s.id)
 		k, name := part(s)
 		t := parts[k]
 		if t == nil {
@@ -283,6 +288,7 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 			parts[k] = t
 		}
 		t.addBits(s.uto, s.req, s.met)
+		t.addDrill(drills, s.id)
 	}
 	return total, parts, set, nil
 }
