@@ -199,7 +199,7 @@ func (r *Roadmap) compute(ctx context.Context, cond string, args []any, now time
 	if err != nil {
 		return nil, nil, set, err
 	}
-	empty := &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: "no security contract in force today"}
+	empty := &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: noContract}
 	total, parts = &tally{}, map[string]*tally{}
 	asOf := kztime.Today(now)
 	for _, s := range schools {

@@ -8,6 +8,8 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/locale"
+	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/transfer"
 )
 
@@ -54,6 +56,19 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	}
 	for _, x := range transfer.ProblemCodes {
 		built("ui.import.problem." + string(x))
+	}
+	for _, x := range roadmap.WhyCodes {
+		switch x {
+		case roadmap.WhyNoDevice, roadmap.WhyNoneWorks:
+			for _, k := range []registry.DeviceKind{registry.Camera, registry.PublicAddress, registry.PanicButton, registry.Turnstile, registry.AlarmPanel} {
+				built("ui.why." + string(x) + "." + string(k))
+			}
+		default:
+			built("ui.why." + string(x))
+		}
+	}
+	for _, x := range []string{"never_heard", "silent", "more"} {
+		built("ui.why." + x)
 	}
 	for _, x := range []string{"priority.1", "priority.2", "ui.menu.console", "ui.menu.home", "ui.signin.title", "ui.signin.wrong", "ui.signin.required",
 		"ui.signin.too_many", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
