@@ -172,7 +172,7 @@ var reasons = []struct {
 	{regexp.MustCompile(`no chat id|e-mail recipient|not an international phone number|webhook recipient is|not a subscription id`), ReasonBadRecipient},
 	{regexp.MustCompile(`push subscription (has expired|was removed)`), ReasonSubscription},
 	{regexp.MustCompile(`HTTP (429|5\d\d)|bot API (429|5\d\d)|^4\d\d\b`), ReasonProviderFailed}, // ^4xx: SMTP's "try later"
-	{regexp.MustCompile(`HTTP 4\d\d|bot API 4\d\d|^5\d\d\b`), ReasonRejected},                       // ^5xx: SMTP's refusal
+	{regexp.MustCompile(`HTTP 4\d\d|bot API 4\d\d|^5\d\d\b`), ReasonRejected},                   // ^5xx: SMTP's refusal
 	{regexp.MustCompile(`dial|connection refused|no such host|timeout|deadline exceeded|connection reset|EOF|unreachable`), ReasonUnreachable},
 }
 
