@@ -71,7 +71,7 @@ func TestMessagesPage(t *testing.T) {
 			t.Errorf("the director's menu does not show the messages page as current")
 		}
 		counts := map[string]string{}
-		for _, m := range regexp.MustCompile(`id="count-(\w+)"[^>]*><span class="n">(\d+)</span>`).FindAllStringSubmatch(page, -1) {
+		for _, m := range regexp.MustCompile(`id="count-(\w+)"[^>]*><span class="n[^"]*">(\d+)</span>`).FindAllStringSubmatch(page, -1) {
 			counts[m[1]] = m[2]
 		}
 		if fmt.Sprint(counts) != "map[dead:1 failed:1 sent:60 waiting:1]" {

@@ -18,6 +18,6 @@
     iconUrl: d.icon, iconRetinaUrl: d.icon2x, shadowUrl: d.shadow,
     iconSize: [25, 41], iconAnchor: [12, 41], popupAnchor: [1, -34], tooltipAnchor: [16, -28], shadowSize: [41, 41],
   });
-  L.marker(at, { icon: icon, title: d.label, alt: d.label, keyboard: false }).addTo(map).bindTooltip(d.label, { permanent: true, direction: "right" });
+  L.marker(at, { icon: icon, title: d.label, alt: d.label, keyboard: false }).addTo(map).bindTooltip(d.label, { permanent: true, direction: "top", offset: [0, -36] });
   el.classList.add("ready");
 })();
