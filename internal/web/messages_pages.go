@@ -55,17 +55,22 @@ type messagesData struct {
 	Since  time.Time
 }
 
-func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	p := sess.Principal
+// messagesSchool is the school of the page's address, in p's scope, for a
+// role that may read its messages (as the API's routes check).
+func (s *Server) messagesSchool(r *http.Request, p auth.Principal) (registry.School, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return err
+		return registry.School{}, err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.SchoolFor(ctx, p, id, auth.ReadMessages)
+	return s.Registry.SchoolFor(r.Context(), p, id, auth.ReadMessages)
+}
+
+func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	sc, err := s.messagesSchool(r, sess.Principal)
 	if err != nil {
 		return err
 	}
+	ctx, id := r.Context(), sc.ID
 	q := r.URL.Query()
 	d := messagesData{School: sc, Since: time.Now().Add(-messagesWindow), First: q.Get("cursor") == ""}
 	if st := notify.State(q.Get("state")); st != "" {
@@ -139,16 +144,11 @@ func (s *Server) notArrivedRulePage(w http.ResponseWriter, r *http.Request, sess
 // showRule renders the rule's page; form and errors are a refused form's
 // values and messages (nil: the rule as stored).
 func (s *Server) showRule(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, status int, form, errors map[string]string) error {
-	id, err := pathID(r, "id")
+	sc, err := s.messagesSchool(r, p)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.SchoolFor(ctx, p, id, auth.ReadMessages)
-	if err != nil {
-		return err
-	}
-	rule, err := s.Access.NotArrivedRule(ctx, p, id)
+	rule, err := s.Access.NotArrivedRule(r.Context(), p, sc.ID)
 	if err != nil {
 		return err
 	}
@@ -182,14 +182,11 @@ func (s *Server) showRule(w http.ResponseWriter, r *http.Request, p auth.Princip
 // in the person's language, with what was typed.
 func (s *Server) setNotArrivedRule(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	sc, err := s.messagesSchool(r, p)
 	if err != nil {
 		return err
 	}
-	sc, err := s.Registry.SchoolFor(r.Context(), p, id, auth.ReadMessages)
-	if err != nil {
-		return err
-	}
+	id := sc.ID
 	if err := p.Require(auth.WriteMessageRules); err != nil {
 		return err
 	}

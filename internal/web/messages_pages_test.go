@@ -22,18 +22,22 @@ import (
 	"qorgan/internal/web"
 )
 
+// onDemoPages runs test on each store, with the console served over the
+// demo (every password "pages-password-1").
+func onDemoPages(t *testing.T, test func(t *testing.T, ctx context.Context, db *store.DB, live *httptest.Server)) {
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) { test(t, context.Background(), db, pagesServer(t, db)) })
+}
+
 // TestMessagesPage: the school's messages to parents on each store — the
 // counts per state, the list newest first in pages of 50, a state filter,
 // recipients masked, a failure's known reason in the reader's language
 // with the raw text as a detail; the guard reads it too; another school's
 // page is not found, a guardian finds no school, the ПЦН may not read it.
 func TestMessagesPage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		live := pagesServer(t, db)
+	onDemoPages(t, func(t *testing.T, ctx context.Context, db *store.DB, live *httptest.Server) {
 		// 60 messages sent, one waiting, one failed and one dead, about
 		// school 1; one about school 2.
 		now := time.Now()
@@ -156,12 +160,7 @@ func TestMessagesPage(t *testing.T) {
 // token is refused; the guard reads the rule and may not change it; another
 // school's rule is not found, and a guardian finds none.
 func TestNotArrivedRulePage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		live := pagesServer(t, db)
+	onDemoPages(t, func(t *testing.T, ctx context.Context, db *store.DB, live *httptest.Server) {
 		// School 1 teaches in one shift here, whatever its size.
 		if _, err := db.W.ExecContext(ctx, `UPDATE schools SET shifts = '[{"start":"08:00","end":"13:30"}]' WHERE id = 1`); err != nil {
 			t.Fatal(err)
