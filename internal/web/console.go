@@ -177,6 +177,7 @@ type alarmPageData struct {
 	Form   map[string]string
 	Errors map[string]string
 	Notice string
+	Map    schoolMap
 }
 
 func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
@@ -200,6 +201,13 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	d.After = after
 	d.Row, d.Card, d.Resolutions = rowOf(a, p), s.cardOf(r, p, a), alarm.Resolutions
+	d.Map.Tiles = s.MapTilesURL
+	if sc := d.Card.School; sc != nil && sc.Lat != nil && sc.Lon != nil {
+		d.Map.Lat, d.Map.Lon, d.Map.Has = *sc.Lat, *sc.Lon, true
+	}
+	if s.mapCSP != "" {
+		w.Header().Set("Content-Security-Policy", s.mapCSP)
+	}
 	d.Timeline = append(d.Timeline, timelineEntry{At: a.CommittedAt, Party: alarm.PartySystem, Step: "raised", Detail: a.Code})
 	if a.FirstDeliveryAt != nil {
 		d.Timeline = append(d.Timeline, timelineEntry{At: *a.FirstDeliveryAt, Party: alarm.PartySystem, Step: "delivered"})

@@ -208,6 +208,9 @@ func menu(p auth.Principal, current string) []menuItem {
 		if p.Can(auth.ReadEmergency) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/emergency", Label: "ui.menu.emergency"})
 		}
+		if p.Can(auth.ReadMessages) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/messages", Label: "ui.menu.messages"})
+		}
 		if p.Role == auth.RoleDirector {
 			m = append(m, menuItem{Href: "/schools/" + id + "/compliance", Label: "ui.menu.compliance"})
 		}
