@@ -148,9 +148,9 @@ func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.
 			d.People = append(d.People, a)
 		}
 	}
-	slices.SortFunc(d.Classes, classOrder)
+	slices.SortFunc(d.Classes, registry.ClassOrder)
 	slices.SortStableFunc(d.People, func(a, b attendance.Attendee) int {
-		if c := classOrder(a.Class, b.Class); c != 0 {
+		if c := registry.ClassOrder(a.Class, b.Class); c != 0 {
 			return c
 		}
 		if a.Name < b.Name {
@@ -165,41 +165,6 @@ func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.
 	v.Data = d
 	s.render(w, http.StatusOK, "rollcall", v)
 	return nil
-}
-
-// classOrder sorts "2А" before "10Б": by the number, then the letter;
-// staff (no class) last.
-func classOrder(a, b string) int {
-	if a == "" || b == "" {
-		switch {
-		case a == b:
-			return 0
-		case a == "":
-			return 1
-		}
-		return -1
-	}
-	na, ra := leadingNumber(a)
-	nb, rb := leadingNumber(b)
-	if na != nb {
-		return na - nb
-	}
-	if ra < rb {
-		return -1
-	}
-	if ra > rb {
-		return 1
-	}
-	return 0
-}
-
-func leadingNumber(s string) (int, string) {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	n, _ := strconv.Atoi(s[:i])
-	return n, s[i:]
 }
 
 type panicData struct {
