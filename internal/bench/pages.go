@@ -128,6 +128,15 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 		}
 		n++
 	}
+	// A pupil's card: one of those just let in, with today's pass.
+	var cardID int64
+	for _, x := range rc.People {
+		if x.Kind == "pupil" {
+			cardID = x.ID
+			break
+		}
+	}
+	cardPage := fmt.Sprint("/pupils/", cardID)
 	var alarms1 struct {
 		Items []struct {
 			ID int64 `json:"id"`
@@ -157,7 +166,8 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 		{"pcn", []string{"/console", alarmPage}},
 		{"cou", []string{"/console", alarmPage}},
 		{"guard", []string{"/schools/1/board", "/schools/1/rollcall", alarmPage}},
-		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import"}},
+		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import", "/schools/1/pupils", "/schools/1/staff", "/schools/1/guardians", cardPage,
+			fmt.Sprint("/pupils/", cardID, "/edit")}},
 		{"parent", []string{"/family", fmt.Sprint("/family/children/", kids.Items[0].ID)}},
 		{"admin", []string{"/home"}},
 	}

@@ -3,8 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"html"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"

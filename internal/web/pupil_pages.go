@@ -171,8 +171,10 @@ func (d pupilFormData) FieldError(slot int, name string) string {
 // Nth numbers a guardian's place for people: from 1.
 func (pupilFormData) Nth(slot int) int { return slot + 1 }
 
-func slots() []int {
-	out := make([]int, registry.MaxGuardians)
+// slots are the guardians' places the form shows: those filled and one
+// more, for a new guardian, up to registry.MaxGuardians.
+func slots(filled int) []int {
+	out := make([]int, min(filled+1, registry.MaxGuardians))
 	for i := range out {
 		out[i] = i
 	}
@@ -199,7 +201,10 @@ func (s *Server) pupilEdit(w http.ResponseWriter, r *http.Request, sess auth.Ses
 			f[fmt.Sprintf("g%d_may_collect", i)] = "on"
 		}
 	}
-	v.Title, v.Data = "ui.people.edit.title", pupilFormData{Pupil: x, School: sc, Form: f, Slots: slots(), Errors: map[string]string{}}
+	// A new guardian may collect the child unless the form says otherwise,
+	// as the API's default.
+	f[fmt.Sprintf("g%d_may_collect", len(x.Guardians))] = "on"
+	v.Title, v.Data = "ui.people.edit.title", pupilFormData{Pupil: x, School: sc, Form: f, Slots: slots(len(x.Guardians)), Errors: map[string]string{}}
 	s.render(w, http.StatusOK, "pupil_edit", v)
 	return nil
 }
@@ -214,7 +219,7 @@ func (s *Server) pupilSave(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		return err
 	}
 	pf := r.PostForm
-	d := pupilFormData{School: sc, Form: map[string]string{}, Slots: slots(), Errors: map[string]string{}}
+	d := pupilFormData{School: sc, Form: map[string]string{}, Errors: map[string]string{}}
 	for _, k := range pupilFields {
 		d.Form[k] = pf.Get(k)
 	}
@@ -239,6 +244,10 @@ func (s *Server) pupilSave(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		g.MayCollect = &collect
 		in.Guardians = append(in.Guardians, g)
 		place = append(place, i)
+	}
+	d.Slots = slots(0)
+	if len(place) > 0 {
+		d.Slots = slots(place[len(place)-1] + 1)
 	}
 	_, err = s.Registry.UpdatePupil(r.Context(), p, id, in)
 	if err == nil {
