@@ -92,23 +92,34 @@ func nameCond(search, name, class string) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
+// classOf checks that p may read the school's pupils and q is sound, and
+// returns the SQL condition, with its arguments, over pupils p (their
+// school joined as s) for the school's pupils p may read, of q's class.
+func (r *Registry) classOf(ctx context.Context, p auth.Principal, schoolID int64, q PeopleQuery) (string, []any, error) {
+	if _, err := r.SchoolFor(ctx, p, schoolID, auth.ReadPupils); err != nil {
+		return "", nil, err
+	}
+	if err := q.check(); err != nil {
+		return "", nil, err
+	}
+	scope, sargs := pupilFilter(p, "p", r.today())
+	cond, args := "p.school_id = ? AND "+scope, append([]any{schoolID}, sargs...)
+	if q.Class != "" {
+		cond += " AND p.class = ?"
+		args = append(args, q.Class)
+	}
+	return cond, args, nil
+}
+
 // FindPupils reads a page of a school's pupils, by name, for staff who may
 // read them (NotFound outside the caller's scope, Forbidden for a role
 // that may not read children). Every pupil shown is access-logged.
 func (r *Registry) FindPupils(ctx context.Context, p auth.Principal, schoolID int64, q PeopleQuery) (PeoplePage[Pupil], error) {
-	if _, err := r.SchoolFor(ctx, p, schoolID, auth.ReadPupils); err != nil {
+	cond, args, err := r.classOf(ctx, p, schoolID, q)
+	if err != nil {
 		return PeoplePage[Pupil]{}, err
 	}
-	if err := q.check(); err != nil {
-		return PeoplePage[Pupil]{}, err
-	}
-	scope, sargs := pupilFilter(p, "p", r.today())
-	where := " FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.school_id = ? AND " + scope
-	args := append([]any{schoolID}, sargs...)
-	if q.Class != "" {
-		where += " AND p.class = ?"
-		args = append(args, q.Class)
-	}
+	where := " FROM pupils p JOIN schools s ON s.id = p.school_id WHERE " + cond
 	c, cargs := nameCond(q.Search, "(p.last_name || ' ' || p.first_name || ' ' || p.middle_name)", "p.class")
 	where += " AND " + c
 	args = append(args, cargs...)
@@ -204,19 +215,11 @@ func (r *Registry) FindStaff(ctx context.Context, p auth.Principal, schoolID int
 // linked to here, for staff who may read pupils. The read is access-logged
 // as one school-wide entry, as the roll-call's is.
 func (r *Registry) FindGuardians(ctx context.Context, p auth.Principal, schoolID int64, q PeopleQuery) (PeoplePage[SchoolGuardian], error) {
-	if _, err := r.SchoolFor(ctx, p, schoolID, auth.ReadPupils); err != nil {
+	cond, args, err := r.classOf(ctx, p, schoolID, q)
+	if err != nil {
 		return PeoplePage[SchoolGuardian]{}, err
 	}
-	if err := q.check(); err != nil {
-		return PeoplePage[SchoolGuardian]{}, err
-	}
-	scope, sargs := pupilFilter(p, "p", r.today())
-	linked := "SELECT pg.guardian_id FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id JOIN schools s ON s.id = p.school_id WHERE p.school_id = ? AND " + scope
-	args := append([]any{schoolID}, sargs...)
-	if q.Class != "" {
-		linked += " AND p.class = ?"
-		args = append(args, q.Class)
-	}
+	linked := "SELECT pg.guardian_id FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id JOIN schools s ON s.id = p.school_id WHERE " + cond
 	c, cargs := nameCond(q.Search, "(g.full_name || ' ' || g.phone)", "")
 	where := " FROM guardians g WHERE g.id IN (" + linked + ") AND " + c
 	args = append(args, cargs...)

@@ -68,15 +68,11 @@ func (d schoolPeopleData) NextPage() int {
 func (s *Server) peopleList(kind string) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 		p := sess.Principal
-		id, err := pathID(r, "id")
+		sc, err := s.schoolAt(r, p)
 		if err != nil {
 			return err
 		}
-		ctx := r.Context()
-		sc, err := s.Registry.School(ctx, p, id)
-		if err != nil {
-			return err
-		}
+		ctx, id := r.Context(), sc.ID
 		src := r.URL.Query()
 		d := schoolPeopleData{Kind: kind, Action: "/schools/" + strconv.FormatInt(id, 10) + "/" + kind, School: sc, Errors: map[string]string{},
 			CanWrite: p.Can(auth.WritePupils)}

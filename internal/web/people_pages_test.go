@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -16,12 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"qorgan/internal/auth"
-	"qorgan/internal/demo"
-	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
-	"qorgan/internal/testkit"
 )
 
 // TestPeoplePages: the school's people pages over HTTP on each store. The
@@ -40,11 +33,7 @@ func TestPeoplePages(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a := auth.New(db)
-		testkit.Demo(t, db, a, 0.002)
-		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-		live := httptest.NewServer(srv.Handler())
-		defer live.Close()
+		live := pagesServer(t, db)
 		q := db.Reader()
 		count := func(query string, args ...any) int {
 			t.Helper()
@@ -63,7 +52,7 @@ func TestPeoplePages(t *testing.T) {
 		}
 
 		dir := newBrowser(t, live.URL)
-		tok := signInPage(t, dir, "director", demo.DefaultPassword)
+		tok := signInPage(t, dir, "director", pagesPassword)
 		resp, page := dir.get("/schools/1/pupils")
 		total := count("SELECT COUNT(*) FROM pupils WHERE school_id = 1")
 		if resp.StatusCode != 200 || !strings.Contains(page, fmt.Sprintf("%d учени", total)) || len(rows(page)) != min(total, 50) {
@@ -239,7 +228,7 @@ func TestPeoplePages(t *testing.T) {
 		// The guard reads but does not change; a guardian and the ПЦН get
 		// no school's people.
 		guard := newBrowser(t, live.URL)
-		signInPage(t, guard, "guard", demo.DefaultPassword)
+		signInPage(t, guard, "guard", pagesPassword)
 		if resp, page = guard.get("/pupils/" + pid); resp.StatusCode != 200 || strings.Contains(page, "/edit") || strings.Contains(page, "/erase") {
 			t.Errorf("the guard's card: %d (no edit, no erase)", resp.StatusCode)
 		}
@@ -257,7 +246,7 @@ func TestPeoplePages(t *testing.T) {
 			t.Errorf("the guard's edit: %d", resp.StatusCode)
 		}
 		parent := newBrowser(t, live.URL)
-		signInPage(t, parent, "parent", demo.DefaultPassword)
+		signInPage(t, parent, "parent", pagesPassword)
 		child := storetest.Strings(t, q, "SELECT CAST(pg.pupil_id AS TEXT) FROM pupil_guardians pg JOIN users u ON u.scope_ref = CAST(pg.guardian_id AS TEXT) WHERE u.login = 'parent'")[0]
 		for _, path := range []string{"/schools/1/pupils", "/schools/1/guardians", "/schools/1/staff", "/pupils/" + child, "/pupils/" + child + "/edit"} {
 			if resp, _ := parent.get(path); resp.StatusCode != 404 {
@@ -265,7 +254,7 @@ func TestPeoplePages(t *testing.T) {
 			}
 		}
 		pcn := newBrowser(t, live.URL)
-		signInPage(t, pcn, "pcn", demo.DefaultPassword)
+		signInPage(t, pcn, "pcn", pagesPassword)
 		for _, path := range []string{"/schools/1/pupils", "/schools/1/guardians", "/pupils/" + pid} {
 			if resp, _ := pcn.get(path); resp.StatusCode != 403 && resp.StatusCode != 404 {
 				t.Errorf("the ПЦН, %s: %d, want 403 or 404", path, resp.StatusCode)
@@ -303,6 +292,9 @@ func TestPeoplePages(t *testing.T) {
 		}
 	})
 }
+
+// pagesPassword is every account's password in pagesServer's demo.
+const pagesPassword = "pages-password-1"
 
 func cloneValues(v url.Values) url.Values {
 	out := url.Values{}

@@ -46,6 +46,17 @@ func (s *Server) pupilSchool(r *http.Request, p auth.Principal, perm auth.Permis
 	return id, sc, p.Require(perm)
 }
 
+// pupilFor is the pupil a page's {id} names, read (and access-logged) for
+// a person who may do perm to them, with the pupil's school.
+func (s *Server) pupilFor(r *http.Request, p auth.Principal, perm auth.Permission) (registry.Pupil, registry.School, error) {
+	id, sc, err := s.pupilSchool(r, p, perm)
+	if err != nil {
+		return registry.Pupil{}, sc, err
+	}
+	x, err := s.Registry.Pupil(r.Context(), p, id)
+	return x, sc, err
+}
+
 type guardianRow struct {
 	registry.GuardianLink
 	HasConsent bool // today, in Kazakhstan
@@ -82,15 +93,11 @@ func (pupilCardData) MessageKind(kind string) string {
 
 func (s *Server) pupilCard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, sc, err := s.pupilSchool(r, p, auth.ReadPupils)
+	x, sc, err := s.pupilFor(r, p, auth.ReadPupils)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	x, err := s.Registry.Pupil(ctx, p, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := r.Context(), x.ID
 	off, err := s.Registry.GuardiansChannelsOff(ctx, p, id)
 	if err != nil {
 		return err
@@ -183,11 +190,7 @@ func slots(filled int) []int {
 
 // pupilEdit shows the form filled with the stored record.
 func (s *Server) pupilEdit(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	id, sc, err := s.pupilSchool(r, sess.Principal, auth.WritePupils)
-	if err != nil {
-		return err
-	}
-	x, err := s.Registry.Pupil(r.Context(), sess.Principal, id)
+	x, sc, err := s.pupilFor(r, sess.Principal, auth.WritePupils)
 	if err != nil {
 		return err
 	}
@@ -327,14 +330,11 @@ func sameName(typed, want string) bool {
 // held, in one transaction, audited there.
 func (s *Server) pupilErase(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, sc, err := s.pupilSchool(r, p, auth.WritePupils)
+	x, sc, err := s.pupilFor(r, p, auth.WritePupils)
 	if err != nil {
 		return err
 	}
-	x, err := s.Registry.Pupil(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
+	id := x.ID
 	d := pupilEraseData{Pupil: x, School: sc, FullName: fullName(x)}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {

@@ -67,17 +67,23 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	p := sess.Principal
+// schoolAt is the school a page's {id} names, in the person's scope (not
+// found outside it).
+func (s *Server) schoolAt(r *http.Request, p auth.Principal) (registry.School, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return err
+		return registry.School{}, err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
+	return s.Registry.School(r.Context(), p, id)
+}
+
+func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	sc, err := s.schoolAt(r, p)
 	if err != nil {
 		return err
 	}
+	ctx, id := r.Context(), sc.ID
 	d := boardData{School: sc, CanPanic: p.Can(auth.RaisePanic), CanRollCall: p.Can(auth.ReadPupils), RequestID: newRequestID(),
 		Raised: r.URL.Query().Get("raised") == "1"}
 	if d.CanRollCall {
@@ -121,15 +127,11 @@ type rollCallData struct {
 
 func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	sc, err := s.schoolAt(r, p)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := r.Context(), sc.ID
 	rc, err := s.Access.RollCall(ctx, s.Auth, p, id)
 	if err != nil {
 		return err
@@ -180,15 +182,11 @@ type panicData struct {
 // board's button for 1.5 s is the confirmation.)
 func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	sc, err := s.schoolAt(r, p)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := r.Context(), sc.ID
 	if err := p.Require(auth.RaisePanic); err != nil {
 		return err
 	}
