@@ -241,6 +241,9 @@ func (r *Registry) FindGuardians(ctx context.Context, p auth.Principal, schoolID
 	for i, g := range items {
 		idx[g.ID], ids[i] = i, g.ID
 	}
+	// From the guardians' links to their pupils (CROSS JOIN keeps SQLite
+	// to that order): from the school's pupils it took 0.14 s at national
+	// size, probing every pupil for 50 guardians.
 	err = store.InBatches(ids, store.InList, func(ph string, bargs []any) error {
 		return store.Each(ctx, rd, func(rows *sql.Rows) error {
 			var gid int64
@@ -253,8 +256,8 @@ func (r *Registry) FindGuardians(ctx context.Context, p auth.Principal, schoolID
 			items[idx[gid]].Children = append(items[idx[gid]].Children, k)
 			return nil
 		}, `SELECT pg.guardian_id, p.id, p.last_name, p.first_name, p.class, pg.relation, pg.may_collect
-			FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id
-			WHERE p.school_id = ? AND pg.guardian_id IN (`+ph+`) ORDER BY p.last_name, p.first_name, p.id`, append([]any{schoolID}, bargs...)...)
+			FROM pupil_guardians pg CROSS JOIN pupils p
+			WHERE p.id = pg.pupil_id AND p.school_id = ? AND pg.guardian_id IN (`+ph+`) ORDER BY p.last_name, p.first_name, p.id`, append([]any{schoolID}, bargs...)...)
 	})
 	if err != nil {
 		return out, errs.Wrap(err, "find guardians")

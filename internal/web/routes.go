@@ -99,12 +99,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /schools/{id}/emergency/{step}", s.page(s.emergencyStepPage))
 	// The school's people (people_pages.go, pupil_pages.go): a search
 	// by name is posted, never put in the address.
-	mux.Handle("GET /schools/{id}/pupils", s.page(s.peopleList(listPupils)))
-	mux.Handle("POST /schools/{id}/pupils", s.page(s.peopleList(listPupils)))
-	mux.Handle("GET /schools/{id}/staff", s.page(s.peopleList(listStaff)))
-	mux.Handle("POST /schools/{id}/staff", s.page(s.peopleList(listStaff)))
-	mux.Handle("GET /schools/{id}/guardians", s.page(s.peopleList(listGuardians)))
-	mux.Handle("POST /schools/{id}/guardians", s.page(s.peopleList(listGuardians)))
+	for _, kind := range []string{listPupils, listStaff, listGuardians} {
+		mux.Handle("GET /schools/{id}/"+kind, s.page(s.peopleList(kind)))
+		mux.Handle("POST /schools/{id}/"+kind, s.page(s.peopleList(kind)))
+	}
 	mux.Handle("GET /pupils/{id}", s.page(s.pupilCard))
 	mux.Handle("GET /pupils/{id}/edit", s.page(s.pupilEdit))
 	mux.Handle("POST /pupils/{id}/edit", s.page(s.pupilSave))
