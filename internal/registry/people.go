@@ -20,7 +20,8 @@ import (
 // PeopleQuery narrows and pages a school's list of people.
 type PeopleQuery struct {
 	// Search holds words each of which must be found in a person's name
-	// (as typed, or with its first letter a capital); a word that is a
+	// (as typed, in lower case, or with only its first letter a capital:
+	// LIKE ignores case in neither store beyond ASCII); a word that is a
 	// class (5А) matches the pupils of that class.
 	Search string
 	Class  string // only pupils of this class (guardians: of this class's pupils)
@@ -78,8 +79,8 @@ func nameCond(search, name, class string) (string, []any) {
 		if r, n := utf8.DecodeRuneInString(lower); r != utf8.RuneError {
 			title = string(unicode.ToUpper(r)) + lower[n:]
 		}
-		c := "(" + name + " LIKE ? ESCAPE '\\' OR " + name + " LIKE ? ESCAPE '\\'"
-		args = append(args, like, "%"+likeEscape.Replace(title)+"%")
+		c := "(" + name + " LIKE ? ESCAPE '\\' OR " + name + " LIKE ? ESCAPE '\\' OR " + name + " LIKE ? ESCAPE '\\'"
+		args = append(args, like, "%"+likeEscape.Replace(lower)+"%", "%"+likeEscape.Replace(title)+"%")
 		if class != "" {
 			c += " OR " + class + " = ?"
 			args = append(args, strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(w)))
