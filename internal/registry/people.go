@@ -1,12 +1,17 @@
 package registry
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
@@ -112,6 +117,66 @@ func (r *Registry) classOf(ctx context.Context, p auth.Principal, schoolID int64
 	return cond, args, nil
 }
 
+// byName reads the ids and names that query selects (one school's list: a
+// few thousand at most), orders them as people read names here — CLDR's
+// Kazakh collation, Ә after А and І after Ы, which neither store's ORDER BY
+// gives — and returns q's page of the ids and how many there are in all.
+func (r *Registry) byName(ctx context.Context, q PeopleQuery, query string, args ...any) ([]int64, int, error) {
+	type named struct {
+		id  int64
+		key []byte
+	}
+	col := collate.New(language.Kazakh)
+	var buf collate.Buffer
+	var all []named
+	err := store.Each(ctx, r.DB.Reader(), func(rows *sql.Rows) error {
+		var n named
+		var name string
+		if err := rows.Scan(&n.id, &name); err != nil {
+			return err
+		}
+		n.key = bytes.Clone(col.KeyFromString(&buf, name))
+		buf.Reset()
+		all = append(all, n)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.SortFunc(all, func(a, b named) int {
+		if c := bytes.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	lo := min(q.Offset, len(all))
+	var ids []int64
+	for _, n := range all[lo:min(lo+q.Limit, len(all))] {
+		ids = append(ids, n.id)
+	}
+	return ids, len(all), nil
+}
+
+// inOrder reads the rows of ids with query (which ends in "IN "), in the
+// order of ids.
+func inOrder[T any](ctx context.Context, q store.Querier, ids []int64, scan func(*sql.Rows) (T, error), id func(T) int64, query string) ([]T, error) {
+	byID := map[int64]T{}
+	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, q, func(rows *sql.Rows) error {
+			x, err := scan(rows)
+			byID[id(x)] = x
+			return err
+		}, query+"("+ph+")", args...)
+	})
+	out := make([]T, 0, len(ids))
+	for _, i := range ids {
+		if x, ok := byID[i]; ok {
+			out = append(out, x)
+		}
+	}
+	return out, err
+}
+
 // FindPupils reads a page of a school's pupils, by name, for staff who may
 // read them (NotFound outside the caller's scope, Forbidden for a role
 // that may not read children). Every pupil shown is access-logged.
@@ -125,11 +190,12 @@ func (r *Registry) FindPupils(ctx context.Context, p auth.Principal, schoolID in
 	where += " AND " + c
 	args = append(args, cargs...)
 	var out PeoplePage[Pupil]
-	if err := r.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*)"+where, args...).Scan(&out.Total); err != nil {
-		return out, errs.Wrap(err, "count pupils")
+	ids, total, err := r.byName(ctx, q, "SELECT p.id, p.last_name || ' ' || p.first_name || ' ' || p.middle_name"+where, args...)
+	if err != nil {
+		return out, errs.Wrap(err, "find pupils")
 	}
-	items, err := store.Collect(ctx, r.DB.Reader(), scanPupilRow, "SELECT "+pupilCols+where+" ORDER BY p.last_name, p.first_name, p.middle_name, p.id LIMIT ? OFFSET ?",
-		append(args, q.Limit, q.Offset)...)
+	out.Total = total
+	items, err := inOrder(ctx, r.DB.Reader(), ids, scanPupilRow, func(x Pupil) int64 { return x.ID }, "SELECT "+pupilCols+" FROM pupils p WHERE p.id IN ")
 	if err != nil {
 		return out, errs.Wrap(err, "find pupils")
 	}
@@ -198,15 +264,16 @@ func (r *Registry) FindStaff(ctx context.Context, p auth.Principal, schoolID int
 	where := " FROM staff WHERE school_id = ? AND " + c
 	args := append([]any{schoolID}, cargs...)
 	var out PeoplePage[Staff]
-	if err := r.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*)"+where, args...).Scan(&out.Total); err != nil {
-		return out, errs.Wrap(err, "count staff")
+	ids, total, err := r.byName(ctx, q, "SELECT id, full_name"+where, args...)
+	if err != nil {
+		return out, errs.Wrap(err, "find staff")
 	}
-	items, err := store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (Staff, error) {
+	out.Total = total
+	items, err := inOrder(ctx, r.DB.Reader(), ids, func(rows *sql.Rows) (Staff, error) {
 		var s Staff
 		err := rows.Scan(&s.ID, &s.SchoolID, &s.ExternalID, &s.FullName, &s.Position, &s.Phone, &s.CardUID)
 		return s, err
-	}, "SELECT id, school_id, external_id, full_name, position, phone, COALESCE(card_uid, '')"+where+" ORDER BY full_name, id LIMIT ? OFFSET ?",
-		append(args, q.Limit, q.Offset)...)
+	}, func(x Staff) int64 { return x.ID }, "SELECT id, school_id, external_id, full_name, position, phone, COALESCE(card_uid, '') FROM staff WHERE id IN ")
 	out.Items = items
 	return out, errs.Wrap(err, "find staff")
 }
@@ -226,19 +293,21 @@ func (r *Registry) FindGuardians(ctx context.Context, p auth.Principal, schoolID
 	args = append(args, cargs...)
 	var out PeoplePage[SchoolGuardian]
 	rd := r.DB.Reader()
-	if err := rd.QueryRowContext(ctx, "SELECT COUNT(*)"+where, args...).Scan(&out.Total); err != nil {
-		return out, errs.Wrap(err, "count guardians")
+	ids, total, err := r.byName(ctx, q, "SELECT g.id, g.full_name"+where, args...)
+	if err != nil {
+		return out, errs.Wrap(err, "find guardians")
 	}
-	items, err := store.Collect(ctx, rd, func(rows *sql.Rows) (SchoolGuardian, error) {
+	out.Total = total
+	items, err := inOrder(ctx, rd, ids, func(rows *sql.Rows) (SchoolGuardian, error) {
 		var off string
 		g, err := scanGuardian(rows, &off)
 		return SchoolGuardian{Guardian: g, ChannelsOff: splitChannels(off), Children: []GuardianChild{}}, err
-	}, "SELECT "+guardianCols+", g.channels_off"+where+" ORDER BY g.full_name, g.id LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
+	}, func(x SchoolGuardian) int64 { return x.ID }, "SELECT "+guardianCols+", g.channels_off FROM guardians g WHERE g.id IN ")
 	if err != nil {
 		return out, errs.Wrap(err, "find guardians")
 	}
 	idx := map[int64]int{}
-	ids := make([]int64, len(items))
+	ids = make([]int64, len(items)) // those still there
 	for i, g := range items {
 		idx[g.ID], ids[i] = i, g.ID
 	}
