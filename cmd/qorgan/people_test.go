@@ -46,6 +46,10 @@ func TestPeopleInBrowser(t *testing.T) {
 		}
 	}
 	row := fmt.Sprintf(`#people tr[data-id="%d"]`, x.ID)
+	// A pass today, for the card to show (and its message to the parents).
+	if st := api.do("POST", "/api/v1/schools/1/passes/manual", map[string]any{"pupil_id": x.ID, "direction": "in", "request_id": "people-browser-1"}, nil); st != 200 {
+		t.Fatalf("manual pass: %d", st)
+	}
 
 	d := newPerson(t, browser, "director")
 	d.signIn(s.base, "director")
@@ -57,6 +61,7 @@ func TestPeopleInBrowser(t *testing.T) {
 	if total := eval[string](d, `document.querySelector("#total").innerText`); !strings.Contains(total, "учени") {
 		t.Errorf("the pupils' total reads %q", total)
 	}
+	d.screenshot("pupils-ru")
 
 	// Search by the name: found, and the name is nowhere in the address.
 	d.do(chromedp.SendKeys(chromedp.CSS("#q"), strings.ToLower(x.LastName)+" "+x.FirstName),
@@ -69,7 +74,6 @@ func TestPeopleInBrowser(t *testing.T) {
 	if v := eval[string](d, `document.querySelector("#q").value`); v != strings.ToLower(x.LastName)+" "+x.FirstName {
 		t.Errorf("the search field holds %q", v)
 	}
-	d.screenshot("pupils-ru")
 
 	// The card in three languages.
 	d.do(chromedp.Click(chromedp.CSS(row + " a")))
@@ -80,6 +84,9 @@ func TestPeopleInBrowser(t *testing.T) {
 		if !strings.Contains(card, want) {
 			t.Errorf("the card lacks %q", want)
 		}
+	}
+	if n := eval[int](d, `document.querySelectorAll("#passes tbody tr").length`); n != 1 {
+		t.Errorf("the card shows %d passes today, want the one", n)
 	}
 	if title := eval[string](d, "document.title"); strings.Contains(title, x.LastName) {
 		t.Errorf("the card's title names the pupil: %q", title)
