@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,6 +91,24 @@ func TestPeoplePages(t *testing.T) {
 			if !strings.EqualFold(l, last) {
 				t.Errorf("searching %q shows %s", last, l)
 			}
+		}
+		// A search's pages are turned by the form too, the words never in
+		// a link; a page past the end shows the last.
+		resp, page = dir.post("/schools/1/pupils", url.Values{"csrf_token": {tok}, "q": {"а"}})
+		many := count("SELECT COUNT(*) FROM pupils WHERE school_id = 1 AND (last_name || ' ' || first_name || ' ' || middle_name) LIKE '%а%'")
+		if many > 50 {
+			first := rows(page)
+			if resp.StatusCode != 200 || !strings.Contains(page, `<button type="submit" name="page" value="2" id="next">`) || strings.Contains(page, "page=2") {
+				t.Errorf("a search of %d pupils: %d, no posted next page", many, resp.StatusCode)
+			}
+			_, page = dir.post("/schools/1/pupils", url.Values{"csrf_token": {tok}, "q": {"а"}, "page": {"2"}})
+			if second := rows(page); len(second) == 0 || slices.Contains(first, second[0]) || !strings.Contains(page, `value="1" id="prev"`) {
+				t.Errorf("the search's second page: %v after %v", second, first)
+			}
+		}
+		lastPage := (total + 49) / 50
+		if _, page = dir.get("/schools/1/pupils?page=999"); len(rows(page)) != total-(lastPage-1)*50 || !strings.Contains(page, fmt.Sprintf("%d / %d", lastPage, lastPage)) {
+			t.Errorf("a page past the end: %d rows", len(rows(page)))
 		}
 		if resp, page = dir.post("/schools/1/pupils", url.Values{"csrf_token": {tok}, "q": {strings.Repeat("я", 101)}}); resp.StatusCode != 422 || !strings.Contains(page, `id="q-error"`) {
 			t.Errorf("a search of 101 characters: %d", resp.StatusCode)
