@@ -135,6 +135,15 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 	if err := morningMessages(ctx, db, rc); err != nil {
 		return err
 	}
+	// A pupil's card: one of those just let in, with today's pass.
+	var cardID int64
+	for _, x := range rc.People {
+		if x.Kind == "pupil" {
+			cardID = x.ID
+			break
+		}
+	}
+	cardPage := fmt.Sprint("/pupils/", cardID)
 	var alarms1 struct {
 		Items []struct {
 			ID int64 `json:"id"`
@@ -164,7 +173,8 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 		{"pcn", []string{"/console", alarmPage}},
 		{"cou", []string{"/console", alarmPage}},
 		{"guard", []string{"/schools/1/board", "/schools/1/rollcall", alarmPage}},
-		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import", "/schools/1/compliance", "/schools/1/emergency", "/schools/1/messages", "/schools/1/messages?state=dead", "/schools/1/not-arrived-rule"}},
+		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import", "/schools/1/compliance", "/schools/1/emergency", "/schools/1/messages", "/schools/1/messages?state=dead", "/schools/1/not-arrived-rule",
+			"/schools/1/pupils", "/schools/1/staff", "/schools/1/guardians", cardPage, fmt.Sprint("/pupils/", cardID, "/edit")}},
 		{"parent", []string{"/family", fmt.Sprint("/family/children/", kids.Items[0].ID)}},
 		{"admin", []string{"/admin/people", "/admin/tokens", "/admin/audit"}},
 		{"region", []string{"/schools", "/schools/1", "/providers", "/police-units", "/indicators"}},

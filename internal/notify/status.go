@@ -108,3 +108,42 @@ func MaskRecipient(ch ChannelName, r string) string {
 		return "***" + r[len(r)-3:]
 	}
 }
+
+// SentMessage is one message about a pupil as the pupil's card shows it: to
+// whom (masked), what kind, where it is in its delivery and why it failed.
+type SentMessage struct {
+	Channel   ChannelName
+	Recipient string // masked (MaskRecipient)
+	Kind      string
+	Status    Status
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	SentAt    *time.Time
+}
+
+// PupilMessages lists the newest messages about a pupil of a school since
+// the given instant, at most limit (1–500), newest first: the school's
+// index over the time range, then the pupil's rows in it. The caller checks
+// that the person may read the school's messages.
+func (o *Outbox) PupilMessages(ctx context.Context, schoolID, pupilID int64, since time.Time, limit int) ([]SentMessage, error) {
+	if limit <= 0 || limit > 500 {
+		return nil, errs.Invalidf("limit", "limit must be 1–500")
+	}
+	out, err := store.Collect(ctx, o.DB.Reader(), func(rows *sql.Rows) (SentMessage, error) {
+		var m SentMessage
+		var ch, st string
+		var created int64
+		var sent sql.NullInt64
+		if err := rows.Scan(&ch, &m.Recipient, &m.Kind, &st, &m.Attempts, &m.LastError, &created, &sent); err != nil {
+			return m, err
+		}
+		m.Channel, m.Status = ChannelName(ch), Status(st)
+		m.Recipient = MaskRecipient(m.Channel, m.Recipient)
+		m.CreatedAt, m.SentAt = store.FromMicros(created), store.FromNullMicros(sent)
+		return m, nil
+	}, `SELECT channel, recipient, kind, status, attempts, last_error, created_at, sent_at
+FROM outbox WHERE school_id = ? AND created_at >= ? AND pupil_id = ?
+ORDER BY created_at DESC, id DESC LIMIT ?`, schoolID, store.Micros(since), pupilID, limit)
+	return out, errs.Wrap(err, "a pupil's messages")
+}

@@ -39,6 +39,9 @@ type PupilInput struct {
 	CardUID    string          `json:"card_uid,omitempty"`
 	PhoneToken string          `json:"phone_token,omitempty"`
 	Guardians  []GuardianInput `json:"guardians,omitempty"`
+	// KeepPhoneToken keeps the stored phone token on an update: a form that
+	// never shows the credential must not erase it.
+	KeepPhoneToken bool `json:"-"`
 }
 
 var (
@@ -194,9 +197,12 @@ func (r *Registry) UpdatePupil(ctx context.Context, p auth.Principal, id int64, 
 		if err := lockPupil(ctx, tx, r.Now(), id); err != nil {
 			return err
 		}
-		var old string
-		if err := tx.QueryRowContext(ctx, "SELECT external_id FROM pupils WHERE id = ?", id).Scan(&old); err != nil {
+		var old, token string
+		if err := tx.QueryRowContext(ctx, "SELECT external_id, COALESCE(phone_token, '') FROM pupils WHERE id = ?", id).Scan(&old, &token); err != nil {
 			return err
+		}
+		if in.KeepPhoneToken {
+			in.PhoneToken = token
 		}
 		if in.ExternalID == "" {
 			in.ExternalID = old

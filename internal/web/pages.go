@@ -202,6 +202,12 @@ func menu(p auth.Principal, current string) []menuItem {
 		if p.Can(auth.ReadPupils) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/rollcall", Label: "ui.menu.rollcall"})
 		}
+		if p.Can(auth.ReadPupils) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/pupils", Label: "ui.menu.pupils"}, menuItem{Href: "/schools/" + id + "/guardians", Label: "ui.menu.guardians"})
+		}
+		if p.Can(auth.ReadStaff) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/staff", Label: "ui.menu.staff"})
+		}
 		if p.Can(auth.ImportPupils) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/import", Label: "ui.menu.import"})
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"io/fs"
 	"regexp"
+	"slices"
 	"testing"
 
 	"qorgan/internal/alarm"
@@ -94,6 +95,37 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 		built("ui.rule.outcome." + x)
 	}
 	for _, x := range []string{"ui.menu.messages", "ui.messages.title", "ui.rule.title", "ui.rule.err.at_missing", "ui.rule.err.at_format", "ui.rule.err.at_shift", "ui.rule.err.shifts"} {
+		built(x)
+	}
+	// The school's people: titles, message kinds, channels and states,
+	// the edit form's fields and each field's message.
+	for _, x := range []string{listPupils, listStaff, listGuardians} {
+		built("ui.people." + x + ".title")
+	}
+	for _, x := range append(slices.Clone(cardMessageKinds), "other") {
+		built("ui.people.kind." + x)
+	}
+	for _, x := range notify.Channels {
+		built("ui.people.via." + string(x))
+	}
+	for _, x := range notify.Statuses {
+		built("ui.people.status." + string(x))
+	}
+	for _, x := range pupilFields {
+		built("ui.people.field." + x)
+		built("ui.people.hint." + x)
+		built("ui.people.err." + x)
+	}
+	for _, x := range guardianFields {
+		if x != "may_collect" {
+			built("ui.people.g." + x)
+		}
+		if x != "may_collect" && x != "relation" {
+			built("ui.people.err.g_" + x)
+		}
+	}
+	for _, x := range []string{"ui.people.pupil.title", "ui.people.err.guardians", "ui.people.err.external_id_taken", "ui.people.err.card_uid_taken",
+		"ui.people.err.form", "ui.people.err.class_filter", "ui.people.err.q", "ui.people.err.confirm", "ui.people.done.erased", "ui.people.done.saved"} {
 		built(x)
 	}
 	for _, x := range []string{"ui.notfound", "ui.forbidden", "ui.error", "ui.stale"} {

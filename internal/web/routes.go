@@ -97,6 +97,18 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /imports/{id}", s.page(s.importPage))
 	mux.Handle("GET /schools/{id}/emergency", s.page(s.emergencyPage))
 	mux.Handle("POST /schools/{id}/emergency/{step}", s.page(s.emergencyStepPage))
+	// The school's people (people_pages.go, pupil_pages.go): a search
+	// by name is posted, never put in the address.
+	for _, kind := range []string{listPupils, listStaff, listGuardians} {
+		mux.Handle("GET /schools/{id}/"+kind, s.page(s.peopleList(kind)))
+		mux.Handle("POST /schools/{id}/"+kind, s.page(s.peopleList(kind)))
+	}
+	mux.Handle("GET /pupils/{id}", s.page(s.pupilCard))
+	mux.Handle("GET /pupils/{id}/edit", s.page(s.pupilEdit))
+	mux.Handle("POST /pupils/{id}/edit", s.page(s.pupilSave))
+	mux.Handle("GET /pupils/{id}/export", s.page(s.pupilExportPage))
+	mux.Handle("GET /pupils/{id}/erase", s.page(s.pupilErase))
+	mux.Handle("POST /pupils/{id}/erase", s.page(s.pupilErase))
 	mux.Handle("GET /indicators", s.page(s.indicatorsPage))
 	mux.Handle("GET /schools/{id}/compliance", s.page(s.compliancePage))
 	mux.Handle("GET /schools/{id}/messages", s.page(s.messagesPage))

@@ -67,17 +67,23 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	p := sess.Principal
+// schoolAt is the school a page's {id} names, in the person's scope (not
+// found outside it).
+func (s *Server) schoolAt(r *http.Request, p auth.Principal) (registry.School, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return err
+		return registry.School{}, err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
+	return s.Registry.School(r.Context(), p, id)
+}
+
+func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+	p := sess.Principal
+	sc, err := s.schoolAt(r, p)
 	if err != nil {
 		return err
 	}
+	ctx, id := r.Context(), sc.ID
 	d := boardData{School: sc, CanPanic: p.Can(auth.RaisePanic), CanRollCall: p.Can(auth.ReadPupils), RequestID: newRequestID(),
 		Raised: r.URL.Query().Get("raised") == "1"}
 	if d.CanRollCall {
@@ -121,15 +127,11 @@ type rollCallData struct {
 
 func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	sc, err := s.schoolAt(r, p)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := r.Context(), sc.ID
 	rc, err := s.Access.RollCall(ctx, s.Auth, p, id)
 	if err != nil {
 		return err
@@ -148,9 +150,9 @@ func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.
 			d.People = append(d.People, a)
 		}
 	}
-	slices.SortFunc(d.Classes, classOrder)
+	slices.SortFunc(d.Classes, registry.ClassOrder)
 	slices.SortStableFunc(d.People, func(a, b attendance.Attendee) int {
-		if c := classOrder(a.Class, b.Class); c != 0 {
+		if c := registry.ClassOrder(a.Class, b.Class); c != 0 {
 			return c
 		}
 		if a.Name < b.Name {
@@ -167,41 +169,6 @@ func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.
 	return nil
 }
 
-// classOrder sorts "2А" before "10Б": by the number, then the letter;
-// staff (no class) last.
-func classOrder(a, b string) int {
-	if a == "" || b == "" {
-		switch {
-		case a == b:
-			return 0
-		case a == "":
-			return 1
-		}
-		return -1
-	}
-	na, ra := leadingNumber(a)
-	nb, rb := leadingNumber(b)
-	if na != nb {
-		return na - nb
-	}
-	if ra < rb {
-		return -1
-	}
-	if ra > rb {
-		return 1
-	}
-	return 0
-}
-
-func leadingNumber(s string) (int, string) {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	n, _ := strconv.Atoi(s[:i])
-	return n, s[i:]
-}
-
 type panicData struct {
 	School    registry.School
 	RequestID string
@@ -215,15 +182,11 @@ type panicData struct {
 // board's button for 1.5 s is the confirmation.)
 func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	sc, err := s.schoolAt(r, p)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := r.Context(), sc.ID
 	if err := p.Require(auth.RaisePanic); err != nil {
 		return err
 	}
