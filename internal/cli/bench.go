@@ -182,6 +182,7 @@ func (b *benchPagesCmd) options() []*config.Option {
 		config.Int(&c.Requests, "requests", 200, "requests per page"),
 		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
 		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode (FULL or NORMAL)"),
+		config.Duration(&c.MaxMedian, "max-median", 0, "fail when a page's median answer is slower than this (0: never; for CI, which runs it at --scale 1 with 200ms)"),
 	}
 }
 
