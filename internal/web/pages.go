@@ -118,6 +118,7 @@ func pageFuncs(a *assets) template.FuncMap {
 			return u, nil
 		},
 		"T":      func(id string) string { return id },
+		"rel":    func(s string) string { return s },
 		"TN":     func(id string, n int) string { return id },
 		"clock":  func(t time.Time) string { return t.In(kztime.Almaty).Format("15:04:05") },
 		"when":   func(t time.Time) string { return t.In(kztime.Almaty).Format("02.01.2006 15:04:05") },
@@ -284,8 +285,9 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v *view)
 	}
 	lang := v.Lang
 	t = template.Must(t.Clone()).Funcs(template.FuncMap{
-		"T":  func(id string) string { return tr(lang, id, nil, 0) },
-		"TN": func(id string, n int) string { return tr(lang, id, map[string]any{"Count": n}, n) },
+		"T":   func(id string) string { return tr(lang, id, nil, 0) },
+		"TN":  func(id string, n int) string { return tr(lang, id, map[string]any{"Count": n}, n) },
+		"rel": func(s string) string { return relationText(lang, s) },
 	})
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
@@ -525,4 +527,26 @@ func localPath(p, def string) string {
 		return def
 	}
 	return p
+}
+
+// relations maps the words schools and the demo write for a guardian's
+// relation to the child, in any of the three languages, to one message:
+// the page says it in its reader's language. Another word is shown as the
+// school wrote it.
+var relations = map[string]string{
+	"mother": "mother", "мать": "mother", "мама": "mother", "анасы": "mother", "ана": "mother",
+	"father": "father", "отец": "father", "папа": "father", "әкесі": "father", "әке": "father",
+	"grandmother": "grandmother", "бабушка": "grandmother", "әжесі": "grandmother", "әже": "grandmother",
+	"grandfather": "grandfather", "дедушка": "grandfather", "атасы": "grandfather", "ата": "grandfather",
+	"guardian": "guardian", "опекун": "guardian", "қамқоршы": "guardian", "қамқоршысы": "guardian",
+}
+
+// relationKinds are the relations a page words itself.
+var relationKinds = []string{"mother", "father", "grandmother", "grandfather", "guardian"}
+
+func relationText(lang, s string) string {
+	if k, ok := relations[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return tr(lang, "ui.relation."+k, nil, 0)
+	}
+	return s
 }

@@ -57,6 +57,9 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	for _, x := range locale.Languages {
 		built("lang." + x)
 	}
+	for _, x := range relationKinds {
+		built("ui.relation." + x)
+	}
 	for _, x := range transfer.ProblemCodes {
 		built("ui.import.problem." + string(x))
 	}
