@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestPageAudit visits every page of the menu of every role, in each
@@ -85,6 +86,14 @@ func TestPageAudit(t *testing.T) {
 				if unnamed := eval[[]string](p, `[...document.querySelectorAll("button, a[href]")].filter(e => !e.innerText.trim() && !e.getAttribute("aria-label")).map(e => e.outerHTML.slice(0, 80))`); len(unnamed) > 0 {
 					t.Errorf("%s: buttons or links without a name: %v", where, unnamed)
 				}
+				if lang == "ru" { // colours and focus do not change with the language
+					if low := eval[[]string](p, contrastJS); len(low) > 0 {
+						t.Errorf("%s: text below WCAG AA contrast (4.5:1, large text 3:1): %v", where, low)
+					}
+					if unseen := focusUnseen(p); len(unseen) > 0 {
+						t.Errorf("%s: controls without a visible focus when reached by Tab: %v", where, unseen)
+					}
+				}
 				if text[page] == nil {
 					text[page] = map[string]string{}
 				}
@@ -120,4 +129,64 @@ func TestPageAudit(t *testing.T) {
 			t.Errorf("%s opening %s sees %q, want the not-found page", c.login, c.page, h)
 		}
 	}
+}
+
+// contrastJS lists (at most ten) elements whose own text is below WCAG
+// 2.1 AA contrast against the background it is drawn on: 4.5:1, or 3:1
+// for large text (24 px, or 18.66 px bold). Disabled controls are exempt,
+// as WCAG exempts inactive components.
+const contrastJS = `(() => {
+  const rgba = c => { const m = c.match(/rgba?\(([^)]+)\)/); return m ? m[1].split(",").map(Number) : null; };
+  const lin = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const lum = c => 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+  const under = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c && (c.length < 4 || c[3] > 0.5)) return c;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (!el.getClientRects().length || el.closest(":disabled, [aria-disabled=true], .hidden")) continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility === "hidden" || Number(cs.opacity) === 0) continue;
+    let fg = rgba(cs.color);
+    if (!fg) continue;
+    const bg = under(el);
+    if (fg.length === 4 && fg[3] < 1) fg = [0, 1, 2].map(i => fg[i] * fg[3] + bg[i] * (1 - fg[3]));
+    const a = lum(fg), b = lum(bg), ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const px = parseFloat(cs.fontSize), large = px >= 24 || (Number(cs.fontWeight) >= 700 && px >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) low.push(el.tagName.toLowerCase() + " " + JSON.stringify(el.textContent.trim().slice(0, 40)) + " " + ratio.toFixed(2) + ":1");
+  }
+  return low.slice(0, 10);
+})()`
+
+// focusUnseen presses Tab through the page's first controls and lists
+// those that, reached by the keyboard, show no focus: no outline and no
+// box shadow.
+func focusUnseen(p *person) []string {
+	p.t.Helper()
+	p.do(chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)`))
+	var unseen []string
+	seen := map[string]bool{}
+	for i := 0; i < 12; i++ {
+		p.do(chromedp.KeyEvent(kb.Tab))
+		desc := eval[string](p, `(() => {
+			const e = document.activeElement;
+			if (!e || e === document.body) return "";
+			const cs = getComputedStyle(e);
+			const shown = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none";
+			return (shown ? "ok " : "no ") + e.outerHTML.slice(0, 70);
+		})()`)
+		if desc == "" || seen[desc] {
+			break
+		}
+		seen[desc] = true
+		if strings.HasPrefix(desc, "no ") {
+			unseen = append(unseen, desc[3:])
+		}
+	}
+	return unseen
 }
