@@ -27,16 +27,14 @@ const peoplePage = 50
 var newUserFields = []string{"login", "full_name", "role", "scope_kind", "scope_ref", "password"}
 
 type peopleData struct {
-	Users  []auth.User
-	Login  string // the search, by login
-	After  string // the login this page starts after
-	Next   string // the login the next page starts after
-	Roles  []auth.Role
-	Kinds  []auth.ScopeKind
-	Form   map[string]string // what was typed in the new-account form
-	Errors map[string]string // field → message id
-	Notice string            // a message id shown above the list
-	Self   int64             // the administrator's own account: not disabled from here
+	Users     []auth.User
+	Login     string // the search, by login
+	After     string // the login this page starts after
+	Next      string // the login the next page starts after
+	Roles     []auth.Role
+	Kinds     []auth.ScopeKind
+	formState       // the new-account form; its notice is shown above the list
+	Self      int64 // the administrator's own account: not disabled from here
 	// The grant form: a new role and scope for an existing account.
 	Grant       map[string]string
 	GrantErrors map[string]string
@@ -47,7 +45,7 @@ var scopeKinds = []auth.ScopeKind{auth.ScopeInstallation, auth.ScopeNation, auth
 
 // adminPeople lists accounts, searched by login, 50 at a time.
 func (s *Server) adminPeople(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	return s.showPeople(w, r, sess, v, http.StatusOK, peopleData{Form: map[string]string{}, Errors: map[string]string{}, Notice: noticeOf(r)})
+	return s.showPeople(w, r, sess, v, http.StatusOK, peopleData{formState: blankForm(noticeOf(r))})
 }
 
 // noticeOf is the message id a redirect after a change names (?done=...),
@@ -87,7 +85,7 @@ func (s *Server) adminCreatePerson(w http.ResponseWriter, r *http.Request, sess 
 		return err
 	}
 	f := r.PostForm
-	d := peopleData{Form: map[string]string{}, Errors: map[string]string{}}
+	d := peopleData{formState: blankForm("")}
 	for _, k := range newUserFields {
 		if k != "password" {
 			d.Form[k] = f.Get(k)
@@ -159,7 +157,7 @@ func (s *Server) adminSetDisabled(disabled bool) pageFunc {
 		login := r.PostForm.Get("login")
 		err := s.Auth.SetDisabled(r.Context(), sess.Principal, login, disabled)
 		if errs.CodeOf(err) == errs.Conflict {
-			return s.showPeople(w, r, sess, v, http.StatusConflict, peopleData{Form: map[string]string{}, Errors: map[string]string{}, Notice: "ui.admin.err.self"})
+			return s.showPeople(w, r, sess, v, http.StatusConflict, peopleData{formState: blankForm("ui.admin.err.self")})
 		}
 		if err != nil {
 			return err
@@ -336,10 +334,8 @@ func (s *Server) adminGrant(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return nil
 	}
 	e := errs.As(err)
-	d := peopleData{Form: map[string]string{}, Errors: map[string]string{}, Grant: map[string]string{}, GrantErrors: map[string]string{}}
-	for _, k := range []string{"login", "role", "scope_kind", "scope_ref"} {
-		d.Grant[k] = f.Get(k)
-	}
+	g := typed(f, "login", "role", "scope_kind", "scope_ref")
+	d := peopleData{formState: blankForm(""), Grant: g.Form, GrantErrors: g.Errors}
 	status := http.StatusUnprocessableEntity
 	switch {
 	case e.Code == errs.NotFound:

@@ -174,9 +174,7 @@ type alarmPageData struct {
 	After       int64 // the live feed resumes after this event
 	// A refused form comes back with what was typed and the message next
 	// to the field (message ids), or a notice above the forms.
-	Form   map[string]string
-	Errors map[string]string
-	Notice string
+	formState
 }
 
 func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
@@ -302,24 +300,9 @@ func (s *Server) alarmStepPage(w http.ResponseWriter, r *http.Request, sess auth
 	default:
 		return errs.NotFoundf("no step %q", r.PathValue("step"))
 	}
-	if e := errs.As(err); err != nil && (e.Code == errs.Invalid || e.Code == errs.Conflict) {
-		d := alarmPageData{Form: map[string]string{}, Errors: map[string]string{}}
-		for _, k := range []string{"responder", "note", "resolution", "notes"} {
-			d.Form[k] = f.Get(k)
-		}
-		status := http.StatusConflict
-		if e.Code == errs.Invalid {
-			status = http.StatusUnprocessableEntity
-			switch e.Field {
-			case "responder", "resolution", "notes":
-				d.Errors[e.Field] = "ui.form." + e.Field
-			default:
-				d.Notice = "ui.form.invalid"
-			}
-		} else {
-			d.Notice = "ui.alarm.conflict"
-		}
-		return s.showAlarm(w, r, p, v, id, status, d)
+	fs := typed(f, "responder", "note", "resolution", "notes")
+	if status, ok := fs.stepRefused(err, "ui.form.", "ui.alarm.conflict", "responder", "resolution", "notes"); ok {
+		return s.showAlarm(w, r, p, v, id, status, alarmPageData{formState: fs})
 	}
 	if err != nil {
 		return err
