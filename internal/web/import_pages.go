@@ -27,11 +27,7 @@ func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess auth.Se
 }
 
 func (s *Server) showImportForm(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, status int, msg string) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	sc, err := s.Registry.School(r.Context(), p, id)
+	_, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}

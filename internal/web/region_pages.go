@@ -220,15 +220,11 @@ func (s *Server) regionCreateContract(w http.ResponseWriter, r *http.Request, se
 
 func (s *Server) showSchool(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view, status int, d schoolCardData) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
 	d.School, d.Kinds, d.Count = sc, deviceKinds, map[registry.DeviceKind]int{}
 	if d.Devices, err = s.Registry.ListDevices(ctx, p, id); err != nil {
 		return err

@@ -60,6 +60,17 @@ type boardData struct {
 	Raised    bool   // the panic was just raised from this board
 }
 
+// pathSchool reads the path's school id and the school, in p's scope:
+// another's school is not found.
+func (s *Server) pathSchool(r *http.Request, p auth.Principal) (int64, registry.School, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, registry.School{}, err
+	}
+	sc, err := s.Registry.School(r.Context(), p, id)
+	return id, sc, err
+}
+
 // newRequestID is a random id for one showing of the panic form.
 func newRequestID() string {
 	var b [12]byte
@@ -69,15 +80,11 @@ func newRequestID() string {
 
 func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
 	d := boardData{School: sc, CanPanic: p.Can(auth.RaisePanic), CanRollCall: p.Can(auth.ReadPupils), RequestID: newRequestID(),
 		Raised: r.URL.Query().Get("raised") == "1"}
 	if d.CanRollCall {
@@ -121,15 +128,11 @@ type rollCallData struct {
 
 func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
 	rc, err := s.Access.RollCall(ctx, s.Auth, p, id)
 	if err != nil {
 		return err
@@ -215,15 +218,11 @@ type panicData struct {
 // board's button for 1.5 s is the confirmation.)
 func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
 	if err := p.Require(auth.RaisePanic); err != nil {
 		return err
 	}
