@@ -81,11 +81,8 @@ func (s *Server) staffPanic(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	if err := s.Alarms.StaffPanic(r.Context(), p, id, req.Silent, req.RequestID, req.Note); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "raised"})
-	return nil
+	err = s.Alarms.StaffPanic(r.Context(), p, id, req.Silent, req.RequestID, req.Note)
+	return reply(w, http.StatusAccepted, map[string]string{"status": "raised"}, err)
 }
 
 // deviceEvent is the device webhook: an event from a device authenticated
@@ -95,11 +92,8 @@ func (s *Server) deviceEvent(w http.ResponseWriter, r *http.Request, d registry.
 	if err := decode(w, r, &ev); err != nil {
 		return err
 	}
-	if err := s.Alarms.DeviceSignal(r.Context(), d, ev, r.RemoteAddr); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "stored"})
-	return nil
+	err := s.Alarms.DeviceSignal(r.Context(), d, ev, r.RemoteAddr)
+	return reply(w, http.StatusAccepted, map[string]string{"status": "stored"}, err)
 }
 
 func (s *Server) alarmStats(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

@@ -174,11 +174,8 @@ func (s *Server) staffMarks() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req marksRequest
 		s.staffCode(&req, func(w http.ResponseWriter, r *http.Request, code string) error {
-			if err := s.Emergency.MarkClass(r.Context(), code, req.Marks); err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusOK, map[string]int{"marked": len(req.Marks)})
-			return nil
+			err := s.Emergency.MarkClass(r.Context(), code, req.Marks)
+			return reply(w, http.StatusOK, map[string]int{"marked": len(req.Marks)}, err)
 		}).ServeHTTP(w, r)
 	})
 }
@@ -218,11 +215,8 @@ func (s *Server) setHomeroom(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	if err := s.Emergency.AssignClass(r.Context(), p, id, req.Class, req.Language); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language})
-	return nil
+	err = s.Emergency.AssignClass(r.Context(), p, id, req.Class, req.Language)
+	return reply(w, http.StatusOK, map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language}, err)
 }
 
 type documentRequest struct {
@@ -236,11 +230,8 @@ func (s *Server) setIDDocument(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if err != nil {
 		return err
 	}
-	if err := s.Emergency.SetIDDocument(r.Context(), p, id, req.IDDocument); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"guardian_id": id})
-	return nil
+	err = s.Emergency.SetIDDocument(r.Context(), p, id, req.IDDocument)
+	return reply(w, http.StatusOK, map[string]any{"guardian_id": id}, err)
 }
 
 // addCourtOrder handles POST /api/v1/pupils/{id}/court-orders.
@@ -267,11 +258,8 @@ func (s *Server) setDrillPlan(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	if err := s.Emergency.SetPlan(r.Context(), p, id, req.Year, req.Practical, req.Briefings); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings})
-	return nil
+	err = s.Emergency.SetPlan(r.Context(), p, id, req.Year, req.Practical, req.Briefings)
+	return reply(w, http.StatusOK, map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings}, err)
 }
 
 type briefingRequest struct {
