@@ -72,9 +72,7 @@ func (s *Server) showPeople(w http.ResponseWriter, r *http.Request, sess auth.Se
 	if d.Grant == nil {
 		d.Grant, d.GrantErrors = map[string]string{}, map[string]string{}
 	}
-	v.Title, v.Data = "ui.admin.people.title", d
-	s.render(w, status, "admin_people", v)
-	return nil
+	return s.renderPage(w, status, "admin_people", v, "ui.admin.people.title", d)
 }
 
 // adminCreatePerson creates an account from the form. Every bad field
@@ -190,9 +188,7 @@ func (s *Server) adminTokens(w http.ResponseWriter, r *http.Request, sess auth.S
 	if err != nil {
 		return err
 	}
-	v.Title, v.Data = "ui.admin.tokens.title", tokensData{Tokens: ts, Notice: noticeOf(r)}
-	s.render(w, http.StatusOK, "admin_tokens", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "admin_tokens", v, "ui.admin.tokens.title", tokensData{Tokens: ts, Notice: noticeOf(r)})
 }
 
 // adminRevokeToken revokes a token; it stops working at once.
@@ -265,9 +261,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return err
 	}
 	d.Report, d.Checked, d.VerifiedAt = rep, int(rep.Entries), at
-	v.Title, v.Data = "ui.admin.audit.title", d
-	s.render(w, status, "admin_audit", v)
-	return nil
+	return s.renderPage(w, status, "admin_audit", v, "ui.admin.audit.title", d)
 }
 
 // auditCheck is the last verification of one installation's audit trail.

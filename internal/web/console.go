@@ -139,10 +139,7 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 	newest := func(a, b alarmRow) int { return b.CommittedAt.Compare(a.CommittedAt) }
 	slices.SortStableFunc(d.Alarms, newest)
 	slices.SortStableFunc(d.Trouble, newest)
-	v.Title = "ui.console.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "console", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "console", v, "ui.console.title", d)
 }
 
 // percent is a share as a whole per cent, rounded down so that 99.6% never
@@ -220,10 +217,7 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 		d.Timeline = append(d.Timeline, e)
 	}
 	slices.SortStableFunc(d.Timeline, func(x, y timelineEntry) int { return x.At.Compare(y.At) })
-	v.Title = "ui.alarm.title"
-	v.Data = d
-	s.render(w, status, "alarm", v)
-	return nil
+	return s.renderPage(w, status, "alarm", v, "ui.alarm.title", d)
 }
 
 // cardOf gathers the school's card with the person's own scope: what they

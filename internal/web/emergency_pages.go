@@ -61,10 +61,7 @@ func (s *Server) showEmergency(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if d.Form == nil {
 		d.Form = map[string]string{}
 	}
-	v.Title = "ui.emergency.title"
-	v.Data = d
-	s.render(w, status, "emergency", v)
-	return nil
+	return s.renderPage(w, status, "emergency", v, "ui.emergency.title", d)
 }
 
 // emergencyStepPage takes the page's forms: declare (or change, when one is

@@ -149,9 +149,7 @@ func (s *Server) showSchools(w http.ResponseWriter, r *http.Request, sess auth.S
 			d.Next = "/schools?" + nq.Encode()
 		}
 	}
-	v.Title, v.Data = "ui.region.schools.title", d
-	s.render(w, status, "region_schools", v)
-	return nil
+	return s.renderPage(w, status, "region_schools", v, "ui.region.schools.title", d)
 }
 
 type schoolCardData struct {
@@ -325,9 +323,7 @@ func (s *Server) showProviders(w http.ResponseWriter, r *http.Request, sess auth
 		d.Providers = append(d.Providers, providerRow{Provider: x, Valid: x.LicenceExpires >= d.Today, UTOValid: x.MayGuardUTO(now)})
 	}
 	d.CanCreate = sess.Principal.Can(auth.WriteProviders)
-	v.Title, v.Data = "ui.region.providers.title", d
-	s.render(w, status, "region_providers", v)
-	return nil
+	return s.renderPage(w, status, "region_providers", v, "ui.region.providers.title", d)
 }
 
 // formProblem turns a domain error about one field of a form into the
@@ -462,7 +458,5 @@ func (s *Server) showPolice(w http.ResponseWriter, r *http.Request, sess auth.Se
 			}
 		}
 	}
-	v.Title, v.Data = "ui.region.police.title", d
-	s.render(w, status, "region_police", v)
-	return nil
+	return s.renderPage(w, status, "region_police", v, "ui.region.police.title", d)
 }

@@ -157,10 +157,7 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 			d.Seeded = append(d.Seeded, c)
 		}
 	}
-	v.Title = "ui.roadmap.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "indicators", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "indicators", v, "ui.roadmap.title", d)
 }
 
 type gapsPageData struct {
@@ -176,8 +173,5 @@ func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess aut
 	if err != nil {
 		return err
 	}
-	v.Title = "ui.gaps.title"
-	v.Data = gapsPageData{G: g}
-	s.render(w, http.StatusOK, "gaps", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "gaps", v, "ui.gaps.title", gapsPageData{G: g})
 }

@@ -111,10 +111,7 @@ func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.S
 	if d.Devices, err = s.Alarms.DeviceStates(ctx, p, id); err != nil {
 		return err
 	}
-	v.Title = "ui.board.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "board", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "board", v, "ui.board.title", d)
 }
 
 type rollCallData struct {
@@ -164,10 +161,7 @@ func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.
 		}
 		return 0
 	})
-	v.Title = "ui.rollcall.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "rollcall", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "rollcall", v, "ui.rollcall.title", d)
 }
 
 // classOrder sorts "2А" before "10Б": by the number, then the letter;
@@ -229,10 +223,7 @@ func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Ses
 	f := r.PostForm
 	silent := f.Get("silent") == "on"
 	if f.Get("confirmed") != "yes" {
-		v.Title = "ui.panic.title"
-		v.Data = panicData{School: sc, RequestID: f.Get("request_id"), Silent: silent, Note: f.Get("note")}
-		s.render(w, http.StatusOK, "panic", v)
-		return nil
+		return s.renderPage(w, http.StatusOK, "panic", v, "ui.panic.title", panicData{School: sc, RequestID: f.Get("request_id"), Silent: silent, Note: f.Get("note")})
 	}
 	if err := s.Alarms.StaffPanic(ctx, p, id, silent, f.Get("request_id"), f.Get("note")); err != nil {
 		return err
