@@ -102,17 +102,7 @@ func (s *Server) roadmapDocument(w http.ResponseWriter, r *http.Request, p auth.
 	// Built whole before the first byte: an error is a problem document,
 	// never half a file.
 	var buf bytes.Buffer
-	switch format {
-	case "pdf":
-		err = report.WritePDF(&buf, d)
-	case "xlsx":
-		err = report.WriteXLSX(&buf, d)
-	case "csv":
-		err = report.WriteCSV(&buf, d)
-	default:
-		buf.WriteString(d.PlainText())
-	}
-	if err != nil {
+	if err := report.Write(&buf, d, format); err != nil {
 		return errs.Wrap(err, "document")
 	}
 	h := w.Header()
