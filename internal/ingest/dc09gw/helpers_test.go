@@ -142,24 +142,6 @@ next:
 	return out
 }
 
-// start runs a receiver on 127.0.0.1 port 0 until the test ends.
-func start(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Accounts) *dc09gw.Receiver {
-	t.Helper()
-	r, cancel, done := run(t, cfg, sink, accounts)
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("Run did not return after cancel")
-		}
-	})
-	return r
-}
-
 // run runs a receiver (on 127.0.0.1 port 0 and a silent log unless cfg
 // says otherwise) until cancel; done then gets what Run returned.
 func run(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Accounts) (r *dc09gw.Receiver, cancel context.CancelFunc, done <-chan error) {
@@ -181,6 +163,24 @@ func run(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Acco
 	ran := make(chan error, 1)
 	go func() { ran <- r.Run(ctx) }()
 	return r, cancel, ran
+}
+
+// start runs a receiver on 127.0.0.1 port 0 until the test ends.
+func start(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Accounts) *dc09gw.Receiver {
+	t.Helper()
+	r, cancel, done := run(t, cfg, sink, accounts)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("Run did not return after cancel")
+		}
+	})
+	return r
 }
 
 // plainFrame builds a plain SIA DCS frame for account with the sequence.
