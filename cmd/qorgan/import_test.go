@@ -63,6 +63,20 @@ func TestImportInBrowser(t *testing.T) {
 		t.Errorf("the report lists %d problems, want 1", n)
 	}
 	director.screenshot("import-report-ru")
+	// The report in each language, its problems worded in it too.
+	report := map[string]string{}
+	for _, l := range []string{"kk", "ru", "en"} {
+		director.language(l)
+		director.wait(`document.querySelector("#problems tbody") !== null`, 10*time.Second)
+		report[l] = eval[string](director, `document.querySelector("main").innerText`)
+		director.screenshot("import-report-" + l)
+	}
+	differ(t, "import report", report)
+	for l, want := range map[string]string{"kk": "Қазақстандағы телефон нөмірі", "ru": "Номер телефона в Казахстане", "en": "A Kazakhstan phone number"} {
+		if !strings.Contains(report[l], want) {
+			t.Errorf("the import report in %s does not word the phone problem in it (%q): %q", l, want, report[l])
+		}
+	}
 
 	director.do(chromedp.Navigate(s.base + "/schools/1/import"))
 	director.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{goodPath}), chromedp.Click(chromedp.CSS("#import-form button[type=submit]")))

@@ -79,6 +79,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	// devices are told through the installation's webhook.
 	emergencies := emergency.New(db, a, alarms, worker.Wake)
 	emergencies.WebhookURL = f.Notify.WebhookURL
+	rm.Drills = emergencies // the drill indicator counts the drills it records
 	var capHook *cap.Webhook
 	if f.Notify.CAPWebhookURL != "" {
 		if capHook, err = cap.NewWebhook(f.Notify.CAPWebhookURL, cap.ContentType, nil, nil); err != nil {
@@ -86,7 +87,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 		}
 	}
 	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Push: push, Roadmap: rm, Emergency: emergencies, Log: log,
-		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies})
+		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies, MapTilesURL: f.HTTP.MapTilesURL})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ type AlarmsConfig struct {
 	Sync        string        // SQLite synchronous mode
 	Codes       []string      // codes the panels send in the throughput run
 	Dir         string        // directory for the SQLite file; empty: a temporary one
+	DatabaseURL string        // PostgreSQL instead of SQLite: a fresh schema in this database, dropped at the end
 	CPUProfile  string        // file for a CPU profile of the plain throughput run against Qorgan; empty: none
 	MemProfile  string        // file for an allocation profile of that run (and MemProfile+".base" from before it); empty: none
 	// Compare is the address of another DC-09 receiver (e.g. iobroker.sia)
@@ -80,7 +81,7 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 		}
 	}()
 	panels, duration, latencyRate, attendance, sync, codes := cfg.Panels, cfg.Duration, cfg.LatencyRate, cfg.Attendance, cfg.Sync, cfg.Codes
-	db, a, done, err := demoStore(ctx, cfg.Dir, "alarms.db", sync, out)
+	db, a, done, err := demoStoreOn(ctx, cfg.DatabaseURL, cfg.Dir, "alarms.db", sync, out)
 	if err != nil {
 		return err
 	}
@@ -276,7 +277,11 @@ func syntheticAttendance(ctx context.Context, db *store.DB, n int) func() (int, 
 	var written int
 	var werr error
 	var wg sync.WaitGroup
-	if _, err := db.W.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS bench_attendance (id INTEGER PRIMARY KEY, school_id BIGINT, card TEXT, at BIGINT, direction TEXT)"); err != nil {
+	id := "id INTEGER PRIMARY KEY" // SQLite's rowid
+	if db.Dialect == store.Postgres {
+		id = "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+	}
+	if _, err := db.W.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS bench_attendance ("+id+", school_id BIGINT, card TEXT, at BIGINT, direction TEXT)"); err != nil {
 		return func() (int, error) { return 0, err }
 	}
 	wg.Add(1)

@@ -16,7 +16,9 @@ import (
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
+	"qorgan/internal/notify"
 	"qorgan/internal/registry"
+	"qorgan/internal/store"
 )
 
 // PagesConfig describes a console pages run.
@@ -128,6 +130,11 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 		}
 		n++
 	}
+	// A morning's messages to school 1's parents, a few of them failed, for
+	// the messages page to count and list.
+	if err := morningMessages(ctx, db, rc); err != nil {
+		return err
+	}
 	var alarms1 struct {
 		Items []struct {
 			ID int64 `json:"id"`
@@ -157,9 +164,11 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 		{"pcn", []string{"/console", alarmPage}},
 		{"cou", []string{"/console", alarmPage}},
 		{"guard", []string{"/schools/1/board", "/schools/1/rollcall", alarmPage}},
-		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import"}},
+		{"director", []string{"/schools/1/board", "/schools/1/rollcall", "/schools/1/import", "/schools/1/compliance", "/schools/1/emergency", "/schools/1/messages", "/schools/1/messages?state=dead", "/schools/1/not-arrived-rule"}},
 		{"parent", []string{"/family", fmt.Sprint("/family/children/", kids.Items[0].ID)}},
-		{"admin", []string{"/home"}},
+		{"admin", []string{"/admin/people", "/admin/tokens", "/admin/audit"}},
+		{"region", []string{"/schools", "/schools/1", "/providers", "/police-units", "/indicators"}},
+		{"analyst", []string{"/schools", "/indicators"}},
 	}
 	fmt.Fprintf(out, "\n| role | page | p50 | p99 | bytes |\n|---|---|---|---|---|\n")
 	var health []time.Duration
@@ -190,4 +199,36 @@ func Pages(ctx context.Context, cfg PagesConfig, out, errOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "| (baseline) | `/healthz` | %s | %s | |\n", ms(percentile(health, 50)), ms(percentile(health, 99)))
 	return nil
+}
+
+// morningMessages queues two messages to the parents of each pupil of the
+// roll-call (an SMS and a bot message, as a pass makes them) and records
+// their outcomes: most sent, one in fifty dead, one in fifty failed.
+func morningMessages(ctx context.Context, db *store.DB, rc attendance.RollCall) error {
+	now := time.Now()
+	var msgs []notify.Message
+	for i, x := range rc.People {
+		if x.Kind != "pupil" {
+			continue
+		}
+		for _, ch := range []notify.ChannelName{notify.ChannelSMS, notify.ChannelBot} {
+			msgs = append(msgs, notify.Message{Key: fmt.Sprintf("bench-pages/%d/%s", x.ID, ch), Channel: ch, Recipient: fmt.Sprintf("+7701%07d", i),
+				Kind: "pupil.entered", Body: "bench", Language: "kk", SchoolID: 1, PupilID: x.ID, CreatedAt: now.Add(-time.Duration(i) * time.Second)})
+		}
+	}
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := notify.Enqueue(ctx, tx, msgs); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			"UPDATE outbox SET status = 'sent', attempts = 1, sent_at = created_at WHERE school_id = 1 AND idempotency_key LIKE 'bench-pages/%' AND pupil_id % 50 > 1",
+			"UPDATE outbox SET status = 'dead', attempts = 1, last_error = 'permanent: bot API 403: Forbidden: bot was blocked by the user' WHERE school_id = 1 AND idempotency_key LIKE 'bench-pages/%' AND pupil_id % 50 = 0",
+			"UPDATE outbox SET attempts = 2, last_error = 'temporary: HTTP 503: busy' WHERE school_id = 1 AND idempotency_key LIKE 'bench-pages/%' AND pupil_id % 50 = 1",
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/config"
+	"qorgan/internal/emergency"
 	"qorgan/internal/report"
 	"qorgan/internal/roadmap"
 )
@@ -48,12 +50,16 @@ func roadmapAs(ctx context.Context, d config.DB, as string) (*roadmap.Roadmap, a
 	if err != nil {
 		return nil, auth.Principal{}, nil, err
 	}
-	p, err := actingAs(ctx, auth.New(db), as)
+	a := auth.New(db)
+	p, err := actingAs(ctx, a, as)
 	if err != nil {
 		db.Close()
 		return nil, p, nil, err
 	}
 	rm := roadmap.New(db)
+	// The drill indicator counts the drills the emergency module recorded;
+	// a report raises nothing, so its alarms and messages go nowhere.
+	rm.Drills = emergency.New(db, a, alarm.New(db, a, nil), func() {})
 	if err := rm.Load(ctx); err != nil {
 		db.Close()
 		return nil, p, nil, err

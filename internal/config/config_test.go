@@ -21,12 +21,16 @@ func TestParse(t *testing.T) {
 	t.Setenv("QORGAN_ADDR", "127.0.0.1:9")
 	t.Setenv("QORGAN_KEEP_PASSES", "48h")
 	t.Setenv("QORGAN_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
+	t.Setenv("QORGAN_MAP_TILES_URL", "https://{s}.tiles.example/{z}/{x}/{y}.png")
 	var help strings.Builder
 	if err := config.Parse(cmd, []string{"--keep-passes", "72h", "--quiet-hours", "off"}, &help); err != nil {
 		t.Fatal(err)
 	}
 	if s.HTTP.Addr != "127.0.0.1:9" || s.Keep.Passes != 72*time.Hour || s.Notify.QuietHours != (config.QuietHours{}) {
 		t.Errorf("parsed %+v", s)
+	}
+	if s.HTTP.MapTilesURL != "https://{s}.tiles.example/{z}/{x}/{y}.png" {
+		t.Errorf("map tiles URL %q", s.HTTP.MapTilesURL)
 	}
 	if got := s.HTTP.TrustedProxies.String(); got != "10.0.0.1/32,192.168.0.0/16" {
 		t.Errorf("trusted proxies %s", got)
@@ -48,6 +52,10 @@ func TestParse(t *testing.T) {
 		{"", []string{"--log-format", "xml"}, `--log-format must be text or json, not "xml"`},
 		{"", []string{"--quiet-hours", "late"}, "FROM-TO"},
 		{"", []string{"stray"}, `unexpected argument "stray"`},
+		{"", []string{"--map-tiles-url", "ftp://tiles.example/{z}/{x}/{y}.png"}, "--map-tiles-url must be an http:// or https:// URL"},
+		{"", []string{"--map-tiles-url", "https://tiles.example/{z}/{x}.png"}, "--map-tiles-url must contain {y}"},
+		{"", []string{"--map-tiles-url", "https:///{z}/{x}/{y}.png"}, "--map-tiles-url must name the tile server's host"},
+		{"QORGAN_MAP_TILES_URL=https://tiles.example/tile.png", nil, "must contain {z}"},
 	} {
 		t.Run(strings.Join(c.args, " ")+c.env, func(t *testing.T) {
 			if c.env != "" {

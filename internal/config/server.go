@@ -55,6 +55,29 @@ type HTTP struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client.
 	TrustedProxies Prefixes
+	// MapTilesURL is the tile server the alarm page's map draws from, a
+	// template such as https://tiles.example/{z}/{x}/{y}.png; empty: no map.
+	MapTilesURL string
+}
+
+// CheckTilesURL says what is wrong with a map tile URL template: it must be
+// an http(s) URL with a host and name {z}, {x} and {y}.
+func CheckTilesURL(u string) error {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
+			return fmt.Errorf("must be an http:// or https:// URL, not %q", u)
+		}
+	}
+	if host, _, _ := strings.Cut(rest, "/"); host == "" || strings.ContainsAny(host, " \t\n\r\"'<>;,\\@") {
+		return fmt.Errorf("must name the tile server's host, not %q", u)
+	}
+	for _, p := range []string{"{z}", "{x}", "{y}"} {
+		if !strings.Contains(rest, p) {
+			return fmt.Errorf("must contain %s (and {z}, {x}, {y}), e.g. https://tiles.example/{z}/{x}/{y}.png; got %q", p, u)
+		}
+	}
+	return nil
 }
 
 // Alarm is the alarm lane's escalation timers.
@@ -143,6 +166,12 @@ func (s *Server) Options(defaultDB string) []*Option {
 			Check(Between(&s.PasswordRate, 0.1, 1000)),
 		Duration(&s.SessionIdle, "session-idle", 30*time.Minute, "end a console session unused for this long (0: never); a console with its live feed open is in use").
 			Check(Between(&s.SessionIdle, 0, 12*time.Hour)),
+		String(&s.HTTP.MapTilesURL, "map-tiles-url", "", "map tile server for the school's map on the alarm page, a URL template such as https://tiles.example/{z}/{x}/{y}.png ({s} for a subdomain); empty: no map, the coordinates only").Check(func() error {
+			if s.HTTP.MapTilesURL == "" {
+				return nil
+			}
+			return CheckTilesURL(s.HTTP.MapTilesURL)
+		}),
 		Value(&s.HTTP.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of Qorgan, whose X-Forwarded-For names the client (for the sign-in limits per address); empty: the connection's peer is the client"),
 		Duration(&s.Alarm.EscalateAfter, "escalate-after", 30*time.Second, "escalate an alarm the ПЦН has not acknowledged after this long (T1)").Check(func() error {
 			if a := s.Alarm; a.EscalateAfter <= 0 || a.EscalateAgainAfter <= a.EscalateAfter {

@@ -375,3 +375,74 @@ func (s *Service) ConfirmProposal(ctx context.Context, p auth.Principal, alarmID
 	}
 	return es[0], nil
 }
+
+// DrillsDone says, for the roadmap's drill indicator, which schools have
+// done the school year of asOf's drill plan (DrillDone, for every school at
+// once): done holds each school with a plan, a drill or a briefing on
+// record that year; rest is the verdict for every other school, which has
+// the default plan and nothing done (done only when that plan asks for
+// nothing).
+func (s *Service) DrillsDone(ctx context.Context, asOf time.Time) (map[int64]bool, bool, error) {
+	year := SchoolYear(asOf)
+	from, to, err := yearRange(year)
+	if err != nil {
+		return nil, false, err
+	}
+	type counts struct{ practical, briefings, wantPractical, wantBriefings int }
+	by := map[int64]*counts{}
+	at := func(id int64) *counts {
+		c := by[id]
+		if c == nil {
+			c = &counts{wantPractical: s.DefaultPractical, wantBriefings: s.DefaultBriefings}
+			by[id] = c
+		}
+		return c
+	}
+	q := s.DB.Reader()
+	err = store.Each(ctx, q, func(rows *sql.Rows) error {
+		var id int64
+		var c counts
+		if err := rows.Scan(&id, &c.wantPractical, &c.wantBriefings); err != nil {
+			return err
+		}
+		x := at(id)
+		x.wantPractical, x.wantBriefings = c.wantPractical, c.wantBriefings
+		return nil
+	}, "SELECT school_id, practical, briefings FROM drill_plans WHERE school_year = ?", year)
+	if err != nil {
+		return nil, false, errs.Wrap(err, "drill plans")
+	}
+	// A practical drill counts once it ran: confirmed live and ended with
+	// the all-clear (as plan counts it).
+	err = store.Each(ctx, q, func(rows *sql.Rows) error {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		at(id).practical = n
+		return nil
+	}, `SELECT school_id, COUNT(*) FROM emergencies WHERE drill AND state = 'ended' AND declared_at >= ? AND declared_at < ? AND end_reason = ? GROUP BY school_id`,
+		store.Micros(from), store.Micros(to), AllClear)
+	if err != nil {
+		return nil, false, errs.Wrap(err, "drills")
+	}
+	err = store.Each(ctx, q, func(rows *sql.Rows) error {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		at(id).briefings = n
+		return nil
+	}, "SELECT school_id, COUNT(*) FROM drill_briefings WHERE held_on >= ? AND held_on < ? GROUP BY school_id",
+		from.Format(time.DateOnly), to.Format(time.DateOnly))
+	if err != nil {
+		return nil, false, errs.Wrap(err, "briefings")
+	}
+	done := make(map[int64]bool, len(by))
+	for id, c := range by {
+		done[id] = c.practical >= c.wantPractical && c.briefings >= c.wantBriefings
+	}
+	return done, s.DefaultPractical <= 0 && s.DefaultBriefings <= 0, nil
+}

@@ -19,6 +19,7 @@ import (
 	"qorgan/internal/errs"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
@@ -497,6 +498,12 @@ func TestDrill(t *testing.T) {
 		if done, err := f.svc.DrillDone(ctx, 1, year); err != nil || done {
 			t.Fatalf("done before any drill: %v %v", done, err)
 		}
+		rm := roadmap.New(db)
+		if err := rm.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rm.Drills = f.svc
+		drillIndicator(t, ctx, rm, f.p["region"], 0)
 		if err := f.al.StaffPanic(ctx, f.p["guard"], 1, false, "drill-1", "учения"); err != nil {
 			t.Fatal(err)
 		}
@@ -574,6 +581,7 @@ func TestDrill(t *testing.T) {
 		if done, err := f.svc.DrillDone(ctx, 1, year); err != nil || !done {
 			t.Fatalf("done: %v %v", done, err)
 		}
+		drillIndicator(t, ctx, rm, f.p["region"], 1)
 		// A plan of two practical drills: not done any more.
 		if err := f.svc.SetPlan(ctx, f.p["director"], 1, year, 2, 2); err != nil {
 			t.Fatal(err)
@@ -581,6 +589,7 @@ func TestDrill(t *testing.T) {
 		if done, _ := f.svc.DrillDone(ctx, 1, year); done {
 			t.Fatal("done with one drill of two")
 		}
+		drillIndicator(t, ctx, rm, f.p["region"], 0)
 		if err := f.svc.SetPlan(ctx, f.p["director"], 1, "2026", -1, 2); err == nil || len(err.(errs.List)) != 2 {
 			t.Fatalf("a bad plan: %v", err)
 		}
@@ -590,6 +599,38 @@ func TestDrill(t *testing.T) {
 			}
 		}
 	})
+}
+
+// drillIndicator checks the roadmap's drill indicator of the person's
+// scope: measured, over every school in it, with want of them done; and
+// that the emergency module's answer for every school at once agrees with
+// its answer school by school.
+func drillIndicator(t *testing.T, ctx context.Context, rm *roadmap.Roadmap, p auth.Principal, want int) {
+	t.Helper()
+	fig, err := rm.Indicators(ctx, p, roadmap.Place{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in *roadmap.Indicator
+	for i := range fig.Indicators {
+		if fig.Indicators[i].Key == roadmap.Drill {
+			in = &fig.Indicators[i]
+		}
+	}
+	if in == nil || !in.Measured || in.Required != fig.Schools || in.Having != want || in.Share == nil {
+		t.Fatalf("the drill indicator of %d schools: %+v, want measured over all of them with %d done", fig.Schools, in, want)
+	}
+	svc := rm.Drills.(*emergency.Service)
+	done, rest, err := svc.DrillsDone(ctx, time.Now())
+	if err != nil || rest {
+		t.Fatalf("drills done: %v, the rest done: %v", err, rest)
+	}
+	for _, id := range []int64{1, 2} {
+		one, err := svc.DrillDone(ctx, id, emergency.SchoolYear(time.Now()))
+		if err != nil || one != done[id] {
+			t.Fatalf("school %d: DrillDone %v, DrillsDone %v (%v)", id, one, done[id], err)
+		}
+	}
 }
 
 // TestRestartSQLiteFile: a new store and service over the same SQLite file

@@ -209,7 +209,7 @@ func (c *cache) evaluate(s *cSchool, set RuleSet, now time.Time) {
 	day := kztime.Today(now)
 	midnight := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, kztime.Almaty)
 	s.validUntil = store.Micros(midnight)
-	f := &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: "no security contract in force today"}
+	f := &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: noContract}
 	for _, d := range s.devices {
 		k := f.kinds[d.kind]
 		if k == nil {
@@ -234,11 +234,11 @@ func (c *cache) evaluate(s *cSchool, set RuleSet, now time.Time) {
 		switch {
 		case f.guard:
 		case v.uto && v.expires >= today:
-			f.guard, f.guardWhy = true, ""
+			f.guard, f.guardWhy = true, nil
 		case !v.uto:
-			f.guardWhy = "the provider under contract has no licence covering УТО objects"
+			f.guardWhy = &Why{Code: WhyNoUTOLicence}
 		default:
-			f.guardWhy = "the licence of the provider under contract expired on " + v.expires
+			f.guardWhy = &Why{Code: WhyLicenceExpired, Date: v.expires}
 		}
 	}
 	f.decl = s.decl
@@ -262,6 +262,10 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 	if err != nil {
 		return nil, nil, set, err
 	}
+	drills, err := r.drillsDone(ctx, now)
+	if err != nil {
+		return nil, nil, set, err
+	}
 	c := &r.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -276,6 +280,7 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 		}
 		c.evaluate(s, set, now)
 		total.addBits(s.uto, s.req, s.met)
+		total.addDrill(drills, s.id)
 		k, name := part(s)
 		t := parts[k]
 		if t == nil {
@@ -283,6 +288,7 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 			parts[k] = t
 		}
 		t.addBits(s.uto, s.req, s.met)
+		t.addDrill(drills, s.id)
 	}
 	return total, parts, set, nil
 }

@@ -84,6 +84,21 @@ type tally struct {
 	name             string
 	schools, uto     int
 	required, having [len(indicatorItems)]int
+	// drilled counts the schools that did the year's drills; drills is
+	// whether that was measured at all.
+	drilled int
+	drills  bool
+}
+
+// addDrill counts a school's drill when d (the year's record) is known.
+func (t *tally) addDrill(d *drillSet, school int64) {
+	if d == nil {
+		return
+	}
+	t.drills = true
+	if d.has(school) {
+		t.drilled++
+	}
 }
 
 // indicatorItems fixes the index of each indicator key in a tally.
@@ -142,7 +157,16 @@ func (t *tally) indicators() []Indicator {
 		}
 		out = append(out, in)
 	}
-	return append(out, Indicator{Key: Drill, Measured: false, Denominator: "not measured yet: the emergency module records each school's drills (GET /api/v1/schools/{id}/drills); the indicator does not count them yet"})
+	if !t.drills {
+		return append(out, Indicator{Key: Drill, Measured: false, Denominator: "not measured here: the emergency module, which records each school's drills, is not running with these figures"})
+	}
+	in := Indicator{Key: Drill, Required: t.schools, Having: t.drilled, Measured: true,
+		Denominator: fmt.Sprintf("among all %d schools: the school year's practical drill and briefings done, as each school's drill plan asks (GET /api/v1/schools/{id}/drills)", t.schools)}
+	if in.Required > 0 {
+		s := math.Round(float64(in.Having)/float64(in.Required)*1e4) / 1e4
+		in.Share = &s
+	}
+	return append(out, in)
 }
 
 type schoolRow struct {
@@ -171,7 +195,11 @@ func (r *Roadmap) compute(ctx context.Context, cond string, args []any, now time
 	if err != nil {
 		return nil, nil, set, err
 	}
-	empty := &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: "no security contract in force today"}
+	drills, err := r.drillsDone(ctx, now)
+	if err != nil {
+		return nil, nil, set, err
+	}
+	empty := &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: noContract}
 	total, parts = &tally{}, map[string]*tally{}
 	asOf := kztime.Today(now)
 	for _, s := range schools {
@@ -181,6 +209,7 @@ func (r *Roadmap) compute(ctx context.Context, cond string, args []any, now time
 		}
 		items := evaluate(set.Requirement(s.headcount, s.centre, asOf), f)
 		total.add(items)
+		total.addDrill(drills, s.id)
 		if part != nil {
 			k, name := part(s)
 			t := parts[k]
@@ -189,6 +218,7 @@ func (r *Roadmap) compute(ctx context.Context, cond string, args []any, now time
 				parts[k] = t
 			}
 			t.add(items)
+			t.addDrill(drills, s.id)
 		}
 	}
 	return total, parts, set, nil

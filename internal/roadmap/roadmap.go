@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/store"
 )
@@ -60,9 +61,46 @@ type Roadmap struct {
 	sets []RuleSet // by effective date, oldest first
 
 	cache cache // the per-school evaluation the places' indicators are tallied from (cache.go)
+	// Drills tells which schools have done this school year's drills (the
+	// emergency module keeps them); without it the drill indicator is
+	// "not measured", never 0.
+	Drills DrillRecord
 	// FromScratch makes every read compute from the store, as the test of
 	// the kept evaluation does.
 	FromScratch bool
+}
+
+// DrillRecord says which schools have done their school year's drill plan
+// as of a day: done holds the schools with a plan or a drill on record,
+// rest is the verdict for every other school (done only when the default
+// plan asks for nothing).
+type DrillRecord interface {
+	DrillsDone(ctx context.Context, asOf time.Time) (done map[int64]bool, rest bool, err error)
+}
+
+// drillsDone is r.Drills' answer, or nil when no record is wired.
+func (r *Roadmap) drillsDone(ctx context.Context, now time.Time) (*drillSet, error) {
+	if r.Drills == nil {
+		return nil, nil
+	}
+	done, rest, err := r.Drills.DrillsDone(ctx, now)
+	if err != nil {
+		return nil, errs.Wrap(err, "drills")
+	}
+	return &drillSet{done: done, rest: rest}, nil
+}
+
+// drillSet is which schools have done the year's drills.
+type drillSet struct {
+	done map[int64]bool
+	rest bool
+}
+
+func (d *drillSet) has(school int64) bool {
+	if v, ok := d.done[school]; ok {
+		return v
+	}
+	return d.rest
 }
 
 // New returns a Roadmap on the wall clock; call Load before use.

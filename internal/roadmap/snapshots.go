@@ -135,6 +135,8 @@ func (r *Roadmap) takeSnapshot(ctx context.Context, now time.Time) (Snapshot, er
 		}
 		rt.schools += t.schools
 		rt.uto += t.uto
+		rt.drilled += t.drilled
+		rt.drills = rt.drills || t.drills
 		for i := range t.required {
 			rt.required[i] += t.required[i]
 			rt.having[i] += t.having[i]

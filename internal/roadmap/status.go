@@ -20,13 +20,13 @@ type facts struct {
 	// guard: a contract in force today with a provider whose licence
 	// covers УТО objects and has not expired; guardWhy says why not.
 	guard    bool
-	guardWhy string
+	guardWhy *Why
 	decl     Declaration
 }
 
 type kindCount struct {
 	total, working int
-	failing        []string // why devices do not work (filled for one school's gap list)
+	failing        []DeviceWhy // why devices do not work (filled for one school's gap list)
 }
 
 func (f *facts) kind(k registry.DeviceKind) *kindCount {
@@ -48,7 +48,7 @@ func readFacts(ctx context.Context, q store.Querier, cond string, args []any, no
 	get := func(id int64) *facts {
 		f := out[id]
 		if f == nil {
-			f = &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: "no security contract in force today"}
+			f = &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: noContract}
 			out[id] = f
 		}
 		return f
@@ -80,11 +80,11 @@ func readFacts(ctx context.Context, q store.Querier, cond string, args []any, no
 		switch {
 		case f.guard:
 		case uto && expires >= day:
-			f.guard, f.guardWhy = true, ""
+			f.guard, f.guardWhy = true, nil
 		case !uto:
-			f.guardWhy = "the provider under contract has no licence covering УТО objects"
+			f.guardWhy = &Why{Code: WhyNoUTOLicence}
 		default:
-			f.guardWhy = "the licence of the provider under contract expired on " + expires
+			f.guardWhy = &Why{Code: WhyLicenceExpired, Date: expires}
 		}
 		return nil
 	}, `SELECT c.school_id, v.licence_uto, v.licence_expires FROM contracts c JOIN providers v ON v.id = c.provider_id JOIN schools s ON s.id = c.school_id
@@ -110,8 +110,105 @@ func todayOf(now time.Time) string { return kztime.Today(now).Format(time.DateOn
 type Item struct {
 	Key    Key    `json:"key"`
 	Met    bool   `json:"met"`
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"` // why not, in English
+	// Why is the same reason in parts, for a page to word in its reader's
+	// language.
+	Why    *Why   `json:"why,omitempty"`
 	Source Source `json:"source"`
+}
+
+// Why is why a required item is not met, in parts: its kind (Code), the
+// device kind and count it is about, the first device that does not work
+// and how many more do not, a day or a number of days, and the reason
+// under it (Cause: why alarms reach no ПЦН).
+type Why struct {
+	Code   WhyCode             `json:"code"`
+	Kind   registry.DeviceKind `json:"kind,omitempty"`
+	Count  int                 `json:"count,omitempty"`
+	Device *DeviceWhy          `json:"device,omitempty"`
+	More   int                 `json:"more,omitempty"`
+	Days   int                 `json:"days,omitempty"`
+	Date   string              `json:"date,omitempty"`
+	Cause  *Why                `json:"cause,omitempty"`
+}
+
+// DeviceWhy is a supervised device that does not work: never heard, or
+// silent since a moment past its reporting interval.
+type DeviceWhy struct {
+	Name      string     `json:"name"`
+	IntervalS int        `json:"reporting_interval_s"`
+	Since     *time.Time `json:"silent_since,omitempty"` // nil: never heard
+}
+
+// WhyCode is the kind of a reason.
+type WhyCode string
+
+// The kinds of reason a required item is not met.
+const (
+	WhyNoDevice       WhyCode = "no_device"        // none of the kind registered
+	WhyNoneWorks      WhyCode = "none_works"       // Count registered, none works
+	WhyNotToStandard  WhyCode = "not_to_standard"  // video not declared to the standard
+	WhyArchiveShort   WhyCode = "archive_short"    // Days of archive declared, 30 required
+	WhyCOUNotDeclared WhyCode = "cou_not_declared" // cameras' link to the ЦОУ not declared
+	WhyNoAlarmDevice  WhyCode = "no_alarm_device"  // no working button or panel (Cause)
+	WhyNoPCN          WhyCode = "no_pcn"           // alarms reach no licensed ПЦН (Cause)
+	WhyNoContract     WhyCode = "no_contract"      // no security contract in force
+	WhyNoUTOLicence   WhyCode = "no_uto_licence"   // the provider's licence does not cover УТО
+	WhyLicenceExpired WhyCode = "licence_expired"  // the provider's licence expired on Date
+)
+
+// WhyCodes are every kind of reason, for the pages' message files.
+var WhyCodes = []WhyCode{WhyNoDevice, WhyNoneWorks, WhyNotToStandard, WhyArchiveShort, WhyCOUNotDeclared,
+	WhyNoAlarmDevice, WhyNoPCN, WhyNoContract, WhyNoUTOLicence, WhyLicenceExpired}
+
+// noContract is the reason of a school with no security contract in force.
+var noContract = &Why{Code: WhyNoContract}
+
+// English says the reason in English, as the API's reason does.
+func (w *Why) English() string {
+	switch w.Code {
+	case WhyNoDevice:
+		return fmt.Sprintf("no %s registered", kindName[w.Kind])
+	case WhyNoneWorks:
+		s := fmt.Sprintf("none of the %d %s(s) works", w.Count, kindName[w.Kind])
+		if w.Device != nil {
+			s += ": " + w.Device.English()
+			if w.More > 0 {
+				s += fmt.Sprintf(" (and %d more)", w.More)
+			}
+		}
+		return s
+	case WhyNotToStandard:
+		return "the school has not declared its video surveillance to the standard"
+	case WhyArchiveShort:
+		return fmt.Sprintf("video archive of %d days declared; at least 30 required", w.Days)
+	case WhyCOUNotDeclared:
+		return "the cameras' connection to the ЦОУ is not declared"
+	case WhyNoAlarmDevice:
+		return "no working panic button or alarm panel to send to a ПЦН: " + w.Cause.English()
+	case WhyNoPCN:
+		return "alarms reach no licensed ПЦН: " + w.Cause.English()
+	case WhyNoContract:
+		return "no security contract in force today"
+	case WhyNoUTOLicence:
+		return "the provider under contract has no licence covering УТО objects"
+	case WhyLicenceExpired:
+		return "the licence of the provider under contract expired on " + w.Date
+	}
+	return string(w.Code)
+}
+
+// English says why the device does not work, in English.
+func (d *DeviceWhy) English() string {
+	if d.Since == nil {
+		return fmt.Sprintf("%q never heard (supervised, reporting interval %d s)", d.Name, d.IntervalS)
+	}
+	return fmt.Sprintf("%q silent since %s, past its reporting interval of %d s", d.Name, d.Since.In(kztime.Almaty).Format("2006-01-02 15:04 MST"), d.IntervalS)
+}
+
+// not records why an item is not met.
+func (m *Item) not(w *Why) {
+	m.Met, m.Why, m.Reason = false, w, w.English()
 }
 
 var kindOf = map[Key]registry.DeviceKind{Video: registry.Camera, Notification: registry.PublicAddress, Panic: registry.PanicButton, Turnstiles: registry.Turnstile}
@@ -120,22 +217,19 @@ var kindName = map[registry.DeviceKind]string{registry.Camera: "camera", registr
 	registry.Turnstile: "turnstile", registry.AlarmPanel: "alarm panel"}
 
 // devicesWork says whether a school has a working device of kind, and why not.
-func devicesWork(f *facts, k registry.DeviceKind) (bool, string) {
+func devicesWork(f *facts, k registry.DeviceKind) (bool, *Why) {
 	c := f.kind(k)
 	switch {
 	case c.working > 0:
-		return true, ""
+		return true, nil
 	case c.total == 0:
-		return false, fmt.Sprintf("no %s registered", kindName[k])
+		return false, &Why{Code: WhyNoDevice, Kind: k}
 	}
-	why := fmt.Sprintf("none of the %d %s(s) works", c.total, kindName[k])
+	w := &Why{Code: WhyNoneWorks, Kind: k, Count: c.total}
 	if len(c.failing) > 0 {
-		why += ": " + c.failing[0]
-		if len(c.failing) > 1 {
-			why += fmt.Sprintf(" (and %d more)", len(c.failing)-1)
-		}
+		w.Device, w.More = &c.failing[0], len(c.failing)-1
 	}
-	return false, why
+	return false, w
 }
 
 // evaluate checks each required item against the facts.
@@ -145,25 +239,29 @@ func evaluate(q Requirement, f *facts) []Item {
 		m := Item{Key: it.Key, Source: it.Source}
 		switch it.Key {
 		case Video, Notification, Panic, Turnstiles:
-			m.Met, m.Reason = devicesWork(f, kindOf[it.Key])
+			if ok, why := devicesWork(f, kindOf[it.Key]); ok {
+				m.Met = true
+			} else {
+				m.not(why)
+			}
 		case VideoStandard:
 			if ok, why := devicesWork(f, registry.Camera); !ok {
-				m.Reason = why
+				m.not(why)
 			} else if !f.decl.VideoStandard {
-				m.Reason = "the school has not declared its video surveillance to the standard"
+				m.not(&Why{Code: WhyNotToStandard})
 			} else {
 				m.Met = true
 			}
 		case VideoArchive:
 			m.Met = f.decl.ArchiveDays >= 30
 			if !m.Met {
-				m.Reason = fmt.Sprintf("video archive of %d days declared; at least 30 required", f.decl.ArchiveDays)
+				m.not(&Why{Code: WhyArchiveShort, Days: f.decl.ArchiveDays})
 			}
 		case COU:
 			if ok, why := devicesWork(f, registry.Camera); !ok {
-				m.Reason = why
+				m.not(why)
 			} else if !f.decl.COUConnected {
-				m.Reason = "the cameras' connection to the ЦОУ is not declared"
+				m.not(&Why{Code: WhyCOUNotDeclared})
 			} else {
 				m.Met = true
 			}
@@ -176,14 +274,18 @@ func evaluate(q Requirement, f *facts) []Item {
 			}
 			switch {
 			case !button:
-				m.Reason = "no working panic button or alarm panel to send to a ПЦН: " + why
+				m.not(&Why{Code: WhyNoAlarmDevice, Cause: why})
 			case !f.guard:
-				m.Reason = "alarms reach no licensed ПЦН: " + f.guardWhy
+				m.not(&Why{Code: WhyNoPCN, Cause: f.guardWhy})
 			default:
 				m.Met = true
 			}
 		case Guard:
-			m.Met, m.Reason = f.guard, f.guardWhy
+			if f.guard {
+				m.Met = true
+			} else {
+				m.not(f.guardWhy)
+			}
 		}
 		items = append(items, m)
 	}
@@ -237,7 +339,7 @@ func (r *Roadmap) gaps(ctx context.Context, schoolID int64, now time.Time) (Gaps
 	}
 	f := all[schoolID]
 	if f == nil {
-		f = &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: "no security contract in force today"}
+		f = &facts{kinds: map[registry.DeviceKind]*kindCount{}, guardWhy: noContract}
 	}
 	// Why each device that does not work does not, for the reasons.
 	err = store.Each(ctx, q, func(rows *sql.Rows) error {
@@ -249,11 +351,12 @@ func (r *Roadmap) gaps(ctx context.Context, schoolID int64, now time.Time) (Gaps
 		if err := rows.Scan(&name, &k, &interval, &last, &created); err != nil {
 			return err
 		}
-		why := fmt.Sprintf("%q never heard (supervised, reporting interval %d s)", name, interval)
+		why := DeviceWhy{Name: name, IntervalS: interval}
 		// Supervision stamps a device it declares lost unheard with its
 		// registration: that is still never heard.
 		if last.Valid && last.Int64 != created {
-			why = fmt.Sprintf("%q silent since %s, past its reporting interval of %d s", name, store.FromMicros(last.Int64).In(kztime.Almaty).Format("2006-01-02 15:04 MST"), interval)
+			since := store.FromMicros(last.Int64)
+			why.Since = &since
 		}
 		if c := f.kinds[k]; c != nil {
 			c.failing = append(c.failing, why)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,13 @@ func wantProblems(t *testing.T, rep transfer.Report, want ...string) {
 	}
 	if rep.Status != transfer.Rejected || strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("report %s with problems %v; want rejected with %v", rep.Status, rep.Problems, want)
+	}
+	// Every problem has a kind a page can word (the console's message
+	// files hold one text for each of transfer.ProblemCodes).
+	for _, p := range rep.Problems {
+		if !slices.Contains(transfer.ProblemCodes, p.Code) {
+			t.Errorf("problem %+v has no known kind", p)
+		}
 	}
 }
 

@@ -116,10 +116,10 @@ func readHeader(l *layout, cells []string, ps *problems) (h *header, ok bool) {
 		j, known := l.index[name]
 		switch {
 		case !known:
-			ps.add(1, name, "unknown column %q (a %s file has: %s)", strings.TrimSpace(c), l.kind, strings.Join(columnsHint(l), ", "))
+			ps.add(1, name, ProblemUnknownColumn, strings.TrimSpace(c), "unknown column %q (a %s file has: %s)", strings.TrimSpace(c), l.kind, strings.Join(columnsHint(l), ", "))
 			ok = false
 		case h.at[j] >= 0:
-			ps.add(1, name, "column %s appears twice", name)
+			ps.add(1, name, ProblemColumnTwice, "", "column %s appears twice", name)
 			ok = false
 		default:
 			h.at[j] = i
@@ -129,7 +129,7 @@ func readHeader(l *layout, cells []string, ps *problems) (h *header, ok bool) {
 	}
 	for j, name := range l.columns {
 		if h.at[j] < 0 && h.groups[l.group[name]] {
-			ps.add(1, name, "column %s is missing", name)
+			ps.add(1, name, ProblemColumnMissing, "", "column %s is missing", name)
 			ok = false
 		}
 	}

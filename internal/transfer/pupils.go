@@ -36,7 +36,7 @@ type pupilRow struct {
 func parsePupil(r *row) pupilRow {
 	pr := pupilRow{n: r.n, code: r.get("school_code")}
 	if pr.code == "" {
-		r.fail("school_code", "school_code is required")
+		r.fail("school_code", ProblemRequired, "", "school_code is required")
 	}
 	in := registry.PupilInput{ExternalID: r.get("external_id"), LastName: r.get("last_name"), FirstName: r.get("first_name"),
 		MiddleName: r.get("middle_name"), Class: r.get("class"), CardUID: r.get("card_uid")}
@@ -49,7 +49,7 @@ func parsePupil(r *row) pupilRow {
 		if phone == "" && name == "" {
 			for _, f := range []string{"email", "messenger_id", "relation", "consent_given_on", "consent_withdrawn_on"} {
 				if r.get(col(f)) != "" {
-					r.fail(col("phone"), "guardian %d has %s but no phone or full name", g, f)
+					r.fail(col("phone"), ProblemGuardianPart, "", "guardian %d has %s but no phone or full name", g, f)
 					break
 				}
 			}
@@ -61,7 +61,7 @@ func parsePupil(r *row) pupilRow {
 			if b, ok := parseBool(v, true); ok {
 				gi.MayCollect = &b
 			} else {
-				r.fail(col("may_collect"), "may_collect must be true or false (also 1/0, yes/no, да/нет, иә/жоқ), got %q", v)
+				r.fail(col("may_collect"), ProblemNotBool, v, "may_collect must be true or false (also 1/0, yes/no, да/нет, иә/жоқ), got %q", v)
 			}
 		}
 		for _, d := range []struct {
@@ -70,7 +70,7 @@ func parsePupil(r *row) pupilRow {
 		}{{"consent_given_on", &gi.ConsentGivenOn}, {"consent_withdrawn_on", &gi.ConsentWithdrawnOn}} {
 			v, ok := parseDate(r.get(col(d.field)), r.src)
 			if !ok {
-				r.fail(col(d.field), "date must be YYYY-MM-DD or DD.MM.YYYY, got %q", v)
+				r.fail(col(d.field), ProblemNotDate, v, "date must be YYYY-MM-DD or DD.MM.YYYY, got %q", v)
 			}
 			*d.to = v
 		}
@@ -79,7 +79,7 @@ func parsePupil(r *row) pupilRow {
 	}
 	in.Normalize()
 	for _, e := range in.Validate() {
-		r.fail(pupilColumn(e.Field, pr.slots), "%s", e.Message)
+		r.fail(pupilColumn(e.Field, pr.slots), ProblemInvalid, "", "%s", e.Message)
 	}
 	pr.in = in
 	return pr
@@ -191,34 +191,34 @@ func (im *importer) pupils(ctx context.Context, data []byte) error {
 	for i := range rows {
 		pr := &rows[i]
 		in, sid := pr.in, pr.schoolID
-		bad := func(col, format string, args ...any) {
+		bad := func(col string, code ProblemCode, value, format string, args ...any) {
 			if !slices.Contains(pr.bad, col) {
 				pr.bad = append(pr.bad, col)
-				im.probs.add(pr.n, col, format, args...)
+				im.probs.add(pr.n, col, code, value, format, args...)
 			}
 		}
 		if pr.code != "" && sid == 0 {
 			// Out of scope reads exactly like unknown: a director learns
 			// nothing about other schools from an import.
-			bad("school_code", "unknown school %q", pr.code)
+			bad("school_code", ProblemUnknownSchool, pr.code, "unknown school %q", pr.code)
 		}
 		if sid != 0 {
 			if extRow[sid] == nil {
 				extRow[sid], cardRow[sid] = map[string]int{}, map[string]int{}
 			}
 			if prev, ok := extRow[sid][in.ExternalID]; ok {
-				bad("external_id", "external_id %s repeats row %d (same school)", in.ExternalID, prev)
+				bad("external_id", ProblemRepeats, strconv.Itoa(prev), "external_id %s repeats row %d (same school)", in.ExternalID, prev)
 			} else {
 				extRow[sid][in.ExternalID] = pr.n
 			}
 			if in.CardUID != "" {
 				if prev, ok := cardRow[sid][in.CardUID]; ok {
-					bad("card_uid", "card %s repeats row %d (same school)", in.CardUID, prev)
+					bad("card_uid", ProblemRepeats, strconv.Itoa(prev), "card %s repeats row %d (same school)", in.CardUID, prev)
 				} else {
 					cardRow[sid][in.CardUID] = pr.n
 				}
 				if holder, ok := cardHolder[sid][in.CardUID]; ok && holder != in.ExternalID && !fileExt[sid][holder] {
-					bad("card_uid", "card %s belongs to pupil %s, who is not in this file", in.CardUID, holder)
+					bad("card_uid", ProblemTaken, in.CardUID, "card %s belongs to pupil %s, who is not in this file", in.CardUID, holder)
 				}
 			}
 		}
@@ -235,9 +235,9 @@ func (im *importer) pupils(ctx context.Context, data []byte) error {
 			for _, d := range guardianDetails {
 				if a, b := d.get(g), d.get(prev.g); a != b {
 					if d.field == "full_name" {
-						bad(guardianColumn(slot, d.field), "guardian %s is named %q in row %d", g.Phone, b, prev.n)
+						bad(guardianColumn(slot, d.field), ProblemGuardianOther, strconv.Itoa(prev.n), "guardian %s is named %q in row %d", g.Phone, b, prev.n)
 					} else {
-						bad(guardianColumn(slot, d.field), "guardian %s has %s %q in row %d", g.Phone, d.field, b, prev.n)
+						bad(guardianColumn(slot, d.field), ProblemGuardianOther, strconv.Itoa(prev.n), "guardian %s has %s %q in row %d", g.Phone, d.field, b, prev.n)
 					}
 					break
 				}

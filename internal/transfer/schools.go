@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"qorgan/internal/auth"
@@ -27,24 +28,24 @@ func parseSchool(r *row) registry.SchoolInput {
 	}
 	var ok bool
 	if in.Lat, ok = parseFloat(r.get("lat")); !ok {
-		r.fail("lat", "lat must be a number of degrees, got %q", r.get("lat"))
+		r.fail("lat", ProblemNotNumber, r.get("lat"), "lat must be a number of degrees, got %q", r.get("lat"))
 	}
 	if in.Lon, ok = parseFloat(r.get("lon")); !ok {
-		r.fail("lon", "lon must be a number of degrees, got %q", r.get("lon"))
+		r.fail("lon", ProblemNotNumber, r.get("lon"), "lon must be a number of degrees, got %q", r.get("lon"))
 	}
 	for _, c := range []struct {
 		name string
 		to   *bool
 	}{{"urban", &in.Urban}, {"regional_centre", &in.RegionalCentre}} {
 		if *c.to, ok = parseBool(r.get(c.name), false); !ok {
-			r.fail(c.name, "%s must be true or false (also 1/0, yes/no, да/нет, иә/жоқ), got %q", c.name, r.get(c.name))
+			r.fail(c.name, ProblemNotBool, r.get(c.name), "%s must be true or false (also 1/0, yes/no, да/нет, иә/жоқ), got %q", c.name, r.get(c.name))
 		}
 	}
 	if in.Shifts, ok = parseShifts(r.get("shifts")); !ok {
-		r.fail("shifts", "shifts must look like 08:00-13:00;13:30-18:30, got %q", r.get("shifts"))
+		r.fail("shifts", ProblemNotShifts, r.get("shifts"), "shifts must look like 08:00-13:00;13:30-18:30, got %q", r.get("shifts"))
 	}
 	if in.Headcount, ok = parseInt(r.get("headcount")); !ok {
-		r.fail("headcount", "headcount must be a whole number, got %q", r.get("headcount"))
+		r.fail("headcount", ProblemNotNumber, r.get("headcount"), "headcount must be a whole number, got %q", r.get("headcount"))
 	}
 	in.Normalize()
 	return in
@@ -82,7 +83,7 @@ func (im *importer) schools(ctx context.Context, data []byte) error {
 	im.total, err = readSheet(im.file.Format, data, schoolLayout, &im.probs, func(r *row) error {
 		in := parseSchool(r)
 		for _, e := range in.Validate(places) {
-			r.fail(schoolColumn(e.Field), "%s", e.Message)
+			r.fail(schoolColumn(e.Field), ProblemInvalid, "", "%s", e.Message)
 		}
 		rows = append(rows, schoolRow{n: r.n, in: in, bad: im.badCells(r)})
 		return nil
@@ -118,37 +119,37 @@ func (im *importer) schools(ctx context.Context, data []byte) error {
 	codeRow, binRow := map[string]int{}, map[string]int{}
 	for _, sr := range rows {
 		in := sr.in
-		bad := func(col, format string, args ...any) {
+		bad := func(col string, code ProblemCode, value, format string, args ...any) {
 			if !slices.Contains(sr.bad, col) {
 				sr.bad = append(sr.bad, col)
-				im.probs.add(sr.n, col, format, args...)
+				im.probs.add(sr.n, col, code, value, format, args...)
 			}
 		}
 		if prev, ok := codeRow[in.Code]; ok {
-			bad("code", "code %s repeats row %d", in.Code, prev)
+			bad("code", ProblemRepeats, strconv.Itoa(prev), "code %s repeats row %d", in.Code, prev)
 		} else {
 			codeRow[in.Code] = sr.n
 		}
 		if in.BIN != "" {
 			if prev, ok := binRow[in.BIN]; ok {
-				bad("bin", "BIN %s repeats row %d", in.BIN, prev)
+				bad("bin", ProblemRepeats, strconv.Itoa(prev), "BIN %s repeats row %d", in.BIN, prev)
 			} else {
 				binRow[in.BIN] = sr.n
 			}
 			if k, ok := byBIN[in.BIN]; ok && k.Code != in.Code {
 				if _, moving := fileBIN[k.Code]; !moving {
-					bad("bin", "BIN %s belongs to school %s", in.BIN, k.Code)
+					bad("bin", ProblemTaken, in.BIN, "BIN %s belongs to school %s", in.BIN, k.Code)
 				}
 			}
 		}
 		if old, ok := byCode[in.Code]; ok && !inScope(im.p, old.RegionCode, old.DistrictCode) {
-			bad("code", "school %s is registered outside your %s", in.Code, im.p.Scope.Kind)
+			bad("code", ProblemOutsideScope, in.Code, "school %s is registered outside your %s", in.Code, im.p.Scope.Kind)
 		} else if !inScope(im.p, in.RegionCode, in.DistrictCode) {
 			col := "region_code"
 			if im.p.Scope.Kind == auth.ScopeDistrict {
 				col = "district_code"
 			}
-			bad(col, "this school is outside your %s %s", im.p.Scope.Kind, im.p.Scope.Ref)
+			bad(col, ProblemOutsideScope, in.Code, "this school is outside your %s %s", im.p.Scope.Kind, im.p.Scope.Ref)
 		}
 		im.checked++
 		im.tick(false)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -42,7 +43,7 @@ func (r *row) get(name string) string {
 		kind = text.Lines
 	}
 	if bad := text.Check(v, kind); bad != "" {
-		r.fail(name, "%s %s", name, bad)
+		r.fail(name, ProblemBadText, "", "%s %s", name, bad)
 	}
 	return v
 }
@@ -56,11 +57,11 @@ var linesColumns = map[string]bool{"address": true, "shifts": true}
 
 // fail records a problem with a column of the row; only the first problem
 // of each column is kept.
-func (r *row) fail(column, format string, args ...any) {
+func (r *row) fail(column string, code ProblemCode, value, format string, args ...any) {
 	if r.failed(column) {
 		return
 	}
-	r.bad = append(r.bad, Problem{Row: r.n, Column: column, Message: fmt.Sprintf(format, args...)})
+	r.bad = append(r.bad, Problem{Row: r.n, Column: column, Code: code, Value: value, Message: fmt.Sprintf(format, args...)})
 }
 
 func (r *row) failed(column string) bool {
@@ -94,7 +95,7 @@ func readSheet(format Format, data []byte, l *layout, ps *problems, fn func(*row
 	each := func(n int, cells []string) error {
 		if h == nil {
 			if n != 1 || blank(cells) {
-				ps.add(1, "", "row 1 must be the header, naming the columns")
+				ps.add(1, "", ProblemNoHeader, "", "row 1 must be the header, naming the columns")
 				return errStop
 			}
 			h, headerOK = readHeader(l, cells, ps)
@@ -105,7 +106,7 @@ func readSheet(format Format, data []byte, l *layout, ps *problems, fn func(*row
 		}
 		rows++
 		if rows > MaxRows {
-			ps.add(0, "", "the file has more than %d rows; split it (for example by school)", MaxRows)
+			ps.add(0, "", ProblemTooManyRows, strconv.Itoa(MaxRows), "the file has more than %d rows; split it (for example by school)", MaxRows)
 			return errStop
 		}
 		if !headerOK {
@@ -114,7 +115,7 @@ func readSheet(format Format, data []byte, l *layout, ps *problems, fn func(*row
 		for i, c := range cells {
 			if (i >= len(h.named) || !h.named[i]) && strings.TrimSpace(c) != "" && !reported[i] {
 				reported[i] = true
-				ps.add(n, "", "column %s holds data but has no name in the header", excelColumn(i))
+				ps.add(n, "", ProblemUnnamedColumn, excelColumn(i), "column %s holds data but has no name in the header", excelColumn(i))
 			}
 		}
 		return fn(&row{n: n, cells: cells, h: h, src: src})
@@ -129,7 +130,7 @@ func readSheet(format Format, data []byte, l *layout, ps *problems, fn func(*row
 		err = nil
 	}
 	if err == nil && h == nil && ps.empty() {
-		ps.add(0, "", "the file is empty")
+		ps.add(0, "", ProblemEmpty, "", "the file is empty")
 	}
 	return rows, err
 }
@@ -160,7 +161,7 @@ var bom = []byte("\ufeff")
 func readCSV(data []byte, ps *problems, each func(int, []string) error) error {
 	data = bytes.TrimPrefix(data, bom)
 	if !utf8.Valid(data) {
-		ps.add(0, "", "the file is not UTF-8 text; in Excel save it as \"CSV UTF-8\", or as XLSX")
+		ps.add(0, "", ProblemNotUTF8, "", "the file is not UTF-8 text; in Excel save it as \"CSV UTF-8\", or as XLSX")
 		return nil
 	}
 	cr := csv.NewReader(bytes.NewReader(data))
@@ -176,7 +177,7 @@ func readCSV(data []byte, ps *problems, each func(int, []string) error) error {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				ps.add(n+1+max(0, pe.StartLine-endLine-1), "", "the CSV cannot be read here: %v", pe.Err)
+				ps.add(n+1+max(0, pe.StartLine-endLine-1), "", ProblemUnreadable, "", "the CSV cannot be read here: %v", pe.Err)
 				return nil
 			}
 			return err
@@ -223,7 +224,7 @@ func delimiter(data []byte) rune {
 func readXLSX(data []byte, src *source, ps *problems, each func(int, []string) error) error {
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 20 * MaxFileSize})
 	if err != nil {
-		ps.add(0, "", "the file is not a readable XLSX workbook (%v)", err)
+		ps.add(0, "", ProblemUnreadable, "", "the file is not a readable XLSX workbook (%v)", err)
 		return nil
 	}
 	defer f.Close()
@@ -232,12 +233,12 @@ func readXLSX(data []byte, src *source, ps *problems, each func(int, []string) e
 	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		ps.add(0, "", "the workbook has no sheet")
+		ps.add(0, "", ProblemNoSheet, "", "the workbook has no sheet")
 		return nil
 	}
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
-		ps.add(0, "", "the first sheet cannot be read (%v)", err)
+		ps.add(0, "", ProblemUnreadable, "", "the first sheet cannot be read (%v)", err)
 		return nil
 	}
 	defer rows.Close()
@@ -249,7 +250,7 @@ func readXLSX(data []byte, src *source, ps *problems, each func(int, []string) e
 		// comes as its serial number and is converted in its column).
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			ps.add(n, "", "the row cannot be read (%v)", err)
+			ps.add(n, "", ProblemUnreadable, "", "the row cannot be read (%v)", err)
 			return nil
 		}
 		if err := each(n, cells); err != nil {
@@ -257,7 +258,7 @@ func readXLSX(data []byte, src *source, ps *problems, each func(int, []string) e
 		}
 	}
 	if err := rows.Error(); err != nil {
-		ps.add(n+1, "", "the sheet cannot be read further (%v)", err)
+		ps.add(n+1, "", ProblemUnreadable, "", "the sheet cannot be read further (%v)", err)
 	}
 	return nil
 }

@@ -91,10 +91,54 @@ const (
 // (the header is row 1; 0 for the file as a whole); Column is the column's
 // name in the layout ("guardian2_phone").
 type Problem struct {
-	Row     int    `json:"row"`
-	Column  string `json:"column,omitempty"`
-	Message string `json:"message"`
+	Row    int    `json:"row"`
+	Column string `json:"column,omitempty"`
+	// Code names the kind of problem, so that a page can say it in its
+	// reader's language; Value is the cell (or the number) it is about.
+	// Message says it all in English, for the API and the command line.
+	Code    ProblemCode `json:"code"`
+	Value   string      `json:"value,omitempty"`
+	Message string      `json:"message"`
 }
+
+// ProblemCode is the kind of a problem with a file.
+type ProblemCode string
+
+// The kinds of problem an import reports. A page words each in its
+// reader's language ("ui.import.problem.<code>", with the column and the
+// value); Invalid is a value the registry refused, worded by what its
+// column expects.
+const (
+	ProblemEmpty         ProblemCode = "empty_file"
+	ProblemNotUTF8       ProblemCode = "not_utf8"
+	ProblemTooManyRows   ProblemCode = "too_many_rows"
+	ProblemUnreadable    ProblemCode = "unreadable"
+	ProblemNoSheet       ProblemCode = "no_sheet"
+	ProblemNoHeader      ProblemCode = "no_header"
+	ProblemUnknownColumn ProblemCode = "unknown_column"
+	ProblemColumnTwice   ProblemCode = "column_twice"
+	ProblemColumnMissing ProblemCode = "column_missing"
+	ProblemUnnamedColumn ProblemCode = "unnamed_column"
+	ProblemBadText       ProblemCode = "bad_text"
+	ProblemRequired      ProblemCode = "required"
+	ProblemNotBool       ProblemCode = "not_bool"
+	ProblemNotDate       ProblemCode = "not_date"
+	ProblemNotNumber     ProblemCode = "not_number"
+	ProblemNotShifts     ProblemCode = "not_shifts"
+	ProblemGuardianPart  ProblemCode = "guardian_incomplete"
+	ProblemGuardianOther ProblemCode = "guardian_differs"
+	ProblemInvalid       ProblemCode = "invalid"
+	ProblemRepeats       ProblemCode = "repeats"
+	ProblemUnknownSchool ProblemCode = "unknown_school"
+	ProblemTaken         ProblemCode = "taken"
+	ProblemOutsideScope  ProblemCode = "outside_scope"
+)
+
+// ProblemCodes are every kind, for the pages' message files.
+var ProblemCodes = []ProblemCode{ProblemEmpty, ProblemNotUTF8, ProblemTooManyRows, ProblemUnreadable, ProblemNoSheet,
+	ProblemNoHeader, ProblemUnknownColumn, ProblemColumnTwice, ProblemColumnMissing, ProblemUnnamedColumn, ProblemBadText,
+	ProblemRequired, ProblemNotBool, ProblemNotDate, ProblemNotNumber, ProblemNotShifts, ProblemGuardianPart,
+	ProblemGuardianOther, ProblemInvalid, ProblemRepeats, ProblemUnknownSchool, ProblemTaken, ProblemOutsideScope}
 
 func (p Problem) String() string {
 	switch {
@@ -236,7 +280,7 @@ func (im *importer) badCells(r *row) []string {
 	var cols []string
 	for _, p := range r.bad {
 		cols = append(cols, p.Column)
-		im.probs.add(p.Row, p.Column, "%s", p.Message)
+		im.probs.keep(p)
 	}
 	return cols
 }
@@ -279,12 +323,18 @@ type problems struct {
 	order map[string]int // column → its place in the layout, for sorting
 }
 
-func (ps *problems) add(row int, column, format string, args ...any) {
+// add records a problem: its row, column, kind and value, and the English
+// message made from format and args.
+func (ps *problems) add(row int, column string, code ProblemCode, value, format string, args ...any) {
+	ps.keep(Problem{Row: row, Column: column, Code: code, Value: value, Message: fmt.Sprintf(format, args...)})
+}
+
+func (ps *problems) keep(p Problem) {
 	if len(ps.kept) >= 10*MaxProblems {
 		ps.extra++
 		return
 	}
-	ps.kept = append(ps.kept, Problem{Row: row, Column: column, Message: fmt.Sprintf(format, args...)})
+	ps.kept = append(ps.kept, p)
 }
 
 func (ps *problems) empty() bool { return len(ps.kept) == 0 && ps.extra == 0 }

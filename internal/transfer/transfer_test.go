@@ -91,6 +91,9 @@ func TestHeaderProblems(t *testing.T) {
 			if !strings.Contains(rep.Problems[0].Message, `"Nickname"`) {
 				t.Fatalf("message %q does not name the column", rep.Problems[0].Message)
 			}
+			if p := rep.Problems[0]; p.Code != transfer.ProblemUnknownColumn || p.Value != "Nickname" {
+				t.Fatalf("problem %+v: want kind %s about the cell Nickname", p, transfer.ProblemUnknownColumn)
+			}
 		})
 		t.Run("missing column", func(t *testing.T) {
 			var h, r []string

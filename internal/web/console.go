@@ -172,6 +172,7 @@ type alarmPageData struct {
 	// A refused form comes back with what was typed and the message next
 	// to the field (message ids), or a notice above the forms.
 	formState
+	Map schoolMap
 }
 
 func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
@@ -195,6 +196,13 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	d.After = after
 	d.Row, d.Card, d.Resolutions = rowOf(a, p), s.cardOf(r, p, a), alarm.Resolutions
+	d.Map.Tiles = s.MapTilesURL
+	if sc := d.Card.School; sc != nil && sc.Lat != nil && sc.Lon != nil {
+		d.Map.Lat, d.Map.Lon, d.Map.Has = *sc.Lat, *sc.Lon, true
+	}
+	if s.mapCSP != "" {
+		w.Header().Set("Content-Security-Policy", s.mapCSP)
+	}
 	d.Timeline = append(d.Timeline, timelineEntry{At: a.CommittedAt, Party: alarm.PartySystem, Step: "raised", Detail: a.Code})
 	if a.FirstDeliveryAt != nil {
 		d.Timeline = append(d.Timeline, timelineEntry{At: *a.FirstDeliveryAt, Party: alarm.PartySystem, Step: "delivered"})

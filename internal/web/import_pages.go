@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
+	"qorgan/internal/locale"
 	"qorgan/internal/registry"
 	"qorgan/internal/transfer"
 )
@@ -68,9 +70,36 @@ func (s *Server) startImportPage(w http.ResponseWriter, r *http.Request, sess au
 }
 
 type importPageData struct {
-	Job     transfer.Job
-	Percent int
-	Running bool
+	Job      transfer.Job
+	Problems []problemRow
+	Percent  int
+	Running  bool
+}
+
+// problemRow is one problem of the report, worded in the reader's language.
+type problemRow struct {
+	Row    int
+	Column string
+	Text   string
+}
+
+// problemText words an import's problem in lang: by its kind, with its
+// column and value; a value the registry refused, by what its column
+// expects ("guardian2_phone" expects what every guardian's phone does).
+func problemText(lang string, p transfer.Problem) string {
+	if p.Code == transfer.ProblemInvalid {
+		field := p.Column
+		if g, f, ok := strings.Cut(field, "_"); ok && strings.HasPrefix(g, "guardian") {
+			field = f
+		}
+		if ok, _ := locale.Has(lang, "ui.import.expect."+field); ok {
+			return tr(lang, "ui.import.expect."+field, nil, 0)
+		}
+	}
+	if p.Code == "" { // a report stored before problems had kinds
+		return p.Message
+	}
+	return tr(lang, "ui.import.problem."+string(p.Code), p, 0)
 }
 
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
@@ -83,6 +112,9 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return err
 	}
 	d := importPageData{Job: job, Running: job.Status == transfer.Running}
+	for _, p := range job.Problems {
+		d.Problems = append(d.Problems, problemRow{Row: p.Row, Column: p.Column, Text: problemText(v.Lang, p)})
+	}
 	switch {
 	case !d.Running:
 		d.Percent = 100

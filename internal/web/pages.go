@@ -178,7 +178,7 @@ type view struct {
 	Languages []string
 	Person    *auth.Principal
 	CSRF      string
-	Path      string // where the language switch returns to
+	Path      string // where the language switch returns to: this page, with its query (filters, page)
 	Title     string // a message id
 	TitleArg  string // shown after the title: never personal data
 	Menu      []menuItem
@@ -207,6 +207,9 @@ func menu(p auth.Principal, current string) []menuItem {
 		}
 		if p.Can(auth.ReadEmergency) {
 			m = append(m, menuItem{Href: "/schools/" + id + "/emergency", Label: "ui.menu.emergency"})
+		}
+		if p.Can(auth.ReadMessages) {
+			m = append(m, menuItem{Href: "/schools/" + id + "/messages", Label: "ui.menu.messages"})
 		}
 		if p.Role == auth.RoleDirector {
 			m = append(m, menuItem{Href: "/schools/" + id + "/compliance", Label: "ui.menu.compliance"})
@@ -370,7 +373,7 @@ func (s *Server) page(h pageFunc) http.Handler {
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
-		v := &view{Lang: personLang(r, sess), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.Path, Menu: menu(sess.Principal, r.URL.Path)}
+		v := &view{Lang: personLang(r, sess), Person: &sess.Principal, CSRF: sess.CSRF, Path: r.URL.RequestURI(), Menu: menu(sess.Principal, r.URL.Path)}
 		if r.Method == http.MethodPost {
 			var err error
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {

@@ -6,8 +6,13 @@ import (
 	"testing"
 
 	"qorgan/internal/alarm"
+	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/locale"
+	"qorgan/internal/notify"
+	"qorgan/internal/registry"
+	"qorgan/internal/roadmap"
+	"qorgan/internal/transfer"
 )
 
 // templateKey finds the message ids the templates name: {{T "id"}} and
@@ -51,8 +56,44 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	for _, x := range locale.Languages {
 		built("lang." + x)
 	}
+	for _, x := range transfer.ProblemCodes {
+		built("ui.import.problem." + string(x))
+	}
+	for _, x := range roadmap.WhyCodes {
+		switch x {
+		case roadmap.WhyNoDevice, roadmap.WhyNoneWorks:
+			for _, k := range []registry.DeviceKind{registry.Camera, registry.PublicAddress, registry.PanicButton, registry.Turnstile, registry.AlarmPanel} {
+				built("ui.why." + string(x) + "." + string(k))
+			}
+		default:
+			built("ui.why." + string(x))
+		}
+	}
+	for _, x := range []string{"never_heard", "silent", "more"} {
+		built("ui.why." + x)
+	}
 	for _, x := range []string{"priority.1", "priority.2", "ui.menu.console", "ui.menu.home", "ui.signin.title", "ui.signin.wrong", "ui.signin.required",
 		"ui.signin.too_many", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
+		built(x)
+	}
+	// The messages page's and the not-arrived rule's words (messages_pages.go).
+	for _, x := range notify.States {
+		built("ui.messages.state." + string(x))
+	}
+	for _, x := range notify.Channels {
+		built("ui.messages.channel." + string(x))
+	}
+	for _, x := range messageKinds {
+		built("ui.messages.kind." + x)
+	}
+	for _, x := range []string{notify.ReasonStale, notify.ReasonNotConfigured, notify.ReasonBadRecipient, notify.ReasonSubscription, notify.ReasonRejected,
+		notify.ReasonProviderFailed, notify.ReasonUnreachable, notify.ReasonInterrupted} {
+		built("ui.messages.reason." + x)
+	}
+	for _, x := range []string{attendance.OutcomeSent, attendance.OutcomeTooFewArrived, attendance.OutcomeSeveralShifts, attendance.OutcomeQuietHours} {
+		built("ui.rule.outcome." + x)
+	}
+	for _, x := range []string{"ui.menu.messages", "ui.messages.title", "ui.rule.title", "ui.rule.err.at_missing", "ui.rule.err.at_format", "ui.rule.err.at_shift", "ui.rule.err.shifts"} {
 		built(x)
 	}
 	for _, x := range []string{"ui.notfound", "ui.forbidden", "ui.error", "ui.stale"} {

@@ -54,6 +54,9 @@ type Deps struct {
 	// believed: behind one, the client is the last address in it that is
 	// not a trusted proxy. Without, the client is the connection's peer.
 	TrustedProxies []netip.Prefix
+	// MapTilesURL is the tile server of the school's map on the alarm page
+	// (a template: {z}/{x}/{y}, {s} for a subdomain); empty: no map.
+	MapTilesURL string
 }
 
 // Server holds the handlers' dependencies. Make one with New.
@@ -66,6 +69,9 @@ type Server struct {
 	// graceful shutdown does not wait for the consoles to hang up.
 	ending  chan struct{}
 	endOnce sync.Once
+	// mapCSP is the alarm page's policy when it draws a map: the page's,
+	// with images from the tile server too.
+	mapCSP string
 }
 
 // New returns a Server over d, or an error naming the first service d
@@ -82,7 +88,15 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web.New: no %s", dep.name)
 		}
 	}
-	return &Server{Deps: d, metrics: newMetrics(), ending: make(chan struct{})}, nil
+	srv := &Server{Deps: d, metrics: newMetrics(), ending: make(chan struct{})}
+	if d.MapTilesURL != "" {
+		origin, err := tilesOrigin(d.MapTilesURL)
+		if err != nil {
+			return nil, fmt.Errorf("web.New: map tiles URL: %w", err)
+		}
+		srv.mapCSP = strings.Replace(pageCSP, "img-src 'self' data:", "img-src 'self' data: "+origin, 1)
+	}
+	return srv, nil
 }
 
 // EndStreams ends every live stream at once (consoles reconnect with

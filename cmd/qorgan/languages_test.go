@@ -1,0 +1,78 @@
+package main_test
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestMainPagesInEveryLanguage shows the school's board, its roll-call and
+// the guardian's phone page in Kazakh, Russian and English, leaves a
+// screenshot of each, and fails when two languages show the same words or
+// when a page's title is not the one its language gives it. (The operator's
+// queue, the alarm's page and the import report are shown in every
+// language by their own tests.)
+func TestMainPagesInEveryLanguage(t *testing.T) {
+	browser := startBrowser(t)
+	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+
+	guard := newPerson(t, browser, "guard")
+	guard.signIn(s.base, "guard")
+	director := newPerson(t, browser, "director")
+	director.signIn(s.base, "director")
+	parent := newPerson(t, browser, "parent")
+	parent.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	parent.signIn(s.base, "parent")
+
+	pages := []struct {
+		who    *person
+		name   string
+		path   string
+		ready  string
+		titles map[string]string
+	}{
+		{guard, "board", "/schools/1/board", `document.querySelector("#pupils-inside") !== null`,
+			map[string]string{"kk": "Мектеп тақтасы", "ru": "Школа сейчас", "en": "School board"}},
+		{guard, "rollcall", "/schools/1/rollcall?class=1А", `document.querySelector("#people tbody") !== null`,
+			map[string]string{"kk": "Түгендеу", "ru": "Перекличка", "en": "Roll-call"}},
+		{director, "compliance", "/schools/1/compliance", `document.querySelector("#items tbody") !== null`,
+			map[string]string{"kk": "Талаптарға сәйкестік", "ru": "Соответствие требованиям", "en": "Compliance"}},
+		{parent, "guardian", "/family", `document.querySelector("main .child, main [data-pupil]") !== null`,
+			map[string]string{"kk": "Балаларым", "ru": "Мои дети", "en": "My children"}},
+	}
+	for _, pg := range pages {
+		text := map[string]string{}
+		for _, l := range []string{"kk", "ru", "en"} {
+			pg.who.do(chromedp.Navigate(s.base + pg.path))
+			pg.who.language(l)
+			pg.who.wait(pg.ready, 10*time.Second)
+			if at := eval[string](pg.who, "decodeURIComponent(location.pathname + location.search)"); at != pg.path {
+				t.Errorf("%s: the language switch to %s led to %s, want the same page with its filters, %s", pg.name, l, at, pg.path)
+			}
+			pg.who.noInline(pg.name + " in " + l)
+			text[l] = eval[string](pg.who, "document.querySelector('main').innerText")
+			if pg.name == "compliance" && l != "en" {
+				// The reasons are worded in the page's language: no English
+				// word outside a device's «name».
+				reasons := eval[string](pg.who, `[...document.querySelectorAll("#items tbody td:nth-child(3)")].map(td => td.innerText.replace(/«[^»]*»/g, "")).join(" ")`)
+				if w := regexp.MustCompile(`[A-Za-z]{3,}`).FindString(reasons); w != "" {
+					t.Errorf("the compliance page in %s has the English word %q among its reasons: %s", l, w, reasons)
+				}
+			}
+			if title := eval[string](pg.who, "document.title"); !strings.HasPrefix(title, pg.titles[l]) {
+				t.Errorf("%s in %s: the title is %q, want it to begin %q", pg.name, l, title, pg.titles[l])
+			}
+			pg.who.screenshot(pg.name + "-" + l)
+		}
+		differ(t, pg.name, text)
+	}
+	for _, p := range []*person{guard, director, parent} {
+		if errs := p.consoleErrors(); len(errs) > 0 {
+			t.Errorf("%s: browser console errors: %v", p.name, errs)
+		}
+	}
+}
