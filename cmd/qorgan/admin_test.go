@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +20,9 @@ import (
 // the chain verified. Each page reads differently in kk, ru and en, has no
 // inline script or style, an input without a label, or a console error.
 func TestAdminInBrowser(t *testing.T) {
-	browser := startBrowser(t)
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+	browser, s := browserDemo(t)
 
-	admin := newPerson(t, browser, "admin")
-	admin.signIn(s.base, "admin")
-	admin.language("ru")
+	admin := signedInAs(t, browser, s.base, "admin", "ru")
 	admin.do(chromedp.Navigate(s.base + "/admin/people"))
 	admin.wait(`document.querySelector("#new-person") !== null`, 10*time.Second)
 	admin.noInline("the people page")

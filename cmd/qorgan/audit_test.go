@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,14 +18,10 @@ import (
 // a Russian page). It also checks the walls between roles: another school's
 // page is not found for a guard, and no school page opens for a guardian.
 func TestPageAudit(t *testing.T) {
-	browser := startBrowser(t)
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+	browser, s := browserDemo(t)
 
 	// An alarm, so that the operators' pages have rows and a page of their own.
-	guard, st := signIn(t, s.base, "guard", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("guard sign-in: %d", st)
-	}
+	guard := apiAs(t, s.base, "guard")
 	if st := guard.do("POST", "/api/v1/schools/1/panic", map[string]any{"request_id": "audit-1", "note": "audit"}, nil); st != 202 {
 		t.Fatalf("panic: %d", st)
 	}

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,12 +16,9 @@ import (
 // confirmation and raises nothing by itself; a confirmed silent panic
 // reaches the ПЦН's console and never the guard's own board.
 func TestSchoolBoardInBrowser(t *testing.T) {
-	browser := startBrowser(t)
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+	browser, s := browserDemo(t)
 
-	guard := newPerson(t, browser, "guard")
-	guard.signIn(s.base, "guard")
-	guard.language("ru")
+	guard := signedInAs(t, browser, s.base, "guard", "ru")
 	if got := eval[string](guard, "location.pathname"); got != "/schools/1/board" {
 		t.Errorf("the guard lands on %s, want the school's board", got)
 	}
@@ -32,10 +28,7 @@ func TestSchoolBoardInBrowser(t *testing.T) {
 
 	// A pupil who is not inside, from the roll-call, comes in through the
 	// director's manual pass.
-	director, status := signIn(t, s.base, "director", "qorgan-demo-2026")
-	if status != 200 {
-		t.Fatalf("director sign-in: %d", status)
-	}
+	director := apiAs(t, s.base, "director")
 	var rc struct {
 		People []struct {
 			Kind, Name, Presence string
@@ -81,8 +74,7 @@ func TestSchoolBoardInBrowser(t *testing.T) {
 	guard.screenshot("rollcall-ru")
 
 	// The panic: a click is not enough.
-	pcn := newPerson(t, browser, "pcn")
-	pcn.signIn(s.base, "pcn")
+	pcn := signedInAs(t, browser, s.base, "pcn", "")
 	pcn.do(chromedp.Navigate(s.base + "/console"))
 	pcn.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
 	queued := eval[int](pcn, `document.querySelectorAll("#alarms tbody tr.alarm").length`)

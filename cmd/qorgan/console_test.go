@@ -154,8 +154,7 @@ func (p *person) language(lang string) {
 // the ПЦН acknowledged it; another school's guard gets the not-found page
 // for the alarm; the language switch changes the page's words.
 func TestConsoleInBrowser(t *testing.T) {
-	browser := startBrowser(t)
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+	browser, s := browserDemo(t)
 
 	// The sign-in page in each language, before anyone signs in.
 	visitor := newPerson(t, browser, "visitor")
@@ -176,14 +175,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("wrong password says %q", msg)
 	}
 
-	pcn := newPerson(t, browser, "pcn")
-	pcn.signIn(s.base, "pcn")
-	pcn.language("ru")
+	pcn := signedInAs(t, browser, s.base, "pcn", "ru")
 	pcn.do(chromedp.Navigate(s.base + "/console"))
 	pcn.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
 	pcn.noInline("the console")
-	cou := newPerson(t, browser, "cou")
-	cou.signIn(s.base, "cou")
+	cou := signedInAs(t, browser, s.base, "cou", "")
 	cou.do(chromedp.Navigate(s.base + "/console"))
 	cou.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
 
@@ -282,9 +278,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// Another school's guard: the alarm does not exist for them.
-	guard2 := newPerson(t, browser, "guard2")
-	guard2.signIn(s.base, "guard2")
-	guard2.language("en")
+	guard2 := signedInAs(t, browser, s.base, "guard2", "en")
 	guard2.do(chromedp.Navigate(s.base + "/alarms/" + id))
 	if h := eval[string](guard2, "document.querySelector('main h1').innerText"); h != "Not found" {
 		t.Errorf("guard2 opening school 1's alarm sees %q, want the not-found page", h)

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +15,7 @@ import (
 // an installable web app whose service worker registers, and a channel
 // switched off stays off.
 func TestGuardianOnAPhone(t *testing.T) {
-	browser := startBrowser(t)
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+	browser, s := browserDemo(t)
 
 	parent := newPerson(t, browser, "parent")
 	parent.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
@@ -32,10 +30,7 @@ func TestGuardianOnAPhone(t *testing.T) {
 	}
 
 	// Their child, as the API tells it to the same guardian.
-	api, st := signIn(t, s.base, "parent", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("parent sign-in: %d", st)
-	}
+	api := apiAs(t, s.base, "parent")
 	var kids struct {
 		Items []struct {
 			ID        int64  `json:"id"`
@@ -52,10 +47,7 @@ func TestGuardianOnAPhone(t *testing.T) {
 	passes := fmt.Sprintf(`document.querySelectorAll('[data-pupil="%d"] .passes li').length`, kid.ID)
 	before := eval[int](parent, passes)
 
-	director, st := signIn(t, s.base, "director", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("director sign-in: %d", st)
-	}
+	director := apiAs(t, s.base, "director")
 	dir := "in"
 	if before%2 == 1 {
 		dir = "out" // the child is inside: the next pass is a departure

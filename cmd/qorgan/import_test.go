@@ -20,13 +20,9 @@ import (
 // the column, nothing written), then the file as exported and watches the
 // progress bar finish.
 func TestImportInBrowser(t *testing.T) {
-	browser := startBrowser(t)
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+	browser, s := browserDemo(t)
 
-	api, st := signIn(t, s.base, "director", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("director sign-in: %d", st)
-	}
+	api := apiAs(t, s.base, "director")
 	resp, err := api.http.Get(s.base + "/api/v1/schools/1/pupils/export?format=csv")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("export: %v %v", err, resp)
@@ -50,9 +46,7 @@ func TestImportInBrowser(t *testing.T) {
 	os.WriteFile(goodPath, good, 0o644)
 	os.WriteFile(badPath, bad.Bytes(), 0o644)
 
-	director := newPerson(t, browser, "director")
-	director.signIn(s.base, "director")
-	director.language("ru")
+	director := signedInAs(t, browser, s.base, "director", "ru")
 	director.do(chromedp.Navigate(s.base + "/schools/1/import"))
 	director.noInline("the import page")
 	director.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{badPath}), chromedp.Click(chromedp.CSS("#import-form button[type=submit]")))

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,13 +16,10 @@ import (
 // queue, the alarm's page and the import report are shown in every
 // language by their own tests.)
 func TestMainPagesInEveryLanguage(t *testing.T) {
-	browser := startBrowser(t)
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"))
+	browser, s := browserDemo(t)
 
-	guard := newPerson(t, browser, "guard")
-	guard.signIn(s.base, "guard")
-	director := newPerson(t, browser, "director")
-	director.signIn(s.base, "director")
+	guard := signedInAs(t, browser, s.base, "guard", "")
+	director := signedInAs(t, browser, s.base, "director", "")
 	parent := newPerson(t, browser, "parent")
 	parent.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
 	parent.signIn(s.base, "parent")

@@ -38,9 +38,7 @@ func TestMessagesAndRuleInBrowser(t *testing.T) {
 	}
 	box.waitFor(t, map[string]int{"sms": 1})
 
-	director := newPerson(t, browser, "director")
-	director.signIn(s.base, "director")
-	director.language("ru")
+	director := signedInAs(t, browser, s.base, "director", "ru")
 	director.do(chromedp.Click(chromedp.CSS(`nav a[href="/schools/1/messages"]`)))
 	director.wait(`location.pathname === "/schools/1/messages" && document.querySelector("#message-list") !== null`, 10*time.Second)
 	director.noInline("the messages page")
@@ -101,9 +99,7 @@ func TestMessagesAndRuleInBrowser(t *testing.T) {
 	good := fmt.Sprintf("%02d:%s", h+1, start[3:])
 	rulePage := fmt.Sprintf("/schools/%d/not-arrived-rule", school)
 
-	one := newPerson(t, browser, "director.one")
-	one.signIn(s.base, "director.one")
-	one.language("kk")
+	one := signedInAs(t, browser, s.base, "director.one", "kk")
 	one.do(chromedp.Navigate(s.base + fmt.Sprintf("/schools/%d/messages", school)))
 	one.do(chromedp.Click(chromedp.CSS(`a[href="` + rulePage + `"]`)))
 	one.wait(`document.querySelector("#rule-form") !== null`, 10*time.Second)
@@ -177,9 +173,7 @@ func TestAlarmMapInBrowser(t *testing.T) {
 	}
 	at := fmt.Sprint("/alarms/", alarms.Items[0].ID)
 
-	pcn := newPerson(t, browser, "pcn")
-	pcn.signIn(s.base, "pcn")
-	pcn.language("en")
+	pcn := signedInAs(t, browser, s.base, "pcn", "en")
 	pcn.do(chromedp.Navigate(s.base + at))
 	pcn.wait(`document.querySelector("#school-map.ready .leaflet-marker-icon") !== null`, 10*time.Second)
 	pcn.wait(`[...document.querySelectorAll("#school-map img.leaflet-tile")].some(i => i.complete && i.naturalWidth > 0)`, 10*time.Second)

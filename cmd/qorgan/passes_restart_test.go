@@ -199,12 +199,10 @@ func (s *slowSinks) httpSink(t *testing.T, ch string) string {
 }
 
 // slowMail is one SMTP session of the sinks.
-type slowMail struct{ s *slowSinks }
-
-func (m *slowMail) Reset()                               {}
-func (m *slowMail) Logout() error                        { return nil }
-func (m *slowMail) Mail(string, *smtp.MailOptions) error { return nil }
-func (m *slowMail) Rcpt(string, *smtp.RcptOptions) error { return nil }
+type slowMail struct {
+	mailSession
+	s *slowSinks
+}
 
 func (m *slowMail) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)

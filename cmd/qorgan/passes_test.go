@@ -74,12 +74,19 @@ func (b *inbox) waitFor(t *testing.T, want map[string]int) {
 	}
 }
 
-type smtpSession struct{ b *inbox }
+// mailSession is the part of a sink's SMTP session that takes every
+// sender and recipient; the sink's own Data keeps the mail.
+type mailSession struct{}
 
-func (s *smtpSession) Reset()                               {}
-func (s *smtpSession) Logout() error                        { return nil }
-func (s *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (mailSession) Reset()                               {}
+func (mailSession) Logout() error                        { return nil }
+func (mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+
+type smtpSession struct {
+	mailSession
+	b *inbox
+}
 
 // Data keeps the decoded subject and text of the mail, "subject\ntext".
 func (s *smtpSession) Data(r io.Reader) error {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"qorgan/internal/config"
 	"qorgan/internal/errs"
 )
 
@@ -57,36 +58,16 @@ type SignInLimits struct {
 }
 
 func (l SignInLimits) withDefaults() SignInLimits {
-	if l.Checks <= 0 {
-		l.Checks = max(1, runtime.NumCPU()/2)
-	}
-	if l.Waiting <= 0 {
-		l.Waiting = 4 * l.Checks
-	}
-	if l.Wait <= 0 {
-		l.Wait = 2 * time.Second
-	}
-	if l.LoginBurst <= 0 {
-		l.LoginBurst = 10
-	}
-	if l.LoginEvery <= 0 {
-		l.LoginEvery = time.Minute
-	}
-	if l.AddrBurst <= 0 {
-		l.AddrBurst = 30
-	}
-	if l.AddrEvery <= 0 {
-		l.AddrEvery = 2 * time.Second
-	}
-	if l.PerSecond <= 0 {
-		l.PerSecond = 2
-	}
-	if l.Burst <= 0 {
-		l.Burst = 10
-	}
-	if l.MaxKeys <= 0 {
-		l.MaxKeys = 100_000
-	}
+	config.OrDefault(&l.Checks, max(1, runtime.NumCPU()/2))
+	config.OrDefault(&l.Waiting, 4*l.Checks)
+	config.OrDefault(&l.Wait, 2*time.Second)
+	config.OrDefault(&l.LoginBurst, 10)
+	config.OrDefault(&l.LoginEvery, time.Minute)
+	config.OrDefault(&l.AddrBurst, 30)
+	config.OrDefault(&l.AddrEvery, 2*time.Second)
+	config.OrDefault(&l.PerSecond, 2)
+	config.OrDefault(&l.Burst, 10)
+	config.OrDefault(&l.MaxKeys, 100_000)
 	return l
 }
 

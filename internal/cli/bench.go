@@ -53,11 +53,19 @@ type benchRegistryCmd struct{ c bench.RegistryConfig }
 
 func (b *benchRegistryCmd) options() []*config.Option {
 	c := &b.c
+	return demoLoadOptions(&c.Scale, &c.Requests, 2000, "list requests to time", &c.Dir, &c.Sync, "SQLite synchronous mode for the load (FULL or NORMAL)")
+}
+
+// demoLoadOptions are the options of a bench that loads the demo into a
+// SQLite file of its own and times requests on it: how much of the country,
+// how many requests (requests, by default), where the file goes and
+// SQLite's synchronous mode.
+func demoLoadOptions(scale *float64, requests *int, nrequests int, requestsUsage string, dir, sync *string, syncUsage string) []*config.Option {
 	return []*config.Option{
-		config.Float(&c.Scale, "scale", 1, "share of the country to load (1 = national)"),
-		config.Int(&c.Requests, "requests", 2000, "list requests to time"),
-		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
-		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode for the load (FULL or NORMAL)"),
+		config.Float(scale, "scale", 1, "share of the country to load (1 = national)"),
+		config.Int(requests, "requests", nrequests, requestsUsage),
+		config.String(dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
+		config.String(sync, "sqlite-sync", "NORMAL", syncUsage),
 	}
 }
 
@@ -177,13 +185,8 @@ type benchPagesCmd struct{ c bench.PagesConfig }
 
 func (b *benchPagesCmd) options() []*config.Option {
 	c := &b.c
-	return []*config.Option{
-		config.Float(&c.Scale, "scale", 1, "share of the country to load (1 = national)"),
-		config.Int(&c.Requests, "requests", 200, "requests per page"),
-		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one, removed after)"),
-		config.String(&c.Sync, "sqlite-sync", "NORMAL", "SQLite synchronous mode (FULL or NORMAL)"),
-		config.Duration(&c.MaxMedian, "max-median", 0, "fail when a page's median answer is slower than this (0: never; for CI, which runs it at --scale 1 with 200ms)"),
-	}
+	return append(demoLoadOptions(&c.Scale, &c.Requests, 200, "requests per page", &c.Dir, &c.Sync, "SQLite synchronous mode (FULL or NORMAL)"),
+		config.Duration(&c.MaxMedian, "max-median", 0, "fail when a page's median answer is slower than this (0: never; for CI, which runs it at --scale 1 with 200ms)"))
 }
 
 func (b *benchPagesCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {

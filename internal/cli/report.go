@@ -314,17 +314,7 @@ func (c *reportDocCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer)
 		return err
 	}
 	var buf bytes.Buffer
-	switch c.format {
-	case "text":
-		buf.WriteString(d.PlainText())
-	case "pdf":
-		err = report.WritePDF(&buf, d)
-	case "xlsx":
-		err = report.WriteXLSX(&buf, d)
-	case "csv":
-		err = report.WriteCSV(&buf, d)
-	}
-	if err != nil {
+	if err := report.Write(&buf, d, c.format); err != nil {
 		return err
 	}
 	if c.out == "" {

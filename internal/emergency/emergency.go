@@ -351,18 +351,17 @@ func nullID(id int64) any {
 
 // openAt returns the school's open (pending or live) emergency.
 func openAt(ctx context.Context, q store.Querier, school int64) (Emergency, bool, error) {
-	e, err := scanEmergency(q.QueryRowContext(ctx, "SELECT "+emergencyCols+" FROM emergencies e WHERE e.school_id = ? AND e.state <> 'ended'", school))
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, false, nil
-	}
-	if err != nil {
-		return e, false, errs.Wrap(err, "emergency")
-	}
-	return e, true, nil
+	return emergencyWhere(ctx, q, "e.school_id = ? AND e.state <> 'ended'", school)
 }
 
 func getEmergency(ctx context.Context, q store.Querier, id int64) (Emergency, bool, error) {
-	e, err := scanEmergency(q.QueryRowContext(ctx, "SELECT "+emergencyCols+" FROM emergencies e WHERE e.id = ?", id))
+	return emergencyWhere(ctx, q, "e.id = ?", id)
+}
+
+// emergencyWhere reads the one emergency where cond holds; found is false
+// when there is none.
+func emergencyWhere(ctx context.Context, q store.Querier, cond string, arg int64) (e Emergency, found bool, err error) {
+	e, err = scanEmergency(q.QueryRowContext(ctx, "SELECT "+emergencyCols+" FROM emergencies e WHERE "+cond, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, false, nil
 	}
@@ -421,19 +420,28 @@ func (s *Service) List(ctx context.Context, p auth.Principal, schoolID int64, li
 
 // Confirm turns a pending emergency live and announces it.
 func (s *Service) Confirm(ctx context.Context, p auth.Principal, id int64) (Emergency, error) {
+	return s.step(ctx, p, id, auth.DeclareEmergency, func(tx *store.Tx, e Emergency) (Emergency, error) {
+		if e.State != Pending {
+			return e, errs.E(errs.Conflict, "", "emergency %d is %s, not waiting for confirmation", id, e.State)
+		}
+		return s.confirm(ctx, tx, p, e, s.Now())
+	})
+}
+
+// step runs do on emergency id in one urgent transaction, under the live
+// feed's lock and after the scope rule for perm (see at); once it commits,
+// the delivery worker and the consoles are woken.
+func (s *Service) step(ctx context.Context, p auth.Principal, id int64, perm auth.Permission, do func(tx *store.Tx, e Emergency) (Emergency, error)) (Emergency, error) {
 	var e Emergency
 	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		if err := alarm.LockFeed(ctx, tx); err != nil {
 			return err
 		}
 		var err error
-		if e, err = s.at(ctx, tx, p, id, auth.DeclareEmergency); err != nil {
+		if e, err = s.at(ctx, tx, p, id, perm); err != nil {
 			return err
 		}
-		if e.State != Pending {
-			return errs.E(errs.Conflict, "", "emergency %d is %s, not waiting for confirmation", id, e.State)
-		}
-		e, err = s.confirm(ctx, tx, p, e, s.Now())
+		e, err = do(tx, e)
 		return err
 	})
 	if err != nil {
@@ -472,23 +480,9 @@ type Change struct {
 // Update changes an open emergency's mode (lockdown → evacuate), scenario,
 // place or silence; everyone told before is told the new mode.
 func (s *Service) Update(ctx context.Context, p auth.Principal, id int64, c Change) (Emergency, error) {
-	var e Emergency
-	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
-		if err := alarm.LockFeed(ctx, tx); err != nil {
-			return err
-		}
-		var err error
-		if e, err = s.at(ctx, tx, p, id, auth.DeclareEmergency); err != nil {
-			return err
-		}
-		e, err = s.change(ctx, tx, p, e, c, s.Now())
-		return err
+	return s.step(ctx, p, id, auth.DeclareEmergency, func(tx *store.Tx, e Emergency) (Emergency, error) {
+		return s.change(ctx, tx, p, e, c, s.Now())
 	})
-	if err != nil {
-		return e, err
-	}
-	s.after(true)
-	return e, nil
 }
 
 func (s *Service) change(ctx context.Context, tx *store.Tx, p auth.Principal, e Emergency, c Change, now time.Time) (Emergency, error) {
@@ -541,22 +535,14 @@ func (s *Service) End(ctx context.Context, p auth.Principal, id int64, reason st
 	if reason != AllClear && reason != FalseAlarm {
 		return Emergency{}, errs.Invalidf("reason", "reason must be %s or %s, got %q", AllClear, FalseAlarm, reason)
 	}
-	var e Emergency
-	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
-		if err := alarm.LockFeed(ctx, tx); err != nil {
-			return err
-		}
-		var err error
-		if e, err = s.at(ctx, tx, p, id, auth.EndEmergency); err != nil {
-			return err
-		}
+	return s.step(ctx, p, id, auth.EndEmergency, func(tx *store.Tx, e Emergency) (Emergency, error) {
 		if e.State == Ended {
-			return errs.E(errs.Conflict, "", "emergency %d has already ended", id)
+			return e, errs.E(errs.Conflict, "", "emergency %d has already ended", id)
 		}
 		now := s.Now()
 		if _, err := tx.ExecContext(ctx, "UPDATE emergencies SET state = 'ended', ended_by = ?, ended_at = ?, end_reason = ? WHERE id = ?",
 			p.Actor(), store.Micros(now), reason, id); err != nil {
-			return errs.Wrap(err, "end")
+			return e, errs.Wrap(err, "end")
 		}
 		e.State, e.EndedBy, e.EndedAt, e.EndReason = Ended, p.Actor(), &now, reason
 		kind := AllClear
@@ -564,16 +550,11 @@ func (s *Service) End(ctx context.Context, p auth.Principal, id int64, reason st
 			kind = "cancelled"
 		}
 		if err := s.logStep(ctx, tx, e, kind, p, now); err != nil {
-			return err
+			return e, err
 		}
 		if err := auth.Append(ctx, tx, now, p, "emergency.end", fmt.Sprintf("emergency/%d", id), map[string]any{"reason": reason}); err != nil {
-			return err
+			return e, err
 		}
-		return s.closing(ctx, tx, e, kind, now)
+		return e, s.closing(ctx, tx, e, kind, now)
 	})
-	if err != nil {
-		return e, err
-	}
-	s.after(true)
-	return e, nil
 }

@@ -104,6 +104,17 @@ func lastStep(ctx context.Context, tx *store.Tx, id int64) (int64, error) {
 	return step, errs.Wrap(err, "emergency step")
 }
 
+// stepAndNames is what every message about e's latest step names: the step
+// (its messages' keys) and the school's names.
+func stepAndNames(ctx context.Context, tx *store.Tx, e Emergency) (int64, schoolNames, error) {
+	step, err := lastStep(ctx, tx, e.ID)
+	if err != nil {
+		return 0, schoolNames{}, err
+	}
+	names, err := namesOf(ctx, tx, e.SchoolID)
+	return step, names, err
+}
+
 // announce tells everyone what a live emergency's mode asks of them: the
 // feed always; unless silent, every staff member their role's first steps
 // (and, the first time, the code for their checklist and class), the
@@ -116,11 +127,7 @@ func (s *Service) announce(ctx context.Context, tx *store.Tx, e Emergency, kind 
 	if e.Silent {
 		return nil
 	}
-	step, err := lastStep(ctx, tx, e.ID)
-	if err != nil {
-		return err
-	}
-	names, err := namesOf(ctx, tx, e.SchoolID)
+	step, names, err := stepAndNames(ctx, tx, e)
 	if err != nil {
 		return err
 	}
@@ -297,11 +304,7 @@ func (s *Service) closing(ctx context.Context, tx *store.Tx, e Emergency, kind s
 	if err := s.feed(ctx, tx, e, "emergency."+kind, now); err != nil {
 		return err
 	}
-	step, err := lastStep(ctx, tx, e.ID)
-	if err != nil {
-		return err
-	}
-	names, err := namesOf(ctx, tx, e.SchoolID)
+	step, names, err := stepAndNames(ctx, tx, e)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func post(ctx context.Context, c *http.Client, req *http.Request) ([]byte, error
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
-		return nil, Temporary(err, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
+		return nil, Temporary(err, ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
 	}
 	return nil, Permanent(err)
 }
@@ -68,7 +68,9 @@ func hideURL(err error) error {
 	return err
 }
 
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads an answer's Retry-After header, seconds or an HTTP
+// date, as the wait from now; 0 when there is none or it is past.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}

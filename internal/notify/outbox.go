@@ -411,14 +411,5 @@ func (o *Outbox) Run(ctx context.Context, keep time.Duration, log *slog.Logger) 
 // transactions: on SQLite it is kept prepared.
 func eachRepeated(ctx context.Context, tx *store.Tx, scan func(*sql.Rows) error, query string, args ...any) error {
 	rows, err := tx.QueryRepeated(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return store.EachRow(rows, err, scan)
 }

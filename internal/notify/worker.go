@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"qorgan/internal/config"
 )
 
 // Worker delivers the outbox: it claims due messages in batches, sends them
@@ -70,30 +72,14 @@ func (w *Worker) setup() {
 			rand.Read(r[:])
 			w.Name = host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(r[:])
 		}
-		if w.Batch <= 0 {
-			w.Batch = 200
-		}
-		if w.Concurrency <= 0 {
-			w.Concurrency = 64
-		}
-		if w.Lease <= 0 {
-			w.Lease = 30 * time.Second
-		}
-		if w.SendTimeout <= 0 {
-			w.SendTimeout = min(10*time.Second, w.Lease/2)
-		}
-		if w.Poll <= 0 {
-			w.Poll = 100 * time.Millisecond
-		}
-		if w.MaxAttempts <= 0 {
-			w.MaxAttempts = 8
-		}
-		if w.RetryBase <= 0 {
-			w.RetryBase = 5 * time.Second
-		}
-		if w.RetryMax <= 0 {
-			w.RetryMax = 10 * time.Minute
-		}
+		config.OrDefault(&w.Batch, 200)
+		config.OrDefault(&w.Concurrency, 64)
+		config.OrDefault(&w.Lease, 30*time.Second)
+		config.OrDefault(&w.SendTimeout, min(10*time.Second, w.Lease/2))
+		config.OrDefault(&w.Poll, 100*time.Millisecond)
+		config.OrDefault(&w.MaxAttempts, 8)
+		config.OrDefault(&w.RetryBase, 5*time.Second)
+		config.OrDefault(&w.RetryMax, 10*time.Minute)
 	})
 }
 

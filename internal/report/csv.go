@@ -4,9 +4,9 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
-	"strings"
 
 	"qorgan/internal/errs"
+	"qorgan/internal/text"
 )
 
 // WriteCSV writes the document's tables as CSV: a byte-order mark (so that
@@ -32,13 +32,13 @@ func WriteCSV(w io.Writer, d Document) error {
 					return err
 				}
 			}
-			if err := cw.Write([]string{guardFormula(t.Title)}); err != nil {
+			if err := cw.Write([]string{text.GuardFormula(t.Title)}); err != nil {
 				return err
 			}
 		}
 		head := make([]string, len(t.Columns))
 		for j, c := range t.Columns {
-			head[j] = guardFormula(c)
+			head[j] = text.GuardFormula(c)
 		}
 		if err := cw.Write(head); err != nil {
 			return err
@@ -49,7 +49,7 @@ func WriteCSV(w io.Writer, d Document) error {
 				if c.IsNumber {
 					rec[j] = strconv.FormatFloat(c.Number, 'f', -1, 64)
 				} else {
-					rec[j] = guardFormula(c.Text)
+					rec[j] = text.GuardFormula(c.Text)
 				}
 			}
 			if err := cw.Write(rec); err != nil {
@@ -59,16 +59,4 @@ func WriteCSV(w io.Writer, d Document) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// guardFormula puts an apostrophe before text a spreadsheet would run as a
-// formula (= + - @ first), as the CSV exports of package transfer do.
-func guardFormula(s string) string {
-	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return s
-	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return s
-	}
-	return "'" + s
 }

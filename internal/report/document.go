@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -86,6 +87,21 @@ func (d Document) Check() error {
 		}
 	}
 	return nil
+}
+
+// Write writes d in format: "pdf", "xlsx", "csv", or plain text for any
+// other (the callers name it "text" or "txt").
+func Write(w io.Writer, d Document, format string) error {
+	switch format {
+	case "pdf":
+		return WritePDF(w, d)
+	case "xlsx":
+		return WriteXLSX(w, d)
+	case "csv":
+		return WriteCSV(w, d)
+	}
+	_, err := io.WriteString(w, d.PlainText())
+	return err
 }
 
 // PlainText renders the document as plain text: the title underlined, the

@@ -88,38 +88,78 @@ func Date(l Lang, t time.Time) string {
 	return fmt.Sprintf("%d %s %d г.", t.Day(), ruMonths[t.Month()-1], t.Year())
 }
 
-func sentenceRU(f Figure) string {
+// phrasing writes each kind of sentence a letter makes of a figure, in one
+// language; sentence chooses the kind. pct is "" or « (87%)» as the
+// language places it.
+type phrasing struct {
+	notMeasured  func(tx indicatorText) string
+	shareOnly    func(pct float64, tx indicatorText) string
+	noneRequired func(tx indicatorText) string
+	noneOf       func(required int, tx indicatorText) string // none of the required schools has it
+	none         func(tx indicatorText) string
+	atLeast      func(f Figure, pct string, tx indicatorText) string
+	ofRequired   func(f Figure, pct string, tx indicatorText) string
+	counted      func(f Figure, pct string, tx indicatorText) string
+}
+
+// sentence is the letter's sentence about f in the language of ph.
+func sentence(f Figure, ph phrasing) string {
 	tx := indicatorTexts[f.Indicator]
 	if !f.Measured {
-		return fmt.Sprintf("Показатель «%s» пока не измеряется.", tx.name.RU)
+		return ph.notMeasured(tx)
 	}
 	pct, hasPct := f.Percent()
 	if !f.HasCount {
-		return fmt.Sprintf("%s школ %s.", percent(pct), tx.ruAll)
+		return ph.shareOnly(pct, tx)
 	}
 	if f.HasRequired && f.Required == 0 {
-		return fmt.Sprintf("Показатель «%s»: подлежащих школ нет.", tx.name.RU)
+		return ph.noneRequired(tx)
 	}
 	if f.Count == 0 && !f.AtLeast {
-		// «0 школ оснащены» is not how a letter says it.
 		if f.HasRequired {
-			return fmt.Sprintf("Ни одна школа из %s не %s (0%%).", ruRequired.gen(f.Required), tx.ruOne)
+			return ph.noneOf(f.Required, tx)
 		}
-		return fmt.Sprintf("Ни одна школа не %s.", tx.ruOne)
+		return ph.none(tx)
 	}
-	var s string
+	pctPart := ""
+	if hasPct {
+		pctPart = " (" + percent(pct) + ")"
+	}
 	switch {
 	case f.AtLeast:
-		s = fmt.Sprintf("Более %s %s", ruSchool.gen(f.Count), tx.ruAll)
+		return ph.atLeast(f, pctPart, tx)
 	case f.HasRequired:
-		s = fmt.Sprintf("%s из %s %s", ruSchool.nom(f.Count), ruRequired.gen(f.Required), ruPredicate(f.Count, tx))
-	default:
-		s = fmt.Sprintf("%s %s", ruSchool.nom(f.Count), ruPredicate(f.Count, tx))
+		return ph.ofRequired(f, pctPart, tx)
 	}
-	if hasPct {
-		s += " (" + percent(pct) + ")"
-	}
-	return s + "."
+	return ph.counted(f, pctPart, tx)
+}
+
+func sentenceRU(f Figure) string { return sentence(f, ruPhrasing) }
+
+var ruPhrasing = phrasing{
+	notMeasured: func(tx indicatorText) string {
+		return fmt.Sprintf("Показатель «%s» пока не измеряется.", tx.name.RU)
+	},
+	shareOnly: func(pct float64, tx indicatorText) string {
+		return fmt.Sprintf("%s школ %s.", percent(pct), tx.ruAll)
+	},
+	noneRequired: func(tx indicatorText) string {
+		return fmt.Sprintf("Показатель «%s»: подлежащих школ нет.", tx.name.RU)
+	},
+	// «0 школ оснащены» is not how a letter says it.
+	noneOf: func(required int, tx indicatorText) string {
+		return fmt.Sprintf("Ни одна школа из %s не %s (0%%).", ruRequired.gen(required), tx.ruOne)
+	},
+	none: func(tx indicatorText) string { return fmt.Sprintf("Ни одна школа не %s.", tx.ruOne) },
+	atLeast: func(f Figure, pct string, tx indicatorText) string {
+		return fmt.Sprintf("Более %s %s%s.", ruSchool.gen(f.Count), tx.ruAll, pct)
+	},
+	ofRequired: func(f Figure, pct string, tx indicatorText) string {
+		return fmt.Sprintf("%s из %s %s%s.", ruSchool.nom(f.Count), ruRequired.gen(f.Required), ruPredicate(f.Count, tx), pct)
+	},
+	counted: func(f Figure, pct string, tx indicatorText) string {
+		return fmt.Sprintf("%s %s%s.", ruSchool.nom(f.Count), ruPredicate(f.Count, tx), pct)
+	},
 }
 
 // ruPredicate agrees with the count: «681 школа оснащена», «2 357 школ оснащены».
@@ -130,33 +170,29 @@ func ruPredicate(n int, tx indicatorText) string {
 	return tx.ruAll
 }
 
-func sentenceKK(f Figure) string {
-	tx := indicatorTexts[f.Indicator]
-	if !f.Measured {
+func sentenceKK(f Figure) string { return sentence(f, kkPhrasing) }
+
+var kkPhrasing = phrasing{
+	notMeasured: func(tx indicatorText) string {
 		return fmt.Sprintf("«%s» көрсеткіші әлі өлшенбейді.", tx.name.KK)
-	}
-	pct, hasPct := f.Percent()
-	if !f.HasCount {
+	},
+	shareOnly: func(pct float64, tx indicatorText) string {
 		return fmt.Sprintf("Мектептердің %s %s.", kkPercent(pct), tx.kk)
-	}
-	if f.HasRequired && f.Required == 0 {
+	},
+	noneRequired: func(tx indicatorText) string {
 		return fmt.Sprintf("«%s» көрсеткіші: міндетті мектеп жоқ.", tx.name.KK)
-	}
-	if f.Count == 0 && !f.AtLeast {
-		if f.HasRequired {
-			return fmt.Sprintf("Міндетті %s %s бірде-біреуі (0%%) %s.", Group(f.Required), kkWordCase("мектеп", kkGenitive), tx.kkNot)
-		}
-		return fmt.Sprintf("Бірде-бір мектеп %s.", tx.kkNot)
-	}
-	pctPart := ""
-	if hasPct {
-		pctPart = " (" + percent(pct) + ")"
-	}
-	switch {
-	case f.AtLeast:
-		return fmt.Sprintf("%s астам мектеп%s %s.", kkNum(f.Count, kkAblative), pctPart, tx.kk)
-	case f.HasRequired:
-		return fmt.Sprintf("Міндетті %s %s %s%s %s.", Group(f.Required), kkWordCase("мектеп", kkGenitive), kkNum(f.Count, kkPossessive), pctPart, tx.kk)
-	}
-	return fmt.Sprintf("%s мектеп%s %s.", Group(f.Count), pctPart, tx.kk)
+	},
+	noneOf: func(required int, tx indicatorText) string {
+		return fmt.Sprintf("Міндетті %s %s бірде-біреуі (0%%) %s.", Group(required), kkWordCase("мектеп", kkGenitive), tx.kkNot)
+	},
+	none: func(tx indicatorText) string { return fmt.Sprintf("Бірде-бір мектеп %s.", tx.kkNot) },
+	atLeast: func(f Figure, pct string, tx indicatorText) string {
+		return fmt.Sprintf("%s астам мектеп%s %s.", kkNum(f.Count, kkAblative), pct, tx.kk)
+	},
+	ofRequired: func(f Figure, pct string, tx indicatorText) string {
+		return fmt.Sprintf("Міндетті %s %s %s%s %s.", Group(f.Required), kkWordCase("мектеп", kkGenitive), kkNum(f.Count, kkPossessive), pct, tx.kk)
+	},
+	counted: func(f Figure, pct string, tx indicatorText) string {
+		return fmt.Sprintf("%s мектеп%s %s.", Group(f.Count), pct, tx.kk)
+	},
 }

@@ -30,6 +30,12 @@ func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, err
 // fills a map or a struct rather than a slice, written once.
 func Each(ctx context.Context, q Querier, scan func(*sql.Rows) error, query string, args ...any) error {
 	rows, err := q.QueryContext(ctx, query, args...)
+	return EachRow(rows, err, scan)
+}
+
+// EachRow is the loop of Each over rows a query gave (err is its error,
+// returned as it is): every row to scan, then the rows closed.
+func EachRow(rows *sql.Rows, err error, scan func(*sql.Rows) error) error {
 	if err != nil {
 		return err
 	}
@@ -52,17 +58,11 @@ const InList = 500
 // list) and its values as arguments: the loop any statement over a set of
 // unbounded size needs. It stops at the first error.
 func InBatches[K any](keys []K, size int, fn func(ph string, args []any) error) error {
-	for start := 0; start < len(keys); start += size {
-		part := keys[start:min(start+size, len(keys))]
-		args := make([]any, len(part))
-		for i, k := range part {
-			args[i] = k
-		}
-		if err := fn(Placeholders(len(part)), args); err != nil {
-			return err
-		}
+	var sizes []int
+	for left := len(keys); left > 0; left -= size {
+		sizes = append(sizes, min(size, left))
 	}
-	return nil
+	return inParts(keys, sizes, fn)
 }
 
 // InChunks is InBatches with slices of the sizes Chunks gives (as many
@@ -71,8 +71,13 @@ func InBatches[K any](keys []K, size int, fn func(ph string, args []any) error) 
 // prepared (Tx.QueryRepeated, Tx.ExecRepeated) instead of a new one to
 // parse each time.
 func InChunks[K any](keys []K, size int, fn func(ph string, args []any) error) error {
+	return inParts(keys, Chunks(len(keys), size), fn)
+}
+
+// inParts calls fn for keys in consecutive slices of the given sizes.
+func inParts[K any](keys []K, sizes []int, fn func(ph string, args []any) error) error {
 	start := 0
-	for _, n := range Chunks(len(keys), size) {
+	for _, n := range sizes {
 		part := keys[start : start+n]
 		start += n
 		args := make([]any, len(part))

@@ -14,6 +14,7 @@ package text
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -88,4 +89,31 @@ func Escape(s string, k Kind) string {
 		i += n
 	}
 	return b.String()
+}
+
+// formulaStarts are the first characters that make a spreadsheet run a
+// CSV cell as a formula.
+const formulaStarts = "=+-@\t\r"
+
+// GuardFormula is s as a CSV export writes it: a spreadsheet opening the
+// file runs a cell that starts with = + - @ (or a tab or carriage return)
+// as a formula, so such text gets an apostrophe before it; plain numbers
+// such as phone numbers ("+7701…") are left alone.
+func GuardFormula(s string) string {
+	if s == "" || !strings.ContainsRune(formulaStarts, rune(s[0])) {
+		return s
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return "'" + s
+}
+
+// UnguardFormula takes off the apostrophe GuardFormula put, as an import
+// reads the cell.
+func UnguardFormula(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }

@@ -131,23 +131,3 @@ func parseDate(s string, src *source) (string, bool) {
 	}
 	return s, false
 }
-
-// A CSV opened in a spreadsheet runs a cell that starts with = + - @ as a
-// formula. An export puts an apostrophe before such text (not before plain
-// numbers such as phone numbers) and an import takes it off again.
-func guardFormula(s string) string {
-	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return s
-	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return s
-	}
-	return "'" + s
-}
-
-func unguardFormula(s string) string {
-	if len(s) >= 2 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
-		return s[1:]
-	}
-	return s
-}

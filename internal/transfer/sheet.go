@@ -36,7 +36,7 @@ func (r *row) get(name string) string {
 	}
 	v := strings.TrimSpace(r.cells[i])
 	if !r.src.xlsx {
-		v = unguardFormula(v)
+		v = text.UnguardFormula(v)
 	}
 	kind := text.Line
 	if linesColumns[name] {

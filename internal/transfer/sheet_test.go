@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"qorgan/internal/text"
 )
 
 func TestDelimiter(t *testing.T) {
@@ -108,15 +110,15 @@ func TestParseCells(t *testing.T) {
 		t.Error("parseShifts(morning) ok")
 	}
 	for _, s := range []string{"=HYPERLINK(\"x\")", "+7 701", "-Ахметов", "@x", "plain", "+77011234567", "-5"} {
-		g := guardFormula(s)
-		if unguardFormula(g) != s {
+		g := text.GuardFormula(s)
+		if text.UnguardFormula(g) != s {
 			t.Errorf("guard round trip of %q: %q", s, g)
 		}
 		if g != s && g[0] != '\'' {
-			t.Errorf("guardFormula(%q) = %q", s, g)
+			t.Errorf("text.GuardFormula(%q) = %q", s, g)
 		}
 	}
-	if guardFormula("+77011234567") != "+77011234567" || guardFormula("=1+1") != "'=1+1" {
+	if text.GuardFormula("+77011234567") != "+77011234567" || text.GuardFormula("=1+1") != "'=1+1" {
 		t.Error("guardFormula guards numbers or misses formulas")
 	}
 }

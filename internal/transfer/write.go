@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
+
+	"qorgan/internal/text"
 )
 
 // sheetWriter writes an export row by row: a header, then one row per record.
@@ -56,7 +58,7 @@ func (c *csvWriter) row(cells ...any) error {
 		switch v := v.(type) {
 		case nil:
 		case string:
-			s = guardFormula(v)
+			s = text.GuardFormula(v)
 		case int:
 			s = strconv.Itoa(v)
 		case float64:

@@ -27,16 +27,14 @@ const peoplePage = 50
 var newUserFields = []string{"login", "full_name", "role", "scope_kind", "scope_ref", "password"}
 
 type peopleData struct {
-	Users  []auth.User
-	Login  string // the search, by login
-	After  string // the login this page starts after
-	Next   string // the login the next page starts after
-	Roles  []auth.Role
-	Kinds  []auth.ScopeKind
-	Form   map[string]string // what was typed in the new-account form
-	Errors map[string]string // field → message id
-	Notice string            // a message id shown above the list
-	Self   int64             // the administrator's own account: not disabled from here
+	Users     []auth.User
+	Login     string // the search, by login
+	After     string // the login this page starts after
+	Next      string // the login the next page starts after
+	Roles     []auth.Role
+	Kinds     []auth.ScopeKind
+	formState       // the new-account form; its notice is shown above the list
+	Self      int64 // the administrator's own account: not disabled from here
 	// The grant form: a new role and scope for an existing account.
 	Grant       map[string]string
 	GrantErrors map[string]string
@@ -47,7 +45,7 @@ var scopeKinds = []auth.ScopeKind{auth.ScopeInstallation, auth.ScopeNation, auth
 
 // adminPeople lists accounts, searched by login, 50 at a time.
 func (s *Server) adminPeople(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	return s.showPeople(w, r, sess, v, http.StatusOK, peopleData{Form: map[string]string{}, Errors: map[string]string{}, Notice: noticeOf(r)})
+	return s.showPeople(w, r, sess, v, http.StatusOK, peopleData{formState: blankForm(noticeOf(r))})
 }
 
 // noticeOf is the message id a redirect after a change names (?done=...),
@@ -74,9 +72,7 @@ func (s *Server) showPeople(w http.ResponseWriter, r *http.Request, sess auth.Se
 	if d.Grant == nil {
 		d.Grant, d.GrantErrors = map[string]string{}, map[string]string{}
 	}
-	v.Title, v.Data = "ui.admin.people.title", d
-	s.render(w, status, "admin_people", v)
-	return nil
+	return s.renderPage(w, status, "admin_people", v, "ui.admin.people.title", d)
 }
 
 // adminCreatePerson creates an account from the form. Every bad field
@@ -87,7 +83,7 @@ func (s *Server) adminCreatePerson(w http.ResponseWriter, r *http.Request, sess 
 		return err
 	}
 	f := r.PostForm
-	d := peopleData{Form: map[string]string{}, Errors: map[string]string{}}
+	d := peopleData{formState: blankForm("")}
 	for _, k := range newUserFields {
 		if k != "password" {
 			d.Form[k] = f.Get(k)
@@ -159,7 +155,7 @@ func (s *Server) adminSetDisabled(disabled bool) pageFunc {
 		login := r.PostForm.Get("login")
 		err := s.Auth.SetDisabled(r.Context(), sess.Principal, login, disabled)
 		if errs.CodeOf(err) == errs.Conflict {
-			return s.showPeople(w, r, sess, v, http.StatusConflict, peopleData{Form: map[string]string{}, Errors: map[string]string{}, Notice: "ui.admin.err.self"})
+			return s.showPeople(w, r, sess, v, http.StatusConflict, peopleData{formState: blankForm("ui.admin.err.self")})
 		}
 		if err != nil {
 			return err
@@ -192,9 +188,7 @@ func (s *Server) adminTokens(w http.ResponseWriter, r *http.Request, sess auth.S
 	if err != nil {
 		return err
 	}
-	v.Title, v.Data = "ui.admin.tokens.title", tokensData{Tokens: ts, Notice: noticeOf(r)}
-	s.render(w, http.StatusOK, "admin_tokens", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "admin_tokens", v, "ui.admin.tokens.title", tokensData{Tokens: ts, Notice: noticeOf(r)})
 }
 
 // adminRevokeToken revokes a token; it stops working at once.
@@ -267,9 +261,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return err
 	}
 	d.Report, d.Checked, d.VerifiedAt = rep, int(rep.Entries), at
-	v.Title, v.Data = "ui.admin.audit.title", d
-	s.render(w, status, "admin_audit", v)
-	return nil
+	return s.renderPage(w, status, "admin_audit", v, "ui.admin.audit.title", d)
 }
 
 // auditCheck is the last verification of one installation's audit trail.
@@ -336,10 +328,8 @@ func (s *Server) adminGrant(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return nil
 	}
 	e := errs.As(err)
-	d := peopleData{Form: map[string]string{}, Errors: map[string]string{}, Grant: map[string]string{}, GrantErrors: map[string]string{}}
-	for _, k := range []string{"login", "role", "scope_kind", "scope_ref"} {
-		d.Grant[k] = f.Get(k)
-	}
+	g := typed(f, "login", "role", "scope_kind", "scope_ref")
+	d := peopleData{formState: blankForm(""), Grant: g.Form, GrantErrors: g.Errors}
 	status := http.StatusUnprocessableEntity
 	switch {
 	case e.Code == errs.NotFound:

@@ -2,21 +2,15 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
-	"qorgan/internal/auth"
 	"qorgan/internal/demo"
-	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
-	"qorgan/internal/testkit"
 )
 
 // TestAdminPages: the administrator's people, tokens and audit pages over
@@ -32,11 +26,7 @@ func TestAdminPages(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a := auth.New(db)
-		testkit.Demo(t, db, a, 0.002)
-		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-		live := httptest.NewServer(srv.Handler())
-		defer live.Close()
+		a, _, live := demoServed(t, db)
 
 		admin := newBrowser(t, live.URL)
 		tok := signInPage(t, admin, "admin", demo.DefaultPassword)

@@ -25,24 +25,11 @@ func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request, p auth.Princ
 		limit = n
 	}
 	xs, err := s.Alarms.List(r.Context(), p, all, limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[alarm.Alarm]{Items: xs})
-	return nil
+	return reply(w, http.StatusOK, registry.List[alarm.Alarm]{Items: xs}, err)
 }
 
 func (s *Server) getAlarm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	a, err := s.Alarms.Get(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return byID(s.Alarms.Get)(w, r, p)
 }
 
 // alarmStepRequest is the body of an alarm step. note and notes are free
@@ -57,15 +44,10 @@ type alarmStepRequest struct {
 
 // alarmStep handles POST /api/v1/alarms/{id}/{step}.
 func (s *Server) alarmStep(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
+	var req alarmStepRequest
+	id, err := idAndOptionalBody(w, r, &req)
 	if err != nil {
 		return err
-	}
-	var req alarmStepRequest
-	if r.ContentLength != 0 {
-		if err := decode(w, r, &req); err != nil {
-			return err
-		}
 	}
 	var a alarm.Alarm
 	switch r.PathValue("step") {
@@ -94,19 +76,13 @@ type panicRequest struct {
 }
 
 func (s *Server) staffPanic(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
+	var req panicRequest
+	id, err := idAndBody(w, r, &req)
 	if err != nil {
 		return err
 	}
-	var req panicRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	if err := s.Alarms.StaffPanic(r.Context(), p, id, req.Silent, req.RequestID, req.Note); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "raised"})
-	return nil
+	err = s.Alarms.StaffPanic(r.Context(), p, id, req.Silent, req.RequestID, req.Note)
+	return reply(w, http.StatusAccepted, map[string]string{"status": "raised"}, err)
 }
 
 // deviceEvent is the device webhook: an event from a device authenticated
@@ -116,11 +92,8 @@ func (s *Server) deviceEvent(w http.ResponseWriter, r *http.Request, d registry.
 	if err := decode(w, r, &ev); err != nil {
 		return err
 	}
-	if err := s.Alarms.DeviceSignal(r.Context(), d, ev, r.RemoteAddr); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "stored"})
-	return nil
+	err := s.Alarms.DeviceSignal(r.Context(), d, ev, r.RemoteAddr)
+	return reply(w, http.StatusAccepted, map[string]string{"status": "stored"}, err)
 }
 
 func (s *Server) alarmStats(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -139,11 +112,7 @@ func (s *Server) alarmStats(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 	}
 	cards, err := s.Alarms.Stats(r.Context(), p, from, to)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[alarm.Scorecard]{Items: cards})
-	return nil
+	return reply(w, http.StatusOK, registry.List[alarm.Scorecard]{Items: cards}, err)
 }
 
 // live is the consoles' Server-Sent Events stream: each signed-in person gets

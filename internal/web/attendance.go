@@ -25,11 +25,7 @@ func (s *Server) devicePasses(w http.ResponseWriter, r *http.Request, d registry
 		return err
 	}
 	res, err := s.Access.Record(r.Context(), d, b.Events)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return reply(w, http.StatusOK, res, err)
 }
 
 type manualPassRequest struct {
@@ -39,23 +35,16 @@ type manualPassRequest struct {
 }
 
 func (s *Server) manualPass(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var req manualPassRequest
-	if err := decode(w, r, &req); err != nil {
+	id, err := idAndBody(w, r, &req)
+	if err != nil {
 		return err
 	}
 	if req.RequestID == "" || len(req.RequestID) > 64 {
 		return errs.Invalidf("request_id", "request_id is required (1–64 characters) so that a repeated request records one pass")
 	}
 	res, err := s.Access.ManualPass(r.Context(), p, id, req.PupilID, req.Direction, req.RequestID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return reply(w, http.StatusOK, res, err)
 }
 
 func (s *Server) rollCall(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -64,11 +53,7 @@ func (s *Server) rollCall(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return err
 	}
 	rc, err := s.Access.RollCall(r.Context(), s.Auth, p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rc)
-	return nil
+	return reply(w, http.StatusOK, rc, err)
 }
 
 // deliveryReport is a school's view of the messages sent to its parents.

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -30,9 +27,7 @@ func TestBadTextRefusedOnEveryStore(t *testing.T) {
 			RegionCode: "610000000", DistrictCode: "611000000", Headcount: 900})["TRK-001"]
 		a := auth.New(db)
 		tok := testkit.AdminToken(t, a, "root", "a long password")
-		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-		live := httptest.NewServer(srv.Handler())
-		defer live.Close()
+		live := serveWired(t, db, a)
 
 		post := func(body string) (int, web.Problem) {
 			t.Helper()

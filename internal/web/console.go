@@ -139,10 +139,7 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 	newest := func(a, b alarmRow) int { return b.CommittedAt.Compare(a.CommittedAt) }
 	slices.SortStableFunc(d.Alarms, newest)
 	slices.SortStableFunc(d.Trouble, newest)
-	v.Title = "ui.console.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "console", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "console", v, "ui.console.title", d)
 }
 
 // percent is a share as a whole per cent, rounded down so that 99.6% never
@@ -174,10 +171,8 @@ type alarmPageData struct {
 	After       int64 // the live feed resumes after this event
 	// A refused form comes back with what was typed and the message next
 	// to the field (message ids), or a notice above the forms.
-	Form   map[string]string
-	Errors map[string]string
-	Notice string
-	Map    schoolMap
+	formState
+	Map schoolMap
 }
 
 func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
@@ -230,10 +225,7 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 		d.Timeline = append(d.Timeline, e)
 	}
 	slices.SortStableFunc(d.Timeline, func(x, y timelineEntry) int { return x.At.Compare(y.At) })
-	v.Title = "ui.alarm.title"
-	v.Data = d
-	s.render(w, status, "alarm", v)
-	return nil
+	return s.renderPage(w, status, "alarm", v, "ui.alarm.title", d)
 }
 
 // cardOf gathers the school's card with the person's own scope: what they
@@ -310,24 +302,9 @@ func (s *Server) alarmStepPage(w http.ResponseWriter, r *http.Request, sess auth
 	default:
 		return errs.NotFoundf("no step %q", r.PathValue("step"))
 	}
-	if e := errs.As(err); err != nil && (e.Code == errs.Invalid || e.Code == errs.Conflict) {
-		d := alarmPageData{Form: map[string]string{}, Errors: map[string]string{}}
-		for _, k := range []string{"responder", "note", "resolution", "notes"} {
-			d.Form[k] = f.Get(k)
-		}
-		status := http.StatusConflict
-		if e.Code == errs.Invalid {
-			status = http.StatusUnprocessableEntity
-			switch e.Field {
-			case "responder", "resolution", "notes":
-				d.Errors[e.Field] = "ui.form." + e.Field
-			default:
-				d.Notice = "ui.form.invalid"
-			}
-		} else {
-			d.Notice = "ui.alarm.conflict"
-		}
-		return s.showAlarm(w, r, p, v, id, status, d)
+	fs := typed(f, "responder", "note", "resolution", "notes")
+	if status, ok := fs.stepRefused(err, "ui.form.", "ui.alarm.conflict", "responder", "resolution", "notes"); ok {
+		return s.showAlarm(w, r, p, v, id, status, alarmPageData{formState: fs})
 	}
 	if err != nil {
 		return err

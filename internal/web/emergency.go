@@ -21,11 +21,7 @@ func (s *Server) declareEmergency(w http.ResponseWriter, r *http.Request, p auth
 		return err
 	}
 	es, err := s.Emergency.Declare(r.Context(), p, d)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, registry.List[emergency.Emergency]{Items: es})
-	return nil
+	return reply(w, http.StatusCreated, registry.List[emergency.Emergency]{Items: es}, err)
 }
 
 // emergencyActionRequest is the body of an emergency action: change takes
@@ -41,15 +37,10 @@ type emergencyActionRequest struct {
 // emergencyAction handles POST /api/v1/emergencies/{id}/{action}: confirm,
 // change, end.
 func (s *Server) emergencyAction(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
+	var req emergencyActionRequest
+	id, err := idAndOptionalBody(w, r, &req)
 	if err != nil {
 		return err
-	}
-	var req emergencyActionRequest
-	if r.ContentLength != 0 {
-		if err := decode(w, r, &req); err != nil {
-			return err
-		}
 	}
 	var e emergency.Emergency
 	switch r.PathValue("action") {
@@ -76,42 +67,22 @@ type marksRequest struct {
 // markEmergency handles POST /api/v1/emergencies/{id}/marks by the
 // school's director or guard.
 func (s *Server) markEmergency(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var req marksRequest
-	if err := decode(w, r, &req); err != nil {
+	id, err := idAndBody(w, r, &req)
+	if err != nil {
 		return err
 	}
 	if err := s.Emergency.Mark(r.Context(), p, id, req.Marks); err != nil {
 		return err
 	}
 	rc, err := s.Emergency.Unaccounted(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rc)
-	return nil
+	return reply(w, http.StatusOK, rc, err)
 }
 
 // checkIn handles POST /api/v1/emergencies/{id}/reunions: a refused adult
 // is recorded and answered 409 naming id_document.
 func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in emergency.CheckIn
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	x, err := s.Emergency.CheckIn(r.Context(), p, id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, x)
-	return nil
+	return bodyByID(http.StatusCreated, s.Emergency.CheckIn)(w, r, p)
 }
 
 type reunionActionRequest struct {
@@ -154,22 +125,13 @@ func (s *Server) reunionAction(w http.ResponseWriter, r *http.Request, p auth.Pr
 // confirmProposal handles POST /api/v1/emergency-proposals/{id}: the one
 // action that turns a panic alarm's proposal into a live emergency.
 func (s *Server) confirmProposal(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
+	var c emergency.Confirmation
+	id, err := idAndOptionalBody(w, r, &c)
 	if err != nil {
 		return err
-	}
-	var c emergency.Confirmation
-	if r.ContentLength != 0 {
-		if err := decode(w, r, &c); err != nil {
-			return err
-		}
 	}
 	e, err := s.Emergency.ConfirmProposal(r.Context(), p, id, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, e)
-	return nil
+	return reply(w, http.StatusCreated, e, err)
 }
 
 // drills handles GET /api/v1/schools/{id}/drills?year=2026-2027 (this
@@ -184,11 +146,7 @@ func (s *Server) drills(w http.ResponseWriter, r *http.Request, p auth.Principal
 		year = emergency.SchoolYear(time.Now())
 	}
 	pl, err := s.Emergency.YearReport(r.Context(), p, id, year)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pl)
-	return nil
+	return reply(w, http.StatusOK, pl, err)
 }
 
 // staffCode runs h with the code a staff member got in their emergency
@@ -216,11 +174,8 @@ func (s *Server) staffMarks() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req marksRequest
 		s.staffCode(&req, func(w http.ResponseWriter, r *http.Request, code string) error {
-			if err := s.Emergency.MarkClass(r.Context(), code, req.Marks); err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusOK, map[string]int{"marked": len(req.Marks)})
-			return nil
+			err := s.Emergency.MarkClass(r.Context(), code, req.Marks)
+			return reply(w, http.StatusOK, map[string]int{"marked": len(req.Marks)}, err)
 		}).ServeHTTP(w, r)
 	})
 }
@@ -229,21 +184,13 @@ func (s *Server) staffMarks() http.Handler {
 // locked down, or the class is out.
 func (s *Server) staffSecured(w http.ResponseWriter, r *http.Request, code string) error {
 	at, err := s.Emergency.ConfirmSecured(r.Context(), code)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]time.Time{"secured_at": at})
-	return nil
+	return reply(w, http.StatusOK, map[string]time.Time{"secured_at": at}, err)
 }
 
 // staffChecklist handles GET /api/v1/emergency-staff/checklist.
 func (s *Server) staffChecklist(w http.ResponseWriter, r *http.Request, code string) error {
 	c, err := s.Emergency.StaffChecklist(r.Context(), code)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	return reply(w, http.StatusOK, c, err)
 }
 
 // staffTick handles POST /api/v1/emergency-staff/checklist/{step}.
@@ -252,11 +199,7 @@ func (s *Server) staffTick(w http.ResponseWriter, r *http.Request, code string) 
 	// after the code is known.
 	n, _ := strconv.Atoi(r.PathValue("step"))
 	at, err := s.Emergency.StaffTick(r.Context(), code, n)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]time.Time{"ticked_at": at})
-	return nil
+	return reply(w, http.StatusOK, map[string]time.Time{"ticked_at": at}, err)
 }
 
 type homeroomRequest struct {
@@ -267,19 +210,13 @@ type homeroomRequest struct {
 // setHomeroom handles PUT /api/v1/staff/{id}/homeroom: the class a teacher
 // leads at the assembly point and the language of their messages.
 func (s *Server) setHomeroom(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
+	var req homeroomRequest
+	id, err := idAndBody(w, r, &req)
 	if err != nil {
 		return err
 	}
-	var req homeroomRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	if err := s.Emergency.AssignClass(r.Context(), p, id, req.Class, req.Language); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language})
-	return nil
+	err = s.Emergency.AssignClass(r.Context(), p, id, req.Class, req.Language)
+	return reply(w, http.StatusOK, map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language}, err)
 }
 
 type documentRequest struct {
@@ -288,37 +225,24 @@ type documentRequest struct {
 
 // setIDDocument handles PUT /api/v1/guardians/{id}/id-document.
 func (s *Server) setIDDocument(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
+	var req documentRequest
+	id, err := idAndBody(w, r, &req)
 	if err != nil {
 		return err
 	}
-	var req documentRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	if err := s.Emergency.SetIDDocument(r.Context(), p, id, req.IDDocument); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"guardian_id": id})
-	return nil
+	err = s.Emergency.SetIDDocument(r.Context(), p, id, req.IDDocument)
+	return reply(w, http.StatusOK, map[string]any{"guardian_id": id}, err)
 }
 
 // addCourtOrder handles POST /api/v1/pupils/{id}/court-orders.
 func (s *Server) addCourtOrder(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var in emergency.CourtOrderInput
-	if err := decode(w, r, &in); err != nil {
+	id, err := idAndBody(w, r, &in)
+	if err != nil {
 		return err
 	}
 	n, err := s.Emergency.AddCourtOrder(r.Context(), p, id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": n, "pupil_id": id})
-	return nil
+	return reply(w, http.StatusCreated, map[string]any{"id": n, "pupil_id": id}, err)
 }
 
 type drillPlanRequest struct {
@@ -329,19 +253,13 @@ type drillPlanRequest struct {
 
 // setDrillPlan handles PUT /api/v1/schools/{id}/drill-plan.
 func (s *Server) setDrillPlan(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
+	var req drillPlanRequest
+	id, err := idAndBody(w, r, &req)
 	if err != nil {
 		return err
 	}
-	var req drillPlanRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	if err := s.Emergency.SetPlan(r.Context(), p, id, req.Year, req.Practical, req.Briefings); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings})
-	return nil
+	err = s.Emergency.SetPlan(r.Context(), p, id, req.Year, req.Practical, req.Briefings)
+	return reply(w, http.StatusOK, map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings}, err)
 }
 
 type briefingRequest struct {
@@ -351,20 +269,13 @@ type briefingRequest struct {
 
 // recordBriefing handles POST /api/v1/schools/{id}/briefings.
 func (s *Server) recordBriefing(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var req briefingRequest
-	if err := decode(w, r, &req); err != nil {
+	id, err := idAndBody(w, r, &req)
+	if err != nil {
 		return err
 	}
 	b, err := s.Emergency.RecordBriefing(r.Context(), p, id, req.HeldOn, req.Topic)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, b)
-	return nil
+	return reply(w, http.StatusCreated, b, err)
 }
 
 // capAlert is one CAP 1.2 alert of an emergency: its headers and the

@@ -22,9 +22,7 @@ type emergencyPageData struct {
 	RollCall  *emergency.RollCall
 	Modes     []emergency.Mode
 	Scenarios []emergency.Scenario
-	Form      map[string]string
-	Errors    map[string]string
-	Notice    string
+	formState
 	CanDeclare, CanEnd,
 	CanConfirm bool
 }
@@ -63,10 +61,7 @@ func (s *Server) showEmergency(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if d.Form == nil {
 		d.Form = map[string]string{}
 	}
-	v.Title = "ui.emergency.title"
-	v.Data = d
-	s.render(w, status, "emergency", v)
-	return nil
+	return s.renderPage(w, status, "emergency", v, "ui.emergency.title", d)
 }
 
 // emergencyStepPage takes the page's forms: declare (or change, when one is
@@ -92,24 +87,9 @@ func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess 
 	default:
 		return errs.NotFoundf("no step %q", r.PathValue("step"))
 	}
-	if e := errs.As(err); err != nil && (e.Code == errs.Invalid || e.Code == errs.Conflict) {
-		d := emergencyPageData{Form: map[string]string{}, Errors: map[string]string{}}
-		for _, k := range []string{"mode", "scenario", "place", "drill", "silent", "reason"} {
-			d.Form[k] = f.Get(k)
-		}
-		status := http.StatusConflict
-		if e.Code == errs.Invalid {
-			status = http.StatusUnprocessableEntity
-			switch e.Field {
-			case "mode", "scenario", "place", "reason":
-				d.Errors[e.Field] = "ui.emergency.form." + e.Field
-			default:
-				d.Notice = "ui.form.invalid"
-			}
-		} else {
-			d.Notice = "ui.emergency.conflict"
-		}
-		return s.showEmergency(w, r, p, v, schoolID, status, d)
+	fs := typed(f, "mode", "scenario", "place", "drill", "silent", "reason")
+	if status, ok := fs.stepRefused(err, "ui.emergency.form.", "ui.emergency.conflict", "mode", "scenario", "place", "reason"); ok {
+		return s.showEmergency(w, r, p, v, schoolID, status, emergencyPageData{formState: fs})
 	}
 	if err != nil {
 		return err

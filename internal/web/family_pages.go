@@ -71,10 +71,7 @@ func (s *Server) family(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 	if d.Consent, err = s.Registry.MyConsent(ctx, p); err != nil {
 		return err
 	}
-	v.Title = "ui.family.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "family", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "family", v, "ui.family.title", d)
 }
 
 type childHistory struct {
@@ -114,10 +111,7 @@ func (s *Server) childPage(w http.ResponseWriter, r *http.Request, sess auth.Ses
 	if next := t.AddDate(0, 0, 1); !next.After(today) {
 		d.Next = next.Format(time.DateOnly)
 	}
-	v.Title = "ui.family.history"
-	v.Data = d
-	s.render(w, http.StatusOK, "child", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "child", v, "ui.family.history", d)
 }
 
 // familyChannels switches the guardian's channels from the form's boxes.

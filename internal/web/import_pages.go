@@ -29,21 +29,14 @@ func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess auth.Se
 }
 
 func (s *Server) showImportForm(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, status int, msg string) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	sc, err := s.Registry.School(r.Context(), p, id)
+	_, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
 	if err := p.Require(auth.ImportPupils); err != nil {
 		return err
 	}
-	v.Title = "ui.import.title"
-	v.Data = importFormData{School: sc, Error: msg}
-	s.render(w, status, "import", v)
-	return nil
+	return s.renderPage(w, status, "import", v, "ui.import.title", importFormData{School: sc, Error: msg})
 }
 
 // startImportPage takes the form's file and starts the job; a missing or
@@ -128,8 +121,5 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request, sess auth.Se
 	case job.Total > 0:
 		d.Percent = job.Processed * 100 / job.Total
 	}
-	v.Title = "ui.import.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "import_job", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "import_job", v, "ui.import.title", d)
 }

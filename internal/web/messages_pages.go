@@ -115,10 +115,7 @@ func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request, sess auth.
 		}
 		d.Next = base + "?" + nq.Encode()
 	}
-	v.Title = "ui.messages.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "messages", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "messages", v, "ui.messages.title", d)
 }
 
 // ruleData is the not-arrived rule's page: the rule and its last check,
@@ -171,10 +168,7 @@ func (s *Server) showRule(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if c := rule.LastCheck; c != nil {
 		d.Outcome = "ui.rule.outcome." + c.Outcome
 	}
-	v.Title = "ui.rule.title"
-	v.Data = d
-	s.render(w, status, "not_arrived_rule", v)
-	return nil
+	return s.renderPage(w, status, "not_arrived_rule", v, "ui.rule.title", d)
 }
 
 // setNotArrivedRule takes the rule's form: the same SetNotArrivedRule as

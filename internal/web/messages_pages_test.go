@@ -3,8 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,7 +14,6 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/notify"
-	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 	"qorgan/internal/web"
@@ -252,12 +249,8 @@ func TestAlarmPageMap(t *testing.T) {
 	if _, err := db.W.ExecContext(context.Background(), "UPDATE schools SET lat = 43.238949, lon = 76.889709 WHERE id = 1"); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	serve := func(tiles string) string {
-		srv := wired(t, db, a, registry.New(db, a), log, func(d *web.Deps) { d.MapTilesURL = tiles })
-		live := httptest.NewServer(srv.Handler())
-		t.Cleanup(live.Close)
-		return live.URL
+		return serveWired(t, db, a, func(d *web.Deps) { d.MapTilesURL = tiles }).URL
 	}
 	withMap, without := serve("https://{s}.tiles.example:8443/{z}/{x}/{y}.png"), serve("")
 

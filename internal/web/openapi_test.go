@@ -1207,9 +1207,7 @@ func turkestanOr(turkestan, region string) string {
 func TestOpenAPIServedAsEmbedded(t *testing.T) {
 	db := storetest.SQLite(t)
 	a := auth.New(db)
-	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	ts := serveWired(t, db, a)
 	resp, err := ts.Client().Get(ts.URL + "/api/v1/openapi.json")
 	if err != nil {
 		t.Fatal(err)

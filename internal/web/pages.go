@@ -303,6 +303,14 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v *view)
 	w.Write(buf.Bytes())
 }
 
+// renderPage shows page name with status, titled title (a message id),
+// with d as its data: the end of every page handler.
+func (s *Server) renderPage(w http.ResponseWriter, status int, name string, v *view, title string, d any) error {
+	v.Title, v.Data = title, d
+	s.render(w, status, name, v)
+	return nil
+}
+
 // secure sets the headers every page and asset carries.
 func secure(h http.Header) {
 	h.Set("Content-Security-Policy", pageCSP)

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,7 +13,6 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/demo"
-	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
@@ -163,10 +161,7 @@ func pagesServer(t *testing.T, db *store.DB) *httptest.Server {
 	if _, err := demo.Load(context.Background(), db, a, demo.Options{Scale: 0.002, Password: "pages-password-1"}); err != nil {
 		t.Fatal(err)
 	}
-	srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	live := httptest.NewServer(srv.Handler())
-	t.Cleanup(live.Close)
-	return live
+	return serveWired(t, db, a)
 }
 
 // signInPage signs b in through the sign-in form as login and returns the

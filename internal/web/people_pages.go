@@ -68,7 +68,7 @@ func (d schoolPeopleData) NextPage() int {
 func (s *Server) peopleList(kind string) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 		p := sess.Principal
-		sc, err := s.schoolAt(r, p)
+		_, sc, err := s.pathSchool(r, p)
 		if err != nil {
 			return err
 		}

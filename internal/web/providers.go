@@ -22,11 +22,7 @@ func (s *Server) createContract(w http.ResponseWriter, r *http.Request, p auth.P
 		return err
 	}
 	c, err := s.Registry.CreateContract(r.Context(), p, registry.Contract{ProviderID: in.ProviderID, SchoolID: in.SchoolID, StartsOn: in.StartsOn, EndsOn: in.EndsOn})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, c)
-	return nil
+	return reply(w, http.StatusCreated, c, err)
 }
 
 type policeUnitRequest struct {
@@ -42,9 +38,5 @@ func (s *Server) createPoliceUnit(w http.ResponseWriter, r *http.Request, p auth
 		return err
 	}
 	u, err := s.Registry.CreatePoliceUnit(r.Context(), p, registry.PoliceUnit{NameKK: in.NameKK, NameRU: in.NameRU, RegionCode: in.RegionCode, DistrictCode: in.DistrictCode})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, u)
-	return nil
+	return reply(w, http.StatusCreated, u, err)
 }

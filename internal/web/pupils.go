@@ -28,11 +28,7 @@ func (s *Server) exportPupil(w http.ResponseWriter, r *http.Request, p auth.Prin
 
 func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	c, err := s.Registry.WithdrawMyConsent(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	return reply(w, http.StatusOK, c, err)
 }
 
 func (s *Server) listPupils(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -45,18 +41,10 @@ func (s *Server) listPupils(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	list, err := s.Registry.ListPupils(r.Context(), p, id, pg)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return reply(w, http.StatusOK, list, err)
 }
 
 func (s *Server) children(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	xs, err := s.Registry.Children(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.Pupil]{Items: xs})
-	return nil
+	return reply(w, http.StatusOK, registry.List[registry.Pupil]{Items: xs}, err)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,9 +149,7 @@ func (s *Server) showSchools(w http.ResponseWriter, r *http.Request, sess auth.S
 			d.Next = "/schools?" + nq.Encode()
 		}
 	}
-	v.Title, v.Data = "ui.region.schools.title", d
-	s.render(w, status, "region_schools", v)
-	return nil
+	return s.renderPage(w, status, "region_schools", v, "ui.region.schools.title", d)
 }
 
 type schoolCardData struct {
@@ -166,9 +165,7 @@ type schoolCardData struct {
 	// The new-contract form, for a role that may write contracts.
 	CanContract bool
 	Providers   []registry.Provider
-	Form        map[string]string
-	Errors      map[string]string
-	Notice      string
+	formState   // the new-contract form
 }
 
 type contractRow struct {
@@ -180,7 +177,7 @@ type contractRow struct {
 // regionSchool is a school's card: where it is, its people and shifts, its
 // devices, its guard contracts, its police unit and its compliance.
 func (s *Server) regionSchool(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	d := schoolCardData{Form: map[string]string{}, Errors: map[string]string{}}
+	d := schoolCardData{formState: blankForm("")}
 	switch r.URL.Query().Get("done") {
 	case "contract":
 		d.Notice = "ui.region.done.contract"
@@ -201,10 +198,7 @@ func (s *Server) regionCreateContract(w http.ResponseWriter, r *http.Request, se
 		return err
 	}
 	f := r.PostForm
-	d := schoolCardData{Form: map[string]string{}, Errors: map[string]string{}}
-	for _, k := range contractFields {
-		d.Form[k] = f.Get(k)
-	}
+	d := schoolCardData{formState: typed(f, contractFields...)}
 	pid, perr := strconv.ParseInt(strings.TrimSpace(f.Get("provider_id")), 10, 64)
 	if perr != nil || pid <= 0 {
 		d.Errors["provider_id"] = "ui.region.err.provider_id"
@@ -215,29 +209,20 @@ func (s *Server) regionCreateContract(w http.ResponseWriter, r *http.Request, se
 		http.Redirect(w, r, "/schools/"+strconv.FormatInt(id, 10)+"?done=contract", http.StatusSeeOther)
 		return nil
 	}
-	status, field, msg, ok := formProblem(err, contractFields...)
+	status, ok := d.refused(err, contractFields...)
 	if !ok {
 		return err
-	}
-	if field != "" {
-		d.Errors[field] = msg
-	} else {
-		d.Notice = msg
 	}
 	return s.showSchool(w, r, sess, v, status, d)
 }
 
 func (s *Server) showSchool(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view, status int, d schoolCardData) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	sc, err := s.Registry.School(ctx, p, id)
-	if err != nil {
-		return err
-	}
 	d.School, d.Kinds, d.Count = sc, deviceKinds, map[registry.DeviceKind]int{}
 	if d.Devices, err = s.Registry.ListDevices(ctx, p, id); err != nil {
 		return err
@@ -309,17 +294,15 @@ type providerRow struct {
 type providersData struct {
 	Providers []providerRow
 	Today     string
-	CanCreate bool              // the role may register providers (auth.WriteProviders)
-	Form      map[string]string // what was typed in the new-provider form
-	Errors    map[string]string // field → message id
-	Notice    string
+	CanCreate bool  // the role may register providers (auth.WriteProviders)
+	formState       // the new-provider form
 	NewID     int64 // the provider just registered: its number, for a contract
 }
 
 // regionProviders lists the security providers in scope with their
 // licences and whether each is valid today.
 func (s *Server) regionProviders(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	d := providersData{Form: map[string]string{}, Errors: map[string]string{}}
+	d := providersData{formState: blankForm("")}
 	if r.URL.Query().Get("done") == "created" {
 		d.Notice = "ui.region.done.provider"
 		if n, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64); err == nil {
@@ -340,9 +323,7 @@ func (s *Server) showProviders(w http.ResponseWriter, r *http.Request, sess auth
 		d.Providers = append(d.Providers, providerRow{Provider: x, Valid: x.LicenceExpires >= d.Today, UTOValid: x.MayGuardUTO(now)})
 	}
 	d.CanCreate = sess.Principal.Can(auth.WriteProviders)
-	v.Title, v.Data = "ui.region.providers.title", d
-	s.render(w, status, "region_providers", v)
-	return nil
+	return s.renderPage(w, status, "region_providers", v, "ui.region.providers.title", d)
 }
 
 // formProblem turns a domain error about one field of a form into the
@@ -398,18 +379,10 @@ func (s *Server) regionCreateProvider(w http.ResponseWriter, r *http.Request, se
 		http.Redirect(w, r, "/providers?done=created&id="+strconv.FormatInt(pv.ID, 10), http.StatusSeeOther)
 		return nil
 	}
-	status, field, id, ok := formProblem(err, providerFields...)
+	d := providersData{formState: typed(f, slices.Concat(providerFields, []string{"licence_uto"})...)}
+	status, ok := d.refused(err, providerFields...)
 	if !ok {
 		return err
-	}
-	d := providersData{Form: map[string]string{"licence_uto": f.Get("licence_uto")}, Errors: map[string]string{}}
-	for _, k := range providerFields {
-		d.Form[k] = f.Get(k)
-	}
-	if field != "" {
-		d.Errors[field] = id
-	} else {
-		d.Notice = id
 	}
 	return s.showProviders(w, r, sess, v, status, d)
 }
@@ -419,15 +392,13 @@ type policeData struct {
 	Places    map[string]string
 	CanCreate bool
 	Regions   []registry.Region // where a new unit may be: the person's own region, or all
-	Form      map[string]string
-	Errors    map[string]string
-	Notice    string
+	formState                   // the new-unit form
 }
 
 // regionPolice lists the police units (ЦОУ) whose jurisdiction meets the
 // person's scope.
 func (s *Server) regionPolice(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	d := policeData{Form: map[string]string{}, Errors: map[string]string{}}
+	d := policeData{formState: blankForm("")}
 	if r.URL.Query().Get("done") == "created" {
 		d.Notice = "ui.region.done.police"
 	}
@@ -447,18 +418,10 @@ func (s *Server) regionCreatePolice(w http.ResponseWriter, r *http.Request, sess
 		http.Redirect(w, r, "/police-units?done=created", http.StatusSeeOther)
 		return nil
 	}
-	status, field, id, ok := formProblem(err, policeFields...)
+	d := policeData{formState: typed(f, policeFields...)}
+	status, ok := d.refused(err, policeFields...)
 	if !ok {
 		return err
-	}
-	d := policeData{Form: map[string]string{}, Errors: map[string]string{}}
-	for _, k := range policeFields {
-		d.Form[k] = f.Get(k)
-	}
-	if field != "" {
-		d.Errors[field] = id
-	} else {
-		d.Notice = id
 	}
 	return s.showPolice(w, r, sess, v, status, d)
 }
@@ -495,7 +458,5 @@ func (s *Server) showPolice(w http.ResponseWriter, r *http.Request, sess auth.Se
 			}
 		}
 	}
-	v.Title, v.Data = "ui.region.police.title", d
-	s.render(w, status, "region_police", v)
-	return nil
+	return s.renderPage(w, status, "region_police", v, "ui.region.police.title", d)
 }

@@ -3,9 +3,6 @@ package web_test
 import (
 	"context"
 	"html"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -17,7 +14,6 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
-	"qorgan/internal/testkit"
 )
 
 // TestRegionPages: the education department's and the ministry's pages
@@ -32,11 +28,7 @@ func TestRegionPages(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a := auth.New(db)
-		res := testkit.Demo(t, db, a, 0.002)
-		srv := wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)))
-		live := httptest.NewServer(srv.Handler())
-		defer live.Close()
+		a, res, live := demoServed(t, db)
 		q := db.Reader()
 		var region, district, nameRU, bin string
 		if err := q.QueryRowContext(ctx, "SELECT region_code, name_ru, COALESCE(bin, '') FROM schools WHERE id = 1").Scan(&region, &nameRU, &bin); err != nil {

@@ -37,11 +37,7 @@ func (s *Server) indicators(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	f, err := s.Roadmap.Indicators(r.Context(), p, pl)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
+	return reply(w, http.StatusOK, f, err)
 }
 
 func (s *Server) snapshots(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -53,11 +49,7 @@ func (s *Server) snapshots(w http.ResponseWriter, r *http.Request, p auth.Princi
 		pl = roadmap.Place{Level: roadmap.LevelNation}
 	}
 	xs, err := s.Roadmap.Snapshots(r.Context(), p, pl)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": xs})
-	return nil
+	return reply(w, http.StatusOK, map[string]any{"items": xs}, err)
 }
 
 func (s *Server) funding(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -69,11 +61,7 @@ func (s *Server) funding(w http.ResponseWriter, r *http.Request, p auth.Principa
 		}
 	}
 	f, err := s.Roadmap.Funding(r.Context(), p, year)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
+	return reply(w, http.StatusOK, f, err)
 }
 
 // roadmapDocument writes one of the ministry's documents from live data:
@@ -114,17 +102,7 @@ func (s *Server) roadmapDocument(w http.ResponseWriter, r *http.Request, p auth.
 	// Built whole before the first byte: an error is a problem document,
 	// never half a file.
 	var buf bytes.Buffer
-	switch format {
-	case "pdf":
-		err = report.WritePDF(&buf, d)
-	case "xlsx":
-		err = report.WriteXLSX(&buf, d)
-	case "csv":
-		err = report.WriteCSV(&buf, d)
-	default:
-		buf.WriteString(d.PlainText())
-	}
-	if err != nil {
+	if err := report.Write(&buf, d, format); err != nil {
 		return errs.Wrap(err, "document")
 	}
 	h := w.Header()

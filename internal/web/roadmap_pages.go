@@ -159,10 +159,7 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 			d.Seeded = append(d.Seeded, c)
 		}
 	}
-	v.Title = "ui.roadmap.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "indicators", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "indicators", v, "ui.roadmap.title", d)
 }
 
 type gapsPageData struct {
@@ -221,12 +218,9 @@ func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess aut
 	if err != nil {
 		return err
 	}
-	v.Title = "ui.gaps.title"
 	d := gapsPageData{G: g}
 	for _, it := range g.Items {
 		d.Reasons = append(d.Reasons, whyText(v.Lang, it.Why))
 	}
-	v.Data = d
-	s.render(w, http.StatusOK, "gaps", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "gaps", v, "ui.gaps.title", d)
 }

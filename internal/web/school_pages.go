@@ -60,6 +60,17 @@ type boardData struct {
 	Raised    bool   // the panic was just raised from this board
 }
 
+// pathSchool reads the path's school id and the school, in p's scope:
+// another's school is not found.
+func (s *Server) pathSchool(r *http.Request, p auth.Principal) (int64, registry.School, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, registry.School{}, err
+	}
+	sc, err := s.Registry.School(r.Context(), p, id)
+	return id, sc, err
+}
+
 // newRequestID is a random id for one showing of the panic form.
 func newRequestID() string {
 	var b [12]byte
@@ -67,23 +78,13 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// schoolAt is the school a page's {id} names, in the person's scope (not
-// found outside it).
-func (s *Server) schoolAt(r *http.Request, p auth.Principal) (registry.School, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return registry.School{}, err
-	}
-	return s.Registry.School(r.Context(), p, id)
-}
-
 func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	sc, err := s.schoolAt(r, p)
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
-	ctx, id := r.Context(), sc.ID
+	ctx := r.Context()
 	d := boardData{School: sc, CanPanic: p.Can(auth.RaisePanic), CanRollCall: p.Can(auth.ReadPupils), RequestID: newRequestID(),
 		Raised: r.URL.Query().Get("raised") == "1"}
 	if d.CanRollCall {
@@ -110,10 +111,7 @@ func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.S
 	if d.Devices, err = s.Alarms.DeviceStates(ctx, p, id); err != nil {
 		return err
 	}
-	v.Title = "ui.board.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "board", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "board", v, "ui.board.title", d)
 }
 
 type rollCallData struct {
@@ -127,11 +125,11 @@ type rollCallData struct {
 
 func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	sc, err := s.schoolAt(r, p)
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
-	ctx, id := r.Context(), sc.ID
+	ctx := r.Context()
 	rc, err := s.Access.RollCall(ctx, s.Auth, p, id)
 	if err != nil {
 		return err
@@ -163,10 +161,7 @@ func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.
 		}
 		return 0
 	})
-	v.Title = "ui.rollcall.title"
-	v.Data = d
-	s.render(w, http.StatusOK, "rollcall", v)
-	return nil
+	return s.renderPage(w, http.StatusOK, "rollcall", v, "ui.rollcall.title", d)
 }
 
 type panicData struct {
@@ -182,21 +177,18 @@ type panicData struct {
 // board's button for 1.5 s is the confirmation.)
 func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	sc, err := s.schoolAt(r, p)
+	id, sc, err := s.pathSchool(r, p)
 	if err != nil {
 		return err
 	}
-	ctx, id := r.Context(), sc.ID
+	ctx := r.Context()
 	if err := p.Require(auth.RaisePanic); err != nil {
 		return err
 	}
 	f := r.PostForm
 	silent := f.Get("silent") == "on"
 	if f.Get("confirmed") != "yes" {
-		v.Title = "ui.panic.title"
-		v.Data = panicData{School: sc, RequestID: f.Get("request_id"), Silent: silent, Note: f.Get("note")}
-		s.render(w, http.StatusOK, "panic", v)
-		return nil
+		return s.renderPage(w, http.StatusOK, "panic", v, "ui.panic.title", panicData{School: sc, RequestID: f.Get("request_id"), Silent: silent, Note: f.Get("note")})
 	}
 	if err := s.Alarms.StaffPanic(ctx, p, id, silent, f.Get("request_id"), f.Get("note")); err != nil {
 		return err

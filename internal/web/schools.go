@@ -44,11 +44,7 @@ func (s *Server) listSchools(w http.ResponseWriter, r *http.Request, p auth.Prin
 		f.UTO = &b
 	}
 	list, err := s.Registry.ListSchools(r.Context(), p, f, pg)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return reply(w, http.StatusOK, list, err)
 }
 
 func (s *Server) issueDeviceCredential(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -57,9 +53,5 @@ func (s *Server) issueDeviceCredential(w http.ResponseWriter, r *http.Request, p
 		return err
 	}
 	tok, err := s.Registry.IssueDeviceCredential(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"device_id": id, "credential": tok})
-	return nil
+	return reply(w, http.StatusCreated, map[string]any{"device_id": id, "credential": tok}, err)
 }

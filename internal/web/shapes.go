@@ -25,11 +25,7 @@ func byID[T any](get func(context.Context, auth.Principal, int64) (T, error)) pe
 			return err
 		}
 		x, err := get(r.Context(), p, id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, x)
-		return nil
+		return reply(w, http.StatusOK, x, err)
 	}
 }
 
@@ -46,20 +42,13 @@ func listByID[T any](get func(context.Context, auth.Principal, int64) ([]T, erro
 // returns for the path's id and the body.
 func bodyByID[In, Out any](status int, put func(context.Context, auth.Principal, int64, In) (Out, error)) personal {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		id, err := pathID(r, "id")
-		if err != nil {
-			return err
-		}
 		var in In
-		if err := decode(w, r, &in); err != nil {
+		id, err := idAndBody(w, r, &in)
+		if err != nil {
 			return err
 		}
 		x, err := put(r.Context(), p, id, in)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, status, x)
-		return nil
+		return reply(w, status, x, err)
 	}
 }
 
@@ -67,11 +56,7 @@ func bodyByID[In, Out any](status int, put func(context.Context, auth.Principal,
 func forPerson[T any](get func(context.Context, auth.Principal) (T, error)) personal {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 		x, err := get(r.Context(), p)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, x)
-		return nil
+		return reply(w, http.StatusOK, x, err)
 	}
 }
 
@@ -80,11 +65,7 @@ func forPerson[T any](get func(context.Context, auth.Principal) (T, error)) pers
 func forPersonStatus[T any](status int, do func(context.Context, auth.Principal) (T, error)) personal {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 		x, err := do(r.Context(), p)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, status, x)
-		return nil
+		return reply(w, status, x, err)
 	}
 }
 
@@ -105,12 +86,38 @@ func bodyForPerson[In, Out any](status int, put func(context.Context, auth.Princ
 			return err
 		}
 		x, err := put(r.Context(), p, in)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, status, x)
-		return nil
+		return reply(w, status, x, err)
 	}
+}
+
+// reply answers with status and x, or, when err is not nil, returns err
+// for the problem document and writes nothing.
+func reply(w http.ResponseWriter, status int, x any, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, x)
+	return nil
+}
+
+// idAndBody reads the path's id, then the JSON body into v: a bad id is
+// not found before the body is read.
+func idAndBody(w http.ResponseWriter, r *http.Request, v any) (int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, err
+	}
+	return id, decode(w, r, v)
+}
+
+// idAndOptionalBody is idAndBody for an action whose body may be left out:
+// an empty body leaves v as it is.
+func idAndOptionalBody(w http.ResponseWriter, r *http.Request, v any) (int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil || r.ContentLength == 0 {
+		return id, err
+	}
+	return id, decode(w, r, v)
 }
 
 // pathID reads a numeric path parameter; anything else is simply not found.

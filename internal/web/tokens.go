@@ -24,11 +24,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return errs.Invalidf("ttl_hours", "ttl_hours must be 0 (no expiry) to 8784")
 	}
 	t, err := s.Auth.CreateAPIToken(r.Context(), p, req.Name, time.Duration(req.TTLHours)*time.Hour)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, t)
-	return nil
+	return reply(w, http.StatusCreated, t, err)
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

@@ -76,16 +76,7 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request, p auth.Prin
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	job, err := s.Jobs.Get(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, job)
-	return nil
+	return byID(s.Jobs.Get)(w, r, p)
 }
 
 func exportFormat(r *http.Request) (transfer.Format, error) {

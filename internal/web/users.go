@@ -40,11 +40,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	u, err := s.Auth.CreateUser(r.Context(), p, auth.NewUser{Login: req.Login, FullName: req.FullName, Password: req.Password, Role: req.Role, Scope: req.Scope})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, u)
-	return nil
+	return reply(w, http.StatusCreated, u, err)
 }
 
 func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -70,11 +66,7 @@ func (s *Server) setDisabled(disabled bool) func(http.ResponseWriter, *http.Requ
 			return err
 		}
 		u, err := s.Auth.User(r.Context(), login)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, u)
-		return nil
+		return reply(w, http.StatusOK, u, err)
 	}
 }
 

@@ -2,17 +2,21 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http/httptest"
 	"testing"
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/demo"
 	"qorgan/internal/emergency"
 	"qorgan/internal/notify"
 	"qorgan/internal/registry"
 	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
+	"qorgan/internal/testkit"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
 	"qorgan/internal/webpush"
@@ -51,6 +55,25 @@ func wired(t testing.TB, db *store.DB, a *auth.Service, reg *registry.Registry, 
 		t.Fatal(err)
 	}
 	return srv
+}
+
+// serveWired serves what wired makes over db and a (the registry of a, a quiet
+// log) until the test ends.
+func serveWired(t testing.TB, db *store.DB, a *auth.Service, change ...func(*web.Deps)) *httptest.Server {
+	t.Helper()
+	live := httptest.NewServer(wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)), change...).Handler())
+	t.Cleanup(live.Close)
+	return live
+}
+
+// demoServed loads the demo small (about twenty schools) into db and serves
+// it: the opening of the tests that go through the pages and the API as the
+// demo's people.
+func demoServed(t testing.TB, db *store.DB) (*auth.Service, demo.Result, *httptest.Server) {
+	t.Helper()
+	a := auth.New(db)
+	res := testkit.Demo(t, db, a, 0.002)
+	return a, res, serveWired(t, db, a)
 }
 
 // TestNewRefusesAMissingService: web.New names the service it lacks

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"qorgan/internal/notify"
 )
 
 // Urgency is RFC 8030 §5.3's hint to the push service and the phone of how
@@ -190,19 +192,6 @@ func (s *Sender) Send(ctx context.Context, t Target, p Push) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	return &StatusError{Code: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now()),
+	return &StatusError{Code: resp.StatusCode, RetryAfter: notify.ParseRetryAfter(resp.Header.Get("Retry-After"), now()),
 		Body: strings.Join(strings.Fields(string(bytes.ToValidUTF8(answer, nil))), " ")}
-}
-
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

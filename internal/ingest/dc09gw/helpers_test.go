@@ -142,8 +142,9 @@ next:
 	return out
 }
 
-// start runs a receiver on 127.0.0.1 port 0 until the test ends.
-func start(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Accounts) *dc09gw.Receiver {
+// run runs a receiver (on 127.0.0.1 port 0 and a silent log unless cfg
+// says otherwise) until cancel; done then gets what Run returned.
+func run(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Accounts) (r *dc09gw.Receiver, cancel context.CancelFunc, done <-chan error) {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
@@ -159,8 +160,15 @@ func start(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Ac
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx) }()
+	return r, cancel, ran
+}
+
+// start runs a receiver on 127.0.0.1 port 0 until the test ends.
+func start(t testing.TB, cfg dc09gw.Config, sink dc09gw.Sink, accounts dc09gw.Accounts) *dc09gw.Receiver {
+	t.Helper()
+	r, cancel, done := run(t, cfg, sink, accounts)
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"qorgan/internal/config"
 	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/protocol/dc09"
 	"qorgan/internal/registry"
@@ -176,27 +177,15 @@ func (c Config) withDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:10001"
 	}
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 90 * time.Second
-	}
-	if c.FirstFrameTimeout <= 0 {
-		c.FirstFrameTimeout = 10 * time.Second
-	}
+	config.OrDefault(&c.IdleTimeout, 90*time.Second)
+	config.OrDefault(&c.FirstFrameTimeout, 10*time.Second)
 	if c.FirstFrameTimeout > c.IdleTimeout {
 		c.FirstFrameTimeout = c.IdleTimeout
 	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
-	}
-	if c.MaxConnsPerSource <= 0 {
-		c.MaxConnsPerSource = 64
-	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = 10_000
-	}
-	if c.MaxUDPInFlight <= 0 {
-		c.MaxUDPInFlight = 1024
-	}
+	config.OrDefault(&c.WriteTimeout, 10*time.Second)
+	config.OrDefault(&c.MaxConnsPerSource, 64)
+	config.OrDefault(&c.MaxConns, 10_000)
+	config.OrDefault(&c.MaxUDPInFlight, 1024)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -205,24 +194,16 @@ func (c Config) withDefaults() Config {
 	} else {
 		c.Rand = &lockedReader{r: c.Rand}
 	}
-	if c.MaxBatch <= 0 {
-		c.MaxBatch = 1000
-	}
+	config.OrDefault(&c.MaxBatch, 1000)
 	switch {
 	case c.BatchWait == 0:
 		c.BatchWait = time.Millisecond
 	case c.BatchWait < 0:
 		c.BatchWait = 0
 	}
-	if c.CommitTimeout <= 0 {
-		c.CommitTimeout = 10 * time.Second
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 5 * time.Second
-	}
-	if c.LogEvery <= 0 {
-		c.LogEvery = 10 * time.Second
-	}
+	config.OrDefault(&c.CommitTimeout, 10*time.Second)
+	config.OrDefault(&c.ShutdownTimeout, 5*time.Second)
+	config.OrDefault(&c.LogEvery, 10*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -2,7 +2,6 @@ package dc09gw_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -221,16 +220,7 @@ func TestCommitFailureNoReplyThenRetransmissionACKed(t *testing.T) {
 
 func TestGracefulStopAnswersInFlight(t *testing.T) {
 	sink := &memSink{delay: 300 * time.Millisecond}
-	r, err := dc09gw.NewWithSink(dc09gw.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}, sink, plainAccounts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	r, cancel, done := run(t, dc09gw.Config{}, sink, plainAccounts)
 	c := dialTCP(t, r.Addr())
 	rr := &replyReader{c: c}
 	write(t, c, plainFrame(t, "1234", 11, "PA"))

@@ -2,16 +2,15 @@ package dc09gw_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"qorgan/internal/ingest/dc09gw"
 	"qorgan/internal/protocol/dc09"
+	"qorgan/internal/protocol/dc09/dc09vectors"
 )
 
 // vector is the part of an entry of testdata/dc09-vectors.json the
@@ -37,34 +36,12 @@ type vector struct {
 
 func loadVectors(t *testing.T) []vector {
 	t.Helper()
-	raw, err := os.ReadFile("../../../testdata/dc09-vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Count   int      `json:"count"`
-		Vectors []vector `json:"vectors"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	if file.Count == 0 || len(file.Vectors) != file.Count {
-		t.Fatalf("vector file says %d vectors, holds %d", file.Count, len(file.Vectors))
-	}
-	return file.Vectors
+	return dc09vectors.Load[vector](t, "../../../testdata/dc09-vectors.json")
 }
 
 // input is the frame as a panel sends it, as the codec's vector test
 // reads it.
-func (v vector) input() []byte {
-	if v.RawFramed != nil {
-		return []byte(*v.RawFramed)
-	}
-	if v.Raw != nil {
-		return []byte(*v.Raw)
-	}
-	return nil
-}
+func (v vector) input() []byte { return dc09vectors.Input(v.Raw, v.RawFramed) }
 
 // clock is the receiver time for a vector, as in the codec's vector test:
 // the frame's own timestamp, or a fixed day.

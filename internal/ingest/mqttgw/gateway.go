@@ -70,6 +70,7 @@ import (
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
+	"qorgan/internal/config"
 	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/registry"
 )
@@ -172,30 +173,14 @@ func (c Config) withDefaults() Config {
 	if c.ShareGroup == "" {
 		c.ShareGroup = "qorgan"
 	}
-	if c.KeepAlive <= 0 {
-		c.KeepAlive = 30 * time.Second
-	}
-	if c.SessionExpiry <= 0 {
-		c.SessionExpiry = 5 * time.Minute
-	}
-	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 64
-	}
-	if c.Workers <= 0 {
-		c.Workers = 8
-	}
-	if c.HandleTimeout <= 0 {
-		c.HandleTimeout = 10 * time.Second
-	}
-	if c.RetryDelay <= 0 {
-		c.RetryDelay = time.Second
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 5 * time.Second
-	}
-	if c.LogEvery <= 0 {
-		c.LogEvery = 10 * time.Second
-	}
+	config.OrDefault(&c.KeepAlive, 30*time.Second)
+	config.OrDefault(&c.SessionExpiry, 5*time.Minute)
+	config.OrDefault(&c.MaxInFlight, 64)
+	config.OrDefault(&c.Workers, 8)
+	config.OrDefault(&c.HandleTimeout, 10*time.Second)
+	config.OrDefault(&c.RetryDelay, time.Second)
+	config.OrDefault(&c.ShutdownTimeout, 5*time.Second)
+	config.OrDefault(&c.LogEvery, 10*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"qorgan/internal/protocol/contactid"
+	"qorgan/internal/protocol/dc09/dc09vectors"
 	"qorgan/internal/protocol/siadcs"
 )
 
@@ -75,34 +75,11 @@ type cidEvent struct {
 
 func loadVectors(t testing.TB) []vector {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/dc09-vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Count   int      `json:"count"`
-		Vectors []vector `json:"vectors"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	if len(file.Vectors) != file.Count || file.Count == 0 {
-		t.Fatalf("vector file says %d vectors, holds %d", file.Count, len(file.Vectors))
-	}
-	return file.Vectors
+	return dc09vectors.Load[vector](t, "testdata/dc09-vectors.json")
 }
 
-// input is the frame as a panel would send it: framed when the file gives
-// a framed form, otherwise the raw bytes (as a UDP datagram might carry).
-func (v vector) input() []byte {
-	if v.RawFramed != nil {
-		return []byte(*v.RawFramed)
-	}
-	if v.Raw != nil {
-		return []byte(*v.Raw)
-	}
-	return nil
-}
+// input is the frame as a panel would send it (dc09vectors.Input).
+func (v vector) input() []byte { return dc09vectors.Input(v.Raw, v.RawFramed) }
 
 func (v vector) expectation(t *testing.T) expectation {
 	t.Helper()

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"qorgan/internal/config"
 )
 
 // Config describes a simulation. The zero value of a field means its
@@ -132,9 +134,7 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("panel: transport must be tcp or udp, not %q", c.Transport)
 	}
-	if c.Panels <= 0 {
-		c.Panels = max(len(c.Accounts), 1)
-	}
+	config.OrDefault(&c.Panels, max(len(c.Accounts), 1))
 	if len(c.Accounts) > 0 && len(c.Accounts) < c.Panels {
 		return c, fmt.Errorf("panel: %d accounts for %d panels", len(c.Accounts), c.Panels)
 	}
@@ -153,12 +153,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Duration <= 0 && c.Count <= 0 {
 		return c, errors.New("panel: a duration or a count is required")
 	}
-	if c.AckTimeout <= 0 {
-		c.AckTimeout = 5 * time.Second
-	}
-	if c.Attempts <= 0 {
-		c.Attempts = 4
-	}
+	config.OrDefault(&c.AckTimeout, 5*time.Second)
+	config.OrDefault(&c.Attempts, 4)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

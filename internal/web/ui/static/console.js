@@ -3,6 +3,25 @@
 // a file (the Content-Security-Policy allows no inline script).
 "use strict";
 
+// refreshParts reads this page again, puts the fresh copies of the parts
+// named by selectors in place of the shown ones and returns the page read;
+// offline, or on an error answer, the page keeps what it had (null).
+async function refreshParts(...selectors) {
+  try {
+    const res = await fetch(window.location.pathname, { credentials: "same-origin" });
+    if (!res.ok) return null;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    for (const sel of selectors) {
+      const now = doc.querySelector(sel);
+      const here = document.querySelector(sel);
+      if (now && here) here.replaceWith(now);
+    }
+    return doc;
+  } catch (_) {
+    return null; // offline: the next call tries again
+  }
+}
+
 (function () {
   const root = document.getElementById("console");
   if (!root) return;
@@ -334,16 +353,9 @@
   // Another party's step: the state, the acknowledgements, the timeline
   // and which steps remain are read again from the page itself; a form
   // being filled in is left as it is.
-  const parts = [".alarm-state", ".alarm-acks", ".timeline tbody"];
   async function refresh() {
-    const res = await fetch(window.location.pathname, { credentials: "same-origin" });
-    if (!res.ok) return;
-    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-    for (const sel of parts) {
-      const now = doc.querySelector(sel);
-      const here = document.querySelector(sel);
-      if (now && here) here.replaceWith(now);
-    }
+    const doc = await refreshParts(".alarm-state", ".alarm-acks", ".timeline tbody");
+    if (!doc) return;
     const forms = (d) => [...d.querySelectorAll(".step-form")].map((f) => f.id).join(" ");
     const busy = document.activeElement && document.activeElement.closest(".step-form");
     if (forms(doc) !== forms(document) && !busy) {
@@ -370,21 +382,7 @@
 (function () {
   const root = document.getElementById("board");
   if (!root) return;
-  async function refresh() {
-    try {
-      const res = await fetch(window.location.pathname, { credentials: "same-origin" });
-      if (!res.ok) return;
-      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-      for (const sel of ["#board-live", "#updated"]) {
-        const now = doc.querySelector(sel);
-        const here = document.querySelector(sel);
-        if (now && here) here.replaceWith(now);
-      }
-    } catch (_) {
-      // offline: the board keeps what it had and tries again
-    }
-  }
-  setInterval(refresh, 5000);
+  setInterval(() => refreshParts("#board-live", "#updated"), 5000);
 
   const form = document.getElementById("panic-form");
   const button = document.getElementById("panic-button");
@@ -428,19 +426,7 @@
 (function () {
   const root = document.getElementById("family");
   if (!root) return;
-  async function refresh() {
-    try {
-      const res = await fetch(window.location.pathname, { credentials: "same-origin" });
-      if (!res.ok) return;
-      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-      const now = doc.querySelector("#family-live");
-      const here = document.querySelector("#family-live");
-      if (now && here) here.replaceWith(now);
-    } catch (_) {
-      // offline: keep what is shown
-    }
-  }
-  setInterval(refresh, 10000);
+  setInterval(() => refreshParts("#family-live"), 10000);
 
   const box = document.getElementById("push");
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !box) return;
