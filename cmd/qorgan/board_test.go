@@ -14,7 +14,7 @@ import (
 // inside count changing without a reload; the roll-call, filtered to those
 // inside, lists the pupil; a click on the panic button asks for
 // confirmation and raises nothing by itself; a confirmed silent panic
-// reaches the ПЦН's console and never the guard's own board.
+// reaches the ПЦН's and the ЦОУ's consoles and never the guard's own board.
 func TestSchoolBoardInBrowser(t *testing.T) {
 	browser, s := browserDemo(t)
 
@@ -78,6 +78,11 @@ func TestSchoolBoardInBrowser(t *testing.T) {
 	pcn.do(chromedp.Navigate(s.base + "/console"))
 	pcn.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
 	queued := eval[int](pcn, `document.querySelectorAll("#alarms tbody tr.alarm").length`)
+	cou := newPerson(t, browser, "cou")
+	cou.signIn(s.base, "cou")
+	cou.do(chromedp.Navigate(s.base + "/console"))
+	cou.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
+	couQueued := eval[int](cou, `document.querySelectorAll("#alarms tbody tr.alarm").length`)
 
 	guard.do(chromedp.Navigate(s.base + "/schools/1/board"))
 	boardAlarms := eval[int](guard, `document.querySelectorAll(".school-alarms li").length`)
@@ -95,10 +100,14 @@ func TestSchoolBoardInBrowser(t *testing.T) {
 	if got := eval[string](pcn, `document.querySelector("#alarms tbody tr.alarm .type").innerText`); got != "Silent panic" && got != "Тихая тревога" && got != "Үнсіз дабыл" {
 		t.Errorf("the ПЦН's newest alarm reads %q, want the silent panic", got)
 	}
+	cou.wait(fmt.Sprintf(`document.querySelectorAll("#alarms tbody tr.alarm").length > %d`, couQueued), 5*time.Second)
+	if got := eval[string](cou, `document.querySelector("#alarms tbody tr.alarm .type").innerText`); got != "Silent panic" && got != "Тихая тревога" && got != "Үнсіз дабыл" {
+		t.Errorf("the ЦОУ's newest alarm reads %q, want the silent panic", got)
+	}
 	if n := eval[int](guard, `document.querySelectorAll(".school-alarms li").length`); n != boardAlarms {
 		t.Errorf("the silent panic shows on the guard's own board (%d alarms, was %d)", n, boardAlarms)
 	}
-	for _, p := range []*person{guard, pcn} {
+	for _, p := range []*person{guard, pcn, cou} {
 		if errs := p.consoleErrors(); len(errs) > 0 {
 			t.Errorf("%s: browser console errors: %v", p.name, errs)
 		}
