@@ -106,7 +106,7 @@ func (b *benchAlarmsCmd) options() []*config.Option {
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)"),
 		config.String(&b.codes, "codes", "BA", "comma-separated codes the panels send in the throughput run"),
 		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)"),
-		config.String(&c.DatabaseURL, "database-url", "", "measure on PostgreSQL instead of SQLite: a connection URL (postgres://…); each run gets a fresh schema of its own, dropped at the end"),
+		config.String(&c.DatabaseURL, "database-url", "", "measure on PostgreSQL instead of SQLite: a connection URL (postgres://…); each run gets a fresh schema of its own, dropped at the end").Secret(),
 		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the plain throughput run against Qorgan to this file"),
 		config.String(&c.MemProfile, "memprofile", "", "write an allocation profile of the plain throughput run to this file (and one from before it to FILE.base)"),
 		config.Float(&c.MinRatio, "min-ratio", 0, "fail when a throughput run is below this share of its same-run ceiling (0: never; for CI)"),
