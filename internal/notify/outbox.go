@@ -181,6 +181,34 @@ func (o *Outbox) Claim(ctx context.Context, owner string, n int, lease time.Dura
 // a message is fenced by it, so a worker whose lease ran out cannot
 // overwrite what the next one did.
 func (o *Outbox) ClaimEach(ctx context.Context, owner string, n int, limit map[ChannelName]int, lease time.Duration) ([]Message, error) {
+	return o.finishAndClaim(ctx, nil, owner, n, limit, lease)
+}
+
+// finishAndClaim records outcomes (as finish does) and claims the next
+// messages (as ClaimEach does) in one transaction: at the morning peak the
+// worker's writes wait their turn on SQLite's one writer behind the
+// intake's, and a turn that records and claims together is one wait and
+// one commit instead of two.
+func (o *Outbox) finishAndClaim(ctx context.Context, outs []outcome, owner string, n int, limit map[ChannelName]int, lease time.Duration) ([]Message, error) {
+	if n <= 0 && len(outs) == 0 {
+		return nil, nil
+	}
+	var out []Message
+	err := o.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := o.finishIn(ctx, tx, outs); err != nil {
+			return err
+		}
+		var err error
+		out, err = o.claimIn(ctx, tx, owner, n, limit, lease)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return out, nil
+}
+
+func (o *Outbox) claimIn(ctx context.Context, tx *store.Tx, owner string, n int, limit map[ChannelName]int, lease time.Duration) ([]Message, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -188,46 +216,39 @@ func (o *Outbox) ClaimEach(ctx context.Context, owner string, n int, limit map[C
 	until := store.Micros(now.Add(lease))
 	first := o.turn.Add(1)
 	var out []Message
-	err := o.DB.InTx(ctx, func(tx *store.Tx) error {
-		out = out[:0]
-		for k := range Channels {
-			ch := Channels[(first+uint32(k))%uint32(len(Channels))]
-			want := n - len(out)
-			if l, ok := limit[ch]; ok {
-				want = min(want, l)
-			}
-			if want <= 0 {
-				continue
-			}
-			// The same statement every claim: kept prepared (QueryRepeated).
-			err := eachRepeated(ctx, tx, func(rows *sql.Rows) error {
-				var m Message
-				var ch string
-				var pupil, expires sql.NullInt64
-				var created int64
-				if err := rows.Scan(&m.ID, &m.Key, &ch, &m.Recipient, &m.Kind, &m.Subject, &m.Body, &m.Language, &m.SchoolID,
-					&pupil, &m.Attempts, &m.LastError, &created, &expires); err != nil {
-					return err
-				}
-				m.Channel = ChannelName(ch)
-				m.PupilID = pupil.Int64
-				m.CreatedAt = store.FromMicros(created)
-				if expires.Valid {
-					m.ExpiresAt = store.FromMicros(expires.Int64)
-				}
-				m.Status = Sending
-				m.Lease = owner
-				out = append(out, m)
-				return nil
-			}, claimSQL(o.DB.Dialect), owner, until, until, string(ch), store.Micros(now), want)
-			if err != nil {
+	for k := range Channels {
+		ch := Channels[(first+uint32(k))%uint32(len(Channels))]
+		want := n - len(out)
+		if l, ok := limit[ch]; ok {
+			want = min(want, l)
+		}
+		if want <= 0 {
+			continue
+		}
+		// The same statement every claim: kept prepared (QueryRepeated).
+		err := eachRepeated(ctx, tx, func(rows *sql.Rows) error {
+			var m Message
+			var ch string
+			var pupil, expires sql.NullInt64
+			var created int64
+			if err := rows.Scan(&m.ID, &m.Key, &ch, &m.Recipient, &m.Kind, &m.Subject, &m.Body, &m.Language, &m.SchoolID,
+				&pupil, &m.Attempts, &m.LastError, &created, &expires); err != nil {
 				return err
 			}
+			m.Channel = ChannelName(ch)
+			m.PupilID = pupil.Int64
+			m.CreatedAt = store.FromMicros(created)
+			if expires.Valid {
+				m.ExpiresAt = store.FromMicros(expires.Int64)
+			}
+			m.Status = Sending
+			m.Lease = owner
+			out = append(out, m)
+			return nil
+		}, claimSQL(o.DB.Dialect), owner, until, until, string(ch), store.Micros(now), want)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
 	}
 	return out, nil
 }
@@ -253,6 +274,13 @@ const released Status = "released"
 // claim, and so do released ones; retries and dead letters in one
 // statement per thousand.
 func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	return o.DB.InTx(ctx, func(tx *store.Tx) error { return o.finishIn(ctx, tx, outs) })
+}
+
+func (o *Outbox) finishIn(ctx context.Context, tx *store.Tx, outs []outcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
@@ -282,43 +310,41 @@ func (o *Outbox) finish(ctx context.Context, outs []outcome) error {
 		g.at = max(g.at, store.Micros(oc.at))
 		g.ids = append(g.ids, oc.m.ID)
 	}
-	return o.DB.InTx(ctx, func(tx *store.Tx) error {
-		for _, u := range []struct {
-			groups    map[string]*group
-			set, what string
-		}{
-			{sent, "status = 'sent', sent_at = ?, lease_until = NULL", "mark sent"},
-			{freed, "status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL", "release unsent messages"},
-		} {
-			for lease, g := range u.groups {
-				// A few statement sizes, kept prepared: this runs for
-				// every batch of outcomes.
-				err := store.InChunks(g.ids, finishRows, func(ph string, part []any) error {
-					q := "UPDATE outbox SET " + u.set + " WHERE status = 'sending' AND lease_owner = ? AND id IN (" + ph + ")"
-					_, err := tx.ExecRepeated(ctx, q, append([]any{g.at, lease}, part...)...)
-					return err
-				})
-				if err != nil {
-					return fmt.Errorf("%s: %w", u.what, err)
-				}
+	for _, u := range []struct {
+		groups    map[string]*group
+		set, what string
+	}{
+		{sent, "status = 'sent', sent_at = ?, lease_until = NULL", "mark sent"},
+		{freed, "status = 'pending', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL", "release unsent messages"},
+	} {
+		for lease, g := range u.groups {
+			// A few statement sizes, kept prepared: this runs for
+			// every batch of outcomes.
+			err := store.InChunks(g.ids, finishRows, func(ph string, part []any) error {
+				q := "UPDATE outbox SET " + u.set + " WHERE status = 'sending' AND lease_owner = ? AND id IN (" + ph + ")"
+				_, err := tx.ExecRepeated(ctx, q, append([]any{g.at, lease}, part...)...)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", u.what, err)
 			}
 		}
-		for start := 0; start < len(other); start += finishRows {
-			part := other[start:min(start+finishRows, len(other))]
-			args := make([]any, 0, len(part)*5)
-			for _, oc := range part {
-				at := oc.at
-				if oc.state == Pending {
-					at = oc.next
-				}
-				args = append(args, oc.m.ID, oc.m.Lease, string(oc.state), store.Micros(at), oc.err)
+	}
+	for start := 0; start < len(other); start += finishRows {
+		part := other[start:min(start+finishRows, len(other))]
+		args := make([]any, 0, len(part)*5)
+		for _, oc := range part {
+			at := oc.at
+			if oc.state == Pending {
+				at = oc.next
 			}
-			if _, err := tx.ExecContext(ctx, failedSQL(len(part)), args...); err != nil {
-				return fmt.Errorf("record delivery failures: %w", err)
-			}
+			args = append(args, oc.m.ID, oc.m.Lease, string(oc.state), store.Micros(at), oc.err)
 		}
-		return nil
-	})
+		if _, err := tx.ExecContext(ctx, failedSQL(len(part)), args...); err != nil {
+			return fmt.Errorf("record delivery failures: %w", err)
+		}
+	}
+	return nil
 }
 
 const finishRows = 1000

@@ -223,3 +223,93 @@ func TestStopReleasesClaimed(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimsAhead: a worker claims more than it can have in flight — the
+// rest wait for a slot in memory, so that a claim (a turn on the store's
+// writer) carries many messages — yet never sends more at once than its
+// channel's share; told to stop, it releases the messages still waiting,
+// unsent and their attempt not counted, and records the ones in flight.
+func TestClaimsAhead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		o := notify.New(db)
+		for i := range 20 {
+			enqueue(t, db, message(fmt.Sprintf("ahead/%d", i), notify.ChannelBot, "123456"))
+		}
+		held := newHeld()
+		w := fastWorker(o, map[notify.ChannelName]notify.Channel{notify.ChannelBot: held})
+		// A share of 3 in flight; up to twice that claimed.
+		w.Concurrency, w.Batch, w.Lease = 4, 8, time.Hour
+		stop, done := runWorker(t, w)
+		eventually(t, 5*time.Second, "6 claimed, 3 of them in flight", func() bool { return w.Stats().Claimed == 6 && held.started.Load() == 3 })
+		time.Sleep(100 * time.Millisecond) // more would be claimed or sent by now
+		if s, n := w.Stats(), held.started.Load(); s.Claimed != 6 || n != 3 {
+			t.Fatalf("claimed %d, %d sends begun; want 6 claimed (twice the share) and 3 in flight", s.Claimed, n)
+		}
+		stop()
+		time.Sleep(50 * time.Millisecond)
+		close(held.open) // the three in flight are answered
+		<-done
+		s := w.Stats()
+		if s.Sent != 3 || s.Released != 3 {
+			t.Fatalf("stats %+v: want 3 sent, 3 released", s)
+		}
+		calls, _ := held.stats()
+		if len(calls) != 3 {
+			t.Fatalf("%d messages sent, want 3: %v", len(calls), calls)
+		}
+		if n := countStatus(t, db, notify.Sent); n != 3 {
+			t.Fatalf("%d recorded sent, want 3", n)
+		}
+		if n := countStatus(t, db, notify.Sending); n != 0 {
+			t.Fatalf("%d left sending after a graceful stop", n)
+		}
+		var attempts int
+		if err := db.Reader().QueryRowContext(context.Background(), "SELECT COALESCE(SUM(attempts), 0) FROM outbox WHERE status = 'pending'").Scan(&attempts); err != nil {
+			t.Fatal(err)
+		}
+		if attempts != 0 {
+			t.Fatalf("released messages kept %d attempts, want none counted", attempts)
+		}
+	})
+}
+
+// TestLongWaitReleased: a claimed message that waited for a slot so long
+// that its send could outlast its lease is given back, not sent while
+// another worker may take it again; it is sent later, once, all the same.
+func TestLongWaitReleased(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		o := notify.New(db)
+		var mu sync.Mutex
+		calls := map[string]int{}
+		slow := notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
+			mu.Lock()
+			calls[m.Key]++
+			mu.Unlock()
+			time.Sleep(300 * time.Millisecond) // a slow provider, within the send's limit
+			return nil
+		})
+		for i := range 4 {
+			enqueue(t, db, message(fmt.Sprintf("wait/%d", i), notify.ChannelSMS, "+77011234567"))
+		}
+		w := fastWorker(o, map[notify.ChannelName]notify.Channel{notify.ChannelSMS: slow})
+		// One in flight, one more claimed; a message may wait at most
+		// half its lease (200 ms) for its slot.
+		w.Concurrency, w.Batch, w.ChannelConcurrency = 1, 1, 1
+		w.Lease, w.SendTimeout = 400*time.Millisecond, 350*time.Millisecond
+		start(t, w)
+		eventually(t, 20*time.Second, "every message sent", func() bool { return countStatus(t, db, notify.Sent) == 4 })
+		if s := w.Stats(); s.Released == 0 {
+			t.Fatalf("stats %+v: no message waited past its time, want some released", s)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, n := range calls {
+			if n != 1 {
+				t.Errorf("%s sent %d times", k, n)
+			}
+		}
+		if len(calls) != 4 {
+			t.Errorf("%d messages sent, want 4", len(calls))
+		}
+	})
+}

@@ -94,10 +94,12 @@ func (w *Worker) Wake() {
 }
 
 // WorkerStats counts what a worker did since it started. Released counts
-// messages claimed but given back unsent when the worker stopped. Claims
-// and Finishes count the transactions that claimed messages and that
-// recorded outcomes: with Claimed and Sent, how many messages each
-// carried.
+// messages claimed but given back unsent: when the worker stopped, or after
+// waiting so long for a slot that the send could outlast the lease. Claims
+// counts the transactions that claimed messages (each also recording the
+// outcomes gathered by then), Finishes the ones that recorded outcomes
+// alone: with Claimed, how many messages each claim carried, and together
+// how many of the store's write transactions the worker took.
 type WorkerStats struct {
 	Claimed, Sent, Retried, Dead, Released uint64
 	Claims, Finishes                       uint64
@@ -124,23 +126,41 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.Outbox == nil {
 		return errors.New("notify worker: no outbox")
 	}
-	results := make(chan outcome, w.Concurrency)
+	rec := &outcomes{ready: make(chan struct{}, 1), closed: make(chan struct{})}
 	recorded := make(chan struct{})
 	go func() {
-		w.record(results)
+		w.record(rec)
 		close(recorded)
 	}()
 
-	slots := make(chan struct{}, w.Concurrency)
-	freed := make(chan struct{}, 1)
 	// Derived when the worker starts, from Concurrency as it is then.
 	channelCap := w.ChannelConcurrency
 	if channelCap <= 0 || channelCap > w.Concurrency {
 		channelCap = max(1, w.Concurrency*3/4)
 	}
-	var busyMu sync.Mutex
-	busy := map[ChannelName]int{} // deliveries in flight by channel
+	// Deliveries in flight: at most Concurrency, at most channelCap of
+	// one channel, so that a slow provider leaves slots to the others.
+	slots := make(chan struct{}, w.Concurrency)
+	channelSlots := map[ChannelName]chan struct{}{}
+	for _, c := range Channels {
+		channelSlots[c] = make(chan struct{}, channelCap)
+	}
+	// The worker claims ahead of its slots: up to Batch messages more than
+	// can be in flight (each channel up to twice its share) wait for a
+	// slot in memory. Every claim is a turn on the store's writer, at the
+	// peak behind the intake's, so claims must be large; claiming only
+	// what the free slots could take made them small and let the slots
+	// idle while each claim waited for its turn.
+	maxHeld, maxChannelHeld := w.Concurrency+w.Batch, 2*channelCap
+	// A message that waited so long for a slot that its send could outlast
+	// its lease is given back unsent, not sent while another worker may
+	// take it again.
+	maxWait := max(w.Lease-w.SendTimeout, w.Lease/2)
+	var heldMu sync.Mutex
+	held := 0
+	heldBy := map[ChannelName]int{} // claimed and not yet done, by channel
 	limit := map[ChannelName]int{}
+	freed := make(chan struct{}, 1)
 	var inflight sync.WaitGroup
 	minClaim := max(1, min(w.Batch, w.Concurrency)/4)
 	minChannelClaim := max(1, min(minClaim, channelCap/4))
@@ -148,35 +168,44 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer poll.Stop()
 
 	for ctx.Err() == nil {
-		free := cap(slots) - len(slots)
-		if free < minClaim {
-			// Full: wait for deliveries to finish, so that a claimed
-			// message never waits in memory while its lease runs.
+		heldMu.Lock()
+		room := maxHeld - held
+		heldMu.Unlock()
+		if room < minClaim {
+			// Full: wait for deliveries to finish.
+			rec.claiming.Store(false)
 			select {
 			case <-ctx.Done():
 			case <-freed:
 			}
 			continue
 		}
-		want := min(free, w.Batch)
+		rec.claiming.Store(true)
+		want := min(room, w.Batch)
 		// A channel near its share waits until a few of its deliveries
 		// have ended (or the next poll), rather than claiming one message
 		// a transaction.
-		busyMu.Lock()
+		heldMu.Lock()
 		for _, c := range Channels {
-			limit[c] = channelCap - busy[c]
+			limit[c] = maxChannelHeld - heldBy[c]
 			if limit[c] < minChannelClaim {
 				limit[c] = 0
 			}
 		}
-		busyMu.Unlock()
-		// A claim that has begun is not cut short by the stop: it either
-		// takes its messages or not, never leaves the answer unknown, and
-		// what it took is released below.
-		msgs, err := w.Outbox.ClaimEach(context.WithoutCancel(ctx), w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, limit, w.Lease)
+		heldMu.Unlock()
+		// The outcomes gathered so far are recorded in the claim's
+		// transaction. A claim that has begun is not cut short by the
+		// stop: it either takes its messages or not, never leaves the
+		// answer unknown, and what it took is released below.
+		done := rec.take()
+		msgs, err := w.Outbox.finishAndClaim(context.WithoutCancel(ctx), done, w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, limit, w.Lease)
 		if err != nil {
 			w.Log.Error("notify: claim", "err", err)
+			rec.giveBack(done)
+		} else {
+			w.count(done)
 		}
+		startBy := time.Now().Add(maxWait)
 		w.claimd.Add(uint64(len(msgs)))
 		w.claims.Add(1)
 		got := map[ChannelName]int{}
@@ -185,25 +214,27 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		// Channels held back by their share, which may have more due: a
 		// delivery of theirs ending is worth a claim once enough have.
-		var held []ChannelName
+		var waiting []ChannelName
 		for _, c := range Channels {
 			if limit[c] == 0 || got[c] == limit[c] {
-				held = append(held, c)
+				waiting = append(waiting, c)
 			}
 		}
+		heldMu.Lock()
+		held += len(msgs)
+		for c, n := range got {
+			heldBy[c] += n
+		}
+		heldMu.Unlock()
 		for _, m := range msgs {
-			slots <- struct{}{}
-			busyMu.Lock()
-			busy[m.Channel]++
-			busyMu.Unlock()
 			inflight.Add(1)
 			go func() {
 				defer inflight.Done()
-				results <- w.deliver(ctx, m)
-				busyMu.Lock()
-				busy[m.Channel]--
-				busyMu.Unlock()
-				<-slots
+				rec.add(w.deliverInTurn(ctx, m, startBy, channelSlots[m.Channel], slots))
+				heldMu.Lock()
+				held--
+				heldBy[m.Channel]--
+				heldMu.Unlock()
 				select {
 				case freed <- struct{}{}:
 				default:
@@ -213,8 +244,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err == nil && len(msgs) == want {
 			continue // there may be more due
 		}
+		rec.claiming.Store(false)
 		var more <-chan struct{}
-		if err == nil && len(held) > 0 {
+		if err == nil && len(waiting) > 0 {
 			more = freed
 		}
 		poll.Reset(w.Poll)
@@ -225,9 +257,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			case <-w.wake:
 			case <-poll.C:
 			case <-more:
-				busyMu.Lock()
-				room := slices.ContainsFunc(held, func(c ChannelName) bool { return channelCap-busy[c] >= minChannelClaim })
-				busyMu.Unlock()
+				heldMu.Lock()
+				room := slices.ContainsFunc(waiting, func(c ChannelName) bool { return maxChannelHeld-heldBy[c] >= minChannelClaim })
+				heldMu.Unlock()
 				if !room {
 					continue wait
 				}
@@ -235,10 +267,37 @@ func (w *Worker) Run(ctx context.Context) error {
 			break
 		}
 	}
+	rec.claiming.Store(false)
 	inflight.Wait()
-	close(results)
+	close(rec.closed)
 	<-recorded
 	return nil
+}
+
+// deliverInTurn waits for a slot of the message's channel and one of the
+// worker's, then delivers it. When the worker stops before both are free,
+// or the message waited past startBy, it is released unsent.
+func (w *Worker) deliverInTurn(ctx context.Context, m Message, startBy time.Time, sems ...chan struct{}) outcome {
+	sems = slices.DeleteFunc(sems, func(c chan struct{}) bool { return c == nil }) // a channel this worker does not know
+	taken := 0
+	for _, sem := range sems {
+		select {
+		case sem <- struct{}{}:
+			taken++
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	defer func() {
+		for _, sem := range sems[:taken] {
+			<-sem
+		}
+	}()
+	if taken < len(sems) || time.Now().After(startBy) {
+		return outcome{m: m, state: released, at: w.Outbox.now()}
+	}
+	return w.deliver(ctx, m)
 }
 
 // recordGather is how long the outcomes of a batch are gathered after the
@@ -246,59 +305,133 @@ func (w *Worker) Run(ctx context.Context) error {
 // at a time, and written as they came they took more of the one writer's
 // transactions than the claims did. Nobody waits for an outcome's record
 // (a delivery's slot is free before it), and a stop still writes every
-// outcome gathered.
-const recordGather = 20 * time.Millisecond
+// outcome gathered. While the worker is claiming, its next claim records
+// them in its own transaction; the recorder waits for that, at most
+// recordDefer.
+const (
+	recordGather = 20 * time.Millisecond
+	recordDefer  = 200 * time.Millisecond
+)
 
-// record writes outcomes as they come, in batches: while one transaction
-// runs the next batch gathers, for recordGather at least.
-func (w *Worker) record(results <-chan outcome) {
-	var buf []outcome
+// outcomes gathers what became of delivered messages until they are
+// recorded: by the worker's next claim, or by the recorder.
+type outcomes struct {
+	mu       sync.Mutex
+	buf      []outcome
+	ready    chan struct{} // an outcome came
+	closed   chan struct{} // no more will come
+	claiming atomic.Bool   // the worker is claiming and will take them
+}
+
+func (r *outcomes) add(oc outcome) {
+	r.mu.Lock()
+	r.buf = append(r.buf, oc)
+	r.mu.Unlock()
+	select {
+	case r.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take returns every outcome gathered and empties the buffer.
+func (r *outcomes) take() []outcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	buf := r.buf
+	r.buf = nil
+	return buf
+}
+
+// giveBack returns outcomes whose transaction failed, for the recorder.
+func (r *outcomes) giveBack(ocs []outcome) {
+	if len(ocs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.buf = append(r.buf, ocs...)
+	r.mu.Unlock()
+	select {
+	case r.ready <- struct{}{}:
+	default:
+	}
+}
+
+// record writes the outcomes the worker's claims do not take: gathered for
+// recordGather, or longer while a claim is coming, and every one left at
+// the stop.
+func (w *Worker) record(r *outcomes) {
 	gathering := time.NewTimer(recordGather)
 	defer gathering.Stop()
-	for oc := range results {
-		buf = append(buf[:0], oc)
-		gathering.Reset(recordGather)
-	gather:
-		for len(buf) < 4*w.Batch {
-			select {
-			case oc, ok := <-results:
-				if !ok {
-					break gather
+	for {
+		closed := false
+		select {
+		case <-r.ready:
+		case <-r.closed:
+			closed = true
+		}
+		if !closed {
+			waited := time.Duration(0)
+			for {
+				gathering.Reset(recordGather)
+				select {
+				case <-gathering.C:
+				case <-r.closed:
+					closed = true
 				}
-				buf = append(buf, oc)
-			case <-gathering.C:
-				break gather
+				waited += recordGather
+				if closed || !r.claiming.Load() || waited >= recordDefer {
+					break
+				}
 			}
 		}
-		// Not the worker's context: an outcome lost at a stop would send a
-		// delivered message again.
-		var err error
-		for try := 0; try < 3; try++ {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err = w.Outbox.finish(ctx, buf)
-			cancel()
-			w.finish.Add(1)
-			if err == nil {
-				break
-			}
-			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+		if buf := r.take(); len(buf) > 0 {
+			w.recordAlone(buf)
 		}
-		if err != nil {
-			w.Log.Error("notify: record outcomes; their messages are sent again when the lease runs out", "messages", len(buf), "err", err)
-			continue
-		}
-		for _, oc := range buf {
-			switch oc.state {
-			case Sent:
-				w.sent.Add(1)
-			case released:
-				w.freed.Add(1)
-			case Dead:
-				w.dead.Add(1)
-				w.Log.Warn("notify: dead letter", "key", oc.m.Key, "channel", oc.m.Channel, "school", oc.m.SchoolID, "attempts", oc.m.Attempts, "err", oc.err)
-			default:
-				w.retry.Add(1)
+		if closed {
+			if buf := r.take(); len(buf) > 0 {
+				w.recordAlone(buf)
 			}
+			return
+		}
+	}
+}
+
+// recordAlone writes outcomes in a transaction of their own, trying three
+// times.
+func (w *Worker) recordAlone(buf []outcome) {
+	// Not the worker's context: an outcome lost at a stop would send a
+	// delivered message again.
+	var err error
+	for try := 0; try < 3; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = w.Outbox.finish(ctx, buf)
+		cancel()
+		w.finish.Add(1)
+		if err == nil {
+			break
+		}
+		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+	}
+	if err != nil {
+		w.Log.Error("notify: record outcomes; their messages are sent again when the lease runs out", "messages", len(buf), "err", err)
+		return
+	}
+	w.count(buf)
+}
+
+// count adds recorded outcomes to the worker's counters.
+func (w *Worker) count(buf []outcome) {
+	for _, oc := range buf {
+		switch oc.state {
+		case Sent:
+			w.sent.Add(1)
+		case released:
+			w.freed.Add(1)
+		case Dead:
+			w.dead.Add(1)
+			w.Log.Warn("notify: dead letter", "key", oc.m.Key, "channel", oc.m.Channel, "school", oc.m.SchoolID, "attempts", oc.m.Attempts, "err", oc.err)
+		default:
+			w.retry.Add(1)
 		}
 	}
 }
