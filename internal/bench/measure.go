@@ -114,6 +114,17 @@ func PostgresStore(ctx context.Context, url string, out io.Writer) (*store.DB, f
 	return db, func() { withPostgres.Store(false); db.Close(); drop() }, nil
 }
 
+// loadAverage is the machine's one-minute load average, or "unknown" where
+// the system does not say (it is read from /proc/loadavg): figures taken
+// on a shared machine mean little without it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
+
 // demoStore is Store with the demo loaded at a hundredth of the country,
 // as the alarm and pass benchmarks start.
 func demoStore(ctx context.Context, dir, name, sync string, out io.Writer) (*store.DB, *auth.Service, func(), error) {

@@ -253,6 +253,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 			}
 			alarmRep <- rep
 		}()
+		loadBefore := loadAverage()
 		per := batch / 4 // smaller requests, more often, like many controllers
 		interval := time.Duration(float64(time.Second) * float64(per) / float64(rate))
 		tick := time.NewTicker(interval)
@@ -301,6 +302,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		fmt.Fprintf(out, "at %d passes/s for %s (%d sent: %.0f/s; a loaded machine sends fewer): request p50 %s, p99 %s; pass → webhook over all %d messages: p50 %s, p99 %s, max %s (%d undelivered; the last delivered %s after the last pass)\n",
 			rate, duration, sent, float64(sent)/duration.Seconds(), ms(percentile(httpLat, 50)), ms(percentile(httpLat, 99)), queued, late(percentile(hl, 50)), late(percentile(hl, 99)), late(percentile(hl, 100)),
 			max(undelivered, 0), waited.Round(10*time.Millisecond))
+		fmt.Fprintf(out, "  the machine's load average (1 min) at the start and the end of the run: %s, %s\n", loadBefore, loadAverage())
 		if err := outboxSplit(ctx, db, out); err != nil {
 			return err
 		}

@@ -201,7 +201,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		msgs, err := w.Outbox.finishAndClaim(context.WithoutCancel(ctx), done, w.Name+"/"+strconv.FormatUint(w.seq.Add(1), 10), want, limit, w.Lease)
 		if err != nil {
 			w.Log.Error("notify: claim", "err", err)
-			rec.giveBack(done)
+			rec.add(done...)
 		} else {
 			w.count(done)
 		}
@@ -323,27 +323,9 @@ type outcomes struct {
 	claiming atomic.Bool   // the worker is claiming and will take them
 }
 
-func (r *outcomes) add(oc outcome) {
-	r.mu.Lock()
-	r.buf = append(r.buf, oc)
-	r.mu.Unlock()
-	select {
-	case r.ready <- struct{}{}:
-	default:
-	}
-}
-
-// take returns every outcome gathered and empties the buffer.
-func (r *outcomes) take() []outcome {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	buf := r.buf
-	r.buf = nil
-	return buf
-}
-
-// giveBack returns outcomes whose transaction failed, for the recorder.
-func (r *outcomes) giveBack(ocs []outcome) {
+// add gathers outcomes: a delivery's, or those of a claim whose
+// transaction failed, for the recorder to write.
+func (r *outcomes) add(ocs ...outcome) {
 	if len(ocs) == 0 {
 		return
 	}
@@ -354,6 +336,14 @@ func (r *outcomes) giveBack(ocs []outcome) {
 	case r.ready <- struct{}{}:
 	default:
 	}
+}
+
+// take returns every outcome gathered and empties the buffer.
+func (r *outcomes) take() (buf []outcome) {
+	r.mu.Lock()
+	buf, r.buf = r.buf, nil
+	r.mu.Unlock()
+	return buf
 }
 
 // record writes the outcomes the worker's claims do not take: gathered for
