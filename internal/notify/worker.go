@@ -138,13 +138,6 @@ func (w *Worker) Run(ctx context.Context) error {
 	if channelCap <= 0 || channelCap > w.Concurrency {
 		channelCap = max(1, w.Concurrency*3/4)
 	}
-	// Deliveries in flight: at most Concurrency, at most channelCap of
-	// one channel, so that a slow provider leaves slots to the others.
-	slots := make(chan struct{}, w.Concurrency)
-	channelSlots := map[ChannelName]chan struct{}{}
-	for _, c := range Channels {
-		channelSlots[c] = make(chan struct{}, channelCap)
-	}
 	// The worker claims ahead of its slots: up to Batch messages more than
 	// can be in flight (each channel up to twice its share) wait for a
 	// slot in memory. Every claim is a turn on the store's writer, at the
@@ -156,27 +149,27 @@ func (w *Worker) Run(ctx context.Context) error {
 	// its lease is given back unsent, not sent while another worker may
 	// take it again.
 	maxWait := max(w.Lease-w.SendTimeout, w.Lease/2)
-	var heldMu sync.Mutex
-	held := 0
-	heldBy := map[ChannelName]int{} // claimed and not yet done, by channel
+	held := newLanes(w.Concurrency, channelCap, func(q queued) outcome {
+		if time.Now().After(q.startBy) {
+			return w.release(q.m)
+		}
+		return w.deliver(ctx, q.m)
+	}, func(oc outcome) { rec.add(oc) })
 	limit := map[ChannelName]int{}
-	freed := make(chan struct{}, 1)
-	var inflight sync.WaitGroup
 	minClaim := max(1, min(w.Batch, w.Concurrency)/4)
 	minChannelClaim := max(1, min(minClaim, channelCap/4))
 	poll := time.NewTimer(w.Poll)
 	defer poll.Stop()
 
 	for ctx.Err() == nil {
-		heldMu.Lock()
-		room := maxHeld - held
-		heldMu.Unlock()
+		all, _ := held.holding("")
+		room := maxHeld - all
 		if room < minClaim {
 			// Full: wait for deliveries to finish.
 			rec.claiming.Store(false)
 			select {
 			case <-ctx.Done():
-			case <-freed:
+			case <-held.freed:
 			}
 			continue
 		}
@@ -185,14 +178,13 @@ func (w *Worker) Run(ctx context.Context) error {
 		// A channel near its share waits until a few of its deliveries
 		// have ended (or the next poll), rather than claiming one message
 		// a transaction.
-		heldMu.Lock()
 		for _, c := range Channels {
-			limit[c] = maxChannelHeld - heldBy[c]
+			_, n := held.holding(c)
+			limit[c] = maxChannelHeld - n
 			if limit[c] < minChannelClaim {
 				limit[c] = 0
 			}
 		}
-		heldMu.Unlock()
 		// The outcomes gathered so far are recorded in the claim's
 		// transaction. A claim that has begun is not cut short by the
 		// stop: it either takes its messages or not, never leaves the
@@ -220,34 +212,14 @@ func (w *Worker) Run(ctx context.Context) error {
 				waiting = append(waiting, c)
 			}
 		}
-		heldMu.Lock()
-		held += len(msgs)
-		for c, n := range got {
-			heldBy[c] += n
-		}
-		heldMu.Unlock()
-		for _, m := range msgs {
-			inflight.Add(1)
-			go func() {
-				defer inflight.Done()
-				rec.add(w.deliverInTurn(ctx, m, startBy, channelSlots[m.Channel], slots))
-				heldMu.Lock()
-				held--
-				heldBy[m.Channel]--
-				heldMu.Unlock()
-				select {
-				case freed <- struct{}{}:
-				default:
-				}
-			}()
-		}
+		held.add(msgs, startBy)
 		if err == nil && len(msgs) == want {
 			continue // there may be more due
 		}
 		rec.claiming.Store(false)
 		var more <-chan struct{}
 		if err == nil && len(waiting) > 0 {
-			more = freed
+			more = held.freed
 		}
 		poll.Reset(w.Poll)
 	wait:
@@ -257,9 +229,10 @@ func (w *Worker) Run(ctx context.Context) error {
 			case <-w.wake:
 			case <-poll.C:
 			case <-more:
-				heldMu.Lock()
-				room := slices.ContainsFunc(waiting, func(c ChannelName) bool { return maxChannelHeld-heldBy[c] >= minChannelClaim })
-				heldMu.Unlock()
+				room := slices.ContainsFunc(waiting, func(c ChannelName) bool {
+					_, n := held.holding(c)
+					return maxChannelHeld-n >= minChannelClaim
+				})
 				if !room {
 					continue wait
 				}
@@ -268,46 +241,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}
 	rec.claiming.Store(false)
-	inflight.Wait()
+	held.stop(w.release)
 	close(rec.closed)
 	<-recorded
 	return nil
-}
-
-// deliverInTurn waits for a slot of the message's channel and one of the
-// worker's, then delivers it. When the worker stops before both are free,
-// or the message waited past startBy, it is released unsent.
-func (w *Worker) deliverInTurn(ctx context.Context, m Message, startBy time.Time, channelSlots, slots chan struct{}) outcome {
-	if channelSlots != nil { // nil: a channel this worker does not know
-		if !acquire(ctx, channelSlots) {
-			return w.release(m)
-		}
-		defer func() { <-channelSlots }()
-	}
-	if !acquire(ctx, slots) {
-		return w.release(m)
-	}
-	defer func() { <-slots }()
-	if time.Now().After(startBy) {
-		return w.release(m)
-	}
-	return w.deliver(ctx, m)
-}
-
-// acquire takes a place in sem, or gives up when ctx ends first. A free
-// place is taken without a select: at the peak that is most of the time.
-func acquire(ctx context.Context, sem chan struct{}) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-	}
-	select {
-	case sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // release is the outcome of a message given back unsent.

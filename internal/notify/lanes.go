@@ -1,0 +1,113 @@
+package notify
+
+import (
+	"sync"
+	"time"
+)
+
+// lanes holds the messages a worker has claimed until their outcome is
+// known. Each channel's wait in the order claimed for a delivery slot — at
+// most cap deliveries in flight, at most channelCap of one channel, so that
+// a slow provider leaves slots to the others — and a delivery ending
+// starts the next, the channels taking turns at a free slot; no goroutine
+// exists for a message before its slot does.
+type lanes struct {
+	cap, channelCap int
+	deliver         func(queued) outcome // sends one message, or gives it back
+	done            func(outcome)        // takes an outcome for the record
+	freed           chan struct{}        // a delivery ended
+
+	mu       sync.Mutex
+	waiting  map[ChannelName][]queued
+	running  map[ChannelName]int
+	inFlight int
+	held     map[ChannelName]int // claimed and not yet done: in flight or waiting
+	heldAll  int
+	wg       sync.WaitGroup
+}
+
+// queued is a claimed message waiting for its slot, and the time by which
+// its send must begin (see Worker.Run).
+type queued struct {
+	m       Message
+	startBy time.Time
+}
+
+func newLanes(cap, channelCap int, deliver func(queued) outcome, done func(outcome)) *lanes {
+	return &lanes{cap: cap, channelCap: channelCap, deliver: deliver, done: done, freed: make(chan struct{}, 1),
+		waiting: map[ChannelName][]queued{}, running: map[ChannelName]int{}, held: map[ChannelName]int{}}
+}
+
+// add queues claimed messages and starts as many as there are slots for.
+func (l *lanes) add(msgs []Message, startBy time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range msgs {
+		l.waiting[m.Channel] = append(l.waiting[m.Channel], queued{m: m, startBy: startBy})
+		l.held[m.Channel]++
+		l.heldAll++
+	}
+	l.start()
+}
+
+// start launches waiting messages while slots are free, the channels
+// taking turns. l.mu is held.
+func (l *lanes) start() {
+	for more := true; more && l.inFlight < l.cap; {
+		more = false
+		for _, c := range Channels {
+			q := l.waiting[c]
+			if len(q) == 0 || l.running[c] >= l.channelCap || l.inFlight >= l.cap {
+				continue
+			}
+			next := q[0]
+			q[0] = queued{}
+			l.waiting[c] = q[1:]
+			l.running[c]++
+			l.inFlight++
+			more = true
+			l.wg.Add(1)
+			go l.run(next)
+		}
+	}
+}
+
+func (l *lanes) run(q queued) {
+	defer l.wg.Done()
+	l.done(l.deliver(q))
+	l.mu.Lock()
+	l.running[q.m.Channel]--
+	l.inFlight--
+	l.held[q.m.Channel]--
+	l.heldAll--
+	l.start()
+	l.mu.Unlock()
+	select {
+	case l.freed <- struct{}{}:
+	default:
+	}
+}
+
+// holding says how many messages are held in all, and of channel c (with
+// c empty, in all only).
+func (l *lanes) holding(c ChannelName) (all, ofChannel int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.heldAll, l.held[c]
+}
+
+// stop gives back every message still waiting, through give, and waits for
+// the deliveries in flight to end.
+func (l *lanes) stop(give func(Message) outcome) {
+	l.mu.Lock()
+	for c, q := range l.waiting {
+		for _, x := range q {
+			l.done(give(x.m))
+			l.held[c]--
+			l.heldAll--
+		}
+		delete(l.waiting, c)
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}
