@@ -14,7 +14,7 @@ import (
 
 // The indicators of the nation, a region or a district are tallied from a
 // per-school evaluation kept in memory and brought up to date at each
-// request from the rows changed since the last (the registry's and the
+// request (at most every Roadmap.Fresh, 5 s) from the rows changed since the last (the registry's and the
 // alarm intake's timestamps, read back with a margin for transactions
 // still open then): a national read costs the changes plus a sum over
 // the schools, not a pass over every device. A school's evaluation is
@@ -63,7 +63,8 @@ type cSchool struct {
 type cache struct {
 	mu        sync.Mutex
 	loaded    bool
-	marks     [6]int64 // schools, devices, device_status, contracts, providers, declarations
+	readAt    time.Time // the last refresh
+	marks     [6]int64  // schools, devices, device_status, contracts, providers, declarations
 	schools   map[int64]*cSchool
 	devices   map[int64]*cDevice
 	providers map[int64]cProvider
@@ -269,9 +270,15 @@ func (r *Roadmap) tally(ctx context.Context, now time.Time, keep func(*cSchool) 
 	c := &r.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.refresh(ctx, r.DB.Reader(), now); err != nil {
-		c.loaded = false
-		return nil, nil, set, err
+	// Reading the changed rows costs the rows stamped within the margin
+	// (every supervised device heard in the last two minutes: most of them
+	// where supervision is short), so a reading is reused for r.Fresh.
+	if !c.loaded || now.Sub(c.readAt) >= r.Fresh || now.Before(c.readAt) {
+		if err := c.refresh(ctx, r.DB.Reader(), now); err != nil {
+			c.loaded = false
+			return nil, nil, set, err
+		}
+		c.readAt = now
 	}
 	total, parts := &tally{}, map[string]*tally{}
 	for _, s := range c.schools {

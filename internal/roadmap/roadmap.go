@@ -68,6 +68,11 @@ type Roadmap struct {
 	// FromScratch makes every read compute from the store, as the test of
 	// the kept evaluation does.
 	FromScratch bool
+	// Fresh is how long the kept evaluation's last reading of the changed
+	// rows serves before the next (New: 5 s; 0: read at every request).
+	// The figures of a nation, a region or a district may be that much
+	// behind; a school's own are always computed from the store.
+	Fresh time.Duration
 }
 
 // DrillRecord says which schools have done their school year's drill plan
@@ -104,7 +109,7 @@ func (d *drillSet) has(school int64) bool {
 }
 
 // New returns a Roadmap on the wall clock; call Load before use.
-func New(db *store.DB) *Roadmap { return &Roadmap{DB: db, Now: time.Now} }
+func New(db *store.DB) *Roadmap { return &Roadmap{DB: db, Now: time.Now, Fresh: 5 * time.Second} }
 
 func (r *Roadmap) today() time.Time { return kztime.Today(r.Now()) }
 

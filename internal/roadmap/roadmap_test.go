@@ -52,7 +52,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	in = append(in, registry.SchoolInput{Code: "A150", NameKK: "мектеп", NameRU: "школа в центре", RegionCode: astana, RegionalCentre: true, Headcount: 150})
 	f.ids = testkit.Schools(t, db, in...)
 	f.rm = roadmap.New(db)
-	f.rm.Now = f.clk.Now
+	f.rm.Now, f.rm.Fresh = f.clk.Now, 0 // every change seen at the next read
 	if err := f.rm.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
