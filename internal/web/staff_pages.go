@@ -33,9 +33,12 @@ const (
 // staffPageData is the staff page: the view of the code's staff member,
 // what was typed in a refused marks form (pupil id → mark), and notices.
 type staffPageData struct {
-	View  emergency.StaffView
-	Marks map[int64]string
-	Done  bool // the notice says a form's action was done
+	// The class split: those inside at the declaration first, the teacher's
+	// to find; then those the turnstiles had not seen in school.
+	Inside, Away []emergency.Person
+	View         emergency.StaffView
+	Marks        map[int64]string
+	Done         bool // the notice says a form's action was done
 	formState
 }
 
@@ -92,21 +95,22 @@ func normalCode(s string) string {
 }
 
 // codeRefusal is the message for a code the domain refused; ok is false
-// for any other error.
-func codeRefusal(err error) (id string, status int, ok bool) {
+// for any other error. The form comes back answered 200, as a refused
+// sign-in's does: a browser treats the page as the form it is.
+func codeRefusal(err error) (id string, ok bool) {
 	switch errs.As(err).Code {
 	case errs.Unauthorized:
-		return "ui.staff.code.wrong", http.StatusUnauthorized, true
+		return "ui.staff.code.wrong", true
 	case errs.Conflict:
-		return "ui.staff.code.ended", http.StatusConflict, true
+		return "ui.staff.code.ended", true
 	}
-	return "", 0, false
+	return "", false
 }
 
 // showCodeForm shows the code form with what was typed and, when refused,
 // the message beside the field.
-func (s *Server) showCodeForm(w http.ResponseWriter, v *view, status int, f staffCodeForm) error {
-	return s.renderPage(w, status, "staff_code", v, "ui.staff.title", f)
+func (s *Server) showCodeForm(w http.ResponseWriter, v *view, f staffCodeForm) error {
+	return s.renderPage(w, http.StatusOK, "staff_code", v, "ui.staff.title", f)
 }
 
 // staffHome handles GET /staff: the staff member's page when the cookie
@@ -115,7 +119,7 @@ func (s *Server) showCodeForm(w http.ResponseWriter, v *view, status int, f staf
 func (s *Server) staffHome(w http.ResponseWriter, r *http.Request, v *view) error {
 	code := staffCodeOf(r)
 	if code == "" {
-		return s.showCodeForm(w, v, http.StatusOK, staffCodeForm{})
+		return s.showCodeForm(w, v, staffCodeForm{})
 	}
 	done := r.URL.Query().Get("done")
 	if !staffDone[done] {
@@ -132,14 +136,21 @@ var staffDone = map[string]bool{"ui.staff.ticked": true, "ui.staff.secured_done"
 // emergency ended meanwhile) is forgotten and the code form says why.
 func (s *Server) showStaff(w http.ResponseWriter, r *http.Request, v *view, code string, status int, d staffPageData) error {
 	sv, err := s.Emergency.StaffView(r.Context(), code, v.Lang)
-	if id, st, ok := codeRefusal(err); ok {
+	if id, ok := codeRefusal(err); ok {
 		s.setStaffCode(w, r, "")
-		return s.showCodeForm(w, v, st, staffCodeForm{Error: id})
+		return s.showCodeForm(w, v, staffCodeForm{Error: id})
 	}
 	if err != nil {
 		return err
 	}
 	d.View = sv
+	for _, p := range sv.Class {
+		if p.Inside {
+			d.Inside = append(d.Inside, p)
+		} else {
+			d.Away = append(d.Away, p)
+		}
+	}
 	if d.Marks == nil {
 		d.Marks = map[int64]string{}
 		for _, p := range sv.Class {
@@ -155,11 +166,11 @@ func (s *Server) staffEnter(w http.ResponseWriter, r *http.Request, v *view) err
 	typed := r.PostForm.Get("code")
 	code := normalCode(typed)
 	if code == "" {
-		return s.showCodeForm(w, v, http.StatusUnprocessableEntity, staffCodeForm{Code: typed, Error: "ui.staff.code.required"})
+		return s.showCodeForm(w, v, staffCodeForm{Code: typed, Error: "ui.staff.code.required"})
 	}
 	_, err := s.Emergency.StaffView(r.Context(), code, v.Lang)
-	if id, st, ok := codeRefusal(err); ok {
-		return s.showCodeForm(w, v, st, staffCodeForm{Code: typed, Error: id})
+	if id, ok := codeRefusal(err); ok {
+		return s.showCodeForm(w, v, staffCodeForm{Code: typed, Error: id})
 	}
 	if err != nil {
 		return err
@@ -179,7 +190,7 @@ func (s *Server) staffAction(w http.ResponseWriter, r *http.Request, v *view) er
 		return nil
 	}
 	if code == "" {
-		return s.showCodeForm(w, v, http.StatusUnauthorized, staffCodeForm{Error: "ui.staff.code.again"})
+		return s.showCodeForm(w, v, staffCodeForm{Error: "ui.staff.code.again"})
 	}
 	ctx := r.Context()
 	f := r.PostForm
@@ -199,9 +210,9 @@ func (s *Server) staffAction(w http.ResponseWriter, r *http.Request, v *view) er
 	default:
 		return errs.NotFoundf("no staff action %q", r.PathValue("action"))
 	}
-	if id, st, ok := codeRefusal(err); ok {
+	if id, ok := codeRefusal(err); ok {
 		s.setStaffCode(w, r, "")
-		return s.showCodeForm(w, v, st, staffCodeForm{Error: id})
+		return s.showCodeForm(w, v, staffCodeForm{Error: id})
 	}
 	if errs.As(err).Code == errs.Invalid {
 		d := staffPageData{formState: blankForm("ui.staff.step_invalid")}
@@ -239,9 +250,9 @@ func (s *Server) staffMarksPage(w http.ResponseWriter, r *http.Request, v *view,
 		return s.showStaff(w, r, v, code, http.StatusUnprocessableEntity, d)
 	}
 	err := s.Emergency.MarkClass(r.Context(), code, marks)
-	if id, st, ok := codeRefusal(err); ok {
+	if id, ok := codeRefusal(err); ok {
 		s.setStaffCode(w, r, "")
-		return s.showCodeForm(w, v, st, staffCodeForm{Error: id})
+		return s.showCodeForm(w, v, staffCodeForm{Error: id})
 	}
 	if e := errs.As(err); err != nil && (e.Code == errs.Invalid || e.Code == errs.Forbidden) {
 		id := "ui.staff.marks.invalid"
