@@ -26,20 +26,7 @@ func TestStaffOnAPhone(t *testing.T) {
 
 	// The pupils of school 1 are inside.
 	api := apiAs(t, s.base, "director")
-	var pupils struct {
-		Items []struct {
-			ID    int64  `json:"id"`
-			Class string `json:"class"`
-		} `json:"items"`
-	}
-	if st := api.do("GET", "/api/v1/schools/1/pupils?limit=500", nil, &pupils); st != 200 || len(pupils.Items) == 0 {
-		t.Fatalf("pupils: %d", st)
-	}
-	for _, p := range pupils.Items {
-		if st := api.do("POST", "/api/v1/schools/1/passes/manual", map[string]any{"pupil_id": p.ID, "direction": "in", "request_id": fmt.Sprint("staff-page-", p.ID)}, nil); st/100 != 2 {
-			t.Fatalf("manual pass: %d", st)
-		}
-	}
+	pupilsInside(t, api, 500, "staff-page-")
 
 	// The director declares a lockdown on the emergency page and confirms it.
 	director := signedInAs(t, browser, s.base, "director", "ru")
@@ -50,15 +37,28 @@ func TestStaffOnAPhone(t *testing.T) {
 	director.do(chromedp.Click(chromedp.CSS("#confirm-form button[type=submit]")))
 	director.wait(`document.querySelector("#emergency-rollcall") !== null`, 10*time.Second)
 
-	// A teacher's SMS: the class, the code and where to enter it.
-	var class, code string
-	inClass := map[string]int{}
-	for _, p := range pupils.Items {
-		inClass[p.Class]++
+	// The pupils inside, by class, as the director's roll-call has them.
+	eid := eval[string](director, `document.querySelector("#emergency").dataset.emergency`)
+	var rc struct {
+		ByClass []struct {
+			Class       string     `json:"class"`
+			Unaccounted []struct{} `json:"unaccounted"`
+		} `json:"by_class"`
 	}
+	if st := api.do("GET", "/api/v1/emergencies/"+eid+"/rollcall", nil, &rc); st != 200 {
+		t.Fatalf("roll-call: %d", st)
+	}
+	insideOf := map[string]int{}
+	for _, c := range rc.ByClass {
+		insideOf[c.Class] = len(c.Unaccounted)
+	}
+
+	// A teacher's SMS, of a class with pupils inside: the class, the code
+	// and where to enter it.
+	var class, code string
 	for deadline := time.Now().Add(30 * time.Second); code == ""; time.Sleep(50 * time.Millisecond) {
 		for _, text := range box.texts("sms") {
-			if m := staffCode.FindStringSubmatch(text); m != nil && inClass[m[1]] > 0 {
+			if m := staffCode.FindStringSubmatch(text); m != nil && insideOf[m[1]] > 0 {
 				if !strings.Contains(text, m[2]+", мұнда енгізіңіз: https://qorgan.example.kz/staff") {
 					t.Errorf("the teacher's SMS does not say where to enter the code: %q", text)
 				}
@@ -70,23 +70,7 @@ func TestStaffOnAPhone(t *testing.T) {
 			t.Fatalf("no teacher's SMS with a class code among %d SMS", len(box.texts("sms")))
 		}
 	}
-	// The class's pupils inside, as the director's roll-call has them.
-	eid := eval[string](director, `document.querySelector("#emergency").dataset.emergency`)
-	var rc struct {
-		ByClass []struct {
-			Class       string     `json:"class"`
-			Unaccounted []struct{} `json:"unaccounted"`
-		} `json:"by_class"`
-	}
-	if st := api.do("GET", "/api/v1/emergencies/"+eid+"/rollcall", nil, &rc); st != 200 {
-		t.Fatalf("roll-call: %d", st)
-	}
-	inside := 0
-	for _, c := range rc.ByClass {
-		if c.Class == class {
-			inside = len(c.Unaccounted)
-		}
-	}
+	inside := insideOf[class]
 	classShown := fmt.Sprintf(`[...document.querySelectorAll("#emergency-rollcall h3")].some(h => h.textContent === %q)`, class)
 	if !eval[bool](director, classShown) {
 		t.Fatalf("class %s is not unaccounted on the director's page before the marks", class)
