@@ -131,7 +131,7 @@ func TestStaffPage(t *testing.T) {
 		// The page: the mode and scenario in words, the steps, the class.
 		resp, page = teacherB.get("/staff")
 		for _, want := range []string{"Блокировка (угроза внутри)", "Вооружённое нападение", `id="secured-button"`, "Ваши действия", `id="step-1"`,
-			"Перекличка класса " + class, fmt.Sprintf(`name="mark-%d" value="present"`, mine[0])} {
+			"Перекличка вашего класса", "Класс <strong>" + class + "</strong>", fmt.Sprintf(`name="mark-%d" value="present"`, mine[0])} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the staff page does not show %q", want)
 			}
