@@ -10,8 +10,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// TestPageAudit visits every page of the menu of every role, in each
-// language, in headless Chromium against the real binary, and fails on an
+// TestPageAudit visits every page of the menu of every role, and the
+// public staff code form (/staff), in each language, in headless Chromium against the real binary, and fails on an
 // input without a label, an inline script or style, a browser console
 // error, a page that reads the same in two languages, or a string of the
 // other languages' alphabet left where it does not belong (Kazakh letters on
@@ -66,42 +66,10 @@ func TestPageAudit(t *testing.T) {
 			for _, page := range pages {
 				p.do(chromedp.Navigate(s.base + page))
 				where := fmt.Sprintf("%s's %s in %s", r.login, page, lang)
-				if got := eval[string](p, "document.documentElement.lang"); got != lang {
-					t.Errorf("%s is in %q", where, got)
-				}
-				if h := eval[string](p, "document.querySelector('main h1') ? document.querySelector('main h1').innerText : ''"); h == "" {
-					t.Errorf("%s has no heading", where)
-				}
-				p.noInline(where)
-				if unlabelled := eval[[]string](p, `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
-					.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
-					.map(e => e.outerHTML.slice(0, 80))`); len(unlabelled) > 0 {
-					t.Errorf("%s: inputs without a label: %v", where, unlabelled)
-				}
-				if unnamed := eval[[]string](p, `[...document.querySelectorAll("button, a[href]")].filter(e => !e.innerText.trim() && !e.getAttribute("aria-label")).map(e => e.outerHTML.slice(0, 80))`); len(unnamed) > 0 {
-					t.Errorf("%s: buttons or links without a name: %v", where, unnamed)
-				}
-				if lang == "ru" { // colours and focus do not change with the language
-					if low := eval[[]string](p, contrastJS); len(low) > 0 {
-						t.Errorf("%s: text below WCAG AA contrast (4.5:1, large text 3:1): %v", where, low)
-					}
-					if unseen := focusUnseen(p); len(unseen) > 0 {
-						t.Errorf("%s: controls without a visible focus when reached by Tab: %v", where, unseen)
-					}
-				}
 				if text[page] == nil {
 					text[page] = map[string]string{}
 				}
-				text[page][lang] = eval[string](p, "document.querySelector('main').innerText")
-				// Kazakh-only letters among an English page's own words
-				// are a string left untranslated (the demo's names of
-				// people and places are not the page's words).
-				if lang == "en" {
-					words := eval[string](p, `[...document.querySelectorAll("main h1, main h2, main th, main label, main button, main dt, nav a")].map(e => e.innerText).join(" | ")`)
-					if strings.ContainsAny(words, "әғқңөұүһіӘҒҚҢӨҰҮҺІ") {
-						t.Errorf("%s: Kazakh letters among the English page's words: %s", where, words)
-					}
-				}
+				text[page][lang] = auditPage(t, p, where, lang)
 			}
 		}
 		for _, page := range pages {
@@ -111,6 +79,19 @@ func TestPageAudit(t *testing.T) {
 			t.Errorf("%s: browser console error: %s", r.login, e)
 		}
 		t.Logf("%s: %d pages in 3 languages in %v", r.login, len(pages), time.Since(began).Round(time.Millisecond))
+	}
+
+	// The public staff code form, before anyone has a code or a session.
+	visitor := newPerson(t, browser, "visitor")
+	visitor.do(chromedp.Navigate(s.base + "/staff"))
+	form := map[string]string{}
+	for _, lang := range []string{"kk", "ru", "en"} {
+		visitor.language(lang)
+		form[lang] = auditPage(t, visitor, "the staff code form in "+lang, lang)
+	}
+	differ(t, "the staff code form", form)
+	for _, e := range visitor.consoleErrors() {
+		t.Errorf("the staff code form: browser console error: %s", e)
 	}
 
 	// The walls: another school's pages, any school's page for a guardian.
@@ -124,6 +105,48 @@ func TestPageAudit(t *testing.T) {
 			t.Errorf("%s opening %s sees %q, want the not-found page", c.login, c.page, h)
 		}
 	}
+}
+
+// auditPage checks the page p shows, named where, in lang: its language, a
+// heading, no inline script or style, a label on every input and a name on
+// every control, contrast and visible focus (checked once, in Russian), and
+// no Kazakh letters among an English page's words. It returns the text of
+// the page's main, for differ.
+func auditPage(t *testing.T, p *person, where, lang string) string {
+	t.Helper()
+	if got := eval[string](p, "document.documentElement.lang"); got != lang {
+		t.Errorf("%s is in %q", where, got)
+	}
+	if h := eval[string](p, "document.querySelector('main h1') ? document.querySelector('main h1').innerText : ''"); h == "" {
+		t.Errorf("%s has no heading", where)
+	}
+	p.noInline(where)
+	if unlabelled := eval[[]string](p, `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+			.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+			.map(e => e.outerHTML.slice(0, 80))`); len(unlabelled) > 0 {
+		t.Errorf("%s: inputs without a label: %v", where, unlabelled)
+	}
+	if unnamed := eval[[]string](p, `[...document.querySelectorAll("button, a[href]")].filter(e => !e.innerText.trim() && !e.getAttribute("aria-label")).map(e => e.outerHTML.slice(0, 80))`); len(unnamed) > 0 {
+		t.Errorf("%s: buttons or links without a name: %v", where, unnamed)
+	}
+	if lang == "ru" { // colours and focus do not change with the language
+		if low := eval[[]string](p, contrastJS); len(low) > 0 {
+			t.Errorf("%s: text below WCAG AA contrast (4.5:1, large text 3:1): %v", where, low)
+		}
+		if unseen := focusUnseen(p); len(unseen) > 0 {
+			t.Errorf("%s: controls without a visible focus when reached by Tab: %v", where, unseen)
+		}
+	}
+	// Kazakh-only letters among an English page's own words
+	// are a string left untranslated (the demo's names of
+	// people and places are not the page's words).
+	if lang == "en" {
+		words := eval[string](p, `[...document.querySelectorAll("main h1, main h2, main th, main label, main button, main dt, nav a")].map(e => e.innerText).join(" | ")`)
+		if strings.ContainsAny(words, "әғқңөұүһіӘҒҚҢӨҰҮҺІ") {
+			t.Errorf("%s: Kazakh letters among the English page's words: %s", where, words)
+		}
+	}
+	return eval[string](p, "document.querySelector('main').innerText")
 }
 
 // contrastJS lists (at most ten) elements whose own text is below WCAG

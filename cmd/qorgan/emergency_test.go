@@ -28,17 +28,7 @@ func TestDrillEndToEnd(t *testing.T) {
 		t.Fatalf("sign-in: %d %d", st, st2)
 	}
 	// Twenty pupils are inside.
-	var pupils struct {
-		Items []struct {
-			ID int64 `json:"id"`
-		} `json:"items"`
-	}
-	director.do("GET", "/api/v1/schools/1/pupils?limit=20", nil, &pupils)
-	for _, p := range pupils.Items {
-		if st := director.do("POST", "/api/v1/schools/1/passes/manual", map[string]any{"pupil_id": p.ID, "direction": "in", "request_id": fmt.Sprint("drill-", p.ID)}, nil); st != 200 && st != 201 {
-			t.Fatalf("manual pass: %d", st)
-		}
-	}
+	inPupils := pupilsInside(t, director, 20, "drill-")
 	out, err := qorgan(t, "", "simulate", "panel", "--dc09-addr", s.dc09, "--accounts", "1234", "--codes", "PA", "--count", "1")
 	if err != nil || !strings.Contains(out, "1 ACK") {
 		t.Fatalf("panel: %v\n%s", err, out)
@@ -111,8 +101,8 @@ func TestDrillEndToEnd(t *testing.T) {
 	}
 	at := fmt.Sprintf("/api/v1/emergencies/%d", e.ID)
 	director.do("GET", at+"/rollcall", nil, &rc)
-	if rc.Unaccounted != len(pupils.Items) {
-		t.Fatalf("unaccounted at declaration: %d, want %d", rc.Unaccounted, len(pupils.Items))
+	if rc.Unaccounted != len(inPupils) {
+		t.Fatalf("unaccounted at declaration: %d, want %d", rc.Unaccounted, len(inPupils))
 	}
 	inside := map[string][]int64{}
 	for _, c := range rc.ByClass {

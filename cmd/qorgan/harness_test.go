@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 )
@@ -39,4 +40,26 @@ func apiAs(t *testing.T, base, login string) *client {
 		t.Fatalf("%s sign-in: %d", login, st)
 	}
 	return c
+}
+
+// pupilsInside brings up to limit pupils of school 1 inside, a manual pass
+// each by the director (request ids tagged with tag), and returns their ids.
+func pupilsInside(t *testing.T, director *client, limit int, tag string) []int64 {
+	t.Helper()
+	var pupils struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	if st := director.do("GET", fmt.Sprintf("/api/v1/schools/1/pupils?limit=%d", limit), nil, &pupils); st != 200 || len(pupils.Items) == 0 {
+		t.Fatalf("pupils of school 1: %d", st)
+	}
+	var ids []int64
+	for _, p := range pupils.Items {
+		if st := director.do("POST", "/api/v1/schools/1/passes/manual", map[string]any{"pupil_id": p.ID, "direction": "in", "request_id": fmt.Sprint(tag, p.ID)}, nil); st/100 != 2 {
+			t.Fatalf("manual pass: %d", st)
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids
 }

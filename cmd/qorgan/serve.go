@@ -79,6 +79,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	// devices are told through the installation's webhook.
 	emergencies := emergency.New(db, a, alarms, worker.Wake)
 	emergencies.WebhookURL = f.Notify.WebhookURL
+	emergencies.PublicURL = f.HTTP.PublicURL
 	rm.Drills = emergencies // the drill indicator counts the drills it records
 	var capHook *cap.Webhook
 	if f.Notify.CAPWebhookURL != "" {

@@ -58,6 +58,19 @@ type HTTP struct {
 	// MapTilesURL is the tile server the alarm page's map draws from, a
 	// template such as https://tiles.example/{z}/{x}/{y}.png; empty: no map.
 	MapTilesURL string
+	// PublicURL is the address people reach the console at, named in
+	// messages that send them to a page (a staff member's /staff).
+	PublicURL string
+}
+
+// CheckPublicURL says what is wrong with a public base URL: an http(s) URL
+// with a host and no query or fragment.
+func CheckPublicURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("must be the console's http:// or https:// address, e.g. https://qorgan.example.kz, not %q", v)
+	}
+	return nil
 }
 
 // CheckTilesURL says what is wrong with a map tile URL template: it must be
@@ -171,6 +184,12 @@ func (s *Server) Options(defaultDB string) []*Option {
 				return nil
 			}
 			return CheckTilesURL(s.HTTP.MapTilesURL)
+		}),
+		String(&s.HTTP.PublicURL, "public-url", "", "the console's address as people reach it (https://qorgan.example.kz); emergency messages to staff then name the page their code opens, <public-url>/staff; empty: the code only").Check(func() error {
+			if s.HTTP.PublicURL == "" {
+				return nil
+			}
+			return CheckPublicURL(s.HTTP.PublicURL)
 		}),
 		Value(&s.HTTP.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of Qorgan, whose X-Forwarded-For names the client (for the sign-in limits per address); empty: the connection's peer is the client"),
 		Duration(&s.Alarm.EscalateAfter, "escalate-after", 30*time.Second, "escalate an alarm the ПЦН has not acknowledged after this long (T1)").Check(func() error {

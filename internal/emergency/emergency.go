@@ -125,6 +125,9 @@ type Service struct {
 	// WebhookURL receives the command to each public-address device as a
 	// signed webhook message (the installation's webhook); empty: none.
 	WebhookURL string
+	// PublicURL is the installation's address as staff reach it; when
+	// set, a staff member's code line says to open PublicURL/staff.
+	PublicURL string
 	// DefaultPractical and DefaultBriefings are a school year's drill plan
 	// where the school set none (instruction No. 117: one practical drill
 	// and two briefings).

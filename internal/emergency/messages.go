@@ -32,6 +32,7 @@ var (
 	changedMark = Text{KK: "Режим өзгерді. ", RU: "Режим изменён. ", EN: "Mode changed. "}
 	markLine    = Text{KK: "%s сыныбын белгілеу коды: %s", RU: "Код для отметки класса %s: %s", EN: "Code to mark class %s: %s"}
 	codeLine    = Text{KK: "Чек-парақ коды: %s", RU: "Код чек-листа: %s", EN: "Checklist code: %s"}
+	codeWhere   = Text{KK: ", мұнда енгізіңіз: %s/staff", RU: ", ввести здесь: %s/staff", EN: ", enter it at %s/staff"}
 	// What each mode lets guardians be told; hold tells them nothing.
 	guardianText = map[Mode]Text{
 		Secure:   {KK: "«%s» мектебінде қорғау режимі: қауіп сыртта, балалар ішінде. Мектепке келмеңіз, нұсқауды күтіңіз.", RU: "В школе «%s» режим охраны: угроза снаружи, дети внутри. Не приезжайте в школу, ждите указаний.", EN: "%s is secured: the threat is outside, the children are inside. Do not come to the school, wait for instructions."},
@@ -181,6 +182,9 @@ func (s *Service) announce(ctx context.Context, tx *store.Tx, e Emergency, kind 
 				fmt.Fprintf(&b, markLine.In(m.lang), m.homeroom, tok)
 			} else {
 				fmt.Fprintf(&b, codeLine.In(m.lang), tok)
+			}
+			if s.PublicURL != "" {
+				fmt.Fprintf(&b, codeWhere.In(m.lang), strings.TrimRight(s.PublicURL, "/"))
 			}
 		}
 		if m.phone == "" {

@@ -81,6 +81,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /{$}", s.public(s.signIn))
 	mux.Handle("POST /signout", s.public(s.signOut))
 	mux.Handle("POST /language", s.public(s.setLanguage))
+	// A staff member's emergency page, opened with the code from their
+	// message (staff_pages.go).
+	mux.Handle("GET /staff", s.staffPage(s.staffHome))
+	mux.Handle("POST /staff", s.staffPage(s.staffEnter))
+	mux.Handle("POST /staff/{action}", s.staffPage(s.staffAction))
 	mux.Handle("GET /static/{file}", s.public(s.staticFile))
 	mux.Handle("GET /sw.js", s.public(s.rootFile))
 	mux.Handle("GET /manifest.webmanifest", s.public(s.rootFile))
