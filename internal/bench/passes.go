@@ -34,13 +34,16 @@ import (
 
 // PassesConfig describes a passes run.
 type PassesConfig struct {
-	Duration   time.Duration // length of each run
-	Rate       int           // passes per second in the latency run
-	Batch      int           // passes per HTTP request
-	Clients    int           // concurrent controllers in the throughput run
-	Sync       string        // SQLite synchronous mode
-	CPUProfile string        // file for a CPU profile of the HTTP throughput run; empty: none
-	MQTTURL    string        // broker for the intake over MQTT; empty: that run is skipped
+	Duration time.Duration // length of each run
+	Rate     int           // passes per second in the latency run
+	Batch    int           // passes per HTTP request
+	Clients  int           // concurrent controllers in the throughput run
+	Sync     string        // SQLite synchronous mode
+	// DatabaseURL runs on PostgreSQL instead: a fresh schema in this
+	// database for each run, dropped at the end.
+	DatabaseURL string
+	CPUProfile  string // file for a CPU profile of the HTTP throughput run; empty: none
+	MQTTURL     string // broker for the intake over MQTT; empty: that run is skipped
 	// Concurrency is the notification worker's, as the server has it.
 	Concurrency int
 	// MinRatio fails the run when the intake is below this share of the
@@ -57,7 +60,7 @@ type PassesConfig struct {
 // on a fresh store.
 func Passes(ctx context.Context, cfg PassesConfig, out, errOut io.Writer) error {
 	o := passesBench{duration: cfg.Duration, rate: cfg.Rate, batch: cfg.Batch, clients: cfg.Clients, syncMode: cfg.Sync, cpuProfile: cfg.CPUProfile,
-		concurrency: cfg.Concurrency, minRatio: cfg.MinRatio}
+		concurrency: cfg.Concurrency, minRatio: cfg.MinRatio, databaseURL: cfg.DatabaseURL}
 	if err := o.run(ctx, "", out, errOut); err != nil {
 		return err
 	}
@@ -77,11 +80,12 @@ type passesBench struct {
 	syncMode, cpuProfile string
 	concurrency          int
 	minRatio             float64
+	databaseURL          string // PostgreSQL instead of SQLite
 }
 
 func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Writer) error {
 	duration, rate, batch, clients, syncMode, cpuProfile := o.duration, o.rate, o.batch, o.clients, o.syncMode, o.cpuProfile
-	db, a, done, err := demoStore(ctx, "", "passes.db", syncMode, out)
+	db, a, done, err := demoStoreOn(ctx, o.databaseURL, "", "passes.db", syncMode, out)
 	if err != nil {
 		return err
 	}
@@ -118,7 +122,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 			return err
 		}
 		c := controller{token: tok, mqttID: fmt.Sprintf("bench-turnstile-%d-%d", d.id, time.Now().UnixNano())}
-		if _, err := db.W.ExecContext(ctx, "UPDATE devices SET mqtt_client_id = ? WHERE id = ?", c.mqttID, d.id); err != nil {
+		if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind("UPDATE devices SET mqtt_client_id = ? WHERE id = ?"), c.mqttID, d.id); err != nil {
 			return err
 		}
 		r, err := db.Reader().QueryContext(ctx, "SELECT card_uid FROM pupils WHERE school_id = ?", d.school)
@@ -399,6 +403,29 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	return nil
 }
 
+// copySQLiteTable creates prefix+t with t's own DDL: columns, keys and
+// indexes (renamed with prefix).
+func copySQLiteTable(ctx context.Context, db *store.DB, t, prefix string, index *regexp.Regexp) error {
+	ddl, err := store.Collect(ctx, db.Reader(), func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	}, "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC", t)
+	if err != nil {
+		return err
+	}
+	for _, q := range ddl {
+		if strings.HasPrefix(q, "CREATE TABLE") {
+			q = strings.Replace(q, "CREATE TABLE "+t, "CREATE TABLE "+prefix+t, 1)
+		} else {
+			q = index.ReplaceAllString(q, "${1}"+prefix+"${2}${3}"+prefix+"${4}")
+		}
+		if _, err := db.W.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
 // rawCeiling copies what tables hold into fresh tables with the same columns
 // and indexes (named with prefix), split evenly over the given number of
 // transactions as multi-row inserts, and returns the time the inserts took
@@ -412,32 +439,35 @@ func rawCeiling(ctx context.Context, db *store.DB, tables []string, txs int, pre
 	index := regexp.MustCompile(`^(CREATE (?:UNIQUE )?INDEX )(\w+)( ON )(\w+)`)
 	var copies []copyOf
 	var counts []string
+	pg := db.Dialect == store.Postgres
 	for _, t := range tables {
-		ddl, err := store.Collect(ctx, db.Reader(), func(r *sql.Rows) (string, error) {
-			var s string
-			return s, r.Scan(&s)
-		}, "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC", t)
+		var cols []string
+		var err error
+		order := "rowid"
+		if pg {
+			// The same columns, defaults, constraints and indexes (not the
+			// identity: the copy takes the rows' own ids).
+			if _, err := db.W.ExecContext(ctx, "CREATE TABLE "+prefix+t+" (LIKE "+t+" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"); err != nil {
+				return 0, "", fmt.Errorf("copy %s: %w", t, err)
+			}
+			cols, err = store.Collect(ctx, db.Reader(), func(r *sql.Rows) (string, error) {
+				var s string
+				return s, r.Scan(&s)
+			}, "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", t)
+			order = "1"
+		} else {
+			if err := copySQLiteTable(ctx, db, t, prefix, index); err != nil {
+				return 0, "", err
+			}
+			cols, err = store.Collect(ctx, db.Reader(), func(r *sql.Rows) (string, error) {
+				var s string
+				return s, r.Scan(&s)
+			}, "SELECT name FROM pragma_table_info(?) ORDER BY cid", t)
+		}
 		if err != nil {
 			return 0, "", err
 		}
-		for _, q := range ddl {
-			if strings.HasPrefix(q, "CREATE TABLE") {
-				q = strings.Replace(q, "CREATE TABLE "+t, "CREATE TABLE "+prefix+t, 1)
-			} else {
-				q = index.ReplaceAllString(q, "${1}"+prefix+"${2}${3}"+prefix+"${4}")
-			}
-			if _, err := db.W.ExecContext(ctx, q); err != nil {
-				return 0, "", fmt.Errorf("%s: %w", q, err)
-			}
-		}
-		cols, err := store.Collect(ctx, db.Reader(), func(r *sql.Rows) (string, error) {
-			var s string
-			return s, r.Scan(&s)
-		}, "SELECT name FROM pragma_table_info(?) ORDER BY cid", t)
-		if err != nil {
-			return 0, "", err
-		}
-		rows, err := db.Reader().QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+t+" ORDER BY rowid")
+		rows, err := db.Reader().QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+t+" ORDER BY "+order)
 		if err != nil {
 			return 0, "", err
 		}

@@ -129,6 +129,7 @@ func (b *benchPassesCmd) options() []*config.Option {
 		config.Int(&c.Batch, "batch", 200, "passes per HTTP request"),
 		config.Int(&c.Clients, "clients", 8, "concurrent controllers in the throughput run"),
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode"),
+		config.String(&c.DatabaseURL, "database-url", "", "measure on PostgreSQL instead of SQLite: a connection URL (postgres://…); each run gets a fresh schema of its own, dropped at the end").Secret(),
 		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file, and one of the latency run (pass → webhook, the outbox drained) to FILE.latency"),
 		config.String(&c.MQTTURL, "mqtt-url", "mqtt://127.0.0.1:1883", "MQTT broker for the intake over MQTT (empty: that run is skipped)"),
 		config.Float(&c.MinRatio, "min-ratio", 0, "fail when the intake is below this share of its pass rows' same-run ceiling (0: never; for CI)"),
