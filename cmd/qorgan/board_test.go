@@ -90,6 +90,10 @@ func TestSchoolBoardInBrowser(t *testing.T) {
 	guard.wait(`document.querySelector("#confirm-panic") !== null`, 10*time.Second)
 	guard.noInline("the panic confirmation")
 	guard.screenshot("panic-confirm-ru")
+	// Switching the language on the confirmation keeps it (and raises nothing).
+	guard.language("kk")
+	guard.wait(`document.querySelector("#confirm-panic") !== null`, 10*time.Second)
+	guard.noInline("the panic confirmation in Kazakh")
 	time.Sleep(500 * time.Millisecond)
 	if n := eval[int](pcn, `document.querySelectorAll("#alarms tbody tr.alarm").length`); n != queued {
 		t.Fatalf("a single click on the panic button raised an alarm (the ПЦН's queue went from %d to %d)", queued, n)

@@ -119,7 +119,7 @@ func stepAndNames(ctx context.Context, tx *store.Tx, e Emergency) (int64, school
 // announce tells everyone what a live emergency's mode asks of them: the
 // feed always; unless silent, every staff member their role's first steps
 // (and, the first time, the code for their checklist and class), the
-// guardians what the mode allows, and the public-address devices. kind is
+// guardians what the mode allows (never for a drill), and the public-address devices. kind is
 // declared or updated.
 func (s *Service) announce(ctx context.Context, tx *store.Tx, e Emergency, kind string, now time.Time) error {
 	if err := s.feed(ctx, tx, e, "emergency."+kind, now); err != nil {
@@ -204,7 +204,10 @@ func (s *Service) announce(ctx context.Context, tx *store.Tx, e Emergency, kind 
 			return errs.Wrap(err, "announce")
 		}
 	}
-	if gt, ok := guardianText[e.Mode]; ok {
+	// A drill is the school's own exercise: its guardians are not told
+	// (thousands of messages at once, and a parent reading "do not come to
+	// the school" would come).
+	if gt, ok := guardianText[e.Mode]; ok && !e.Drill {
 		gm, err := s.guardianMessages(ctx, tx, e, kind, names, gt, base, prefix, now)
 		if err != nil {
 			return err

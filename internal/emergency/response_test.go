@@ -594,6 +594,9 @@ func TestDrill(t *testing.T) {
 			t.Fatalf("a bad plan: %v", err)
 		}
 		for _, m := range f.messages(t, e.ID) {
+			if m.kind == "emergency.guardian" {
+				t.Fatalf("a drill told a guardian: %q", m.body)
+			}
 			if !strings.HasPrefix(m.body, map[string]string{"kk": "[ОҚУ-ЖАТТЫҒУ]", "ru": "[УЧЕНИЯ]", "en": "[DRILL]"}[m.lang]) {
 				t.Fatalf("a drill message not marked: %q", m.body)
 			}

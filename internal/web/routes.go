@@ -96,6 +96,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /alarms/{id}/{step}", s.page(s.alarmStepPage))
 	mux.Handle("GET /schools/{id}/board", s.page(s.schoolBoard))
 	mux.Handle("GET /schools/{id}/rollcall", s.page(s.rollCallPage))
+	mux.Handle("GET /schools/{id}/panic", s.page(s.panicPage)) // the confirmation again (after a language switch)
 	mux.Handle("POST /schools/{id}/panic", s.page(s.panicPage))
 	mux.Handle("GET /schools/{id}/import", s.page(s.importForm))
 	mux.Handle("POST /schools/{id}/import", s.page(s.startImportPage))

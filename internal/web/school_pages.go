@@ -187,8 +187,14 @@ func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Ses
 	}
 	f := r.PostForm
 	silent := f.Get("silent") == "on"
-	if f.Get("confirmed") != "yes" {
-		return s.renderPage(w, http.StatusOK, "panic", v, "ui.panic.title", panicData{School: sc, RequestID: f.Get("request_id"), Silent: silent, Note: f.Get("note")})
+	if r.Method != http.MethodPost || f.Get("confirmed") != "yes" {
+		// The first press, or the confirmation shown again by a GET (the
+		// language switch returns to the page it was on): nothing raised.
+		req := f.Get("request_id")
+		if req == "" {
+			req = newRequestID()
+		}
+		return s.renderPage(w, http.StatusOK, "panic", v, "ui.panic.title", panicData{School: sc, RequestID: req, Silent: silent, Note: f.Get("note")})
 	}
 	if err := s.Alarms.StaffPanic(ctx, p, id, silent, f.Get("request_id"), f.Get("note")); err != nil {
 		return err
