@@ -66,6 +66,15 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 		}
 		differ(t, pg.name, text)
 	}
+	// On a phone the school's pages fit the screen: the menu wraps.
+	guard.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	for _, page := range []string{"/schools/1/board", "/schools/1/emergency"} {
+		guard.do(chromedp.Navigate(s.base + page))
+		if w := eval[int](guard, "document.documentElement.scrollWidth"); w > 360 {
+			guard.screenshot("narrow" + strings.ReplaceAll(page, "/", "-"))
+			t.Errorf("the guard's %s is %d px wide on a 360 px screen", page, w)
+		}
+	}
 	for _, p := range []*person{guard, director, parent} {
 		if errs := p.consoleErrors(); len(errs) > 0 {
 			t.Errorf("%s: browser console errors: %v", p.name, errs)
