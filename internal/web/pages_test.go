@@ -384,6 +384,10 @@ func TestEmergencyPage(t *testing.T) {
 	}
 	guard := newBrowser(t, live.URL)
 	gtok := signInPage(t, guard, "guard", "pages-password-1")
+	// The guard's board shows the emergency in force above all else.
+	if _, page = guard.get("/schools/1/board"); !strings.Contains(page, `id="board-emergency"`) || !strings.Contains(page, `href="/schools/1/emergency"`) {
+		t.Errorf("the guard's board does not show the lockdown in force")
+	}
 	if _, page = guard.get(at); strings.Contains(page, `id="end-form"`) {
 		t.Errorf("the guard is offered to end the emergency")
 	}
@@ -395,6 +399,9 @@ func TestEmergencyPage(t *testing.T) {
 	}
 	if _, page = director.get(at); !strings.Contains(page, `id="no-emergency"`) {
 		t.Errorf("after the all-clear the page still shows an emergency")
+	}
+	if _, page = guard.get("/schools/1/board"); strings.Contains(page, `id="board-emergency"`) {
+		t.Errorf("after the all-clear the board still shows an emergency")
 	}
 	if resp, _ = guard.get("/schools/2/emergency"); resp.StatusCode != 404 {
 		t.Errorf("another school's emergency page: %d", resp.StatusCode)

@@ -12,6 +12,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
 	"qorgan/internal/errs"
 	"qorgan/internal/registry"
 )
@@ -58,6 +59,9 @@ type boardData struct {
 	CanRollCall bool
 	RequestID string // makes a repeated press of the panic form one alarm
 	Raised    bool   // the panic was just raised from this board
+	// Emergency is the school's emergency in force (not a silent one for
+	// the school's own staff), shown above all else.
+	Emergency *emergency.Emergency
 }
 
 // pathSchool reads the path's school id and the school, in p's scope:
@@ -110,6 +114,15 @@ func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.S
 	}
 	if d.Devices, err = s.Alarms.DeviceStates(ctx, p, id); err != nil {
 		return err
+	}
+	if p.Can(auth.ReadEmergency) {
+		list, err := s.Emergency.List(ctx, p, id, 1)
+		if err != nil {
+			return err
+		}
+		if len(list) > 0 && list[0].State != emergency.Ended {
+			d.Emergency = &list[0]
+		}
 	}
 	return s.renderPage(w, http.StatusOK, "board", v, "ui.board.title", d)
 }
