@@ -66,7 +66,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 			holdRefusal(r.Context())
 			f.Seconds = max(1, int(math.Ceil(e.RetryAfter.Seconds())))
 			w.Header().Set("Retry-After", strconv.Itoa(f.Seconds))
-			return show(statusOf[e.Code], "ui.signin.too_many")
+			msg := "ui.signin.too_many"
+			if e.Code == errs.Unavailable {
+				msg = "ui.signin.busy" // many people signing in at once, not this person's attempts
+			}
+			return show(statusOf[e.Code], msg)
 		case errs.Unauthorized:
 			return show(http.StatusOK, "ui.signin.wrong")
 		}
