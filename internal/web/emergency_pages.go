@@ -60,6 +60,16 @@ func (s *Server) showEmergency(w http.ResponseWriter, r *http.Request, p auth.Pr
 	d.CanConfirm = d.CanDeclare && d.Open != nil && d.Open.State == emergency.Pending
 	if d.Form == nil {
 		d.Form = map[string]string{}
+		if o := d.Open; o != nil {
+			// The change form starts from what is in force.
+			d.Form["mode"], d.Form["scenario"], d.Form["place"] = string(o.Mode), string(o.Scenario), o.Place
+			if o.Drill {
+				d.Form["drill"] = "on"
+			}
+			if o.Silent {
+				d.Form["silent"] = "on"
+			}
+		}
 	}
 	return s.renderPage(w, status, "emergency", v, "ui.emergency.title", d)
 }

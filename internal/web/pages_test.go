@@ -378,6 +378,11 @@ func TestEmergencyPage(t *testing.T) {
 	if _, page = director.get(at); !strings.Contains(page, `data-state="live"`) || !strings.Contains(page, `id="emergency-rollcall"`) {
 		t.Errorf("a confirmed lockdown: want it live with its roll-call")
 	}
+	// The change form starts from what is in force (submitted as it is, it
+	// changes nothing; a silent one stays silent).
+	if !strings.Contains(page, `<option value="lockdown" selected>`) || !strings.Contains(page, `<option value="armed_attack" selected>`) {
+		t.Errorf("the change form does not start from the lockdown in force")
+	}
 	resp, page = director.post(at+"/declare", url.Values{"csrf_token": {tok}, "mode": {"evacuate"}, "scenario": {"fire"}, "place": {""}, "drill": {"on"}})
 	if resp.StatusCode != 422 || !strings.Contains(page, `id="place-error"`) || !strings.Contains(page, `id="drill" name="drill" checked`) {
 		t.Errorf("an evacuation without its assembly point: %d\n%s", resp.StatusCode, page)
