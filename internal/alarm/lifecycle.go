@@ -135,6 +135,20 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Alarm, e
 	return s.visibleAlarm(ctx, s.DB.Reader(), p, id, auth.ReadAlarms)
 }
 
+// PressedBy is the login of the person whose panic action in the console
+// raised alarm id ("" for an alarm a device raised), for an alarm p may see.
+func (s *Service) PressedBy(ctx context.Context, p auth.Principal, id int64) (string, error) {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return "", err
+	}
+	var source, account string
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT s.source, s.account FROM alarms a JOIN signals s ON s.id = a.signal_id WHERE a.id = ?", id).Scan(&source, &account)
+	if errors.Is(err, sql.ErrNoRows) || source != "staff" {
+		return "", nil
+	}
+	return account, errs.Wrap(err, "who pressed")
+}
+
 // visibleAlarm reads an alarm for something the person does with it (perm),
 // by the rule of auth.Principal.InScope.
 func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Principal, id int64, perm auth.Permission) (Alarm, error) {

@@ -148,6 +148,9 @@ func percent(share float64) int { return int(share * 100) }
 
 // schoolCard is what an operator needs to know about the school in alarm.
 type schoolCard struct {
+	// PressedBy is the person who pressed the panic in the console (their
+	// name and role), for a staff panic.
+	PressedBy  string
 	School     *registry.School
 	District   *registry.District
 	Device     *registry.Device
@@ -196,6 +199,14 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	d.After = after
 	d.Row, d.Card, d.Resolutions = rowOf(a, p), s.cardOf(r, p, a), alarm.Resolutions
+	if login, err := s.Alarms.PressedBy(r.Context(), p, id); err != nil {
+		return err
+	} else if login != "" {
+		d.Card.PressedBy = login
+		if u, err := s.Auth.User(r.Context(), login); err == nil {
+			d.Card.PressedBy = u.FullName + " · " + tr(v.Lang, "role."+string(u.Role), nil, 0)
+		}
+	}
 	d.Map.Tiles = s.MapTilesURL
 	if sc := d.Card.School; sc != nil && sc.Lat != nil && sc.Lon != nil {
 		d.Map.Lat, d.Map.Lon, d.Map.Has = *sc.Lat, *sc.Lon, true

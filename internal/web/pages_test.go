@@ -209,6 +209,10 @@ func TestAlarmResponsePages(t *testing.T) {
 	if !strings.Contains(page, `id="ack"`) || strings.Contains(page, `id="dispatch"`) {
 		t.Errorf("before acknowledging, the page should offer acknowledge and not dispatch")
 	}
+	// The operator sees who pressed the panic in the console.
+	if m := regexp.MustCompile(`id="pressed-by">([^<]+)<`).FindStringSubmatch(page); m == nil || !strings.Contains(m[1], "guard") {
+		t.Errorf("the alarm page does not say who pressed the panic: %v", m)
+	}
 	if resp, _ := pcn.post(at+"/acknowledge", url.Values{"csrf_token": {tok}, "back": {at}}); resp.StatusCode != 303 || resp.Header.Get("Location") != at {
 		t.Fatalf("acknowledge: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
