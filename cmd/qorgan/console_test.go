@@ -208,6 +208,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	pcn.screenshot("console-ru-new-alarm")
 
 	// Acknowledge with the keyboard: j selects the newest alarm, a acknowledges it.
+	statsBefore := eval[string](pcn, `document.querySelector(".stats").innerText`)
 	pcn.do(chromedp.KeyEvent("j"), chromedp.KeyEvent("a"))
 	pcn.wait(`document.querySelector('`+row+` .ack[data-party="pcn"].done') !== null && document.querySelector('`+row+` .ack-form').classList.contains("hidden")`, 5*time.Second)
 	cou.wait(`document.querySelector('`+row+` .ack[data-party="pcn"].done') !== null`, 5*time.Second)
@@ -215,6 +216,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the ЦОУ's console says of the ПЦН: %q", got)
 	}
 	cou.screenshot("console-cou-after-pcn-ack")
+	// The acknowledgement statistics follow without a reload.
+	pcn.wait(fmt.Sprintf(`document.querySelector(".stats").innerText !== %q`, statsBefore), 5*time.Second)
 
 	// Dispatch, on site and close, each by its key on the alarm's page;
 	// the ЦОУ's open page of the same alarm follows without a reload.

@@ -219,6 +219,8 @@ async function refreshParts(...selectors) {
         if (seq > lastSeq) lastSeq = seq;
         const e = JSON.parse(ev.data);
         upsert(e.alarm, k === "alarm.raised");
+        // An acknowledgement changes the shares within 30 s and 60 s.
+        if (k === "alarm.acknowledged") refreshParts(".stats");
       });
     }
   }
