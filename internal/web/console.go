@@ -214,7 +214,11 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if s.mapCSP != "" {
 		w.Header().Set("Content-Security-Policy", s.mapCSP)
 	}
-	d.Timeline = append(d.Timeline, timelineEntry{At: a.CommittedAt, Party: alarm.PartySystem, Step: "raised", Detail: a.Code})
+	raised := a.Code // the device's event code
+	if d.Card.PressedBy != "" {
+		raised = tr(v.Lang, "ui.timeline.console_panic", nil, 0)
+	}
+	d.Timeline = append(d.Timeline, timelineEntry{At: a.CommittedAt, Party: alarm.PartySystem, Step: "raised", Detail: raised})
 	if a.FirstDeliveryAt != nil {
 		d.Timeline = append(d.Timeline, timelineEntry{At: *a.FirstDeliveryAt, Party: alarm.PartySystem, Step: "delivered"})
 	}

@@ -77,7 +77,7 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 		built("ui.why." + x)
 	}
 	for _, x := range []string{"priority.1", "priority.2", "ui.menu.console", "ui.menu.home", "ui.signin.title", "ui.signin.wrong", "ui.signin.required",
-		"ui.signin.too_many", "ui.signin.busy", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
+		"ui.signin.too_many", "ui.signin.busy", "ui.timeline.console_panic", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
 		built(x)
 	}
 	// The messages page's and the not-arrived rule's words (messages_pages.go).

@@ -213,6 +213,9 @@ func TestAlarmResponsePages(t *testing.T) {
 	if m := regexp.MustCompile(`id="pressed-by">([^<]+)<`).FindStringSubmatch(page); m == nil || !strings.Contains(m[1], "guard") {
 		t.Errorf("the alarm page does not say who pressed the panic: %v", m)
 	}
+	if strings.Contains(page, "<td>staff</td>") {
+		t.Errorf("the timeline shows the raw code of a console panic")
+	}
 	if resp, _ := pcn.post(at+"/acknowledge", url.Values{"csrf_token": {tok}, "back": {at}}); resp.StatusCode != 303 || resp.Header.Get("Location") != at {
 		t.Fatalf("acknowledge: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
