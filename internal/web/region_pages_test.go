@@ -126,7 +126,8 @@ func TestRegionPages(t *testing.T) {
 
 		// The card.
 		resp, page = b.get("/schools/1")
-		if resp.StatusCode != 200 || !strings.Contains(page, `id="compliance"`) || !strings.Contains(page, `id="coords"`) || !strings.Contains(page, "Центр оперативного управления") {
+		if resp.StatusCode != 200 || !strings.Contains(page, `id="compliance"`) || !strings.Contains(page, `id="coords"`) || !strings.Contains(page, "Центр оперативного управления") ||
+			strings.Contains(page, "broken error") != strings.Contains(page, `id="see-gaps"`) {
 			t.Fatalf("school 1's card: %d\n%s", resp.StatusCode, page)
 		}
 		var unit, provider string
