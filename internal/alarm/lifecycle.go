@@ -136,13 +136,11 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Alarm, e
 }
 
 // PressedBy is the login of the person whose panic action in the console
-// raised alarm id ("" for an alarm a device raised), for an alarm p may see.
-func (s *Service) PressedBy(ctx context.Context, p auth.Principal, id int64) (string, error) {
-	if _, err := s.Get(ctx, p, id); err != nil {
-		return "", err
-	}
+// raised a ("" for an alarm a device raised); a is an alarm the caller
+// already read with Get, in the person's scope.
+func (s *Service) PressedBy(ctx context.Context, a Alarm) (string, error) {
 	var source, account string
-	err := s.DB.Reader().QueryRowContext(ctx, "SELECT s.source, s.account FROM alarms a JOIN signals s ON s.id = a.signal_id WHERE a.id = ?", id).Scan(&source, &account)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT s.source, s.account FROM alarms a JOIN signals s ON s.id = a.signal_id WHERE a.id = ?", a.ID).Scan(&source, &account)
 	if errors.Is(err, sql.ErrNoRows) || source != "staff" {
 		return "", nil
 	}

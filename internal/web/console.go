@@ -199,7 +199,7 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	d.After = after
 	d.Row, d.Card, d.Resolutions = rowOf(a, p), s.cardOf(r, p, a), alarm.Resolutions
-	if login, err := s.Alarms.PressedBy(r.Context(), p, id); err != nil {
+	if login, err := s.Alarms.PressedBy(r.Context(), a); err != nil {
 		return err
 	} else if login != "" {
 		d.Card.PressedBy = login
