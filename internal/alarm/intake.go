@@ -68,8 +68,21 @@ type deviceRef struct {
 // group commit sends hundreds of frames per call, so everything is written
 // in multi-row statements with ids reserved beforehand.
 func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
+	durable, err := s.CommitThen(ctx, sigs)
+	if err != nil {
+		return err
+	}
+	return durable()
+}
+
+// CommitThen is Commit for a caller with more to do before the batch must
+// be on disk: it returns once the transaction has committed, and durable
+// returns nil when the batch is on disk — only then may its senders be
+// acknowledged. Consoles are woken for the batch's alarms once it is. The
+// DC-09 receiver builds and commits its next batch meanwhile.
+func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func() error, err error) {
 	if len(sigs) == 0 {
-		return nil
+		return noWait, nil
 	}
 	now := s.Now()
 	var raised []int64
@@ -81,7 +94,7 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 			}
 		}
 	}
-	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
+	onDisk, err := s.DB.InUrgentTxThen(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
 		// A batch that may raise alarms takes the live-feed lock before
 		// anything else (see liveFeedLock).
@@ -152,13 +165,20 @@ func (s *Service) Commit(ctx context.Context, sigs []Signal) error {
 			fmt.Sprintf("alarm/%d", raised[0]), map[string]any{"alarms": raised})
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(raised) > 0 {
-		s.bus.Notify()
-	}
-	return nil
+	return func() error {
+		if err := onDisk(); err != nil {
+			return err
+		}
+		if len(raised) > 0 {
+			s.bus.Notify()
+		}
+		return nil
+	}, nil
 }
+
+func noWait() error { return nil }
 
 type pendingSignal struct {
 	sg       *Signal

@@ -207,8 +207,15 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 		if commits > 0 {
 			mean = float64(frames) / float64(commits)
 		}
-		fmt.Fprintf(out, "throughput, %d %s panels on %d accounts, codes %s: %.0f frames/s with ACK after commit (%d ACK, every one byte-exact); ACK p50 %s, p99 %s; %d commits, mean batch %.0f\n",
-			panels, mode.name, panels, strings.Join(codes, ","), rep.FramesPerSecond, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), commits, mean)
+		// How much of the run the one committer spent inside commits: near
+		// 100% the commit path is what bounds the rate, not the load.
+		busy, took := 0.0, time.Duration(0)
+		if commits > 0 {
+			took = (st.CommitTime - before.CommitTime) / time.Duration(commits)
+			busy = 100 * float64(st.CommitTime-before.CommitTime) / float64(rep.Elapsed)
+		}
+		fmt.Fprintf(out, "throughput, %d %s panels on %d accounts, codes %s: %.0f frames/s with ACK after commit (%d ACK, every one byte-exact); ACK p50 %s, p99 %s; %d commits, mean batch %.0f, mean commit %s, committer busy %.0f%%\n",
+			panels, mode.name, panels, strings.Join(codes, ","), rep.FramesPerSecond, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), commits, mean, ms(took), busy)
 		fmt.Fprintf(out, "  ceiling, same load, a receiver that stores nothing (split, parse, echo ACK): %.0f frames/s; ratio %.2f\n",
 			top.FramesPerSecond, rep.FramesPerSecond/top.FramesPerSecond)
 		if cfg.Compare != "" {

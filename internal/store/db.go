@@ -27,6 +27,7 @@ type DB struct {
 
 	gate  *gate         // SQLite only: urgent writers first
 	ckpt  *checkpointer // SQLite only: the log copied back off the commit path
+	wal   *walSyncer    // SQLite with Synchronous FULL: the log synced after the writer is free
 	stmts *stmtCache    // SQLite only: statements kept prepared on the writer
 }
 
@@ -80,6 +81,14 @@ func connect(cfg Config) (*DB, error) {
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("sqlite synchronous must be FULL or NORMAL, not %q", cfg.Synchronous)
 	}
+	// FULL is kept by syncing the log after each commit outside the writer
+	// (see walSyncer): the writer connection itself runs NORMAL.
+	var wal *walSyncer
+	writerSync := sync
+	if sync == "FULL" {
+		wal = newWALSyncer(cfg.Path)
+		writerSync = "NORMAL"
+	}
 	// Pragmas go in the DSN so that every pooled connection gets them;
 	// busy_timeout first so that even the journal_mode switch waits instead
 	// of failing when another process holds the file.
@@ -92,6 +101,13 @@ func connect(cfg Config) (*DB, error) {
 	wq := url.Values{}
 	for k, v := range q {
 		wq[k] = v
+	}
+	wq.Del("_pragma")
+	for _, p := range pragmas {
+		if strings.HasPrefix(p, "synchronous(") {
+			p = "synchronous(" + writerSync + ")"
+		}
+		wq.Add("_pragma", p)
 	}
 	wq.Set("_txlock", "immediate")
 	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
@@ -131,7 +147,7 @@ func connect(cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
 	}
 	c.SetMaxOpenConns(1)
-	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c), stmts: newStmtCache()}, nil
+	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c), stmts: newStmtCache(), wal: wal}, nil
 }
 
 // Close closes both pools.
@@ -273,22 +289,60 @@ func (db *DB) InUrgentTx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
-	if db.gate != nil {
-		if err := db.gate.enter(ctx, urgent); err != nil {
-			return fmt.Errorf("waiting for the writer: %w", err)
-		}
-		defer db.gate.leave()
+	durable, err := db.commitTx(ctx, urgent, fn)
+	if err != nil {
+		return err
 	}
+	return durable()
+}
+
+// InUrgentTxThen is InUrgentTx for a caller that has more to do before it
+// needs the commit on disk: it returns once the transaction has committed,
+// with the writer free for the next one, and durable returns when the
+// commit is on disk (at once where the engine made it so inside COMMIT).
+// The DC-09 receiver builds its next group commit meanwhile and
+// acknowledges a batch's frames only when its durable returns nil.
+func (db *DB) InUrgentTxThen(ctx context.Context, fn func(*Tx) error) (durable func() error, err error) {
+	return db.commitTx(ctx, true, fn)
+}
+
+func onDisk() error { return nil }
+
+func (db *DB) commitTx(ctx context.Context, urgent bool, fn func(*Tx) error) (func() error, error) {
+	n, err := func() (uint64, error) {
+		if db.gate != nil {
+			if err := db.gate.enter(ctx, urgent); err != nil {
+				return 0, fmt.Errorf("waiting for the writer: %w", err)
+			}
+			defer db.gate.leave()
+		}
+		return db.writeTx(ctx, fn)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if db.wal == nil || n == 0 {
+		return onDisk, nil
+	}
+	return func() error { return db.wal.wait(n) }, nil
+}
+
+// writeTx runs fn in a transaction on the writer and commits it; n numbers
+// the commit for the log syncer (0 when there is none).
+func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) (n uint64, err error) {
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return 0, fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(&Tx{tx: tx, d: db.Dialect, cache: db.stmts}); err != nil {
 		tx.Rollback()
-		return err
+		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	if db.wal != nil {
+		n = db.wal.commit()
 	}
 	if db.ckpt != nil {
 		db.ckpt.wrote()
@@ -296,7 +350,7 @@ func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
 	if db.stmts != nil {
 		db.stmts.prepare(ctx, db.W)
 	}
-	return nil
+	return n, nil
 }
 
 // Micros is how Qorgan stores instants: UTC microseconds since the epoch, the

@@ -21,6 +21,12 @@ type Alarms interface {
 	Commit(ctx context.Context, sigs []alarm.Signal) error
 }
 
+// AlarmsThen is an Alarms that can also commit a batch and report later
+// when it is durable (see PipelinedSink); *alarm.Service is one.
+type AlarmsThen interface {
+	CommitThen(ctx context.Context, sigs []alarm.Signal) (durable func() error, err error)
+}
+
 // Devices finds the panel behind a DC-09 account, with its key (nil for a
 // plain account); *registry.Registry is one. An unknown account is an
 // error with code errs.NotFound; any other error is taken as the store
@@ -44,6 +50,24 @@ func New(cfg Config, alarms Alarms, devices Devices) (*Receiver, error) {
 type alarmSink struct{ alarms Alarms }
 
 func (s alarmSink) Commit(ctx context.Context, frames []Frame) error {
+	return s.alarms.Commit(ctx, signals(frames))
+}
+
+// CommitThen commits through the alarms' CommitThen when they have one.
+func (s alarmSink) CommitThen(ctx context.Context, frames []Frame) (func() error, error) {
+	if a, ok := s.alarms.(AlarmsThen); ok {
+		return a.CommitThen(ctx, signals(frames))
+	}
+	if err := s.alarms.Commit(ctx, signals(frames)); err != nil {
+		return nil, err
+	}
+	return durableNow, nil
+}
+
+func durableNow() error { return nil }
+
+// signals turns frames into the alarm domain's signals.
+func signals(frames []Frame) []alarm.Signal {
 	sigs := make([]alarm.Signal, len(frames))
 	for i := range frames {
 		f := &frames[i]
@@ -54,7 +78,7 @@ func (s alarmSink) Commit(ctx context.Context, frames []Frame) error {
 			Sequence: m.Sequence, Content: f.Content(), RetryWindow: RetransmissionWindow,
 			Events: m.Events, LinkTest: len(m.Events) == 0, ReceivedAt: f.ReceivedAt, Remote: f.Remote, Raw: f.Raw}
 	}
-	return s.alarms.Commit(ctx, sigs)
+	return sigs
 }
 
 // Cache lifetimes of the account lookup. The receiver asks for every

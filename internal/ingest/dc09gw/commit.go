@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -24,6 +25,18 @@ type pending struct {
 // all: the cost of a durable transaction is shared by the whole batch.
 // It returns when the queue is closed and drained.
 func (r *Receiver) commitLoop() {
+	if _, ok := r.sink.(PipelinedSink); ok {
+		r.synced = make(chan committed, syncedDepth)
+		acked := make(chan struct{})
+		go func() {
+			defer close(acked)
+			r.answerLoop()
+		}()
+		defer func() {
+			close(r.synced)
+			<-acked
+		}()
+	}
 	batch := make([]*pending, 0, r.cfg.MaxBatch)
 	frames := make([]Frame, 0, r.cfg.MaxBatch)
 	var wait *time.Timer
@@ -103,7 +116,16 @@ func (r *Receiver) fill(batch []*pending, wait *time.Timer) ([]*pending, bool) {
 // no other panel's frame down with it. A commit that ran out of time is
 // not split: that is the store being slow, not a frame.
 func (r *Receiver) commitBatch(batch []*pending, frames []Frame) {
-	timedOut, err := r.commit(frames, r.cfg.CommitTimeout)
+	durable, timedOut, err := r.commit(frames, r.cfg.CommitTimeout)
+	if err == nil && r.synced != nil {
+		// Answered by answerLoop once on disk; the batch's slice is
+		// reused by the next commit.
+		r.synced <- committed{batch: slices.Clone(batch), durable: durable}
+		return
+	}
+	if err == nil {
+		err = durable()
+	}
 	if err != nil && len(batch) > 1 && !timedOut && r.work.Err() == nil {
 		r.isolate(batch, frames, err)
 		return
@@ -117,15 +139,49 @@ func (r *Receiver) commitBatch(batch []*pending, frames []Frame) {
 	}
 }
 
-// commit calls Sink.Commit with a time limit; timedOut reports that it
-// failed with the limit passed.
-func (r *Receiver) commit(frames []Frame, limit time.Duration) (timedOut bool, err error) {
+// syncedDepth is how many committed batches may wait for their sync
+// before the committer waits too.
+const syncedDepth = 16
+
+// committed is a batch whose commit returned, waiting to be on disk.
+type committed struct {
+	batch   []*pending
+	durable func() error
+}
+
+// answerLoop answers the batches a PipelinedSink committed, in commit
+// order, each once its durable returns: with nil the frames are ACKed;
+// otherwise they are left unanswered, as after a failed commit.
+func (r *Receiver) answerLoop() {
+	for c := range r.synced {
+		err := c.durable()
+		if err != nil {
+			r.stats.commitErrors.Add(1)
+			r.log.Error("dc09: batch committed but not known to be on disk; frames left unanswered for the panels to retransmit",
+				"frames", len(c.batch), "err", err)
+		}
+		for _, p := range c.batch {
+			p.done <- err
+		}
+	}
+}
+
+// commit calls the sink with a time limit: CommitThen for a
+// PipelinedSink, whose durable the caller must see return nil before it
+// answers; Commit otherwise (durable then returns nil at once). timedOut
+// reports that the commit failed with the limit passed.
+func (r *Receiver) commit(frames []Frame, limit time.Duration) (durable func() error, timedOut bool, err error) {
 	ctx, cancel := context.WithTimeout(r.work, limit)
 	defer cancel()
 	start := time.Now()
-	err = r.sink.Commit(ctx, frames)
+	durable = durableNow
+	if ps, ok := r.sink.(PipelinedSink); ok {
+		durable, err = ps.CommitThen(ctx, frames)
+	} else {
+		err = r.sink.Commit(ctx, frames)
+	}
 	r.stats.commit(len(frames), time.Since(start), err)
-	return err != nil && ctx.Err() != nil, err
+	return durable, err != nil && ctx.Err() != nil, err
 }
 
 // isolation is one pass of isolate.
@@ -173,7 +229,10 @@ func (r *Receiver) split(iso *isolation, batch []*pending, frames []Frame) {
 			}
 			continue
 		}
-		_, err := r.commit(f, left)
+		durable, _, err := r.commit(f, left)
+		if err == nil {
+			err = durable()
+		}
 		iso.commits++
 		switch {
 		case err == nil:

@@ -99,6 +99,18 @@ type Sink interface {
 	Commit(ctx context.Context, frames []Frame) error
 }
 
+// PipelinedSink is a Sink whose commit can return before the batch is on
+// disk: CommitThen returns when the batch is committed and durable when it
+// is on disk. The receiver then builds and commits its next batch while
+// the last one is being synced, and answers a batch's frames only once
+// its durable has returned nil (in commit order). A CommitThen error is
+// handled as a Commit error is; a durable error leaves the batch's frames
+// unanswered, for the panels to retransmit.
+type PipelinedSink interface {
+	Sink
+	CommitThen(ctx context.Context, frames []Frame) (durable func() error, err error)
+}
+
 // Accounts tells whether an account is registered and gives its panel.
 type Accounts interface {
 	Lookup(ctx context.Context, account string) (p Panel, known bool, err error)
@@ -243,6 +255,7 @@ type Receiver struct {
 	cancelWork context.CancelFunc
 
 	queue    chan *pending
+	synced   chan committed // a PipelinedSink's committed batches, to answerLoop
 	stopping atomic.Bool
 
 	mu    sync.Mutex
