@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,10 @@ type Deps struct {
 	// MapTilesURL is the tile server of the school's map on the alarm page
 	// (a template: {z}/{x}/{y}, {s} for a subdomain); empty: no map.
 	MapTilesURL string
+	// MetricsToken is the bearer token GET /metrics asks of every caller;
+	// empty: /metrics answers this machine's own requests only (see
+	// metricsAccess).
+	MetricsToken string
 }
 
 // Server holds the handlers' dependencies. Make one with New.
@@ -260,8 +265,66 @@ func (s *Server) Handler() http.Handler {
 	s.exportSignInStats()
 	mux := http.NewServeMux()
 	s.routes(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	return s.instrument(mux)
+}
+
+// metricsPage serves GET /metrics (Prometheus) to whoever metricsAccess
+// lets read it.
+func (s *Server) metricsPage() http.Handler {
+	prom := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+	return s.public(func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.metricsAccess(r); err != nil {
+			if errs.CodeOf(err) == errs.Unauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="qorgan metrics"`)
+			}
+			return err
+		}
+		prom.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// metricsAccess decides who reads /metrics, which tells sign-in floods,
+// alarm counts and queue depths: with a MetricsToken, whoever sends it as
+// Authorization: Bearer (compared in constant time; anyone else, this
+// machine too, is answered 401); without one, a request from this machine
+// only (a loopback peer, not forwarded by a proxy), and 404 to any other:
+// the metrics are off for the world.
+func (s *Server) metricsAccess(r *http.Request) error {
+	if s.MetricsToken == "" {
+		if fromThisMachine(r) {
+			return nil
+		}
+		return errs.NotFoundf("metrics are served to this machine only; set --metrics-token to read them from elsewhere")
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return errs.E(errs.Unauthorized, "", "send the metrics token (--metrics-token) as Authorization: Bearer <token>")
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	// Digests of equal length: the comparison tells nothing of the
+	// token's length either.
+	got, want := sha256.Sum256([]byte(strings.TrimSpace(tok))), sha256.Sum256([]byte(s.MetricsToken))
+	if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		return errs.E(errs.Unauthorized, "Authorization", "not the metrics token; send --metrics-token as Authorization: Bearer <token>")
+	}
+	return nil
+}
+
+// fromThisMachine says whether a request came from this machine itself: its
+// peer is a loopback address and it carries no header a reverse proxy adds
+// (a proxy on this machine forwards other people's requests from loopback).
+func fromThisMachine(r *http.Request) bool {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !peer.Addr().Unmap().IsLoopback() {
+		return false
+	}
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // exportSignInStats publishes what the sign-in limits did on /metrics.
