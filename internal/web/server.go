@@ -70,6 +70,8 @@ type Server struct {
 
 	metrics    *metrics
 	boardReads boardReads
+	// codes throttles wrong staff codes per address (staff_codes.go).
+	codes *codeGuard
 	// ending is closed by EndStreams: the live streams end, so that a
 	// graceful shutdown does not wait for the consoles to hang up.
 	ending  chan struct{}
@@ -93,7 +95,7 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web.New: no %s", dep.name)
 		}
 	}
-	srv := &Server{Deps: d, metrics: newMetrics(), ending: make(chan struct{})}
+	srv := &Server{Deps: d, metrics: newMetrics(), codes: newCodeGuard(), ending: make(chan struct{})}
 	if d.MapTilesURL != "" {
 		origin, err := tilesOrigin(d.MapTilesURL)
 		if err != nil {
@@ -115,6 +117,9 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// Staff members' emergency codes: wrong ones, and ones refused
+	// unlooked-at because their address had sent too many wrong ones.
+	codesWrong, codesThrottled prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -122,7 +127,10 @@ func newMetrics() *metrics {
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qorgan_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "status"})
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "qorgan_http_request_seconds", Help: "HTTP request latency by route.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route"})
-	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.codesWrong = prometheus.NewCounter(prometheus.CounterOpts{Name: "qorgan_staff_codes_wrong_total", Help: "Staff emergency codes refused as no staff member's (API and /staff)."})
+	m.codesThrottled = prometheus.NewCounter(prometheus.CounterOpts{Name: "qorgan_staff_codes_throttled_total",
+		Help: "Staff emergency codes answered 429 without a look-up: their address had sent too many wrong codes."})
+	m.reg.MustRegister(m.requests, m.duration, m.codesWrong, m.codesThrottled, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
