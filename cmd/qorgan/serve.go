@@ -88,7 +88,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 		}
 	}
 	srv, err := web.New(web.Deps{DB: db, Auth: a, Registry: reg, Alarms: alarms, Jobs: jobs, Access: passes, Outbox: worker.Outbox, Push: push, Roadmap: rm, Emergency: emergencies, Log: log,
-		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies, MapTilesURL: f.HTTP.MapTilesURL})
+		SecureCookies: f.HTTP.SecureCookies, TrustedProxies: f.HTTP.TrustedProxies, MapTilesURL: f.HTTP.MapTilesURL, MetricsToken: f.HTTP.MetricsToken})
 	if err != nil {
 		return err
 	}

@@ -78,8 +78,8 @@ type signInGuard struct {
 	lim     SignInLimits
 	checks  chan struct{} // a token per check running
 	waiting chan struct{} // a token per attempt in the queue or running
-	logins  *throttle
-	addrs   *throttle
+	logins  *Throttle
+	addrs   *Throttle
 	rate    *rate.Limiter
 
 	running                          atomic.Int64
@@ -110,8 +110,8 @@ func newSignInGuard(l SignInLimits) *signInGuard {
 		lim:     l,
 		checks:  make(chan struct{}, l.Checks),
 		waiting: make(chan struct{}, l.Checks+l.Waiting),
-		logins:  newThrottle(rate.Every(l.LoginEvery), l.LoginBurst, l.MaxKeys),
-		addrs:   newThrottle(rate.Every(l.AddrEvery), l.AddrBurst, l.MaxKeys),
+		logins:  NewThrottle(rate.Every(l.LoginEvery), l.LoginBurst, l.MaxKeys),
+		addrs:   NewThrottle(rate.Every(l.AddrEvery), l.AddrBurst, l.MaxKeys),
 		rate:    rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst),
 	}
 }
@@ -128,7 +128,7 @@ func errBusy() error {
 // nor its address has used up its failed attempts. The error says when to
 // try again.
 func (g *signInGuard) admit(login, addr string, now time.Time) error {
-	wait := max(g.logins.waitFor(login, now), g.addrs.waitFor(addr, now))
+	wait := max(g.logins.WaitFor(login, now), g.addrs.WaitFor(addr, now))
 	if wait <= 0 {
 		return nil
 	}
@@ -142,8 +142,8 @@ func (g *signInGuard) admit(login, addr string, now time.Time) error {
 // fail counts a failed attempt against its login and its address.
 func (g *signInGuard) fail(login, addr string, now time.Time) {
 	g.failed.Add(1)
-	g.logins.spend(login, now)
-	g.addrs.spend(addr, now)
+	g.logins.Spend(login, now)
+	g.addrs.Spend(addr, now)
 }
 
 // check runs f as one of the bounded password checks: it waits for a turn
@@ -204,11 +204,13 @@ func (g *signInGuard) hash(ctx context.Context, f func()) error {
 	return nil
 }
 
-// throttle is a token bucket of failed attempts per key, in two
-// generations so that its memory stays bounded: when the current one holds
-// max keys, the previous one is forgotten (those keys start afresh) and
-// the current one becomes the previous.
-type throttle struct {
+// Throttle is a token bucket of failed attempts per key (a login name, a
+// client address), in two generations so that its memory stays bounded:
+// when the current one holds max keys, the previous one is forgotten
+// (those keys start afresh) and the current one becomes the previous. The
+// sign-in limits use two; the web layer one for staff codes. Make one with
+// NewThrottle; it is safe for concurrent use.
+type Throttle struct {
 	every rate.Limit
 	burst int
 	max   int
@@ -217,12 +219,14 @@ type throttle struct {
 	cur, prev map[string]*rate.Limiter
 }
 
-func newThrottle(every rate.Limit, burst, maxKeys int) *throttle {
-	return &throttle{every: every, burst: burst, max: maxKeys, cur: map[string]*rate.Limiter{}}
+// NewThrottle allows each key burst failures, then one more at every
+// (per second), holding at most about 2 × maxKeys keys.
+func NewThrottle(every rate.Limit, burst, maxKeys int) *Throttle {
+	return &Throttle{every: every, burst: burst, max: maxKeys, cur: map[string]*rate.Limiter{}}
 }
 
 // get returns key's bucket, creating a full one when create is set.
-func (t *throttle) get(key string, create bool) *rate.Limiter {
+func (t *Throttle) get(key string, create bool) *rate.Limiter {
 	if l := t.cur[key]; l != nil {
 		return l
 	}
@@ -242,8 +246,9 @@ func (t *throttle) get(key string, create bool) *rate.Limiter {
 	return l
 }
 
-// waitFor is how long key must wait before its next attempt (0: now).
-func (t *throttle) waitFor(key string, now time.Time) time.Duration {
+// WaitFor is how long key must wait before its next attempt (0: now; an
+// empty key never waits).
+func (t *Throttle) WaitFor(key string, now time.Time) time.Duration {
 	if key == "" {
 		return 0
 	}
@@ -260,9 +265,9 @@ func (t *throttle) waitFor(key string, now time.Time) time.Duration {
 	return time.Duration((1 - tokens) / float64(t.every) * float64(time.Second))
 }
 
-// spend takes one attempt from key's bucket (it may go below zero when
-// attempts that were admitted together fail together).
-func (t *throttle) spend(key string, now time.Time) {
+// Spend takes one failed attempt from key's bucket (it may go below zero
+// when attempts that were admitted together fail together).
+func (t *Throttle) Spend(key string, now time.Time) {
 	if key == "" {
 		return
 	}

@@ -22,6 +22,7 @@ func TestParse(t *testing.T) {
 	t.Setenv("QORGAN_KEEP_PASSES", "48h")
 	t.Setenv("QORGAN_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
 	t.Setenv("QORGAN_MAP_TILES_URL", "https://{s}.tiles.example/{z}/{x}/{y}.png")
+	t.Setenv("QORGAN_METRICS_TOKEN", "prometheus-scrape-token-1")
 	var help strings.Builder
 	if err := config.Parse(cmd, []string{"--keep-passes", "72h", "--quiet-hours", "off"}, &help); err != nil {
 		t.Fatal(err)
@@ -31,6 +32,9 @@ func TestParse(t *testing.T) {
 	}
 	if s.HTTP.MapTilesURL != "https://{s}.tiles.example/{z}/{x}/{y}.png" {
 		t.Errorf("map tiles URL %q", s.HTTP.MapTilesURL)
+	}
+	if s.HTTP.MetricsToken != "prometheus-scrape-token-1" {
+		t.Errorf("metrics token %q", s.HTTP.MetricsToken)
 	}
 	if got := s.HTTP.TrustedProxies.String(); got != "10.0.0.1/32,192.168.0.0/16" {
 		t.Errorf("trusted proxies %s", got)
@@ -56,6 +60,8 @@ func TestParse(t *testing.T) {
 		{"", []string{"--map-tiles-url", "https://tiles.example/{z}/{x}.png"}, "--map-tiles-url must contain {y}"},
 		{"", []string{"--map-tiles-url", "https:///{z}/{x}/{y}.png"}, "--map-tiles-url must name the tile server's host"},
 		{"QORGAN_MAP_TILES_URL=https://tiles.example/tile.png", nil, "must contain {z}"},
+		{"", []string{"--metrics-token", "short"}, "--metrics-token must be at least 16 characters, not 5"},
+		{"QORGAN_METRICS_TOKEN=sixteen chars ok", nil, "--metrics-token must have no spaces"},
 	} {
 		t.Run(strings.Join(c.args, " ")+c.env, func(t *testing.T) {
 			if c.env != "" {

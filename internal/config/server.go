@@ -61,6 +61,24 @@ type HTTP struct {
 	// PublicURL is the address people reach the console at, named in
 	// messages that send them to a page (a staff member's /staff).
 	PublicURL string
+	// MetricsToken is the bearer token /metrics asks for; empty: /metrics
+	// answers this machine's own requests only.
+	MetricsToken string
+}
+
+// CheckMetricsToken says what is wrong with a metrics token: it must be at
+// least 16 characters, none of them a space or a control character (it
+// travels in an Authorization header).
+func CheckMetricsToken(v string) error {
+	if len(v) < 16 {
+		return fmt.Errorf("must be at least 16 characters, not %d", len(v))
+	}
+	for _, r := range v {
+		if r <= ' ' || r == 0x7f {
+			return fmt.Errorf("must have no spaces or control characters")
+		}
+	}
+	return nil
 }
 
 // CheckPublicURL says what is wrong with a public base URL: an http(s) URL
@@ -190,6 +208,12 @@ func (s *Server) Options(defaultDB string) []*Option {
 				return nil
 			}
 			return CheckPublicURL(s.HTTP.PublicURL)
+		}),
+		String(&s.HTTP.MetricsToken, "metrics-token", "", "bearer token that /metrics asks for (Authorization: Bearer <token>), at least 16 characters; empty: /metrics answers requests from this machine (loopback) only, and 404 to any other").Secret().Check(func() error {
+			if s.HTTP.MetricsToken == "" {
+				return nil
+			}
+			return CheckMetricsToken(s.HTTP.MetricsToken)
 		}),
 		Value(&s.HTTP.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of the reverse proxies in front of Qorgan, whose X-Forwarded-For names the client (for the sign-in limits per address); empty: the connection's peer is the client"),
 		Duration(&s.Alarm.EscalateAfter, "escalate-after", 30*time.Second, "escalate an alarm the ПЦН has not acknowledged after this long (T1)").Check(func() error {

@@ -152,7 +152,9 @@ func (s *Server) drills(w http.ResponseWriter, r *http.Request, p auth.Principal
 // staffCode runs h with the code a staff member got in their emergency
 // message (Authorization: Bearer qe_…): a teacher marks their class from
 // their phone without a sign-in of their own. A JSON body is read first,
-// so that one over the limit is refused as such.
+// so that one over the limit is refused as such. An address that has sent
+// too many wrong codes is answered 429 before the code is looked up, after
+// a second's hold, as a throttled sign-in is (staff_codes.go).
 func (s *Server) staffCode(body any, h func(w http.ResponseWriter, r *http.Request, code string) error) http.Handler {
 	return s.public(func(w http.ResponseWriter, r *http.Request) error {
 		if body != nil {
@@ -161,10 +163,16 @@ func (s *Server) staffCode(body any, h func(w http.ResponseWriter, r *http.Reque
 			}
 		}
 		code, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(code) == "" {
+		if code = strings.TrimSpace(code); !ok || code == "" {
 			return errs.E(errs.Unauthorized, "", "send the code from your emergency message as Authorization: Bearer qe_…")
 		}
-		return h(w, r, strings.TrimSpace(code))
+		if err := s.admitCode(r, code); err != nil {
+			holdRefusal(r.Context())
+			return err
+		}
+		err := h(w, r, code)
+		s.codeLooked(r, code, err)
+		return err
 	})
 }
 

@@ -105,10 +105,10 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	inTable := map[string]bool{}
 	for _, m := range routePattern.FindAllStringSubmatch(string(src), -1) {
 		method, path := m[1], m[2]
-		if path == "/metrics" || path == "/api/" {
-			continue // Prometheus text format; the catch-all 404
+		if path == "/api/" {
+			continue // the catch-all 404
 		}
-		if !strings.HasPrefix(path, "/api/") && path != "/healthz" && path != "/readyz" {
+		if !strings.HasPrefix(path, "/api/") && path != "/healthz" && path != "/readyz" && path != "/metrics" {
 			continue // the console's pages: HTML for people, not the API
 		}
 		if method == "" {
@@ -217,7 +217,7 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		if r.Header.Get("X-CSRF-Token") == "" {
 			return errors.New("no X-CSRF-Token header")
 		}
-	case "bearer", "device", "staffCode":
+	case "bearer", "device", "staffCode", "metricsToken":
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 			return errors.New("no bearer token")
 		}
@@ -507,7 +507,9 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	a.LimitSignIns(auth.SignInLimits{LoginBurst: 2, LoginEvery: time.Hour, PerSecond: 1000})
 	res := testkit.Demo(t, db, a, 0.002)
 	reg := registry.New(db, a)
-	srv := wired(t, db, a, reg, quiet)
+	// The server has a metrics token: /metrics asks it of every caller.
+	const metricsToken = "openapi-metrics-token-1"
+	srv := wired(t, db, a, reg, quiet, func(d *web.Deps) { d.MetricsToken = metricsToken })
 	live := httptest.NewServer(srv.Handler())
 	defer live.Close()
 
@@ -529,7 +531,7 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 	defer broken.Close()
 
 	h := &harness{t: t, router: router, live: live, broken: broken, closing: closing,
-		sessions: map[string]*session{}, tokens: map[string]string{}, hit: map[string]bool{}, listed: map[string]bool{}}
+		sessions: map[string]*session{}, tokens: map[string]string{"metrics": metricsToken}, hit: map[string]bool{}, listed: map[string]bool{}}
 
 	// --- sign in every demo login, and a second guard session to sign out
 	logins := map[string]bool{}
@@ -649,6 +651,14 @@ func TestOpenAPIAgainstRealResponses(t *testing.T) {
 		{name: "readyz", method: "GET", path: "/readyz", status: 200, check: fieldIs("store", "sqlite")},
 		{name: "readyz without a store", broken: true, method: "GET", path: "/readyz", status: 503},
 		{name: "openapi", method: "GET", path: "/api/v1/openapi.json", status: 200, check: fieldIs("openapi", "3.0.3")},
+		// Prometheus, with the server's token (without one: everyOperation's
+		// 401 below).
+		{name: "metrics", bearer: "metrics", method: "GET", path: "/metrics", status: 200, check: func(t *testing.T, r result) {
+			if !strings.Contains(string(r.body), "qorgan_http_requests_total") || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+				t.Errorf("metrics: %s %s", r.header.Get("Content-Type"), clip(r.body))
+			}
+		}},
+		{name: "metrics with another token", header: map[string]string{"Authorization": "Bearer " + strings.ToUpper(metricsToken)}, method: "GET", path: "/metrics", status: 401, field: "Authorization"},
 
 		// signing in
 		{name: "sign in wrong password", method: "POST", path: "/api/v1/session", body: map[string]string{"login": "admin", "password": "not-it"}, status: 401},

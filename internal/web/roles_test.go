@@ -65,6 +65,10 @@ func roleTable() []roleRow {
 		//                                                                               admin analyst region district director guard guard2 pcn cou parent
 		{method: "GET", path: "/healthz", want: "ok ok ok ok ok ok ok ok ok ok"},
 		{method: "GET", path: "/readyz", want: "ok ok ok ok ok ok ok ok ok ok"},
+		// The server has no metrics token: the metrics are read from its own
+		// machine (as this test does), with or without a session, and 404
+		// from anywhere else (TestMetricsAccess).
+		{method: "GET", path: "/metrics", want: "ok ok ok ok ok ok ok ok ok ok"},
 		{method: "GET", path: "/api/v1/openapi.json", want: "ok ok ok ok ok ok ok ok ok ok"},
 
 		// Signing in and out, tokens, who am I.

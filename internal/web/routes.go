@@ -6,6 +6,8 @@ import "net/http"
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /healthz", s.public(s.healthz))
 	mux.Handle("GET /readyz", s.public(s.readyz))
+	// Prometheus: with --metrics-token to its holder, else to this machine.
+	mux.Handle("GET /metrics", s.metricsPage())
 	mux.Handle("GET /api/v1/openapi.json", s.public(s.openapi))
 
 	mux.Handle("POST /api/v1/session", s.public(s.login))

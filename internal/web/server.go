@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,10 @@ type Deps struct {
 	// MapTilesURL is the tile server of the school's map on the alarm page
 	// (a template: {z}/{x}/{y}, {s} for a subdomain); empty: no map.
 	MapTilesURL string
+	// MetricsToken is the bearer token GET /metrics asks of every caller;
+	// empty: /metrics answers this machine's own requests only (see
+	// metricsAccess).
+	MetricsToken string
 }
 
 // Server holds the handlers' dependencies. Make one with New.
@@ -65,6 +70,8 @@ type Server struct {
 
 	metrics    *metrics
 	boardReads boardReads
+	// codes throttles wrong staff codes per address (staff_codes.go).
+	codes *codeGuard
 	// ending is closed by EndStreams: the live streams end, so that a
 	// graceful shutdown does not wait for the consoles to hang up.
 	ending  chan struct{}
@@ -88,7 +95,7 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web.New: no %s", dep.name)
 		}
 	}
-	srv := &Server{Deps: d, metrics: newMetrics(), ending: make(chan struct{})}
+	srv := &Server{Deps: d, metrics: newMetrics(), codes: newCodeGuard(), ending: make(chan struct{})}
 	if d.MapTilesURL != "" {
 		origin, err := tilesOrigin(d.MapTilesURL)
 		if err != nil {
@@ -110,6 +117,9 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// Staff members' emergency codes: wrong ones, and ones refused
+	// unlooked-at because their address had sent too many wrong ones.
+	codesWrong, codesThrottled prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -117,7 +127,10 @@ func newMetrics() *metrics {
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qorgan_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "status"})
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "qorgan_http_request_seconds", Help: "HTTP request latency by route.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route"})
-	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.codesWrong = prometheus.NewCounter(prometheus.CounterOpts{Name: "qorgan_staff_codes_wrong_total", Help: "Staff emergency codes refused as no staff member's (API and /staff)."})
+	m.codesThrottled = prometheus.NewCounter(prometheus.CounterOpts{Name: "qorgan_staff_codes_throttled_total",
+		Help: "Staff emergency codes answered 429 without a look-up: their address had sent too many wrong codes."})
+	m.reg.MustRegister(m.requests, m.duration, m.codesWrong, m.codesThrottled, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -260,8 +273,66 @@ func (s *Server) Handler() http.Handler {
 	s.exportSignInStats()
 	mux := http.NewServeMux()
 	s.routes(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	return s.instrument(mux)
+}
+
+// metricsPage serves GET /metrics (Prometheus) to whoever metricsAccess
+// lets read it.
+func (s *Server) metricsPage() http.Handler {
+	prom := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+	return s.public(func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.metricsAccess(r); err != nil {
+			if errs.CodeOf(err) == errs.Unauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="qorgan metrics"`)
+			}
+			return err
+		}
+		prom.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// metricsAccess decides who reads /metrics, which tells sign-in floods,
+// alarm counts and queue depths: with a MetricsToken, whoever sends it as
+// Authorization: Bearer (compared in constant time; anyone else, this
+// machine too, is answered 401); without one, a request from this machine
+// only (a loopback peer, not forwarded by a proxy), and 404 to any other:
+// the metrics are off for the world.
+func (s *Server) metricsAccess(r *http.Request) error {
+	if s.MetricsToken == "" {
+		if fromThisMachine(r) {
+			return nil
+		}
+		return errs.NotFoundf("metrics are served to this machine only; set --metrics-token to read them from elsewhere")
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return errs.E(errs.Unauthorized, "", "send the metrics token (--metrics-token) as Authorization: Bearer <token>")
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	// Digests of equal length: the comparison tells nothing of the
+	// token's length either.
+	got, want := sha256.Sum256([]byte(strings.TrimSpace(tok))), sha256.Sum256([]byte(s.MetricsToken))
+	if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		return errs.E(errs.Unauthorized, "Authorization", "not the metrics token; send --metrics-token as Authorization: Bearer <token>")
+	}
+	return nil
+}
+
+// fromThisMachine says whether a request came from this machine itself: its
+// peer is a loopback address and it carries no header a reverse proxy adds
+// (a proxy on this machine forwards other people's requests from loopback).
+func fromThisMachine(r *http.Request) bool {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !peer.Addr().Unmap().IsLoopback() {
+		return false
+	}
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // exportSignInStats publishes what the sign-in limits did on /metrics.

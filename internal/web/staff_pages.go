@@ -22,8 +22,10 @@ import (
 // cookie is HttpOnly, SameSite=Strict, scoped to /staff and short-lived;
 // every form carries the pre-sign-in form token as well (double submit).
 //
-// No guess throttle: the API's staff-code endpoints have none, and a code
-// is 120 random bits (qe_ and 24 base32 letters), beyond guessing.
+// A code is 120 random bits (qe_ and 24 base32 letters), beyond guessing,
+// but each wrong one costs a read of the store: the page shares the API's
+// guess throttle per client address (staff_codes.go), and an address over
+// it gets the code form with when to try again, answered 429.
 
 const (
 	staffCookie    = "qorgan_staff"
@@ -44,8 +46,9 @@ type staffPageData struct {
 
 // staffCodeForm is the code form: what was typed and the message beside it.
 type staffCodeForm struct {
-	Code  string
-	Error string // a message id
+	Code    string
+	Error   string // a message id
+	Seconds int    // for a refusal that says when to try again
 }
 
 // staffMarks are the marks the page offers, in the domain's words.
@@ -63,6 +66,19 @@ func (s *Server) staffPage(h func(w http.ResponseWriter, r *http.Request, v *vie
 				s.pageError(w, r, v, errs.E(errs.Forbidden, "csrf_token", "the form is stale"))
 				return
 			}
+		}
+		if err := s.admitCode(r, pageCode(r)); err != nil {
+			holdRefusal(r.Context())
+			secs := int(errs.As(err).RetryAfter / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			f := staffCodeForm{Error: "ui.staff.code.too_many", Seconds: secs}
+			if r.Method == http.MethodPost && r.URL.Path == "/staff" {
+				f.Code = r.PostForm.Get("code")
+			}
+			if err := s.renderPage(w, http.StatusTooManyRequests, "staff_code", v, "ui.staff.title", f); err != nil {
+				s.pageError(w, r, v, err)
+			}
+			return
 		}
 		if err := h(w, r, v); err != nil {
 			s.pageError(w, r, v, err)
@@ -96,8 +112,10 @@ func normalCode(s string) string {
 
 // codeRefusal is the message for a code the domain refused; ok is false
 // for any other error. The form comes back answered 200, as a refused
-// sign-in's does: a browser treats the page as the form it is.
-func codeRefusal(err error) (id string, ok bool) {
+// sign-in's does: a browser treats the page as the form it is. What the
+// domain said of the code is recorded for the guess throttle.
+func (s *Server) codeRefusal(r *http.Request, code string, err error) (id string, ok bool) {
+	s.codeLooked(r, code, err)
 	switch errs.As(err).Code {
 	case errs.Unauthorized:
 		return "ui.staff.code.wrong", true
@@ -136,7 +154,7 @@ var staffDone = map[string]bool{"ui.staff.ticked": true, "ui.staff.secured_done"
 // emergency ended meanwhile) is forgotten and the code form says why.
 func (s *Server) showStaff(w http.ResponseWriter, r *http.Request, v *view, code string, status int, d staffPageData) error {
 	sv, err := s.Emergency.StaffView(r.Context(), code, v.Lang)
-	if id, ok := codeRefusal(err); ok {
+	if id, ok := s.codeRefusal(r, code, err); ok {
 		s.setStaffCode(w, r, "")
 		return s.showCodeForm(w, v, staffCodeForm{Error: id})
 	}
@@ -169,7 +187,7 @@ func (s *Server) staffEnter(w http.ResponseWriter, r *http.Request, v *view) err
 		return s.showCodeForm(w, v, staffCodeForm{Code: typed, Error: "ui.staff.code.required"})
 	}
 	_, err := s.Emergency.StaffView(r.Context(), code, v.Lang)
-	if id, ok := codeRefusal(err); ok {
+	if id, ok := s.codeRefusal(r, code, err); ok {
 		return s.showCodeForm(w, v, staffCodeForm{Code: typed, Error: id})
 	}
 	if err != nil {
@@ -210,7 +228,7 @@ func (s *Server) staffAction(w http.ResponseWriter, r *http.Request, v *view) er
 	default:
 		return errs.NotFoundf("no staff action %q", r.PathValue("action"))
 	}
-	if id, ok := codeRefusal(err); ok {
+	if id, ok := s.codeRefusal(r, code, err); ok {
 		s.setStaffCode(w, r, "")
 		return s.showCodeForm(w, v, staffCodeForm{Error: id})
 	}
@@ -250,7 +268,7 @@ func (s *Server) staffMarksPage(w http.ResponseWriter, r *http.Request, v *view,
 		return s.showStaff(w, r, v, code, http.StatusUnprocessableEntity, d)
 	}
 	err := s.Emergency.MarkClass(r.Context(), code, marks)
-	if id, ok := codeRefusal(err); ok {
+	if id, ok := s.codeRefusal(r, code, err); ok {
 		s.setStaffCode(w, r, "")
 		return s.showCodeForm(w, v, staffCodeForm{Error: id})
 	}
