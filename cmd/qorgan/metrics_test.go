@@ -1,12 +1,12 @@
 package main_test
 
 import (
-	"io"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"qorgan/internal/testkit"
 )
 
 // TestMetricsToken: the binary started with --metrics-token serves
@@ -19,17 +19,8 @@ func TestMetricsToken(t *testing.T) {
 	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "--metrics-token", token)
 	scrape := func(header ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", s.base+"/metrics", nil)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		resp, body := testkit.Get(t, s.base+"/metrics", header...)
+		return resp.StatusCode, body
 	}
 	if st, body := scrape(); st != 401 || !strings.Contains(body, `"code":"unauthorized"`) || strings.Contains(body, "qorgan_") {
 		t.Errorf("no token: %d %s", st, body)

@@ -10,6 +10,7 @@ import (
 
 	"qorgan/internal/auth"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/testkit"
 	"qorgan/internal/web"
 )
 
@@ -83,17 +84,7 @@ func TestMetricsAccess(t *testing.T) {
 		live := serveWired(t, db, a, func(d *web.Deps) { d.MetricsToken = token })
 		scrape := func(header ...string) (*http.Response, string) {
 			t.Helper()
-			req, _ := http.NewRequest("GET", live.URL+"/metrics", nil)
-			for i := 0; i+1 < len(header); i += 2 {
-				req.Header.Set(header[i], header[i+1])
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			return resp, string(body)
+			return testkit.Get(t, live.URL+"/metrics", header...)
 		}
 		for _, c := range []struct {
 			name   string
