@@ -13,7 +13,7 @@ import (
 	"qorgan/internal/protocol/dc09/dc09vectors"
 )
 
-// vector is the part of an entry of testdata/dc09-vectors.json the
+// vector is the part of an entry of internal/protocol/dc09/testdata/dc09-vectors.json the
 // receiver test needs.
 type vector struct {
 	Name            string  `json:"name"`
@@ -36,7 +36,7 @@ type vector struct {
 
 func loadVectors(t *testing.T) []vector {
 	t.Helper()
-	return dc09vectors.Load[vector](t, "../../../testdata/dc09-vectors.json")
+	return dc09vectors.Load[vector](t, "../../protocol/dc09/testdata/dc09-vectors.json")
 }
 
 // input is the frame as a panel sends it, as the codec's vector test
