@@ -9,8 +9,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestMainPagesInEveryLanguage shows the school's board, its roll-call and
-// the guardian's phone page in Kazakh, Russian and English, leaves a
+// TestMainPagesInEveryLanguage shows the school's board, its roll-call, its
+// compliance (with the acts as officials cite them) and the guardian's
+// phone page in Kazakh, Russian and English, leaves a
 // screenshot of each, and fails when two languages show the same words or
 // when a page's title is not the one its language gives it. (The operator's
 // queue, the alarm's page and the import report are shown in every
@@ -57,6 +58,15 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 				reasons := eval[string](pg.who, `[...document.querySelectorAll("#items tbody td:nth-child(3)")].map(td => td.innerText.replace(/«[^»]*»/g, "")).join(" ")`)
 				if w := regexp.MustCompile(`[A-Za-z]{3,}`).FindString(reasons); w != "" {
 					t.Errorf("the compliance page in %s has the English word %q among its reasons: %s", l, w, reasons)
+				}
+				// So is the act and clause behind each item, as officials cite it.
+				acts := eval[string](pg.who, `[...document.querySelectorAll("#items tbody td:nth-child(4)")].map(td => td.innerText.replace(/\u00a0/g, " ")).join("\n")`)
+				if w := regexp.MustCompile(`[A-Za-z]{2,}`).FindString(acts); w != "" || !strings.Contains(acts, map[string]string{"kk": "№ 117 бұйрығы", "ru": "от 30 марта 2022 года № 117"}[l]) {
+					t.Errorf("the compliance page in %s cites its acts with the English word %q, or without instruction No. 117 in %s: %s", l, w, l, acts)
+				}
+				// The act fits its cell: no cell wider than the page.
+				if w := eval[int](pg.who, `Math.ceil(Math.max(...[...document.querySelectorAll("#items tbody td:nth-child(4)")].map(td => td.getBoundingClientRect().right)))`); w > eval[int](pg.who, "document.documentElement.clientWidth") {
+					t.Errorf("the compliance page in %s: an act's cell ends at %d px, past the page", l, w)
 				}
 			}
 			if title := eval[string](pg.who, "document.title"); !strings.HasPrefix(title, pg.titles[l]) {

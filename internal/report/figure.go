@@ -202,10 +202,10 @@ type RegionRow struct {
 // Gap is one item a school lacks or that fails, with the reason and the
 // rule that requires it.
 type Gap struct {
-	Item   Words  `json:"item"`   // «Турникеты» / «Турникеттер»
-	Reason Words  `json:"reason"` // «нет устройства в реестре», «молчит с …»
-	Act    string `json:"act"`    // the act that requires it (its name and number)
-	Clause string `json:"clause"` // the clause of the act
+	Item   Words `json:"item"`   // «Турникеты» / «Турникеттер»
+	Reason Words `json:"reason"` // «нет устройства в реестре», «молчит с …»
+	Act    Words `json:"act"`    // the act that requires it, as officials cite it in each language
+	Clause Words `json:"clause"` // the clause of the act
 }
 
 // SchoolGaps is a school's gap list as of a date.
@@ -230,8 +230,8 @@ func (g SchoolGaps) check() error {
 		if err := x.Reason.check(fld + "/reason"); err != nil {
 			return err
 		}
-		if x.Act == "" {
-			return errs.Invalidf(fld+"/act", "is required: the act that requires the item")
+		if err := x.Act.check(fld + "/act"); err != nil {
+			return err // the act that requires the item, in both languages
 		}
 	}
 	return nil

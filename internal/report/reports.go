@@ -133,7 +133,7 @@ func GapList(l Lang, g SchoolGaps) (Document, error) {
 	}
 	t := Table{Columns: cols}
 	for i, x := range g.Gaps {
-		t.Rows = append(t.Rows, []Cell{Int(i + 1), Text(x.Item.In(l)), Text(x.Reason.In(l)), Text(x.Act), Text(x.Clause)})
+		t.Rows = append(t.Rows, []Cell{Int(i + 1), Text(x.Item.In(l)), Text(x.Reason.In(l)), Text(x.Act.In(l)), Text(x.Clause.In(l))})
 	}
 	d.Tables = []Table{t}
 	return d, nil

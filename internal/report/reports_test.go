@@ -65,8 +65,8 @@ func TestRegionTableText(t *testing.T) {
 func schoolGaps(n int) SchoolGaps {
 	g := SchoolGaps{School: Words{RU: "Школа-гимназия № 5, г. Семей", KK: "№ 5 мектеп-гимназия, Семей қ."}, AsOf: day}
 	items := []Gap{
-		{Item: Words{"Турникеты", "Турникеттер"}, Reason: Words{"нет в реестре", "тізілімде жоқ"}, Act: "Требования к АТЗ (ППРК № 305)", Clause: "п. 12"},
-		{Item: Words{"Тревожная кнопка", "Дабыл түймесі"}, Reason: Words{"молчит с 1 декабря 2026 г.", "2026 жылғы 1 желтоқсаннан бері үнсіз"}, Act: "Требования к АТЗ (ППРК № 305)", Clause: "п. 9"},
+		{Item: Words{"Турникеты", "Турникеттер"}, Reason: Words{"нет в реестре", "тізілімде жоқ"}, Act: Words{"Требования к АТЗ (ППРК № 305)", "АТҚ талаптары (ҚР ҮҚ № 305)"}, Clause: Words{"п. 12", "12-тармақ"}},
+		{Item: Words{"Тревожная кнопка", "Дабыл түймесі"}, Reason: Words{"молчит с 1 декабря 2026 г.", "2026 жылғы 1 желтоқсаннан бері үнсіз"}, Act: Words{"Требования к АТЗ (ППРК № 305)", "АТҚ талаптары (ҚР ҮҚ № 305)"}, Clause: Words{"п. 9", "9-тармақ"}},
 	}
 	for i := 0; i < n; i++ {
 		g.Gaps = append(g.Gaps, items[i%len(items)])
@@ -111,9 +111,14 @@ func TestGapList(t *testing.T) {
 		t.Errorf("kk gap list: %q / %q", kk.Title, kk.Paragraphs[0])
 	}
 	bad := schoolGaps(2)
-	bad.Gaps[1].Act = ""
-	if _, err := GapList(RU, bad); errs.As(err).Field != "gaps/1/act" {
+	bad.Gaps[1].Act = Words{}
+	if _, err := GapList(RU, bad); errs.As(err).Field != "gaps/1/act/ru" {
 		t.Errorf("a gap without its act: err = %v", err)
+	}
+	// A Kazakh list cites the act in Kazakh: one without it is refused.
+	bad.Gaps[1].Act = Words{RU: "Требования к АТЗ (ППРК № 305)"}
+	if _, err := GapList(KK, bad); errs.As(err).Field != "gaps/1/act/kk" {
+		t.Errorf("a gap without its Kazakh act: err = %v", err)
 	}
 }
 

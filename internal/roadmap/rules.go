@@ -24,11 +24,33 @@ import (
 var shippedRules embed.FS
 
 // Source is where a requirement comes from: the act, the clause, and the
-// level of evidence (act, title, official, secondary, default).
+// level of evidence (act, title, official, secondary, default). The act and
+// the clause are in English, and in Russian and Kazakh as officials cite
+// them; a translation is not the law, so a set may lack one (see In).
 type Source struct {
-	Act    string `json:"act"`
-	Clause string `json:"clause"`
-	Level  string `json:"level"`
+	Act      string `json:"act"`
+	ActRU    string `json:"act_ru,omitempty"`
+	ActKK    string `json:"act_kk,omitempty"`
+	Clause   string `json:"clause"`
+	ClauseRU string `json:"clause_ru,omitempty"`
+	ClauseKK string `json:"clause_kk,omitempty"`
+	Level    string `json:"level"`
+}
+
+// In returns the act and the clause in lang (kk, ru or en), each in
+// English where the set gives no text in that language.
+func (s Source) In(lang string) (act, clause string) {
+	return inLang(lang, s.Act, s.ActRU, s.ActKK), inLang(lang, s.Clause, s.ClauseRU, s.ClauseKK)
+}
+
+func inLang(lang, en, ru, kk string) string {
+	switch {
+	case lang == "ru" && ru != "":
+		return ru
+	case lang == "kk" && kk != "":
+		return kk
+	}
+	return en
 }
 
 // Band is a headcount range [From, To] (To nil: no upper bound) and the
@@ -45,12 +67,74 @@ type RuleSet struct {
 	ID            string         `json:"id"`
 	EffectiveFrom string         `json:"effective_from"`
 	Title         string         `json:"title"`
+	TitleRU       string         `json:"title_ru,omitempty"`
+	TitleKK       string         `json:"title_kk,omitempty"`
 	UTOFrom       int            `json:"uto_from"` // headcount from which a school is an УТО object
 	Requirements  map[Key]Source `json:"requirements"`
 	Bands         []Band         `json:"bands"`
 	// RegionalCentre is what every УТО school in a regional centre must
 	// have, whatever its headcount.
 	RegionalCentre []Key `json:"regional_centre"`
+}
+
+// TitleIn is the set's title in lang (kk, ru or en), in English where the
+// set gives none in that language.
+func (s RuleSet) TitleIn(lang string) string { return inLang(lang, s.Title, s.TitleRU, s.TitleKK) }
+
+// Untranslated lists the texts of the set that have no Russian or no
+// Kazakh version ("title/kk", "video/act/ru", ...), sorted.
+func (s RuleSet) Untranslated() []string {
+	var out []string
+	miss := func(where, ru, kk string) {
+		if ru == "" {
+			out = append(out, where+"/ru")
+		}
+		if kk == "" {
+			out = append(out, where+"/kk")
+		}
+	}
+	miss("title", s.TitleRU, s.TitleKK)
+	for k, src := range s.Requirements {
+		miss(string(k)+"/act", src.ActRU, src.ActKK)
+		miss(string(k)+"/clause", src.ClauseRU, src.ClauseKK)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// law is the set without its translations: what a stored set must keep.
+func (s RuleSet) law() RuleSet {
+	s.TitleRU, s.TitleKK = "", ""
+	req := make(map[Key]Source, len(s.Requirements))
+	for k, src := range s.Requirements {
+		src.ActRU, src.ActKK, src.ClauseRU, src.ClauseKK = "", "", "", ""
+		req[k] = src
+	}
+	s.Requirements = req
+	return s
+}
+
+// withTranslationsOf is s with each translation it lacks taken from old, so
+// that an older binary's set, translated less, takes none away.
+func (s RuleSet) withTranslationsOf(old RuleSet) RuleSet {
+	keep := func(v *string, o string) {
+		if *v == "" {
+			*v = o
+		}
+	}
+	keep(&s.TitleRU, old.TitleRU)
+	keep(&s.TitleKK, old.TitleKK)
+	req := make(map[Key]Source, len(s.Requirements))
+	for k, src := range s.Requirements {
+		o := old.Requirements[k]
+		keep(&src.ActRU, o.ActRU)
+		keep(&src.ActKK, o.ActKK)
+		keep(&src.ClauseRU, o.ClauseRU)
+		keep(&src.ClauseKK, o.ClauseKK)
+		req[k] = src
+	}
+	s.Requirements = req
+	return s
 }
 
 // ParseRuleSet reads a rule set and validates it.
@@ -178,7 +262,9 @@ func ShippedRuleSets() ([]RuleSet, error) {
 }
 
 // AddRuleSet validates a rule set and stores it; one with the id of a
-// stored set must be that set, unchanged (law is amended by a new set).
+// stored set must be that set, unchanged (law is amended by a new set) but
+// for the Russian and Kazakh texts of its title, acts and clauses, which it
+// may add or correct.
 func (r *Roadmap) AddRuleSet(ctx context.Context, body []byte) (RuleSet, error) {
 	s, err := ParseRuleSet(body)
 	if err != nil {
@@ -200,10 +286,25 @@ func (r *Roadmap) storeRuleSet(ctx context.Context, s RuleSet) error {
 		err := tx.QueryRowContext(ctx, "SELECT body FROM roadmap_rule_sets WHERE id = ?", s.ID).Scan(&old)
 		switch {
 		case err == nil:
-			if old != string(body) {
+			if old == string(body) {
+				return nil
+			}
+			var was RuleSet
+			if err := json.Unmarshal([]byte(old), &was); err != nil {
+				return errs.Wrap(err, "stored rule set "+s.ID)
+			}
+			a, _ := json.Marshal(was.law())
+			b, _ := json.Marshal(s.law())
+			if !bytes.Equal(a, b) {
 				return errs.E(errs.Conflict, "id", "rule set %s is stored already with other rules; a change of law is a new set with a new date", s.ID)
 			}
-			return nil
+			// Only the translations differ: they are not the law.
+			body, err := json.Marshal(s.withTranslationsOf(was))
+			if err != nil || string(body) == old {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, "UPDATE roadmap_rule_sets SET body = ? WHERE id = ?", string(body), s.ID)
+			return err
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}

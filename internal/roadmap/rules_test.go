@@ -1,13 +1,19 @@
 package roadmap_test
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"qorgan/internal/errs"
 	"qorgan/internal/roadmap"
+	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
 )
 
 func day(s string) time.Time {
@@ -159,4 +165,115 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Every title, act and clause of the shipped sets has its Russian and
+// Kazakh text, as officials cite the act: no English word in it and the
+// same numbers and dates as the English (№ 117, 30, 2022, p. 88 …).
+func TestShippedRuleSetsTranslated(t *testing.T) {
+	sets, err := roadmap.ShippedRuleSets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	latin := regexp.MustCompile(`[A-Za-z]+`)
+	numbers := func(s string) string {
+		n := regexp.MustCompile(`\d+`).FindAllString(s, -1)
+		slices.Sort(n)
+		return strings.Join(slices.Compact(n), " ")
+	}
+	for _, s := range sets {
+		if miss := s.Untranslated(); len(miss) > 0 {
+			t.Errorf("rule set %s: no text for %v", s.ID, miss)
+		}
+		check := func(where, en string, tr map[string]string) {
+			for lang, text := range tr {
+				if text == "" {
+					continue // reported above
+				}
+				if w := latin.FindString(text); w != "" {
+					t.Errorf("rule set %s, %s in %s: the English word %q in %q", s.ID, where, lang, w, text)
+				}
+				if numbers(text) != numbers(en) {
+					t.Errorf("rule set %s, %s in %s: numbers [%s], the English has [%s]: %q", s.ID, where, lang, numbers(text), numbers(en), text)
+				}
+			}
+		}
+		check("title", s.Title, map[string]string{"ru": s.TitleRU, "kk": s.TitleKK})
+		for k, src := range s.Requirements {
+			check(string(k)+" act", src.Act, map[string]string{"ru": src.ActRU, "kk": src.ActKK})
+			check(string(k)+" clause", src.Clause, map[string]string{"ru": src.ClauseRU, "kk": src.ClauseKK})
+		}
+		// The reader's language, English where a text is missing.
+		v := s.Requirements[roadmap.Video]
+		if act, clause := v.In("ru"); act != v.ActRU || clause != v.ClauseRU {
+			t.Errorf("%s video in ru: %q, %q", s.ID, act, clause)
+		}
+		if act, _ := v.In("en"); act != v.Act {
+			t.Errorf("%s video in en: %q", s.ID, act)
+		}
+		v.ActKK = ""
+		if act, clause := v.In("kk"); act != v.Act || clause != v.ClauseKK {
+			t.Errorf("%s video in kk without its Kazakh act: %q, %q; want the English act beside the Kazakh clause", s.ID, act, clause)
+		}
+		if s.TitleIn("kk") != s.TitleKK || s.TitleIn("en") != s.Title {
+			t.Errorf("%s title in kk %q, in en %q", s.ID, s.TitleIn("kk"), s.TitleIn("en"))
+		}
+	}
+}
+
+// A set stored by an earlier Qorgan without translations takes them at the
+// next start (they are not the law); a later set without them keeps them;
+// a change of an act or a clause is still refused.
+func TestStoredRuleSetTakesTranslations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sets, err := roadmap.ShippedRuleSets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		english := func(s roadmap.RuleSet) []byte {
+			s.TitleRU, s.TitleKK = "", ""
+			req := map[roadmap.Key]roadmap.Source{}
+			for k, src := range s.Requirements {
+				req[k] = roadmap.Source{Act: src.Act, Clause: src.Clause, Level: src.Level}
+			}
+			s.Requirements = req
+			b, _ := json.Marshal(s)
+			return b
+		}
+		rm := roadmap.New(db)
+		for _, s := range sets {
+			if _, err := rm.AddRuleSet(ctx, english(s)); err != nil {
+				t.Fatalf("the English-only %s: %v", s.ID, err)
+			}
+		}
+		if got := rm.RuleSets()[1]; got.TitleRU != "" || got.Requirements[roadmap.Video].ActKK != "" {
+			t.Fatalf("the English-only set came back translated: %+v", got)
+		}
+		if err := rm.Load(ctx); err != nil {
+			t.Fatalf("loading the translated sets over the English-only ones: %v", err)
+		}
+		check := func(step string) {
+			t.Helper()
+			for i, got := range rm.RuleSets() {
+				if len(got.Untranslated()) > 0 || got.Requirements[roadmap.Video] != sets[i].Requirements[roadmap.Video] {
+					t.Errorf("%s: %s lacks %v", step, got.ID, got.Untranslated())
+				}
+			}
+		}
+		check("after the start")
+		if _, err := rm.AddRuleSet(ctx, english(sets[1])); err != nil {
+			t.Fatalf("the English-only set again: %v", err)
+		}
+		check("after the English-only set again")
+		changed := sets[1]
+		changed.Requirements = maps.Clone(changed.Requirements)
+		v := changed.Requirements[roadmap.Video]
+		v.Clause = "up to 400 people: video surveillance"
+		changed.Requirements[roadmap.Video] = v
+		b, _ := json.Marshal(changed)
+		if _, err := rm.AddRuleSet(ctx, b); errs.CodeOf(err) != errs.Conflict {
+			t.Errorf("a stored set with another clause: %v, want a conflict", err)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -339,6 +340,33 @@ func TestRoadmapPages(t *testing.T) {
 	signInPage(t, director, "director", "pages-password-1")
 	if resp, page = director.get("/schools/1/compliance"); resp.StatusCode != 200 || !strings.Contains(page, "Соответствие требованиям") {
 		t.Errorf("the director's compliance view: %d", resp.StatusCode)
+	}
+	// Each item's act and clause in the reader's language, as officials
+	// cite the act: no English word of it on a Russian or Kazakh page.
+	rules := regexp.MustCompile(`<td class="rule"><span class="act">([^<]*)</span><br><span class="clause">([^<]*)</span></td>`)
+	for _, c := range []struct{ lang, want, clause string }{
+		{"ru", "приказ Министра образования и науки Республики Казахстан от 30 марта 2022 года № 117", "п. 88: видеоархив хранится не менее 30 дней"},
+		{"kk", "Қазақстан Республикасы Білім және ғылым министрінің 2022 жылғы 30 наурыздағы № 117 бұйрығы", "88-тармақ: бейнемұрағат кемінде 30 күн сақталады"},
+	} {
+		_, page = director.get("/schools/1/compliance", "Accept-Language", c.lang)
+		found := rules.FindAllStringSubmatch(page, -1)
+		if !strings.Contains(page, `lang="`+c.lang+`"`) || len(found) == 0 {
+			t.Fatalf("the compliance page in %s: %d acts\n%s", c.lang, len(found), page)
+		}
+		var all []string
+		for _, m := range found {
+			all = append(all, html.UnescapeString(m[1]+" / "+m[2]))
+		}
+		text := strings.ReplaceAll(strings.Join(all, "\n"), "\u00a0", " ") // «№ 117» kept on one line
+		if w := regexp.MustCompile(`[A-Za-z]{2,}`).FindString(text); w != "" {
+			t.Errorf("the compliance page in %s has the English word %q among its acts:\n%s", c.lang, w, text)
+		}
+		if !strings.Contains(text, c.want) || !strings.Contains(text, c.clause) {
+			t.Errorf("the compliance page in %s does not cite %q with %q:\n%s", c.lang, c.want, c.clause, text)
+		}
+	}
+	if _, page = director.get("/schools/1/compliance", "Accept-Language", "en"); !strings.Contains(page, "MES Order No.\u00a0117 of 30 March 2022</span><br><span class=\"clause\">p. 88: video archive kept at least 30 days") {
+		t.Errorf("the compliance page in English does not cite the act in English")
 	}
 	if resp, _ = director.get("/schools/2/compliance"); resp.StatusCode != 404 {
 		t.Errorf("another school's compliance for the director: %d", resp.StatusCode)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"qorgan/internal/auth"
@@ -164,7 +165,19 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 
 type gapsPageData struct {
 	G       roadmap.Gaps
-	Reasons []string // each item's reason in the reader's language, by index
+	Reasons []string   // each item's reason in the reader's language, by index
+	Rules   []citation // each item's act and clause in the reader's language, by index
+}
+
+// citation is the act and the clause behind an item as the page shows them:
+// a number kept on the line of its «№» or «No.».
+type citation struct{ Act, Clause string }
+
+var numberSign = strings.NewReplacer("№ ", "№\u00a0", "No. ", "No.\u00a0")
+
+func citationIn(lang string, src roadmap.Source) citation {
+	act, clause := src.In(lang)
+	return citation{numberSign.Replace(act), numberSign.Replace(clause)}
 }
 
 // whyText words why a required item is not met in lang: a sentence for the
@@ -221,6 +234,7 @@ func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess aut
 	d := gapsPageData{G: g}
 	for _, it := range g.Items {
 		d.Reasons = append(d.Reasons, whyText(v.Lang, it.Why))
+		d.Rules = append(d.Rules, citationIn(v.Lang, it.Source))
 	}
 	return s.renderPage(w, http.StatusOK, "gaps", v, "ui.gaps.title", d)
 }
