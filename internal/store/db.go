@@ -54,6 +54,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.wal != nil {
+		// The migrations wrote outside InTx: on disk before anything is served.
+		if err := db.wal.wait(db.wal.commit()); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 

@@ -194,3 +194,18 @@ func TestSQLiteNormalHasNoSyncer(t *testing.T) {
 		t.Fatalf("SQLiteSynchronous = %q, %v; want NORMAL", got, err)
 	}
 }
+
+// TestOpenSyncsTheMigrations: the migrations write outside InTx; Open
+// syncs the log once they are done, before it returns.
+func TestOpenSyncsTheMigrations(t *testing.T) {
+	db, err := Open(context.Background(), Config{Path: filepath.Join(t.TempDir(), "q.db"), Synchronous: "FULL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.wal.mu.Lock()
+	defer db.wal.mu.Unlock()
+	if db.wal.syncs == 0 || db.wal.synced != db.wal.committed {
+		t.Fatalf("after Open: %d syncs, synced up to %d of %d commits", db.wal.syncs, db.wal.synced, db.wal.committed)
+	}
+}
