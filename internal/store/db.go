@@ -284,7 +284,9 @@ func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 // InTx runs fn in one write transaction: committed when fn returns nil,
-// rolled back otherwise, so nothing is ever half-written.
+// rolled back otherwise, so nothing is ever half-written. It returns once
+// the commit is on disk as the configured mode promises (SQLite FULL: the
+// log synced after the writer is free, see walSyncer).
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	return db.inTx(ctx, false, fn)
 }
