@@ -36,7 +36,8 @@ func TestMetricsToken(t *testing.T) {
 		t.Errorf("the administrator's session: %d, want 401", st)
 	}
 	st, body := scrape("Authorization", "Bearer "+token)
-	if st != 200 || !strings.Contains(body, "\nqorgan_signin_checks_total ") || !strings.Contains(body, "\nqorgan_dc09_acked_total ") {
+	if st != 200 || !strings.Contains(body, "\nqorgan_signin_checks_total ") || !strings.Contains(body, "\nqorgan_dc09_acked_total ") ||
+		!strings.Contains(body, "\nqorgan_store_writer_hold_seconds_count{lane=\"other\"} ") || !strings.Contains(body, "\nqorgan_dc09_commit_seconds_count ") {
 		t.Errorf("the token: %d %.400s", st, body)
 	}
 

@@ -417,6 +417,103 @@ func TestGroupCommit(t *testing.T) {
 	})
 }
 
+// An alarm that comes while a large group of passes is being written gets
+// SQLite's one writer after the group's first portion, not after the whole
+// group; the rest of the group follows in a transaction of its own and
+// every batch is stored. (PostgreSQL has no writer queue: the group is one
+// transaction there.)
+func TestIntakeGivesWayToAlarms(t *testing.T) {
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
+		const callers, perBatch = 6, 60 // more than yieldPasses in two batches: a portion is one batch
+		hold, held := make(chan struct{}), make(chan struct{})
+		var mu sync.Mutex
+		calls := 0
+		alarmSaw := make(chan int, 1)
+		f.notices = func(_ context.Context, tx *store.Tx, _ []attendance.Pass) error {
+			mu.Lock()
+			calls++
+			call := calls
+			mu.Unlock()
+			switch call {
+			case 1: // the first caller's batch holds the writer while the others queue
+				close(held)
+				<-hold
+			case 2: // the group's first portion: an alarm comes and waits
+				go func() {
+					var n int
+					err := db.InUrgentTx(ctx, func(tx *store.Tx) error {
+						return tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+					})
+					if err != nil {
+						t.Errorf("the alarm's transaction: %v", err)
+						n = -1
+					}
+					alarmSaw <- n
+				}()
+				if db.Dialect == store.SQLite {
+					deadline := time.Now().Add(10 * time.Second)
+					for !tx.AlarmWaiting() {
+						if time.Now().After(deadline) {
+							return errors.New("the alarm never queued for the writer")
+						}
+						time.Sleep(time.Millisecond)
+					}
+				}
+			}
+			return nil
+		}
+		batch := func(i int) []attendance.PassEvent {
+			evs := make([]attendance.PassEvent, perBatch)
+			for k := range evs {
+				evs[k] = attendance.PassEvent{EventID: fmt.Sprintf("y%d-%d", i, k), At: f.at("07:40").Add(time.Duration(k) * time.Second),
+					Direction: attendance.In, CardUID: f.cards[k%len(f.cards)]}
+			}
+			return evs
+		}
+		var wg sync.WaitGroup
+		fails := make([]error, callers+1)
+		results := make([]attendance.Result, callers+1)
+		for i := 0; i <= callers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i], fails[i] = f.svc.Record(ctx, f.turnstile, batch(i))
+			}()
+			if i == 0 {
+				<-held
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // the others resolve their cards and queue
+		txsBefore, _ := f.svc.GroupStats()
+		close(hold)
+		wg.Wait()
+		for i, err := range fails {
+			if err != nil || results[i].Stored != perBatch {
+				t.Fatalf("batch %d: %+v, %v", i, results[i], err)
+			}
+		}
+		saw := <-alarmSaw
+		txs, _ := f.svc.GroupStats()
+		var n int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+		if n != (callers+1)*perBatch {
+			t.Fatalf("%d passes stored, want %d", n, (callers+1)*perBatch)
+		}
+		if db.Dialect != store.SQLite {
+			return
+		}
+		// The first caller's batch and the group's first portion were
+		// committed when the alarm got the writer; nothing more.
+		if saw != 2*perBatch {
+			t.Fatalf("the alarm got the writer with %d passes stored, want %d (the first batch and one portion)", saw, 2*perBatch)
+		}
+		if txs-txsBefore < 2 {
+			t.Fatalf("the group took %d transaction(s): it did not give way", txs-txsBefore)
+		}
+	})
+}
+
 // Passes and presence older than the retention go, newer ones stay; a
 // second run finds nothing more.
 func TestPrune(t *testing.T) {

@@ -93,8 +93,20 @@ func (s *Service) commitLoop(ctx context.Context) {
 	}
 }
 
-// commitGroup writes the group in one transaction. Should that fail, each
-// batch is written on its own, so that one batch's failure is its own.
+// yieldPasses is how many passes the intake writes between two looks at
+// the alarm lane. On SQLite an alarm waits for the transaction in progress
+// on the one writer; a group of a thousand passes takes tens of
+// milliseconds to write, so a group is written in portions of about this
+// many passes (whole batches, at least one), and when an alarm is waiting
+// after a portion the transaction commits there, the alarm goes, and the
+// rest of the group follows in a new transaction. At about 40 µs a pass
+// inside the transaction this keeps an alarm's wait to a few milliseconds.
+const yieldPasses = 100
+
+// commitGroup writes the group in as few transactions as the alarms allow
+// (see yieldPasses); each batch is answered once the transaction that
+// carried it is on disk. Should a transaction fail, each of its batches is
+// written on its own, so that one batch's failure is its own.
 func (s *Service) commitGroup(ctx context.Context, group []*intake) {
 	// A stuck transaction must not hold every caller of the node for ever,
 	// and a panic in it fails its group, not the process.
@@ -112,20 +124,58 @@ func (s *Service) commitGroup(ctx context.Context, group []*intake) {
 			}
 		}
 	}()
-	s.group.transactions.Add(1)
 	s.group.batches.Add(uint64(len(group)))
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error { return s.write(ctx, tx, group) })
-	if err != nil && len(group) > 1 {
-		for _, in := range group {
-			in.err = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.write(ctx, tx, []*intake{in}) })
+	for rest := group; len(rest) > 0; {
+		s.group.transactions.Add(1)
+		var written int // batches of rest written in the transaction
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			written = 0
+			for written < len(rest) {
+				n := portion(rest[written:])
+				if err := s.write(ctx, tx, rest[written:written+n]); err != nil {
+					return err
+				}
+				written += n
+				if tx.AlarmWaiting() {
+					break
+				}
+			}
+			return nil
+		})
+		this := rest[:written]
+		if err != nil {
+			// The failed transaction carried the portions written and the
+			// one it failed in: each of their batches on its own.
+			this = rest[:written+portion(rest[written:])]
+			if len(this) > 1 {
+				for _, in := range this {
+					in.err = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.write(ctx, tx, []*intake{in}) })
+				}
+			} else {
+				this[0].err = err
+			}
 		}
-	} else {
-		for _, in := range group {
-			in.err = err
-		}
+		rest = rest[len(this):]
+		s.answer(this)
 	}
+}
+
+// portion is how many of the batches go into the next portion: whole
+// batches up to yieldPasses passes, at least one.
+func portion(batches []*intake) int {
+	n, size := 0, 0
+	for n < len(batches) && (n == 0 || size+len(batches[n].passes) <= yieldPasses) {
+		size += len(batches[n].passes)
+		n++
+	}
+	return n
+}
+
+// answer tells the batches' callers what was stored, waking the
+// notification worker when something was.
+func (s *Service) answer(batches []*intake) {
 	stored := false
-	for _, in := range group {
+	for _, in := range batches {
 		if in.err != nil {
 			in.res = Result{}
 		}
@@ -134,7 +184,7 @@ func (s *Service) commitGroup(ctx context.Context, group []*intake) {
 	if stored {
 		s.wake()
 	}
-	for _, in := range group {
+	for _, in := range batches {
 		close(in.done)
 	}
 }

@@ -350,3 +350,31 @@ func serveWeb(db *store.DB, a *auth.Service, reg *registry.Registry, alarms *ala
 	go hs.Serve(ln)
 	return "http://" + ln.Addr().String(), hs.Close, nil
 }
+
+// sinceTimings is what the store's writer timings counted between two
+// snapshots.
+func sinceTimings(now, before map[string]store.Timing) map[string]store.Timing {
+	out := make(map[string]store.Timing, len(now))
+	for k, t := range now {
+		out[k] = t.Since(before[k])
+	}
+	return out
+}
+
+// writerLines says where the alarms' time on the store went during a run:
+// their wait for SQLite's one writer, their own transaction, the wait for
+// the log sync; and how long the other writers held it. Percentiles are
+// the store's histogram bucket bounds (each 1.44× the last), so "≤".
+func writerLines(out io.Writer, t map[string]store.Timing) {
+	q := func(name string) string {
+		h := t[name]
+		return fmt.Sprintf("p50 ≤ %s, p99 ≤ %s", ms(h.Quantile(0.5)), ms(h.Quantile(0.99)))
+	}
+	if _, ok := t["dc09_commit_seconds"]; ok {
+		fmt.Fprintf(out, "  in the receiver, frame read → its commit on disk (%d frames): %s\n", t["dc09_commit_seconds"].Count, q("dc09_commit_seconds"))
+	}
+	fmt.Fprintf(out, "  the alarms' transactions (%d): waiting for the writer %s; holding it %s; commit → log synced %s\n",
+		t["writer_hold_seconds/alarm"].Count, q("writer_wait_seconds/alarm"), q("writer_hold_seconds/alarm"), q("commit_sync_wait_seconds/alarm"))
+	fmt.Fprintf(out, "  the other writers' transactions (%d, the intake's and the outbox's): holding the writer %s; the log syncs (%d) %s\n",
+		t["writer_hold_seconds/other"].Count, q("writer_hold_seconds/other"), t["log_sync_seconds"].Count, q("log_sync_seconds"))
+}

@@ -227,6 +227,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	// Latency first, on a fresh school day: at a steady rate nearly every
 	// pass is a pupil's first entry, so nearly every one is told — the
 	// morning peak the outbox has to keep up with.
+	var probe []string // the alarm panels of both HTTP runs
 	if mqttURL == "" {
 		var wg sync.WaitGroup
 		var httpLat []time.Duration
@@ -234,7 +235,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		// The alarm probe: panels of their own sending on a fixed schedule,
 		// each frame's latency counted from when it was due, so that a slow
 		// ACK delays the frames behind it and that delay is measured.
-		probe, err := probePanels(ctx, db, 10)
+		probe, err = probePanels(ctx, db, 10, 1)
 		if err != nil {
 			return err
 		}
@@ -248,15 +249,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		if err != nil {
 			return err
 		}
-		alarmRep := make(chan panel.Report, 1)
-		go func() {
-			rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: probe, Codes: []string{"PA"},
-				Rate: 50, Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true}, io.Discard)
-			if err != nil {
-				fmt.Fprintln(errOut, "alarm panels:", err)
-			}
-			alarmRep <- rep
-		}()
+		alarmProbe := startProbe(ctx, db, recv, probe, duration, errOut)
 		loadBefore := loadAverage()
 		per := batch / 4 // smaller requests, more often, like many controllers
 		interval := time.Duration(float64(time.Second) * float64(per) / float64(rate))
@@ -279,7 +272,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		}
 		tick.Stop()
 		wg.Wait()
-		arep := <-alarmRep
+		arep, timings := alarmProbe.wait()
 		time.Sleep(300 * time.Millisecond) // the last live events on their way
 		sseLat := sse.stop()
 		// Every message counts: wait until none is left to deliver (or a
@@ -315,6 +308,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 			ws.Claimed, ws.Claims, float64(ws.Claimed)/float64(max(ws.Claims, 1)), ws.Finishes, 1000*float64(ws.Claims+ws.Finishes)/float64(max(ws.Claimed, 1)), sinkConns.Load())
 		fmt.Fprintf(out, "alarms meanwhile (%d panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s; frame → SSE p50 %s, p99 %s (%d delivered)\n",
 			len(probe), arep.ACK, arep.WrongACKs, arep.NoAnswer, ms(arep.LatencyP50), ms(arep.LatencyP99), ms(percentile(sseLat, 50)), ms(percentile(sseLat, 99)), len(sseLat))
+		writerLines(out, timings)
 	}
 
 	// The throughput run starts with the queue the latency run left drained.
@@ -347,6 +341,18 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		t0 = time.Now().Add(-took) // the rate over the publishing, not the gateway's start
 		clients = 0                // the HTTP controllers stay idle
 	}
+	// Alarms meanwhile, as in the latency run: with the controllers
+	// posting as fast as they are answered, the intake's groups are large
+	// (several requests a transaction), and an alarm must not wait for a
+	// whole group (attendance.yieldPasses).
+	var fullProbe *alarmProbe
+	if clients > 0 && probe != nil {
+		probe, err := probePanels(ctx, db, len(probe), len(probe)+1)
+		if err != nil {
+			return err
+		}
+		fullProbe = startProbe(ctx, db, recv, probe, duration, errOut)
+	}
 	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func(i int) {
@@ -369,6 +375,11 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	intake := float64(stored.Load()) / time.Since(t0).Seconds()
 	intakeCost := spent.since().per(stored.Load(), "pass")
 	stopProfile()
+	var fullAlarms panel.Report
+	var fullTimings map[string]store.Timing
+	if fullProbe != nil {
+		fullAlarms, fullTimings = fullProbe.wait()
+	}
 	// The ceilings are measured with the worker idle: while it still
 	// delivers the run's messages it competes for the same writer and
 	// cores, which slows the ceiling and flatters the ratio.
@@ -392,6 +403,11 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	}
 	fmt.Fprintf(out, "intake over %s (%d clients, %d passes a %s; stored, presence, messages queued): %.0f passes/s\n", over, o.clients, batch, unit, intake)
 	fmt.Fprintf(out, "  intake cost (server and controllers together): %s\n", intakeCost)
+	if fullProbe != nil {
+		fmt.Fprintf(out, "  alarms meanwhile (10 panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s\n",
+			fullAlarms.ACK, fullAlarms.WrongACKs, fullAlarms.NoAnswer, ms(fullAlarms.LatencyP50), ms(fullAlarms.LatencyP99))
+		writerLines(out, fullTimings)
+	}
 	fmt.Fprintf(out, "  (the ceilings below measured after the outbox drained, %s after the intake ended)\n", drained.Round(10*time.Millisecond))
 	fmt.Fprintf(out, "  ceiling, raw batched insert of the pass rows alone: %.0f passes/s; ratio %.2f\n", float64(n)/passesOnly.Seconds(), intake/(float64(n)/passesOnly.Seconds()))
 	fmt.Fprintf(out, "  ceiling, raw batched insert of every row the intake wrote (%s): %.0f passes/s; ratio %.2f\n", written, float64(n)/allRows.Seconds(), intake/(float64(n)/allRows.Seconds()))
@@ -644,9 +660,46 @@ func drainOutbox(ctx context.Context, db *store.DB, limit time.Duration) (time.D
 	}
 }
 
-// probePanels registers n alarm panels on accounts of their own ("D00001"…)
-// for the alarm probe that runs beside the passes, and returns the accounts.
-func probePanels(ctx context.Context, db *store.DB, n int) ([]string, error) {
+// alarmProbe is the alarm panels sending beside a run, on a fixed
+// schedule, each frame's latency counted from when it was due (so that a
+// slow ACK delays the frames behind it and that delay is measured), with
+// the store's and the receiver's timings over the same span.
+type alarmProbe struct {
+	rep     chan panel.Report
+	db      *store.DB
+	recv    *dc09gw.Receiver
+	before  map[string]store.Timing
+	commits store.Timing
+}
+
+// startProbe starts the panels of accounts at 50 frames/s for duration.
+func startProbe(ctx context.Context, db *store.DB, recv *dc09gw.Receiver, accounts []string, duration time.Duration, errOut io.Writer) *alarmProbe {
+	p := &alarmProbe{rep: make(chan panel.Report, 1), db: db, recv: recv, before: db.Timings(), commits: store.TimingOf(recv.CommitTimes())}
+	go func() {
+		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: accounts, Codes: []string{"PA"},
+			Rate: 50, Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true}, io.Discard)
+		if err != nil {
+			fmt.Fprintln(errOut, "alarm panels:", err)
+		}
+		p.rep <- rep
+	}()
+	return p
+}
+
+// wait returns the panels' report and the timings of their run.
+func (p *alarmProbe) wait() (panel.Report, map[string]store.Timing) {
+	rep := <-p.rep
+	t := sinceTimings(p.db.Timings(), p.before)
+	t["dc09_commit_seconds"] = store.TimingOf(p.recv.CommitTimes()).Since(p.commits)
+	return rep, t
+}
+
+// probePanels registers n alarm panels on accounts of their own ("D00001"…
+// from first) for the alarm probe that runs beside the passes, and returns
+// the accounts. Each run gets panels of its own: a panel numbers its frames
+// from 0001 again, and the same number and event from the same account
+// within ten minutes is a retransmission, acknowledged and not stored.
+func probePanels(ctx context.Context, db *store.DB, n, first int) ([]string, error) {
 	var school int64
 	if err := db.Reader().QueryRowContext(ctx, "SELECT MIN(id) FROM schools").Scan(&school); err != nil {
 		return nil, err
@@ -654,7 +707,7 @@ func probePanels(ctx context.Context, db *store.DB, n int) ([]string, error) {
 	accounts := make([]string, n)
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		for i := range accounts {
-			accounts[i] = fmt.Sprintf("D%05d", i+1)
+			accounts[i] = fmt.Sprintf("D%05d", first+i)
 			in := registry.DeviceInput{Kind: registry.AlarmPanel, Name: "probe panel " + accounts[i], DC09Account: accounts[i]}
 			if _, err := registry.InsertDevice(ctx, tx, time.Now().UnixMicro(), school, in, nil); err != nil {
 				return err

@@ -25,10 +25,11 @@ type DB struct {
 	W       *sql.DB
 	R       *sql.DB
 
-	gate  *gate         // SQLite only: urgent writers first
-	ckpt  *checkpointer // SQLite only: the log copied back off the commit path
-	wal   *walSyncer    // SQLite with Synchronous FULL: the log synced after the writer is free
-	stmts *stmtCache    // SQLite only: statements kept prepared on the writer
+	gate   *gate         // SQLite only: urgent writers first
+	ckpt   *checkpointer // SQLite only: the log copied back off the commit path
+	wal    *walSyncer    // SQLite with Synchronous FULL: the log synced after the writer is free
+	stmts  *stmtCache    // SQLite only: statements kept prepared on the writer
+	timing *writerTiming // where write transactions' time goes (timing.go)
 }
 
 // Config says which database to open.
@@ -76,7 +77,7 @@ func connect(cfg Config) (*DB, error) {
 		p.SetMaxOpenConns(32)
 		p.SetMaxIdleConns(32)
 		p.SetConnMaxIdleTime(5 * time.Minute)
-		return &DB{Dialect: Postgres, W: p, R: p}, nil
+		return &DB{Dialect: Postgres, W: p, R: p, timing: newWriterTiming()}, nil
 	}
 	if cfg.Path == "" {
 		return nil, errors.New("no database: set a SQLite path or a PostgreSQL URL")
@@ -154,7 +155,11 @@ func connect(cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
 	}
 	c.SetMaxOpenConns(1)
-	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c), stmts: newStmtCache(), wal: wal}, nil
+	timing := newWriterTiming()
+	if wal != nil {
+		wal.timed = timing.logSync
+	}
+	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c), stmts: newStmtCache(), wal: wal, timing: timing}, nil
 }
 
 // Close closes both pools.
@@ -217,6 +222,16 @@ type Tx struct {
 	tx    *sql.Tx
 	d     Dialect
 	cache *stmtCache
+	gate  *gate // SQLite's writer queue; nil on PostgreSQL
+}
+
+// AlarmWaiting reports whether an urgent writer (an alarm) is waiting for
+// this transaction to end: a long writer that can stop at a clean point —
+// the intake between two portions of passes — commits there and goes on in
+// a new transaction after the alarm. Always false on PostgreSQL, where
+// writers do not queue behind one another.
+func (t *Tx) AlarmWaiting() bool {
+	return t.gate != nil && t.gate.urgentWaiting()
 }
 
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -318,6 +333,8 @@ func (db *DB) InUrgentTxThen(ctx context.Context, fn func(*Tx) error) (durable f
 func onDisk() error { return nil }
 
 func (db *DB) commitTx(ctx context.Context, urgent bool, fn func(*Tx) error) (func() error, error) {
+	lt := db.timing.of(urgent)
+	start := time.Now()
 	n, err := func() (uint64, error) {
 		if db.gate != nil {
 			if err := db.gate.enter(ctx, urgent); err != nil {
@@ -325,6 +342,9 @@ func (db *DB) commitTx(ctx context.Context, urgent bool, fn func(*Tx) error) (fu
 			}
 			defer db.gate.leave()
 		}
+		began := time.Now()
+		lt.wait.Observe(began.Sub(start).Seconds())
+		defer func() { lt.hold.Observe(time.Since(began).Seconds()) }()
 		return db.writeTx(ctx, fn)
 	}()
 	if err != nil {
@@ -333,7 +353,12 @@ func (db *DB) commitTx(ctx context.Context, urgent bool, fn func(*Tx) error) (fu
 	if db.wal == nil || n == 0 {
 		return onDisk, nil
 	}
-	return func() error { return db.wal.wait(n) }, nil
+	return func() error {
+		committed := time.Now()
+		err := db.wal.wait(n)
+		lt.sync.Observe(time.Since(committed).Seconds())
+		return err
+	}, nil
 }
 
 // writeTx runs fn in a transaction on the writer and commits it; n numbers
@@ -343,7 +368,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) (n uint64, err er
 	if err != nil {
 		return 0, fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&Tx{tx: tx, d: db.Dialect, cache: db.stmts}); err != nil {
+	if err := fn(&Tx{tx: tx, d: db.Dialect, cache: db.stmts, gate: db.gate}); err != nil {
 		tx.Rollback()
 		return 0, err
 	}

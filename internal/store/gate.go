@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // gate orders writers on SQLite's single write connection: an urgent writer
@@ -18,6 +19,9 @@ type gate struct {
 	busy   bool
 	urgent []chan struct{} // waiting, in arrival order; closed when it is their turn
 	normal []chan struct{}
+	// urgents is len(urgent), read without the lock by the writer in
+	// progress (urgentWaiting).
+	urgents atomic.Int32
 }
 
 func newGate() *gate { return &gate{} }
@@ -34,6 +38,7 @@ func (g *gate) enter(ctx context.Context, urgent bool) error {
 	turn := make(chan struct{})
 	if urgent {
 		g.urgent = append(g.urgent, turn)
+		g.urgents.Store(int32(len(g.urgent)))
 	} else {
 		g.normal = append(g.normal, turn)
 	}
@@ -59,6 +64,7 @@ func (g *gate) abandon(turn chan struct{}) {
 	default:
 	}
 	g.urgent = slices.DeleteFunc(g.urgent, func(c chan struct{}) bool { return c == turn })
+	g.urgents.Store(int32(len(g.urgent)))
 	g.normal = slices.DeleteFunc(g.normal, func(c chan struct{}) bool { return c == turn })
 	g.mu.Unlock()
 }
@@ -72,9 +78,13 @@ func (g *gate) leave() {
 		if len(*q) > 0 {
 			next := (*q)[0]
 			*q = (*q)[1:]
+			g.urgents.Store(int32(len(g.urgent)))
 			close(next) // busy stays true: the gate goes straight to it
 			return
 		}
 	}
 	g.busy = false
 }
+
+// urgentWaiting reports whether an urgent writer waits for the gate.
+func (g *gate) urgentWaiting() bool { return g.urgents.Load() > 0 }

@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // SQLite with synchronous=FULL makes a commit durable by syncing the log
@@ -35,12 +38,13 @@ type walSyncer struct {
 
 	mu        sync.Mutex
 	cond      *sync.Cond
-	committed uint64 // commits that returned (numbered from 1)
-	synced    uint64 // every commit up to this one is on disk
-	syncing   bool   // a sync is running (its leader holds no lock)
-	covering  uint64 // the last commit the running sync covers
-	failed    error  // a sync failed: nothing after it is known durable
-	syncs     uint64 // syncs run, for tests and figures
+	committed uint64              // commits that returned (numbered from 1)
+	synced    uint64              // every commit up to this one is on disk
+	syncing   bool                // a sync is running (its leader holds no lock)
+	covering  uint64              // the last commit the running sync covers
+	failed    error               // a sync failed: nothing after it is known durable
+	syncs     uint64              // syncs run, for tests and figures
+	timed     prometheus.Observer // each sync's duration, when set
 }
 
 func newWALSyncer(dbPath string) *walSyncer {
@@ -79,7 +83,11 @@ func (s *walSyncer) wait(n uint64) error {
 		upTo := s.committed
 		s.covering = upTo
 		s.mu.Unlock()
+		began := time.Now()
 		err := s.sync(s.path)
+		if s.timed != nil {
+			s.timed.Observe(time.Since(began).Seconds())
+		}
 		s.mu.Lock()
 		s.syncing = false
 		s.syncs++

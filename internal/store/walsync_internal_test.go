@@ -209,3 +209,67 @@ func TestOpenSyncsTheMigrations(t *testing.T) {
 		t.Fatalf("after Open: %d syncs, synced up to %d of %d commits", db.wal.syncs, db.wal.synced, db.wal.committed)
 	}
 }
+
+// TestWriterTimings, on a real SQLite file with Synchronous FULL: an alarm
+// that queues behind a transaction held for 30 ms is counted in the alarm
+// lane's wait for the writer (at least 30 ms), the holder in the other
+// lane's hold (at least 30 ms), each commit's wait for its log sync in its
+// lane, and each sync once.
+func TestWriterTimings(t *testing.T) {
+	ctx := context.Background()
+	db, err := connect(Config{Path: filepath.Join(t.TempDir(), "q.db"), Synchronous: "FULL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.W.ExecContext(ctx, "CREATE TABLE t (v INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	before := db.Timings()
+	holding := make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- db.InTx(ctx, func(tx *Tx) error {
+			close(holding)
+			time.Sleep(30 * time.Millisecond)
+			_, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (1)")
+			return err
+		})
+	}()
+	<-holding
+	if err := db.InUrgentTx(ctx, func(tx *Tx) error { _, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (2)"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	after := db.Timings()
+	got := func(name string) Timing { return after[name].Since(before[name]) }
+	for name, want := range map[string]uint64{
+		"writer_wait_seconds/alarm": 1, "writer_hold_seconds/alarm": 1, "commit_sync_wait_seconds/alarm": 1,
+		"writer_wait_seconds/other": 1, "writer_hold_seconds/other": 1, "commit_sync_wait_seconds/other": 1,
+	} {
+		if n := got(name).Count; n != want {
+			t.Errorf("%s counted %d, want %d", name, n, want)
+		}
+	}
+	if q := got("writer_wait_seconds/alarm").Quantile(1); q < 30*time.Millisecond {
+		t.Errorf("the alarm's wait for the writer ≤ %v, want ≥ 30 ms (it queued behind a 30 ms transaction)", q)
+	}
+	if q := got("writer_hold_seconds/other").Quantile(1); q < 30*time.Millisecond {
+		t.Errorf("the 30 ms transaction's hold ≤ %v", q)
+	}
+	if q := got("writer_hold_seconds/alarm").Quantile(1); q >= 30*time.Millisecond {
+		t.Errorf("the alarm's own transaction held the writer for up to %v", q)
+	}
+	db.wal.mu.Lock()
+	syncs := db.wal.syncs
+	db.wal.mu.Unlock()
+	if n := got("log_sync_seconds").Count; n == 0 || n > syncs {
+		t.Errorf("%d log syncs timed, %d run", n, syncs)
+	}
+	var empty Timing
+	if empty.Quantile(0.99) != 0 {
+		t.Error("an empty histogram's quantile is not 0")
+	}
+}

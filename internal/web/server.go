@@ -96,6 +96,7 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	srv := &Server{Deps: d, metrics: newMetrics(), codes: newCodeGuard(), ending: make(chan struct{})}
+	d.DB.ExportStats(srv.metrics.reg)
 	if d.MapTilesURL != "" {
 		origin, err := tilesOrigin(d.MapTilesURL)
 		if err != nil {

@@ -18,6 +18,7 @@ type pending struct {
 	frame Frame
 	src   source
 	done  chan error
+	read  time.Time // on the monotonic clock, for CommitTimes
 }
 
 // commitLoop is the one goroutine that calls Sink.Commit. Frames from all

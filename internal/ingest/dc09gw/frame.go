@@ -124,6 +124,7 @@ func (r *Receiver) inspect(raw []byte, src source) step {
 		},
 		src:  src,
 		done: make(chan error, 1),
+		read: time.Now(),
 	}
 	return st
 }
@@ -157,6 +158,7 @@ func (r *Receiver) finish(st step) []byte {
 		r.stats.unanswered.Add(1)
 		return nil
 	}
+	r.answerTimes.Observe(time.Since(st.pending.read).Seconds())
 	return r.answer(st.pending.frame.Reply, st)
 }
 

@@ -21,5 +21,5 @@ func (r *Receiver) ExportStats(reg prometheus.Registerer) {
 	counter("connections_refused_total", "DC-09 TCP connections refused at a connection limit (every open one had proved itself).", func(s Stats) uint64 { return s.ConnectionsRefused })
 	counter("connections_evicted_total", "DC-09 TCP connections that had sent no frame from a registered account, closed to make room at a limit.", func(s Stats) uint64 { return s.ConnectionsEvicted })
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "qorgan_dc09_connections", Help: "Open DC-09 TCP connections."},
-		func() float64 { return float64(r.Stats().Connections) }))
+		func() float64 { return float64(r.Stats().Connections) }), r.answerTimes)
 }

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"qorgan/internal/config"
 	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/protocol/dc09"
@@ -243,6 +245,8 @@ type Receiver struct {
 	log      *slog.Logger
 	limiter  *ratelog.Limiter
 	stats    counters
+	// answerTimes: each committed frame's time from read to on disk.
+	answerTimes prometheus.Histogram
 
 	listenOnce sync.Once
 	listenErr  error
@@ -294,8 +298,15 @@ func NewWithSink(cfg Config, sink Sink, accounts Accounts) (*Receiver, error) {
 		conns:         map[*tcpConn]struct{}{},
 		perIP:         map[string]int{},
 		unprovedBySrc: map[string]*list.List{},
+		answerTimes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qorgan_dc09_commit_seconds",
+			Help:    "Time from a DC-09 frame read to its commit on disk, when its ACK is written: the receiver's share of the panel's wait.",
+			Buckets: prometheus.ExponentialBucketsRange(50e-6, 2, 30)}),
 	}, nil
 }
+
+// CommitTimes is the histogram of frames' time from read to their commit
+// on disk (exported as qorgan_dc09_commit_seconds).
+func (r *Receiver) CommitTimes() prometheus.Histogram { return r.answerTimes }
 
 // Listen binds the TCP and UDP sockets. Run calls it when it has not been
 // called; calling it first lets a test learn the port from Addr.

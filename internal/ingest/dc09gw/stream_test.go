@@ -9,6 +9,7 @@ import (
 
 	"qorgan/internal/ingest/dc09gw"
 	"qorgan/internal/protocol/dc09"
+	"qorgan/internal/store"
 )
 
 var plainAccounts = accountTable{"1234": nil, "5678": nil, "ABCDEF": nil}
@@ -215,6 +216,10 @@ func TestCommitFailureNoReplyThenRetransmissionACKed(t *testing.T) {
 	}
 	if st := r.Stats(); st.CommitErrors != 1 || st.Unanswered != 1 || st.Accepted != 2 {
 		t.Fatalf("stats %+v", st)
+	}
+	// Only the frames committed and ACKed are timed, read → on disk.
+	if n := store.TimingOf(r.CommitTimes()).Count; n != 2 {
+		t.Fatalf("%d frames' commit times, want the 2 ACKed", n)
 	}
 }
 
