@@ -463,31 +463,8 @@ func TestIntakeGivesWayToAlarms(t *testing.T) {
 			}
 			return nil
 		}
-		batch := func(i int) []attendance.PassEvent {
-			evs := make([]attendance.PassEvent, perBatch)
-			for k := range evs {
-				evs[k] = attendance.PassEvent{EventID: fmt.Sprintf("y%d-%d", i, k), At: f.at("07:40").Add(time.Duration(k) * time.Second),
-					Direction: attendance.In, CardUID: f.cards[k%len(f.cards)]}
-			}
-			return evs
-		}
-		var wg sync.WaitGroup
-		fails := make([]error, callers+1)
-		results := make([]attendance.Result, callers+1)
-		for i := 0; i <= callers; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i], fails[i] = f.svc.Record(ctx, f.turnstile, batch(i))
-			}()
-			if i == 0 {
-				<-held
-			}
-		}
-		time.Sleep(300 * time.Millisecond) // the others resolve their cards and queue
 		txsBefore, _ := f.svc.GroupStats()
-		close(hold)
-		wg.Wait()
+		results, fails := recordGroup(t, f, callers, func(i int) []attendance.PassEvent { return passBatch(f, "y", i, perBatch) }, held, hold)
 		for i, err := range fails {
 			if err != nil || results[i].Stored != perBatch {
 				t.Fatalf("batch %d: %+v, %v", i, results[i], err)
@@ -508,8 +485,101 @@ func TestIntakeGivesWayToAlarms(t *testing.T) {
 		if saw != 2*perBatch {
 			t.Fatalf("the alarm got the writer with %d passes stored, want %d (the first batch and one portion)", saw, 2*perBatch)
 		}
-		if txs-txsBefore < 2 {
-			t.Fatalf("the group took %d transaction(s): it did not give way", txs-txsBefore)
+		if txs-txsBefore != 1+2 {
+			t.Fatalf("the group took %d transaction(s), want 2: its first portion, then the rest after the alarm", txs-txsBefore-1)
+		}
+	})
+}
+
+// passBatch is n passes of school 1's first pupils, event ids prefix+i-k.
+func passBatch(f *fixture, prefix string, i, n int) []attendance.PassEvent {
+	evs := make([]attendance.PassEvent, n)
+	for k := range evs {
+		evs[k] = attendance.PassEvent{EventID: fmt.Sprintf("%s%d-%d", prefix, i, k), At: f.at("07:40").Add(time.Duration(k) * time.Second),
+			Direction: attendance.In, CardUID: f.cards[k%len(f.cards)]}
+	}
+	return evs
+}
+
+// recordGroup records batch(0), whose notification hook closes held and
+// waits for hold, and meanwhile batch(1) … batch(n) from callers of their
+// own; once those n are queued as one group it closes hold, and returns
+// every caller's result when all are answered.
+func recordGroup(t *testing.T, f *fixture, n int, batch func(i int) []attendance.PassEvent, held, hold chan struct{}) ([]attendance.Result, []error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	fails := make([]error, n+1)
+	results := make([]attendance.Result, n+1)
+	for i := 0; i <= n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], fails[i] = f.svc.Record(t.Context(), f.turnstile, batch(i))
+		}()
+		if i == 0 {
+			<-held
+		}
+	}
+	waitPending(t, f.svc, n)
+	close(hold)
+	wg.Wait()
+	return results, fails
+}
+
+// waitPending waits until n batches are queued for the intake's next group.
+func waitPending(t *testing.T, svc *attendance.Service, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for attendance.PendingBatches(svc) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches queued, want %d", attendance.PendingBatches(svc), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A batch the notification rules refuse in a later portion of a group
+// fails alone: the transaction it was in is rolled back, the batches it
+// carried are written one by one, the poisoned one is refused with nothing
+// of it stored, and every other batch of the group is stored and answered.
+func TestPortionFailureIsItsBatchOwn(t *testing.T) {
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
+		const callers, perBatch, poisoned = 6, 60, 4 // a portion is one batch; the fourth fails
+		hold, held := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		f.notices = func(_ context.Context, _ *store.Tx, ps []attendance.Pass) error {
+			once.Do(func() { close(held); <-hold })
+			for _, p := range ps {
+				if p.EventID == "poison" {
+					return errors.New("the notification rules refused this batch")
+				}
+			}
+			return nil
+		}
+		results, fails := recordGroup(t, f, callers, func(i int) []attendance.PassEvent {
+			evs := passBatch(f, "p", i, perBatch)
+			if i == poisoned {
+				evs[perBatch-1].EventID = "poison"
+			}
+			return evs
+		}, held, hold)
+		for i := range fails {
+			if i == poisoned {
+				if fails[i] == nil {
+					t.Fatalf("the poisoned batch was taken: %+v", results[i])
+				}
+				continue
+			}
+			if fails[i] != nil || results[i].Stored != perBatch {
+				t.Fatalf("batch %d: %+v, %v", i, results[i], fails[i])
+			}
+		}
+		var n, bad int
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes").Scan(&n)
+		db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM passes WHERE event_id LIKE ? OR event_id = 'poison'", fmt.Sprintf("p%d-%%", poisoned)).Scan(&bad)
+		if n != callers*perBatch || bad != 0 {
+			t.Fatalf("%d passes stored (%d of the refused batch), want %d and none", n, bad, callers*perBatch)
 		}
 	})
 }

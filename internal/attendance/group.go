@@ -100,13 +100,17 @@ func (s *Service) commitLoop(ctx context.Context) {
 // many passes (whole batches, at least one), and when an alarm is waiting
 // after a portion the transaction commits there, the alarm goes, and the
 // rest of the group follows in a new transaction. At about 40 µs a pass
-// inside the transaction this keeps an alarm's wait to a few milliseconds.
+// inside the transaction an alarm waits a few milliseconds behind a
+// portion of small batches; behind one large batch (up to MaxBatch) it
+// waits for that batch, which is written whole.
 const yieldPasses = 100
 
 // commitGroup writes the group in as few transactions as the alarms allow
-// (see yieldPasses); each batch is answered once the transaction that
-// carried it is on disk. Should a transaction fail, each of its batches is
-// written on its own, so that one batch's failure is its own.
+// (see yieldPasses). The transactions follow one another without waiting
+// for the log sync in between, and the batches are answered once the last
+// one's commit is on disk (one sync covers them all). Should a transaction
+// fail, each batch it carried is written on its own, so that one batch's
+// failure is its own.
 func (s *Service) commitGroup(ctx context.Context, group []*intake) {
 	// A stuck transaction must not hold every caller of the node for ever,
 	// and a panic in it fails its group, not the process.
@@ -125,39 +129,60 @@ func (s *Service) commitGroup(ctx context.Context, group []*intake) {
 		}
 	}()
 	s.group.batches.Add(uint64(len(group)))
+	type committed struct {
+		batches []*intake
+		durable func() error
+	}
+	var done []committed
 	for rest := group; len(rest) > 0; {
 		s.group.transactions.Add(1)
-		var written int // batches of rest written in the transaction
-		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-			written = 0
+		var written, carried int // batches of rest written, and in the transaction when it failed
+		durable, err := s.DB.InTxThen(ctx, func(tx *store.Tx) error {
+			written, carried = 0, 0
 			for written < len(rest) {
 				n := portion(rest[written:])
-				if err := s.write(ctx, tx, rest[written:written+n]); err != nil {
+				carried = written + n
+				if err := s.write(ctx, tx, rest[written:carried]); err != nil {
 					return err
 				}
-				written += n
+				written = carried
 				if tx.AlarmWaiting() {
 					break
 				}
 			}
 			return nil
 		})
-		this := rest[:written]
-		if err != nil {
-			// The failed transaction carried the portions written and the
-			// one it failed in: each of their batches on its own.
-			this = rest[:written+portion(rest[written:])]
-			if len(this) > 1 {
-				for _, in := range this {
-					in.err = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.write(ctx, tx, []*intake{in}) })
+		if err == nil {
+			done = append(done, committed{rest[:written], durable})
+			rest = rest[written:]
+			continue
+		}
+		if carried == 0 {
+			carried = len(rest) // no batch was written: the transaction did not start
+		}
+		this := rest[:carried]
+		if len(this) > 1 {
+			for _, in := range this {
+				in.err = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.write(ctx, tx, []*intake{in}) })
+			}
+		} else {
+			this[0].err = err
+		}
+		done = append(done, committed{this, nil})
+		rest = rest[carried:]
+	}
+	var all []*intake
+	for _, c := range done {
+		if c.durable != nil {
+			if err := c.durable(); err != nil {
+				for _, in := range c.batches {
+					in.err = err
 				}
-			} else {
-				this[0].err = err
 			}
 		}
-		rest = rest[len(this):]
-		s.answer(this)
+		all = append(all, c.batches...)
 	}
+	s.answer(all)
 }
 
 // portion is how many of the batches go into the next portion: whole

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	neturl "net/url"
@@ -366,12 +367,18 @@ func sinceTimings(now, before map[string]store.Timing) map[string]store.Timing {
 // the log sync; and how long the other writers held it. Percentiles are
 // the store's histogram bucket bounds (each 1.44× the last), so "≤".
 func writerLines(out io.Writer, t map[string]store.Timing) {
+	bound := func(d time.Duration) string {
+		if d == math.MaxInt64 {
+			return "> 2 s" // past the last bucket
+		}
+		return "≤ " + ms(d)
+	}
 	q := func(name string) string {
 		h := t[name]
-		return fmt.Sprintf("p50 ≤ %s, p99 ≤ %s", ms(h.Quantile(0.5)), ms(h.Quantile(0.99)))
+		return fmt.Sprintf("p50 %s, p99 %s", bound(h.Quantile(0.5)), bound(h.Quantile(0.99)))
 	}
 	if _, ok := t["dc09_commit_seconds"]; ok {
-		fmt.Fprintf(out, "  in the receiver, frame read → its commit on disk (%d frames): %s\n", t["dc09_commit_seconds"].Count, q("dc09_commit_seconds"))
+		fmt.Fprintf(out, "  in the receiver, frame read and checked → its commit on disk (%d frames): %s\n", t["dc09_commit_seconds"].Count, q("dc09_commit_seconds"))
 	}
 	fmt.Fprintf(out, "  the alarms' transactions (%d): waiting for the writer %s; holding it %s; commit → log synced %s\n",
 		t["writer_hold_seconds/alarm"].Count, q("writer_wait_seconds/alarm"), q("writer_hold_seconds/alarm"), q("commit_sync_wait_seconds/alarm"))

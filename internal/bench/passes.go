@@ -321,6 +321,13 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	if err != nil {
 		return err
 	}
+	// The full-speed run's alarm panels, registered before it starts.
+	var fullPanels []string
+	if clients > 0 && probe != nil && mqttURL == "" {
+		if fullPanels, err = probePanels(ctx, db, len(probe), len(probe)+1); err != nil {
+			return err
+		}
+	}
 	spent := costNow()
 	var stored atomic.Int64
 	var wg sync.WaitGroup
@@ -346,12 +353,8 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	// (several requests a transaction), and an alarm must not wait for a
 	// whole group (attendance.yieldPasses).
 	var fullProbe *alarmProbe
-	if clients > 0 && probe != nil {
-		probe, err := probePanels(ctx, db, len(probe), len(probe)+1)
-		if err != nil {
-			return err
-		}
-		fullProbe = startProbe(ctx, db, recv, probe, duration, errOut)
+	if fullPanels != nil && clients > 0 {
+		fullProbe = startProbe(ctx, db, recv, fullPanels, time.Until(end), errOut)
 	}
 	for i := 0; i < clients; i++ {
 		wg.Add(1)

@@ -320,6 +320,13 @@ func (db *DB) inTx(ctx context.Context, urgent bool, fn func(*Tx) error) error {
 	return durable()
 }
 
+// InTxThen is InTx for a caller with more to write before it needs the
+// commit on disk (see InUrgentTxThen): the intake starts its next
+// transaction at once.
+func (db *DB) InTxThen(ctx context.Context, fn func(*Tx) error) (durable func() error, err error) {
+	return db.commitTx(ctx, false, fn)
+}
+
 // InUrgentTxThen is InUrgentTx for a caller that has more to do before it
 // needs the commit on disk: it returns once the transaction has committed,
 // with the writer free for the next one, and durable returns when the
@@ -353,8 +360,8 @@ func (db *DB) commitTx(ctx context.Context, urgent bool, fn func(*Tx) error) (fu
 	if db.wal == nil || n == 0 {
 		return onDisk, nil
 	}
+	committed := time.Now()
 	return func() error {
-		committed := time.Now()
 		err := db.wal.wait(n)
 		lt.sync.Observe(time.Since(committed).Seconds())
 		return err

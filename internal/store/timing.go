@@ -48,7 +48,7 @@ func newWriterTiming() *writerTiming {
 	}
 	t := &writerTiming{
 		wait: vec("writer_wait_seconds", "Time a write transaction waited for SQLite's one writer (0 on PostgreSQL), by lane: alarm or other."),
-		hold: vec("writer_hold_seconds", "Time a write transaction held the writer, BEGIN to COMMIT, by lane."),
+		hold: vec("writer_hold_seconds", "Time a write transaction held the writer, by lane: BEGIN to COMMIT and the writer's upkeep right after it (statements kept prepared)."),
 		sync: vec("commit_sync_wait_seconds", "Time from a write transaction's COMMIT to the log sync that made it durable (SQLite FULL), by lane."),
 		logSync: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qorgan_store_log_sync_seconds",
 			Help: "Duration of each sync of SQLite's log (-wal file) that Qorgan runs after the writer is free.", Buckets: timingBuckets}),

@@ -18,7 +18,7 @@ type pending struct {
 	frame Frame
 	src   source
 	done  chan error
-	read  time.Time // on the monotonic clock, for CommitTimes
+	read  time.Time // when it was read and checked (monotonic), for CommitTimes
 }
 
 // commitLoop is the one goroutine that calls Sink.Commit. Frames from all

@@ -299,13 +299,13 @@ func NewWithSink(cfg Config, sink Sink, accounts Accounts) (*Receiver, error) {
 		perIP:         map[string]int{},
 		unprovedBySrc: map[string]*list.List{},
 		answerTimes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qorgan_dc09_commit_seconds",
-			Help:    "Time from a DC-09 frame read to its commit on disk, when its ACK is written: the receiver's share of the panel's wait.",
+			Help:    "Time from a DC-09 frame read and checked (parsed, decrypted, its account found) to its commit on disk, when its ACK is written: the receiver's share of the panel's wait.",
 			Buckets: prometheus.ExponentialBucketsRange(50e-6, 2, 30)}),
 	}, nil
 }
 
-// CommitTimes is the histogram of frames' time from read to their commit
-// on disk (exported as qorgan_dc09_commit_seconds).
+// CommitTimes is the histogram of frames' time from read and checked to
+// their commit on disk (exported as qorgan_dc09_commit_seconds).
 func (r *Receiver) CommitTimes() prometheus.Histogram { return r.answerTimes }
 
 // Listen binds the TCP and UDP sockets. Run calls it when it has not been
