@@ -10,7 +10,6 @@ package dc09gw
 import (
 	"container/list"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -203,11 +202,7 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Rand == nil {
-		c.Rand = rand.Reader
-	} else {
-		c.Rand = &lockedReader{r: c.Rand}
-	}
+	c.Rand = dc09.SharedPad(c.Rand)
 	config.OrDefault(&c.MaxBatch, 1000)
 	switch {
 	case c.BatchWait == 0:
@@ -222,19 +217,6 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.Default()
 	}
 	return c
-}
-
-// lockedReader serialises a caller's pad source, which need not be safe
-// for concurrent use as crypto/rand.Reader is.
-type lockedReader struct {
-	mu sync.Mutex
-	r  io.Reader
-}
-
-func (l *lockedReader) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
 }
 
 // Receiver is a DC-09 receiver on one TCP and one UDP socket.

@@ -8,7 +8,6 @@ package panel
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"qorgan/internal/config"
+	"qorgan/internal/protocol/dc09"
 )
 
 // Config describes a simulation. The zero value of a field means its
@@ -158,11 +158,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Rand == nil {
-		c.Rand = rand.Reader
-	} else {
-		c.Rand = &lockedReader{r: c.Rand}
-	}
+	c.Rand = dc09.SharedPad(c.Rand)
 	return c, nil
 }
 
@@ -219,19 +215,6 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Report, error) {
 		io.WriteString(out, rep.String())
 	}
 	return rep, nil
-}
-
-// lockedReader lets the panels share a pad source that is not safe for
-// concurrent use.
-type lockedReader struct {
-	mu sync.Mutex
-	r  io.Reader
-}
-
-func (l *lockedReader) Read(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(b)
 }
 
 // run is the state the panels share.
