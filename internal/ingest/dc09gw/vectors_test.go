@@ -16,13 +16,8 @@ import (
 // vector is the part of an entry of internal/protocol/dc09/testdata/dc09-vectors.json the
 // receiver test needs.
 type vector struct {
-	Name            string  `json:"name"`
-	Category        string  `json:"category"`
-	Raw             *string `json:"raw"`
-	RawFramed       *string `json:"raw_framed"`
-	Key             *string `json:"key"`
-	ACKSpecComputed string  `json:"ack_spec_computed"`
-	Expected        struct {
+	dc09vectors.Head
+	Expected struct {
 		Account      *string `json:"account"`
 		DataAccount  *string `json:"data_account"`
 		TimestampUTC string  `json:"timestamp_utc_iso"`
@@ -38,10 +33,6 @@ func loadVectors(t *testing.T) []vector {
 	t.Helper()
 	return dc09vectors.Load[vector](t, "../../protocol/dc09/testdata/dc09-vectors.json")
 }
-
-// input is the frame as a panel sends it, as the codec's vector test
-// reads it.
-func (v vector) input() []byte { return dc09vectors.Input(v.Raw, v.RawFramed) }
 
 // clock is the receiver time for a vector, as in the codec's vector test:
 // the frame's own timestamp, or a fixed day.
@@ -136,7 +127,7 @@ func testVectors(t *testing.T, transport string) {
 			now := v.clock(t)
 			clk.Set(now)
 			before := sink.count()
-			in := v.input()
+			in := v.Input()
 			if transport == "tcp" {
 				// A TCP stream needs the LF…CR framing to be cut at all.
 				in = framed(in)

@@ -33,7 +33,7 @@ func TestWriteSeeds(t *testing.T) {
 	}
 	var stream []byte
 	for _, v := range vectors {
-		in := v.input()
+		in := v.Input()
 		if in == nil {
 			continue
 		}

@@ -17,11 +17,7 @@ import (
 // vector mirrors one entry of testdata/dc09-vectors.json, the frames
 // collected from public test suites and panel captures.
 type vector struct {
-	Name             string          `json:"name"`
-	Category         string          `json:"category"`
-	Raw              *string         `json:"raw"`
-	RawFramed        *string         `json:"raw_framed"`
-	Key              *string         `json:"key"`
+	dc09vectors.Head
 	KeyASCII         *string         `json:"key_ascii"`
 	CRCValid         *bool           `json:"crc_valid"`
 	LenValid         *bool           `json:"len_valid"`
@@ -77,9 +73,6 @@ func loadVectors(t testing.TB) []vector {
 	t.Helper()
 	return dc09vectors.Load[vector](t, "testdata/dc09-vectors.json")
 }
-
-// input is the frame as a panel would send it (dc09vectors.Input).
-func (v vector) input() []byte { return dc09vectors.Input(v.Raw, v.RawFramed) }
 
 func (v vector) expectation(t *testing.T) expectation {
 	t.Helper()
@@ -176,7 +169,7 @@ func TestVectors(t *testing.T) {
 			keys := v.keys(t, account)
 			now := e.clock(t)
 
-			m, err := Parse(v.input(), keys, now, Window{})
+			m, err := Parse(v.Input(), keys, now, Window{})
 			if got := Decide(m, err); got != want {
 				t.Fatalf("reply %s, want %s (err %v)", got, want, err)
 			}
@@ -194,7 +187,7 @@ func TestVectors(t *testing.T) {
 			// Frames rejected only for CRC or length are repaired, so that
 			// the fields the file gives for them are still checked.
 			if errors.Is(err, ErrCRC) || errors.Is(err, ErrLength) {
-				fixed := repair(v.input())
+				fixed := repair(v.Input())
 				m, err := Parse(fixed, keys, now, Window{})
 				if v.Category == "encrypted-key-unknown" {
 					if !errors.Is(err, ErrNoKey) {
@@ -365,7 +358,7 @@ func checkCID(t *testing.T, e expectation, m Message) {
 func checkPlaintext(t *testing.T, v vector, e expectation) {
 	t.Helper()
 	key, _ := ParseKeyHex(*v.Key)
-	in := v.input()
+	in := v.Input()
 	open := bytes.IndexByte(in, '[')
 	ct, err := hex.DecodeString(string(bytes.TrimSuffix(in[open+1:], []byte("\r"))))
 	if err != nil {
@@ -413,8 +406,8 @@ func checkAnswer(t *testing.T, v vector, m Message, keys KeyLookup, now time.Tim
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(again, v.input()) {
-			t.Errorf("Encode gives %q, want %q", again, v.input())
+		if !bytes.Equal(again, v.Input()) {
+			t.Errorf("Encode gives %q, want %q", again, v.Input())
 		}
 	}
 }

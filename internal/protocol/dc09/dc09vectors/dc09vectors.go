@@ -31,6 +31,20 @@ func Load[V any](t testing.TB, path string) []V {
 	return file.Vectors
 }
 
+// Head is what every entry has and every test of an entry reads; a test's
+// own entry type embeds it and adds the members it needs.
+type Head struct {
+	Name            string  `json:"name"`
+	Category        string  `json:"category"`
+	Raw             *string `json:"raw"`
+	RawFramed       *string `json:"raw_framed"`
+	Key             *string `json:"key"`
+	ACKSpecComputed string  `json:"ack_spec_computed"`
+}
+
+// Input is the entry's frame as a panel sends it (see the function Input).
+func (h Head) Input() []byte { return Input(h.Raw, h.RawFramed) }
+
 // Input is an entry's frame as a panel sends it: the framed form when the
 // file gives one (raw_framed), otherwise the raw bytes (as a UDP datagram
 // might carry them); nil when it has neither.
