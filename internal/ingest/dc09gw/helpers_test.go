@@ -204,6 +204,13 @@ func dialTCP(t testing.TB, addr string) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
+// connect dials the receiver and reads its replies on that connection.
+func connect(t testing.TB, addr string) (*net.TCPConn, *replyReader) {
+	t.Helper()
+	c := dialTCP(t, addr)
+	return c, &replyReader{c: c}
+}
+
 // dialFrom connects from a chosen loopback address, to act as another
 // source.
 func dialFrom(t testing.TB, local, addr string) *net.TCPConn {

@@ -17,8 +17,7 @@ var plainAccounts = accountTable{"1234": nil, "5678": nil, "ABCDEF": nil}
 func TestPartialFrameByteByByte(t *testing.T) {
 	sink := &memSink{}
 	r := start(t, dc09gw.Config{}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	frame := plainFrame(t, "1234", 1, "PA")
 	for i := range frame {
 		write(t, c, frame[i:i+1])
@@ -33,8 +32,7 @@ func TestPartialFrameByteByByte(t *testing.T) {
 func TestGluedFramesAnsweredInOrder(t *testing.T) {
 	sink := &memSink{}
 	r := start(t, dc09gw.Config{}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	// An ACK, a NAK (bad CRC) and an ACK in one write: the answers keep
 	// the order of the frames.
 	bad := breakCRC(plainFrame(t, "1234", 2, "BA"))
@@ -56,8 +54,7 @@ func TestGluedFramesAnsweredInOrder(t *testing.T) {
 func TestManyFramesOnOneConnection(t *testing.T) {
 	sink := &memSink{}
 	r := start(t, dc09gw.Config{}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	for seq := 1; seq <= 300; seq++ {
 		write(t, c, plainFrame(t, "ABCDEF", seq, "RP"))
 		wantACK(t, rr.mustReply(t), seq)
@@ -79,8 +76,7 @@ func TestManyFramesOnOneConnection(t *testing.T) {
 func TestOversizeThenGood(t *testing.T) {
 	sink := &memSink{}
 	r := start(t, dc09gw.Config{}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	huge := "\n" + "E4410025\"SIA-DCS\"0001L0#1234[" + strings.Repeat("A", 3*dc09.MaxFrameLen) + "]\r"
 	write(t, c, []byte(huge))
 	write(t, c, plainFrame(t, "1234", 7, "PA"))
@@ -94,8 +90,7 @@ func TestGarbageThenGood(t *testing.T) {
 	sink := &memSink{}
 	rec := &logRecorder{}
 	r := start(t, dc09gw.Config{Logger: slog.New(rec)}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	write(t, c, []byte("GET / HTTP/1.1\r\nHost: qorgan\r\n\r\n\x00\xff\x16\x03\x01 random \n\n\r\r"))
 	write(t, c, plainFrame(t, "1234", 8, "BA"))
 	wantACK(t, rr.mustReply(t), 8)
@@ -115,8 +110,7 @@ func TestUnknownAccountNAKedAndLogged(t *testing.T) {
 	now := time.Date(2026, 9, 1, 7, 30, 0, 0, time.UTC)
 	clk.Set(now)
 	r := start(t, dc09gw.Config{Logger: slog.New(rec), Now: clk.Now}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	for seq := 1; seq <= 5; seq++ {
 		write(t, c, plainFrame(t, "BAD1", seq, "PA"))
 		raw, err := rr.next(5 * time.Second)
@@ -145,8 +139,7 @@ func TestPlainFrameForEncryptedAccountNAKed(t *testing.T) {
 	sink := &memSink{}
 	rec := &logRecorder{}
 	r := start(t, dc09gw.Config{Logger: slog.New(rec)}, sink, accountTable{"1111": vectorKey})
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	write(t, c, plainFrame(t, "1111", 1, "PA"))
 	if m := rr.mustReply(t); m.Token != dc09.TokenNAK {
 		t.Fatalf("reply %s, want NAK", m.Token)
@@ -159,8 +152,7 @@ func TestPlainFrameForEncryptedAccountNAKed(t *testing.T) {
 func TestRejectionsRateLimited(t *testing.T) {
 	rec := &logRecorder{}
 	r := start(t, dc09gw.Config{Logger: slog.New(rec), LogEvery: time.Hour}, &memSink{}, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	bad := breakCRC(plainFrame(t, "1234", 1, "PA"))
 	for range 50 {
 		write(t, c, bad)
@@ -177,8 +169,7 @@ func TestRejectionsRateLimited(t *testing.T) {
 func TestUnknownCodeDUHButCommitted(t *testing.T) {
 	sink := &memSink{}
 	r := start(t, dc09gw.Config{}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	write(t, c, plainFrame(t, "1234", 4, "QQ"))
 	m := rr.mustReply(t)
 	if m.Token != dc09.TokenDUH || m.Sequence != "0004" {
@@ -195,8 +186,7 @@ func TestCommitFailureNoReplyThenRetransmissionACKed(t *testing.T) {
 	sink.fails.Store(1)
 	rec := &logRecorder{}
 	r := start(t, dc09gw.Config{Logger: slog.New(rec)}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	frame := plainFrame(t, "1234", 9, "PA")
 	write(t, c, frame)
 	rr.expectSilence(t, 300*time.Millisecond)
@@ -226,8 +216,7 @@ func TestCommitFailureNoReplyThenRetransmissionACKed(t *testing.T) {
 func TestGracefulStopAnswersInFlight(t *testing.T) {
 	sink := &memSink{delay: 300 * time.Millisecond}
 	r, cancel, done := run(t, dc09gw.Config{}, sink, plainAccounts)
-	c := dialTCP(t, r.Addr())
-	rr := &replyReader{c: c}
+	c, rr := connect(t, r.Addr())
 	write(t, c, plainFrame(t, "1234", 11, "PA"))
 	time.Sleep(100 * time.Millisecond) // the commit is under way
 	cancel()
