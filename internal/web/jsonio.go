@@ -12,8 +12,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"qorgan/internal/errs"
 	"qorgan/internal/text"
@@ -61,64 +63,149 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 	return checkText(body, reflect.TypeOf(v))
 }
 
-// checkText reads a body that decoded well once more, token by token, beside
-// the type it was decoded into, for what encoding/json lets through: a key
-// given twice in one object (the last would win silently), text that is not
-// UTF-8 (it would become U+FFFD silently) and control characters (SQLite
-// would store a NUL, PostgreSQL fail on it). Every string is one line
-// (text.Line) unless its struct field is tagged text:"lines": free text a
-// person writes, where tabs and line breaks are allowed.
+// checkText reads a body that decoded well once more, beside the type it
+// was decoded into, for what encoding/json lets through: a key given twice
+// in one object (the last would win silently), text that is not UTF-8 (it
+// would become U+FFFD silently) and control characters (SQLite would store
+// a NUL, PostgreSQL fail on it). Every string is one line (text.Line)
+// unless its struct field is tagged text:"lines": free text a person
+// writes, where tabs and line breaks are allowed.
+//
+// It walks the body's bytes itself: the body is known to be one valid JSON
+// value, and a controller's batch of passes is thousands of strings, which
+// encoding/json's Token reads with an allocation or more each. A path
+// ("events/3/card_uid") is only spelled out for an error.
 func checkText(body []byte, t reflect.Type) error {
-	c := &textScan{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
-	c.dec.UseNumber()
-	return c.value(t, "", text.Line)
+	c := &textScan{b: body}
+	return c.value(t, text.Line)
 }
 
+// textScan walks a valid JSON document.
 type textScan struct {
-	dec  *json.Decoder
-	body []byte
+	b    []byte
+	i    int
+	path []step // where the value being read is
 }
 
-// token reads the next token with the bytes it was read from (with the
-// separators before it).
-func (c *textScan) token() (json.Token, []byte, error) {
-	start := c.dec.InputOffset()
-	tok, err := c.dec.Token()
-	return tok, c.body[start:c.dec.InputOffset()], err
+// step is one member name or array index on the way to a value.
+type step struct {
+	key   string
+	index int // when key is ""; -1 for none
 }
 
-// value checks the next value, of type t (nil: unknown) at path at.
-func (c *textScan) value(t reflect.Type, at string, kind text.Kind) error {
-	tok, raw, err := c.token()
-	if err != nil {
-		return nil // the body decoded once; nothing more to say
-	}
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t != nil && (t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(unmarshaler)) {
-		t = nil // decodes itself: its shape is not known here
-	}
-	switch x := tok.(type) {
-	case json.Delim:
-		switch x {
-		case '{':
-			return c.object(t, at, kind)
-		case '[':
-			var elem reflect.Type
-			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-				elem = t.Elem()
-			}
-			for i := 0; c.dec.More(); i++ {
-				if err := c.value(elem, join(at, strconv.Itoa(i)), kind); err != nil {
-					return err
-				}
-			}
-			c.dec.Token() // ]
+// at spells the path out: "events/3/card_uid", "" for the whole body.
+func (c *textScan) at() string {
+	var b strings.Builder
+	for n, s := range c.path {
+		if n > 0 {
+			b.WriteByte('/')
 		}
-	case string:
-		if bad := textProblem(x, raw, kind); bad != "" {
+		if s.index >= 0 {
+			b.WriteString(strconv.Itoa(s.index))
+		} else {
+			b.WriteString(s.key)
+		}
+	}
+	return b.String()
+}
+
+func (c *textScan) space() {
+	for c.i < len(c.b) {
+		switch c.b[c.i] {
+		case ' ', '\t', '\n', '\r':
+			c.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and returns the byte there (0 at the end).
+func (c *textScan) next() byte {
+	c.space()
+	if c.i >= len(c.b) {
+		return 0
+	}
+	return c.b[c.i]
+}
+
+// str reads the string at c.i: its bytes as they stand in the body (quotes
+// included) and its value.
+func (c *textScan) str() (raw []byte, s string) {
+	start := c.i
+	escaped := false
+	i := c.i + 1
+	for i < len(c.b) {
+		switch c.b[i] {
+		case '\\':
+			escaped = true
+			i += 2
+			continue
+		case '"':
+			raw = c.b[start : i+1]
+			c.i = i + 1
+			if !escaped && utf8.Valid(raw) {
+				if len(raw) == 2 {
+					return raw, ""
+				}
+				// The body's own bytes, not a copy: the body does not
+				// change while it is checked, and no string read here
+				// outlives the check (an error quotes a copy).
+				return raw, unsafe.String(&raw[1], len(raw)-2)
+			}
+			// As encoding/json reads it: escapes undone, bytes that are not
+			// UTF-8 as U+FFFD. The body decoded once, so this cannot fail.
+			var v string
+			json.Unmarshal(raw, &v)
+			return raw, v
+		}
+		i++
+	}
+	c.i = len(c.b)
+	return c.b[start:], ""
+}
+
+// value checks the next value, of type t (nil: unknown).
+func (c *textScan) value(t reflect.Type, kind text.Kind) error {
+	t = shapeOf(t)
+	switch c.next() {
+	case '{':
+		c.i++
+		return c.object(t, kind)
+	case '[':
+		c.i++
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		c.path = append(c.path, step{})
+		for n := 0; ; n++ {
+			if c.next() == ']' {
+				c.i++
+				break
+			}
+			c.path[len(c.path)-1] = step{index: n}
+			if err := c.value(elem, kind); err != nil {
+				return err
+			}
+			if c.next() == ',' {
+				c.i++
+			}
+		}
+		c.path = c.path[:len(c.path)-1]
+	case '"':
+		raw, s := c.str()
+		if bad := textProblem(s, raw, kind); bad != "" {
+			at := c.at()
 			return errs.Invalidf(at, "%s %s", orBody(at), bad)
+		}
+	default: // a number, true, false or null
+		for c.i < len(c.b) {
+			switch c.b[c.i] {
+			case ',', ']', '}', ' ', '\t', '\n', '\r':
+				return nil
+			}
+			c.i++
 		}
 	}
 	return nil
@@ -127,50 +214,61 @@ func (c *textScan) value(t reflect.Type, at string, kind text.Kind) error {
 // object checks the members of an object whose '{' has been read. Members
 // of a struct are matched without regard to case, as encoding/json does, so
 // "name" and "Name" are the same member given twice.
-func (c *textScan) object(t reflect.Type, at string, kind text.Kind) error {
-	var fields map[string]reflect.StructField
+func (c *textScan) object(t reflect.Type, kind text.Kind) error {
+	var fields map[string]memberShape
 	if t != nil && t.Kind() == reflect.Struct {
-		fields = jsonFields(t)
+		fields = membersOf(t)
 	}
-	seen := map[string]string{}
-	for c.dec.More() {
-		tok, raw, err := c.token()
-		if err != nil {
-			return nil
+	type member struct{ same, key string }
+	var seenFew [8]member
+	seen := seenFew[:0]
+	c.path = append(c.path, step{index: -1})
+	for {
+		if c.next() != '"' { // '}'
+			c.i++
+			break
 		}
-		key, _ := tok.(string)
+		raw, key := c.str()
 		if bad := textProblem(key, raw, text.Line); bad != "" {
+			c.path = c.path[:len(c.path)-1]
+			at := c.at()
 			return errs.Invalidf(at, "the key %q in %s %s", key, orBody(at), bad)
 		}
-		p := join(at, key)
+		c.path[len(c.path)-1] = step{key: key, index: -1}
 		same := key
 		if fields != nil {
 			same = strings.ToLower(key)
 		}
-		if first, ok := seen[same]; ok {
-			if first == key {
+		for _, m := range seen {
+			if m.same != same {
+				continue
+			}
+			p := c.at()
+			if m.key == key {
 				return errs.Invalidf(p, "%s is given twice; give each member once", p)
 			}
-			return errs.Invalidf(p, "%s is given twice, as %q and as %q (member names are matched without regard to case); give it once", p, first, key)
+			return errs.Invalidf(p, "%s is given twice, as %q and as %q (member names are matched without regard to case); give it once", p, m.key, key)
 		}
-		seen[same] = key
+		seen = append(seen, member{same, key})
 		var vt reflect.Type
 		vk := kind
 		switch {
 		case fields != nil:
 			f := fields[same]
-			vt, vk = f.Type, text.Line
-			if f.Tag.Get("text") == "lines" {
-				vk = text.Lines
-			}
+			vt, vk = f.t, f.kind
 		case t != nil && t.Kind() == reflect.Map:
 			vt = t.Elem()
 		}
-		if err := c.value(vt, p, vk); err != nil {
+		c.next() // ':'
+		c.i++
+		if err := c.value(vt, vk); err != nil {
 			return err
 		}
+		if c.next() == ',' {
+			c.i++
+		}
 	}
-	c.dec.Token() // }
+	c.path = c.path[:len(c.path)-1]
 	return nil
 }
 
@@ -327,6 +425,61 @@ func walk(v any, t reflect.Type, at string, kind misfitKind) (string, bool) {
 		return "", false
 	}
 	return at, true // the JSON type does not fit
+}
+
+// What checkText needs to know of a type, worked out once per type (a
+// body has the same types over and over; reflect's Implements and tag
+// lookups are slow).
+var (
+	shapes  sync.Map // reflect.Type → reflect.Type (nil: shape not known)
+	members sync.Map // struct reflect.Type → map[string]memberShape
+)
+
+// shapeOf is t without its pointers, or nil when the value decodes itself
+// (an interface, a json.Unmarshaler such as time.Time), so its shape is not
+// known here.
+func shapeOf(t reflect.Type) reflect.Type {
+	if t == nil {
+		return nil
+	}
+	if s, ok := shapes.Load(t); ok {
+		u, _ := s.(reflect.Type)
+		return u
+	}
+	u := t
+	for u.Kind() == reflect.Pointer {
+		u = u.Elem()
+	}
+	if u.Kind() == reflect.Interface || reflect.PointerTo(u).Implements(unmarshaler) {
+		u = nil
+	}
+	shapes.Store(t, u)
+	return u
+}
+
+// memberShape is a struct member's type and the kind of text it takes.
+type memberShape struct {
+	t    reflect.Type
+	kind text.Kind
+}
+
+// membersOf maps the lower-cased JSON names of struct t's members, as
+// jsonFields does, to their types and kinds of text: text.Lines when the
+// field is tagged text:"lines", else text.Line.
+func membersOf(t reflect.Type) map[string]memberShape {
+	if m, ok := members.Load(t); ok {
+		return m.(map[string]memberShape)
+	}
+	m := map[string]memberShape{}
+	for name, f := range jsonFields(t) {
+		k := text.Line
+		if f.Tag.Get("text") == "lines" {
+			k = text.Lines
+		}
+		m[name] = memberShape{f.Type, k}
+	}
+	members.Store(t, m)
+	return m
 }
 
 // jsonFields maps the lower-cased JSON names of a struct's fields to the
