@@ -254,6 +254,31 @@ func mqttBroker(t *testing.T) string {
 	return broker
 }
 
+// addMQTTDevice registers a device of school 1 that speaks MQTT as
+// clientID, by c.
+func addMQTTDevice(t *testing.T, c *client, kind, name, clientID string) {
+	t.Helper()
+	if st := c.do("POST", "/api/v1/schools/1/devices", map[string]any{"kind": kind, "name": name, "mqtt_client_id": clientID}, nil); st != 201 {
+		t.Fatalf("register the %s: %d", name, st)
+	}
+}
+
+// mqttConnect connects to broker as the device clientID and waits until
+// the connection is up; the caller disconnects.
+func mqttConnect(t *testing.T, ctx context.Context, broker, clientID string) *autopaho.ConnectionManager {
+	t.Helper()
+	u, _ := url.Parse("mqtt://" + broker)
+	cm, err := autopaho.NewConnection(ctx, autopaho.ClientConfig{ServerUrls: []*url.URL{u}, KeepAlive: 30, CleanStartOnInitialConnection: true,
+		ClientConfig: paho.ClientConfig{ClientID: clientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cm.AwaitConnection(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return cm
+}
+
 // TestMQTTAlarmEndToEnd: a device publishes a panic to the real Mosquitto
 // broker; the real binary, subscribed through a shared subscription, raises
 // it once even when the device sends it twice.
@@ -267,20 +292,10 @@ func TestMQTTAlarmEndToEnd(t *testing.T) {
 	}
 	admin, _ := signIn(t, s.base, "admin", "qorgan-demo-2026")
 	deviceID := "btn-" + run
-	if st := admin.do("POST", "/api/v1/schools/1/devices", map[string]any{"kind": "panic_button", "name": "MQTT button", "mqtt_client_id": deviceID}, nil); st != 201 {
-		t.Fatalf("register the MQTT button: %d", st)
-	}
-	u, _ := url.Parse("mqtt://" + broker)
+	addMQTTDevice(t, admin, "panic_button", "MQTT button", deviceID)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cm, err := autopaho.NewConnection(ctx, autopaho.ClientConfig{ServerUrls: []*url.URL{u}, KeepAlive: 30, CleanStartOnInitialConnection: true,
-		ClientConfig: paho.ClientConfig{ClientID: deviceID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cm.AwaitConnection(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cm := mqttConnect(t, ctx, broker, deviceID)
 	defer cm.Disconnect(context.Background())
 	payload := []byte(`{"event_id":"` + run + `-1","type":"panic","zone":"2"}`)
 	for i := 0; i < 2; i++ { // the second is a resend
@@ -297,9 +312,7 @@ func TestMQTTAlarmEndToEnd(t *testing.T) {
 	}
 	// A turnstile on MQTT: its batch of passes reaches presence, once.
 	turnstileID := "gate-" + run
-	if st := admin.do("POST", "/api/v1/schools/1/devices", map[string]any{"kind": "turnstile", "name": "MQTT gate", "mqtt_client_id": turnstileID}, nil); st != 201 {
-		t.Fatalf("register the MQTT turnstile: %d", st)
-	}
+	addMQTTDevice(t, admin, "turnstile", "MQTT gate", turnstileID)
 	var pupils struct {
 		Items []struct {
 			ID      int64  `json:"id"`

@@ -3,13 +3,11 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
 	"qorgan/internal/kztime"
@@ -67,20 +65,10 @@ func TestMQTTPassToGuardiansEndToEnd(t *testing.T) {
 	}
 
 	gate := "gate-" + run
-	if st := director.do("POST", "/api/v1/schools/1/devices", map[string]any{"kind": "turnstile", "name": "MQTT gate", "mqtt_client_id": gate}, nil); st != 201 {
-		t.Fatalf("register the MQTT turnstile: %d", st)
-	}
-	u, _ := url.Parse("mqtt://" + broker)
+	addMQTTDevice(t, director, "turnstile", "MQTT gate", gate)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cm, err := autopaho.NewConnection(ctx, autopaho.ClientConfig{ServerUrls: []*url.URL{u}, KeepAlive: 30, CleanStartOnInitialConnection: true,
-		ClientConfig: paho.ClientConfig{ClientID: gate}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cm.AwaitConnection(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cm := mqttConnect(t, ctx, broker, gate)
 	defer cm.Disconnect(context.Background())
 	topic := prefix + "/devices/" + gate + "/passes"
 	publish := func(eventID, direction, card string, at time.Time) {

@@ -158,30 +158,11 @@ func TestPassToGuardiansEndToEnd(t *testing.T) {
 	pupil := addPupil(t, director, "E2E-1", "E2E0C0DE",
 		map[string]any{"phone": "+77019990001", "full_name": "Сәуле", "language": "ru", "email": "saule@example.kz", "messenger_id": "777", "consent_given_on": "2025-09-01"},
 		map[string]any{"phone": "+77019990002", "full_name": "Ерлан", "language": "kk", "consent_given_on": "2025-09-01"})
-	var devices struct {
-		Items []struct {
-			ID   int64  `json:"id"`
-			Kind string `json:"kind"`
-		} `json:"items"`
-	}
-	director.do("GET", "/api/v1/schools/1/devices", nil, &devices)
-	var turnstile int64
-	for _, d := range devices.Items {
-		if d.Kind == "turnstile" {
-			turnstile = d.ID
-			break
-		}
-	}
-	var cred struct {
-		Credential string `json:"credential"`
-	}
-	if st := director.do("POST", fmt.Sprintf("/api/v1/devices/%d/credential", turnstile), nil, &cred); st != 201 {
-		t.Fatalf("turnstile credential: %d", st)
-	}
+	cred := turnstileCredential(t, director)
 	body := fmt.Sprintf(`{"events":[{"event_id":"e2e-1","at":%q,"direction":"in","card_uid":"E2E0C0DE"}]}`, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
 	for i := 0; i < 2; i++ { // the device resends
 		req, _ := http.NewRequest("POST", s.base+"/api/v1/device/passes", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+cred.Credential)
+		req.Header.Set("Authorization", "Bearer "+cred)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != 200 {

@@ -122,6 +122,21 @@ func (f *fixture) refused(t *testing.T, db *store.DB, events []attendance.PassEv
 	}
 }
 
+// pupil creates a pupil of school 1 from in.
+func (f *fixture) pupil(t testing.TB, in registry.PupilInput) registry.Pupil {
+	t.Helper()
+	p, err := registry.New(f.db, f.a).CreatePupil(context.Background(), auth.System, 1, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// guardianOf is user, signed in as the guardian of p who comes i-th.
+func guardianOf(user int64, p registry.Pupil, i int) auth.Principal {
+	return auth.Principal{UserID: user, Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(p.Guardians[i].ID)}}
+}
+
 func (f *fixture) at(hhmm string) time.Time {
 	t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hhmm, kztime.Almaty)
 	return t

@@ -79,7 +79,7 @@ func TestNotArrived(t *testing.T) {
 		reg := registry.New(db, f.a)
 		sc := newNotArrivedSchool(t, ctx, db, reg, "NA-1", "+77470000")
 		dana := sc.pupils["Дана"]
-		gulnar := auth.Principal{UserID: 901, Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(dana.Guardians[0].ID)}}
+		gulnar := guardianOf(901, dana, 0)
 		if _, err := reg.SetMyChannels(ctx, gulnar, registry.GuardianChannels{Off: []string{"sms"}}); err != nil {
 			t.Fatal(err)
 		}

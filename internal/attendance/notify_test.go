@@ -94,17 +94,13 @@ func toString(v any) string {
 func TestPassToGuardians(t *testing.T) {
 	storetest.With(t, setup, func(t *testing.T, f *fixture) {
 		ctx, db := t.Context(), f.db
-		reg := registry.New(db, f.a)
 		yes := true
-		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "N-1", LastName: "Ахметова", FirstName: "Айгерім", Class: "5А", CardUID: "A1B2C3D4",
+		p := f.pupil(t, registry.PupilInput{ExternalID: "N-1", LastName: "Ахметова", FirstName: "Айгерім", Class: "5А", CardUID: "A1B2C3D4",
 			Guardians: []registry.GuardianInput{
 				{Phone: "+77011110001", FullName: "Сәуле", Language: "ru", Email: "saule@example.kz", MessengerID: "5550001", ConsentGivenOn: "2025-09-01", MayCollect: &yes},
 				{Phone: "+77011110002", FullName: "Ерлан", Language: "kk", ConsentGivenOn: "2025-09-01"},
 				{Phone: "+77011110003", FullName: "Guest", Language: "en"}, // no consent: told nothing
 			}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var bot, sms, mails, hook sink
 		// One clock for intake, rules and outbox, read by the worker too.
 		var clock atomic.Value
@@ -211,12 +207,9 @@ func TestChannelsSwitchedOff(t *testing.T) {
 	storetest.With(t, setup, func(t *testing.T, f *fixture) {
 		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
-		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "OFF-1", LastName: "Омаров", FirstName: "Ерлан", Class: "3Б", CardUID: "0FF0FF01",
+		p := f.pupil(t, registry.PupilInput{ExternalID: "OFF-1", LastName: "Омаров", FirstName: "Ерлан", Class: "3Б", CardUID: "0FF0FF01",
 			Guardians: []registry.GuardianInput{{Phone: "+77012220001", FullName: "Марат", Language: "ru", Email: "m@example.kz", MessengerID: "42", ConsentGivenOn: "2025-09-01"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := auth.Principal{UserID: 1, Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(p.Guardians[0].ID)}}
+		g := guardianOf(1, p, 0)
 		if _, err := reg.SetMyChannels(ctx, g, registry.GuardianChannels{Off: []string{"email", "bot", "bot"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -245,12 +238,8 @@ func TestChannelsSwitchedOff(t *testing.T) {
 func TestNotificationRules(t *testing.T) {
 	storetest.With(t, setup, func(t *testing.T, f *fixture) {
 		ctx, db := t.Context(), f.db
-		reg := registry.New(db, f.a)
-		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "R-1", LastName: "Сейітов", FirstName: "Арман", Class: "7Б", CardUID: "C0FFEE01",
+		p := f.pupil(t, registry.PupilInput{ExternalID: "R-1", LastName: "Сейітов", FirstName: "Арман", Class: "7Б", CardUID: "C0FFEE01",
 			Guardians: []registry.GuardianInput{{Phone: "+77011110009", FullName: "Айша", Language: "kk", ConsentGivenOn: "2025-09-01"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		f.now = f.at("18:00")
 		n := f.notifier()
 		n.MaxAge = 24 * time.Hour

@@ -9,10 +9,33 @@ import (
 	"qorgan/internal/attendance"
 	"qorgan/internal/auth"
 	"qorgan/internal/registry"
+	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 	"qorgan/internal/webpush"
 	"qorgan/internal/webpush/pushtest"
 )
+
+// newPush is the Web Push service on db, with the key it keeps.
+func newPush(t *testing.T, db *store.DB) *webpush.Service {
+	t.Helper()
+	key, err := webpush.LoadKey(t.Context(), db, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webpush.New(db, key)
+}
+
+// subscribe subscribes a new browser of guardian g at endpoint, in lang.
+func subscribe(t *testing.T, push *webpush.Service, g auth.Principal, endpoint, lang string) webpush.Subscription {
+	t.Helper()
+	ua, _ := pushtest.NewUserAgent()
+	s, err := push.Subscribe(t.Context(), g, webpush.NewSubscription{Endpoint: endpoint,
+		Keys: webpush.SubscriptionKeys{P256dh: ua.P256dh(), Auth: ua.AuthKey()}, Language: lang})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // TestPassToPushSubscriptions: a guardian's arrival message is queued on
 // the webpush channel once per subscription, each in the subscription's
@@ -22,26 +45,13 @@ func TestPassToPushSubscriptions(t *testing.T) {
 	storetest.With(t, setup, func(t *testing.T, f *fixture) {
 		ctx, db := t.Context(), f.db
 		reg := registry.New(db, f.a)
-		p, err := reg.CreatePupil(ctx, auth.System, 1, registry.PupilInput{ExternalID: "WP-1", LastName: "Ахметова", FirstName: "Айгерім", Class: "5А", CardUID: "0B0B0B01",
+		p := f.pupil(t, registry.PupilInput{ExternalID: "WP-1", LastName: "Ахметова", FirstName: "Айгерім", Class: "5А", CardUID: "0B0B0B01",
 			Guardians: []registry.GuardianInput{{Phone: "+77013330001", FullName: "Сәуле", Language: "kk", ConsentGivenOn: "2025-09-01"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := auth.Principal{UserID: 1, Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(p.Guardians[0].ID)}}
-		key, err := webpush.LoadKey(ctx, db, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		push := webpush.New(db, key)
+		g := guardianOf(1, p, 0)
+		push := newPush(t, db)
 		var subs []webpush.Subscription
 		for i, lang := range []string{"", "ru"} {
-			ua, _ := pushtest.NewUserAgent()
-			s, err := push.Subscribe(ctx, g, webpush.NewSubscription{Endpoint: fmt.Sprintf("https://push.example.net/s/%d", i),
-				Keys: webpush.SubscriptionKeys{P256dh: ua.P256dh(), Auth: ua.AuthKey()}, Language: lang})
-			if err != nil {
-				t.Fatal(err)
-			}
-			subs = append(subs, s)
+			subs = append(subs, subscribe(t, push, g, fmt.Sprintf("https://push.example.net/s/%d", i), lang))
 		}
 		f.notices = f.notifier().Enqueue
 		if _, err := f.svc.Record(ctx, f.turnstile, []attendance.PassEvent{{EventID: "wp-1", At: f.at("07:52"), Direction: attendance.In, CardUID: "0B0B0B01"}}); err != nil {
@@ -81,17 +91,8 @@ func TestNotArrivedToPushSubscriptions(t *testing.T) {
 		reg := registry.New(db, f.a)
 		sc := newNotArrivedSchool(t, ctx, db, reg, "NA-P", "+77471111")
 		dana := sc.pupils["Дана"]
-		g := auth.Principal{UserID: 902, Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: fmt.Sprint(dana.Guardians[0].ID)}}
-		key, err := webpush.LoadKey(ctx, db, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ua, _ := pushtest.NewUserAgent()
-		sub, err := webpush.New(db, key).Subscribe(ctx, g, webpush.NewSubscription{Endpoint: "https://push.example.net/na/1",
-			Keys: webpush.SubscriptionKeys{P256dh: ua.P256dh(), Auth: ua.AuthKey()}, Language: "en"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := guardianOf(902, dana, 0)
+		sub := subscribe(t, newPush(t, db), g, "https://push.example.net/na/1", "en")
 		if _, err := f.svc.SetNotArrivedRule(ctx, sc.director, sc.id, attendance.NotArrivedRule{At: "08:30"}); err != nil {
 			t.Fatal(err)
 		}

@@ -412,30 +412,29 @@ func (s *Service) DrillsDone(ctx context.Context, asOf time.Time) (map[int64]boo
 	if err != nil {
 		return nil, false, errs.Wrap(err, "drill plans")
 	}
+	// countInto reads a count by school (school_id, n) into the count field
+	// names.
+	countInto := func(field func(*counts) *int, query string, args ...any) error {
+		return store.Each(ctx, q, func(rows *sql.Rows) error {
+			var id int64
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			*field(at(id)) = n
+			return nil
+		}, query, args...)
+	}
 	// A practical drill counts once it ran: confirmed live and ended with
 	// the all-clear (as plan counts it).
-	err = store.Each(ctx, q, func(rows *sql.Rows) error {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return err
-		}
-		at(id).practical = n
-		return nil
-	}, `SELECT school_id, COUNT(*) FROM emergencies WHERE drill AND state = 'ended' AND declared_at >= ? AND declared_at < ? AND end_reason = ? GROUP BY school_id`,
+	err = countInto(func(c *counts) *int { return &c.practical },
+		`SELECT school_id, COUNT(*) FROM emergencies WHERE drill AND state = 'ended' AND declared_at >= ? AND declared_at < ? AND end_reason = ? GROUP BY school_id`,
 		store.Micros(from), store.Micros(to), AllClear)
 	if err != nil {
 		return nil, false, errs.Wrap(err, "drills")
 	}
-	err = store.Each(ctx, q, func(rows *sql.Rows) error {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return err
-		}
-		at(id).briefings = n
-		return nil
-	}, "SELECT school_id, COUNT(*) FROM drill_briefings WHERE held_on >= ? AND held_on < ? GROUP BY school_id",
+	err = countInto(func(c *counts) *int { return &c.briefings },
+		"SELECT school_id, COUNT(*) FROM drill_briefings WHERE held_on >= ? AND held_on < ? GROUP BY school_id",
 		from.Format(time.DateOnly), to.Format(time.DateOnly))
 	if err != nil {
 		return nil, false, errs.Wrap(err, "briefings")

@@ -362,15 +362,9 @@ func readRollCall(ctx context.Context, q store.Querier, e Emergency) (RollCall, 
 // with their last pass, for the director, the guard, the ЦОУ and the ПЦН.
 // Children's names: the read is access-logged.
 func (s *Service) Unaccounted(ctx context.Context, p auth.Principal, id int64) (RollCall, error) {
-	e, err := s.at(ctx, s.DB.Reader(), p, id, auth.ReadUnaccounted)
-	if err != nil {
-		return RollCall{}, err
-	}
-	rc, _, err := readRollCall(ctx, s.DB.Reader(), e)
-	if err != nil {
-		return rc, err
-	}
-	return rc, errs.Wrap(s.Auth.LogSchoolRead(ctx, p, "emergency.rollcall", e.SchoolID), "access log")
+	rc, err := s.Snapshot(ctx, p, id)
+	rc.People = nil // the counts and the classes' lists, not everyone
+	return rc, err
 }
 
 // Snapshot returns the whole roll-call, everyone on it, with the counts.

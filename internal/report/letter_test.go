@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,6 +24,18 @@ func nb(s string) string {
 }
 
 var thousands = regexp.MustCompile(`(\d) (\d{3}\b)`)
+
+// sentencesAre fails t unless f's sentences are ru and kk (with nb);
+// name says which case it is.
+func sentencesAre(t *testing.T, name string, f Figure, ru, kk string) {
+	t.Helper()
+	if got, want := sentenceRU(f), nb(ru); got != want {
+		t.Errorf("ru %s:\n got %q\nwant %q", name, got, want)
+	}
+	if got, want := sentenceKK(f), nb(kk); got != want {
+		t.Errorf("kk %s:\n got %q\nwant %q", name, got, want)
+	}
+}
 
 // The sentences at 1, 2, 5, 11, 21, 681 and 2 357, each number both as the
 // count and as the denominator, written out as the ministry writes them.
@@ -50,12 +63,7 @@ func TestSentencesAgreeWithTheNumber(t *testing.T) {
 	}
 	for _, c := range cases {
 		f := Counted(Turnstiles, c.count, c.required)
-		if got, want := sentenceRU(f), nb(c.ru); got != want {
-			t.Errorf("ru %d/%d:\n got %q\nwant %q", c.count, c.required, got, want)
-		}
-		if got, want := sentenceKK(f), nb(c.kk); got != want {
-			t.Errorf("kk %d/%d:\n got %q\nwant %q", c.count, c.required, got, want)
-		}
+		sentencesAre(t, fmt.Sprintf("%d/%d", c.count, c.required), f, c.ru, c.kk)
 	}
 
 	// A count with no denominator: the noun after the numeral.
@@ -73,12 +81,7 @@ func TestSentencesAgreeWithTheNumber(t *testing.T) {
 	}
 	for _, c := range counts {
 		f := Figure{Indicator: Panic, Measured: true, Count: c.n, HasCount: true}
-		if got, want := sentenceRU(f), nb(c.ru); got != want {
-			t.Errorf("ru %d:\n got %q\nwant %q", c.n, got, want)
-		}
-		if got, want := sentenceKK(f), nb(c.kk); got != want {
-			t.Errorf("kk %d:\n got %q\nwant %q", c.n, got, want)
-		}
+		sentencesAre(t, fmt.Sprint(c.n), f, c.ru, c.kk)
 	}
 
 	// None, and none required.
@@ -95,12 +98,7 @@ func TestSentencesAgreeWithTheNumber(t *testing.T) {
 		{Counted(Turnstiles, 0, 0), "Показатель «Турникеты»: подлежащих школ нет.", "«Турникеттер» көрсеткіші: міндетті мектеп жоқ."},
 	}
 	for _, c := range zero {
-		if got, want := sentenceRU(c.f), nb(c.ru); got != want {
-			t.Errorf("ru %+v:\n got %q\nwant %q", c.f, got, want)
-		}
-		if got, want := sentenceKK(c.f), nb(c.kk); got != want {
-			t.Errorf("kk %+v:\n got %q\nwant %q", c.f, got, want)
-		}
+		sentencesAre(t, fmt.Sprintf("%+v", c.f), c.f, c.ru, c.kk)
 	}
 
 	// «более N» takes the genitive; Kazakh «N-ден астам» the ablative of the
@@ -116,12 +114,7 @@ func TestSentencesAgreeWithTheNumber(t *testing.T) {
 	}
 	for _, c := range over {
 		f := Figure{Indicator: PCN, Measured: true, Count: c.n, HasCount: true, AtLeast: true}
-		if got, want := sentenceRU(f), nb(c.ru); got != want {
-			t.Errorf("ru over %d:\n got %q\nwant %q", c.n, got, want)
-		}
-		if got, want := sentenceKK(f), nb(c.kk); got != want {
-			t.Errorf("kk over %d:\n got %q\nwant %q", c.n, got, want)
-		}
+		sentencesAre(t, fmt.Sprintf("over %d", c.n), f, c.ru, c.kk)
 	}
 }
 

@@ -28,8 +28,7 @@ func TestAdminPages(t *testing.T) {
 		ctx := context.Background()
 		a, _, live := demoServed(t, db)
 
-		admin := newBrowser(t, live.URL)
-		tok := signInPage(t, admin, "admin", demo.DefaultPassword)
+		admin, tok := signedIn(t, live.URL, "admin", demo.DefaultPassword)
 		resp, page := admin.get("/admin/people")
 		if resp.StatusCode != 200 || !strings.Contains(page, "Пользователи и роли") || !strings.Contains(page, `data-login="director"`) {
 			t.Fatalf("people: %d\n%s", resp.StatusCode, page)
@@ -86,8 +85,7 @@ func TestAdminPages(t *testing.T) {
 			t.Errorf("the same login again: %d", resp.StatusCode)
 		}
 
-		guard := newBrowser(t, live.URL)
-		signInPage(t, guard, "guard.7", "a long enough one")
+		guard, _ := signedIn(t, live.URL, "guard.7", "a long enough one")
 		if resp, _ = guard.get("/schools/1/board"); resp.StatusCode != 200 {
 			t.Fatalf("the new guard's board: %d", resp.StatusCode)
 		}
@@ -200,8 +198,7 @@ func TestAdminPages(t *testing.T) {
 		}
 
 		// Other roles: forbidden; the menu does not offer the pages.
-		region := newBrowser(t, live.URL)
-		signInPage(t, region, "region", demo.DefaultPassword)
+		region, _ := signedIn(t, live.URL, "region", demo.DefaultPassword)
 		for _, p := range []string{"/admin/people", "/admin/tokens", "/admin/audit"} {
 			if resp, page = region.get(p); resp.StatusCode != 403 {
 				t.Errorf("region, %s: %d", p, resp.StatusCode)

@@ -76,13 +76,10 @@ type panicRequest struct {
 }
 
 func (s *Server) staffPanic(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req panicRequest
-	id, err := idAndBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	err = s.Alarms.StaffPanic(r.Context(), p, id, req.Silent, req.RequestID, req.Note)
-	return reply(w, http.StatusAccepted, map[string]string{"status": "raised"}, err)
+	return bodyByID(http.StatusAccepted, func(ctx context.Context, p auth.Principal, id int64, req panicRequest) (map[string]string, error) {
+		err := s.Alarms.StaffPanic(ctx, p, id, req.Silent, req.RequestID, req.Note)
+		return map[string]string{"status": "raised"}, err
+	})(w, r, p)
 }
 
 // deviceEvent is the device webhook: an event from a device authenticated

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -35,16 +36,12 @@ type manualPassRequest struct {
 }
 
 func (s *Server) manualPass(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req manualPassRequest
-	id, err := idAndBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	if req.RequestID == "" || len(req.RequestID) > 64 {
-		return errs.Invalidf("request_id", "request_id is required (1–64 characters) so that a repeated request records one pass")
-	}
-	res, err := s.Access.ManualPass(r.Context(), p, id, req.PupilID, req.Direction, req.RequestID)
-	return reply(w, http.StatusOK, res, err)
+	return bodyByID(http.StatusOK, func(ctx context.Context, p auth.Principal, id int64, req manualPassRequest) (attendance.Result, error) {
+		if req.RequestID == "" || len(req.RequestID) > 64 {
+			return attendance.Result{}, errs.Invalidf("request_id", "request_id is required (1–64 characters) so that a repeated request records one pass")
+		}
+		return s.Access.ManualPass(ctx, p, id, req.PupilID, req.Direction, req.RequestID)
+	})(w, r, p)
 }
 
 func (s *Server) rollCall(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

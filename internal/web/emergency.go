@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,16 +68,12 @@ type marksRequest struct {
 // markEmergency handles POST /api/v1/emergencies/{id}/marks by the
 // school's director or guard.
 func (s *Server) markEmergency(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req marksRequest
-	id, err := idAndBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	if err := s.Emergency.Mark(r.Context(), p, id, req.Marks); err != nil {
-		return err
-	}
-	rc, err := s.Emergency.Unaccounted(r.Context(), p, id)
-	return reply(w, http.StatusOK, rc, err)
+	return bodyByID(http.StatusOK, func(ctx context.Context, p auth.Principal, id int64, req marksRequest) (emergency.RollCall, error) {
+		if err := s.Emergency.Mark(ctx, p, id, req.Marks); err != nil {
+			return emergency.RollCall{}, err
+		}
+		return s.Emergency.Unaccounted(ctx, p, id)
+	})(w, r, p)
 }
 
 // checkIn handles POST /api/v1/emergencies/{id}/reunions: a refused adult
@@ -218,13 +215,10 @@ type homeroomRequest struct {
 // setHomeroom handles PUT /api/v1/staff/{id}/homeroom: the class a teacher
 // leads at the assembly point and the language of their messages.
 func (s *Server) setHomeroom(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req homeroomRequest
-	id, err := idAndBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	err = s.Emergency.AssignClass(r.Context(), p, id, req.Class, req.Language)
-	return reply(w, http.StatusOK, map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language}, err)
+	return bodyByID(http.StatusOK, func(ctx context.Context, p auth.Principal, id int64, req homeroomRequest) (map[string]any, error) {
+		err := s.Emergency.AssignClass(ctx, p, id, req.Class, req.Language)
+		return map[string]any{"staff_id": id, "class": strings.TrimSpace(req.Class), "language": req.Language}, err
+	})(w, r, p)
 }
 
 type documentRequest struct {
@@ -233,24 +227,18 @@ type documentRequest struct {
 
 // setIDDocument handles PUT /api/v1/guardians/{id}/id-document.
 func (s *Server) setIDDocument(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req documentRequest
-	id, err := idAndBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	err = s.Emergency.SetIDDocument(r.Context(), p, id, req.IDDocument)
-	return reply(w, http.StatusOK, map[string]any{"guardian_id": id}, err)
+	return bodyByID(http.StatusOK, func(ctx context.Context, p auth.Principal, id int64, req documentRequest) (map[string]any, error) {
+		err := s.Emergency.SetIDDocument(ctx, p, id, req.IDDocument)
+		return map[string]any{"guardian_id": id}, err
+	})(w, r, p)
 }
 
 // addCourtOrder handles POST /api/v1/pupils/{id}/court-orders.
 func (s *Server) addCourtOrder(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var in emergency.CourtOrderInput
-	id, err := idAndBody(w, r, &in)
-	if err != nil {
-		return err
-	}
-	n, err := s.Emergency.AddCourtOrder(r.Context(), p, id, in)
-	return reply(w, http.StatusCreated, map[string]any{"id": n, "pupil_id": id}, err)
+	return bodyByID(http.StatusCreated, func(ctx context.Context, p auth.Principal, id int64, in emergency.CourtOrderInput) (map[string]any, error) {
+		n, err := s.Emergency.AddCourtOrder(ctx, p, id, in)
+		return map[string]any{"id": n, "pupil_id": id}, err
+	})(w, r, p)
 }
 
 type drillPlanRequest struct {
@@ -261,13 +249,10 @@ type drillPlanRequest struct {
 
 // setDrillPlan handles PUT /api/v1/schools/{id}/drill-plan.
 func (s *Server) setDrillPlan(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req drillPlanRequest
-	id, err := idAndBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	err = s.Emergency.SetPlan(r.Context(), p, id, req.Year, req.Practical, req.Briefings)
-	return reply(w, http.StatusOK, map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings}, err)
+	return bodyByID(http.StatusOK, func(ctx context.Context, p auth.Principal, id int64, req drillPlanRequest) (map[string]any, error) {
+		err := s.Emergency.SetPlan(ctx, p, id, req.Year, req.Practical, req.Briefings)
+		return map[string]any{"school_id": id, "year": req.Year, "practical": req.Practical, "briefings": req.Briefings}, err
+	})(w, r, p)
 }
 
 type briefingRequest struct {
@@ -277,13 +262,9 @@ type briefingRequest struct {
 
 // recordBriefing handles POST /api/v1/schools/{id}/briefings.
 func (s *Server) recordBriefing(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req briefingRequest
-	id, err := idAndBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	b, err := s.Emergency.RecordBriefing(r.Context(), p, id, req.HeldOn, req.Topic)
-	return reply(w, http.StatusCreated, b, err)
+	return bodyByID(http.StatusCreated, func(ctx context.Context, p auth.Principal, id int64, req briefingRequest) (emergency.Briefing, error) {
+		return s.Emergency.RecordBriefing(ctx, p, id, req.HeldOn, req.Topic)
+	})(w, r, p)
 }
 
 // capAlert is one CAP 1.2 alert of an emergency: its headers and the

@@ -62,8 +62,7 @@ func TestMessagesPage(t *testing.T) {
 			}
 		}
 
-		director := newBrowser(t, live.URL)
-		signInPage(t, director, "director", "pages-password-1")
+		director, _ := signedIn(t, live.URL, "director", "pages-password-1")
 		resp, page := director.get("/schools/1/messages")
 		if resp.StatusCode != 200 {
 			t.Fatalf("messages: %d\n%s", resp.StatusCode, page)
@@ -123,8 +122,7 @@ func TestMessagesPage(t *testing.T) {
 		}
 
 		// English: the same page in English words only.
-		en := newBrowser(t, live.URL)
-		signInPage(t, en, "director", "pages-password-1")
+		en, _ := signedIn(t, live.URL, "director", "pages-password-1")
 		_, page = en.get("/schools/1/messages", "Accept-Language", "en")
 		if !strings.Contains(page, "Messages to parents") {
 			t.Errorf("the English page: %s", page)
@@ -141,8 +139,7 @@ func TestMessagesPage(t *testing.T) {
 			{"pcn", "/schools/1/messages", 403},
 			{"region", "/schools/1/messages", 403},
 		} {
-			b := newBrowser(t, live.URL)
-			signInPage(t, b, c.who, "pages-password-1")
+			b, _ := signedIn(t, live.URL, c.who, "pages-password-1")
 			if resp, _ := b.get(c.path); resp.StatusCode != c.want {
 				t.Errorf("%s GET %s: %d, want %d", c.who, c.path, resp.StatusCode, c.want)
 			}
@@ -162,8 +159,7 @@ func TestNotArrivedRulePage(t *testing.T) {
 		if _, err := db.W.ExecContext(ctx, `UPDATE schools SET shifts = '[{"start":"08:00","end":"13:30"}]' WHERE id = 1`); err != nil {
 			t.Fatal(err)
 		}
-		director := newBrowser(t, live.URL)
-		tok := signInPage(t, director, "director", "pages-password-1")
+		director, tok := signedIn(t, live.URL, "director", "pages-password-1")
 		resp, page := director.get("/schools/1/not-arrived-rule")
 		if resp.StatusCode != 200 || !strings.Contains(page, `id="rule-form"`) || !strings.Contains(page, "Выключено") || !strings.Contains(page, `<label for="at">`) {
 			t.Fatalf("the rule's page: %d\n%s", resp.StatusCode, page)
@@ -210,8 +206,7 @@ func TestNotArrivedRulePage(t *testing.T) {
 			t.Errorf("the rule is still on after switching it off")
 		}
 
-		guard := newBrowser(t, live.URL)
-		gtok := signInPage(t, guard, "guard", "pages-password-1")
+		guard, gtok := signedIn(t, live.URL, "guard", "pages-password-1")
 		resp, page = guard.get("/schools/1/not-arrived-rule")
 		if resp.StatusCode != 200 || strings.Contains(page, `id="rule-form"`) || !strings.Contains(page, `id="read-only"`) {
 			t.Errorf("the guard's view of the rule: %d", resp.StatusCode)
@@ -225,8 +220,7 @@ func TestNotArrivedRulePage(t *testing.T) {
 		if resp, _ := director.post("/schools/2/not-arrived-rule", url.Values{"csrf_token": {tok}, "on": {"on"}, "at": {"08:30"}}); resp.StatusCode != 404 {
 			t.Errorf("setting another school's rule: %d, want 404", resp.StatusCode)
 		}
-		parent := newBrowser(t, live.URL)
-		signInPage(t, parent, "parent", "pages-password-1")
+		parent, _ := signedIn(t, live.URL, "parent", "pages-password-1")
 		if resp, _ := parent.get("/schools/1/not-arrived-rule"); resp.StatusCode != 404 {
 			t.Errorf("a guardian opens the rule: %d, want 404", resp.StatusCode)
 		}
@@ -254,8 +248,7 @@ func TestAlarmPageMap(t *testing.T) {
 	}
 	withMap, without := serve("https://{s}.tiles.example:8443/{z}/{x}/{y}.png"), serve("")
 
-	guard := newBrowser(t, withMap)
-	gtok := signInPage(t, guard, "guard", "pages-password-1")
+	guard, gtok := signedIn(t, withMap, "guard", "pages-password-1")
 	req, _ := http.NewRequest("POST", withMap+"/api/v1/schools/1/panic", strings.NewReader(`{"request_id":"map-1","note":"map"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", gtok)
@@ -282,8 +275,7 @@ func TestAlarmPageMap(t *testing.T) {
 		t.Errorf("a page without a map allows the tile server's images")
 	}
 
-	other := newBrowser(t, without)
-	signInPage(t, other, "guard", "pages-password-1")
+	other, _ := signedIn(t, without, "guard", "pages-password-1")
 	resp, page = other.get("/alarms/" + m[1])
 	if resp.StatusCode != 200 || strings.Contains(page, `id="school-map"`) || !strings.Contains(page, `id="map-off"`) || !strings.Contains(page, "43.238949, 76.889709") ||
 		strings.Contains(page, "leaflet") {

@@ -39,30 +39,14 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 		t.Fatalf("found only %d message ids in the templates; has the call style changed?", len(want))
 	}
 	built := func(id string) { want[id] = "the handlers" }
-	for _, r := range auth.Roles {
-		built("role." + string(r))
-	}
-	for _, x := range alarmTypes {
-		built("type." + x)
-	}
-	for _, x := range alarmStates {
-		built("state." + string(x))
-	}
-	for _, x := range append(parties, alarm.PartySystem) {
-		built("party." + string(x))
-	}
-	for _, x := range alarmSteps {
-		built("step." + x)
-	}
-	for _, x := range locale.Languages {
-		built("lang." + x)
-	}
-	for _, x := range relationKinds {
-		built("ui.relation." + x)
-	}
-	for _, x := range transfer.ProblemCodes {
-		built("ui.import.problem." + string(x))
-	}
+	builtAll(want, "role.", auth.Roles...)
+	builtAll(want, "type.", alarmTypes...)
+	builtAll(want, "state.", alarmStates...)
+	builtAll(want, "party.", append(parties, alarm.PartySystem)...)
+	builtAll(want, "step.", alarmSteps...)
+	builtAll(want, "lang.", locale.Languages...)
+	builtAll(want, "ui.relation.", relationKinds...)
+	builtAll(want, "ui.import.problem.", transfer.ProblemCodes...)
 	for _, x := range roadmap.WhyCodes {
 		switch x {
 		case roadmap.WhyNoDevice, roadmap.WhyNoneWorks:
@@ -73,30 +57,18 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 			built("ui.why." + string(x))
 		}
 	}
-	for _, x := range []string{"never_heard", "silent", "more"} {
-		built("ui.why." + x)
-	}
+	builtAll(want, "ui.why.", "never_heard", "silent", "more")
 	for _, x := range []string{"priority.1", "priority.2", "ui.menu.console", "ui.menu.home", "ui.signin.title", "ui.signin.wrong", "ui.signin.required",
 		"ui.signin.too_many", "ui.signin.busy", "ui.timeline.console_panic", "ui.home.title", "ui.console.title", "ui.alarm.title", "ui.timeline.after"} {
 		built(x)
 	}
 	// The messages page's and the not-arrived rule's words (messages_pages.go).
-	for _, x := range notify.States {
-		built("ui.messages.state." + string(x))
-	}
-	for _, x := range notify.Channels {
-		built("ui.messages.channel." + string(x))
-	}
-	for _, x := range messageKinds {
-		built("ui.messages.kind." + x)
-	}
-	for _, x := range []string{notify.ReasonStale, notify.ReasonNotConfigured, notify.ReasonBadRecipient, notify.ReasonSubscription, notify.ReasonRejected,
-		notify.ReasonProviderFailed, notify.ReasonUnreachable, notify.ReasonInterrupted} {
-		built("ui.messages.reason." + x)
-	}
-	for _, x := range []string{attendance.OutcomeSent, attendance.OutcomeTooFewArrived, attendance.OutcomeSeveralShifts, attendance.OutcomeQuietHours} {
-		built("ui.rule.outcome." + x)
-	}
+	builtAll(want, "ui.messages.state.", notify.States...)
+	builtAll(want, "ui.messages.channel.", notify.Channels...)
+	builtAll(want, "ui.messages.kind.", messageKinds...)
+	builtAll(want, "ui.messages.reason.", notify.ReasonStale, notify.ReasonNotConfigured, notify.ReasonBadRecipient, notify.ReasonSubscription, notify.ReasonRejected,
+		notify.ReasonProviderFailed, notify.ReasonUnreachable, notify.ReasonInterrupted)
+	builtAll(want, "ui.rule.outcome.", attendance.OutcomeSent, attendance.OutcomeTooFewArrived, attendance.OutcomeSeveralShifts, attendance.OutcomeQuietHours)
 	for _, x := range []string{"ui.menu.messages", "ui.messages.title", "ui.rule.title", "ui.rule.err.at_missing", "ui.rule.err.at_format", "ui.rule.err.at_shift", "ui.rule.err.shifts"} {
 		built(x)
 	}
@@ -105,15 +77,9 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	for _, x := range []string{listPupils, listStaff, listGuardians} {
 		built("ui.people." + x + ".title")
 	}
-	for _, x := range append(slices.Clone(cardMessageKinds), "other") {
-		built("ui.people.kind." + x)
-	}
-	for _, x := range notify.Channels {
-		built("ui.people.via." + string(x))
-	}
-	for _, x := range notify.Statuses {
-		built("ui.people.status." + string(x))
-	}
+	builtAll(want, "ui.people.kind.", append(slices.Clone(cardMessageKinds), "other")...)
+	builtAll(want, "ui.people.via.", notify.Channels...)
+	builtAll(want, "ui.people.status.", notify.Statuses...)
 	for _, x := range pupilFields {
 		built("ui.people.field." + x)
 		built("ui.people.hint." + x)
@@ -144,6 +110,14 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 				t.Errorf("%s uses message %q, which %s does not have (%v)", where, id, l, err)
 			}
 		}
+	}
+}
+
+// builtAll marks in want the message ids a handler builds: prefix and
+// each of xs.
+func builtAll[T ~string](want map[string]string, prefix string, xs ...T) {
+	for _, x := range xs {
+		want[prefix+string(x)] = "the handlers"
 	}
 }
 

@@ -178,6 +178,14 @@ func signInPage(t *testing.T, b *browser, login, password string) string {
 	return formCSRF(t, page)
 }
 
+// signedIn opens a browser on base signed in through the sign-in form as
+// login, and returns it with its CSRF token.
+func signedIn(t *testing.T, base, login, password string) (*browser, string) {
+	t.Helper()
+	b := newBrowser(t, base)
+	return b, signInPage(t, b, login, password)
+}
+
 // TestAlarmResponsePages: the alarm's page takes the ПЦН through dispatch,
 // on site and close by plain forms; a bad field comes back next to the
 // field with what was typed; a step another operator took meanwhile comes
@@ -188,8 +196,7 @@ func TestAlarmResponsePages(t *testing.T) {
 	}
 	live := pagesServer(t, storetest.SQLite(t))
 
-	guard := newBrowser(t, live.URL)
-	gtok := signInPage(t, guard, "guard", "pages-password-1")
+	guard, gtok := signedIn(t, live.URL, "guard", "pages-password-1")
 	req, _ := http.NewRequest("POST", live.URL+"/api/v1/schools/1/panic", strings.NewReader(`{"request_id":"press-1","note":"a stranger at the gate"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", gtok)
@@ -197,8 +204,7 @@ func TestAlarmResponsePages(t *testing.T) {
 		t.Fatalf("panic: %d %s", resp.StatusCode, body)
 	}
 
-	pcn := newBrowser(t, live.URL)
-	tok := signInPage(t, pcn, "pcn", "pages-password-1")
+	pcn, tok := signedIn(t, live.URL, "pcn", "pages-password-1")
 	_, page := pcn.get("/console")
 	m := regexp.MustCompile(`data-id="(\d+)"`).FindStringSubmatch(page)
 	if m == nil {
@@ -287,13 +293,11 @@ func TestLanguageOnThePerson(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		live := pagesServer(t, db)
 
-		first := newBrowser(t, live.URL)
-		tok := signInPage(t, first, "pcn", "pages-password-1")
+		first, tok := signedIn(t, live.URL, "pcn", "pages-password-1")
 		if resp, _ := first.post("/language", url.Values{"csrf_token": {tok}, "lang": {"kk"}, "back": {"/console"}}); resp.StatusCode != 303 {
 			t.Fatalf("language: %d", resp.StatusCode)
 		}
-		other := newBrowser(t, live.URL) // another browser, Russian by its Accept-Language
-		signInPage(t, other, "pcn", "pages-password-1")
+		other, _ := signedIn(t, live.URL, "pcn", "pages-password-1") // another browser, Russian by its Accept-Language
 		if _, page := other.get("/console"); !strings.Contains(page, `lang="kk"`) {
 			t.Errorf("the language chosen in one browser did not follow the person to another")
 		}
@@ -312,8 +316,7 @@ func TestRoadmapPages(t *testing.T) {
 	}
 	live := pagesServer(t, storetest.SQLite(t))
 
-	analyst := newBrowser(t, live.URL)
-	signInPage(t, analyst, "analyst", "pages-password-1")
+	analyst, _ := signedIn(t, live.URL, "analyst", "pages-password-1")
 	resp, page := analyst.get("/indicators")
 	if resp.StatusCode != 200 || !strings.Contains(page, `<svg class="chart"`) || !strings.Contains(page, "Показатели дорожной карты") ||
 		!strings.Contains(page, "01.01.2021") || !strings.Contains(page, "03.12.2025") || !strings.Contains(page, "ДЗ-237") || !strings.Contains(page, "пока не измеряется") {
@@ -336,8 +339,7 @@ func TestRoadmapPages(t *testing.T) {
 		t.Errorf("a school's compliance: %d", resp.StatusCode)
 	}
 
-	director := newBrowser(t, live.URL)
-	signInPage(t, director, "director", "pages-password-1")
+	director, _ := signedIn(t, live.URL, "director", "pages-password-1")
 	if resp, page = director.get("/schools/1/compliance"); resp.StatusCode != 200 || !strings.Contains(page, "Соответствие требованиям") {
 		t.Errorf("the director's compliance view: %d", resp.StatusCode)
 	}
@@ -371,13 +373,11 @@ func TestRoadmapPages(t *testing.T) {
 	if resp, _ = director.get("/schools/2/compliance"); resp.StatusCode != 404 {
 		t.Errorf("another school's compliance for the director: %d", resp.StatusCode)
 	}
-	regionDept := newBrowser(t, live.URL)
-	signInPage(t, regionDept, "region", "pages-password-1")
+	regionDept, _ := signedIn(t, live.URL, "region", "pages-password-1")
 	if resp, _ = regionDept.get("/indicators?region=750000000"); resp.StatusCode != 404 {
 		t.Errorf("another region's indicators for a region's department: %d", resp.StatusCode)
 	}
-	parent := newBrowser(t, live.URL)
-	signInPage(t, parent, "parent", "pages-password-1")
+	parent, _ := signedIn(t, live.URL, "parent", "pages-password-1")
 	if resp, _ = parent.get("/indicators"); resp.StatusCode != 403 && resp.StatusCode != 404 {
 		t.Errorf("the indicators for a guardian: %d", resp.StatusCode)
 	}
@@ -392,8 +392,7 @@ func TestEmergencyPage(t *testing.T) {
 		t.Skip("loads the demo")
 	}
 	live := pagesServer(t, storetest.SQLite(t))
-	director := newBrowser(t, live.URL)
-	tok := signInPage(t, director, "director", "pages-password-1")
+	director, tok := signedIn(t, live.URL, "director", "pages-password-1")
 	at := "/schools/1/emergency"
 	if resp, page := director.get(at); resp.StatusCode != 200 || !strings.Contains(page, `id="no-emergency"`) || !strings.Contains(page, `id="declare-form"`) {
 		t.Fatalf("the emergency page: %d", resp.StatusCode)
@@ -422,8 +421,7 @@ func TestEmergencyPage(t *testing.T) {
 	if resp.StatusCode != 422 || !strings.Contains(page, `id="place-error"`) || !strings.Contains(page, `id="drill" name="drill" checked`) {
 		t.Errorf("an evacuation without its assembly point: %d\n%s", resp.StatusCode, page)
 	}
-	guard := newBrowser(t, live.URL)
-	gtok := signInPage(t, guard, "guard", "pages-password-1")
+	guard, gtok := signedIn(t, live.URL, "guard", "pages-password-1")
 	// The guard's board shows the emergency in force above all else.
 	if _, page = guard.get("/schools/1/board"); !strings.Contains(page, `id="board-emergency"`) || !strings.Contains(page, `href="/schools/1/emergency"`) {
 		t.Errorf("the guard's board does not show the lockdown in force")

@@ -52,8 +52,7 @@ func TestPeoplePages(t *testing.T) {
 			return ids
 		}
 
-		dir := newBrowser(t, live.URL)
-		tok := signInPage(t, dir, "director", pagesPassword)
+		dir, tok := signedIn(t, live.URL, "director", pagesPassword)
 		resp, page := dir.get("/schools/1/pupils")
 		total := count("SELECT COUNT(*) FROM pupils WHERE school_id = 1")
 		if resp.StatusCode != 200 || !strings.Contains(page, fmt.Sprintf("%d учени", total)) || len(rows(page)) != min(total, 50) {
@@ -246,8 +245,7 @@ func TestPeoplePages(t *testing.T) {
 
 		// The guard reads but does not change; a guardian and the ПЦН get
 		// no school's people.
-		guard := newBrowser(t, live.URL)
-		signInPage(t, guard, "guard", pagesPassword)
+		guard, _ := signedIn(t, live.URL, "guard", pagesPassword)
 		if resp, page = guard.get("/pupils/" + pid); resp.StatusCode != 200 || strings.Contains(page, "/edit") || strings.Contains(page, "/erase") {
 			t.Errorf("the guard's card: %d (no edit, no erase)", resp.StatusCode)
 		}
@@ -264,16 +262,14 @@ func TestPeoplePages(t *testing.T) {
 		if resp, _ := guard.post("/pupils/"+pid+"/edit", good); resp.StatusCode != 403 {
 			t.Errorf("the guard's edit: %d", resp.StatusCode)
 		}
-		parent := newBrowser(t, live.URL)
-		signInPage(t, parent, "parent", pagesPassword)
+		parent, _ := signedIn(t, live.URL, "parent", pagesPassword)
 		child := storetest.Strings(t, q, "SELECT CAST(pg.pupil_id AS TEXT) FROM pupil_guardians pg JOIN users u ON u.scope_ref = CAST(pg.guardian_id AS TEXT) WHERE u.login = 'parent'")[0]
 		for _, path := range []string{"/schools/1/pupils", "/schools/1/guardians", "/schools/1/staff", "/pupils/" + child, "/pupils/" + child + "/edit"} {
 			if resp, _ := parent.get(path); resp.StatusCode != 404 {
 				t.Errorf("a guardian, %s: %d, want 404", path, resp.StatusCode)
 			}
 		}
-		pcn := newBrowser(t, live.URL)
-		signInPage(t, pcn, "pcn", pagesPassword)
+		pcn, _ := signedIn(t, live.URL, "pcn", pagesPassword)
 		for _, path := range []string{"/schools/1/pupils", "/schools/1/guardians", "/pupils/" + pid} {
 			if resp, _ := pcn.get(path); resp.StatusCode != 403 && resp.StatusCode != 404 {
 				t.Errorf("the ПЦН, %s: %d, want 403 or 404", path, resp.StatusCode)

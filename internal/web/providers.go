@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"qorgan/internal/auth"
@@ -17,12 +18,9 @@ type contractRequest struct {
 }
 
 func (s *Server) createContract(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var in contractRequest
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	c, err := s.Registry.CreateContract(r.Context(), p, registry.Contract{ProviderID: in.ProviderID, SchoolID: in.SchoolID, StartsOn: in.StartsOn, EndsOn: in.EndsOn})
-	return reply(w, http.StatusCreated, c, err)
+	return bodyForPerson(http.StatusCreated, func(ctx context.Context, p auth.Principal, in contractRequest) (registry.Contract, error) {
+		return s.Registry.CreateContract(ctx, p, registry.Contract{ProviderID: in.ProviderID, SchoolID: in.SchoolID, StartsOn: in.StartsOn, EndsOn: in.EndsOn})
+	})(w, r, p)
 }
 
 type policeUnitRequest struct {
@@ -33,10 +31,7 @@ type policeUnitRequest struct {
 }
 
 func (s *Server) createPoliceUnit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var in policeUnitRequest
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	u, err := s.Registry.CreatePoliceUnit(r.Context(), p, registry.PoliceUnit{NameKK: in.NameKK, NameRU: in.NameRU, RegionCode: in.RegionCode, DistrictCode: in.DistrictCode})
-	return reply(w, http.StatusCreated, u, err)
+	return bodyForPerson(http.StatusCreated, func(ctx context.Context, p auth.Principal, in policeUnitRequest) (registry.PoliceUnit, error) {
+		return s.Registry.CreatePoliceUnit(ctx, p, registry.PoliceUnit{NameKK: in.NameKK, NameRU: in.NameRU, RegionCode: in.RegionCode, DistrictCode: in.DistrictCode})
+	})(w, r, p)
 }

@@ -55,8 +55,7 @@ func TestRegionPages(t *testing.T) {
 			return ids
 		}
 
-		b := newBrowser(t, live.URL)
-		signInPage(t, b, "region", demo.DefaultPassword)
+		b, _ := signedIn(t, live.URL, "region", demo.DefaultPassword)
 		resp, page := b.get("/schools")
 		if resp.StatusCode != 200 || !strings.Contains(page, "Организации образования") || !strings.Contains(page, `href="/schools/1"`) {
 			t.Fatalf("schools: %d\n%s", resp.StatusCode, page)
@@ -89,8 +88,7 @@ func TestRegionPages(t *testing.T) {
 		}
 
 		// The district filter: only its schools.
-		tk := newBrowser(t, live.URL)
-		signInPage(t, tk, "turkestan", "turkestan-password")
+		tk, _ := signedIn(t, live.URL, "turkestan", "turkestan-password")
 		_, page = tk.get("/schools")
 		if !strings.Contains(page, `id="district"`) || strings.Contains(page, `id="region"`) {
 			t.Errorf("Turkestan's department: want a district filter and no region filter")
@@ -282,8 +280,7 @@ func TestRegionPages(t *testing.T) {
 				login, dc = l.Login, l.Scope.Ref
 			}
 		}
-		dd := newBrowser(t, live.URL)
-		signInPage(t, dd, login, demo.DefaultPassword)
+		dd, _ := signedIn(t, live.URL, login, demo.DefaultPassword)
 		_, page = dd.get("/schools")
 		if got, want := shown(page), storetest.Strings(t, q, "SELECT CAST(id AS TEXT) FROM schools WHERE district_code = ? ORDER BY id LIMIT 50", dc); len(got) == 0 || !slices.Equal(got, want) {
 			t.Errorf("the district's schools: %v, want %v", got, want)
@@ -293,8 +290,7 @@ func TestRegionPages(t *testing.T) {
 		}
 
 		// The ministry: the nation, with a region filter.
-		m := newBrowser(t, live.URL)
-		signInPage(t, m, "analyst", demo.DefaultPassword)
+		m, _ := signedIn(t, live.URL, "analyst", demo.DefaultPassword)
 		resp, page = m.get("/schools?region=" + region)
 		if resp.StatusCode != 200 || !strings.Contains(page, `id="region"`) || !slices.Equal(shown(page), want) {
 			t.Errorf("the analyst, schools of region %s: %d %v", region, resp.StatusCode, shown(page))
@@ -317,8 +313,7 @@ func TestRegionPages(t *testing.T) {
 		}
 
 		// A guardian: no school exists for them.
-		g := newBrowser(t, live.URL)
-		signInPage(t, g, "parent", demo.DefaultPassword)
+		g, _ := signedIn(t, live.URL, "parent", demo.DefaultPassword)
 		if resp, _ = g.get("/schools/1"); resp.StatusCode != 404 {
 			t.Errorf("the guardian, school 1: %d", resp.StatusCode)
 		}

@@ -60,8 +60,7 @@ func TestStaffPage(t *testing.T) {
 		}
 
 		// The class is inside (the director's manual passes, today in Almaty).
-		director := newBrowser(t, live.URL)
-		dtok := signInPage(t, director, "director", "pages-password-1")
+		director, dtok := signedIn(t, live.URL, "director", "pages-password-1")
 		for _, id := range append(mine, other) {
 			body := fmt.Sprintf(`{"pupil_id": %d, "direction": "in", "request_id": "staff-page-%d"}`, id, id)
 			req, _ := http.NewRequest("POST", live.URL+"/api/v1/schools/1/passes/manual", strings.NewReader(body))

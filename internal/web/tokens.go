@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -16,15 +17,12 @@ type tokenRequest struct {
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req tokenRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	if req.TTLHours < 0 || req.TTLHours > 24*366 {
-		return errs.Invalidf("ttl_hours", "ttl_hours must be 0 (no expiry) to 8784")
-	}
-	t, err := s.Auth.CreateAPIToken(r.Context(), p, req.Name, time.Duration(req.TTLHours)*time.Hour)
-	return reply(w, http.StatusCreated, t, err)
+	return bodyForPerson(http.StatusCreated, func(ctx context.Context, p auth.Principal, req tokenRequest) (auth.APIToken, error) {
+		if req.TTLHours < 0 || req.TTLHours > 24*366 {
+			return auth.APIToken{}, errs.Invalidf("ttl_hours", "ttl_hours must be 0 (no expiry) to 8784")
+		}
+		return s.Auth.CreateAPIToken(ctx, p, req.Name, time.Duration(req.TTLHours)*time.Hour)
+	})(w, r, p)
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
