@@ -63,8 +63,8 @@ func (g *Gateway) handle(ctx context.Context, j job) {
 		return
 	}
 	g.succeeded.Store(true)
-	g.stats.handled.Add(1)
 	g.ack(j)
+	g.stats.handled.Add(1) // counted once acknowledged, as Stats says
 }
 
 // clientIDOf cuts the device's client id and the message kind (alarm or
@@ -84,9 +84,9 @@ func (g *Gateway) clientIDOf(topic string) (id, kind string, ok bool) {
 // drop acknowledges a message that can never be stored: sent again, it
 // would fail again, for ever.
 func (g *Gateway) drop(j job, counter interface{ Add(uint64) uint64 }, id, reason, msg string, args ...any) {
-	counter.Add(1)
 	g.logLimited(slog.LevelWarn, id, reason, msg, append([]any{"client_id", id}, args...)...)
 	g.ack(j)
+	counter.Add(1)
 }
 
 // fail leaves a message unacknowledged and asks for the connection to be
