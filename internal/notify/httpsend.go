@@ -15,15 +15,18 @@ import (
 
 // httpClient is shared by the HTTP channels when none is configured: a
 // webhook host or SMS gateway takes many requests at once at the morning
-// peak, so more than the default two idle connections per host are kept —
-// as many as a worker has deliveries in flight (the server's default
-// message concurrency): with fewer, every delivery past them opens a new
-// connection and closes it after one request, and at the morning peak
-// that churn, not the host, set the pace of a channel's messages.
+// peak, so it keeps as many idle connections per host as a worker may have
+// deliveries in flight — up to the 10,000 that --message-concurrency
+// allows, not just the default (256). With fewer, every delivery past them
+// opens a new connection and closes it after one request: with
+// --message-concurrency 512 (384 webhooks in flight) and 256 kept, a 12 s
+// run at 5,000 passes/s opened 6,000–7,500 connections to the one webhook
+// host instead of 384–455. Connections are only opened as deliveries need
+// them, and idle ones close after 90 s.
 var httpClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 1024
-	t.MaxIdleConnsPerHost = 256
+	t.MaxIdleConns = 10_000
+	t.MaxIdleConnsPerHost = 10_000
 	return &http.Client{
 		Transport: t,
 		// A redirect of a POST would become a GET or replay the body

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -407,4 +408,55 @@ func TestOneChannelBacklogFlows(t *testing.T) {
 		start(t, w)
 		eventually(t, 3*time.Second, "60 webhooks sent within one poll interval", func() bool { return sent.Load() == 60 })
 	})
+}
+
+// TestWebhooksKeepTheirConnections: a worker with more webhooks in flight
+// than the HTTP client's default idle pool keeps its connections to the
+// host between bursts instead of closing those past the pool and opening
+// new ones for the next burst. Six bursts of 400 webhooks, each delivered
+// 400 at a time to a host that takes 20 ms, come over at most as many
+// connections as were ever in flight at once (with 256 kept: about 1,100).
+func TestWebhooksKeepTheirConnections(t *testing.T) {
+	db := storetest.SQLite(t)
+	var conns, inFlight, most atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(20 * time.Millisecond)
+		inFlight.Add(-1)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	o := notify.New(db)
+	w := fastWorker(o, map[notify.ChannelName]notify.Channel{notify.ChannelWebhook: &notify.WebhookChannel{Secret: []byte("s")}})
+	w.Concurrency, w.ChannelConcurrency, w.Batch = 400, 400, 800
+	stop := start(t, w)
+	defer stop()
+	const bursts, size = 6, 400
+	for b := range bursts {
+		var msgs []notify.Message
+		for i := range size {
+			msgs = append(msgs, message(fmt.Sprintf("hook/%d/%d", b, i), notify.ChannelWebhook, srv.URL))
+		}
+		enqueue(t, db, msgs...)
+		w.Wake()
+		eventually(t, 30*time.Second, "the burst delivered", func() bool {
+			var left int
+			db.Reader().QueryRowContext(context.Background(), "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").Scan(&left)
+			return left == 0
+		})
+	}
+	if most.Load() <= 256 {
+		t.Fatalf("at most %d webhooks in flight at once: the test needs more than the default pool to mean anything", most.Load())
+	}
+	if c := conns.Load(); c > most.Load() {
+		t.Fatalf("%d connections for %d webhooks with at most %d in flight: connections are closed and opened again instead of kept", c, bursts*size, most.Load())
+	}
 }
