@@ -26,16 +26,17 @@ func Append(ctx context.Context, tx *store.Tx, at time.Time, actor Principal, ac
 	// head row's lock until commit, so concurrent appenders queue up.
 	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").Scan(&seq, &prev); err != nil {
+	// The statements are kept prepared: every alarm commit appends.
+	if err := tx.QueryRowRepeated(ctx, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").Scan(&seq, &prev); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	e := AuditEntry{Seq: seq, At: store.Micros(at), Actor: actor.Actor(), Action: action, Object: object, Detail: string(d), PrevHash: prev}
 	e.Hash = e.computeHash()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO audit (seq, at, actor, action, object, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.ExecRepeated(ctx, "INSERT INTO audit (seq, at, actor, action, object, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		e.Seq, e.At, e.Actor, e.Action, e.Object, e.Detail, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("audit append: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", e.Hash); err != nil {
+	if _, err := tx.ExecRepeated(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", e.Hash); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	return nil

@@ -95,6 +95,15 @@ func (t *Tx) QueryRepeated(ctx context.Context, q string, args ...any) (*sql.Row
 	return t.QueryContext(ctx, q, args...)
 }
 
+// QueryRowRepeated is QueryRowContext for a statement that will be run
+// again in other transactions: on SQLite it is kept prepared.
+func (t *Tx) QueryRowRepeated(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.QueryRowContext(ctx, q, args...)
+}
+
 // Chunks splits n rows into statement sizes that repeat, so that the
 // prepared statements stay few: as many of max as fit, then the rest in
 // powers of two, largest first (300 with max 256 → 256, 32, 8, 4).
