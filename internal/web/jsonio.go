@@ -180,7 +180,7 @@ func (c *textScan) value(t reflect.Type, kind text.Kind) error {
 		}
 		c.path = append(c.path, step{})
 		for n := 0; ; n++ {
-			if c.next() == ']' {
+			if b := c.next(); b == ']' || b == 0 { // 0: the end, which a valid body never meets here
 				c.i++
 				break
 			}

@@ -271,3 +271,18 @@ func errField(err error) string {
 	}
 	return "<none>"
 }
+
+// TestCheckTextEnds: checkText is only given bodies that decoded, but a
+// body cut short must still end the walk, not loop.
+func TestCheckTextEnds(t *testing.T) {
+	ty := reflect.TypeOf(&noted{})
+	for _, body := range []string{`{"lines":["a",`, `{"lines":["a"`, `{"who":[{"phone":"1"`, `[`, `{"title":"a`, `{"tags":{"a":`} {
+		done := make(chan error, 1)
+		go func() { done <- checkText([]byte(body), ty) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%s: checkText did not end", body)
+		}
+	}
+}
