@@ -250,18 +250,17 @@ func (c *textScan) object(t reflect.Type, kind text.Kind) error {
 			return errs.Invalidf(p, "%s is given twice, as %q and as %q (member names are matched without regard to case); give it once", p, m.key, key)
 		}
 		seen = append(seen, member{same, key})
-		var vt reflect.Type
-		vk := kind
-		switch {
-		case fields != nil:
-			f := fields[same]
-			vt, vk = f.t, f.kind
-		case t != nil && t.Kind() == reflect.Map:
-			vt = t.Elem()
+		// A struct's member has its field's type and kind of text; a
+		// map's member the map's element type and the map's kind.
+		m := memberShape{nil, kind}
+		if fields != nil {
+			m = fields[same]
+		} else if t != nil && t.Kind() == reflect.Map {
+			m.t = t.Elem()
 		}
 		c.next() // ':'
 		c.i++
-		if err := c.value(vt, vk); err != nil {
+		if err := c.value(m.t, m.kind); err != nil {
 			return err
 		}
 		if c.next() == ',' {
