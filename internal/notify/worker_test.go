@@ -414,8 +414,8 @@ func TestOneChannelBacklogFlows(t *testing.T) {
 // than the HTTP client's default idle pool keeps its connections to the
 // host between bursts instead of closing those past the pool and opening
 // new ones for the next burst. Six bursts of 400 webhooks, each delivered
-// 400 at a time to a host that takes 20 ms, come over at most as many
-// connections as were ever in flight at once (with 256 kept: about 1,100).
+// up to 400 at a time to a slow host: after the first burst no more than a
+// few connections are opened (with 256 kept: about 144 a burst).
 func TestWebhooksKeepTheirConnections(t *testing.T) {
 	db := storetest.SQLite(t)
 	var conns, inFlight, most atomic.Int64
@@ -424,7 +424,13 @@ func TestWebhooksKeepTheirConnections(t *testing.T) {
 		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 		}
 		io.Copy(io.Discard, r.Body)
-		time.Sleep(20 * time.Millisecond)
+		// A slow host: each answer waits until 300 of the burst are in
+		// flight (or 2 s have passed), so that more than the default pool
+		// are, however slowly the worker (or the race detector) starts them.
+		for t0 := time.Now(); most.Load() < 300 && time.Since(t0) < 2*time.Second; {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(10 * time.Millisecond)
 		inFlight.Add(-1)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -440,6 +446,7 @@ func TestWebhooksKeepTheirConnections(t *testing.T) {
 	stop := start(t, w)
 	defer stop()
 	const bursts, size = 6, 400
+	var first int64 // connections opened by the first burst
 	for b := range bursts {
 		var msgs []notify.Message
 		for i := range size {
@@ -452,11 +459,18 @@ func TestWebhooksKeepTheirConnections(t *testing.T) {
 			db.Reader().QueryRowContext(context.Background(), "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").Scan(&left)
 			return left == 0
 		})
+		if b == 0 {
+			first = conns.Load()
+		}
 	}
 	if most.Load() <= 256 {
 		t.Fatalf("at most %d webhooks in flight at once: the test needs more than the default pool to mean anything", most.Load())
 	}
-	if c := conns.Load(); c > most.Load() {
-		t.Fatalf("%d connections for %d webhooks with at most %d in flight: connections are closed and opened again instead of kept", c, bursts*size, most.Load())
+	// The first burst opens the connections (a few more than were in
+	// flight at once, when a dial finishes after a connection came free);
+	// the later bursts find them kept.
+	if again := conns.Load() - first; again > size/10 {
+		t.Fatalf("the first burst opened %d connections (at most %d webhooks in flight at once), the next %d bursts %d more: connections are closed and opened again instead of kept",
+			first, most.Load(), bursts-1, again)
 	}
 }
