@@ -5,16 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
+	"qorgan/internal/bench"
 	"qorgan/internal/demo"
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/registry"
@@ -90,7 +87,7 @@ func BenchmarkCommitStorm(b *testing.B) {
 	seq := make([]int, panels)
 	next := 0
 	n := 0
-	before := usage()
+	cpu0, written0 := bench.ProcessCost()
 	for b.Loop() {
 		batch := make([]alarm.Signal, batchSize)
 		for i := range batch {
@@ -109,25 +106,8 @@ func BenchmarkCommitStorm(b *testing.B) {
 		}
 		n += len(batch)
 	}
-	after := usage()
+	cpu1, written1 := bench.ProcessCost()
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "alarms/s")
-	b.ReportMetric(float64(after.cpu-before.cpu)/float64(n)/1e3, "cpu-µs/alarm")
-	b.ReportMetric(float64(after.written-before.written)/float64(n), "B-written/alarm")
-}
-
-type use struct{ cpu, written int64 }
-
-// usage is the process's CPU time (ns) and bytes handed to write calls.
-func usage() use {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	u := use{cpu: ru.Utime.Nano() + ru.Stime.Nano()}
-	if f, err := os.ReadFile("/proc/self/io"); err == nil {
-		for _, l := range strings.Split(string(f), "\n") {
-			if v, ok := strings.CutPrefix(l, "wchar: "); ok {
-				u.written, _ = strconv.ParseInt(v, 10, 64)
-			}
-		}
-	}
-	return u
+	b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(n)/1e3, "cpu-µs/alarm")
+	b.ReportMetric(float64(written1-written0)/float64(n), "B-written/alarm")
 }

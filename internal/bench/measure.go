@@ -163,14 +163,22 @@ type cost struct {
 }
 
 func costNow() cost {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	c := cost{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), written: wchar("/proc/self/io")}
+	var c cost
+	c.cpu, c.written = ProcessCost()
 	if withPostgres.Load() {
 		s := postgresCost()
 		c.cpu, c.written = c.cpu+s.cpu, c.written+s.written
 	}
 	return c
+}
+
+// ProcessCost is this process's CPU time so far and the bytes it has handed
+// to write calls, for a benchmark of its own to take per operation (see
+// cost).
+func ProcessCost() (cpu time.Duration, written int64) {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), wchar("/proc/self/io")
 }
 
 // withPostgres makes costNow count the PostgreSQL server's processes too
