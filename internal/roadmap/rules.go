@@ -342,6 +342,18 @@ func (r *Roadmap) RuleSets() []RuleSet {
 	return slices.Clone(r.sets)
 }
 
+// RuleSet returns the rule set held under id, and false when none is.
+func (r *Roadmap) RuleSet(id string) (RuleSet, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, s := range r.sets {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return RuleSet{}, false
+}
+
 // RuleSetOn returns the rule set in force on a day.
 func (r *Roadmap) RuleSetOn(day time.Time) (RuleSet, error) {
 	d := day.Format(time.DateOnly)

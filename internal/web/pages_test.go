@@ -370,6 +370,22 @@ func TestRoadmapPages(t *testing.T) {
 	if _, page = director.get("/schools/1/compliance", "Accept-Language", "en"); !strings.Contains(page, "MES Order No.\u00a0117 of 30 March 2022</span><br><span class=\"clause\">p. 88: video archive kept at least 30 days") {
 		t.Errorf("the compliance page in English does not cite the act in English")
 	}
+	// The rule set in force by its title in the page's language (its id
+	// only as the title attribute).
+	for _, c := range []struct {
+		who             *browser
+		path, lang, set string
+	}{
+		{analyst, "/indicators", "ru", "«УТО — от 100 человек (постановление Правительства"},
+		{analyst, "/indicators", "kk", "«ТТО — 100 адамнан бастап ("},
+		{director, "/schools/1/compliance", "ru", "«УТО — от 100 человек (постановление Правительства"},
+		{director, "/schools/1/compliance", "kk", "«ТТО — 100 адамнан бастап ("},
+	} {
+		_, page = c.who.get(c.path, "Accept-Language", c.lang)
+		if !strings.Contains(page, `<span class="rule-set" title="uto-2021">`+htmlText(c.set)) {
+			t.Errorf("%s in %s does not name the rule set in force by its title %q:\n%s", c.path, c.lang, c.set, page)
+		}
+	}
 	if resp, _ = director.get("/schools/2/compliance"); resp.StatusCode != 404 {
 		t.Errorf("another school's compliance for the director: %d", resp.StatusCode)
 	}

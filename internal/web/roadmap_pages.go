@@ -63,6 +63,7 @@ type seededCol struct {
 type indicatorsData struct {
 	F          roadmap.Figures
 	Name       string // the place, in the reader's language
+	RuleSet    string // the title of the rule set in force, in the reader's language
 	Bars       []bar
 	ChartH     int
 	Parts      []partRow
@@ -87,6 +88,15 @@ func roadmapPlace(lang, level, code, name string) string {
 		}
 	}
 	return name
+}
+
+// ruleSetTitle is the title in lang of the rule set held under id, or the
+// id itself should the set no longer be held.
+func (s *Server) ruleSetTitle(lang, id string) string {
+	if set, ok := s.Roadmap.RuleSet(id); ok {
+		return set.TitleIn(lang)
+	}
+	return id
 }
 
 func placeQuery(level, code string) string {
@@ -115,7 +125,8 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 	if err != nil {
 		return err
 	}
-	d := indicatorsData{F: f, Name: roadmapPlace(v.Lang, f.Level, f.Code, f.Name), Bars: barsOf(f), Docs: p.Can(auth.ReadRegistry)}
+	d := indicatorsData{F: f, Name: roadmapPlace(v.Lang, f.Level, f.Code, f.Name), RuleSet: s.ruleSetTitle(v.Lang, f.RuleSet), Bars: barsOf(f),
+		Docs: p.Can(auth.ReadRegistry)}
 	d.ChartH = len(d.Bars) * 30
 	next := map[string]string{roadmap.LevelNation: roadmap.LevelRegion, roadmap.LevelRegion: roadmap.LevelDistrict, roadmap.LevelDistrict: roadmap.LevelSchool}[f.Level]
 	if f.Level == roadmap.LevelScope {
@@ -165,6 +176,7 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 
 type gapsPageData struct {
 	G       roadmap.Gaps
+	RuleSet string     // the title of the rule set in force, in the reader's language
 	Reasons []string   // each item's reason in the reader's language, by index
 	Rules   []citation // each item's act and clause in the reader's language, by index
 }
@@ -231,7 +243,7 @@ func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess aut
 	if err != nil {
 		return err
 	}
-	d := gapsPageData{G: g}
+	d := gapsPageData{G: g, RuleSet: s.ruleSetTitle(v.Lang, g.Required.RuleSet)}
 	for _, it := range g.Items {
 		d.Reasons = append(d.Reasons, whyText(v.Lang, it.Why))
 		d.Rules = append(d.Rules, citationIn(v.Lang, it.Source))
