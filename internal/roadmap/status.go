@@ -297,6 +297,7 @@ func evaluate(q Requirement, f *facts) []Item {
 type Gaps struct {
 	SchoolID  int64       `json:"school_id"`
 	Name      string      `json:"name_ru"`
+	NameKK    string      `json:"name_kk"`
 	Headcount int         `json:"headcount"`
 	Required  Requirement `json:"requirement"`
 	Items     []Item      `json:"items"`
@@ -325,7 +326,7 @@ func (r *Roadmap) gaps(ctx context.Context, schoolID int64, now time.Time) (Gaps
 	g := Gaps{SchoolID: schoolID, Devices: map[registry.DeviceKind]DeviceCount{}, Missing: []Item{}}
 	var centre bool
 	q := r.DB.Reader()
-	if err := q.QueryRowContext(ctx, "SELECT name_ru, headcount, regional_centre FROM schools WHERE id = ?", schoolID).Scan(&g.Name, &g.Headcount, &centre); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT name_ru, name_kk, headcount, regional_centre FROM schools WHERE id = ?", schoolID).Scan(&g.Name, &g.NameKK, &g.Headcount, &centre); err != nil {
 		return g, errs.Wrap(err, "school")
 	}
 	req, err := r.Requirement(registry.School{Headcount: g.Headcount, RegionalCentre: centre}, kztime.Today(now))

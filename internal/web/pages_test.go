@@ -314,7 +314,8 @@ func TestRoadmapPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the demo")
 	}
-	live := pagesServer(t, storetest.SQLite(t))
+	db := storetest.SQLite(t)
+	live := pagesServer(t, db)
 
 	analyst, _ := signedIn(t, live.URL, "analyst", "pages-password-1")
 	resp, page := analyst.get("/indicators")
@@ -371,19 +372,25 @@ func TestRoadmapPages(t *testing.T) {
 		t.Errorf("the compliance page in English does not cite the act in English")
 	}
 	// The rule set in force by its title in the page's language (its id
-	// only as the title attribute).
+	// only as the title attribute), and the school by its name in the
+	// page's language.
+	names := storetest.Strings(t, db.Reader(), "SELECT name_kk || '|' || name_ru FROM schools WHERE id = 1")
+	kk, ru, _ := strings.Cut(names[0], "|")
 	for _, c := range []struct {
-		who             *browser
-		path, lang, set string
+		who                     *browser
+		path, lang, set, school string
 	}{
-		{analyst, "/indicators", "ru", "«УТО — от 100 человек (постановление Правительства"},
-		{analyst, "/indicators", "kk", "«ТТО — 100 адамнан бастап ("},
-		{director, "/schools/1/compliance", "ru", "«УТО — от 100 человек (постановление Правительства"},
-		{director, "/schools/1/compliance", "kk", "«ТТО — 100 адамнан бастап ("},
+		{analyst, "/indicators", "ru", "«УТО — от 100 человек (постановление Правительства", ""},
+		{analyst, "/indicators", "kk", "«ТТО — 100 адамнан бастап (", ""},
+		{director, "/schools/1/compliance", "ru", "«УТО — от 100 человек (постановление Правительства", ru},
+		{director, "/schools/1/compliance", "kk", "«ТТО — 100 адамнан бастап (", kk},
 	} {
 		_, page = c.who.get(c.path, "Accept-Language", c.lang)
 		if !strings.Contains(page, `<span class="rule-set" title="uto-2021">`+htmlText(c.set)) {
 			t.Errorf("%s in %s does not name the rule set in force by its title %q:\n%s", c.path, c.lang, c.set, page)
+		}
+		if c.school != "" && !strings.Contains(page, "<h1>"+htmlText(map[string]string{"ru": "Соответствие требованиям", "kk": "Талаптарға сәйкестік"}[c.lang]+": "+c.school)+"</h1>") {
+			t.Errorf("%s in %s does not head the page with the school's name %q:\n%s", c.path, c.lang, c.school, page)
 		}
 	}
 	if resp, _ = director.get("/schools/2/compliance"); resp.StatusCode != 404 {
