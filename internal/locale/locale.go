@@ -151,3 +151,13 @@ func ForConsole(id string) bool {
 	}
 	return false
 }
+
+// Words renders message id like Text, and shows the id itself where it
+// cannot (the locale test keeps that from reaching anyone).
+func Words(lang, id string, data any, count int) string {
+	s, err := Text(lang, id, data, count)
+	if err != nil {
+		return id
+	}
+	return s
+}

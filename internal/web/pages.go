@@ -255,15 +255,8 @@ func homeOf(p auth.Principal) string {
 	return menu(p, "")[0].Href
 }
 
-// tr renders message id in lang; a missing message shows its id (the
-// locale test keeps that from reaching anyone).
-func tr(lang, id string, data any, count int) string {
-	s, err := locale.Text(lang, id, data, count)
-	if err != nil {
-		return id
-	}
-	return s
-}
+// tr renders message id in lang; a missing message shows its id.
+func tr(lang, id string, data any, count int) string { return locale.Words(lang, id, data, count) }
 
 // render writes page name with v in v.Lang.
 func (s *Server) render(w http.ResponseWriter, status int, name string, v *view) {

@@ -5,10 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"qorgan/internal/auth"
-	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
 	"qorgan/internal/roadmap"
 )
@@ -192,48 +190,6 @@ func citationIn(lang string, src roadmap.Source) citation {
 	return citation{numberSign.Replace(act), numberSign.Replace(clause)}
 }
 
-// whyText words why a required item is not met in lang: a sentence for the
-// reason, then one for what lies under it (the device that does not work,
-// why alarms reach no ПЦН).
-func whyText(lang string, w *roadmap.Why) string {
-	if w == nil {
-		return ""
-	}
-	var s string
-	switch w.Code {
-	case roadmap.WhyNoDevice:
-		s = tr(lang, "ui.why.no_device."+string(w.Kind), nil, 0)
-	case roadmap.WhyNoneWorks:
-		s = tr(lang, "ui.why.none_works."+string(w.Kind), map[string]any{"Count": w.Count}, w.Count)
-		if d := w.Device; d != nil {
-			data := map[string]any{"Name": d.Name, "Interval": d.IntervalS}
-			if d.Since == nil {
-				s += " " + tr(lang, "ui.why.never_heard", data, 0)
-			} else {
-				data["Since"] = d.Since.In(kztime.Almaty).Format("02.01.2006 15:04")
-				s += " " + tr(lang, "ui.why.silent", data, 0)
-			}
-			if w.More > 0 {
-				s += " " + tr(lang, "ui.why.more", map[string]any{"Count": w.More}, w.More)
-			}
-		}
-	case roadmap.WhyArchiveShort:
-		s = tr(lang, "ui.why.archive_short", map[string]any{"Count": w.Days}, w.Days)
-	case roadmap.WhyLicenceExpired:
-		day := w.Date
-		if t, err := time.Parse(time.DateOnly, w.Date); err == nil {
-			day = t.Format("02.01.2006")
-		}
-		s = tr(lang, "ui.why.licence_expired", map[string]any{"Date": day}, 0)
-	default:
-		s = tr(lang, "ui.why."+string(w.Code), nil, 0)
-	}
-	if w.Cause != nil {
-		s += " " + whyText(lang, w.Cause)
-	}
-	return s
-}
-
 func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -245,7 +201,7 @@ func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess aut
 	}
 	d := gapsPageData{G: g, RuleSet: s.ruleSetTitle(v.Lang, g.Required.RuleSet)}
 	for _, it := range g.Items {
-		d.Reasons = append(d.Reasons, whyText(v.Lang, it.Why))
+		d.Reasons = append(d.Reasons, it.Why.In(v.Lang))
 		d.Rules = append(d.Rules, citationIn(v.Lang, it.Source))
 	}
 	return s.renderPage(w, http.StatusOK, "gaps", v, "ui.gaps.title", d)

@@ -1,4 +1,4 @@
-package web
+package roadmap_test
 
 import (
 	"testing"
@@ -8,11 +8,11 @@ import (
 	"qorgan/internal/roadmap"
 )
 
-// TestWhyText: a gap's reason reads as a person writes it in each
+// TestWhyIn: a gap's reason reads as a person writes it in each
 // language — Russian numbers agreeing with their nouns, the device that
 // does not work and the reason under a reason in sentences of their own,
 // times and days in Almaty's usual form.
-func TestWhyText(t *testing.T) {
+func TestWhyIn(t *testing.T) {
 	since := time.Date(2026, 12, 6, 9, 5, 0, 0, time.UTC) // 14:05 in Almaty
 	cases := []struct {
 		why  roadmap.Why
@@ -39,11 +39,11 @@ func TestWhyText(t *testing.T) {
 		{roadmap.Why{Code: roadmap.WhyNoUTOLicence}, "en", "The provider under contract has no licence covering УТО objects."},
 	}
 	for _, c := range cases {
-		if got := whyText(c.lang, &c.why); got != c.want {
+		if got := c.why.In(c.lang); got != c.want {
 			t.Errorf("%s %+v:\n got %q\nwant %q", c.lang, c.why, got, c.want)
 		}
 	}
-	if whyText("ru", nil) != "" {
+	if (*roadmap.Why)(nil).In("ru") != "" {
 		t.Errorf("a met item has a reason")
 	}
 }
