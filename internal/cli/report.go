@@ -14,6 +14,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/config"
 	"qorgan/internal/emergency"
+	"qorgan/internal/locale"
 	"qorgan/internal/report"
 	"qorgan/internal/roadmap"
 )
@@ -26,7 +27,7 @@ func reportCommands() []entry {
 			func() command { return &reportIndicatorsCmd{} }},
 		{"report gaps", "print a school's gap list against the rules in force",
 			"Print what the rules in force today require of a school, each item met or not, with the\n" +
-				"reason and the act and clause behind it.",
+				"reason and the act and clause behind it, in Russian, Kazakh or English (--lang).",
 			func() command { return &reportGapsCmd{} }},
 		{"report letter", "write the «Справочно» part of a ministry letter from live data",
 			"Write the «Справочно» part of a ministry letter in Russian or Kazakh: the seeded records of\n" +
@@ -195,13 +196,14 @@ func indicatorsCSV(out io.Writer, f roadmap.Figures) error {
 }
 
 type reportGapsCmd struct {
-	db     config.DB
-	as     string
-	school int64
+	db       config.DB
+	as, lang string
+	school   int64
 }
 
 func (c *reportGapsCmd) options() []*config.Option {
 	return append(c.db.Options("qorgan.db"), asOption(&c.as),
+		config.String(&c.lang, "lang", "ru", "ru, kk or en").Check(config.OneOf(&c.lang, "ru", "kk", "en")),
 		config.Int64(&c.school, "school", 0, "the school's id").Check(func() error {
 			if c.school <= 0 {
 				return fmt.Errorf("is required: a school's id")
@@ -210,6 +212,9 @@ func (c *reportGapsCmd) options() []*config.Option {
 		}))
 }
 
+// run prints the gap list in --lang, in the console's words: the school by
+// its name in that language, the rule set by its title, each item with its
+// reason and the act and clause behind it.
 func (c *reportGapsCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
 	rm, p, done, err := roadmapAs(ctx, c.db, c.as)
 	if err != nil {
@@ -220,15 +225,39 @@ func (c *reportGapsCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s (school %d, %d people), as of %s under rule set %s: УТО %v, %d of %d items missing\n\n",
-		g.Name, g.SchoolID, g.Headcount, g.Required.AsOf, g.Required.RuleSet, g.Required.UTO, len(g.Missing), len(g.Items))
+	l := c.lang
+	say := func(id string) string { return locale.Words(l, id, nil, 0) }
+	count := func(id string, n int) string { return locale.Words(l, id, map[string]any{"Count": n}, n) }
+	name := g.Name
+	if l == "kk" && g.NameKK != "" {
+		name = g.NameKK
+	}
+	set := g.Required.RuleSet
+	if rs, ok := rm.RuleSet(set); ok {
+		set = "«" + rs.TitleIn(l) + "» (" + rs.ID + ")"
+	}
+	fmt.Fprintf(out, "%s: %s\n", say("ui.gaps.title"), name)
+	fmt.Fprint(out, count("ui.card.people", g.Headcount))
+	if g.Required.UTO {
+		fmt.Fprint(out, " · "+say("ui.card.uto"))
+	}
+	fmt.Fprintf(out, " · %s %s, %s\n", say("ui.roadmap.rule_set"), set, g.Required.AsOf)
+	if g.Compliant {
+		fmt.Fprintf(out, "%s\n\n", say("ui.gaps.compliant"))
+	} else {
+		fmt.Fprintf(out, "%s\n\n", count("ui.gaps.missing", len(g.Missing)))
+	}
 	for _, it := range g.Items {
-		mark := "met    "
+		mark := "✓ " + say("ui.gaps.met")
 		if !it.Met {
-			mark = "MISSING"
+			mark = "✕ " + say("ui.gaps.unmet")
 		}
-		fmt.Fprintf(out, "%s %-15s %s\n", mark, it.Key, it.Reason)
-		fmt.Fprintf(out, "        rule: %s — %s (%s)\n", it.Source.Act, it.Source.Clause, it.Source.Level)
+		fmt.Fprintf(out, "%s — %s", say("ui.key."+string(it.Key)), mark)
+		if why := it.Why.In(l); why != "" {
+			fmt.Fprintf(out, ": %s", why)
+		}
+		act, clause := it.Source.In(l)
+		fmt.Fprintf(out, "\n    %s: %s — %s\n", say("ui.gaps.rule"), act, clause)
 	}
 	return nil
 }

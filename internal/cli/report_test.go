@@ -52,9 +52,32 @@ func TestReportCommands(t *testing.T) {
 	if out, err = run("report", "indicators", "--as", "district", "--region", "100000000"); err == nil || !strings.Contains(err.Error(), "no region") {
 		t.Errorf("the district asking for a region: %v\n%s", err, out)
 	}
-	out, err = run("report", "gaps", "--school", "1")
-	if err != nil || !strings.Contains(out, "rule set uto-2021") || !strings.Contains(out, "rule: MVD summary") {
-		t.Errorf("gaps: %v\n%s", err, out)
+	// The gap list in the language asked for, Russian by default, as the
+	// console words it: the school's name, the rule set's title, each
+	// item's reason and act in that language (no English word but the rule
+	// set's id and a device's «name»).
+	for _, c := range []struct{ lang, head, set, rule string }{
+		{"", "Соответствие требованиям: Средняя школа №1", "свод требований «УТО — от 100 человек", "Требование акта: Разъяснение МВД"},
+		{"ru", "Соответствие требованиям: Средняя школа №1", "свод требований «УТО — от 100 человек", "Требование акта: Разъяснение МВД"},
+		{"kk", "Талаптарға сәйкестік: №1 жалпы білім беретін мектеп", "талаптар жиыны «ТТО — 100 адамнан бастап", "Талап ететін акт: Қазақстан Республикасы ІІМ-нің"},
+		{"en", "Compliance: Средняя школа №1", "rule set «УТО from 100 people", "The rule: MVD summary"},
+	} {
+		args := []string{"report", "gaps", "--school", "1"}
+		if c.lang != "" {
+			args = append(args, "--lang", c.lang)
+		}
+		out, err = run(args...)
+		if err != nil || !strings.HasPrefix(out, c.head) || !strings.Contains(out, c.set) || !strings.Contains(out, "(uto-2021)") || !strings.Contains(out, c.rule) {
+			t.Errorf("gaps in %q: %v\n%s", c.lang, err, out)
+		}
+		if c.lang != "en" {
+			if w := regexp.MustCompile(`[A-Za-z]{3,}`).FindString(regexp.MustCompile(`«[^»]*»|\(uto-2021\)`).ReplaceAllString(out, "")); w != "" {
+				t.Errorf("gaps in %q has the English word %q:\n%s", c.lang, w, out)
+			}
+		}
+	}
+	if out, err = run("report", "gaps", "--school", "1", "--lang", "de"); err == nil || !strings.Contains(err.Error(), "--lang") {
+		t.Errorf("gaps in German: %v\n%s", err, out)
 	}
 	out, err = run("report", "snapshot", "--take")
 	if err != nil || !strings.Contains(out, "2021-01-01  seeded") || !strings.Contains(out, "turnstiles: 681 of 2357 29.0%") ||
