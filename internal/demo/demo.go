@@ -49,7 +49,8 @@ type Login struct {
 	Password string     `json:"password"`
 	Role     auth.Role  `json:"role"`
 	Scope    auth.Scope `json:"scope"`
-	Note     string     `json:"note"`
+	FullName string     `json:"full_name"` // the name the console shows, as a real installation's
+	Note     string     `json:"note"`      // what the login is for
 }
 
 // Result says what was generated.
@@ -479,20 +480,40 @@ func (g *gen) logins(ctx context.Context, a *auth.Service) ([]Login, error) {
 		(SELECT MIN(pg.guardian_id) FROM pupil_guardians pg JOIN pupils p ON p.id = pg.pupil_id WHERE p.school_id = 1))`).Scan(&guardian); err != nil {
 		return nil, err
 	}
+	// The school's people sign in under the names the registry has for
+	// them: the director and a guard on the school's staff, the parent as
+	// the guardian; the others have names of their own.
+	var director, guard1, guard2, parent string
+	for _, n := range []struct {
+		to    *string
+		query string
+		arg   int64
+	}{
+		{&director, "SELECT full_name FROM staff WHERE school_id = ? AND position = 'director' ORDER BY id LIMIT 1", 1},
+		{&guard1, "SELECT full_name FROM staff WHERE school_id = ? AND position = 'guard' ORDER BY id LIMIT 1", 1},
+		{&guard2, "SELECT full_name FROM staff WHERE school_id = ? AND position = 'guard' ORDER BY id LIMIT 1", 2},
+		{&parent, "SELECT full_name FROM guardians WHERE id = ?", guardian},
+	} {
+		if err := q.QueryRowContext(ctx, n.query, n.arg).Scan(n.to); err != nil {
+			return nil, fmt.Errorf("demo login's name: %w", err)
+		}
+	}
 	id := func(n int64) string { return fmt.Sprint(n) }
 	ls := []Login{
-		{Login: "admin", Role: auth.RoleAdmin, Scope: auth.Scope{Kind: auth.ScopeInstallation}, Note: "system administrator"},
-		{Login: "analyst", Role: auth.RoleAnalyst, Scope: auth.Scope{Kind: auth.ScopeNation}, Note: "ministry analyst, the nation, read-only"},
-		{Login: "region", Role: auth.RoleEducation, Scope: auth.Scope{Kind: auth.ScopeRegion, Ref: region}, Note: "education department of the first school's region"},
-		{Login: "director", Role: auth.RoleDirector, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}, Note: "director of school 1"},
-		{Login: "guard", Role: auth.RoleGuard, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}, Note: "guard of school 1"},
-		{Login: "guard2", Role: auth.RoleGuard, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "2"}, Note: "guard of school 2 (another school)"},
-		{Login: "pcn", Role: auth.RolePCNOperator, Scope: auth.Scope{Kind: auth.ScopeProvider, Ref: id(pv.ID)}, Note: "ПЦН operator of " + pv.Name},
-		{Login: "cou", Role: auth.RoleCOUOperator, Scope: auth.Scope{Kind: auth.ScopePoliceUnit, Ref: id(pu.ID)}, Note: "ЦОУ operator, " + pu.NameRU},
-		{Login: "parent", Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: id(guardian)}, Note: "guardian of a pupil of school 1"},
+		{Login: "admin", Role: auth.RoleAdmin, Scope: auth.Scope{Kind: auth.ScopeInstallation}, FullName: "Ержан Сейітов", Note: "system administrator"},
+		{Login: "analyst", Role: auth.RoleAnalyst, Scope: auth.Scope{Kind: auth.ScopeNation}, FullName: "Ольга Смирнова", Note: "ministry analyst, the nation, read-only"},
+		{Login: "region", Role: auth.RoleEducation, Scope: auth.Scope{Kind: auth.ScopeRegion, Ref: region}, FullName: "Гүлмира Оспанова",
+			Note: "education department of the first school's region"},
+		{Login: "director", Role: auth.RoleDirector, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}, FullName: director, Note: "director of school 1"},
+		{Login: "guard", Role: auth.RoleGuard, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}, FullName: guard1, Note: "guard of school 1"},
+		{Login: "guard2", Role: auth.RoleGuard, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "2"}, FullName: guard2, Note: "guard of school 2 (another school)"},
+		{Login: "pcn", Role: auth.RolePCNOperator, Scope: auth.Scope{Kind: auth.ScopeProvider, Ref: id(pv.ID)}, FullName: "Асқар Нұрланов", Note: "ПЦН operator of " + pv.Name},
+		{Login: "cou", Role: auth.RoleCOUOperator, Scope: auth.Scope{Kind: auth.ScopePoliceUnit, Ref: id(pu.ID)}, FullName: "Андрей Петренко", Note: "ЦОУ operator, " + pu.NameRU},
+		{Login: "parent", Role: auth.RoleGuardian, Scope: auth.Scope{Kind: auth.ScopeGuardian, Ref: id(guardian)}, FullName: parent, Note: "guardian of a pupil of school 1"},
 	}
 	if district != "" {
-		ls = append(ls, Login{Login: "district", Role: auth.RoleEducation, Scope: auth.Scope{Kind: auth.ScopeDistrict, Ref: district}, Note: "education department of district " + district})
+		ls = append(ls, Login{Login: "district", Role: auth.RoleEducation, Scope: auth.Scope{Kind: auth.ScopeDistrict, Ref: district}, FullName: "Тимур Исаев",
+			Note: "education department of district " + district})
 	}
 	hash, err := auth.HashPassword(g.opt.Password)
 	if err != nil {
@@ -500,7 +521,7 @@ func (g *gen) logins(ctx context.Context, a *auth.Service) ([]Login, error) {
 	}
 	for i := range ls {
 		ls[i].Password = g.opt.Password
-		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: ls[i].Login, FullName: ls[i].Note, PasswordHash: hash, Role: ls[i].Role, Scope: ls[i].Scope}); err != nil {
+		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: ls[i].Login, FullName: ls[i].FullName, PasswordHash: hash, Role: ls[i].Role, Scope: ls[i].Scope}); err != nil {
 			return nil, fmt.Errorf("demo login %s: %w", ls[i].Login, err)
 		}
 	}

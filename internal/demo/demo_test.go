@@ -2,6 +2,8 @@ package demo_test
 
 import (
 	"context"
+	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,6 +66,25 @@ func TestLoad(t *testing.T) {
 		for _, l := range res.Logins {
 			if _, err := a.Authenticate(ctx, "", l.Login, l.Password); err != nil {
 				t.Errorf("demo login %s: %v", l.Login, err)
+			}
+		}
+		// The demo's people have names as in a real installation, Kazakh or
+		// Russian, not what their login is for; the director, the guard and
+		// the parent sign in under the names the registry has for them.
+		personName := regexp.MustCompile(`^\p{Cyrillic}+(?: \p{Cyrillic}+)+$`)
+		for _, l := range res.Logins {
+			if n := storetest.Strings(t, db.Reader(), "SELECT full_name FROM users WHERE login = ?", l.Login); len(n) != 1 || !personName.MatchString(n[0]) || n[0] != l.FullName {
+				t.Errorf("demo login %s is shown as %q, want a person's name", l.Login, n)
+			}
+		}
+		for login, registered := range map[string]string{
+			"director": "SELECT s.full_name FROM staff s WHERE s.school_id = 1 AND s.position = 'director'",
+			"guard":    "SELECT s.full_name FROM staff s WHERE s.school_id = 1 AND s.position = 'guard'",
+			"parent":   "SELECT g.full_name FROM guardians g JOIN users u ON u.scope_ref = CAST(g.id AS TEXT) WHERE u.login = 'parent'",
+		} {
+			name := storetest.Strings(t, db.Reader(), "SELECT full_name FROM users WHERE login = ?", login)
+			if !slices.Contains(storetest.Strings(t, db.Reader(), registered), name[0]) {
+				t.Errorf("demo login %s is shown as %q, a name the registry does not give its person", login, name[0])
 			}
 		}
 		// New rows after the bulk load get fresh ids (PostgreSQL sequences synced).
