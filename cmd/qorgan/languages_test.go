@@ -76,13 +76,32 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 		}
 		differ(t, pg.name, text)
 	}
-	// On a phone the school's pages fit the screen: the menu wraps.
+	// On a phone the school's pages fit the screen: the menu wraps, and the
+	// compliance table scrolls inside its own box in every language.
 	guard.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
 	for _, page := range []string{"/schools/1/board", "/schools/1/emergency"} {
 		guard.do(chromedp.Navigate(s.base + page))
 		if w := eval[int](guard, "document.documentElement.scrollWidth"); w > 360 {
 			guard.screenshot("narrow" + strings.ReplaceAll(page, "/", "-"))
 			t.Errorf("the guard's %s is %d px wide on a 360 px screen", page, w)
+		}
+	}
+	director.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Navigate(s.base+"/schools/1/compliance"))
+	for _, l := range []string{"kk", "ru", "en"} {
+		director.language(l)
+		director.screenshot("compliance-" + l + "-360")
+		if w := eval[int](director, "document.documentElement.scrollWidth"); w > 360 {
+			t.Errorf("the compliance page in %s is %d px wide on a 360 px screen", l, w)
+		}
+		// Every item reads on the screen as it is: no cell past its edge,
+		// none to scroll the table sideways to, and each reason and act
+		// beside its label.
+		if w := eval[int](director, `Math.ceil(Math.max(document.querySelector("#items").scrollWidth, ...[...document.querySelectorAll("#items th, #items td")].map(c => c.getBoundingClientRect().right)))`); w > 360 {
+			t.Errorf("the compliance table in %s reaches %d px on a 360 px screen: a phone must scroll sideways to read it", l, w)
+		}
+		label := map[string]string{"kk": "Талап ететін акт", "ru": "Требование акта", "en": "The rule"}[l]
+		if c := eval[string](director, `getComputedStyle(document.querySelector("#items tbody td.rule"), "::before").content`); !strings.Contains(c, label) {
+			t.Errorf("the compliance table in %s on a 360 px screen shows an act without its label %q (%s)", l, label, c)
 		}
 	}
 	for _, p := range []*person{guard, director, parent} {

@@ -348,7 +348,7 @@ func TestRoadmapPages(t *testing.T) {
 	}
 	// Each item's act and clause in the reader's language, as officials
 	// cite the act: no English word of it on a Russian or Kazakh page.
-	rules := regexp.MustCompile(`<td class="rule"><span class="act">([^<]*)</span><br><span class="clause">([^<]*)</span></td>`)
+	rules := regexp.MustCompile(`<td class="rule"[^>]*><span class="act">([^<]*)</span><br><span class="clause">([^<]*)</span></td>`)
 	for _, c := range []struct{ lang, want, clause string }{
 		{"ru", "приказ Министра образования и науки Республики Казахстан от 30 марта 2022 года № 117", "п. 88: видеоархив хранится не менее 30 дней"},
 		{"kk", "Қазақстан Республикасы Білім және ғылым министрінің 2022 жылғы 30 наурыздағы № 117 бұйрығы", "88-тармақ: бейнемұрағат кемінде 30 күн сақталады"},
