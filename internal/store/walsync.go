@@ -102,7 +102,7 @@ func (s *walSyncer) wait(n uint64) error {
 	return nil
 }
 
-// fsyncFile syncs a file's data to disk. The file is opened for each sync:
+// fsyncFile syncs a file's data to disk (syncData). The file is opened for each sync:
 // an fsync through any descriptor syncs the file, and a descriptor kept
 // open could outlive a log SQLite removed and made again. A log that is not
 // there holds nothing to sync: SQLite removes it only after copying it back
@@ -115,7 +115,7 @@ func fsyncFile(path string) error {
 	if err != nil {
 		return err
 	}
-	err = f.Sync()
+	err = syncData(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

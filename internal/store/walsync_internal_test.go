@@ -273,3 +273,28 @@ func TestWriterTimings(t *testing.T) {
 		t.Error("an empty histogram's quantile is not 0")
 	}
 }
+
+// TestFsyncFile: the log's sync works on a real file, finds nothing to do
+// when the log is not there, and names the file when the sync itself
+// fails.
+func TestFsyncFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db-wal")
+	if err := os.WriteFile(path, []byte("frames"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsyncFile(path); err != nil {
+		t.Fatalf("sync of a written file: %v", err)
+	}
+	if err := fsyncFile(filepath.Join(dir, "gone-wal")); err != nil {
+		t.Fatalf("sync of a log that is not there: %v, want nil", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := syncData(f); err == nil {
+		t.Fatal("sync of a closed file: no error")
+	}
+}
