@@ -31,3 +31,21 @@ func TestLateBySecond(t *testing.T) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestAlarmsLate: the alarm probe's count uses the goal of 25 ms and says
+// when the late alarms were due.
+func TestAlarmsLate(t *testing.T) {
+	l := alarmsLate()
+	if got, want := l.String(), "alarms over 25.00 ms from due to ACK: none"; got != want {
+		t.Fatalf("empty: %q, want %q", got, want)
+	}
+	t0 := time.Date(2026, 9, 1, 7, 30, 0, 0, time.UTC)
+	l.start = t0
+	l.add(t0.Add(200*time.Millisecond), 24*time.Millisecond) // on time
+	l.add(t0.Add(300*time.Millisecond), 40*time.Millisecond)
+	l.add(t0.Add(2100*time.Millisecond), 26*time.Millisecond)
+	want := "alarms over 25.00 ms from due to ACK: 2, due in 2 seconds of the run from second 0 to 2 (0: 1, 2: 1)"
+	if got := l.String(); got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}

@@ -317,6 +317,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 			ws.Claimed, ws.Claims, float64(ws.Claimed)/float64(max(ws.Claims, 1)), ws.Finishes, 1000*float64(ws.Claims+ws.Finishes)/float64(max(ws.Claimed, 1)), sinkConns.Load())
 		fmt.Fprintf(out, "alarms meanwhile (%d panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s; frame → SSE p50 %s, p99 %s (%d delivered)\n",
 			len(probe), arep.ACK, arep.WrongACKs, arep.NoAnswer, ms(arep.LatencyP50), ms(arep.LatencyP99), ms(percentile(sseLat, 50)), ms(percentile(sseLat, 99)), len(sseLat))
+		fmt.Fprintf(out, "  %s\n", alarmProbe.lateLine())
 		writerLines(out, timings)
 	}
 
@@ -418,6 +419,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	if fullProbe != nil {
 		fmt.Fprintf(out, "  alarms meanwhile (10 panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s\n",
 			fullAlarms.ACK, fullAlarms.WrongACKs, fullAlarms.NoAnswer, ms(fullAlarms.LatencyP50), ms(fullAlarms.LatencyP99))
+		fmt.Fprintf(out, "    %s\n", fullProbe.lateLine())
 		writerLines(out, fullTimings)
 	}
 	fmt.Fprintf(out, "  (the ceilings below measured after the outbox drained, %s after the intake ended)\n", drained.Round(10*time.Millisecond))
@@ -682,14 +684,30 @@ type alarmProbe struct {
 	recv    *dc09gw.Receiver
 	before  map[string]store.Timing
 	commits store.Timing
+	mu      sync.Mutex
+	late    *lateBySecond // the alarms over 25 ms, by the second they were due
+}
+
+// lateLine says when the run's late alarms were due.
+func (p *alarmProbe) lateLine() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.late.String()
 }
 
 // startProbe starts the panels of accounts at 50 frames/s for duration.
 func startProbe(ctx context.Context, db *store.DB, recv *dc09gw.Receiver, accounts []string, duration time.Duration, errOut io.Writer) *alarmProbe {
-	p := &alarmProbe{rep: make(chan panel.Report, 1), db: db, recv: recv, before: db.Timings(), commits: store.TimingOf(recv.CommitTimes())}
+	p := &alarmProbe{rep: make(chan panel.Report, 1), db: db, recv: recv, before: db.Timings(), commits: store.TimingOf(recv.CommitTimes()),
+		late: alarmsLate()}
+	p.late.start = time.Now()
 	go func() {
 		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: accounts, Codes: []string{"PA"},
-			Rate: 50, Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true}, io.Discard)
+			Rate: 50, Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true,
+			Answered: func(due time.Time, d time.Duration) {
+				p.mu.Lock()
+				p.late.add(due, d)
+				p.mu.Unlock()
+			}}, io.Discard)
 		if err != nil {
 			fmt.Fprintln(errOut, "alarm panels:", err)
 		}
@@ -762,16 +780,36 @@ func outboxSplit(ctx context.Context, db *store.DB, out io.Writer) error {
 // tail is a stretch of the run (the first seconds, when every pass is a
 // pupil's first entry of the day and nearly every one is told) or spread
 // over all of it.
+//
+// The zero value counts messages; alarmsLate counts the alarm probe's
+// frames the same way, by the second they were due.
 type lateBySecond struct {
 	start time.Time
 	late  map[int]int // second of the run → messages late
 	n     int
+	// after, what and when, when set: the threshold, what is counted
+	// ("alarms over %s from due to ACK") and when it came ("due").
+	after      time.Duration
+	what, when string
 }
 
 const lateAfter = 200 * time.Millisecond
 
+// alarmsLate counts the alarms answered more than the goal of 25 ms after
+// they were due, by the second of the run they were due in.
+func alarmsLate() *lateBySecond {
+	return &lateBySecond{after: 25 * time.Millisecond, what: "alarms over %s from due to ACK", when: "due"}
+}
+
+func (l *lateBySecond) threshold() time.Duration {
+	if l.after > 0 {
+		return l.after
+	}
+	return lateAfter
+}
+
 func (l *lateBySecond) add(passAt time.Time, d time.Duration) {
-	if d <= lateAfter || l.start.IsZero() {
+	if d <= l.threshold() || l.start.IsZero() {
 		return
 	}
 	if l.late == nil {
@@ -785,8 +823,13 @@ func (l *lateBySecond) add(passAt time.Time, d time.Duration) {
 // in seconds 0–2 of the run (0: 1,700, 1: 2,100, 2: 1,320)", the busiest
 // ten seconds named.
 func (l *lateBySecond) String() string {
+	what, when := "messages over %s after their pass", "their passes"
+	if l.what != "" {
+		what, when = l.what, l.when
+	}
+	what = fmt.Sprintf(what, ms(l.threshold()))
 	if l.n == 0 {
-		return fmt.Sprintf("messages over %s after their pass: none", ms(lateAfter))
+		return what + ": none"
 	}
 	secs := make([]int, 0, len(l.late))
 	for s := range l.late {
@@ -801,6 +844,6 @@ func (l *lateBySecond) String() string {
 	for _, s := range busiest {
 		parts = append(parts, fmt.Sprintf("%d: %d", s, l.late[s]))
 	}
-	return fmt.Sprintf("messages over %s after their pass: %d, their passes in %d seconds of the run from second %d to %d (%s)",
-		ms(lateAfter), l.n, len(secs), secs[0], secs[len(secs)-1], strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %d, %s in %d seconds of the run from second %d to %d (%s)",
+		what, l.n, when, len(secs), secs[0], secs[len(secs)-1], strings.Join(parts, ", "))
 }

@@ -129,7 +129,11 @@ func (p *panel) exchange(r *run, frame []byte, seq int, scheduled time.Time) boo
 			if !scheduled.IsZero() {
 				from = scheduled
 			}
-			p.latencies = append(p.latencies, time.Since(from))
+			d := time.Since(from)
+			p.latencies = append(p.latencies, d)
+			if r.cfg.Answered != nil {
+				r.cfg.Answered(from, d)
+			}
 			return true
 		case aborted:
 			return false

@@ -76,6 +76,11 @@ type Config struct {
 	// a slow answer delays the frames behind it, and measured from the
 	// schedule that delay counts instead of being hidden.
 	FromSchedule bool
+	// Answered, when set, is told of each answered frame: the moment its
+	// latency runs from (the schedule's or the transmission's, as above)
+	// and that latency. The panels call it from their own goroutines, so
+	// it must be safe for concurrent use.
+	Answered func(from time.Time, latency time.Duration)
 }
 
 // Report is the outcome of a run.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -363,12 +364,23 @@ func TestLatencyFromSchedule(t *testing.T) {
 	// the schedule shows it.
 	run := func(fromSchedule bool) Report {
 		addr := startFake(t, &fakeReceiver{delay: 30 * time.Millisecond}, "tcp")
-		rep, err := Run(t.Context(), Config{Addr: addr, Panels: 1, Rate: 100, Count: 20, FromSchedule: fromSchedule}, nil)
+		var mu sync.Mutex
+		var told []time.Duration
+		rep, err := Run(t.Context(), Config{Addr: addr, Panels: 1, Rate: 100, Count: 20, FromSchedule: fromSchedule,
+			Answered: func(_ time.Time, d time.Duration) {
+				mu.Lock()
+				told = append(told, d)
+				mu.Unlock()
+			}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rep.ACK != 20 {
 			t.Fatalf("%+v", rep)
+		}
+		// Answered hears of every answer, with the latency the report counts.
+		if len(told) != 20 || slices.Max(told) != rep.LatencyMax {
+			t.Fatalf("Answered told of %d answers, max %v; the report: 20, max %s", len(told), told, rep.LatencyMax)
 		}
 		return rep
 	}
