@@ -113,6 +113,38 @@ func (r *Registry) ListDistricts(ctx context.Context, region string) ([]District
 	}, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE region_code = ? ORDER BY code", region)
 }
 
+// DistrictsByCode reads the districts of the codes given, by code; codes
+// that name no district are left out.
+func (r *Registry) DistrictsByCode(ctx context.Context, codes []string) (map[string]District, error) {
+	out := make(map[string]District, len(codes))
+	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, r.DB.Reader(), func(rows *sql.Rows) error {
+			var d District
+			err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
+			out[d.Code] = d
+			return err
+		}, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE code IN ("+ph+")", args...)
+	})
+	return out, err
+}
+
+// SchoolNames reads the Kazakh and Russian names of the schools given, by
+// id; ids that name no school are left out. Callers have already decided
+// the reader may see those schools.
+func (r *Registry) SchoolNames(ctx context.Context, ids []int64) (map[int64][2]string, error) {
+	out := make(map[int64][2]string, len(ids))
+	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, r.DB.Reader(), func(rows *sql.Rows) error {
+			var id int64
+			var kk, ru string
+			err := rows.Scan(&id, &kk, &ru)
+			out[id] = [2]string{kk, ru}
+			return err
+		}, "SELECT id, name_kk, name_ru FROM schools WHERE id IN ("+ph+")", args...)
+	})
+	return out, err
+}
+
 var translit = map[rune]string{
 	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "yo", 'ж': "zh", 'з': "z", 'и': "i", 'й': "y",
 	'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u", 'ф': "f",

@@ -338,6 +338,40 @@ func TestRoadmapPages(t *testing.T) {
 	if resp.StatusCode != 200 || school == nil {
 		t.Fatalf("a district: %d, a school link %v", resp.StatusCode, school)
 	}
+	if !strings.Contains(page, `href="/indicators?region=610000000"`) {
+		t.Errorf("a district's page has no link up to its region")
+	}
+	// A district and a school are named in the page's language, as the
+	// registry holds their names: a district in kk, ru and en (the demo's
+	// Kazakh names are its Russian ones, the English ones transliterated),
+	// a school in kk and ru (Russian on an English page).
+	districtCode := strings.TrimPrefix(district[1], "/indicators?district=")
+	var districtKK, districtRU, districtEN, schoolKK, schoolRU string
+	if err := db.Reader().QueryRowContext(t.Context(), "SELECT name_kk, name_ru, name_en FROM districts WHERE code = ?", districtCode).
+		Scan(&districtKK, &districtRU, &districtEN); err != nil {
+		t.Fatal(err)
+	}
+	schoolID := strings.TrimSuffix(strings.TrimPrefix(school[1], "/schools/"), "/compliance")
+	if err := db.Reader().QueryRowContext(t.Context(), "SELECT name_kk, name_ru FROM schools WHERE id = ?", schoolID).Scan(&schoolKK, &schoolRU); err != nil {
+		t.Fatal(err)
+	}
+	if districtEN == districtRU || schoolKK == schoolRU {
+		t.Fatalf("the demo names the district (%q, %q) or the school (%q, %q) alike in two languages: nothing to tell apart", districtRU, districtEN, schoolKK, schoolRU)
+	}
+	for _, c := range []struct{ lang, district, school string }{{"kk", districtKK, schoolKK}, {"ru", districtRU, schoolRU}, {"en", districtEN, schoolRU}} {
+		_, regionPage := analyst.get("/indicators?region=610000000", "Accept-Language", c.lang)
+		if !strings.Contains(regionPage, `href="`+district[1]+`">`+html.EscapeString(c.district)+"</a>") {
+			t.Errorf("the region's page in %s does not list the district as %q", c.lang, c.district)
+		}
+		_, districtPage := analyst.get(district[1], "Accept-Language", c.lang)
+		if !strings.Contains(districtPage, html.EscapeString(c.district)+"</h1>") {
+			t.Errorf("the district's page in %s is not headed %q", c.lang, c.district)
+		}
+		if !strings.Contains(districtPage, `href="`+school[1]+`">`+html.EscapeString(c.school)+"</a>") {
+			t.Errorf("the district's page in %s does not list the school as %q", c.lang, c.school)
+		}
+	}
+
 	if resp, page = analyst.get(school[1]); resp.StatusCode != 200 || !strings.Contains(page, `id="items"`) {
 		t.Errorf("a school's compliance: %d", resp.StatusCode)
 	}

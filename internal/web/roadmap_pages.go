@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -71,10 +72,10 @@ type indicatorsData struct {
 	Docs       bool
 }
 
-// roadmapPlace names a place in lang: the nation and the regions have their
-// names in every language; a district's or a school's name is as the
-// registry holds it.
-func roadmapPlace(lang, level, code, name string) string {
+// roadmapPlace names a place in lang: the nation and the regions from the
+// embedded list, a district or a school by local (its names as the
+// registry holds them, see localNames), else name as the figures carry it.
+func roadmapPlace(lang, level, code, name string, local map[string]string) string {
 	switch level {
 	case roadmap.LevelNation:
 		return tr(lang, "ui.roadmap.nation", nil, 0)
@@ -84,8 +85,55 @@ func roadmapPlace(lang, level, code, name string) string {
 				return placeName(lang, r.NameKK, r.NameRU, r.NameEN)
 			}
 		}
+	case roadmap.LevelDistrict, roadmap.LevelSchool:
+		if n := local[level+"/"+code]; n != "" {
+			return n
+		}
 	}
 	return name
+}
+
+// localNames reads the names in lang of the districts and schools among f
+// and its parts, keyed "level/code" (the figures carry the Russian name),
+// and the region of a district f is: a district has its name in every
+// language, a school in Kazakh and Russian (in Russian on an English page).
+func (s *Server) localNames(ctx context.Context, lang string, f roadmap.Figures, partsLevel string) (map[string]string, string, error) {
+	var districts []string
+	var schools []int64
+	add := func(level, code string) {
+		switch level {
+		case roadmap.LevelDistrict:
+			districts = append(districts, code)
+		case roadmap.LevelSchool:
+			if id, err := strconv.ParseInt(code, 10, 64); err == nil {
+				schools = append(schools, id)
+			}
+		}
+	}
+	add(f.Level, f.Code)
+	for _, part := range f.Parts {
+		add(partsLevel, part.Code)
+	}
+	out := map[string]string{}
+	up := ""
+	ds, err := s.Registry.DistrictsByCode(ctx, districts)
+	if err != nil {
+		return nil, "", err
+	}
+	for code, d := range ds {
+		out[roadmap.LevelDistrict+"/"+code] = placeName(lang, d.NameKK, d.NameRU, d.NameEN)
+		if f.Level == roadmap.LevelDistrict && code == f.Code {
+			up = d.RegionCode
+		}
+	}
+	names, err := s.Registry.SchoolNames(ctx, schools)
+	if err != nil {
+		return nil, "", err
+	}
+	for id, n := range names {
+		out[roadmap.LevelSchool+"/"+strconv.FormatInt(id, 10)] = placeName(lang, n[0], n[1], n[1])
+	}
+	return out, up, nil
 }
 
 // ruleSetTitle is the title in lang of the rule set held under id, or the
@@ -123,28 +171,26 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 	if err != nil {
 		return err
 	}
-	d := indicatorsData{F: f, Name: roadmapPlace(v.Lang, f.Level, f.Code, f.Name), RuleSet: s.ruleSetTitle(v.Lang, f.RuleSet), Bars: barsOf(f),
-		Docs: p.Can(auth.ReadRegistry)}
-	d.ChartH = len(d.Bars) * 30
 	next := map[string]string{roadmap.LevelNation: roadmap.LevelRegion, roadmap.LevelRegion: roadmap.LevelDistrict, roadmap.LevelDistrict: roadmap.LevelSchool}[f.Level]
 	if f.Level == roadmap.LevelScope {
 		next = roadmap.LevelRegion
 	}
+	local, region, err := s.localNames(ctx, v.Lang, f, next)
+	if err != nil {
+		return err
+	}
+	d := indicatorsData{F: f, Name: roadmapPlace(v.Lang, f.Level, f.Code, f.Name, local), RuleSet: s.ruleSetTitle(v.Lang, f.RuleSet), Bars: barsOf(f),
+		Docs: p.Can(auth.ReadRegistry)}
+	d.ChartH = len(d.Bars) * 30
 	d.PartsLevel = next
 	for _, part := range f.Parts {
-		d.Parts = append(d.Parts, partRow{Name: roadmapPlace(v.Lang, next, part.Code, part.Name), Href: placeQuery(next, part.Code), Schools: part.Schools, Bars: barsOf(part)})
+		d.Parts = append(d.Parts, partRow{Name: roadmapPlace(v.Lang, next, part.Code, part.Name, local), Href: placeQuery(next, part.Code), Schools: part.Schools, Bars: barsOf(part)})
 	}
 	switch {
 	case f.Level == roadmap.LevelRegion && (p.Scope.Kind == auth.ScopeNation || p.Scope.Kind == auth.ScopeInstallation):
 		d.Up = "/indicators"
-	case f.Level == roadmap.LevelDistrict && p.Scope.Kind != auth.ScopeDistrict:
-		if sn, err := s.Registry.ListDistricts(ctx, ""); err == nil {
-			for _, x := range sn {
-				if x.Code == f.Code {
-					d.Up = placeQuery(roadmap.LevelRegion, x.RegionCode)
-				}
-			}
-		}
+	case f.Level == roadmap.LevelDistrict && p.Scope.Kind != auth.ScopeDistrict && region != "":
+		d.Up = placeQuery(roadmap.LevelRegion, region)
 	}
 	if f.Level == roadmap.LevelNation || f.Level == roadmap.LevelRegion || f.Level == roadmap.LevelDistrict {
 		snaps, err := s.Roadmap.Snapshots(ctx, p, roadmap.Place{Level: f.Level, Code: f.Code})
