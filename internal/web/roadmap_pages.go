@@ -93,11 +93,12 @@ func roadmapPlace(lang, level, code, name string, local map[string]string) strin
 	return name
 }
 
-// localNames reads the names in lang of the districts and schools among f
-// and its parts, keyed "level/code" (the figures carry the Russian name),
-// and the region of a district f is: a district has its name in every
-// language, a school in Kazakh and Russian (in Russian on an English page).
-func (s *Server) localNames(ctx context.Context, lang string, f roadmap.Figures, partsLevel string) (map[string]string, string, error) {
+// localNames reads from the registry the names in lang of the districts
+// and schools among f and its parts, keyed "level/code" (the figures carry
+// only the Russian name): a district's in every language, a school's in
+// Kazakh or Russian (Russian on an English page). When f is a district,
+// region is the region it lies in, for the link up.
+func (s *Server) localNames(ctx context.Context, lang string, f roadmap.Figures, partsLevel string) (names map[string]string, region string, err error) {
 	var districts []string
 	var schools []int64
 	add := func(level, code string) {
@@ -114,26 +115,25 @@ func (s *Server) localNames(ctx context.Context, lang string, f roadmap.Figures,
 	for _, part := range f.Parts {
 		add(partsLevel, part.Code)
 	}
-	out := map[string]string{}
-	up := ""
 	ds, err := s.Registry.DistrictsByCode(ctx, districts)
 	if err != nil {
 		return nil, "", err
 	}
-	for code, d := range ds {
-		out[roadmap.LevelDistrict+"/"+code] = placeName(lang, d.NameKK, d.NameRU, d.NameEN)
-		if f.Level == roadmap.LevelDistrict && code == f.Code {
-			up = d.RegionCode
-		}
-	}
-	names, err := s.Registry.SchoolNames(ctx, schools)
+	ss, err := s.Registry.SchoolNames(ctx, schools)
 	if err != nil {
 		return nil, "", err
 	}
-	for id, n := range names {
-		out[roadmap.LevelSchool+"/"+strconv.FormatInt(id, 10)] = placeName(lang, n[0], n[1], n[1])
+	names = make(map[string]string, len(ds)+len(ss))
+	for code, d := range ds {
+		names[roadmap.LevelDistrict+"/"+code] = placeName(lang, d.NameKK, d.NameRU, d.NameEN)
 	}
-	return out, up, nil
+	for id, n := range ss {
+		names[roadmap.LevelSchool+"/"+strconv.FormatInt(id, 10)] = placeName(lang, n[0], n[1], n[1])
+	}
+	if f.Level == roadmap.LevelDistrict {
+		region = ds[f.Code].RegionCode
+	}
+	return names, region, nil
 }
 
 // ruleSetTitle is the title in lang of the rule set held under id, or the
