@@ -27,6 +27,7 @@ import (
 	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
 	"qorgan/internal/transfer"
+	"qorgan/internal/urgent"
 	"qorgan/internal/web"
 	"qorgan/internal/webpush"
 )
@@ -55,6 +56,10 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	alarms.T1, alarms.T2 = f.Alarm.EscalateAfter, f.Alarm.EscalateAgainAfter
 	jobs := transfer.NewJobs(reg)
 	worker := newNotifyWorker(db, f.Notify, log)
+	// The alarms on their way, from any receiver: the worker's deliveries
+	// give way to them.
+	alarmsOnTheirWay := new(urgent.Signal)
+	alarms.Urgent, worker.GiveWay = alarmsOnTheirWay, alarmsOnTheirWay
 	notifier := attendance.DefaultNotifier()
 	notifier.WebhookURL = f.Notify.WebhookURL
 	notifier.QuietFrom, notifier.QuietTo = f.Notify.QuietHours.From, f.Notify.QuietHours.To
@@ -131,7 +136,7 @@ func serve(ctx context.Context, f config.Server, db *store.DB, log *slog.Logger,
 	if d := f.DC09; d.Addr != "" {
 		var err error
 		receiver, err = dc09gw.New(dc09gw.Config{Addr: d.Addr, Window: dc09.Window{Past: d.WindowPast, Future: d.WindowFuture},
-			MaxConnsPerSource: d.MaxConnsPerSource, FirstFrameTimeout: d.FirstFrameTimeout, Logger: log}, alarms, reg)
+			MaxConnsPerSource: d.MaxConnsPerSource, FirstFrameTimeout: d.FirstFrameTimeout, Logger: log, Urgent: alarmsOnTheirWay}, alarms, reg)
 		if err != nil {
 			return err
 		}

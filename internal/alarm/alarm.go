@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/auth"
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/store"
+	"qorgan/internal/urgent"
 )
 
 // Priority orders what a console shows first.
@@ -87,6 +88,11 @@ type Service struct {
 	Now  func() time.Time
 	T1   time.Duration
 	T2   time.Duration
+	// Urgent, when set, has each device event (DeviceSignal: HTTP and
+	// MQTT) marked on its way from its check to its commit on disk, so that
+	// the work that can wait gives way to it (package urgent). The DC-09
+	// receiver marks its frames itself, from read to ACK.
+	Urgent *urgent.Signal
 
 	bus      *Bus
 	mu       sync.Mutex

@@ -593,6 +593,8 @@ func (s *Service) DeviceSignal(ctx context.Context, d registry.Device, ev Device
 	if !valid {
 		return errs.Invalidf("type", "unknown event type %q", ev.Type)
 	}
+	s.Urgent.Begin()
+	defer s.Urgent.End()
 	received := s.Now()
 	// A resend is the same event id, type and zone; the device may stamp it anew.
 	content := []byte(ev.EventID + "|" + ev.Type + "|" + ev.Zone)

@@ -70,8 +70,7 @@ func Store(ctx context.Context, dir, name, sync string, out io.Writer) (*store.D
 		cleanup()
 		return nil, nil, err
 	}
-	host, _ := os.Hostname()
-	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; SQLite synchronous=%s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), sync)
+	fmt.Fprintf(out, "machine: %s; SQLite synchronous=%s\n", Machine(), sync)
 	return db, func() { db.Close(); cleanup() }, nil
 }
 
@@ -109,10 +108,26 @@ func PostgresStore(ctx context.Context, url string, out io.Writer) (*store.DB, f
 	}
 	var version string
 	db.Reader().QueryRowContext(ctx, "SHOW server_version").Scan(&version)
-	host, _ := os.Hostname()
-	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s; PostgreSQL %s (schema %s, dropped at the end); costs count the postgres processes' CPU and writes too\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), version, schema)
+	fmt.Fprintf(out, "machine: %s; PostgreSQL %s (schema %s, dropped at the end); costs count the postgres processes' CPU and writes too\n", Machine(), version, schema)
 	withPostgres.Store(true)
 	return db, func() { withPostgres.Store(false); db.Close(); drop() }, nil
+}
+
+// Machine says what a benchmark ran on: the host, its CPUs and their model
+// (figures from two machines of the same size can differ by a third), the
+// system and the Go version.
+func Machine() string {
+	host, _ := os.Hostname()
+	model := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+				model = " (" + strings.TrimSpace(value) + ")"
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs%s, %s/%s, %s", host, runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
 // loadAverage is the machine's one-minute load average, or "unknown" where

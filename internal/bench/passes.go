@@ -31,6 +31,7 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/sim/panel"
 	"qorgan/internal/store"
+	"qorgan/internal/urgent"
 )
 
 // PassesConfig describes a passes run.
@@ -47,6 +48,9 @@ type PassesConfig struct {
 	MQTTURL     string // broker for the intake over MQTT; empty: that run is skipped
 	// Concurrency is the notification worker's, as the server has it.
 	Concurrency int
+	// GiveWay has the worker's deliveries give way to the alarms on their
+	// way, as the server wires it (false: the worker alone, to compare).
+	GiveWay bool
 	// MinRatio fails the run when the intake is below this share of the
 	// raw insert of its pass rows, measured in the same run (0: never): a
 	// check for CI, set far below the usual ratio.
@@ -61,7 +65,7 @@ type PassesConfig struct {
 // on a fresh store.
 func Passes(ctx context.Context, cfg PassesConfig, out, errOut io.Writer) error {
 	o := passesBench{duration: cfg.Duration, rate: cfg.Rate, batch: cfg.Batch, clients: cfg.Clients, syncMode: cfg.Sync, cpuProfile: cfg.CPUProfile,
-		concurrency: cfg.Concurrency, minRatio: cfg.MinRatio, databaseURL: cfg.DatabaseURL}
+		concurrency: cfg.Concurrency, giveWay: cfg.GiveWay, minRatio: cfg.MinRatio, databaseURL: cfg.DatabaseURL}
 	if err := o.run(ctx, "", out, errOut); err != nil {
 		return err
 	}
@@ -80,6 +84,7 @@ type passesBench struct {
 	rate, batch, clients int
 	syncMode, cpuProfile string
 	concurrency          int
+	giveWay              bool // the worker gives way to alarms (PassesConfig.GiveWay)
 	minRatio             float64
 	databaseURL          string // PostgreSQL instead of SQLite
 }
@@ -169,11 +174,16 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		notify.ChannelSMS:     noop, notify.ChannelBot: noop, notify.ChannelEmail: noop,
 	}, quiet)
 	worker.Concurrency, worker.Batch = o.concurrency, 2*o.concurrency // as serve has them
+	alarmsOnTheirWay := new(urgent.Signal)                            // as serve wires it
+	if o.giveWay {
+		worker.GiveWay = alarmsOnTheirWay
+	}
 	notifier := attendance.DefaultNotifier()
 	notifier.WebhookURL = sink.URL
 	notifier.QuietFrom, notifier.QuietTo = 0, 0
 	passes := attendance.New(db, notifier, worker.Wake)
 	alarms := alarm.New(db, a, quiet)
+	alarms.Urgent = alarmsOnTheirWay
 	base, closeWeb, err := serveWeb(db, a, reg, alarms, passes, worker.Outbox, quiet)
 	if err != nil {
 		return err
@@ -182,7 +192,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go worker.Run(runCtx)
-	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet}, alarms, reg)
+	recv, err := dc09gw.New(dc09gw.Config{Addr: "127.0.0.1:0", Logger: quiet, Urgent: alarmsOnTheirWay}, alarms, reg)
 	if err != nil {
 		return err
 	}

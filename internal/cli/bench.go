@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -133,11 +132,12 @@ func (b *benchPassesCmd) options() []*config.Option {
 		config.String(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the throughput run to this file, and one of the latency run (pass → webhook, the outbox drained) to FILE.latency"),
 		config.String(&c.MQTTURL, "mqtt-url", "mqtt://127.0.0.1:1883", "MQTT broker for the intake over MQTT (empty: that run is skipped)"),
 		config.Float(&c.MinRatio, "min-ratio", 0, "fail when the intake is below this share of its pass rows' same-run ceiling (0: never; for CI)"),
+		config.Int(&c.Concurrency, "message-concurrency", config.DefaultMessageConcurrency, "messages the notification worker delivers at once, as the server's option of that name"),
+		config.Bool(&c.GiveWay, "give-way", true, "the worker's deliveries give way to alarms on their way, as the server's do (false: measure without)"),
 	}
 }
 
 func (b *benchPassesCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
-	b.c.Concurrency = config.DefaultMessageConcurrency
 	return bench.Passes(ctx, b.c, out, errOut)
 }
 
@@ -167,8 +167,7 @@ func (b *benchSignInCmd) run(ctx context.Context, w Wiring, out, errOut io.Write
 		}
 		c.Exe = exe
 	}
-	host, _ := os.Hostname()
-	fmt.Fprintf(out, "machine: %s, %d CPUs, %s/%s, %s\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(out, "machine: %s\n", bench.Machine())
 	rep, err := bench.SignIn(ctx, c, out)
 	if err != nil {
 		return err

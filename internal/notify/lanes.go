@@ -3,6 +3,8 @@ package notify
 import (
 	"sync"
 	"time"
+
+	"qorgan/internal/urgent"
 )
 
 // lanes holds the messages a worker has claimed until their outcome is
@@ -16,14 +18,22 @@ type lanes struct {
 	deliver         func(queued) outcome // sends one message, or gives it back
 	done            func(outcome)        // takes an outcome for the record
 	freed           chan struct{}        // a delivery ended
+	// giveWay, while active, holds the deliveries in flight to yieldCap
+	// for at most giveWayAtMost: an alarm is on its way and gets the cores
+	// first.
+	giveWay       *urgent.Signal
+	yieldCap      int
+	giveWayAtMost time.Duration
 
-	mu       sync.Mutex
-	waiting  map[ChannelName][]queued
-	running  map[ChannelName]int
-	inFlight int
-	held     map[ChannelName]int // claimed and not yet done: in flight or waiting
-	heldAll  int
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	waiting   map[ChannelName][]queued
+	running   map[ChannelName]int
+	inFlight  int
+	held      map[ChannelName]int // claimed and not yet done: in flight or waiting
+	heldAll   int
+	resuming  bool      // a goroutine waits for giveWay to clear, to start the rest
+	heldSince time.Time // when deliveries were first held back for the alarms now on their way
+	wg        sync.WaitGroup
 }
 
 // queued is a claimed message waiting for its slot, and the time by which
@@ -33,8 +43,9 @@ type queued struct {
 	startBy time.Time
 }
 
-func newLanes(cap, channelCap int, deliver func(queued) outcome, done func(outcome)) *lanes {
-	return &lanes{cap: cap, channelCap: channelCap, deliver: deliver, done: done, freed: make(chan struct{}, 1),
+func newLanes(cap, channelCap int, giveWay *urgent.Signal, giveWayAtMost time.Duration, deliver func(queued) outcome, done func(outcome)) *lanes {
+	return &lanes{cap: cap, channelCap: channelCap, giveWay: giveWay, yieldCap: max(1, cap/8), giveWayAtMost: giveWayAtMost,
+		deliver: deliver, done: done, freed: make(chan struct{}, 1),
 		waiting: map[ChannelName][]queued{}, running: map[ChannelName]int{}, held: map[ChannelName]int{}}
 }
 
@@ -51,13 +62,19 @@ func (l *lanes) add(msgs []Message, startBy time.Time) {
 }
 
 // start launches waiting messages while slots are free, the channels
-// taking turns. l.mu is held.
+// taking turns. While an alarm is on its way, it launches only up to
+// yieldCap in all: the rest wait until the alarm is answered, or until they
+// have waited giveWayAtMost, then go whether or not it is. l.mu is held.
 func (l *lanes) start() {
-	for more := true; more && l.inFlight < l.cap; {
+	limit := l.cap
+	if l.giveWay.Active() && (l.heldSince.IsZero() || time.Since(l.heldSince) < l.giveWayAtMost) {
+		limit = min(l.cap, l.yieldCap)
+	}
+	for more := true; more && l.inFlight < limit; {
 		more = false
 		for _, c := range Channels {
 			q := l.waiting[c]
-			if len(q) == 0 || l.running[c] >= l.channelCap || l.inFlight >= l.cap {
+			if len(q) == 0 || l.running[c] >= l.channelCap || l.inFlight >= limit {
 				continue
 			}
 			next := q[0]
@@ -70,6 +87,33 @@ func (l *lanes) start() {
 			go l.run(next)
 		}
 	}
+	switch {
+	case limit == l.cap:
+		l.heldSince = time.Time{}
+	case l.heldAll > l.inFlight: // held back for an alarm
+		if l.heldSince.IsZero() {
+			l.heldSince = time.Now()
+		}
+		if !l.resuming {
+			l.resuming = true
+			go l.resume(l.heldSince.Add(l.giveWayAtMost))
+		}
+	}
+}
+
+// resume starts the held-back deliveries once no alarm is on its way, or
+// at the latest at until.
+func (l *lanes) resume(until time.Time) {
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-l.giveWay.Cleared():
+	case <-t.C:
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.resuming = false
+	l.start()
 }
 
 func (l *lanes) run(q queued) {

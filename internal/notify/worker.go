@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"qorgan/internal/config"
+	"qorgan/internal/urgent"
 )
 
 // Worker delivers the outbox: it claims due messages in batches, sends them
@@ -40,6 +41,16 @@ type Worker struct {
 	// so that a slow provider (an SMS gateway timing out) leaves slots to
 	// the others; default three quarters of Concurrency.
 	ChannelConcurrency int
+	// GiveWay, when set, is the alarms on their way through this process:
+	// while one is, at most an eighth of Concurrency deliveries are in
+	// flight, so that the alarm's goroutines are not queued for the cores
+	// behind the deliveries' (see package urgent). The rest start when the
+	// alarms are answered, or after GiveWayAtMost (default 25 ms, the
+	// alarms' own goal) whether or not they are: under an alarm storm that
+	// never clears, messages are delayed by that much, never stopped, and a
+	// slow channel's deliveries in flight are not held to the eighth.
+	GiveWay       *urgent.Signal
+	GiveWayAtMost time.Duration
 
 	once   sync.Once
 	wake   chan struct{}
@@ -80,6 +91,7 @@ func (w *Worker) setup() {
 		config.OrDefault(&w.MaxAttempts, 8)
 		config.OrDefault(&w.RetryBase, 5*time.Second)
 		config.OrDefault(&w.RetryMax, 10*time.Minute)
+		config.OrDefault(&w.GiveWayAtMost, 25*time.Millisecond)
 	})
 }
 
@@ -149,7 +161,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// its lease is given back unsent, not sent while another worker may
 	// take it again.
 	maxWait := max(w.Lease-w.SendTimeout, w.Lease/2)
-	held := newLanes(w.Concurrency, channelCap, func(q queued) outcome {
+	held := newLanes(w.Concurrency, channelCap, w.GiveWay, w.GiveWayAtMost, func(q queued) outcome {
 		if time.Now().After(q.startBy) {
 			return w.release(q.m)
 		}

@@ -17,6 +17,7 @@ import (
 	"qorgan/internal/notify"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
+	"qorgan/internal/urgent"
 )
 
 // recorder is a channel that answers with a scripted error per call.
@@ -473,4 +474,87 @@ func TestWebhooksKeepTheirConnections(t *testing.T) {
 		t.Fatalf("the first burst opened %d connections (at most %d webhooks in flight at once), the next %d bursts %d more: connections are closed and opened again instead of kept",
 			first, most.Load(), bursts-1, again)
 	}
+}
+
+// TestDeliveriesGiveWayToAlarms: while an alarm is on its way (GiveWay
+// active), at most an eighth of Concurrency deliveries are in flight; the
+// backlog goes on at that pace, and once the alarm is answered the worker
+// is back to its full concurrency at once. Under alarms that never clear,
+// the held-back deliveries go after GiveWayAtMost: delayed, never stopped.
+func TestDeliveriesGiveWayToAlarms(t *testing.T) {
+	setup := func(t *testing.T, atMost time.Duration) (alarms *urgent.Signal, release chan struct{}, inFlight, peak, sent *atomic.Int32) {
+		db := storetest.SQLite(t)
+		release = make(chan struct{})
+		inFlight, peak, sent = new(atomic.Int32), new(atomic.Int32), new(atomic.Int32)
+		w := fastWorker(notify.New(db), map[notify.ChannelName]notify.Channel{
+			notify.ChannelWebhook: notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
+				n := inFlight.Add(1)
+				defer inFlight.Add(-1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				select {
+				case <-release:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				sent.Add(1)
+				return nil
+			}),
+		})
+		alarms = new(urgent.Signal)
+		w.Concurrency, w.Batch, w.GiveWay, w.GiveWayAtMost = 32, 64, alarms, atMost
+		w.SendTimeout = time.Minute
+		alarms.Begin()
+		var msgs []notify.Message
+		for i := range 64 {
+			msgs = append(msgs, message(fmt.Sprintf("giveway/%d", i), notify.ChannelWebhook, "https://school.example/hook"))
+		}
+		enqueue(t, db, msgs...)
+		start(t, w)
+		t.Cleanup(func() {
+			if alarms.Active() {
+				alarms.End()
+			}
+		})
+		return alarms, release, inFlight, peak, sent
+	}
+
+	t.Run("until answered", func(t *testing.T) {
+		alarms, release, inFlight, peak, sent := setup(t, time.Hour)
+		// The alarm on its way: four (32/8) in flight, and no more while it is.
+		eventually(t, 5*time.Second, "four deliveries in flight", func() bool { return inFlight.Load() == 4 })
+		time.Sleep(250 * time.Millisecond)
+		if n := inFlight.Load(); n != 4 || peak.Load() != 4 {
+			t.Fatalf("with an alarm on its way: %d in flight, at most %d; want 4", n, peak.Load())
+		}
+		// Held back, not stopped: each delivery that ends starts the next.
+		for range 4 {
+			release <- struct{}{}
+		}
+		eventually(t, 5*time.Second, "four sent and four more in flight", func() bool { return sent.Load() == 4 && inFlight.Load() == 4 })
+		if peak.Load() != 4 {
+			t.Fatalf("at most %d in flight while the alarm was on its way; want 4", peak.Load())
+		}
+		// The alarm answered: the worker fills its 24 webhook slots (three
+		// quarters of 32) without waiting for a delivery to end.
+		alarms.End()
+		eventually(t, 2*time.Second, "24 deliveries in flight once the alarm was answered", func() bool { return inFlight.Load() == 24 })
+		close(release)
+		eventually(t, 5*time.Second, "every message sent", func() bool { return sent.Load() == 64 })
+	})
+
+	t.Run("at most GiveWayAtMost", func(t *testing.T) {
+		alarms, release, inFlight, _, sent := setup(t, 300*time.Millisecond)
+		eventually(t, 5*time.Second, "four deliveries in flight", func() bool { return inFlight.Load() == 4 })
+		began := time.Now()
+		eventually(t, 5*time.Second, "24 in flight with the alarm still on its way", func() bool { return inFlight.Load() == 24 })
+		if waited := time.Since(began); waited < 200*time.Millisecond {
+			t.Fatalf("the held-back deliveries went after %v; want about 300 ms", waited)
+		}
+		close(release)
+		eventually(t, 10*time.Second, "every message sent with the alarm still on its way", func() bool { return sent.Load() == 64 })
+		if !alarms.Active() {
+			t.Fatal("the alarm ended before the test did")
+		}
+	})
 }

@@ -154,7 +154,11 @@ func (r *Receiver) finish(st step) []byte {
 	if st.pending == nil {
 		return st.answer
 	}
-	if err := <-st.pending.done; err != nil {
+	err := <-st.pending.done
+	if st.pending.urgent {
+		r.cfg.Urgent.End()
+	}
+	if err != nil {
 		r.stats.unanswered.Add(1)
 		return nil
 	}
@@ -162,9 +166,15 @@ func (r *Receiver) finish(st step) []byte {
 	return r.answer(st.pending.frame.Reply, st)
 }
 
-// queue hands a frame to the committer.
+// enqueue hands a frame to the committer. A frame that carries events
+// (an alarm, a restoral, a test report: anything but a link test) is marked
+// on its way in Config.Urgent until finish has its answer.
 func (r *Receiver) enqueue(st step) {
 	if st.pending != nil {
+		if len(st.pending.frame.Message.Events) > 0 && r.cfg.Urgent != nil {
+			st.pending.urgent = true
+			r.cfg.Urgent.Begin()
+		}
 		r.queue <- st.pending
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"qorgan/internal/ingest/dc09gw"
+	"qorgan/internal/protocol/dc09"
+	"qorgan/internal/urgent"
 )
 
 // syncedSink is a PipelinedSink whose batches become durable only when the
@@ -78,4 +80,42 @@ func TestPipelinedSinkACKsOnlyWhenDurable(t *testing.T) {
 	if st := r.Stats(); st.Accepted != 2 || st.CommitErrors != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// TestAlarmOnItsWayUntilAnswered: a frame that carries an event is marked
+// on its way in Config.Urgent from when it is read until it is answered,
+// so that the notification worker gives way to it meanwhile; a link test
+// (NULL) is not.
+func TestAlarmOnItsWayUntilAnswered(t *testing.T) {
+	sink := newSyncedSink()
+	alarms := new(urgent.Signal)
+	r := start(t, dc09gw.Config{Urgent: alarms}, sink, plainAccounts)
+	c, replies := connect(t, r.Addr())
+
+	write(t, c, plainFrame(t, "1234", 1, "PA"))
+	<-sink.committedBatch
+	onDisk := <-sink.onDisk
+	if !alarms.Active() {
+		t.Fatal("an alarm committed and waiting for the disk is not marked on its way")
+	}
+	onDisk <- nil
+	wantACK(t, replies.mustReply(t), 1)
+	select {
+	case <-alarms.Cleared():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the alarm answered is still marked on its way")
+	}
+
+	null, err := dc09.Encode(dc09.Message{Token: dc09.TokenNULL, Sequence: "0002", Prefix: "0", Account: "1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, c, null)
+	<-sink.committedBatch
+	onDisk = <-sink.onDisk
+	if alarms.Active() {
+		t.Fatal("a link test is marked as an alarm on its way")
+	}
+	onDisk <- nil
+	wantACK(t, replies.mustReply(t), 2)
 }

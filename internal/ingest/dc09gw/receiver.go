@@ -27,6 +27,7 @@ import (
 	"qorgan/internal/ingest/ratelog"
 	"qorgan/internal/protocol/dc09"
 	"qorgan/internal/registry"
+	"qorgan/internal/urgent"
 )
 
 // Frame is one accepted DC-09 message, to be stored durably.
@@ -184,6 +185,11 @@ type Config struct {
 	// Logger receives rejections (Warn), security events (Warn with
 	// security=true) and failures (Error). Default slog.Default().
 	Logger *slog.Logger
+	// Urgent, when set, has every frame that carries events marked on its
+	// way from when it is queued for commit until its answer is known, so
+	// that the work that can wait (the notification worker) gives way to
+	// it. Nil: nothing is told.
+	Urgent *urgent.Signal
 }
 
 func (c Config) withDefaults() Config {
