@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,4 +72,28 @@ func get(t testing.TB, o *notify.Outbox, key string) notify.Message {
 
 func statusIs(t testing.TB, o *notify.Outbox, key string, s notify.Status) func() bool {
 	return func() bool { return get(t, o, key).Status == s }
+}
+
+// gatedChannel is a channel whose deliveries wait until the test lets them
+// go (one for each value sent on release, all once it is closed), counting
+// those in flight, the most at once and those sent.
+type gatedChannel struct {
+	release              chan struct{}
+	inFlight, peak, sent atomic.Int32
+}
+
+func newGatedChannel() *gatedChannel { return &gatedChannel{release: make(chan struct{})} }
+
+func (h *gatedChannel) Send(ctx context.Context, m notify.Message) error {
+	n := h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
+	}
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	h.sent.Add(1)
+	return nil
 }

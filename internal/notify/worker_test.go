@@ -341,24 +341,10 @@ func TestCrashMidDelivery(t *testing.T) {
 func TestSlowChannelLeavesRoom(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		o := notify.New(db)
-		gate := make(chan struct{})
-		var sms, bot atomic.Int32
-		var peak atomic.Int32
-		var inSMS atomic.Int32
+		sms := newGatedChannel() // the gateway hangs until released
+		var bot atomic.Int32
 		w := fastWorker(o, map[notify.ChannelName]notify.Channel{
-			notify.ChannelSMS: notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
-				n := inSMS.Add(1)
-				defer inSMS.Add(-1)
-				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-				}
-				select {
-				case <-gate:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				sms.Add(1)
-				return nil
-			}),
+			notify.ChannelSMS: sms,
 			notify.ChannelBot: notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
 				bot.Add(1)
 				return nil
@@ -379,11 +365,11 @@ func TestSlowChannelLeavesRoom(t *testing.T) {
 		enqueue(t, db, msgs...)
 		start(t, w)
 		eventually(t, 5*time.Second, "the bot's 20 messages sent while the SMS gateway hangs", func() bool { return bot.Load() == 20 })
-		if sms.Load() != 0 || peak.Load() > 6 {
-			t.Fatalf("SMS sent %d, at most %d at once; want none sent and at most 6 at once", sms.Load(), peak.Load())
+		if sms.sent.Load() != 0 || sms.peak.Load() > 6 {
+			t.Fatalf("SMS sent %d, at most %d at once; want none sent and at most 6 at once", sms.sent.Load(), sms.peak.Load())
 		}
-		close(gate)
-		eventually(t, 10*time.Second, "every SMS sent once the gateway answers", func() bool { return sms.Load() == 40 })
+		close(sms.release)
+		eventually(t, 10*time.Second, "every SMS sent once the gateway answers", func() bool { return sms.sent.Load() == 40 })
 	})
 }
 
@@ -482,26 +468,11 @@ func TestWebhooksKeepTheirConnections(t *testing.T) {
 // is back to its full concurrency at once. Under alarms that never clear,
 // the held-back deliveries go after GiveWayAtMost: delayed, never stopped.
 func TestDeliveriesGiveWayToAlarms(t *testing.T) {
-	setup := func(t *testing.T, atMost time.Duration) (alarms *urgent.Signal, release chan struct{}, inFlight, peak, sent *atomic.Int32) {
+	setup := func(t *testing.T, atMost time.Duration) (*urgent.Signal, *gatedChannel) {
 		db := storetest.SQLite(t)
-		release = make(chan struct{})
-		inFlight, peak, sent = new(atomic.Int32), new(atomic.Int32), new(atomic.Int32)
-		w := fastWorker(notify.New(db), map[notify.ChannelName]notify.Channel{
-			notify.ChannelWebhook: notify.ChannelFunc(func(ctx context.Context, m notify.Message) error {
-				n := inFlight.Add(1)
-				defer inFlight.Add(-1)
-				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-				}
-				select {
-				case <-release:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				sent.Add(1)
-				return nil
-			}),
-		})
-		alarms = new(urgent.Signal)
+		hook := newGatedChannel()
+		w := fastWorker(notify.New(db), map[notify.ChannelName]notify.Channel{notify.ChannelWebhook: hook})
+		alarms := new(urgent.Signal)
 		w.Concurrency, w.Batch, w.GiveWay, w.GiveWayAtMost = 32, 64, alarms, atMost
 		w.SendTimeout = time.Minute
 		alarms.Begin()
@@ -516,11 +487,12 @@ func TestDeliveriesGiveWayToAlarms(t *testing.T) {
 				alarms.End()
 			}
 		})
-		return alarms, release, inFlight, peak, sent
+		return alarms, hook
 	}
 
 	t.Run("until answered", func(t *testing.T) {
-		alarms, release, inFlight, peak, sent := setup(t, time.Hour)
+		alarms, hook := setup(t, time.Hour)
+		release, inFlight, peak, sent := hook.release, &hook.inFlight, &hook.peak, &hook.sent
 		// The alarm on its way: four (32/8) in flight, and no more while it is.
 		eventually(t, 5*time.Second, "four deliveries in flight", func() bool { return inFlight.Load() == 4 })
 		time.Sleep(250 * time.Millisecond)
@@ -544,7 +516,8 @@ func TestDeliveriesGiveWayToAlarms(t *testing.T) {
 	})
 
 	t.Run("at most GiveWayAtMost", func(t *testing.T) {
-		alarms, release, inFlight, _, sent := setup(t, 300*time.Millisecond)
+		alarms, hook := setup(t, 300*time.Millisecond)
+		release, inFlight, sent := hook.release, &hook.inFlight, &hook.sent
 		eventually(t, 5*time.Second, "four deliveries in flight", func() bool { return inFlight.Load() == 4 })
 		began := time.Now()
 		eventually(t, 5*time.Second, "24 in flight with the alarm still on its way", func() bool { return inFlight.Load() == 24 })
