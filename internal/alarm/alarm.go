@@ -89,9 +89,10 @@ type Service struct {
 	T1   time.Duration
 	T2   time.Duration
 	// Urgent, when set, has each device event (DeviceSignal: HTTP and
-	// MQTT) marked on its way from its check to its commit on disk, so that
-	// the work that can wait gives way to it (package urgent). The DC-09
-	// receiver marks its frames itself, from read to ACK.
+	// MQTT) and each press of a panic button (StaffPanic) marked on its way
+	// from its check to its commit on disk, so that the work that can wait
+	// gives way to it (package urgent). The DC-09 receiver marks its frames
+	// itself, from queued for commit to answered.
 	Urgent *urgent.Signal
 
 	bus      *Bus

@@ -556,6 +556,8 @@ func (s *Service) StaffPanic(ctx context.Context, p auth.Principal, schoolID int
 	if silentAlarm {
 		t = alarmcode.SilentPanic
 	}
+	s.Urgent.Begin()
+	defer s.Urgent.End()
 	now := s.Now()
 	return s.Commit(ctx, []Signal{{Source: "staff", Account: p.Login, SchoolID: schoolID, Sequence: requestID, Content: []byte(fmt.Sprint(schoolID, silentAlarm)),
 		Events: []alarmcode.Event{{Type: t, Code: "staff", Description: "panic pressed in the console", Text: note, Known: true}}, ReceivedAt: now}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,15 +77,36 @@ func statusIs(t testing.TB, o *notify.Outbox, key string, s notify.Status) func(
 
 // gatedChannel is a channel whose deliveries wait until the test lets them
 // go (one for each value sent on release, all once it is closed), counting
-// those in flight, the most at once and those sent.
+// those in flight, the most at once and those sent, and noting when each
+// began.
 type gatedChannel struct {
 	release              chan struct{}
 	inFlight, peak, sent atomic.Int32
+	mu                   sync.Mutex
+	began                []time.Time
+	opened               sync.Once
+}
+
+// open lets every delivery go, now and from now on.
+func (h *gatedChannel) open() { h.opened.Do(func() { close(h.release) }) }
+
+// start returns when the i-th delivery (from 0) began; ok is false when it
+// has not.
+func (h *gatedChannel) start(i int) (at time.Time, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if i >= len(h.began) {
+		return time.Time{}, false
+	}
+	return h.began[i], true
 }
 
 func newGatedChannel() *gatedChannel { return &gatedChannel{release: make(chan struct{})} }
 
 func (h *gatedChannel) Send(ctx context.Context, m notify.Message) error {
+	h.mu.Lock()
+	h.began = append(h.began, time.Now())
+	h.mu.Unlock()
 	n := h.inFlight.Add(1)
 	defer h.inFlight.Add(-1)
 	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {

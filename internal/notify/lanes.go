@@ -25,15 +25,16 @@ type lanes struct {
 	yieldCap      int
 	giveWayAtMost time.Duration
 
-	mu        sync.Mutex
-	waiting   map[ChannelName][]queued
-	running   map[ChannelName]int
-	inFlight  int
-	held      map[ChannelName]int // claimed and not yet done: in flight or waiting
-	heldAll   int
-	resuming  bool      // a goroutine waits for giveWay to clear, to start the rest
-	heldSince time.Time // when deliveries were first held back for the alarms now on their way
-	wg        sync.WaitGroup
+	mu          sync.Mutex
+	waiting     map[ChannelName][]queued
+	running     map[ChannelName]int
+	inFlight    int
+	held        map[ChannelName]int // claimed and not yet done: in flight or waiting
+	heldAll     int
+	resuming    bool      // a goroutine waits for giveWay to clear, to start the rest
+	heldSince   time.Time // when deliveries were first held back for the alarms now on their way
+	heldEpisode uint64    // the giveWay episode heldSince belongs to
+	wg          sync.WaitGroup
 }
 
 // queued is a claimed message waiting for its slot, and the time by which
@@ -62,12 +63,18 @@ func (l *lanes) add(msgs []Message, startBy time.Time) {
 }
 
 // start launches waiting messages while slots are free, the channels
-// taking turns. While an alarm is on its way, it launches only up to
-// yieldCap in all: the rest wait until the alarm is answered, or until they
-// have waited giveWayAtMost, then go whether or not it is. l.mu is held.
+// taking turns. While alarms are on their way, it launches only up to
+// yieldCap in all: the rest wait until the alarms are answered, or for
+// giveWayAtMost, after which all go, at full concurrency until those alarms
+// have cleared (one stretch of alarms holds the deliveries back once).
+// l.mu is held.
 func (l *lanes) start() {
 	limit := l.cap
-	if l.giveWay.Active() && (l.heldSince.IsZero() || time.Since(l.heldSince) < l.giveWayAtMost) {
+	active := l.giveWay.Active()
+	if ep := l.giveWay.Episode(); active && ep != l.heldEpisode {
+		l.heldSince, l.heldEpisode = time.Time{}, ep // a new stretch of alarms
+	}
+	if active && (l.heldSince.IsZero() || time.Since(l.heldSince) < l.giveWayAtMost) {
 		limit = min(l.cap, l.yieldCap)
 	}
 	for more := true; more && l.inFlight < limit; {
@@ -88,8 +95,11 @@ func (l *lanes) start() {
 		}
 	}
 	switch {
-	case limit == l.cap:
+	case !active:
 		l.heldSince = time.Time{}
+	case limit == l.cap:
+		// Held back for GiveWayAtMost already: full concurrency until
+		// these alarms clear, however long they last.
 	case l.heldAll > l.inFlight: // held back for an alarm
 		if l.heldSince.IsZero() {
 			l.heldSince = time.Now()

@@ -46,9 +46,10 @@ type Worker struct {
 	// flight, so that the alarm's goroutines are not queued for the cores
 	// behind the deliveries' (see package urgent). The rest start when the
 	// alarms are answered, or after GiveWayAtMost (default 25 ms, the
-	// alarms' own goal) whether or not they are: under an alarm storm that
-	// never clears, messages are delayed by that much, never stopped, and a
-	// slow channel's deliveries in flight are not held to the eighth.
+	// alarms' own goal) whether or not they are, and the worker then keeps
+	// its full concurrency until that stretch of alarms has cleared: under
+	// an alarm storm that never clears, messages are delayed once by that
+	// much, never slowed for the storm's length.
 	GiveWay       *urgent.Signal
 	GiveWayAtMost time.Duration
 

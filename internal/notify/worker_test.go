@@ -368,7 +368,7 @@ func TestSlowChannelLeavesRoom(t *testing.T) {
 		if sms.sent.Load() != 0 || sms.peak.Load() > 6 {
 			t.Fatalf("SMS sent %d, at most %d at once; want none sent and at most 6 at once", sms.sent.Load(), sms.peak.Load())
 		}
-		close(sms.release)
+		sms.open()
 		eventually(t, 10*time.Second, "every SMS sent once the gateway answers", func() bool { return sms.sent.Load() == 40 })
 	})
 }
@@ -483,6 +483,7 @@ func TestDeliveriesGiveWayToAlarms(t *testing.T) {
 		enqueue(t, db, msgs...)
 		start(t, w)
 		t.Cleanup(func() {
+			hook.open() // a failed test leaves no delivery waiting for SendTimeout
 			if alarms.Active() {
 				alarms.End()
 			}
@@ -511,21 +512,30 @@ func TestDeliveriesGiveWayToAlarms(t *testing.T) {
 		// quarters of 32) without waiting for a delivery to end.
 		alarms.End()
 		eventually(t, 2*time.Second, "24 deliveries in flight once the alarm was answered", func() bool { return inFlight.Load() == 24 })
-		close(release)
+		hook.open()
 		eventually(t, 5*time.Second, "every message sent", func() bool { return sent.Load() == 64 })
 	})
 
 	t.Run("at most GiveWayAtMost", func(t *testing.T) {
-		alarms, hook := setup(t, 300*time.Millisecond)
-		release, inFlight, sent := hook.release, &hook.inFlight, &hook.sent
-		eventually(t, 5*time.Second, "four deliveries in flight", func() bool { return inFlight.Load() == 4 })
-		began := time.Now()
-		eventually(t, 5*time.Second, "24 in flight with the alarm still on its way", func() bool { return inFlight.Load() == 24 })
-		if waited := time.Since(began); waited < 200*time.Millisecond {
-			t.Fatalf("the held-back deliveries went after %v; want about 300 ms", waited)
+		// Alarms that never clear: the held-back deliveries go once they
+		// have waited GiveWayAtMost, and the worker then keeps its full
+		// concurrency for as long as that stretch of alarms lasts.
+		const atMost = 2 * time.Second
+		alarms, hook := setup(t, atMost)
+		eventually(t, 10*time.Second, "24 in flight with the alarm still on its way", func() bool { return hook.inFlight.Load() == 24 })
+		first, _ := hook.start(0)
+		fifth, _ := hook.start(4)
+		if waited := fifth.Sub(first); waited < atMost {
+			t.Fatalf("the fifth delivery began %v after the first; want at least GiveWayAtMost (%v)", waited, atMost)
 		}
-		close(release)
-		eventually(t, 10*time.Second, "every message sent with the alarm still on its way", func() bool { return sent.Load() == 64 })
+		// Twenty-four end: the next 24 begin at once, not after another
+		// GiveWayAtMost at an eighth.
+		for range 24 {
+			hook.release <- struct{}{}
+		}
+		eventually(t, atMost*3/4, "the next 24 in flight at once", func() bool { return hook.sent.Load() == 24 && hook.inFlight.Load() == 24 })
+		hook.open()
+		eventually(t, 10*time.Second, "every message sent with the alarm still on its way", func() bool { return hook.sent.Load() == 64 })
 		if !alarms.Active() {
 			t.Fatal("the alarm ended before the test did")
 		}

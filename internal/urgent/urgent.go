@@ -24,7 +24,8 @@ import (
 // *Signal is never active, so a component built without one behaves as
 // before.
 type Signal struct {
-	n atomic.Int64
+	n        atomic.Int64
+	episodes atomic.Uint64 // times n rose from zero
 
 	mu      sync.Mutex
 	cleared chan struct{} // closed when n falls to zero; nil while none is waited for
@@ -32,8 +33,8 @@ type Signal struct {
 
 // Begin marks one alarm on its way. Every Begin needs its End.
 func (s *Signal) Begin() {
-	if s != nil {
-		s.n.Add(1)
+	if s != nil && s.n.Add(1) == 1 {
+		s.episodes.Add(1)
 	}
 }
 
@@ -60,6 +61,17 @@ func (s *Signal) End() {
 
 // Active reports whether an alarm is on its way now.
 func (s *Signal) Active() bool { return s != nil && s.n.Load() > 0 }
+
+// Episode counts the times an alarm began its way when none was: two calls
+// that return the same number while Active was true all along saw one
+// stretch of alarms, so that whoever gives way can bound how long it does
+// so for each stretch.
+func (s *Signal) Episode() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.episodes.Load()
+}
 
 // Cleared returns a channel that is closed once no alarm is on its way:
 // already closed when none is now.

@@ -46,11 +46,19 @@ func TestSignal(t *testing.T) {
 	if s.Active() || !closedNow(c) {
 		t.Fatal("the last alarm answered: still active, or not cleared")
 	}
+	if s.Episode() != 1 {
+		t.Fatalf("one stretch of alarms counted as %d", s.Episode())
+	}
 	s.Begin()
 	if c2 := s.Cleared(); closedNow(c2) {
 		t.Fatal("an alarm on its way again: a cleared channel from before")
 	}
+	s.Begin()
 	s.End()
+	s.End()
+	if s.Episode() != 2 {
+		t.Fatalf("two stretches of alarms counted as %d", s.Episode())
+	}
 
 	defer func() {
 		if recover() == nil {

@@ -83,7 +83,7 @@ func TestPipelinedSinkACKsOnlyWhenDurable(t *testing.T) {
 }
 
 // TestAlarmOnItsWayUntilAnswered: a frame that carries an event is marked
-// on its way in Config.Urgent from when it is read until it is answered,
+// on its way in Config.Urgent from when it is queued until it is answered,
 // so that the notification worker gives way to it meanwhile; a link test
 // (NULL) is not.
 func TestAlarmOnItsWayUntilAnswered(t *testing.T) {
