@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 // compliance (with the acts as officials cite them) and the guardian's
 // phone page in Kazakh, Russian and English, leaves a
 // screenshot of each, and fails when two languages show the same words or
-// when a page's title is not the one its language gives it. (The operator's
+// when a page's title is not the one its language gives it; on a 360 px
+// phone the school's pages and the roadmap's indicators must fit the
+// screen, their tables read as cards. (The operator's
 // queue, the alarm's page and the import report are shown in every
 // language by their own tests.)
 func TestMainPagesInEveryLanguage(t *testing.T) {
@@ -77,7 +80,7 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 		differ(t, pg.name, text)
 	}
 	// On a phone the school's pages fit the screen: the menu wraps, and the
-	// compliance table scrolls inside its own box in every language.
+	// compliance table reads item by item in every language.
 	guard.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
 	for _, page := range []string{"/schools/1/board", "/schools/1/emergency"} {
 		guard.do(chromedp.Navigate(s.base + page))
@@ -96,7 +99,7 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 		// Every item reads on the screen as it is: no cell past its edge,
 		// none to scroll the table sideways to, and each reason and act
 		// beside its label.
-		if w := eval[int](director, `Math.ceil(Math.max(document.querySelector("#items").scrollWidth, ...[...document.querySelectorAll("#items th, #items td")].map(c => c.getBoundingClientRect().right)))`); w > 360 {
+		if w := director.tableReach("#items"); w > 360 {
 			t.Errorf("the compliance table in %s reaches %d px on a 360 px screen: a phone must scroll sideways to read it", l, w)
 		}
 		label := map[string]string{"kk": "Талап ететін акт", "ru": "Требование акта", "en": "The rule"}[l]
@@ -104,9 +107,43 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 			t.Errorf("the compliance table in %s on a 360 px screen shows an act without its label %q (%s)", l, label, c)
 		}
 	}
-	for _, p := range []*person{guard, director, parent} {
+	// So do the roadmap's indicators, which a director or an akimat's
+	// official opens on a phone: the nation's, a region's and a district's,
+	// each table read row by row as cards.
+	analyst := signedInAs(t, browser, s.base, "analyst", "")
+	analyst.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Navigate(s.base+"/indicators?region=610000000"))
+	district := eval[string](analyst, `document.querySelector('#parts a[href^="/indicators?district="]').getAttribute("href")`)
+	for _, pg := range []struct{ name, path string }{{"nation", "/indicators"}, {"region", "/indicators?region=610000000"}, {"district", district}} {
+		page := pg.path
+		analyst.do(chromedp.Navigate(s.base + page))
+		for _, l := range []string{"kk", "ru", "en"} {
+			analyst.language(l)
+			analyst.screenshot("indicators-" + pg.name + "-" + l + "-360")
+			if w := eval[int](analyst, "document.documentElement.scrollWidth"); w > 360 {
+				t.Errorf("%s in %s is %d px wide on a 360 px screen", page, l, w)
+			}
+			for _, table := range []string{"#figures", "#parts"} {
+				if w := analyst.tableReach(table); w > 360 {
+					t.Errorf("%s in %s: the table %s reaches %d px on a 360 px screen: a phone must scroll sideways to read it", page, l, table, w)
+				}
+			}
+			// Each figure under its label: the share now, beside «Now (Qorgan)».
+			label := map[string]string{"kk": "Қазір (Qorgan)", "ru": "Сейчас (Qorgan)", "en": "Now (Qorgan)"}[l]
+			if c := eval[string](analyst, `(td => td ? getComputedStyle(td, "::before").content : "")(document.querySelector("#figures tbody td.now"))`); !strings.Contains(c, label) {
+				t.Errorf("%s in %s on a 360 px screen shows the live share without its label %q (%s)", page, l, label, c)
+			}
+		}
+	}
+	for _, p := range []*person{guard, director, parent, analyst} {
 		if errs := p.consoleErrors(); len(errs) > 0 {
 			t.Errorf("%s: browser console errors: %v", p.name, errs)
 		}
 	}
+}
+
+// tableReach is how far right, in px, the table sel reaches: its own
+// scroll width or its farthest cell's edge, whichever is greater.
+func (p *person) tableReach(sel string) int {
+	p.t.Helper()
+	return eval[int](p, `((table) => Math.ceil(Math.max(table.scrollWidth, ...[...table.querySelectorAll("th, td")].map(c => c.getBoundingClientRect().right))))(document.querySelector(`+strconv.Quote(sel)+`))`)
 }
