@@ -31,7 +31,7 @@ const (
 // Status reports (tests, openings, restores) are stored as signals only.
 func priorityOf(t alarmcode.Type) (Priority, bool) {
 	switch t {
-	case alarmcode.Panic, alarmcode.Duress, alarmcode.SilentPanic, alarmcode.Holdup, alarmcode.Fire, alarmcode.Medical:
+	case alarmcode.Panic, alarmcode.Duress, alarmcode.SilentPanic, alarmcode.Holdup, alarmcode.Fire, alarmcode.Medical, alarmcode.Burglary:
 		return PriorityAlarm, true
 	case alarmcode.Unknown:
 		// An event we cannot read may be a panic: raise it as one.

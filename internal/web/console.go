@@ -82,7 +82,7 @@ type consoleData struct {
 
 // alarmTypes and alarmSteps are the words a live row may need; the page
 // carries them so that the script shows them in the person's language.
-var alarmTypes = []string{"panic", "duress", "silent_panic", "holdup", "fire", "medical", "tamper", "ac_loss", "low_battery", "comm_trouble",
+var alarmTypes = []string{"panic", "duress", "silent_panic", "holdup", "fire", "medical", "burglary", "tamper", "ac_loss", "low_battery", "comm_trouble",
 	"periodic_test", "opening", "closing", "restore", "unknown"}
 
 var alarmStates = []alarm.State{alarm.Raised, alarm.Acknowledged, alarm.Dispatched, alarm.OnSite, alarm.Resolved}

@@ -8,12 +8,15 @@ package alarmcode
 type Type string
 
 const (
-	Panic        Type = "panic"
-	Duress       Type = "duress"
-	SilentPanic  Type = "silent_panic"
-	Holdup       Type = "holdup"
-	Fire         Type = "fire"
-	Medical      Type = "medical"
+	Panic       Type = "panic"
+	Duress      Type = "duress"
+	SilentPanic Type = "silent_panic"
+	Holdup      Type = "holdup"
+	Fire        Type = "fire"
+	Medical     Type = "medical"
+	// Burglary is an intrusion detector's alarm: someone in the building
+	// while it is armed.
+	Burglary     Type = "burglary"
 	Tamper       Type = "tamper"
 	ACLoss       Type = "ac_loss"
 	LowBattery   Type = "low_battery"
@@ -26,7 +29,7 @@ const (
 	// new panic.
 	Restore Type = "restore"
 	// Unknown covers codes Qorgan has no specific handling for, known to
-	// the protocol (burglary, water, door access…) or not; Event.Known
+	// the protocol (water, gas, door access…) or not; Event.Known
 	// tells the two apart.
 	Unknown Type = "unknown"
 )
@@ -34,7 +37,7 @@ const (
 // Types lists every Type, for validation and for tests that need to walk
 // the whole vocabulary.
 func Types() []Type {
-	return []Type{Panic, Duress, SilentPanic, Holdup, Fire, Medical, Tamper,
+	return []Type{Panic, Duress, SilentPanic, Holdup, Fire, Medical, Burglary, Tamper,
 		ACLoss, LowBattery, CommTrouble, PeriodicTest, Opening, Closing,
 		Restore, Unknown}
 }
@@ -43,7 +46,7 @@ func Types() []Type {
 // than a log line.
 func (t Type) IsAlarm() bool {
 	switch t {
-	case Panic, Duress, SilentPanic, Holdup, Fire, Medical:
+	case Panic, Duress, SilentPanic, Holdup, Fire, Medical, Burglary:
 		return true
 	}
 	return false

@@ -10,10 +10,10 @@ func TestTypes(t *testing.T) {
 		}
 		seen[typ] = true
 	}
-	if len(seen) != 15 {
+	if len(seen) != 16 {
 		t.Errorf("%d types", len(seen))
 	}
-	for _, typ := range []Type{Panic, Duress, SilentPanic, Holdup, Fire, Medical} {
+	for _, typ := range []Type{Panic, Duress, SilentPanic, Holdup, Fire, Medical, Burglary} {
 		if !typ.IsAlarm() {
 			t.Errorf("%s is not an alarm", typ)
 		}

@@ -57,19 +57,19 @@ func lookup(event string) (codeInfo, bool) {
 	case "125":
 		return codeInfo{name: "Duress, egress granted", typ: alarmcode.Duress, siaNew: "HA", siaRestore: "HH"}, true
 	case "130":
-		return codeInfo{name: "Burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "Burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "131":
-		return codeInfo{name: "Perimeter burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "Perimeter burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "132":
-		return codeInfo{name: "Interior burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "Interior burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "133":
-		return codeInfo{name: "24-hour burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "24-hour burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "134":
-		return codeInfo{name: "Entry/exit burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "Entry/exit burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "135":
-		return codeInfo{name: "Day/night burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "Day/night burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "136":
-		return codeInfo{name: "Outdoor burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "Outdoor burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "137":
 		return codeInfo{name: "Tamper", typ: alarmcode.Tamper, siaNew: "TA", siaRestore: "TR"}, true
 	case "138":
@@ -89,7 +89,7 @@ func lookup(event string) (codeInfo, bool) {
 	case "145":
 		return codeInfo{name: "Expansion module tamper", typ: alarmcode.Tamper, siaNew: "ES", siaRestore: "EJ"}, true
 	case "146":
-		return codeInfo{name: "Silent burglary", typ: alarmcode.Unknown, siaNew: "BA", siaRestore: "BH"}, true
+		return codeInfo{name: "Silent burglary", typ: alarmcode.Burglary, siaNew: "BA", siaRestore: "BH"}, true
 	case "147":
 		return codeInfo{name: "Sensor supervision failure", typ: alarmcode.Unknown}, true
 	case "150":

@@ -60,7 +60,8 @@ func TestClassify(t *testing.T) {
 		{"1401 01 057", alarmcode.Opening, "", "", "057", false, true, "OP"},
 		{"3401 01 057", alarmcode.Closing, "", "", "057", false, true, "CL"},
 		{"6120 01 005", alarmcode.Panic, "", "005", "", true, true, "PA"},
-		{"1130 01 005", alarmcode.Unknown, "", "005", "", false, true, "BA"},
+		{"1130 01 005", alarmcode.Burglary, "", "005", "", false, true, "BA"},
+		{"3130 01 005", alarmcode.Restore, alarmcode.Burglary, "005", "", false, true, "BH"},
 		{"1777 01 005", alarmcode.Unknown, "", "005", "", false, false, ""},
 		{"2120 01 005", alarmcode.Unknown, "", "005", "", false, false, ""},
 	} {

@@ -37,7 +37,7 @@ func Example() {
 		fmt.Printf("%s %q err=%v\n", reply, bytes.TrimSpace(out), err)
 	}
 	// Output:
-	// account 78919: unknown zone "012" user ""
+	// account 78919: burglary zone "012" user ""
 	// ACK "0AFE0017\"ACK\"0002R1L232#78919[]" err=<nil>
 	// account 1002: periodic_test zone "001" user ""
 	// ACK "9E580012\"ACK\"0001L0#1002[]" err=<nil>

@@ -46,7 +46,7 @@ func lookup(code string) (codeInfo, bool) {
 	case "AT":
 		return codeInfo{name: "AC trouble", addr: addrNone, typ: alarmcode.ACLoss}, true
 	case "BA":
-		return codeInfo{name: "Burglary alarm", addr: addrZone, typ: alarmcode.Unknown}, true
+		return codeInfo{name: "Burglary alarm", addr: addrZone, typ: alarmcode.Burglary}, true
 	case "BB":
 		return codeInfo{name: "Burglary bypass", addr: addrZone, typ: alarmcode.Unknown}, true
 	case "BC":
@@ -58,13 +58,13 @@ func lookup(code string) (codeInfo, bool) {
 	case "BG":
 		return codeInfo{name: "Unverified event - burglary", addr: addrZone, typ: alarmcode.Unknown}, true
 	case "BH":
-		return codeInfo{name: "Burglary alarm restore", addr: addrZone, typ: alarmcode.Restore, restores: alarmcode.Unknown}, true
+		return codeInfo{name: "Burglary alarm restore", addr: addrZone, typ: alarmcode.Restore, restores: alarmcode.Burglary}, true
 	case "BJ":
 		return codeInfo{name: "Burglary trouble restore", addr: addrZone, typ: alarmcode.Restore, restores: alarmcode.Unknown}, true
 	case "BM":
-		return codeInfo{name: "Burglary alarm - cross point", addr: addrZone, typ: alarmcode.Unknown}, true
+		return codeInfo{name: "Burglary alarm - cross point", addr: addrZone, typ: alarmcode.Burglary}, true
 	case "BR":
-		return codeInfo{name: "Burglary restoral", addr: addrZone, typ: alarmcode.Restore, restores: alarmcode.Unknown}, true
+		return codeInfo{name: "Burglary restoral", addr: addrZone, typ: alarmcode.Restore, restores: alarmcode.Burglary}, true
 	case "BS":
 		return codeInfo{name: "Burglary supervisory", addr: addrZone, typ: alarmcode.Unknown}, true
 	case "BT":

@@ -66,6 +66,8 @@ func TestClassify(t *testing.T) {
 		{"Nri1/HA002", alarmcode.Holdup, "", "002", "", "1", true},
 		{"Nri1/FA003", alarmcode.Fire, "", "003", "", "1", true},
 		{"Nri1/MA004", alarmcode.Medical, "", "004", "", "1", true},
+		{"Nri1/BA006", alarmcode.Burglary, "", "006", "", "1", true},
+		{"Nri1/BH006", alarmcode.Restore, alarmcode.Burglary, "006", "", "1", true},
 		{"Nri1/TA005", alarmcode.Tamper, "", "005", "", "1", true},
 		{"Nri1/TR005", alarmcode.Restore, alarmcode.Tamper, "005", "", "1", true},
 		{"NAT", alarmcode.ACLoss, "", "", "", "", true},
