@@ -254,6 +254,23 @@ func mqttBroker(t *testing.T) string {
 	return broker
 }
 
+// mqttDemo starts the demo (extra arguments added) on broker with a topic
+// prefix and client ids of this run only, tagged with tag, and fails unless
+// its MQTT gateway started. The server's shared subscription
+// ($share/qorgan/<prefix>/devices/+/+) is then this run's alone, and
+// parallel or earlier runs on the same broker do not collide.
+func mqttDemo(t *testing.T, broker, tag string, extra ...string) (s *server, run, prefix string) {
+	t.Helper()
+	run = fmt.Sprintf("%s%d", tag, time.Now().UnixNano())
+	prefix = "qorgan-" + run + "/v1"
+	s = startDemo(t, filepath.Join(t.TempDir(), "demo.db"),
+		append(extra, "--mqtt-url", "mqtt://"+broker, "--mqtt-client-id", "qorgan-"+run, "--mqtt-topic-prefix", prefix)...)
+	if !strings.Contains(s.out.String(), "MQTT device alarms") {
+		t.Fatalf("the server did not start its MQTT gateway:\n%s", s.out.String())
+	}
+	return s, run, prefix
+}
+
 // addMQTTDevice registers a device of school 1 that speaks MQTT as
 // clientID, by c.
 func addMQTTDevice(t *testing.T, c *client, kind, name, clientID string) {
@@ -284,12 +301,7 @@ func mqttConnect(t *testing.T, ctx context.Context, broker, clientID string) *au
 // it once even when the device sends it twice.
 func TestMQTTAlarmEndToEnd(t *testing.T) {
 	broker := mqttBroker(t)
-	run := fmt.Sprintf("e2e%d", time.Now().UnixNano())
-	prefix := "qorgan-" + run + "/v1"
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "--mqtt-url", "mqtt://"+broker, "--mqtt-client-id", "qorgan-"+run, "--mqtt-topic-prefix", prefix)
-	if !strings.Contains(s.out.String(), "MQTT device alarms") {
-		t.Fatalf("the server did not start its MQTT gateway:\n%s", s.out.String())
-	}
+	s, run, prefix := mqttDemo(t, broker, "e2e")
 	admin, _ := signIn(t, s.base, "admin", "qorgan-demo-2026")
 	deviceID := "btn-" + run
 	addMQTTDevice(t, admin, "panic_button", "MQTT button", deviceID)

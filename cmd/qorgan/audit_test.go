@@ -21,20 +21,7 @@ func TestPageAudit(t *testing.T) {
 	browser, s := browserDemo(t)
 
 	// An alarm, so that the operators' pages have rows and a page of their own.
-	guard := apiAs(t, s.base, "guard")
-	if st := guard.do("POST", "/api/v1/schools/1/panic", map[string]any{"request_id": "audit-1", "note": "audit"}, nil); st != 202 {
-		t.Fatalf("panic: %d", st)
-	}
-	var list struct {
-		Items []struct {
-			ID int64 `json:"id"`
-		} `json:"items"`
-	}
-	guard.do("GET", "/api/v1/alarms", nil, &list)
-	if len(list.Items) == 0 {
-		t.Fatal("no alarm to audit")
-	}
-	alarmPage := fmt.Sprint("/alarms/", list.Items[0].ID)
+	alarmPage := panicAlarmPage(t, apiAs(t, s.base, "guard"), "audit-1", "audit")
 
 	roles := []struct {
 		login string

@@ -42,6 +42,24 @@ func apiAs(t *testing.T, base, login string) *client {
 	return c
 }
 
+// panicAlarmPage presses school 1's panic button as guard over the API and
+// returns the page of the alarm it raised (the newest guard sees).
+func panicAlarmPage(t *testing.T, guard *client, requestID, note string) string {
+	t.Helper()
+	if st := guard.do("POST", "/api/v1/schools/1/panic", map[string]any{"request_id": requestID, "note": note}, nil); st != 202 {
+		t.Fatalf("panic: %d", st)
+	}
+	var alarms struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	if st := guard.do("GET", "/api/v1/alarms", nil, &alarms); st != 200 || len(alarms.Items) == 0 {
+		t.Fatalf("alarms: %d %+v", st, alarms)
+	}
+	return fmt.Sprint("/alarms/", alarms.Items[0].ID)
+}
+
 // pupilsInside brings up to limit pupils of school 1 inside, a manual pass
 // each by the director (request ids tagged with tag), and returns their ids.
 func pupilsInside(t *testing.T, director *client, limit int, tag string) []int64 {

@@ -28,10 +28,7 @@ func TestMessagesAndRuleInBrowser(t *testing.T) {
 	box, sinks := guardianSinks(t)
 	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), sinks...)
 
-	api, st := signIn(t, s.base, "director", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("director sign-in: %d", st)
-	}
+	api := apiAs(t, s.base, "director")
 	p := addPupil(t, api, "MSG-1", "A5E5C0DE", map[string]any{"phone": "+77019990011", "full_name": "Сәуле", "language": "kk", "consent_given_on": "2025-09-01"})
 	if st := api.do("POST", "/api/v1/schools/1/passes/manual", map[string]any{"pupil_id": p.ID, "direction": "in", "request_id": "messages-test-1"}, nil); st/100 != 2 {
 		t.Fatalf("manual pass: %d", st)
@@ -65,10 +62,7 @@ func TestMessagesAndRuleInBrowser(t *testing.T) {
 	// The rule, in Kazakh, by the director of a school that teaches in one
 	// shift (school 1 of the demo teaches in two, and may not have it): a
 	// bad time, then a good one.
-	admin, st := signIn(t, s.base, "admin", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("admin sign-in: %d", st)
-	}
+	admin := apiAs(t, s.base, "admin")
 	var schools struct {
 		Items []struct {
 			ID     int64 `json:"id"`
@@ -156,22 +150,8 @@ func TestAlarmMapInBrowser(t *testing.T) {
 	t.Cleanup(ts.Close)
 	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "--map-tiles-url", ts.URL+"/{z}/{x}/{y}.png")
 
-	guard, st := signIn(t, s.base, "guard", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("guard sign-in: %d", st)
-	}
-	if st := guard.do("POST", "/api/v1/schools/1/panic", map[string]any{"request_id": "map-test-1", "note": "map"}, nil); st != 202 {
-		t.Fatalf("panic: %d", st)
-	}
-	var alarms struct {
-		Items []struct {
-			ID int64 `json:"id"`
-		} `json:"items"`
-	}
-	if st := guard.do("GET", "/api/v1/alarms", nil, &alarms); st != 200 || len(alarms.Items) == 0 {
-		t.Fatalf("alarms: %d %+v", st, alarms)
-	}
-	at := fmt.Sprint("/alarms/", alarms.Items[0].ID)
+	guard := apiAs(t, s.base, "guard")
+	at := panicAlarmPage(t, guard, "map-test-1", "map")
 
 	pcn := signedInAs(t, browser, s.base, "pcn", "en")
 	pcn.do(chromedp.Navigate(s.base + at))
@@ -192,16 +172,11 @@ func TestAlarmMapInBrowser(t *testing.T) {
 	// Without a tile server: the map is off, the page works.
 	s2 := startDemo(t, filepath.Join(t.TempDir(), "demo2.db"))
 	guard2, _ := signIn(t, s2.base, "guard", "qorgan-demo-2026")
-	if st := guard2.do("POST", "/api/v1/schools/1/panic", map[string]any{"request_id": "map-test-2", "note": "no map"}, nil); st != 202 {
-		t.Fatalf("panic: %d", st)
-	}
-	if st := guard2.do("GET", "/api/v1/alarms", nil, &alarms); st != 200 || len(alarms.Items) == 0 {
-		t.Fatalf("alarms: %d", st)
-	}
+	at2 := panicAlarmPage(t, guard2, "map-test-2", "no map")
 	off := newPerson(t, browser, "pcn-no-map")
 	off.signIn(s2.base, "pcn")
 	off.language("en")
-	off.do(chromedp.Navigate(fmt.Sprint(s2.base, "/alarms/", alarms.Items[0].ID)))
+	off.do(chromedp.Navigate(s2.base + at2))
 	off.wait(`document.querySelector("#map-off") !== null`, 10*time.Second)
 	if got := eval[string](off, `document.querySelector("#map-off").innerText`); !strings.Contains(got, "map is off") {
 		t.Errorf("without a tile server the page says %q", got)

@@ -28,10 +28,7 @@ func TestMetricsToken(t *testing.T) {
 	if st, body := scrape("Authorization", "Bearer not-"+token); st != 401 || !strings.Contains(body, `"field":"Authorization"`) {
 		t.Errorf("another token: %d %s", st, body)
 	}
-	admin, st := signIn(t, s.base, "admin", "qorgan-demo-2026")
-	if st != 200 {
-		t.Fatalf("sign in: %d", st)
-	}
+	admin := apiAs(t, s.base, "admin")
 	if st := admin.do("GET", "/metrics", nil, nil); st != 401 {
 		t.Errorf("the administrator's session: %d, want 401", st)
 	}

@@ -3,7 +3,6 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,16 +23,7 @@ import (
 func TestMQTTPassToGuardiansEndToEnd(t *testing.T) {
 	broker := mqttBroker(t)
 	box, sinks := guardianSinks(t)
-	// A topic prefix and client ids of this run only: the server's shared
-	// subscription ($share/qorgan/<prefix>/devices/+/+) is then this run's
-	// alone, and parallel or earlier runs on the same broker do not collide.
-	run := fmt.Sprintf("pm%d", time.Now().UnixNano())
-	prefix := "qorgan-" + run + "/v1"
-	s := startDemo(t, filepath.Join(t.TempDir(), "demo.db"),
-		append(sinks, "--mqtt-url", "mqtt://"+broker, "--mqtt-client-id", "qorgan-"+run, "--mqtt-topic-prefix", prefix)...)
-	if !strings.Contains(s.out.String(), "MQTT device alarms") {
-		t.Fatalf("the server did not start its MQTT gateway:\n%s", s.out.String())
-	}
+	s, run, prefix := mqttDemo(t, broker, "pm", sinks...)
 	const pw = "qorgan-demo-2026"
 	admin, _ := signIn(t, s.base, "admin", pw)
 	director, _ := signIn(t, s.base, "director", pw)

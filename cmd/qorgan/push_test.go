@@ -1,12 +1,7 @@
 package main_test
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,44 +27,7 @@ import (
 // PostgreSQL schema of its own.
 func TestWebPushEndToEnd(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { webPushEndToEnd(t) })
-	t.Run("postgres", func(t *testing.T) { webPushEndToEnd(t, "--database-url", postgresSchema(t)) })
-}
-
-// postgresSchema makes a fresh schema in the tests' PostgreSQL, dropped at
-// the end, and returns a URL that uses it; without one the test is skipped
-// (failed when QORGAN_TEST_REQUIRE_POSTGRES=1).
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(storetest.EnvURL)
-	if base == "" {
-		if os.Getenv(storetest.EnvRequire) == "1" {
-			t.Fatalf("PostgreSQL required but %s is not set", storetest.EnvURL)
-		}
-		t.Skipf("PostgreSQL half skipped: set %s", storetest.EnvURL)
-	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	schema := "qe_" + hex.EncodeToString(rnd[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	t.Run("postgres", func(t *testing.T) { webPushEndToEnd(t, "--database-url", storetest.PostgresURL(t)) })
 }
 
 func webPushEndToEnd(t *testing.T, store ...string) {

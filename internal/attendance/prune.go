@@ -31,42 +31,42 @@ func (s *Service) Prune(ctx context.Context, before time.Time) (passes, presence
 	}
 	at, day := store.Micros(before), Day(before)
 	for _, school := range schools {
-		for {
-			n, err := s.pruneOnce(ctx, "DELETE FROM passes WHERE id IN (SELECT id FROM passes WHERE school_id = ? AND at < ? LIMIT ?)", school, at)
-			passes += n
-			if err != nil {
-				return passes, presence, err
-			}
-			if n < pruneBatch {
-				break
-			}
+		n, err := s.prune(ctx, "DELETE FROM passes WHERE id IN (SELECT id FROM passes WHERE school_id = ? AND at < ? LIMIT ?)", school, at)
+		passes += n
+		if err != nil {
+			return passes, presence, err
 		}
-		for {
-			n, err := s.pruneOnce(ctx, `DELETE FROM presence WHERE school_id = ? AND (person_kind, person_id, day) IN
-				(SELECT person_kind, person_id, day FROM presence WHERE school_id = ? AND day < ? LIMIT ?)`, school, school, day)
-			presence += n
-			if err != nil {
-				return passes, presence, err
-			}
-			if n < pruneBatch {
-				break
-			}
+		n, err = s.prune(ctx, `DELETE FROM presence WHERE school_id = ? AND (person_kind, person_id, day) IN
+			(SELECT person_kind, person_id, day FROM presence WHERE school_id = ? AND day < ? LIMIT ?)`, school, school, day)
+		presence += n
+		if err != nil {
+			return passes, presence, err
 		}
 	}
 	return passes, presence, nil
 }
 
-func (s *Service) pruneOnce(ctx context.Context, q string, args ...any) (int, error) {
-	var n int64
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, q, append(args, pruneBatch)...)
-		if err != nil {
+// prune runs q, a deletion of at most pruneBatch rows (its last argument),
+// one transaction at a time until one deletes fewer, and says how many
+// rows went.
+func (s *Service) prune(ctx context.Context, q string, args ...any) (int, error) {
+	args = append(args, pruneBatch)
+	total := 0
+	for {
+		var n int64
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
 			return err
+		})
+		total += int(n)
+		if err != nil || n < pruneBatch {
+			return total, err
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	}
 }
 
 // Run deletes, at start and then hourly until ctx ends, the passes and

@@ -17,19 +17,8 @@ func TestIDsNotReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	p, err := db.provider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 11); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.W.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	upTo(t, db, 11)
+	exec := mustExec(t, db)
 	exec(`INSERT INTO regions (code, name_kk, name_ru, name_en) VALUES ('710000000', 'Астана', 'Астана', 'Astana')`)
 	exec(`INSERT INTO schools (id, code, name_kk, name_ru, region_code, headcount, created_at, updated_at) VALUES (1, 'S1', 'М', 'Ш', '710000000', 500, 0, 0)`)
 	for id := 1; id <= 3; id++ {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pressly/goose/v3"
 )
 
 // TestSignalsUpgrade takes a store holding signals and an alarm across
@@ -66,15 +68,34 @@ func eachUnmigrated(t *testing.T, fn func(t *testing.T, db *DB)) {
 	})
 }
 
-func testSignalsUpgrade(t *testing.T, db *DB) {
-	ctx := context.Background()
+// upTo migrates db to version and no further, as a database from before the
+// migration under test was left; it returns the migrations, to go down with.
+func upTo(t *testing.T, db *DB, version int64) *goose.Provider {
+	t.Helper()
 	p, err := db.provider()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 15); err != nil {
+	if _, err := p.UpTo(context.Background(), version); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// mustExec returns a function that runs a statement (written with ?) on
+// db's writer and fails t on an error: how an upgrade test lays down rows.
+func mustExec(t *testing.T, db *DB) func(q string, args ...any) {
+	return func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.W.ExecContext(context.Background(), db.Dialect.Rebind(q), args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func testSignalsUpgrade(t *testing.T, db *DB) {
+	ctx := context.Background()
+	upTo(t, db, 15)
 	exec := func(q string, args ...any) error {
 		_, err := db.W.ExecContext(ctx, db.Dialect.Rebind(q), args...)
 		return err
@@ -124,19 +145,8 @@ func testSignalsUpgrade(t *testing.T, db *DB) {
 func TestSignalsRawUpgrade(t *testing.T) {
 	eachUnmigrated(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		p, err := db.provider()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.UpTo(ctx, 17); err != nil {
-			t.Fatal(err)
-		}
-		must := func(q string, args ...any) {
-			t.Helper()
-			if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind(q), args...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
+		p := upTo(t, db, 17)
+		must := mustExec(t, db)
 		read := func(id int) (raw string, exact []byte) {
 			t.Helper()
 			if err := db.W.QueryRowContext(ctx, db.Dialect.Rebind("SELECT raw, raw_bytes FROM signals WHERE id = ?"), id).Scan(&raw, &exact); err != nil {

@@ -45,6 +45,20 @@ func SQLite(t testing.TB) *store.DB {
 // saying so, unless QORGAN_TEST_REQUIRE_POSTGRES=1.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{URL: PostgresURL(t)})
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresURL makes a fresh schema in the tests' PostgreSQL, dropped when
+// the test ends, and returns a URL whose connections use it: for a test that
+// opens the store itself, or hands the URL to the program. Without
+// QORGAN_TEST_DATABASE_URL the test is skipped, as Postgres says.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
 		if os.Getenv(EnvRequire) == "1" {
@@ -63,6 +77,15 @@ func Postgres(t testing.TB) *store.DB {
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("postgres: create schema: %v", err)
 	}
+	// Registered before the caller's own cleanups, so it runs after them:
+	// the schema is dropped once the store on it is closed.
+	t.Cleanup(func() {
+		a, err := sql.Open("pgx", base)
+		if err == nil {
+			a.Exec("DROP SCHEMA " + schema + " CASCADE")
+			a.Close()
+		}
+	})
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("postgres url: %v", err)
@@ -70,19 +93,7 @@ func Postgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(context.Background(), store.Config{URL: u.String()})
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		a, err := sql.Open("pgx", base)
-		if err == nil {
-			a.Exec("DROP SCHEMA " + schema + " CASCADE")
-			a.Close()
-		}
-	})
-	return db
+	return u.String()
 }
 
 // Strings reads a query of one column as strings, failing t on an error: the
