@@ -497,3 +497,19 @@ func TestDeviceEventControlCharactersRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestParseEscalation: an escalated step's detail, as the timer writes it,
+// reads back as its level and recipients; other text does not.
+func TestParseEscalation(t *testing.T) {
+	for _, to := range []string{alarm.ToSupervisorAndDirector, alarm.ToSupervisor, alarm.ToRegion} {
+		level, got, ok := alarm.ParseEscalation(alarm.EscalationDetail(2, to))
+		if !ok || level != 2 || got != to {
+			t.Errorf("%q read back as %d, %q, %v", alarm.EscalationDetail(2, to), level, got, ok)
+		}
+	}
+	for _, d := range []string{"", "level two: no ПЦН acknowledgement; to ЦОУ supervisor", "level 1: no ПЦН acknowledgement; to the moon", "communication restored"} {
+		if _, _, ok := alarm.ParseEscalation(d); ok {
+			t.Errorf("%q read as an escalation", d)
+		}
+	}
+}

@@ -440,7 +440,7 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 			string(Resolved), store.Micros(now), id, string(Resolved)); err != nil {
 			return nil, err
 		}
-		if err := s.step(ctx, tx, id, PartySystem, "resolved", 0, "communication restored", now); err != nil {
+		if err := s.step(ctx, tx, id, PartySystem, "resolved", 0, CommunicationRestored, now); err != nil {
 			return nil, err
 		}
 		if err := s.publish(ctx, tx, "alarm.restored", id, now); err != nil {
@@ -449,6 +449,10 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 	}
 	return lost, nil
 }
+
+// CommunicationRestored is the detail of the step that resolves a lost
+// device's alarm when it is heard again.
+const CommunicationRestored = "communication restored"
 
 func nullID(id int64) any {
 	if id == 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"qorgan/internal/auth"
@@ -61,14 +63,14 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		for _, d := range dues {
 			level := d.level + 1
 			var next any
-			to := "ЦОУ supervisor, school director"
+			to := ToSupervisorAndDirector
 			if d.silent {
-				to = "ЦОУ supervisor" // a silent alarm is not announced inside the school
+				to = ToSupervisor // a silent alarm is not announced inside the school
 			}
 			if level == 1 {
 				next = d.committed + (s.T2).Microseconds()
 			} else {
-				to = "region education department, regional police"
+				to = ToRegion
 			}
 			// The timer may have been stopped since it was read.
 			res, err := tx.ExecContext(ctx, "UPDATE alarms SET escalation_level = ?, next_escalation_at = ? WHERE id = ? AND next_escalation_at IS NOT NULL AND escalation_level = ?",
@@ -79,7 +81,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
-			detail := fmt.Sprintf("level %d: no ПЦН acknowledgement; to %s", level, to)
+			detail := EscalationDetail(level, to)
 			if err := s.step(ctx, tx, d.id, PartySystem, "escalated", 0, detail, now); err != nil {
 				return err
 			}
@@ -157,4 +159,40 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 	}
 	s.bus.Notify()
 	return len(ls), nil
+}
+
+// Whom an escalation goes to, as an escalated step's detail names them.
+const (
+	ToSupervisorAndDirector = "ЦОУ supervisor, school director"
+	ToSupervisor            = "ЦОУ supervisor"
+	ToRegion                = "region education department, regional police"
+)
+
+// EscalationDetail is an escalated step's detail, kept in English for the
+// record and the API; the console says it in the page's language
+// (ParseEscalation).
+func EscalationDetail(level int, to string) string {
+	return fmt.Sprintf("level %d: no ПЦН acknowledgement; to %s", level, to)
+}
+
+// ParseEscalation reads an escalated step's detail back: its level and whom
+// it went to (one of the To… constants); ok is false for any other text.
+func ParseEscalation(detail string) (level int, to string, ok bool) {
+	rest, found := strings.CutPrefix(detail, "level ")
+	if !found {
+		return 0, "", false
+	}
+	n, to, found := strings.Cut(rest, ": no ПЦН acknowledgement; to ")
+	if !found {
+		return 0, "", false
+	}
+	level, err := strconv.Atoi(n)
+	if err != nil {
+		return 0, "", false
+	}
+	switch to {
+	case ToSupervisorAndDirector, ToSupervisor, ToRegion:
+		return level, to, true
+	}
+	return 0, "", false
 }
