@@ -223,7 +223,7 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 		d.Timeline = append(d.Timeline, timelineEntry{At: *a.FirstDeliveryAt, Party: alarm.PartySystem, Step: "delivered"})
 	}
 	for _, st := range a.Steps {
-		e := timelineEntry{At: st.At, Party: st.Party, Step: st.Step, Detail: st.Detail}
+		e := timelineEntry{At: st.At, Party: st.Party, Step: st.Step, Detail: stepDetail(v.Lang, st.Party, st.Step, st.Detail)}
 		if st.Step == "acknowledged" {
 			// The domain writes "after 1.2s" for the record; the page says
 			// it in the reader's language.
@@ -236,6 +236,9 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 		}
 		if st.Step == "resolved" && slices.Contains(alarm.Resolutions, st.Detail) {
 			e.Detail = tr(v.Lang, "resolution."+st.Detail, nil, 0)
+			if a.Notes != "" {
+				e.Detail += " — " + a.Notes // what the person closing it wrote
+			}
 		}
 		d.Timeline = append(d.Timeline, e)
 	}

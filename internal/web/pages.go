@@ -22,7 +22,6 @@ import (
 
 	"golang.org/x/text/language"
 
-	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
@@ -120,7 +119,6 @@ func pageFuncs(a *assets) template.FuncMap {
 		},
 		"T":      func(id string) string { return id },
 		"rel":    func(s string) string { return s },
-		"detail": func(party alarm.Party, step, d string) string { return d },
 		"TN":     func(id string, n int) string { return id },
 		"clock":  func(t time.Time) string { return t.In(kztime.Almaty).Format("15:04:05") },
 		"when":   func(t time.Time) string { return t.In(kztime.Almaty).Format("02.01.2006 15:04:05") },
@@ -283,9 +281,6 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v *view)
 		"T":   func(id string) string { return tr(lang, id, nil, 0) },
 		"TN":  func(id string, n int) string { return tr(lang, id, map[string]any{"Count": n}, n) },
 		"rel": func(s string) string { return relationText(lang, s) },
-		"detail": func(party alarm.Party, step, d string) string {
-			return stepDetail(lang, party, step, d)
-		},
 	})
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {

@@ -270,8 +270,8 @@ func TestAlarmResponsePages(t *testing.T) {
 		t.Fatalf("resolve: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, page = pcn.get(at)
-	if !strings.Contains(page, "Ложная тревога") || strings.Contains(page, `class="step-form"`) {
-		t.Errorf("a closed alarm: want its outcome in the timeline and no step offered")
+	if !strings.Contains(page, "Ложная тревога — ложное срабатывание") || strings.Contains(page, `class="step-form"`) {
+		t.Errorf("a closed alarm: want its outcome and the notes in the timeline and no step offered")
 	}
 	// Closing it again: the conflict comes back as a notice on the page.
 	resp, page = pcn.post(at+"/resolve", url.Values{"csrf_token": {tok}, "resolution": {"real"}})
