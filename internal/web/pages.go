@@ -119,6 +119,7 @@ func pageFuncs(a *assets) template.FuncMap {
 		},
 		"T":      func(id string) string { return id },
 		"rel":    func(s string) string { return s },
+		"pos":    func(s string) string { return s },
 		"TN":     func(id string, n int) string { return id },
 		"clock":  func(t time.Time) string { return t.In(kztime.Almaty).Format("15:04:05") },
 		"when":   func(t time.Time) string { return t.In(kztime.Almaty).Format("02.01.2006 15:04:05") },
@@ -281,6 +282,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v *view)
 		"T":   func(id string) string { return tr(lang, id, nil, 0) },
 		"TN":  func(id string, n int) string { return tr(lang, id, map[string]any{"Count": n}, n) },
 		"rel": func(s string) string { return relationText(lang, s) },
+		"pos": func(s string) string { return positionText(lang, s) },
 	})
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
@@ -545,9 +547,25 @@ var relations = map[string]string{
 // relationKinds are the relations a page words itself.
 var relationKinds = []string{"mother", "father", "grandmother", "grandfather", "guardian"}
 
-func relationText(lang, s string) string {
-	if k, ok := relations[strings.ToLower(strings.TrimSpace(s))]; ok {
-		return tr(lang, "ui.relation."+k, nil, 0)
+func relationText(lang, s string) string { return wordText(lang, relations, "ui.relation.", s) }
+
+// positions maps the words schools and the demo write for a staff
+// member's position, in any of the three languages, to one message, as
+// relations does; another position is shown as the school wrote it.
+var positions = map[string]string{
+	"director": "director", "директор": "director", "мектеп директоры": "director",
+	"safety_officer": "safety_officer", "ответственный за безопасность": "safety_officer", "қауіпсіздікке жауапты": "safety_officer",
+	"guard": "guard", "охранник": "guard", "сторож": "guard", "күзетші": "guard",
+	"teacher": "teacher", "учитель": "teacher", "педагог": "teacher", "мұғалім": "teacher",
+}
+
+func positionText(lang, s string) string { return wordText(lang, positions, "ui.position.", s) }
+
+// wordText says a word a school wrote in the reader's language when words
+// knows it (the message prefix+its kind), and as written otherwise.
+func wordText(lang string, words map[string]string, prefix, s string) string {
+	if k, ok := words[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return tr(lang, prefix+k, nil, 0)
 	}
 	return s
 }

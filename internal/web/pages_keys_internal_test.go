@@ -46,6 +46,15 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	builtAll(want, "step.", alarmSteps...)
 	builtAll(want, "lang.", locale.Languages...)
 	builtAll(want, "ui.relation.", relationKinds...)
+	for _, k := range positions {
+		built("ui.position." + k)
+	}
+	// An alarm's system steps (stepDetail).
+	built("ui.alarm.detail.escalated")
+	built("ui.alarm.detail.communication_restored")
+	for _, k := range escalatedTo {
+		built(k)
+	}
 	builtAll(want, "ui.import.problem.", transfer.ProblemCodes...)
 	for _, x := range roadmap.WhyCodes {
 		switch x {

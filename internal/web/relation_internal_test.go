@@ -14,3 +14,16 @@ func TestRelationText(t *testing.T) {
 		}
 	}
 }
+
+// TestPositionText: a staff member's position, as the demo and schools
+// write it, reads in the page's language; another stays as written.
+func TestPositionText(t *testing.T) {
+	for _, c := range []struct{ lang, in, want string }{
+		{"ru", "safety_officer", "ответственный за безопасность"}, {"kk", "Охранник", "күзетші"}, {"en", "мұғалім", "teacher"},
+		{"kk", "director", "директор"}, {"ru", "библиотекарь", "библиотекарь"},
+	} {
+		if got := positionText(c.lang, c.in); got != c.want {
+			t.Errorf("%s %q: got %q, want %q", c.lang, c.in, got, c.want)
+		}
+	}
+}
