@@ -365,7 +365,7 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 		var timer any
 		// An event's code, zone and partition come from the device: shown
 		// to operators as text whatever bytes they held.
-		a := Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, DeviceID: r.device, Type: string(r.ev.Type),
+		a := Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, SchoolNameKK: r.rt.schoolNameKK, DeviceID: r.device, Type: string(r.ev.Type),
 			Code: text.Escape(r.ev.Code, text.Line), Description: text.Escape(r.ev.Description, text.Line),
 			Zone: text.Escape(r.ev.Zone, text.Line), Partition: text.Escape(r.ev.Partition, text.Line), Priority: int(r.prio), Silent: silent(r.ev.Type), State: Raised, ProviderID: r.rt.provider,
 			PoliceUnitID: r.rt.police, ReceivedAt: r.received.UTC(), CommittedAt: r.committed.UTC(), Steps: []Step{}}
@@ -464,7 +464,8 @@ func nullID(id int64) any {
 // route is where a school's alarms go.
 type route struct {
 	provider, police int64
-	schoolName       string
+	schoolName       string // Russian
+	schoolNameKK     string
 	expires          time.Time
 }
 
@@ -494,7 +495,7 @@ func (s *Service) routeOf(ctx context.Context, q store.Querier, school int64, no
 	if ok {
 		rt.police = u.ID
 	}
-	if err := q.QueryRowContext(ctx, "SELECT name_ru FROM schools WHERE id = ?", school).Scan(&rt.schoolName); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT name_ru, name_kk FROM schools WHERE id = ?", school).Scan(&rt.schoolName, &rt.schoolNameKK); err != nil {
 		return rt, err
 	}
 	s.mu.Lock()

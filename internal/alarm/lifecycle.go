@@ -22,6 +22,7 @@ type Alarm struct {
 	ID              int64      `json:"id"`
 	SchoolID        int64      `json:"school_id"`
 	SchoolName      string     `json:"school_name"`
+	SchoolNameKK    string     `json:"school_name_kk"`
 	DeviceID        int64      `json:"device_id,omitempty"`
 	Type            string     `json:"type"`
 	Code            string     `json:"code,omitempty"`
@@ -58,7 +59,7 @@ func (a Alarm) AcknowledgedBy(p Party) bool {
 	return slices.ContainsFunc(a.Steps, func(s Step) bool { return s.Party == p && s.Step == "acknowledged" })
 }
 
-const alarmCols = `a.id, a.school_id, s.name_ru, COALESCE(a.device_id, 0), a.type, a.code, a.description, a.zone, a.partition_no, a.priority, a.silent, a.state,
+const alarmCols = `a.id, a.school_id, s.name_ru, s.name_kk, COALESCE(a.device_id, 0), a.type, a.code, a.description, a.zone, a.partition_no, a.priority, a.silent, a.state,
 	a.resolution, a.notes, COALESCE(a.provider_id, 0), COALESCE(a.police_unit_id, 0), a.received_at, a.committed_at, a.first_delivery_at,
 	a.escalation_level, a.next_escalation_at, a.resolved_at`
 
@@ -66,7 +67,7 @@ func scanAlarm(sc interface{ Scan(...any) error }) (Alarm, error) {
 	var a Alarm
 	var rec, com int64
 	var first, next, res sql.NullInt64
-	err := sc.Scan(&a.ID, &a.SchoolID, &a.SchoolName, &a.DeviceID, &a.Type, &a.Code, &a.Description, &a.Zone, &a.Partition, &a.Priority, &a.Silent, &a.State,
+	err := sc.Scan(&a.ID, &a.SchoolID, &a.SchoolName, &a.SchoolNameKK, &a.DeviceID, &a.Type, &a.Code, &a.Description, &a.Zone, &a.Partition, &a.Priority, &a.Silent, &a.State,
 		&a.Resolution, &a.Notes, &a.ProviderID, &a.PoliceUnitID, &rec, &com, &first, &a.EscalationLevel, &next, &res)
 	a.ReceivedAt, a.CommittedAt = store.FromMicros(rec), store.FromMicros(com)
 	a.FirstDeliveryAt, a.NextEscalation, a.ResolvedAt = store.FromNullMicros(first), store.FromNullMicros(next), store.FromNullMicros(res)

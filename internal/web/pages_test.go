@@ -213,6 +213,22 @@ func TestAlarmResponsePages(t *testing.T) {
 	}
 	id := m[1]
 	at := "/alarms/" + id
+	// The queue names the school in the page's language.
+	names := storetest.Strings(t, db.Reader(), "SELECT name_ru FROM schools WHERE id = 1 UNION ALL SELECT name_kk FROM schools WHERE id = 1")
+	if !strings.Contains(page, `href="/alarms/`+id+`">`+names[0]+`<`) {
+		t.Errorf("the Russian queue does not name the school %q", names[0])
+	}
+	if names[0] == names[1] {
+		t.Fatalf("the demo's school 1 has one name in both languages: %q", names[0])
+	}
+	for _, l := range []string{"kk", "ru"} {
+		if resp, _ := pcn.post("/language", url.Values{"csrf_token": {tok}, "lang": {l}, "back": {"/console"}}); resp.StatusCode != 303 {
+			t.Fatalf("language %s: %d", l, resp.StatusCode)
+		}
+		if _, kk := pcn.get("/console"); l == "kk" && !strings.Contains(kk, `href="/alarms/`+id+`">`+names[1]+`<`) {
+			t.Errorf("the Kazakh queue does not name the school %q", names[1])
+		}
+	}
 	_, page = pcn.get(at)
 	if !strings.Contains(page, `id="ack"`) || strings.Contains(page, `id="dispatch"`) {
 		t.Errorf("before acknowledging, the page should offer acknowledge and not dispatch")

@@ -116,7 +116,7 @@ async function refreshParts(...selectors) {
     clock.textContent = almatyClock(at);
     const link = tr.querySelector(".school");
     link.href = "/alarms/" + a.id;
-    link.textContent = a.school_name;
+    link.textContent = (document.documentElement.lang === "kk" && a.school_name_kk) || a.school_name;
     tr.querySelector(".type").textContent = w("type." + a.type);
     tr.querySelector(".zone").textContent = a.zone ? " · " + w("ui.zone") + " " + a.zone : "";
     tr.querySelector(".state").textContent = w("state." + a.state);
