@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // staffCode is a teacher's class and code in their drill message.
@@ -200,4 +202,58 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+string(b))
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestProposalInBrowser: the guard's panic, pressed on the board, proposes
+// a lockdown; the ПЦН's open console (without a reload), the alarm's page
+// and the director's emergency page show it with its one-action
+// confirmation, the guard's emergency page does not; the director's one
+// press declares it, the page shows the lockdown in force with a notice
+// that it was declared, and the ПЦН's open alarm page no longer offers it.
+func TestProposalInBrowser(t *testing.T) {
+	browser, s := browserDemo(t)
+	pcn := signedInAs(t, browser, s.base, "pcn", "ru")
+	pcn.do(chromedp.Navigate(s.base + "/console"))
+	pcn.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
+	if eval[bool](pcn, `document.querySelector("#proposals") !== null`) {
+		t.Fatal("the ПЦН's console proposes an emergency before any panic")
+	}
+	guard := signedInAs(t, browser, s.base, "guard", "ru")
+	guard.do(chromedp.Navigate(s.base+"/schools/1/board"), chromedp.Click(chromedp.CSS("#panic-button")))
+	guard.wait(`document.querySelector("#confirm-panic") !== null`, 10*time.Second)
+	guard.do(chromedp.Click(chromedp.CSS("#confirm-panic button[type=submit]")))
+	guard.wait(`document.querySelector("#raised") !== null`, 10*time.Second)
+
+	// The open console shows the proposal without a reload.
+	pcn.wait(`document.querySelector("#proposals form.proposal") !== null`, 10*time.Second)
+	pcn.do(chromedp.Click(chromedp.CSS("#proposals a")))
+	pcn.wait(`document.querySelector("#alarm-page #proposals button[type=submit]") !== null`, 10*time.Second)
+
+	director := signedInAs(t, browser, s.base, "director", "ru")
+	director.do(chromedp.Navigate(s.base + "/schools/1/emergency"))
+	director.wait(`document.querySelector("#proposals button[type=submit]") !== null`, 10*time.Second)
+	if got := eval[string](director, `document.querySelector("#proposals strong").innerText`); got != "Блокировка (угроза внутри) · Вооружённое нападение" {
+		t.Errorf("the proposal reads %q, want the lockdown for an armed attack", got)
+	}
+	director.noInline("the emergency page with a proposal")
+	director.screenshot("emergency-proposal-ru")
+
+	guard.do(chromedp.Navigate(s.base + "/schools/1/emergency"))
+	guard.wait(`document.querySelector("#emergency") !== null`, 10*time.Second)
+	if eval[bool](guard, `document.querySelector("#proposals") !== null`) {
+		t.Errorf("the guard, who may not confirm, is offered the proposal")
+	}
+
+	director.do(chromedp.Click(chromedp.CSS("#proposals button[type=submit]")))
+	director.wait(`document.querySelector("#emergency[data-state=live] #declared") !== null`, 10*time.Second)
+	if eval[bool](director, `document.querySelector("#proposals") !== null`) {
+		t.Errorf("the declared emergency is still proposed")
+	}
+	// The ПЦН's open alarm page no longer offers it.
+	pcn.wait(`document.querySelector("#proposals") === null`, 10*time.Second)
+	for _, p := range []*person{guard, pcn, director} {
+		if errs := p.consoleErrors(); len(errs) > 0 {
+			t.Errorf("%s: browser console errors: %v", p.name, errs)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"qorgan/internal/alarm"
 	"qorgan/internal/auth"
+	"qorgan/internal/emergency"
 	"qorgan/internal/errs"
 	"qorgan/internal/kztime"
 	"qorgan/internal/registry"
@@ -78,6 +79,9 @@ type consoleData struct {
 	// ЦОУ, one sentence each; StatsShown is false for a role without them.
 	Stats      []string
 	StatsShown bool
+	// Proposals are the emergencies the panic alarms in scope propose,
+	// for an operator who may confirm one.
+	Proposals []emergency.Proposal
 }
 
 // alarmTypes and alarmSteps are the words a live row may need; the page
@@ -136,6 +140,9 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 				"Name": c.Name, "Count": c.Alarms, "Share30": percent(c.Share30s), "Share60": percent(c.Share60s)}, c.Alarms))
 		}
 	}
+	if d.Proposals, err = s.proposals(r.Context(), p, func(emergency.Proposal) bool { return true }); err != nil {
+		return err
+	}
 	newest := func(a, b alarmRow) int { return b.CommittedAt.Compare(a.CommittedAt) }
 	slices.SortStableFunc(d.Alarms, newest)
 	slices.SortStableFunc(d.Trouble, newest)
@@ -176,6 +183,9 @@ type alarmPageData struct {
 	// to the field (message ids), or a notice above the forms.
 	formState
 	Map schoolMap
+	// Proposals holds the emergency this alarm proposes, if any, for a
+	// person who may confirm it.
+	Proposals []emergency.Proposal
 }
 
 func (s *Server) alarmPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
@@ -199,6 +209,9 @@ func (s *Server) showAlarm(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	d.After = after
 	d.Row, d.Card, d.Resolutions = rowOf(a, p), s.cardOf(r, p, a), alarm.Resolutions
+	if d.Proposals, err = s.proposals(r.Context(), p, func(x emergency.Proposal) bool { return x.Alarm.ID == id }); err != nil {
+		return err
+	}
 	if login, err := s.Alarms.PressedBy(r.Context(), a); err != nil {
 		return err
 	} else if login != "" {

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"qorgan/internal/auth"
@@ -14,17 +16,21 @@ import (
 // the school's address): the open emergency, if any, with its roll-call of
 // the unaccounted by class; declaring one (from the school it waits for a
 // second, deliberate confirmation), confirming, changing the mode, and
-// ending it — each by the same domain calls as /api/v1/emergencies.
+// ending it — each by the same domain calls as /api/v1/emergencies; and
+// the emergency a panic alarm proposes, confirmed in one action as
+// /api/v1/emergency-proposals confirms it.
 
 type emergencyPageData struct {
 	School    registry.School
 	Open      *emergency.Emergency
 	RollCall  *emergency.RollCall
+	Proposals []emergency.Proposal // the school's panic alarms' proposals, for one who may confirm them
 	Modes     []emergency.Mode
 	Scenarios []emergency.Scenario
 	formState
 	CanDeclare, CanEnd,
 	CanConfirm bool
+	Declared bool // the notice says the emergency was just declared
 }
 
 func (s *Server) emergencyPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
@@ -32,7 +38,18 @@ func (s *Server) emergencyPage(w http.ResponseWriter, r *http.Request, sess auth
 	if err != nil {
 		return err
 	}
-	return s.showEmergency(w, r, sess.Principal, v, id, http.StatusOK, emergencyPageData{})
+	return s.showEmergency(w, r, sess.Principal, v, id, http.StatusOK, emergencyPageData{Declared: r.URL.Query().Get("done") == "declared"})
+}
+
+// proposals are the emergencies the panic alarms in p's scope propose, as
+// /api/v1/emergency-proposals lists them, those keep takes; none for a
+// person who may not confirm one.
+func (s *Server) proposals(ctx context.Context, p auth.Principal, keep func(emergency.Proposal) bool) ([]emergency.Proposal, error) {
+	if !p.Can(auth.ConfirmProposal) {
+		return nil, nil
+	}
+	ps, err := s.Emergency.Proposals(ctx, p)
+	return slices.DeleteFunc(ps, func(x emergency.Proposal) bool { return !keep(x) }), err
 }
 
 func (s *Server) showEmergency(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, schoolID int64, status int, d emergencyPageData) error {
@@ -56,6 +73,9 @@ func (s *Server) showEmergency(w http.ResponseWriter, r *http.Request, p auth.Pr
 			d.RollCall = &rc
 		}
 	}
+	if d.Proposals, err = s.proposals(ctx, p, func(x emergency.Proposal) bool { return x.Alarm.SchoolID == schoolID }); err != nil {
+		return err
+	}
 	d.CanDeclare, d.CanEnd = p.Can(auth.DeclareEmergency), p.Can(auth.EndEmergency)
 	d.CanConfirm = d.CanDeclare && d.Open != nil && d.Open.State == emergency.Pending
 	if d.Form == nil {
@@ -75,8 +95,11 @@ func (s *Server) showEmergency(w http.ResponseWriter, r *http.Request, p auth.Pr
 }
 
 // emergencyStepPage takes the page's forms: declare (or change, when one is
-// open), confirm, end. A bad field comes back beside it with what was
-// typed; a step someone took meanwhile, as a notice.
+// open), confirm, end, and confirm-proposal (a panic alarm's proposal, also
+// from the alarm's page and the console). A bad field comes back beside it
+// with what was typed; a step someone took meanwhile, as a notice. What
+// makes an emergency live comes back to the page with a notice that it was
+// declared.
 func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
 	schoolID, err := pathID(r, "id")
@@ -86,12 +109,17 @@ func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess 
 	f := r.PostForm
 	ctx := r.Context()
 	eid, _ := strconv.ParseInt(f.Get("emergency_id"), 10, 64)
+	back := "/schools/" + strconv.FormatInt(schoolID, 10) + "/emergency"
+	var e emergency.Emergency
 	switch r.PathValue("step") {
 	case "declare":
 		_, err = s.Emergency.Declare(ctx, p, emergency.Declaration{SchoolIDs: []int64{schoolID}, Mode: emergency.Mode(f.Get("mode")),
 			Scenario: emergency.Scenario(f.Get("scenario")), Place: f.Get("place"), Drill: f.Get("drill") == "on", Silent: f.Get("silent") == "on"})
 	case "confirm":
-		_, err = s.Emergency.Confirm(ctx, p, eid)
+		e, err = s.Emergency.Confirm(ctx, p, eid)
+	case "confirm-proposal":
+		aid, _ := strconv.ParseInt(f.Get("alarm_id"), 10, 64)
+		e, err = s.Emergency.ConfirmProposal(ctx, p, aid, emergency.Confirmation{})
 	case "end":
 		_, err = s.Emergency.End(ctx, p, eid, f.Get("reason"))
 	default:
@@ -104,6 +132,10 @@ func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess 
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/schools/"+strconv.FormatInt(schoolID, 10)+"/emergency", http.StatusSeeOther)
+	if e.State == emergency.Live {
+		// The alarm's school, whichever page the proposal was confirmed on.
+		back = "/schools/" + strconv.FormatInt(e.SchoolID, 10) + "/emergency?done=declared"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }

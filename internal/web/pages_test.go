@@ -198,12 +198,7 @@ func TestAlarmResponsePages(t *testing.T) {
 	live := pagesServer(t, db)
 
 	guard, gtok := signedIn(t, live.URL, "guard", "pages-password-1")
-	req, _ := http.NewRequest("POST", live.URL+"/api/v1/schools/1/panic", strings.NewReader(`{"request_id":"press-1","note":"a stranger at the gate"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", gtok)
-	if resp, body := guard.do(req); resp.StatusCode != 202 {
-		t.Fatalf("panic: %d %s", resp.StatusCode, body)
-	}
+	pressPanic(t, guard, gtok, "press-1")
 
 	pcn, tok := signedIn(t, live.URL, "pcn", "pages-password-1")
 	_, page := pcn.get("/console")
@@ -299,6 +294,17 @@ func TestAlarmResponsePages(t *testing.T) {
 	}
 	if !strings.Contains(page, "Подтверждения за сегодня") || !strings.Contains(page, "100% подтверждено за 30 с") {
 		t.Errorf("the console's statistics do not show today's acknowledgement:\n%s", page)
+	}
+}
+
+// pressPanic raises a panic at school 1 as b, pressed in the console.
+func pressPanic(t *testing.T, b *browser, tok, requestID string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", b.base+"/api/v1/schools/1/panic", strings.NewReader(`{"request_id":"`+requestID+`","note":"a stranger at the gate"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", tok)
+	if resp, body := b.do(req); resp.StatusCode != 202 {
+		t.Fatalf("panic: %d %s", resp.StatusCode, body)
 	}
 }
 
@@ -518,5 +524,46 @@ func TestEmergencyPage(t *testing.T) {
 	}
 	if resp, _ = guard.get("/schools/2/emergency"); resp.StatusCode != 404 {
 		t.Errorf("another school's emergency page: %d", resp.StatusCode)
+	}
+
+	// The guard's panic proposes a lockdown: the director's page, the
+	// alarm's page and the ПЦН's console offer to confirm it; the guard,
+	// who may not, is offered nothing and refused.
+	pressPanic(t, guard, gtok, "press-proposal")
+	_, page = director.get(at)
+	pm := regexp.MustCompile(`id="proposal-(\d+)"`).FindStringSubmatch(page)
+	if pm == nil || !strings.Contains(page, `action="/schools/1/emergency/confirm-proposal"`) || strings.Contains(page, `id="no-emergency"`) || !strings.Contains(page, "Блокировка (угроза внутри) · Вооружённое нападение") {
+		t.Fatalf("the director's emergency page does not show the proposed lockdown:\n%s", page)
+	}
+	alarmAt := "/alarms/" + pm[1]
+	pcn, _ := signedIn(t, live.URL, "pcn", "pages-password-1")
+	for _, path := range []string{alarmAt, "/console", at} {
+		if _, page = pcn.get(path); !strings.Contains(page, `id="proposal-`+pm[1]+`"`) {
+			t.Errorf("%s does not offer the ПЦН the proposal", path)
+		}
+	}
+	for _, path := range []string{at, alarmAt} {
+		if _, page = guard.get(path); strings.Contains(page, `id="proposals"`) {
+			t.Errorf("%s offers the guard to confirm the proposal", path)
+		}
+	}
+	proposal := url.Values{"csrf_token": {gtok}, "alarm_id": {pm[1]}}
+	if resp, _ = guard.post(at+"/confirm-proposal", proposal); resp.StatusCode != 403 {
+		t.Errorf("the guard confirming the proposal: %d, want 403", resp.StatusCode)
+	}
+	proposal.Set("csrf_token", "")
+	if resp, _ = director.post(at+"/confirm-proposal", proposal); resp.StatusCode != 403 {
+		t.Errorf("confirming the proposal without the form token: %d, want 403", resp.StatusCode)
+	}
+	proposal.Set("csrf_token", tok)
+	if resp, _ = director.post(at+"/confirm-proposal", proposal); resp.StatusCode != 303 || resp.Header.Get("Location") != at+"?done=declared" {
+		t.Fatalf("confirm the proposal: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page = director.get(at + "?done=declared")
+	if !strings.Contains(page, `data-state="live"`) || !strings.Contains(page, `id="declared"`) || !strings.Contains(page, "Режим ЧС объявлен") || strings.Contains(page, `id="proposals"`) {
+		t.Errorf("after the confirmation: want the lockdown live, declared, and no proposal:\n%s", page)
+	}
+	if _, page = pcn.get(alarmAt); strings.Contains(page, `id="proposals"`) {
+		t.Errorf("the alarm's page still proposes the emergency it declared")
 	}
 }

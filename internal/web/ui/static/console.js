@@ -221,8 +221,11 @@ async function refreshParts(...selectors) {
         upsert(e.alarm, k === "alarm.raised");
         // An acknowledgement changes the shares within 30 s and 60 s.
         if (k === "alarm.acknowledged") refreshParts(".stats");
+        // A panic proposes an emergency; a closed alarm no longer does.
+        if (k === "alarm.raised" || k === "alarm.resolved") refreshParts("#proposals-live");
       });
     }
+    source.addEventListener("emergency.declared", () => refreshParts("#proposals-live"));
   }
   window.addEventListener("offline", () => setStatus(false));
   connect();
@@ -375,6 +378,8 @@ async function refreshParts(...selectors) {
       if (String(e.alarm.id) === id) refresh();
     });
   }
+  // Another party confirmed the proposal.
+  source.addEventListener("emergency.declared", () => refreshParts("#proposals-live"));
 })();
 
 // The school's board: kept current by reading the page again every few
