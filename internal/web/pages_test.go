@@ -567,3 +567,25 @@ func TestEmergencyPage(t *testing.T) {
 		t.Errorf("the alarm's page still proposes the emergency it declared")
 	}
 }
+
+// TestNotArrivedRuleMultiShift: a school teaching in two shifts cannot
+// switch the not-arrived rule on, so its page says why and offers no form
+// to try; a school in one shift gets the form.
+func TestNotArrivedRuleMultiShift(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	db := storetest.SQLite(t)
+	live := pagesServer(t, db)
+	director, _ := signedIn(t, live.URL, "director", "pages-password-1")
+	resp, page := director.get("/schools/1/not-arrived-rule")
+	if resp.StatusCode != 200 || !strings.Contains(page, `id="multi-shift"`) || strings.Contains(page, `id="rule-form"`) {
+		t.Fatalf("school 1 (two shifts): %d, want the reason and no form:\n%s", resp.StatusCode, page)
+	}
+	if _, err := db.W.ExecContext(context.Background(), "UPDATE schools SET shifts = ? WHERE id = 1", `[{"start":"08:00","end":"13:30"}]`); err != nil {
+		t.Fatal(err)
+	}
+	if _, page = director.get("/schools/1/not-arrived-rule"); strings.Contains(page, `id="multi-shift"`) || !strings.Contains(page, `id="rule-form"`) {
+		t.Fatalf("school 1 in one shift: want the form and no reason:\n%s", page)
+	}
+}
