@@ -154,6 +154,17 @@ func TestConsolePages(t *testing.T) {
 	}
 }
 
+// demoPages is the console over a fresh SQLite file loaded with the demo
+// (see pagesServer); a short test run skips the test.
+func demoPages(t *testing.T) (*store.DB, *httptest.Server) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	db := storetest.SQLite(t)
+	return db, pagesServer(t, db)
+}
+
 // pagesServer serves the console over db loaded with the demo (every
 // password "pages-password-1") until the test ends.
 func pagesServer(t *testing.T, db *store.DB) *httptest.Server {
@@ -191,11 +202,7 @@ func signedIn(t *testing.T, base, login, password string) (*browser, string) {
 // field with what was typed; a step another operator took meanwhile comes
 // back as a notice; the school's guard may not dispatch or close.
 func TestAlarmResponsePages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	db := storetest.SQLite(t)
-	live := pagesServer(t, db)
+	db, live := demoPages(t)
 
 	guard, gtok := signedIn(t, live.URL, "guard", "pages-password-1")
 	pressPanic(t, guard, gtok, "press-1")
@@ -335,11 +342,7 @@ func TestLanguageOnThePerson(t *testing.T) {
 // published record beside the live figures, the drill-down to a region and
 // a district, a school's compliance, and the walls of scope.
 func TestRoadmapPages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	db := storetest.SQLite(t)
-	live := pagesServer(t, db)
+	db, live := demoPages(t)
 
 	analyst, _ := signedIn(t, live.URL, "analyst", "pages-password-1")
 	resp, page := analyst.get("/indicators")
@@ -572,11 +575,7 @@ func TestEmergencyPage(t *testing.T) {
 // switch the not-arrived rule on, so its page says why and offers no form
 // to try; a school in one shift gets the form.
 func TestNotArrivedRuleMultiShift(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	db := storetest.SQLite(t)
-	live := pagesServer(t, db)
+	db, live := demoPages(t)
 	director, _ := signedIn(t, live.URL, "director", "pages-password-1")
 	resp, page := director.get("/schools/1/not-arrived-rule")
 	if resp.StatusCode != 200 || !strings.Contains(page, `id="multi-shift"`) || strings.Contains(page, `id="rule-form"`) {
