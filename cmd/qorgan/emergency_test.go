@@ -245,7 +245,7 @@ func TestProposalInBrowser(t *testing.T) {
 	}
 
 	director.do(chromedp.Click(chromedp.CSS("#proposals button[type=submit]")))
-	director.wait(`document.querySelector("#emergency[data-state=live] #declared") !== null`, 10*time.Second)
+	director.wait(`document.querySelector("#emergency[data-state=live] #done-declared") !== null`, 10*time.Second)
 	if eval[bool](director, `document.querySelector("#proposals") !== null`) {
 		t.Errorf("the declared emergency is still proposed")
 	}

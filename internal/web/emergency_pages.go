@@ -30,15 +30,24 @@ type emergencyPageData struct {
 	formState
 	CanDeclare, CanEnd,
 	CanConfirm bool
-	Declared bool // the notice says the emergency was just declared
+	// Done is the step just taken, for the notice that says so: declared,
+	// pending, changed or ended; "" for none.
+	Done string
 }
+
+// emergencyDone are the steps the emergency page's notice may say.
+var emergencyDone = []string{"declared", "pending", "changed", "ended"}
 
 func (s *Server) emergencyPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	return s.showEmergency(w, r, sess.Principal, v, id, http.StatusOK, emergencyPageData{Declared: r.URL.Query().Get("done") == "declared"})
+	d := emergencyPageData{}
+	if done := r.URL.Query().Get("done"); slices.Contains(emergencyDone, done) {
+		d.Done = done
+	}
+	return s.showEmergency(w, r, sess.Principal, v, id, http.StatusOK, d)
 }
 
 // proposals are the emergencies the panic alarms in p's scope propose, as
@@ -111,10 +120,21 @@ func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess 
 	eid, _ := strconv.ParseInt(f.Get("emergency_id"), 10, 64)
 	back := "/schools/" + strconv.FormatInt(schoolID, 10) + "/emergency"
 	var e emergency.Emergency
+	done := ""
 	switch r.PathValue("step") {
 	case "declare":
-		_, err = s.Emergency.Declare(ctx, p, emergency.Declaration{SchoolIDs: []int64{schoolID}, Mode: emergency.Mode(f.Get("mode")),
+		var es []emergency.Emergency
+		es, err = s.Emergency.Declare(ctx, p, emergency.Declaration{SchoolIDs: []int64{schoolID}, Mode: emergency.Mode(f.Get("mode")),
 			Scenario: emergency.Scenario(f.Get("scenario")), Place: f.Get("place"), Drill: f.Get("drill") == "on", Silent: f.Get("silent") == "on"})
+		switch {
+		case err != nil || len(es) == 0:
+		case f.Get("changing") != "":
+			done = "changed" // a declaration while one is open changes it
+		case es[0].State == emergency.Pending:
+			done = "pending"
+		default:
+			done = "declared"
+		}
 	case "confirm":
 		e, err = s.Emergency.Confirm(ctx, p, eid)
 	case "confirm-proposal":
@@ -122,6 +142,7 @@ func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess 
 		e, err = s.Emergency.ConfirmProposal(ctx, p, aid, emergency.Confirmation{})
 	case "end":
 		_, err = s.Emergency.End(ctx, p, eid, f.Get("reason"))
+		done = "ended"
 	default:
 		return errs.NotFoundf("no step %q", r.PathValue("step"))
 	}
@@ -134,7 +155,10 @@ func (s *Server) emergencyStepPage(w http.ResponseWriter, r *http.Request, sess 
 	}
 	if e.State == emergency.Live {
 		// The alarm's school, whichever page the proposal was confirmed on.
-		back = "/schools/" + strconv.FormatInt(e.SchoolID, 10) + "/emergency?done=declared"
+		back, done = "/schools/"+strconv.FormatInt(e.SchoolID, 10)+"/emergency", "declared"
+	}
+	if done != "" {
+		back += "?done=" + done
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil

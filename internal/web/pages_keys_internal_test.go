@@ -46,6 +46,7 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	builtAll(want, "step.", alarmSteps...)
 	builtAll(want, "lang.", locale.Languages...)
 	builtAll(want, "ui.relation.", relationKinds...)
+	builtAll(want, "ui.emergency.done.", emergencyDone...)
 	for _, k := range positions {
 		built("ui.position." + k)
 	}

@@ -482,10 +482,13 @@ func TestEmergencyPage(t *testing.T) {
 		t.Fatalf("the emergency page: %d", resp.StatusCode)
 	}
 	resp, _ := director.post(at+"/declare", url.Values{"csrf_token": {tok}, "mode": {"lockdown"}, "scenario": {"armed_attack"}})
-	if resp.StatusCode != 303 {
-		t.Fatalf("declare: %d", resp.StatusCode)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != at+"?done=pending" {
+		t.Fatalf("declare: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	_, page := director.get(at)
+	_, page := director.get(resp.Header.Get("Location"))
+	if !strings.Contains(page, `id="done-pending"`) || !strings.Contains(page, "ждёт подтверждения") {
+		t.Errorf("after declaring: no notice that it waits for its confirmation")
+	}
 	m := regexp.MustCompile(`data-emergency="(\d+)" data-state="pending"`).FindStringSubmatch(page)
 	if m == nil || !strings.Contains(page, `id="confirm-form"`) {
 		t.Fatalf("a lockdown declared from the school should wait for its confirmation:\n%s", page)
@@ -505,6 +508,17 @@ func TestEmergencyPage(t *testing.T) {
 	if resp.StatusCode != 422 || !strings.Contains(page, `id="place-error"`) || !strings.Contains(page, `id="drill" name="drill" checked`) {
 		t.Errorf("an evacuation without its assembly point: %d\n%s", resp.StatusCode, page)
 	}
+	// The change form says it changes; the page then says it changed.
+	if !strings.Contains(page, `name="changing" value="`+m[1]+`"`) {
+		t.Errorf("the change form does not say which emergency it changes")
+	}
+	resp, _ = director.post(at+"/declare", url.Values{"csrf_token": {tok}, "changing": {m[1]}, "mode": {"lockdown"}, "scenario": {"hostage_taking"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != at+"?done=changed" {
+		t.Fatalf("change: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, page = director.get(resp.Header.Get("Location")); !strings.Contains(page, `id="done-changed"`) || !strings.Contains(page, "Режим ЧС изменён") {
+		t.Errorf("after the change: no notice that the mode changed")
+	}
 	guard, gtok := signedIn(t, live.URL, "guard", "pages-password-1")
 	// The guard's board shows the emergency in force above all else.
 	if _, page = guard.get("/schools/1/board"); !strings.Contains(page, `id="board-emergency"`) || !strings.Contains(page, `href="/schools/1/emergency"`) {
@@ -516,11 +530,11 @@ func TestEmergencyPage(t *testing.T) {
 	if resp, _ = guard.post(at+"/end", url.Values{"csrf_token": {gtok}, "emergency_id": {m[1]}, "reason": {"all_clear"}}); resp.StatusCode != 403 {
 		t.Errorf("the guard ending it: %d, want 403", resp.StatusCode)
 	}
-	if resp, _ = director.post(at+"/end", url.Values{"csrf_token": {tok}, "emergency_id": {m[1]}, "reason": {"all_clear"}}); resp.StatusCode != 303 {
-		t.Fatalf("end: %d", resp.StatusCode)
+	if resp, _ = director.post(at+"/end", url.Values{"csrf_token": {tok}, "emergency_id": {m[1]}, "reason": {"all_clear"}}); resp.StatusCode != 303 || resp.Header.Get("Location") != at+"?done=ended" {
+		t.Fatalf("end: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if _, page = director.get(at); !strings.Contains(page, `id="no-emergency"`) {
-		t.Errorf("after the all-clear the page still shows an emergency")
+	if _, page = director.get(at + "?done=ended"); !strings.Contains(page, `id="no-emergency"`) || !strings.Contains(page, `id="done-ended"`) {
+		t.Errorf("after the all-clear the page still shows an emergency, or does not say it ended")
 	}
 	if _, page = guard.get("/schools/1/board"); strings.Contains(page, `id="board-emergency"`) {
 		t.Errorf("after the all-clear the board still shows an emergency")
@@ -563,7 +577,7 @@ func TestEmergencyPage(t *testing.T) {
 		t.Fatalf("confirm the proposal: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, page = director.get(at + "?done=declared")
-	if !strings.Contains(page, `data-state="live"`) || !strings.Contains(page, `id="declared"`) || !strings.Contains(page, "Режим ЧС объявлен") || strings.Contains(page, `id="proposals"`) {
+	if !strings.Contains(page, `data-state="live"`) || !strings.Contains(page, `id="done-declared"`) || !strings.Contains(page, "Режим ЧС объявлен") || strings.Contains(page, `id="proposals"`) {
 		t.Errorf("after the confirmation: want the lockdown live, declared, and no proposal:\n%s", page)
 	}
 	if _, page = pcn.get(alarmAt); strings.Contains(page, `id="proposals"`) {
