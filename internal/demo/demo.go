@@ -95,9 +95,10 @@ func Load(ctx context.Context, db *store.DB, a *auth.Service, opt Options) (Resu
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x51a7e))
 	g := &gen{db: db, rng: rng, now: time.Now().UTC(), opt: opt}
-	g.districts = map[string][]string{}
+	g.districts, g.districtNames = map[string][]string{}, map[string]string{}
 	for _, d := range registry.Districts() {
 		g.districts[d.RegionCode] = append(g.districts[d.RegionCode], d.Code)
+		g.districtNames[d.Code] = d.NameRU
 	}
 	var plans []plan
 	total := 0
@@ -160,12 +161,13 @@ func Load(ctx context.Context, db *store.DB, a *auth.Service, opt Options) (Resu
 }
 
 type gen struct {
-	db        *store.DB
-	rng       *rand.Rand
-	now       time.Time
-	opt       Options
-	res       Result
-	districts map[string][]string
+	db            *store.DB
+	rng           *rand.Rand
+	now           time.Time
+	opt           Options
+	res           Result
+	districts     map[string][]string // region → its districts' codes
+	districtNames map[string]string   // district code → its (Russian) name
 
 	schoolID, pupilID, guardianID, staffID, deviceID, contractID int64
 	providersOf                                                  map[string][]int64 // region → provider ids
@@ -220,7 +222,7 @@ func (g *gen) providersAndPolice(ctx context.Context, plans []plan) error {
 					break
 				}
 				if _, err := registry.InsertPoliceUnit(ctx, tx, t, registry.PoliceUnit{
-					NameKK: "Аудандық ЖБО " + d, NameRU: "ЦОУ района " + d, RegionCode: r.Code, DistrictCode: d}); err != nil {
+					NameKK: "ПБ ЖБО: " + g.districtNames[d], NameRU: "ЦОУ ОП: " + g.districtNames[d], RegionCode: r.Code, DistrictCode: d}); err != nil {
 					return err
 				}
 				g.res.PoliceUnits++

@@ -47,6 +47,12 @@ func TestLoad(t *testing.T) {
 				t.Errorf("demo BIN: %v", err)
 			}
 		}
+		// The ЦОУ are named for their place, not by a KATO code.
+		for _, n := range storetest.Strings(t, db.Reader(), "SELECT name_ru FROM police_units UNION ALL SELECT name_kk FROM police_units") {
+			if regexp.MustCompile(`\d{9}`).MatchString(n) {
+				t.Errorf("a police unit named by its code: %q", n)
+			}
+		}
 		// The alarm demo's panels.
 		r := registry.New(db, a)
 		d, key, err := r.DeviceByDC09Account(ctx, demo.PlainAccount)
