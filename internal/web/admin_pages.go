@@ -35,6 +35,8 @@ type peopleData struct {
 	Kinds     []auth.ScopeKind
 	formState       // the new-account form; its notice is shown above the list
 	Self      int64 // the administrator's own account: not disabled from here
+	// ScopeNames names the users' scopes by scopeKey (see scopeNames).
+	ScopeNames map[string]string
 	// The grant form: a new role and scope for an existing account.
 	Grant       map[string]string
 	GrantErrors map[string]string
@@ -69,6 +71,9 @@ func (s *Server) showPeople(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return err
 	}
 	d.Users, d.Next, d.Roles, d.Kinds, d.Self = users, next, auth.Roles, scopeKinds, sess.Principal.UserID
+	if d.ScopeNames, err = s.scopeNames(r.Context(), sess.Principal, v.Lang, users); err != nil {
+		return err
+	}
 	if d.Grant == nil {
 		d.Grant, d.GrantErrors = map[string]string{}, map[string]string{}
 	}

@@ -36,6 +36,14 @@ func TestAdminPages(t *testing.T) {
 		if !strings.Contains(page, `href="/admin/audit"`) || !strings.Contains(page, `href="/admin/tokens"`) {
 			t.Errorf("the administrator's menu lacks the audit trail or the tokens")
 		}
+		// Scopes are named for what they are, not by number.
+		school1 := storetest.Strings(t, db.Reader(), "SELECT name_ru FROM schools WHERE id = 1")[0]
+		pcnUnit := storetest.Strings(t, db.Reader(), "SELECT p.name FROM providers p JOIN users u ON u.scope_ref = CAST(p.id AS TEXT) WHERE u.login = 'pcn'")
+		for _, want := range []string{"«" + school1 + "»", "«" + pcnUnit[0] + "»"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the people page does not name the scope %s", want)
+			}
+		}
 		_, page = admin.get("/admin/people?login=guard")
 		if !strings.Contains(page, `data-login="guard"`) || !strings.Contains(page, `data-login="guard2"`) || strings.Contains(page, `data-login="director"`) {
 			t.Errorf("search by login guard:\n%s", page)
@@ -125,7 +133,8 @@ func TestAdminPages(t *testing.T) {
 		if resp, _ = guard.get("/schools/1/board"); resp.StatusCode != 303 {
 			t.Errorf("after a new role, the old session still works: %d", resp.StatusCode)
 		}
-		if _, page = admin.get("/admin/people?done=granted&login=guard.7"); !strings.Contains(page, "школа 2") || !strings.Contains(page, "Роль назначена") {
+		school2 := storetest.Strings(t, db.Reader(), "SELECT name_ru FROM schools WHERE id = 2")[0]
+		if _, page = admin.get("/admin/people?done=granted&login=guard.7"); !strings.Contains(page, "школа «"+school2+"»") || !strings.Contains(page, "Роль назначена") {
 			t.Errorf("the list does not show the new scope")
 		}
 		resp, page = admin.post("/admin/people/disable", url.Values{"csrf_token": {tok}, "login": {"admin"}})
