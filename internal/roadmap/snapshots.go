@@ -79,6 +79,14 @@ var seeded = []Snapshot{
 
 func fp(f float64) *float64 { return &f }
 
+// SourceIDs names each published record Qorgan ships by a stable id, keyed
+// by its source as stored (in English, for the record and the API), so
+// that a page can say the source in its reader's language.
+var SourceIDs = map[string]string{
+	seeded[0].Source: "dz237_2021",
+	seeded[1].Source: "statement_2025_12_03",
+}
+
 // seed writes the published history and the 2021 allocations once.
 func (r *Roadmap) seed(ctx context.Context) error {
 	now := store.Micros(r.Now())

@@ -47,6 +47,9 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 	builtAll(want, "lang.", locale.Languages...)
 	builtAll(want, "ui.relation.", relationKinds...)
 	builtAll(want, "ui.emergency.done.", emergencyDone...)
+	for _, id := range roadmap.SourceIDs {
+		built("ui.roadmap.source." + id)
+	}
 	for _, k := range positions {
 		built("ui.position." + k)
 	}

@@ -353,6 +353,9 @@ func TestRoadmapPages(t *testing.T) {
 	if !strings.Contains(page, `href="/indicators?region=610000000"`) {
 		t.Fatalf("no link to drill down into Turkestan region")
 	}
+	if !strings.Contains(page, "ответ министра на депутатский запрос ДЗ-237") || strings.Contains(page, "Minister's answer") {
+		t.Errorf("the published record's source is not said in Russian")
+	}
 	resp, page = analyst.get("/indicators?region=610000000")
 	district := regexp.MustCompile(`href="(/indicators\?district=\d+)"`).FindStringSubmatch(page)
 	if resp.StatusCode != 200 || district == nil || !strings.Contains(page, `href="/indicators"`) {

@@ -202,6 +202,9 @@ func (s *Server) indicatorsPage(w http.ResponseWriter, r *http.Request, sess aut
 				continue
 			}
 			c := seededCol{TakenOn: sn.TakenOn, Source: sn.Source, Pct: map[roadmap.Key]string{}}
+			if id, ok := roadmap.SourceIDs[sn.Source]; ok {
+				c.Source = tr(v.Lang, "ui.roadmap.source."+id, nil, 0)
+			}
 			for _, x := range sn.Figures {
 				switch {
 				case x.Share != nil:
