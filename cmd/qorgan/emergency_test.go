@@ -244,14 +244,25 @@ func TestProposalInBrowser(t *testing.T) {
 		t.Errorf("the guard, who may not confirm, is offered the proposal")
 	}
 
+	// The ЦОУ's console, open before the declaration, shows nothing in force.
+	cou := signedInAs(t, browser, s.base, "cou", "ru")
+	cou.do(chromedp.Navigate(s.base + "/console"))
+	cou.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
+	if eval[bool](cou, `document.querySelector("#emergencies-live .inforce") !== null`) {
+		t.Fatal("the ЦОУ's console shows an emergency in force before any is declared")
+	}
+
 	director.do(chromedp.Click(chromedp.CSS("#proposals button[type=submit]")))
 	director.wait(`document.querySelector("#emergency[data-state=live] #done-declared") !== null`, 10*time.Second)
+	// The ЦОУ is told at once, without a reload.
+	cou.wait(`document.querySelector("#emergencies-live .inforce li") !== null`, 10*time.Second)
+	cou.screenshot("console-inforce-ru")
 	if eval[bool](director, `document.querySelector("#proposals") !== null`) {
 		t.Errorf("the declared emergency is still proposed")
 	}
 	// The ПЦН's open alarm page no longer offers it.
 	pcn.wait(`document.querySelector("#proposals") === null`, 10*time.Second)
-	for _, p := range []*person{guard, pcn, director} {
+	for _, p := range []*person{guard, pcn, director, cou} {
 		if errs := p.consoleErrors(); len(errs) > 0 {
 			t.Errorf("%s: browser console errors: %v", p.name, errs)
 		}

@@ -421,6 +421,25 @@ func (s *Service) List(ctx context.Context, p auth.Principal, schoolID int64, li
 	return out, errs.Wrap(err, "emergencies")
 }
 
+// InForce lists the emergencies not yet ended at the schools in the
+// person's scope, newest first (at most 50): what an operator's console
+// shows above its queue. A school's own staff do not see a silent one, as
+// List.
+func (s *Service) InForce(ctx context.Context, p auth.Principal) ([]Emergency, error) {
+	if err := p.Require(auth.ReadEmergency); err != nil {
+		return nil, err
+	}
+	cond, args := registry.SchoolScope(p, "s", kztime.Today(s.Now()))
+	hideSilent := "1=1"
+	if p.Scope.Kind == auth.ScopeSchool {
+		hideSilent = "NOT e.silent"
+	}
+	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Emergency, error) { return scanEmergency(rows) },
+		"SELECT "+emergencyCols+" FROM emergencies e JOIN schools s ON s.id = e.school_id WHERE e.state <> 'ended' AND "+hideSilent+" AND "+cond+
+			" ORDER BY e.id DESC LIMIT 50", args...)
+	return out, errs.Wrap(err, "emergencies in force")
+}
+
 // Confirm turns a pending emergency live and announces it.
 func (s *Service) Confirm(ctx context.Context, p auth.Principal, id int64) (Emergency, error) {
 	return s.step(ctx, p, id, auth.DeclareEmergency, func(tx *store.Tx, e Emergency) (Emergency, error) {

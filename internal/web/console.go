@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -82,6 +83,15 @@ type consoleData struct {
 	// Proposals are the emergencies the panic alarms in scope propose,
 	// for an operator who may confirm one.
 	Proposals []emergency.Proposal
+	// InForce are the emergencies not yet ended at the schools in scope,
+	// each with its school's name in the page's language.
+	InForce []inForce
+}
+
+// inForce is an emergency in force as the console lists it.
+type inForce struct {
+	emergency.Emergency
+	SchoolName string
 }
 
 // alarmTypes and alarmSteps are the words a live row may need; the page
@@ -141,6 +151,9 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 		}
 	}
 	if d.Proposals, err = s.proposals(r.Context(), p, func(emergency.Proposal) bool { return true }); err != nil {
+		return err
+	}
+	if d.InForce, err = s.inForce(r.Context(), p, v.Lang); err != nil {
 		return err
 	}
 	newest := func(a, b alarmRow) int { return b.CommittedAt.Compare(a.CommittedAt) }
@@ -351,4 +364,30 @@ func (s *Server) alarmStepPage(w http.ResponseWriter, r *http.Request, sess auth
 // notFoundPage answers a path that is no page, as a page.
 func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request, _ auth.Session, v *view) error {
 	return errs.NotFoundf("no page %s", r.URL.Path)
+}
+
+// inForce lists the emergencies in force in p's scope for the console,
+// none for a person who may not read emergencies.
+func (s *Server) inForce(ctx context.Context, p auth.Principal, lang string) ([]inForce, error) {
+	if !p.Can(auth.ReadEmergency) {
+		return nil, nil
+	}
+	es, err := s.Emergency.InForce(ctx, p)
+	if err != nil || len(es) == 0 {
+		return nil, err
+	}
+	ids := make([]int64, len(es))
+	for i, e := range es {
+		ids[i] = e.SchoolID
+	}
+	names, err := s.Registry.SchoolNames(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]inForce, len(es))
+	for i, e := range es {
+		n := names[e.SchoolID]
+		out[i] = inForce{Emergency: e, SchoolName: placeName(lang, n[0], n[1], n[1])}
+	}
+	return out, nil
 }

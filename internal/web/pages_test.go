@@ -475,10 +475,7 @@ func TestRoadmapPages(t *testing.T) {
 // roll-call; an evacuation without its assembly point comes back beside
 // the field; the guard may not end it; the director ends it all clear.
 func TestEmergencyPage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	live := pagesServer(t, storetest.SQLite(t))
+	db, live := demoPages(t)
 	director, tok := signedIn(t, live.URL, "director", "pages-password-1")
 	at := "/schools/1/emergency"
 	if resp, page := director.get(at); resp.StatusCode != 200 || !strings.Contains(page, `id="no-emergency"`) || !strings.Contains(page, `id="declare-form"`) {
@@ -501,6 +498,12 @@ func TestEmergencyPage(t *testing.T) {
 	}
 	if _, page = director.get(at); !strings.Contains(page, `data-state="live"`) || !strings.Contains(page, `id="emergency-rollcall"`) {
 		t.Errorf("a confirmed lockdown: want it live with its roll-call")
+	}
+	// The ПЦН on duty sees it in force above its queue, named for its school.
+	pcn, _ := signedIn(t, live.URL, "pcn", "pages-password-1")
+	school1 := storetest.Strings(t, db.Reader(), "SELECT name_ru FROM schools WHERE id = 1")[0]
+	if _, cp := pcn.get("/console"); !strings.Contains(cp, `id="inforce-`+m[1]+`"`) || !strings.Contains(cp, "Действует режим ЧС") || !strings.Contains(cp, school1) {
+		t.Errorf("the ПЦН's console does not show the lockdown in force")
 	}
 	// The change form starts from what is in force (submitted as it is, it
 	// changes nothing; a silent one stays silent).
@@ -539,6 +542,9 @@ func TestEmergencyPage(t *testing.T) {
 	if _, page = director.get(at + "?done=ended"); !strings.Contains(page, `id="no-emergency"`) || !strings.Contains(page, `id="done-ended"`) {
 		t.Errorf("after the all-clear the page still shows an emergency, or does not say it ended")
 	}
+	if _, cp := pcn.get("/console"); strings.Contains(cp, `id="inforce-`+m[1]+`"`) {
+		t.Errorf("after the all-clear the ПЦН's console still shows the emergency in force")
+	}
 	if _, page = guard.get("/schools/1/board"); strings.Contains(page, `id="board-emergency"`) {
 		t.Errorf("after the all-clear the board still shows an emergency")
 	}
@@ -556,7 +562,7 @@ func TestEmergencyPage(t *testing.T) {
 		t.Fatalf("the director's emergency page does not show the proposed lockdown:\n%s", page)
 	}
 	alarmAt := "/alarms/" + pm[1]
-	pcn, _ := signedIn(t, live.URL, "pcn", "pages-password-1")
+	// The ПЦН (signed in above) is offered it on every page.
 	for _, path := range []string{alarmAt, "/console", at} {
 		if _, page = pcn.get(path); !strings.Contains(page, `id="proposal-`+pm[1]+`"`) {
 			t.Errorf("%s does not offer the ПЦН the proposal", path)

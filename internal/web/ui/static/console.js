@@ -225,7 +225,11 @@ async function refreshParts(...selectors) {
         if (k === "alarm.raised" || k === "alarm.resolved") refreshParts("#proposals-live");
       });
     }
-    source.addEventListener("emergency.declared", () => refreshParts("#proposals-live"));
+    // An emergency declared, changed or ended: the emergencies in force
+    // and the proposals (a declared one proposes no more).
+    for (const k of ["emergency.pending", "emergency.declared", "emergency.updated", "emergency.all_clear", "emergency.cancelled"]) {
+      source.addEventListener(k, () => refreshParts("#proposals-live", "#emergencies-live"));
+    }
   }
   window.addEventListener("offline", () => setStatus(false));
   connect();
