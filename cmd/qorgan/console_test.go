@@ -280,6 +280,26 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 
+	// A burst of panics: the ЦОУ's open console takes every one into its
+	// queue as it comes, and reads the page again (for the proposals they
+	// make) at most once a second, not once an alarm.
+	cou.do(chromedp.Navigate(s.base + "/console"))
+	cou.wait(`document.querySelector("#status.live") !== null`, 10*time.Second)
+	fetches := `performance.getEntriesByType("resource").filter(e => new URL(e.name).pathname === "/console").length`
+	fetchedBefore := eval[int](cou, fetches)
+	rowsBefore := eval[int](cou, `document.querySelectorAll("#alarms tbody tr.alarm").length`)
+	burst := time.Now()
+	// Numbers 0002–0030 are new; 0001 is the first panic sent again.
+	if rep, err := panel.Run(context.Background(), panel.Config{Addr: s.dc09, Accounts: []string{"1234"}, Codes: []string{"PA"}, Count: 30}, io.Discard); err != nil {
+		t.Fatalf("panel simulator: %v (%v)", err, rep)
+	}
+	cou.wait(fmt.Sprintf(`document.querySelectorAll("#alarms tbody tr.alarm").length >= %d`, rowsBefore+29), 10*time.Second)
+	time.Sleep(1500 * time.Millisecond) // the last read, at the end of its second
+	allowed := 2 + int(time.Since(burst)/time.Second)
+	if got := eval[int](cou, fetches) - fetchedBefore; got < 1 || got > allowed {
+		t.Errorf("29 new alarms in %v made the console read its page %d times; want at least once and at most %d", time.Since(burst).Round(time.Millisecond), got, allowed)
+	}
+
 	// Another school's guard: the alarm does not exist for them.
 	guard2 := signedInAs(t, browser, s.base, "guard2", "en")
 	guard2.do(chromedp.Navigate(s.base + "/alarms/" + id))

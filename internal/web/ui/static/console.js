@@ -22,6 +22,25 @@ async function refreshParts(...selectors) {
   }
 }
 
+// refreshSoon is refreshParts for the live feed's events: the first one
+// reads the page at once, and those that follow within a second are read
+// together at its end. In an alarm storm every new alarm asks; the page is
+// read at most once a second, not once an alarm.
+const pendingParts = new Set();
+let refreshTimer = null;
+let refreshedAt = 0;
+function refreshSoon(...selectors) {
+  for (const sel of selectors) pendingParts.add(sel);
+  if (refreshTimer !== null) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    refreshedAt = Date.now();
+    const parts = [...pendingParts];
+    pendingParts.clear();
+    refreshParts(...parts);
+  }, Math.max(0, refreshedAt + 1000 - Date.now()));
+}
+
 (function () {
   const root = document.getElementById("console");
   if (!root) return;
@@ -220,15 +239,15 @@ async function refreshParts(...selectors) {
         const e = JSON.parse(ev.data);
         upsert(e.alarm, k === "alarm.raised");
         // An acknowledgement changes the shares within 30 s and 60 s.
-        if (k === "alarm.acknowledged") refreshParts(".stats");
+        if (k === "alarm.acknowledged") refreshSoon(".stats");
         // A panic proposes an emergency; a closed alarm no longer does.
-        if (k === "alarm.raised" || k === "alarm.resolved") refreshParts("#proposals-live");
+        if (k === "alarm.raised" || k === "alarm.resolved") refreshSoon("#proposals-live");
       });
     }
     // An emergency declared, changed or ended: the emergencies in force
     // and the proposals (a declared one proposes no more).
     for (const k of ["emergency.pending", "emergency.declared", "emergency.updated", "emergency.all_clear", "emergency.cancelled"]) {
-      source.addEventListener(k, () => refreshParts("#proposals-live", "#emergencies-live"));
+      source.addEventListener(k, () => refreshSoon("#proposals-live", "#emergencies-live"));
     }
   }
   window.addEventListener("offline", () => setStatus(false));
@@ -383,7 +402,7 @@ async function refreshParts(...selectors) {
     });
   }
   // Another party confirmed the proposal.
-  source.addEventListener("emergency.declared", () => refreshParts("#proposals-live"));
+  source.addEventListener("emergency.declared", () => refreshSoon("#proposals-live"));
 })();
 
 // The school's board: kept current by reading the page again every few
