@@ -19,8 +19,6 @@ type pending struct {
 	src   source
 	done  chan error
 	read  time.Time // when it was read and checked (monotonic), for CommitTimes
-	// urgent: marked on its way in Config.Urgent, to be ended when answered.
-	urgent bool
 }
 
 // commitLoop is the one goroutine that calls Sink.Commit. Frames from all

@@ -155,7 +155,7 @@ func (r *Receiver) finish(st step) []byte {
 		return st.answer
 	}
 	err := <-st.pending.done
-	if st.pending.urgent {
+	if marked(st.pending) {
 		r.cfg.Urgent.End()
 	}
 	if err != nil {
@@ -171,13 +171,16 @@ func (r *Receiver) finish(st step) []byte {
 // on its way in Config.Urgent until finish has its answer.
 func (r *Receiver) enqueue(st step) {
 	if st.pending != nil {
-		if len(st.pending.frame.Message.Events) > 0 && r.cfg.Urgent != nil {
-			st.pending.urgent = true
-			r.cfg.Urgent.Begin()
+		if marked(st.pending) {
+			r.cfg.Urgent.Begin() // a nil Signal marks nothing
 		}
 		r.queue <- st.pending
 	}
 }
+
+// marked reports whether a frame is marked on its way while it waits for
+// its commit: one that carries events, not a link test.
+func marked(p *pending) bool { return len(p.frame.Message.Events) > 0 }
 
 func reason(err error) string {
 	for _, c := range []struct {
