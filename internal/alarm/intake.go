@@ -123,7 +123,7 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 			ps = append(ps, pendingSignal{sg: sg, dev: dev, account: text.Escape(strings.ToUpper(account), text.Line),
 				sequence: text.Escape(sg.Sequence, text.Line)})
 		}
-		if err := insertSignals(ctx, tx, ps, now); err != nil {
+		if err := insertSignals(ctx, tx, windowOf(s.DB), ps, now); err != nil {
 			return err
 		}
 		// Alarms for the signals that were new (most signals raise one).
@@ -187,7 +187,8 @@ type pendingSignal struct {
 	sequence string
 	digest   string
 	id       int64
-	stored   bool // new, not a retransmission
+	stored   bool      // new, not a retransmission
+	wkey     windowKey // its key in the window, when the writer keeps one
 }
 
 // signalKey is what a retransmission has in common with its first copy.
@@ -264,7 +265,13 @@ func RawOf(ctx context.Context, q store.Querier, signalID int64) ([]byte, error)
 // closes the old row (reused_by = the new id) and RETURNING says so, and
 // the signal is inserted in the next round. Inserted rows return their own
 // id with reused_by NULL.
-const signalConflict = `ON CONFLICT (source, account, sequence, digest) WHERE reused_by IS NULL
+//
+// On SQLite the unique index holds only the signals with no window
+// (retry_until NULL); those with one are settled against the writer's
+// window before the insert (window.go). The clause's WHERE names that
+// index there, and on PostgreSQL implies the wider one, which arbitrates
+// every row (migration 00037).
+const signalConflict = `ON CONFLICT (source, account, sequence, digest) WHERE reused_by IS NULL AND retry_until IS NULL
 	DO UPDATE SET reused_by = excluded.id WHERE signals.retry_until <= excluded.received_at
 	RETURNING id, reused_by`
 
@@ -275,11 +282,21 @@ const signalConflict = `ON CONFLICT (source, account, sequence, digest) WHERE re
 // the first one's window, and waits for the next round when it does not.
 // The rows go in key order: on PostgreSQL a conflict waits for, or locks,
 // the row of its key, and two nodes that take the same keys in one order
-// cannot each wait for the other.
-func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now time.Time) error {
+// cannot each wait for the other. With a window (w, SQLite's writer) the
+// signals that have one are settled against it instead of the index: a
+// retransmission of a stored signal is not inserted, and one that reuses
+// a number whose window is over names it in reused_by.
+func insertSignals(ctx context.Context, tx *store.Tx, w *window, ps []pendingSignal, now time.Time) error {
 	ids, err := tx.ReserveIDs(ctx, "signals", len(ps))
 	if err != nil {
 		return err
+	}
+	var wc *windowChanges
+	if w != nil {
+		if err := w.prepare(ctx, tx, now); err != nil {
+			return err
+		}
+		wc = w.changes(tx)
 	}
 	byID := make(map[int64]int, len(ps))
 	todo := make([]int, len(ps))
@@ -295,15 +312,26 @@ func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now ti
 		}
 		first := make(map[signalKey]int, len(todo))
 		var this, next []int
+		var reuses [][2]int64 // the stored signal, the one reusing its number
 		for _, i := range todo {
-			k := ps[i].key()
+			p := &ps[i]
+			k := p.key()
 			if j, ok := first[k]; ok {
-				if !ps[j].retransmission(&ps[i]) {
+				if !ps[j].retransmission(p) {
 					next = append(next, i)
 				}
 				continue
 			}
 			first[k] = i
+			if wc != nil && p.sg.RetryWindow > 0 {
+				p.wkey = keyOf(k)
+				if e, ok := w.open[p.wkey]; ok {
+					if store.Micros(p.sg.ReceivedAt) < e.until {
+						continue // a retransmission of a stored signal
+					}
+					reuses = append(reuses, [2]int64{e.id, p.id})
+				}
+			}
 			this = append(this, i)
 		}
 		sort.Slice(this, func(a, b int) bool { return ps[this[a]].key().less(ps[this[b]].key()) })
@@ -331,6 +359,18 @@ func insertSignals(ctx context.Context, tx *store.Tx, ps []pendingSignal, now ti
 		})
 		if err != nil {
 			return err
+		}
+		if wc != nil {
+			for _, i := range this {
+				if p := &ps[i]; p.stored && p.sg.RetryWindow > 0 {
+					wc.remember(p.wkey, windowEntry{id: p.id, until: store.Micros(p.sg.ReceivedAt.Add(p.sg.RetryWindow))})
+				}
+			}
+			for _, r := range reuses {
+				if _, err := tx.ExecContext(ctx, "UPDATE signals SET reused_by = ? WHERE id = ?", r[1], r[0]); err != nil {
+					return err
+				}
+			}
 		}
 		sort.Ints(next) // the batch's order: the earlier copy goes first
 		todo = next

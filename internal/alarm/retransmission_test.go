@@ -3,6 +3,7 @@ package alarm_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"qorgan/internal/alarm"
 	"qorgan/internal/demo"
 	"qorgan/internal/protocol/alarmcode"
+	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
 
@@ -152,4 +154,74 @@ func TestRetransmissionOnTwoNodes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A batch whose transaction fails after its signals were inserted leaves
+// nothing behind: not in the database, and not in what SQLite's writer
+// remembers of the open windows (window.go), or the batch committed again
+// — the DC-09 receiver commits a failed batch again in parts — would be
+// taken for a retransmission and acknowledged without being stored.
+func TestFailedBatchLeavesNoWindow(t *testing.T) {
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		t0 := f.clk.Now()
+		sig := f.dc09("0201", "PA", t0, alarmcode.Panic)
+		broken := sig
+		broken.SchoolID = 1 << 40 // no such school: raising its alarm fails after the signal was inserted
+		if err := f.svc.Commit(ctx, []alarm.Signal{broken}); err == nil {
+			t.Fatal("a batch for a school that does not exist committed")
+		}
+		if s, a := f.counts(t, "0201"); s != 0 || a != 0 {
+			t.Fatalf("the failed batch left %d signals and %d alarms", s, a)
+		}
+		if err := f.svc.Commit(ctx, []alarm.Signal{sig}); err != nil {
+			t.Fatal(err)
+		}
+		if s, a := f.counts(t, "0201"); s != 1 || a != 1 {
+			t.Fatalf("the same frame committed again after the failure: %d signals, %d alarms; want 1 and 1", s, a)
+		}
+	})
+}
+
+// SQLite's writer reads the open windows back when the database is opened
+// again: a copy after a restart is still a retransmission, and the number
+// reused after the window names the signal read back.
+func TestWindowReadBackAfterRestart(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "qorgan.db")
+	open := func() *store.DB {
+		t.Helper()
+		db, err := store.Open(ctx, store.Config{Path: path, Synchronous: "FULL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := open()
+	f := setup(t, db)
+	t0 := f.clk.Now()
+	if err := f.svc.Commit(ctx, []alarm.Signal{f.dc09("0301", "PA", t0, alarmcode.Panic)}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	f.db = open()
+	t.Cleanup(func() { f.db.Close() })
+	f.svc = f.service()
+	if err := f.svc.Commit(ctx, []alarm.Signal{f.dc09("0301", "PA", t0.Add(window-time.Second), alarmcode.Panic)}); err != nil {
+		t.Fatal(err)
+	}
+	if s, a := f.counts(t, "0301"); s != 1 || a != 1 {
+		t.Fatalf("a copy after a restart, within the window: %d signals, %d alarms; want 1 and 1", s, a)
+	}
+	if err := f.svc.Commit(ctx, []alarm.Signal{f.dc09("0301", "PA", t0.Add(window), alarmcode.Panic)}); err != nil {
+		t.Fatal(err)
+	}
+	if s, a := f.counts(t, "0301"); s != 2 || a != 2 {
+		t.Fatalf("the number reused when the window is over: %d signals, %d alarms; want 2 and 2", s, a)
+	}
+	var reused int
+	if err := f.db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM signals WHERE sequence = '0301' AND reused_by IS NOT NULL").Scan(&reused); err != nil || reused != 1 {
+		t.Fatalf("%d signals name the one that reused their number (%v); want 1", reused, err)
+	}
 }

@@ -30,6 +30,7 @@ type DB struct {
 	wal    *walSyncer    // SQLite with Synchronous FULL: the log synced after the writer is free
 	stmts  *stmtCache    // SQLite only: statements kept prepared on the writer
 	timing *writerTiming // where write transactions' time goes (timing.go)
+	kept   kept          // state kept beside a single-writer database (keep.go)
 }
 
 // Config says which database to open.
@@ -222,7 +223,8 @@ type Tx struct {
 	tx    *sql.Tx
 	d     Dialect
 	cache *stmtCache
-	gate  *gate // SQLite's writer queue; nil on PostgreSQL
+	gate  *gate    // SQLite's writer queue; nil on PostgreSQL
+	undo  []func() // OnRollback
 }
 
 // AlarmWaiting reports whether an urgent writer (an alarm) is waiting for
@@ -375,11 +377,14 @@ func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) (n uint64, err er
 	if err != nil {
 		return 0, fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&Tx{tx: tx, d: db.Dialect, cache: db.stmts, gate: db.gate}); err != nil {
+	t := &Tx{tx: tx, d: db.Dialect, cache: db.stmts, gate: db.gate}
+	if err := fn(t); err != nil {
 		tx.Rollback()
+		t.rolledBack()
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
+		t.rolledBack()
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	if db.wal != nil {

@@ -1,0 +1,157 @@
+package alarm
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"qorgan/internal/store"
+)
+
+// window is the retransmission window of a single-writer database
+// (SQLite): the signals whose RetryWindow is still open, kept by the
+// writer instead of in a unique index. In an alarm storm that index took
+// one entry per panel per commit, each on the leaf page of its panel's
+// account — two fifths of the bytes an alarm wrote — where this costs a
+// map entry. The rule is the same: a signal with the key (source, account,
+// sequence, digest) of one remembered here is its retransmission when it
+// was received before the first one's window ended, and a new message, the
+// number come round again, from then on (migration 00037).
+//
+// Only write transactions use it, one at a time: the database's single
+// writer is its lock, and a transaction that does not commit takes its
+// changes back before the next one begins (Tx.OnRollback). It is read from
+// the signals whose window is open the first time a transaction needs it,
+// so a restart forgets nothing. PostgreSQL, where several nodes may write
+// at once, keeps deciding in its unique index, and has no window.
+type window struct {
+	loaded bool
+	open   map[windowKey]windowEntry
+	// queue holds what open got, in the order it got it, from head on;
+	// it is how entries are forgotten once their window is well over.
+	queue []queuedEntry
+	head  int
+}
+
+type windowKey [sha256.Size]byte
+
+type windowEntry struct {
+	id    int64 // the signal
+	until int64 // its window's end, µs (retry_until)
+}
+
+type queuedEntry struct {
+	key windowKey
+	windowEntry
+}
+
+// windowSlack is how long after a signal's window ended it is still
+// remembered: long enough for a copy received before the end and
+// committed after it, and for the signal that reuses its number to name
+// it in reused_by. A signal is read back at start if its window ended
+// less than this before.
+const windowSlack = time.Minute
+
+// openWindows reads the signals whose window ended after a time, in the
+// order their windows end (the index signals_open_window).
+const openWindows = "SELECT id, source, account, sequence, digest, retry_until FROM signals WHERE retry_until > ? AND reused_by IS NULL ORDER BY retry_until"
+
+// keptWindow is the key of the window kept with a database (store.Keep).
+type keptWindow struct{}
+
+// windowOf returns the database's window, nil when the database decides
+// (PostgreSQL).
+func windowOf(db *store.DB) *window {
+	if !db.SingleWriter() {
+		return nil
+	}
+	return db.Keep(keptWindow{}, func() any { return &window{open: map[windowKey]windowEntry{}} }).(*window)
+}
+
+func keyOf(k signalKey) windowKey {
+	h := sha256.New()
+	for _, s := range [...]string{k.source, k.account, k.sequence, k.digest} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var key windowKey
+	h.Sum(key[:0])
+	return key
+}
+
+// prepare reads the open windows back the first time and forgets the
+// windows that ended more than windowSlack before now.
+func (w *window) prepare(ctx context.Context, tx *store.Tx, now time.Time) error {
+	horizon := store.Micros(now.Add(-windowSlack))
+	if !w.loaded {
+		err := store.Each(ctx, tx, func(rows *sql.Rows) error {
+			var k signalKey
+			var e windowEntry
+			if err := rows.Scan(&e.id, &k.source, &k.account, &k.sequence, &k.digest, &e.until); err != nil {
+				return err
+			}
+			w.remember(keyOf(k), e)
+			return nil
+		}, openWindows, horizon)
+		if err != nil {
+			return fmt.Errorf("read the open retransmission windows: %w", err)
+		}
+		w.loaded = true
+	}
+	for w.head < len(w.queue) && w.queue[w.head].until <= horizon {
+		q := w.queue[w.head]
+		if w.open[q.key].id == q.id {
+			delete(w.open, q.key)
+		}
+		w.queue[w.head] = queuedEntry{}
+		w.head++
+	}
+	if w.head > 1024 && w.head > len(w.queue)/2 {
+		w.queue = w.queue[:copy(w.queue, w.queue[w.head:])]
+		w.head = 0
+	}
+	return nil
+}
+
+// remember records a stored signal's window.
+func (w *window) remember(key windowKey, e windowEntry) {
+	w.open[key] = e
+	w.queue = append(w.queue, queuedEntry{key, e})
+}
+
+// changes records what a transaction changed, so that it can be taken
+// back if the transaction does not commit.
+type windowChanges struct {
+	w      *window
+	queued int // len(w.queue) when the transaction first changed it
+	prev   []queuedEntry
+	had    []bool
+}
+
+func (w *window) changes(tx *store.Tx) *windowChanges {
+	c := &windowChanges{w: w, queued: len(w.queue)}
+	tx.OnRollback(c.undo)
+	return c
+}
+
+// remember is window.remember, undone with the transaction.
+func (c *windowChanges) remember(key windowKey, e windowEntry) {
+	prev, had := c.w.open[key]
+	c.prev = append(c.prev, queuedEntry{key, prev})
+	c.had = append(c.had, had)
+	c.w.remember(key, e)
+}
+
+func (c *windowChanges) undo() {
+	for i := len(c.prev) - 1; i >= 0; i-- {
+		if c.had[i] {
+			c.w.open[c.prev[i].key] = c.prev[i].windowEntry
+		} else {
+			delete(c.w.open, c.prev[i].key)
+		}
+	}
+	clear(c.w.queue[c.queued:])
+	c.w.queue = c.w.queue[:c.queued]
+}
