@@ -167,6 +167,17 @@ func (s *Service) visibleAlarm(ctx context.Context, q store.Querier, p auth.Prin
 	return a, nil
 }
 
+// scoped is a query over the alarms (a, their school joined as s) that
+// satisfy where, in two halves that each read an index of their own: the
+// alarms not yet resolved through alarms_open, a short list in id order,
+// and the resolved ones through the index of where's scope (migration
+// 00038). The returned arguments are args for each half.
+func scoped(cols, where string, args []any) (string, []any) {
+	half := "SELECT " + cols + " FROM alarms a JOIN schools s ON s.id = a.school_id WHERE "
+	return half + "a.state <> 'resolved' AND " + where + " UNION ALL " + half + "a.state = 'resolved' AND " + where,
+		append(append([]any(nil), args...), args...)
+}
+
 // List returns the alarms a person may see, newest first; open ones only
 // unless all is set.
 func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit int) ([]Alarm, error) {
@@ -176,14 +187,20 @@ func (s *Service) List(ctx context.Context, p auth.Principal, all bool, limit in
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	cond, args := visible(p, "a", kztime.Today(s.Now()))
-	q := "SELECT " + alarmCols + " FROM alarms a JOIN schools s ON s.id = a.school_id WHERE " + cond
-	if !all {
-		q += " AND a.state <> 'resolved'"
-	}
-	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) },
-		q+" ORDER BY a.priority, a.id DESC LIMIT ?", append(args, limit)...)
+	q, args := listQuery(p, all, kztime.Today(s.Now()))
+	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) }, q, append(args, limit)...)
 	return out, errs.Wrap(err, "list alarms")
+}
+
+// listQuery is List's query; its last argument, the limit, is the caller's.
+func listQuery(p auth.Principal, all bool, today time.Time) (string, []any) {
+	cond, args := visible(p, "a", today)
+	if all {
+		q, args := scoped(alarmCols, cond, args)
+		return "SELECT * FROM (" + q + ") x ORDER BY x.priority, x.id DESC LIMIT ?", args
+	}
+	return "SELECT " + alarmCols + " FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.state <> 'resolved' AND " + cond +
+		" ORDER BY a.priority, a.id DESC LIMIT ?", args
 }
 
 // act runs one response step on an alarm the person may see, in one

@@ -39,14 +39,15 @@ func (s *Service) Stats(ctx context.Context, p auth.Principal, from, to time.Tim
 		col, table string
 		name       string
 	}{{PartyPCN, "provider_id", "providers", "x.name"}, {PartyCOU, "police_unit_id", "police_units", "x.name_ru"}} {
-		q := `SELECT a.` + side.col + `, ` + side.name + `, COUNT(*),
+		inner, innerArgs := scoped("a.id, a."+side.col+" AS party_id, a.received_at",
+			"a.priority = 1 AND a.received_at >= ? AND a.received_at < ? AND "+cond, append([]any{store.Micros(from), store.Micros(to)}, args...))
+		q := `SELECT a.party_id, ` + side.name + `, COUNT(*),
 			SUM(CASE WHEN k.at IS NOT NULL THEN 1 ELSE 0 END),
 			SUM(CASE WHEN k.at IS NOT NULL AND k.at - a.received_at <= 30000000 THEN 1 ELSE 0 END),
 			SUM(CASE WHEN k.at IS NOT NULL AND k.at - a.received_at <= 60000000 THEN 1 ELSE 0 END)
-			FROM alarms a JOIN schools s ON s.id = a.school_id JOIN ` + side.table + ` x ON x.id = a.` + side.col + `
+			FROM (` + inner + `) a JOIN ` + side.table + ` x ON x.id = a.party_id
 			LEFT JOIN alarm_steps k ON k.alarm_id = a.id AND k.party = ? AND k.step = 'acknowledged'
-			WHERE a.priority = 1 AND a.received_at >= ? AND a.received_at < ? AND ` + cond + `
-			GROUP BY a.` + side.col + `, ` + side.name + ` ORDER BY a.` + side.col
+			GROUP BY a.party_id, ` + side.name + ` ORDER BY a.party_id`
 		cards, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Scorecard, error) {
 			c := Scorecard{Party: side.party}
 			err := rows.Scan(&c.ID, &c.Name, &c.Alarms, &c.Acknowledged, &c.Within30s, &c.Within60s)
@@ -55,7 +56,7 @@ func (s *Service) Stats(ctx context.Context, p auth.Principal, from, to time.Tim
 				c.Share60s = float64(c.Within60s) / float64(c.Alarms)
 			}
 			return c, err
-		}, q, append([]any{string(side.party), store.Micros(from), store.Micros(to)}, args...)...)
+		}, q, append(innerArgs, string(side.party))...)
 		if err != nil {
 			return nil, errs.Wrap(err, "alarm statistics")
 		}

@@ -1,10 +1,13 @@
 package alarm
 
 import (
+	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"qorgan/internal/auth"
 	"qorgan/internal/store"
 	"qorgan/internal/store/storetest"
 )
@@ -55,5 +58,52 @@ func TestWindowReadBackUsesItsIndex(t *testing.T) {
 	}
 	if detail != "SEARCH signals USING INDEX signals_open_window (retry_until>?)" {
 		t.Fatalf("the open windows are read with %q", detail)
+	}
+}
+
+// The consoles' alarm lists read alarms_open for what is not yet
+// resolved, and the index of their scope for the history (migration
+// 00038): none reads every alarm ever raised.
+func TestAlarmListsUseTheirIndexes(t *testing.T) {
+	db := storetest.SQLite(t)
+	today := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	people := map[string]auth.Principal{
+		"school":   {Role: auth.RoleDirector, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "7"}},
+		"provider": {Role: auth.RolePCNOperator, Scope: auth.Scope{Kind: auth.ScopeProvider, Ref: "3"}},
+		"police":   {Role: auth.RoleCOUOperator, Scope: auth.Scope{Kind: auth.ScopePoliceUnit, Ref: "5"}},
+		"district": {Role: auth.RoleEducation, Scope: auth.Scope{Kind: auth.ScopeDistrict, Ref: "751210000"}},
+	}
+	plan := func(q string, args []any) string {
+		t.Helper()
+		rows, err := db.Reader().QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		err = store.EachRow(rows, nil, func(rows *sql.Rows) error {
+			var id, parent, notused int
+			var detail string
+			err := rows.Scan(&id, &parent, &notused, &detail)
+			lines = append(lines, detail)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "\n")
+	}
+	for who, p := range people {
+		open, args := listQuery(p, false, today)
+		if got := plan(open, append(args, 100)); !strings.Contains(got, "USING INDEX alarms_open") || strings.Contains(got, "SCAN a\n") {
+			t.Errorf("%s's open alarms are read so:\n%s", who, got)
+		}
+		all, args := listQuery(p, true, today)
+		got := plan(all, append(args, 100))
+		if !strings.Contains(got, "USING INDEX alarms_open") || strings.Contains(got, "SCAN a\n") || strings.HasSuffix(got, "SCAN a") {
+			t.Errorf("%s's alarms with the history are read so:\n%s", who, got)
+		}
+		if want := map[string]string{"school": "alarms_school", "provider": "alarms_provider", "police": "alarms_police", "district": "alarms_school"}[who]; !strings.Contains(got, "USING INDEX "+want) {
+			t.Errorf("%s's resolved alarms are not read through %s:\n%s", who, want, got)
+		}
 	}
 }

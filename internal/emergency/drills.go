@@ -280,9 +280,14 @@ func (s *Service) report(ctx context.Context, q store.Querier, e Emergency) (Rep
 	// The provider's group on site: the emergency's alarm, or an alarm of
 	// the school raised up to 15 minutes before the declaration.
 	var onSite sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT MIN(st.at) FROM alarm_steps st JOIN alarms a ON a.id = st.alarm_id
-		WHERE st.step = 'on_site' AND (a.id = ? OR (a.school_id = ? AND a.received_at >= ? AND a.received_at <= ?))`,
-		e.AlarmID, e.SchoolID, store.Micros(e.DeclaredAt.Add(-15*time.Minute)), store.Micros(live)).Scan(&onSite); err != nil {
+	// The school's alarms in two halves, open and resolved, each read
+	// through its own index (migration 00038).
+	from, to := store.Micros(e.DeclaredAt.Add(-15*time.Minute)), store.Micros(live)
+	if err := q.QueryRowContext(ctx, `SELECT MIN(st.at) FROM alarm_steps st WHERE st.step = 'on_site' AND st.alarm_id IN (
+			SELECT id FROM alarms WHERE id = ?
+			UNION ALL SELECT id FROM alarms WHERE state <> 'resolved' AND school_id = ? AND received_at >= ? AND received_at <= ?
+			UNION ALL SELECT id FROM alarms WHERE state = 'resolved' AND school_id = ? AND received_at >= ? AND received_at <= ?)`,
+		e.AlarmID, e.SchoolID, from, to, e.SchoolID, from, to).Scan(&onSite); err != nil {
 		return r, errs.Wrap(err, "report")
 	}
 	r.Timings.ProviderOnSite = timing(live, store.FromNullMicros(onSite))
