@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,12 +25,7 @@ type Purpose string
 var Purposes = []Purpose{"video_standard", "cou", "turnstiles", "panic", "guard", "general"}
 
 func validPurpose(p Purpose) bool {
-	for _, x := range Purposes {
-		if x == p {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Purposes, p)
 }
 
 // Allocation is money a region allocated in a year for a purpose, in tiyn
