@@ -46,30 +46,33 @@ type District struct {
 
 // Regions returns the embedded region list, in KATO order.
 func Regions() []Region {
-	rows, err := csv.NewReader(bytes.NewReader(regionsCSV)).ReadAll()
-	if err != nil {
-		panic(fmt.Sprintf("embedded regions.csv: %v", err))
-	}
-	var out []Region
-	for _, r := range rows[1:] {
+	return embeddedRows("regions.csv", regionsCSV, func(r []string) Region {
 		schools, _ := strconv.Atoi(r[4])
 		pupils, _ := strconv.Atoi(r[5])
-		out = append(out, Region{Code: r[0], NameKK: r[1], NameRU: r[2], NameEN: r[3], Schools: schools, Pupils: pupils})
-	}
-	return out
+		return Region{Code: r[0], NameKK: r[1], NameRU: r[2], NameEN: r[3], Schools: schools, Pupils: pupils}
+	})
 }
 
 // Districts returns the embedded district list. Only Name RU is published in
 // the source; the Kazakh name repeats it and the English one is a
 // transliteration, until the official names are loaded.
 func Districts() []District {
-	rows, err := csv.NewReader(bytes.NewReader(districtsCSV)).ReadAll()
+	return embeddedRows("districts csv", districtsCSV, func(r []string) District {
+		return District{Code: r[0], RegionCode: r[1], NameKK: r[2], NameRU: r[2], NameEN: Transliterate(r[2])}
+	})
+}
+
+// embeddedRows reads an embedded CSV file, name in a panic's message, into
+// one value a data row (the header row passed over). The file is part of
+// the binary: one that does not parse is a broken build, hence the panic.
+func embeddedRows[T any](name string, data []byte, row func(r []string) T) []T {
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		panic(fmt.Sprintf("embedded districts csv: %v", err))
+		panic(fmt.Sprintf("embedded %s: %v", name, err))
 	}
-	var out []District
+	var out []T
 	for _, r := range rows[1:] {
-		out = append(out, District{Code: r[0], RegionCode: r[1], NameKK: r[2], NameRU: r[2], NameEN: Transliterate(r[2])})
+		out = append(out, row(r))
 	}
 	return out
 }
