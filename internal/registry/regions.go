@@ -109,26 +109,21 @@ func (r *Registry) ListRegions(ctx context.Context) ([]Region, error) {
 
 // ListDistricts reads the districts of one region.
 func (r *Registry) ListDistricts(ctx context.Context, region string) ([]District, error) {
-	return store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (District, error) {
-		var d District
-		err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
-		return d, err
-	}, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE region_code = ? ORDER BY code", region)
+	return store.Collect(ctx, r.DB.Reader(), scanDistrict, "SELECT "+districtCols+" FROM districts WHERE region_code = ? ORDER BY code", region)
 }
 
 // DistrictsByCode reads the districts of the codes given, by code; codes
 // that name no district are left out.
 func (r *Registry) DistrictsByCode(ctx context.Context, codes []string) (map[string]District, error) {
-	out := make(map[string]District, len(codes))
-	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
-		return store.Each(ctx, r.DB.Reader(), func(rows *sql.Rows) error {
-			var d District
-			err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
-			out[d.Code] = d
-			return err
-		}, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE code IN ("+ph+")", args...)
-	})
-	return out, err
+	return byKey(ctx, r.DB.Reader(), codes, scanDistrict, func(d District) string { return d.Code }, "SELECT "+districtCols+" FROM districts WHERE code IN ")
+}
+
+const districtCols = "code, region_code, name_kk, name_ru, name_en"
+
+func scanDistrict(rows *sql.Rows) (District, error) {
+	var d District
+	err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
+	return d, err
 }
 
 // SchoolNames reads the Kazakh and Russian names of the schools given, by
