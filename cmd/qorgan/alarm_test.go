@@ -280,6 +280,14 @@ func addMQTTDevice(t *testing.T, c *client, kind, name, clientID string) {
 	}
 }
 
+// mqttDevice registers a device of school 1 that speaks MQTT as clientID,
+// by c, and connects to broker as it; the caller disconnects.
+func mqttDevice(t *testing.T, ctx context.Context, c *client, broker, kind, name, clientID string) *autopaho.ConnectionManager {
+	t.Helper()
+	addMQTTDevice(t, c, kind, name, clientID)
+	return mqttConnect(t, ctx, broker, clientID)
+}
+
 // mqttConnect connects to broker as the device clientID and waits until
 // the connection is up; the caller disconnects.
 func mqttConnect(t *testing.T, ctx context.Context, broker, clientID string) *autopaho.ConnectionManager {
@@ -304,10 +312,9 @@ func TestMQTTAlarmEndToEnd(t *testing.T) {
 	s, run, prefix := mqttDemo(t, broker, "e2e")
 	admin, _ := signIn(t, s.base, "admin", "qorgan-demo-2026")
 	deviceID := "btn-" + run
-	addMQTTDevice(t, admin, "panic_button", "MQTT button", deviceID)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cm := mqttConnect(t, ctx, broker, deviceID)
+	cm := mqttDevice(t, ctx, admin, broker, "panic_button", "MQTT button", deviceID)
 	defer cm.Disconnect(context.Background())
 	payload := []byte(`{"event_id":"` + run + `-1","type":"panic","zone":"2"}`)
 	for i := 0; i < 2; i++ { // the second is a resend

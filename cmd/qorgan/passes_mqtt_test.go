@@ -55,10 +55,9 @@ func TestMQTTPassToGuardiansEndToEnd(t *testing.T) {
 	}
 
 	gate := "gate-" + run
-	addMQTTDevice(t, director, "turnstile", "MQTT gate", gate)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cm := mqttConnect(t, ctx, broker, gate)
+	cm := mqttDevice(t, ctx, director, broker, "turnstile", "MQTT gate", gate)
 	defer cm.Disconnect(context.Background())
 	topic := prefix + "/devices/" + gate + "/passes"
 	publish := func(eventID, direction, card string, at time.Time) {

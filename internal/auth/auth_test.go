@@ -35,12 +35,19 @@ func TestValidateGrant(t *testing.T) {
 	}
 }
 
+// clockedService is a service over db whose clock stands still at the
+// returned time until a test moves it.
+func clockedService(db *store.DB) (*auth.Service, *time.Time) {
+	a := auth.New(db)
+	now := time.Now()
+	a.Now = func() time.Time { return now }
+	return a, &now
+}
+
 func TestPeopleSessionsTokens(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a := auth.New(db)
-		now := time.Now()
-		a.Now = func() time.Time { return now }
+		a, now := clockedService(db)
 		guard, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: "Guard.One", Password: "long-enough-1", Role: auth.RoleGuard, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}})
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +93,7 @@ func TestPeopleSessionsTokens(t *testing.T) {
 			t.Fatalf("token: %+v %v", p, err)
 		}
 		// Sessions expire.
-		now = now.Add(auth.SessionTTL + time.Minute)
+		*now = now.Add(auth.SessionTTL + time.Minute)
 		if _, err := a.Session(ctx, sess.Token); errs.CodeOf(err) != errs.Unauthorized {
 			t.Errorf("expired session accepted: %v", err)
 		}
@@ -128,9 +135,7 @@ func TestPeopleSessionsTokens(t *testing.T) {
 func TestIdleSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a := auth.New(db)
-		now := time.Now()
-		a.Now = func() time.Time { return now }
+		a, now := clockedService(db)
 		a.IdleTimeout = 30 * time.Minute
 		if _, err := a.CreateUser(ctx, auth.System, auth.NewUser{Login: "director", Password: "long-enough-1", Role: auth.RoleDirector, Scope: auth.Scope{Kind: auth.ScopeSchool, Ref: "1"}}); err != nil {
 			t.Fatal(err)
@@ -140,20 +145,20 @@ func TestIdleSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 4; i++ { // used every 20 minutes: 80 minutes in all
-			now = now.Add(20 * time.Minute)
+			*now = now.Add(20 * time.Minute)
 			if _, err := a.Session(ctx, sess.Token); err != nil {
 				t.Fatalf("a session used every 20 minutes ended after %d: %v", (i+1)*20, err)
 			}
 		}
-		now = now.Add(25 * time.Minute)
+		*now = now.Add(25 * time.Minute)
 		if err := a.Touch(ctx, sess.Token); err != nil { // the live feed, with nobody clicking
 			t.Fatal(err)
 		}
-		now = now.Add(25 * time.Minute)
+		*now = now.Add(25 * time.Minute)
 		if _, err := a.Session(ctx, sess.Token); err != nil {
 			t.Fatalf("a session its live feed touched ended: %v", err)
 		}
-		now = now.Add(31 * time.Minute)
+		*now = now.Add(31 * time.Minute)
 		_, err = a.Session(ctx, sess.Token)
 		if errs.CodeOf(err) != errs.Unauthorized || !strings.Contains(err.Error(), "idle") {
 			t.Errorf("a session idle for 31 minutes: %v, want unauthorized as idle", err)

@@ -68,17 +68,10 @@ func (a Alert) Check() error {
 			return err
 		}
 	}
-	for i, c := range a.Codes {
-		if err := line(fmt.Sprintf("code/%d", i), c, text.Line); err != nil {
-			return err
-		}
+	if err := each("code", a.Codes, func(c, f string) error { return line(f, c, text.Line) }); err != nil {
+		return err
 	}
-	for i, in := range a.Info {
-		if err := in.check(fmt.Sprintf("info/%d", i)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each("info", a.Info, Info.check)
 }
 
 func (in Info) check(field string) error {
@@ -130,10 +123,8 @@ func (in Info) check(field string) error {
 			return errs.Invalidf(field+"/web", "%q is not a full URL", in.Web)
 		}
 	}
-	for j, v := range append(slices.Clone(in.EventCode), in.Parameter...) {
-		if err := v.check(fmt.Sprintf("%s/value/%d", field, j)); err != nil {
-			return err
-		}
+	if err := each(field+"/value", append(slices.Clone(in.EventCode), in.Parameter...), Value.check); err != nil {
+		return err
 	}
 	for j, r := range in.Resource {
 		f := fmt.Sprintf("%s/resource/%d", field, j)
@@ -147,12 +138,7 @@ func (in Info) check(field string) error {
 			return errs.Invalidf(f+"/size", "is negative")
 		}
 	}
-	for j, ar := range in.Area {
-		if err := ar.check(fmt.Sprintf("%s/area/%d", field, j)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each(field+"/area", in.Area, Area.check)
 }
 
 func (ar Area) check(field string) error {
@@ -178,12 +164,7 @@ func (ar Area) check(field string) error {
 			return errs.Invalidf(fmt.Sprintf("%s/polygon/%d", field, k), "has fewer than four points")
 		}
 	}
-	for k, g := range ar.Geocode {
-		if err := g.check(fmt.Sprintf("%s/geocode/%d", field, k)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each(field+"/geocode", ar.Geocode, Value.check)
 }
 
 func (v Value) check(field string) error {
@@ -209,6 +190,18 @@ func token(field, s string) error {
 		return errs.Invalidf(field, "%q holds %q; CAP forbids spaces, commas, < and & here", s, s[i])
 	}
 	return line(field, s, text.Line)
+}
+
+// each checks every element of a list with check, naming the element by
+// the list's field and its index ("info/0/area/1"), and returns the first
+// fault found.
+func each[T any](field string, xs []T, check func(x T, field string) error) error {
+	for i, x := range xs {
+		if err := check(x, fmt.Sprintf("%s/%d", field, i)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // named is a text and the field it is in.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,12 +107,7 @@ func (a Algorithm) Validate() error {
 }
 
 func validRole(r Role) bool {
-	for _, x := range Roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Roles, r)
 }
 
 // currentAlgorithm returns the newest version, storing the shipped one as
@@ -216,10 +212,8 @@ func roleOf(p auth.Principal) Role {
 }
 
 func checkLang(lang string) error {
-	for _, l := range Languages {
-		if l == lang {
-			return nil
-		}
+	if slices.Contains(Languages, lang) {
+		return nil
 	}
 	return errs.Invalidf("lang", "lang must be one of %v, got %q", Languages, lang)
 }

@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -163,21 +164,11 @@ type Declaration struct {
 const MaxSchools = 200
 
 func validMode(m Mode) bool {
-	for _, x := range Modes {
-		if x == m {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Modes, m)
 }
 
 func validScenario(s Scenario) bool {
-	for _, x := range Scenarios {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Scenarios, s)
 }
 
 // checkMode checks a mode with its scenario and place.

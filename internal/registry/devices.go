@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -32,12 +33,7 @@ const (
 var DeviceKinds = []DeviceKind{Turnstile, PanicButton, AlarmPanel, Camera, MetalDetector, PublicAddress}
 
 func validKind(k DeviceKind) bool {
-	for _, x := range DeviceKinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(DeviceKinds, k)
 }
 
 // SupervisionPresets are reporting intervals, in seconds, after the EN 50136-1

@@ -107,15 +107,8 @@ func guardiansByPhone(ctx context.Context, q store.Querier, ins []PupilInput) (m
 			}
 		}
 	}
-	out := map[string]Guardian{}
-	err := store.InBatches(phones, store.InList, func(ph string, args []any) error {
-		return store.Each(ctx, q, func(rows *sql.Rows) error {
-			g, err := scanGuardian(rows)
-			out[g.Phone] = g
-			return err
-		}, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ("+ph+")", args...)
-	})
-	return out, err
+	return byKey(ctx, q, phones, func(rows *sql.Rows) (Guardian, error) { return scanGuardian(rows) },
+		func(g Guardian) string { return g.Phone }, "SELECT "+guardianCols+" FROM guardians g WHERE g.phone IN ")
 }
 
 // eachGuardianLink hands fn each pupil's link to a guardian that the

@@ -157,17 +157,24 @@ func (r *Registry) byName(ctx context.Context, q PeopleQuery, query string, args
 	return ids, len(all), nil
 }
 
-// inOrder reads the rows of ids with query (which ends in "IN "), in the
-// order of ids.
-func inOrder[T any](ctx context.Context, q store.Querier, ids []int64, scan func(*sql.Rows) (T, error), id func(T) int64, query string) ([]T, error) {
-	byID := map[int64]T{}
-	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
+// byKey reads the rows of keys with query (which ends in "IN "), in
+// batches, into a map by each row's key.
+func byKey[K comparable, T any](ctx context.Context, q store.Querier, keys []K, scan func(*sql.Rows) (T, error), key func(T) K, query string) (map[K]T, error) {
+	out := make(map[K]T, len(keys))
+	err := store.InBatches(keys, store.InList, func(ph string, args []any) error {
 		return store.Each(ctx, q, func(rows *sql.Rows) error {
 			x, err := scan(rows)
-			byID[id(x)] = x
+			out[key(x)] = x
 			return err
 		}, query+"("+ph+")", args...)
 	})
+	return out, err
+}
+
+// inOrder reads the rows of ids with query (which ends in "IN "), in the
+// order of ids.
+func inOrder[T any](ctx context.Context, q store.Querier, ids []int64, scan func(*sql.Rows) (T, error), id func(T) int64, query string) ([]T, error) {
+	byID, err := byKey(ctx, q, ids, scan, id, query)
 	out := make([]T, 0, len(ids))
 	for _, i := range ids {
 		if x, ok := byID[i]; ok {

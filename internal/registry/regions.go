@@ -46,30 +46,33 @@ type District struct {
 
 // Regions returns the embedded region list, in KATO order.
 func Regions() []Region {
-	rows, err := csv.NewReader(bytes.NewReader(regionsCSV)).ReadAll()
-	if err != nil {
-		panic(fmt.Sprintf("embedded regions.csv: %v", err))
-	}
-	var out []Region
-	for _, r := range rows[1:] {
+	return embeddedRows("regions.csv", regionsCSV, func(r []string) Region {
 		schools, _ := strconv.Atoi(r[4])
 		pupils, _ := strconv.Atoi(r[5])
-		out = append(out, Region{Code: r[0], NameKK: r[1], NameRU: r[2], NameEN: r[3], Schools: schools, Pupils: pupils})
-	}
-	return out
+		return Region{Code: r[0], NameKK: r[1], NameRU: r[2], NameEN: r[3], Schools: schools, Pupils: pupils}
+	})
 }
 
 // Districts returns the embedded district list. Only Name RU is published in
 // the source; the Kazakh name repeats it and the English one is a
 // transliteration, until the official names are loaded.
 func Districts() []District {
-	rows, err := csv.NewReader(bytes.NewReader(districtsCSV)).ReadAll()
+	return embeddedRows("districts csv", districtsCSV, func(r []string) District {
+		return District{Code: r[0], RegionCode: r[1], NameKK: r[2], NameRU: r[2], NameEN: Transliterate(r[2])}
+	})
+}
+
+// embeddedRows reads an embedded CSV file, name in a panic's message, into
+// one value a data row (the header row passed over). The file is part of
+// the binary: one that does not parse is a broken build, hence the panic.
+func embeddedRows[T any](name string, data []byte, row func(r []string) T) []T {
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		panic(fmt.Sprintf("embedded districts csv: %v", err))
+		panic(fmt.Sprintf("embedded %s: %v", name, err))
 	}
-	var out []District
+	var out []T
 	for _, r := range rows[1:] {
-		out = append(out, District{Code: r[0], RegionCode: r[1], NameKK: r[2], NameRU: r[2], NameEN: Transliterate(r[2])})
+		out = append(out, row(r))
 	}
 	return out
 }
@@ -106,26 +109,21 @@ func (r *Registry) ListRegions(ctx context.Context) ([]Region, error) {
 
 // ListDistricts reads the districts of one region.
 func (r *Registry) ListDistricts(ctx context.Context, region string) ([]District, error) {
-	return store.Collect(ctx, r.DB.Reader(), func(rows *sql.Rows) (District, error) {
-		var d District
-		err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
-		return d, err
-	}, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE region_code = ? ORDER BY code", region)
+	return store.Collect(ctx, r.DB.Reader(), scanDistrict, "SELECT "+districtCols+" FROM districts WHERE region_code = ? ORDER BY code", region)
 }
 
 // DistrictsByCode reads the districts of the codes given, by code; codes
 // that name no district are left out.
 func (r *Registry) DistrictsByCode(ctx context.Context, codes []string) (map[string]District, error) {
-	out := make(map[string]District, len(codes))
-	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
-		return store.Each(ctx, r.DB.Reader(), func(rows *sql.Rows) error {
-			var d District
-			err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
-			out[d.Code] = d
-			return err
-		}, "SELECT code, region_code, name_kk, name_ru, name_en FROM districts WHERE code IN ("+ph+")", args...)
-	})
-	return out, err
+	return byKey(ctx, r.DB.Reader(), codes, scanDistrict, func(d District) string { return d.Code }, "SELECT "+districtCols+" FROM districts WHERE code IN ")
+}
+
+const districtCols = "code, region_code, name_kk, name_ru, name_en"
+
+func scanDistrict(rows *sql.Rows) (District, error) {
+	var d District
+	err := rows.Scan(&d.Code, &d.RegionCode, &d.NameKK, &d.NameRU, &d.NameEN)
+	return d, err
 }
 
 // SchoolNames reads the Kazakh and Russian names of the schools given, by

@@ -393,18 +393,11 @@ func sameSchool(s School, in SchoolInput) bool {
 // inserted, changed schools updated, identical ones left alone.
 func UpsertSchools(ctx context.Context, tx *store.Tx, now time.Time, ins []SchoolInput) (SchoolChange, error) {
 	var ch SchoolChange
-	existing := map[string]School{}
 	codes := make([]string, len(ins))
 	for i, in := range ins {
 		codes[i] = in.Code
 	}
-	err := store.InBatches(codes, store.InList, func(ph string, args []any) error {
-		return store.Each(ctx, tx, func(rows *sql.Rows) error {
-			s, err := scanSchool(rows)
-			existing[s.Code] = s
-			return err
-		}, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ("+ph+")", args...)
-	})
+	existing, err := byKey(ctx, tx, codes, scanSchoolRow, func(s School) string { return s.Code }, "SELECT "+schoolCols+" FROM schools s WHERE s.code IN ")
 	if err != nil {
 		return ch, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,12 +25,7 @@ type Purpose string
 var Purposes = []Purpose{"video_standard", "cou", "turnstiles", "panic", "guard", "general"}
 
 func validPurpose(p Purpose) bool {
-	for _, x := range Purposes {
-		if x == p {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Purposes, p)
 }
 
 // Allocation is money a region allocated in a year for a purpose, in tiyn
@@ -126,29 +122,21 @@ func (r *Roadmap) Allocate(ctx context.Context, p auth.Principal, a Allocation) 
 	for _, rg := range registry.Regions() {
 		known = known || rg.Code == a.RegionCode
 	}
-	switch {
-	case !known:
+	if !known {
 		return a, errs.Invalidf("region_code", "unknown region %q", a.RegionCode)
-	case r.validYear(a.Year) != nil:
-		return a, r.validYear(a.Year)
-	case checkPurpose(a.Purpose) != nil:
-		return a, checkPurpose(a.Purpose)
-	case validAmount(a.AmountTiyn) != nil:
-		return a, validAmount(a.AmountTiyn)
-	case utf8.RuneCountInString(a.Source) > 500:
+	}
+	if err := r.checkMoney(a.Year, a.Purpose, a.AmountTiyn); err != nil {
+		return a, err
+	}
+	if utf8.RuneCountInString(a.Source) > 500 {
 		return a, errs.Invalidf("source", "source must be at most 500 characters")
 	}
 	if !covers(p, Place{Level: LevelRegion, Code: a.RegionCode}, "") {
 		return a, errs.NotFoundf("no region %s", a.RegionCode)
 	}
-	now := r.Now()
-	err := r.DB.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.QueryRowContext(ctx, "INSERT INTO roadmap_allocations (region_code, year, purpose, amount_tiyn, source, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			a.RegionCode, a.Year, a.Purpose, a.AmountTiyn, a.Source, store.Micros(now)).Scan(&a.ID); err != nil {
-			return err
-		}
-		return auth.Append(ctx, tx, now, p, "roadmap.allocate", fmt.Sprintf("allocation/%d", a.ID), a)
-	})
+	err := r.insertAudited(ctx, p, "roadmap.allocate", "allocation", &a, &a.ID,
+		"INSERT INTO roadmap_allocations (region_code, year, purpose, amount_tiyn, source, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		a.RegionCode, a.Year, a.Purpose, a.AmountTiyn, a.Source)
 	return a, err
 }
 
@@ -161,25 +149,42 @@ func (r *Roadmap) Spend(ctx context.Context, p auth.Principal, s Spending) (Spen
 		return s, err
 	}
 	s.Note = strings.TrimSpace(s.Note)
-	switch {
-	case r.validYear(s.Year) != nil:
-		return s, r.validYear(s.Year)
-	case checkPurpose(s.Purpose) != nil:
-		return s, checkPurpose(s.Purpose)
-	case validAmount(s.AmountTiyn) != nil:
-		return s, validAmount(s.AmountTiyn)
-	case utf8.RuneCountInString(s.Note) > 500:
+	if err := r.checkMoney(s.Year, s.Purpose, s.AmountTiyn); err != nil {
+		return s, err
+	}
+	if utf8.RuneCountInString(s.Note) > 500 {
 		return s, errs.Invalidf("note", "note must be at most 500 characters")
 	}
+	err := r.insertAudited(ctx, p, "roadmap.spend", "spending", &s, &s.ID,
+		"INSERT INTO roadmap_spending (school_id, year, purpose, amount_tiyn, note, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		s.SchoolID, s.Year, s.Purpose, s.AmountTiyn, s.Note)
+	return s, err
+}
+
+// checkMoney checks what an allocation and a spending both carry: the
+// year, the purpose and the amount, in that order.
+func (r *Roadmap) checkMoney(year int, purpose Purpose, amount int64) error {
+	if err := r.validYear(year); err != nil {
+		return err
+	}
+	if err := checkPurpose(purpose); err != nil {
+		return err
+	}
+	return validAmount(amount)
+}
+
+// insertAudited writes one row of money and its audit entry in one
+// transaction: insert runs with args and then the time now (its
+// created_at) and returns the new id, which goes to *id before row is
+// written to the audit trail as action on object/<id>.
+func (r *Roadmap) insertAudited(ctx context.Context, p auth.Principal, action, object string, row any, id *int64, insert string, args ...any) error {
 	now := r.Now()
-	err := r.DB.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.QueryRowContext(ctx, "INSERT INTO roadmap_spending (school_id, year, purpose, amount_tiyn, note, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			s.SchoolID, s.Year, s.Purpose, s.AmountTiyn, s.Note, store.Micros(now)).Scan(&s.ID); err != nil {
+	return r.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRowContext(ctx, insert, append(args, store.Micros(now))...).Scan(id); err != nil {
 			return err
 		}
-		return auth.Append(ctx, tx, now, p, "roadmap.spend", fmt.Sprintf("spending/%d", s.ID), s)
+		return auth.Append(ctx, tx, now, p, action, fmt.Sprintf("%s/%d", object, *id), row)
 	})
-	return s, err
 }
 
 // RegionFunding is one region's money: allocated and spent by purpose, and

@@ -11,6 +11,7 @@ package roadmap
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,12 +45,7 @@ var ItemKeys = []Key{Video, VideoStandard, VideoArchive, Notification, COU, Pani
 var IndicatorKeys = []Key{Video, VideoStandard, COU, Panic, PCN, Turnstiles, Guard, Drill}
 
 func knownItem(k Key) bool {
-	for _, x := range ItemKeys {
-		if x == k {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(ItemKeys, k)
 }
 
 // Roadmap computes the roadmap over a store. Make one with New and Load it.

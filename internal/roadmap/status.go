@@ -216,6 +216,15 @@ var kindOf = map[Key]registry.DeviceKind{Video: registry.Camera, Notification: r
 var kindName = map[registry.DeviceKind]string{registry.Camera: "camera", registry.PublicAddress: "public-address system", registry.PanicButton: "panic button",
 	registry.Turnstile: "turnstile", registry.AlarmPanel: "alarm panel"}
 
+// meet records an item as met when w is nil, else as not met for w.
+func (m *Item) meet(w *Why) {
+	if w == nil {
+		m.Met = true
+		return
+	}
+	m.not(w)
+}
+
 // devicesWork says whether a school has a working device of kind, and why not.
 func devicesWork(f *facts, k registry.DeviceKind) (bool, *Why) {
 	c := f.kind(k)
@@ -232,6 +241,19 @@ func devicesWork(f *facts, k registry.DeviceKind) (bool, *Why) {
 	return false, w
 }
 
+// camerasDeclared is why an item that needs working cameras and a
+// declaration of the school is not met: no camera works, or the school has
+// not declared it (code); nil when it is met.
+func camerasDeclared(f *facts, declared bool, code WhyCode) *Why {
+	if ok, why := devicesWork(f, registry.Camera); !ok {
+		return why
+	}
+	if !declared {
+		return &Why{Code: code}
+	}
+	return nil
+}
+
 // evaluate checks each required item against the facts.
 func evaluate(q Requirement, f *facts) []Item {
 	items := make([]Item, 0, len(q.Items))
@@ -239,32 +261,17 @@ func evaluate(q Requirement, f *facts) []Item {
 		m := Item{Key: it.Key, Source: it.Source}
 		switch it.Key {
 		case Video, Notification, Panic, Turnstiles:
-			if ok, why := devicesWork(f, kindOf[it.Key]); ok {
-				m.Met = true
-			} else {
-				m.not(why)
-			}
+			_, why := devicesWork(f, kindOf[it.Key])
+			m.meet(why)
 		case VideoStandard:
-			if ok, why := devicesWork(f, registry.Camera); !ok {
-				m.not(why)
-			} else if !f.decl.VideoStandard {
-				m.not(&Why{Code: WhyNotToStandard})
-			} else {
-				m.Met = true
-			}
+			m.meet(camerasDeclared(f, f.decl.VideoStandard, WhyNotToStandard))
 		case VideoArchive:
 			m.Met = f.decl.ArchiveDays >= 30
 			if !m.Met {
 				m.not(&Why{Code: WhyArchiveShort, Days: f.decl.ArchiveDays})
 			}
 		case COU:
-			if ok, why := devicesWork(f, registry.Camera); !ok {
-				m.not(why)
-			} else if !f.decl.COUConnected {
-				m.not(&Why{Code: WhyCOUNotDeclared})
-			} else {
-				m.Met = true
-			}
+			m.meet(camerasDeclared(f, f.decl.COUConnected, WhyCOUNotDeclared))
 		case PCN:
 			button, why := devicesWork(f, registry.PanicButton)
 			if !button {
