@@ -322,20 +322,47 @@ func (s *Service) Proposals(ctx context.Context, p auth.Principal) ([]Proposal, 
 	if err != nil {
 		return nil, err
 	}
-	out := []Proposal{}
+	var panics []alarm.Alarm
+	var ids, schools []int64
 	for _, a := range alarms {
-		if !proposing[a.Type] || a.State == alarm.Resolved {
-			continue
+		if proposing[a.Type] && a.State != alarm.Resolved {
+			panics = append(panics, a)
+			ids = append(ids, a.ID)
+			schools = append(schools, a.SchoolID)
 		}
-		var n int
-		if err := s.DB.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM emergencies WHERE alarm_id = ? OR (school_id = ? AND state <> 'ended')", a.ID, a.SchoolID).Scan(&n); err != nil {
-			return nil, errs.Wrap(err, "proposals")
-		}
-		if n == 0 {
+	}
+	// Which of them already have an emergency, or a school with one not
+	// ended: two reads for them all, however many panics a storm brings.
+	declared, err := s.idsIn(ctx, "SELECT alarm_id FROM emergencies WHERE alarm_id IN (%s)", ids)
+	if err != nil {
+		return nil, err
+	}
+	busy, err := s.idsIn(ctx, "SELECT school_id FROM emergencies WHERE state <> 'ended' AND school_id IN (%s)", schools)
+	if err != nil {
+		return nil, err
+	}
+	out := []Proposal{}
+	for _, a := range panics {
+		if !declared[a.ID] && !busy[a.SchoolID] {
 			out = append(out, Proposal{Alarm: a, Mode: Lockdown, Scenario: ArmedAttack})
 		}
 	}
 	return out, nil
+}
+
+// idsIn runs query, whose %s is an IN list, over keys in batches and
+// returns the ids it reads.
+func (s *Service) idsIn(ctx context.Context, query string, keys []int64) (map[int64]bool, error) {
+	found := map[int64]bool{}
+	err := store.InBatches(keys, store.InList, func(ph string, args []any) error {
+		return store.Each(ctx, s.DB.Reader(), func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			found[id] = true
+			return err
+		}, fmt.Sprintf(query, ph), args...)
+	})
+	return found, errs.Wrap(err, "proposals")
 }
 
 // Confirmation is the one action that turns a proposal into a live

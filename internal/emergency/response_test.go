@@ -523,6 +523,14 @@ func TestDrill(t *testing.T) {
 		if props, _ := f.svc.Proposals(ctx, f.p["pcn"]); len(props) != 0 {
 			t.Fatalf("still proposed: %+v", props)
 		}
+		// Another panic at the school while its emergency is in force
+		// proposes nothing more.
+		if err := f.al.StaffPanic(ctx, f.p["guard"], 1, false, "drill-2", "ещё раз"); err != nil {
+			t.Fatal(err)
+		}
+		if props, err := f.svc.Proposals(ctx, f.p["pcn"]); err != nil || len(props) != 0 {
+			t.Fatalf("a panic at a school whose emergency is in force is proposed: %v %+v", err, props)
+		}
 		// The group: acknowledged, dispatched, on site.
 		if _, err := f.al.Acknowledge(ctx, f.p["pcn"], e.AlarmID); err != nil {
 			t.Fatal(err)
