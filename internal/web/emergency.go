@@ -279,11 +279,7 @@ type capAlert struct {
 
 // emergencyAlerts lists an emergency's CAP alerts, oldest first.
 func (s *Server) emergencyAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	as, err := s.Emergency.Alerts(r.Context(), p, id)
+	_, as, err := getByID(r, p, s.Emergency.Alerts)
 	if err != nil {
 		return err
 	}

@@ -67,12 +67,7 @@ type boardData struct {
 // pathSchool reads the path's school id and the school, in p's scope:
 // another's school is not found.
 func (s *Server) pathSchool(r *http.Request, p auth.Principal) (int64, registry.School, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, registry.School{}, err
-	}
-	sc, err := s.Registry.School(r.Context(), p, id)
-	return id, sc, err
+	return getByID(r, p, s.Registry.School)
 }
 
 // newRequestID is a random id for one showing of the panic form.

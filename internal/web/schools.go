@@ -48,10 +48,6 @@ func (s *Server) listSchools(w http.ResponseWriter, r *http.Request, p auth.Prin
 }
 
 func (s *Server) issueDeviceCredential(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	tok, err := s.Registry.IssueDeviceCredential(r.Context(), p, id)
+	id, tok, err := getByID(r, p, s.Registry.IssueDeviceCredential)
 	return reply(w, http.StatusCreated, map[string]any{"device_id": id, "credential": tok}, err)
 }

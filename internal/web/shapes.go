@@ -20,13 +20,21 @@ type personal = func(w http.ResponseWriter, r *http.Request, p auth.Principal) e
 // byID answers with what get returns for the path's id.
 func byID[T any](get func(context.Context, auth.Principal, int64) (T, error)) personal {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		id, err := pathID(r, "id")
-		if err != nil {
-			return err
-		}
-		x, err := get(r.Context(), p, id)
+		_, x, err := getByID(r, p, get)
 		return reply(w, http.StatusOK, x, err)
 	}
+}
+
+// getByID reads the path's id and what get returns for it: the opening
+// of a handler or a page that does more with it than answer it.
+func getByID[T any](r *http.Request, p auth.Principal, get func(context.Context, auth.Principal, int64) (T, error)) (int64, T, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		var zero T
+		return 0, zero, err
+	}
+	x, err := get(r.Context(), p, id)
+	return id, x, err
 }
 
 // listByID answers with the list get returns for the path's id, as
