@@ -17,7 +17,7 @@ func Encode(m Message) ([]byte, error) {
 // requires a timestamp in encrypted frames, so m.Timestamp must be set;
 // the pad bytes are read from pad.
 func EncodeEncrypted(m Message, key []byte, pad io.Reader) ([]byte, error) {
-	if !validKeyLen(key) {
+	if !validKeySize(len(key)) {
 		return nil, fmt.Errorf("dc09: key must be 16, 24 or 32 bytes, got %d", len(key))
 	}
 	if m.Timestamp.IsZero() {
