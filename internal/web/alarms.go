@@ -62,11 +62,7 @@ func (s *Server) alarmStep(w http.ResponseWriter, r *http.Request, p auth.Princi
 	default:
 		return errs.NotFoundf("no alarm step %q (acknowledge, dispatch, on-site, resolve)", r.PathValue("step"))
 	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return reply(w, http.StatusOK, a, err)
 }
 
 type panicRequest struct {

@@ -54,11 +54,7 @@ func (s *Server) emergencyAction(w http.ResponseWriter, r *http.Request, p auth.
 	default:
 		return errs.NotFoundf("no emergency action %q (confirm, change, end)", r.PathValue("action"))
 	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, e)
-	return nil
+	return reply(w, http.StatusOK, e, err)
 }
 
 type marksRequest struct {
@@ -112,11 +108,7 @@ func (s *Server) reunionAction(w http.ResponseWriter, r *http.Request, p auth.Pr
 	default:
 		return errs.NotFoundf("no reunification action %q (runner, release)", r.PathValue("action"))
 	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, x)
-	return nil
+	return reply(w, http.StatusOK, x, err)
 }
 
 // confirmProposal handles POST /api/v1/emergency-proposals/{id}: the one
