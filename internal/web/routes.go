@@ -63,7 +63,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/alarms", s.signedIn(s.listAlarms))
 	mux.Handle("GET /api/v1/alarms/stats", s.signedIn(s.alarmStats))
 	mux.Handle("GET /api/v1/alarms/{id}", s.signedIn(s.getAlarm))
-	mux.Handle("POST /api/v1/alarms/{id}/{step}", s.signedIn(s.alarmStep))
+	mux.Handle("POST /api/v1/alarms/{id}/{step}", s.signedIn(stepByID("step", s.alarmStep)))
 	mux.Handle("POST /api/v1/schools/{id}/panic", s.signedIn(s.staffPanic))
 	mux.Handle("GET /api/v1/live", s.signedIn(s.live))
 	mux.Handle("POST /api/v1/device/events", s.asDevice(s.deviceEvent))
@@ -174,7 +174,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// proposals; drills.
 	mux.Handle("POST /api/v1/emergencies", s.signedIn(s.declareEmergency))
 	mux.Handle("GET /api/v1/emergencies/{id}", s.signedIn(byID(s.Emergency.Get)))
-	mux.Handle("POST /api/v1/emergencies/{id}/{action}", s.signedIn(s.emergencyAction))
+	mux.Handle("POST /api/v1/emergencies/{id}/{action}", s.signedIn(stepByID("action", s.emergencyAction)))
 	mux.Handle("GET /api/v1/emergencies/{id}/rollcall", s.signedIn(byID(s.Emergency.Unaccounted)))
 	mux.Handle("POST /api/v1/emergencies/{id}/marks", s.signedIn(s.markEmergency))
 	mux.Handle("GET /api/v1/emergencies/{id}/report", s.signedIn(byID(s.Emergency.Report)))
