@@ -93,6 +93,17 @@ func (pl place) place() (roadmap.Place, error) {
 	return out, nil
 }
 
+// roadmapAs is roadmapAs for a report of the place: the place is read
+// first, so a bad choice of --region, --district, --school opens no store.
+func (pl place) roadmapAs(ctx context.Context, d config.DB, as string) (*roadmap.Roadmap, auth.Principal, roadmap.Place, func() error, error) {
+	at, err := pl.place()
+	if err != nil {
+		return nil, auth.Principal{}, at, nil, err
+	}
+	rm, p, done, err := roadmapAs(ctx, d, as)
+	return rm, p, at, done, err
+}
+
 type reportIndicatorsCmd struct {
 	db         config.DB
 	as, format string
@@ -114,11 +125,7 @@ func formatOption(f *string) *config.Option {
 }
 
 func (c *reportIndicatorsCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
-	pl, err := c.at.place()
-	if err != nil {
-		return err
-	}
-	rm, p, done, err := roadmapAs(ctx, c.db, c.as)
+	rm, p, pl, done, err := c.at.roadmapAs(ctx, c.db, c.as)
 	if err != nil {
 		return err
 	}
@@ -276,11 +283,7 @@ func (c *reportSnapshotCmd) options() []*config.Option {
 }
 
 func (c *reportSnapshotCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) error {
-	pl, err := c.at.place()
-	if err != nil {
-		return err
-	}
-	rm, p, done, err := roadmapAs(ctx, c.db, c.as)
+	rm, p, pl, done, err := c.at.roadmapAs(ctx, c.db, c.as)
 	if err != nil {
 		return err
 	}

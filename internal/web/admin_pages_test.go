@@ -21,10 +21,7 @@ import (
 // revoked from the list; the audit trail filters, pages and shows its
 // verification, broken when an entry is changed; other roles are refused.
 func TestAdminPages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	demoOnEachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a, _, live := demoServed(t, db)
 

@@ -42,31 +42,19 @@ type alarmStepRequest struct {
 	Notes      string `json:"notes,omitempty" text:"lines"`
 }
 
-// alarmStep handles POST /api/v1/alarms/{id}/{step}.
-func (s *Server) alarmStep(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req alarmStepRequest
-	id, err := idAndOptionalBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	var a alarm.Alarm
-	switch r.PathValue("step") {
+// alarmStep is the step of POST /api/v1/alarms/{id}/{step}.
+func (s *Server) alarmStep(ctx context.Context, p auth.Principal, id int64, step string, req alarmStepRequest) (alarm.Alarm, error) {
+	switch step {
 	case "acknowledge":
-		a, err = s.Alarms.Acknowledge(r.Context(), p, id)
+		return s.Alarms.Acknowledge(ctx, p, id)
 	case "dispatch":
-		a, err = s.Alarms.Dispatch(r.Context(), p, id, req.Responder)
+		return s.Alarms.Dispatch(ctx, p, id, req.Responder)
 	case "on-site":
-		a, err = s.Alarms.ArriveOnSite(r.Context(), p, id, req.Note)
+		return s.Alarms.ArriveOnSite(ctx, p, id, req.Note)
 	case "resolve":
-		a, err = s.Alarms.Resolve(r.Context(), p, id, req.Resolution, req.Notes)
-	default:
-		return errs.NotFoundf("no alarm step %q (acknowledge, dispatch, on-site, resolve)", r.PathValue("step"))
+		return s.Alarms.Resolve(ctx, p, id, req.Resolution, req.Notes)
 	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return alarm.Alarm{}, errs.NotFoundf("no alarm step %q (acknowledge, dispatch, on-site, resolve)", step)
 }
 
 type panicRequest struct {

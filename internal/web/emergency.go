@@ -35,30 +35,18 @@ type emergencyActionRequest struct {
 	Reason   string             `json:"reason,omitempty"`
 }
 
-// emergencyAction handles POST /api/v1/emergencies/{id}/{action}: confirm,
-// change, end.
-func (s *Server) emergencyAction(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var req emergencyActionRequest
-	id, err := idAndOptionalBody(w, r, &req)
-	if err != nil {
-		return err
-	}
-	var e emergency.Emergency
-	switch r.PathValue("action") {
+// emergencyAction is the action of POST /api/v1/emergencies/{id}/{action}:
+// confirm, change, end.
+func (s *Server) emergencyAction(ctx context.Context, p auth.Principal, id int64, action string, req emergencyActionRequest) (emergency.Emergency, error) {
+	switch action {
 	case "confirm":
-		e, err = s.Emergency.Confirm(r.Context(), p, id)
+		return s.Emergency.Confirm(ctx, p, id)
 	case "change":
-		e, err = s.Emergency.Update(r.Context(), p, id, emergency.Change{Mode: req.Mode, Scenario: req.Scenario, Place: req.Place, Silent: req.Silent})
+		return s.Emergency.Update(ctx, p, id, emergency.Change{Mode: req.Mode, Scenario: req.Scenario, Place: req.Place, Silent: req.Silent})
 	case "end":
-		e, err = s.Emergency.End(r.Context(), p, id, req.Reason)
-	default:
-		return errs.NotFoundf("no emergency action %q (confirm, change, end)", r.PathValue("action"))
+		return s.Emergency.End(ctx, p, id, req.Reason)
 	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, e)
-	return nil
+	return emergency.Emergency{}, errs.NotFoundf("no emergency action %q (confirm, change, end)", action)
 }
 
 type marksRequest struct {
@@ -112,11 +100,7 @@ func (s *Server) reunionAction(w http.ResponseWriter, r *http.Request, p auth.Pr
 	default:
 		return errs.NotFoundf("no reunification action %q (runner, release)", r.PathValue("action"))
 	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, x)
-	return nil
+	return reply(w, http.StatusOK, x, err)
 }
 
 // confirmProposal handles POST /api/v1/emergency-proposals/{id}: the one
@@ -279,11 +263,7 @@ type capAlert struct {
 
 // emergencyAlerts lists an emergency's CAP alerts, oldest first.
 func (s *Server) emergencyAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	as, err := s.Emergency.Alerts(r.Context(), p, id)
+	_, as, err := getByID(r, p, s.Emergency.Alerts)
 	if err != nil {
 		return err
 	}

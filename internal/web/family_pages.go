@@ -85,15 +85,11 @@ type childHistory struct {
 
 func (s *Server) childPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
 	p := sess.Principal
-	id, err := pathID(r, "id")
+	id, kid, err := getByID(r, p, s.Registry.Pupil)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	kid, err := s.Registry.Pupil(ctx, p, id)
-	if err != nil {
-		return err
-	}
 	today := kztime.Today(time.Now())
 	day := r.URL.Query().Get("day")
 	if day == "" {

@@ -103,11 +103,7 @@ func problemText(lang string, p transfer.Problem) string {
 }
 
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	job, err := s.Jobs.Get(r.Context(), sess.Principal, id)
+	_, job, err := getByID(r, sess.Principal, s.Jobs.Get)
 	if err != nil {
 		return err
 	}

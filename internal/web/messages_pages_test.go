@@ -19,15 +19,6 @@ import (
 	"qorgan/internal/web"
 )
 
-// onDemoPages runs test on each store, with the console served over the
-// demo (every password "pages-password-1").
-func onDemoPages(t *testing.T, test func(t *testing.T, ctx context.Context, db *store.DB, live *httptest.Server)) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) { test(t, context.Background(), db, pagesServer(t, db)) })
-}
-
 // TestMessagesPage: the school's messages to parents on each store — the
 // counts per state, the list newest first in pages of 50, a state filter,
 // recipients masked, a failure's known reason in the reader's language

@@ -17,8 +17,13 @@ import (
 )
 
 // templateKey finds the message ids the templates name: {{T "id"}} and
-// {{TN "id" n}}.
-var templateKey = regexp.MustCompile(`\b(?:T|TN) "([^"]+)"`)
+// {{TN "id" n}}; listHead, the ones a list's table names for its caption
+// and columns, {{template "list-head" (list "id" …)}}.
+var (
+	templateKey = regexp.MustCompile(`\b(?:T|TN) "([^"]+)"`)
+	listHead    = regexp.MustCompile(`\{\{template "list-head" \(list ([^)]*)\)\}\}`)
+	quoted      = regexp.MustCompile(`"([^"]+)"`)
+)
 
 // TestPagesUseOnlyKnownKeys: a template that names a message no language
 // has, or an id the handlers build (a role, an alarm's type, state, step or
@@ -33,6 +38,11 @@ func TestPagesUseOnlyKnownKeys(t *testing.T) {
 		src, _ := ui.ReadFile(n)
 		for _, m := range templateKey.FindAllStringSubmatch(string(src), -1) {
 			want[m[1]] = n
+		}
+		for _, h := range listHead.FindAllStringSubmatch(string(src), -1) {
+			for _, m := range quoted.FindAllStringSubmatch(h[1], -1) {
+				want[m[1]] = n
+			}
 		}
 	}
 	if len(want) < 40 {

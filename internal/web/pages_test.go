@@ -318,11 +318,7 @@ func pressPanic(t *testing.T, b *browser, tok, requestID string) {
 // TestLanguageOnThePerson: the language a person chooses follows them to
 // another browser, over that browser's Accept-Language.
 func TestLanguageOnThePerson(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		live := pagesServer(t, db)
+	onDemoPages(t, func(t *testing.T, _ context.Context, db *store.DB, live *httptest.Server) {
 
 		first, tok := signedIn(t, live.URL, "pcn", "pages-password-1")
 		if resp, _ := first.post("/language", url.Values{"csrf_token": {tok}, "lang": {"kk"}, "back": {"/console"}}); resp.StatusCode != 303 {

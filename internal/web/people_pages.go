@@ -66,12 +66,7 @@ func (d schoolPeopleData) NextPage() int {
 // peopleList is the page of one kind of list, for GET (a class and a page
 // in the address) and POST (a search in the form).
 func (s *Server) peopleList(kind string) pageFunc {
-	return func(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-		p := sess.Principal
-		_, sc, err := s.pathSchool(r, p)
-		if err != nil {
-			return err
-		}
+	return s.ofSchool(func(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, sc registry.School) error {
 		ctx, id := r.Context(), sc.ID
 		src := r.URL.Query()
 		d := schoolPeopleData{Kind: kind, Action: "/schools/" + strconv.FormatInt(id, 10) + "/" + kind, School: sc, Errors: map[string]string{},
@@ -90,6 +85,7 @@ func (s *Server) peopleList(kind string) pageFunc {
 			d.Errors["q"] = "ui.people.err.q"
 		}
 		if kind != listStaff {
+			var err error
 			if d.Classes, err = s.Registry.Classes(ctx, p, id); err != nil {
 				return err
 			}
@@ -108,7 +104,7 @@ func (s *Server) peopleList(kind string) pageFunc {
 		v.Title, v.Data = "ui.people."+kind+".title", d
 		s.render(w, status, "people", v)
 		return nil
-	}
+	})
 }
 
 // findPeople reads d's page of its list; a page past the end shows the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -29,12 +30,7 @@ import (
 // pupil is not found; the guard reads but may not change; a guardian and
 // the ПЦН get no school's people; a forged form is refused.
 func TestPeoplePages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		live := pagesServer(t, db)
+	onDemoPages(t, func(t *testing.T, ctx context.Context, db *store.DB, live *httptest.Server) {
 		q := db.Reader()
 		count := func(query string, args ...any) int {
 			t.Helper()

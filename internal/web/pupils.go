@@ -13,11 +13,7 @@ import (
 // consent withdrawn.
 
 func (s *Server) exportPupil(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	x, err := s.Registry.ExportPupil(r.Context(), p, id)
+	id, x, err := getByID(r, p, s.Registry.ExportPupil)
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,7 @@ import (
 // compliance; another region's or district's school not found; providers
 // and police units; a guardian refused.
 func TestRegionPages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	demoOnEachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a, res, live := demoServed(t, db)
 		q := db.Reader()

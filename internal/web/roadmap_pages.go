@@ -240,11 +240,7 @@ func citationIn(lang string, src roadmap.Source) citation {
 }
 
 func (s *Server) compliancePage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	g, err := s.Roadmap.Gaps(r.Context(), sess.Principal, id)
+	_, g, err := getByID(r, sess.Principal, s.Roadmap.Gaps)
 	if err != nil {
 		return err
 	}

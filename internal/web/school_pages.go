@@ -67,12 +67,23 @@ type boardData struct {
 // pathSchool reads the path's school id and the school, in p's scope:
 // another's school is not found.
 func (s *Server) pathSchool(r *http.Request, p auth.Principal) (int64, registry.School, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, registry.School{}, err
+	return getByID(r, p, s.Registry.School)
+}
+
+// schoolPageFunc is a page of one school, the path's, as the person
+// signed in may see it.
+type schoolPageFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, sc registry.School) error
+
+// ofSchool reads the path's school in the signed-in person's scope
+// (another's school is not found) and shows h of it.
+func (s *Server) ofSchool(h schoolPageFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
+		_, sc, err := s.pathSchool(r, sess.Principal)
+		if err != nil {
+			return err
+		}
+		return h(w, r, sess.Principal, v, sc)
 	}
-	sc, err := s.Registry.School(r.Context(), p, id)
-	return id, sc, err
 }
 
 // newRequestID is a random id for one showing of the panic form.
@@ -82,13 +93,9 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	p := sess.Principal
-	id, sc, err := s.pathSchool(r, p)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
+func (s *Server) schoolBoard(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, sc registry.School) error {
+	ctx, id := r.Context(), sc.ID
+	var err error
 	d := boardData{School: sc, CanPanic: p.Can(auth.RaisePanic), CanRollCall: p.Can(auth.ReadPupils), RequestID: newRequestID(),
 		Raised: r.URL.Query().Get("raised") == "1"}
 	if d.CanRollCall {
@@ -136,13 +143,8 @@ type rollCallData struct {
 	Class    string
 }
 
-func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	p := sess.Principal
-	id, sc, err := s.pathSchool(r, p)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
+func (s *Server) rollCallPage(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, sc registry.School) error {
+	ctx, id := r.Context(), sc.ID
 	rc, err := s.Access.RollCall(ctx, s.Auth, p, id)
 	if err != nil {
 		return err
@@ -188,13 +190,8 @@ type panicData struct {
 // confirmation page; only its own button (confirmed=yes) raises the alarm,
 // so that one accidental press cannot. (With the script, holding the
 // board's button for 1.5 s is the confirmation.)
-func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, sess auth.Session, v *view) error {
-	p := sess.Principal
-	id, sc, err := s.pathSchool(r, p)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
+func (s *Server) panicPage(w http.ResponseWriter, r *http.Request, p auth.Principal, v *view, sc registry.School) error {
+	ctx, id := r.Context(), sc.ID
 	if err := p.Require(auth.RaisePanic); err != nil {
 		return err
 	}

@@ -13,20 +13,12 @@ import (
 
 func (s *Server) listRegions(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	rs, err := s.Registry.ListRegions(r.Context())
-	if err != nil {
-		return errs.Wrap(err, "list regions")
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.Region]{Items: rs})
-	return nil
+	return reply(w, http.StatusOK, registry.List[registry.Region]{Items: rs}, errs.Wrap(err, "list regions"))
 }
 
 func (s *Server) listDistricts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ds, err := s.Registry.ListDistricts(r.Context(), r.PathValue("code"))
-	if err != nil {
-		return errs.Wrap(err, "list districts")
-	}
-	writeJSON(w, http.StatusOK, registry.List[registry.District]{Items: ds})
-	return nil
+	return reply(w, http.StatusOK, registry.List[registry.District]{Items: ds}, errs.Wrap(err, "list districts"))
 }
 
 func (s *Server) listSchools(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -48,10 +40,6 @@ func (s *Server) listSchools(w http.ResponseWriter, r *http.Request, p auth.Prin
 }
 
 func (s *Server) issueDeviceCredential(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	tok, err := s.Registry.IssueDeviceCredential(r.Context(), p, id)
+	id, tok, err := getByID(r, p, s.Registry.IssueDeviceCredential)
 	return reply(w, http.StatusCreated, map[string]any{"device_id": id, "credential": tok}, err)
 }

@@ -20,13 +20,36 @@ type personal = func(w http.ResponseWriter, r *http.Request, p auth.Principal) e
 // byID answers with what get returns for the path's id.
 func byID[T any](get func(context.Context, auth.Principal, int64) (T, error)) personal {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		id, err := pathID(r, "id")
+		_, x, err := getByID(r, p, get)
+		return reply(w, http.StatusOK, x, err)
+	}
+}
+
+// stepByID answers POST …/{id}/{name}, a step on the record the path's id
+// names: the body, which may be left out, is decoded, then do takes the
+// step the path names, and what it returns is answered 200.
+func stepByID[In, Out any](name string, do func(ctx context.Context, p auth.Principal, id int64, step string, in In) (Out, error)) personal {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		var in In
+		id, err := idAndOptionalBody(w, r, &in)
 		if err != nil {
 			return err
 		}
-		x, err := get(r.Context(), p, id)
+		x, err := do(r.Context(), p, id, r.PathValue(name), in)
 		return reply(w, http.StatusOK, x, err)
 	}
+}
+
+// getByID reads the path's id and what get returns for it: the opening
+// of a handler or a page that does more with it than answer it.
+func getByID[T any](r *http.Request, p auth.Principal, get func(context.Context, auth.Principal, int64) (T, error)) (int64, T, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		var zero T
+		return 0, zero, err
+	}
+	x, err := get(r.Context(), p, id)
+	return id, x, err
 }
 
 // listByID answers with the list get returns for the path's id, as

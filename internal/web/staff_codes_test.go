@@ -24,7 +24,6 @@ import (
 	"qorgan/internal/demo"
 	"qorgan/internal/registry"
 	"qorgan/internal/store"
-	"qorgan/internal/store/storetest"
 	"qorgan/internal/web"
 )
 
@@ -58,10 +57,7 @@ func (s *syncBuffer) String() string {
 // Retry-After and what was typed kept, while another staff member's right
 // code from a fourth address opens their page.
 func TestStaffCodeGuesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the demo")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	demoOnEachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := auth.New(db)
 		if _, err := demo.Load(ctx, db, a, demo.Options{Scale: 0.002, Password: "codes-password-1"}); err != nil {

@@ -16,11 +16,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return err
 	}
 	us, err := s.Auth.ListUsers(r.Context())
-	if err != nil {
-		return errs.Wrap(err, "list users")
-	}
-	writeJSON(w, http.StatusOK, registry.List[auth.User]{Items: us})
-	return nil
+	return reply(w, http.StatusOK, registry.List[auth.User]{Items: us}, errs.Wrap(err, "list users"))
 }
 
 type userRequest struct {
@@ -48,11 +44,7 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	rep, err := s.Auth.VerifyAudit(r.Context())
-	if err != nil {
-		return errs.Wrap(err, "verify audit")
-	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return reply(w, http.StatusOK, rep, errs.Wrap(err, "verify audit"))
 }
 
 // setDisabled disables or enables a person's account (administrators).

@@ -16,6 +16,7 @@ import (
 	"qorgan/internal/registry"
 	"qorgan/internal/roadmap"
 	"qorgan/internal/store"
+	"qorgan/internal/store/storetest"
 	"qorgan/internal/testkit"
 	"qorgan/internal/transfer"
 	"qorgan/internal/web"
@@ -64,6 +65,23 @@ func serveWired(t testing.TB, db *store.DB, a *auth.Service, change ...func(*web
 	live := httptest.NewServer(wired(t, db, a, registry.New(db, a), slog.New(slog.NewTextHandler(io.Discard, nil)), change...).Handler())
 	t.Cleanup(live.Close)
 	return live
+}
+
+// demoOnEachStore runs test on each store; a short run skips it, since
+// every test that calls it loads the demo.
+func demoOnEachStore(t *testing.T, test func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("loads the demo")
+	}
+	storetest.Each(t, test)
+}
+
+// onDemoPages runs test on each store, with the console served over the
+// demo (every password "pages-password-1").
+func onDemoPages(t *testing.T, test func(t *testing.T, ctx context.Context, db *store.DB, live *httptest.Server)) {
+	t.Helper()
+	demoOnEachStore(t, func(t *testing.T, db *store.DB) { test(t, context.Background(), db, pagesServer(t, db)) })
 }
 
 // demoServed loads the demo small (about twenty schools) into db and serves

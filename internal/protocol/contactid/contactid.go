@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"qorgan/internal/protocol/alarmcode"
+	"qorgan/internal/protocol/codec"
 )
 
 // ErrFormat is returned for data that is not a Contact ID event.
@@ -50,24 +51,12 @@ const maxData = 64
 // Parse reads "#acct|QEEE GG CCC". The account part is optional, and so are
 // the spaces ("QEEEGGCCC"), since panels differ.
 func Parse(data string) (Report, error) {
-	var r Report
-	if len(data) > maxData {
-		return r, fmt.Errorf("%w: %d bytes", ErrFormat, len(data))
+	account, rest, err := codec.CutAccount(data, maxData, ErrFormat)
+	r := Report{Account: account}
+	if err != nil {
+		return r, err
 	}
-	rest := data
-	if strings.HasPrefix(rest, "#") {
-		bar := strings.IndexByte(rest, '|')
-		if bar < 0 {
-			return r, fmt.Errorf("%w: account without '|'", ErrFormat)
-		}
-		r.Account = rest[1:bar]
-		if !isAlnum(r.Account) {
-			return r, fmt.Errorf("%w: account %q", ErrFormat, r.Account)
-		}
-		rest = rest[bar+1:]
-	} else {
-		rest = strings.TrimPrefix(rest, "|")
-	}
+	rest = strings.TrimPrefix(rest, "|")
 	var digits string
 	switch {
 	case len(rest) == 11 && rest[4] == ' ' && rest[7] == ' ':
@@ -169,17 +158,4 @@ func (r Report) SIACode() string {
 func Describe(event string) (name string, known bool) {
 	info, ok := lookup(event)
 	return info.name, ok
-}
-
-func isAlnum(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return false
-		}
-	}
-	return true
 }

@@ -10,33 +10,26 @@ import (
 // account (each omitted when empty), data, x-data and the timestamp when
 // it is not zero. The panel simulator and the tests send frames with it.
 func Encode(m Message) ([]byte, error) {
-	head, err := encodeHeader(m, false)
-	if err != nil {
-		return nil, err
-	}
-	content, err := encodeContent(m)
-	if err != nil {
-		return nil, err
-	}
-	body := append(head, '[')
-	body = append(body, content...)
-	if len(body) > MaxBodyLen {
-		return nil, fmt.Errorf("dc09: body of %d bytes exceeds %d", len(body), MaxBodyLen)
-	}
-	return frame(body, ""), nil
+	return encode(m, nil)
 }
 
 // EncodeEncrypted writes m as an encrypted frame ("*" token). DC-09
 // requires a timestamp in encrypted frames, so m.Timestamp must be set;
 // the pad bytes are read from pad.
 func EncodeEncrypted(m Message, key []byte, pad io.Reader) ([]byte, error) {
-	if !validKeyLen(key) {
+	if !validKeySize(len(key)) {
 		return nil, fmt.Errorf("dc09: key must be 16, 24 or 32 bytes, got %d", len(key))
 	}
 	if m.Timestamp.IsZero() {
 		return nil, fmt.Errorf("dc09: an encrypted frame needs a timestamp")
 	}
-	head, err := encodeHeader(m, true)
+	return encode(m, func(content []byte) ([]byte, error) { return encrypt(key, content, pad) })
+}
+
+// encode writes m's frame, a body of at most MaxBodyLen: the header, then
+// the content as it is, or as seal encrypts it for an encrypted frame.
+func encode(m Message, seal func(content []byte) ([]byte, error)) ([]byte, error) {
+	head, err := encodeHeader(m, seal != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -44,12 +37,13 @@ func EncodeEncrypted(m Message, key []byte, pad io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hexText, err := encrypt(key, content, pad)
-	if err != nil {
-		return nil, err
+	if seal != nil {
+		if content, err = seal(content); err != nil {
+			return nil, err
+		}
 	}
 	body := append(head, '[')
-	body = append(body, hexText...)
+	body = append(body, content...)
 	if len(body) > MaxBodyLen {
 		return nil, fmt.Errorf("dc09: body of %d bytes exceeds %d", len(body), MaxBodyLen)
 	}

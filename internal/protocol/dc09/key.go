@@ -32,10 +32,8 @@ func (k Keys) Key(account string) ([]byte, bool) {
 // ParseKeyHex reads a key written as 32, 48 or 64 hexadecimal characters,
 // the form ioBroker and most receivers use.
 func ParseKeyHex(s string) ([]byte, error) {
-	switch len(s) {
-	case 32, 48, 64:
-	default:
-		return nil, fmt.Errorf("dc09: hex key must be 32, 48 or 64 characters, got %d", len(s))
+	if err := checkKeyChars(s, "hex", 2); err != nil {
+		return nil, err
 	}
 	key, err := hex.DecodeString(s)
 	if err != nil {
@@ -48,10 +46,8 @@ func ParseKeyHex(s string) ([]byte, error) {
 // directly as key bytes, the form Ajax hubs and pysiaalarm use. DC-09
 // discourages such keys but the panels ship with them.
 func ParseKeyText(s string) ([]byte, error) {
-	switch len(s) {
-	case 16, 24, 32:
-	default:
-		return nil, fmt.Errorf("dc09: text key must be 16, 24 or 32 characters, got %d", len(s))
+	if err := checkKeyChars(s, "text", 1); err != nil {
+		return nil, err
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7E {
@@ -61,12 +57,22 @@ func ParseKeyText(s string) ([]byte, error) {
 	return []byte(s), nil
 }
 
-func validKeyLen(key []byte) bool {
-	switch len(key) {
+// validKeySize tells whether n bytes make an AES-128, -192 or -256 key.
+func validKeySize(n int) bool {
+	switch n {
 	case 16, 24, 32:
 		return true
 	}
 	return false
+}
+
+// checkKeyChars tells whether s, a key written in form with perByte
+// characters to a byte, is as long as a key of 16, 24 or 32 bytes.
+func checkKeyChars(s, form string, perByte int) error {
+	if len(s)%perByte != 0 || !validKeySize(len(s)/perByte) {
+		return fmt.Errorf("dc09: %s key must be %d, %d or %d characters, got %d", form, 16*perByte, 24*perByte, 32*perByte, len(s))
+	}
+	return nil
 }
 
 // decrypt turns ASCII-hex ciphertext into plaintext. The caller has checked

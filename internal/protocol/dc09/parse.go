@@ -200,7 +200,7 @@ func decryptContent(content []byte, keys KeyLookup, m *Message) ([]byte, error) 
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoKey, m.Account)
 	}
-	if !validKeyLen(key) {
+	if !validKeySize(len(key)) {
 		return nil, fmt.Errorf("%w: %q has a %d-byte key", ErrNoKey, m.Account, len(key))
 	}
 	ciphertext := make([]byte, len(content)/2)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"qorgan/internal/protocol/alarmcode"
+	"qorgan/internal/protocol/codec"
 )
 
 // ErrFormat is returned for data that is not a SIA DCS block.
@@ -53,21 +54,10 @@ type Event struct {
 
 // Parse reads one SIA DCS block.
 func Parse(data string) (Block, error) {
-	var b Block
-	if len(data) > MaxLen {
-		return b, fmt.Errorf("%w: %d bytes", ErrFormat, len(data))
-	}
-	s := data
-	if strings.HasPrefix(s, "#") {
-		bar := strings.IndexByte(s, '|')
-		if bar < 0 {
-			return b, fmt.Errorf("%w: account without '|'", ErrFormat)
-		}
-		b.Account = s[1:bar]
-		if !isAccount(b.Account) {
-			return b, fmt.Errorf("%w: account %q", ErrFormat, b.Account)
-		}
-		s = s[bar:]
+	account, s, err := codec.CutAccount(data, MaxLen, ErrFormat)
+	b := Block{Account: account}
+	if err != nil {
+		return b, err
 	}
 
 	// Modifiers carry over from one event to the next within the block.
@@ -256,17 +246,4 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isModifierValue(c byte) bool {
 	return isDigit(c) || c == ':' || c == '-' || c == '.'
-}
-
-func isAccount(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isDigit(c) && !isUpper(c) && !isLower(c) {
-			return false
-		}
-	}
-	return true
 }
