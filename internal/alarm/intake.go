@@ -123,7 +123,11 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 			ps = append(ps, pendingSignal{sg: sg, dev: dev, account: text.Escape(strings.ToUpper(account), text.Line),
 				sequence: text.Escape(sg.Sequence, text.Line)})
 		}
-		if err := insertSignals(ctx, tx, windowOf(s.DB), ps, now); err != nil {
+		w, err := windowOf(s.DB)
+		if err != nil {
+			return err
+		}
+		if err := insertSignals(ctx, tx, w, ps, now); err != nil {
 			return err
 		}
 		// Alarms for the signals that were new (most signals raise one).
@@ -293,7 +297,13 @@ func insertSignals(ctx context.Context, tx *store.Tx, w *window, ps []pendingSig
 	}
 	var wc *windowChanges
 	if w != nil {
-		if err := w.prepare(ctx, tx, now); err != nil {
+		var oldest time.Time
+		for i := range ps {
+			if at := ps[i].sg.ReceivedAt; ps[i].sg.RetryWindow > 0 && (oldest.IsZero() || at.Before(oldest)) {
+				oldest = at
+			}
+		}
+		if err := w.prepare(ctx, tx, now, oldest); err != nil {
 			return err
 		}
 		wc = w.changes(tx)

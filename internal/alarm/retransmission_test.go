@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"qorgan/internal/alarm"
+	"qorgan/internal/auth"
 	"qorgan/internal/demo"
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/store"
@@ -188,22 +190,9 @@ func TestFailedBatchLeavesNoWindow(t *testing.T) {
 // reused after the window names the signal read back.
 func TestWindowReadBackAfterRestart(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "qorgan.db")
-	open := func() *store.DB {
-		t.Helper()
-		db, err := store.Open(ctx, store.Config{Path: path, Synchronous: "FULL"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	db := open()
-	f := setup(t, db)
-	t0 := f.clk.Now()
-	if err := f.svc.Commit(ctx, []alarm.Signal{f.dc09("0301", "PA", t0, alarmcode.Panic)}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	path, f, t0 := panicOnFile(t, "0301")
+	open := func() *store.DB { return openFile(t, path) }
+	f.db.Close()
 
 	f.db = open()
 	t.Cleanup(func() { f.db.Close() })
@@ -224,4 +213,85 @@ func TestWindowReadBackAfterRestart(t *testing.T) {
 	if err := f.db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM signals WHERE sequence = '0301' AND reused_by IS NOT NULL").Scan(&reused); err != nil || reused != 1 {
 		t.Fatalf("%d signals name the one that reused their number (%v); want 1", reused, err)
 	}
+}
+
+// A copy received inside the window but committed more than a minute
+// after the window ended — the store stalled, the frame waited in the
+// receiver's queue — is still a retransmission: whether the first copy is
+// still remembered by SQLite's writer, or was forgotten when another
+// signal's commit came first and is read back for it.
+func TestLateCopyAfterItsWindowWasForgotten(t *testing.T) {
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		t0 := f.clk.Now()
+		commit := func(sigs ...alarm.Signal) {
+			t.Helper()
+			if err := f.svc.Commit(ctx, sigs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit(f.dc09("0401", "PA", t0, alarmcode.Panic), f.dc09("0402", "PA", t0, alarmcode.Panic))
+		f.clk.Add(window + time.Minute + time.Second)
+		// The copy comes first: nothing was forgotten yet.
+		commit(f.dc09("0401", "PA", t0.Add(window-time.Minute), alarmcode.Panic))
+		// A signal received now comes first and forgets the first copy;
+		// the late copy then has it read back.
+		commit(f.dc09("0403", "PA", f.clk.Now(), alarmcode.Panic))
+		commit(f.dc09("0402", "PA", t0.Add(window-time.Minute), alarmcode.Panic))
+		for _, seq := range []string{"0401", "0402"} {
+			if s, a := f.counts(t, seq); s != 1 || a != 1 {
+				t.Fatalf("%s: a copy received in its window and committed after it: %d signals, %d alarms; want 1 and 1", seq, s, a)
+			}
+		}
+	})
+}
+
+// Two handles on one SQLite file would each keep a window of their own and
+// store the same frame twice: the second one's commits are refused, naming
+// the lock, until the first is closed.
+func TestOneWriterPerSQLiteFile(t *testing.T) {
+	ctx := t.Context()
+	path, f, t0 := panicOnFile(t, "0501")
+	first := f.db
+	second := openFile(t, path)
+	defer second.Close()
+	other := alarm.New(second, auth.New(second), nil)
+	other.Now = f.clk.Now
+	err := other.Commit(ctx, []alarm.Signal{f.dc09("0501", "PA", t0.Add(time.Second), alarmcode.Panic)})
+	if err == nil || !strings.Contains(err.Error(), "another Qorgan server writes alarms to this SQLite file") {
+		t.Fatalf("a second writer on the file: %v, want it refused", err)
+	}
+	first.Close()
+	if err := other.Commit(ctx, []alarm.Signal{f.dc09("0501", "PA", t0.Add(2*time.Second), alarmcode.Panic)}); err != nil {
+		t.Fatalf("once the first handle is closed: %v", err)
+	}
+	f.db = second
+	if s, a := f.counts(t, "0501"); s != 1 || a != 1 {
+		t.Fatalf("the frame and its copies: %d signals, %d alarms; want 1 and 1", s, a)
+	}
+}
+
+// panicOnFile loads the demo into a SQLite file of its own and commits a
+// DC-09 panic numbered seq at the fixture clock's t0; the caller closes
+// f.db.
+func panicOnFile(t *testing.T, seq string) (path string, f *fixture, t0 time.Time) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "qorgan.db")
+	f = setup(t, openFile(t, path))
+	t0 = f.clk.Now()
+	if err := f.svc.Commit(t.Context(), []alarm.Signal{f.dc09(seq, "PA", t0, alarmcode.Panic)}); err != nil {
+		t.Fatal(err)
+	}
+	return path, f, t0
+}
+
+// openFile opens (migrating) the SQLite file at path, synchronous=FULL,
+// for a test that opens it more than once; the caller closes it.
+func openFile(t *testing.T, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(t.Context(), store.Config{Path: path, Synchronous: "FULL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 
 	"qorgan/internal/store"
@@ -24,11 +25,18 @@ import (
 // writer is its lock, and a transaction that does not commit takes its
 // changes back before the next one begins (Tx.OnRollback). It is read from
 // the signals whose window is open the first time a transaction needs it,
-// so a restart forgets nothing. PostgreSQL, where several nodes may write
-// at once, keeps deciding in its unique index, and has no window.
+// so a restart forgets nothing, and read back again for a copy that comes
+// so late that what would catch it may have been forgotten (forgotBefore).
+// PostgreSQL, where several nodes may write at once, keeps deciding in its
+// unique index, and has no window.
 type window struct {
 	loaded bool
-	open   map[windowKey]windowEntry
+	// forgotBefore (µs): every stored signal whose window ends after it is
+	// in open. One whose window ended earlier may have been forgotten, so a
+	// copy received before it has them read back first: a frame can wait
+	// in the receiver's queue for as long as the store stalls.
+	forgotBefore int64
+	open         map[windowKey]windowEntry
 	// queue holds what open got, in the order it got it, from head on;
 	// it is how entries are forgotten once their window is well over.
 	queue []queuedEntry
@@ -48,26 +56,31 @@ type queuedEntry struct {
 }
 
 // windowSlack is how long after a signal's window ended it is still
-// remembered: long enough for a copy received before the end and
-// committed after it, and for the signal that reuses its number to name
-// it in reused_by. A signal is read back at start if its window ended
+// remembered, counted back from the earliest of now and the batch's oldest
+// reception: the signal that reuses its number names it in reused_by
+// within this time. A signal is read back at start if its window ended
 // less than this before.
 const windowSlack = time.Minute
 
-// openWindows reads the signals whose window ended after a time, in the
+// openWindows reads the signals whose window ended in (from, to], in the
 // order their windows end (the index signals_open_window).
-const openWindows = "SELECT id, source, account, sequence, digest, retry_until FROM signals WHERE retry_until > ? AND reused_by IS NULL ORDER BY retry_until"
+const openWindows = "SELECT id, source, account, sequence, digest, retry_until FROM signals WHERE retry_until > ? AND retry_until <= ? AND reused_by IS NULL ORDER BY retry_until"
 
 // keptWindow is the key of the window kept with a database (store.Keep).
 type keptWindow struct{}
 
 // windowOf returns the database's window, nil when the database decides
-// (PostgreSQL).
-func windowOf(db *store.DB) *window {
+// (PostgreSQL). It fails while another handle or process is the file's
+// writer (store.DB.SoleWriter): its window would not know this one's
+// signals.
+func windowOf(db *store.DB) (*window, error) {
 	if !db.SingleWriter() {
-		return nil
+		return nil, nil
 	}
-	return db.Keep(keptWindow{}, func() any { return &window{open: map[windowKey]windowEntry{}} }).(*window)
+	if err := db.SoleWriter(); err != nil {
+		return nil, err
+	}
+	return db.Keep(keptWindow{}, func() any { return &window{open: map[windowKey]windowEntry{}} }).(*window), nil
 }
 
 func keyOf(k signalKey) windowKey {
@@ -81,36 +94,63 @@ func keyOf(k signalKey) windowKey {
 	return key
 }
 
-// prepare reads the open windows back the first time and forgets the
-// windows that ended more than windowSlack before now.
-func (w *window) prepare(ctx context.Context, tx *store.Tx, now time.Time) error {
-	horizon := store.Micros(now.Add(-windowSlack))
-	if !w.loaded {
-		err := store.Each(ctx, tx, func(rows *sql.Rows) error {
-			var k signalKey
-			var e windowEntry
-			if err := rows.Scan(&e.id, &k.source, &k.account, &k.sequence, &k.digest, &e.until); err != nil {
-				return err
-			}
-			w.remember(keyOf(k), e)
-			return nil
-		}, openWindows, horizon)
-		if err != nil {
-			return fmt.Errorf("read the open retransmission windows: %w", err)
+// prepare makes the window answer for copies received from oldest on (the
+// batch's earliest reception of a signal with a window; zero for none):
+// the first time it reads the open windows back, and when oldest comes
+// before what may have been forgotten it reads that stretch back. Then it
+// forgets the windows that ended more than windowSlack before the earliest
+// of now and oldest.
+func (w *window) prepare(ctx context.Context, tx *store.Tx, now, oldest time.Time) error {
+	from := now
+	if !oldest.IsZero() && oldest.Before(from) {
+		from = oldest
+	}
+	horizon := store.Micros(from.Add(-windowSlack))
+	switch {
+	case !w.loaded:
+		if err := w.recall(ctx, tx, horizon, math.MaxInt64); err != nil {
+			return err
 		}
-		w.loaded = true
+		w.loaded, w.forgotBefore = true, horizon
+	case horizon < w.forgotBefore:
+		if err := w.recall(ctx, tx, horizon, w.forgotBefore); err != nil {
+			return err
+		}
+		w.forgotBefore = horizon
 	}
 	for w.head < len(w.queue) && w.queue[w.head].until <= horizon {
 		q := w.queue[w.head]
 		if w.open[q.key].id == q.id {
 			delete(w.open, q.key)
 		}
+		w.forgotBefore = max(w.forgotBefore, q.until)
 		w.queue[w.head] = queuedEntry{}
 		w.head++
 	}
 	if w.head > 1024 && w.head > len(w.queue)/2 {
 		w.queue = w.queue[:copy(w.queue, w.queue[w.head:])]
 		w.head = 0
+	}
+	return nil
+}
+
+// recall reads back the stored signals whose window ended in (from, to]
+// and remembers those their key has no later window for.
+func (w *window) recall(ctx context.Context, tx *store.Tx, from, to int64) error {
+	err := store.Each(ctx, tx, func(rows *sql.Rows) error {
+		var k signalKey
+		var e windowEntry
+		if err := rows.Scan(&e.id, &k.source, &k.account, &k.sequence, &k.digest, &e.until); err != nil {
+			return err
+		}
+		key := keyOf(k)
+		if cur, ok := w.open[key]; !ok || cur.until < e.until {
+			w.remember(key, e)
+		}
+		return nil
+	}, openWindows, from, to)
+	if err != nil {
+		return fmt.Errorf("read the open retransmission windows: %w", err)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ func TestWindowForgets(t *testing.T) {
 	// Signal 0's number reused after its window: the new entry stays.
 	w.remember(key(0), windowEntry{id: 5000, until: store.Micros(t0.Add(3 * time.Minute))})
 	// Two minutes and 2 s on, windows that ended up to 2 s ago are forgotten.
-	if err := w.prepare(t.Context(), nil, t0.Add(2*time.Minute+2*time.Second)); err != nil {
+	if err := w.prepare(t.Context(), nil, t0.Add(2*time.Minute+2*time.Second), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3000 {
@@ -43,6 +43,11 @@ func TestWindowForgets(t *testing.T) {
 	if w.head != 0 || len(w.queue) != 1000 {
 		t.Fatalf("the queue holds %d entries from %d after compaction; want 1000 from 0", len(w.queue), w.head)
 	}
+	// What is forgotten is said: a copy received before this has the
+	// stretch read back first (TestLateCopyAfterItsWindowWasForgotten).
+	if want := store.Micros(t0.Add(2000*time.Millisecond + time.Minute)); w.forgotBefore != want {
+		t.Fatalf("forgotBefore is %d, want %d (the last window forgotten)", w.forgotBefore, want)
+	}
 }
 
 // The open windows are read back through the index made for them, not by
@@ -51,12 +56,12 @@ func TestWindowReadBackUsesItsIndex(t *testing.T) {
 	db := storetest.SQLite(t)
 	var id, parent, notused int
 	var detail string
-	err := db.Reader().QueryRowContext(t.Context(), "EXPLAIN QUERY PLAN "+openWindows, 0).
+	err := db.Reader().QueryRowContext(t.Context(), "EXPLAIN QUERY PLAN "+openWindows, 0, 1).
 		Scan(&id, &parent, &notused, &detail)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if detail != "SEARCH signals USING INDEX signals_open_window (retry_until>?)" {
+	if detail != "SEARCH signals USING INDEX signals_open_window (retry_until>? AND retry_until<?)" {
 		t.Fatalf("the open windows are read with %q", detail)
 	}
 }

@@ -31,6 +31,7 @@ type DB struct {
 	stmts  *stmtCache    // SQLite only: statements kept prepared on the writer
 	timing *writerTiming // where write transactions' time goes (timing.go)
 	kept   kept          // state kept beside a single-writer database (keep.go)
+	path   string        // the SQLite file
 }
 
 // Config says which database to open.
@@ -160,7 +161,7 @@ func connect(cfg Config) (*DB, error) {
 	if wal != nil {
 		wal.timed = timing.logSync
 	}
-	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c), stmts: newStmtCache(), wal: wal, timing: timing}, nil
+	return &DB{Dialect: SQLite, W: w, R: r, gate: newGate(), ckpt: startCheckpointer(c), stmts: newStmtCache(), wal: wal, timing: timing, path: cfg.Path}, nil
 }
 
 // Close closes both pools.
@@ -169,6 +170,7 @@ func (db *DB) Close() error {
 	if db.ckpt != nil {
 		err = db.ckpt.close()
 	}
+	db.kept.release()
 	if db.stmts != nil {
 		db.stmts.close()
 	}
@@ -378,7 +380,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) (n uint64, err er
 		return 0, fmt.Errorf("begin: %w", err)
 	}
 	t := &Tx{tx: tx, d: db.Dialect, cache: db.stmts, gate: db.gate}
-	if err := fn(t); err != nil {
+	if err := runTx(tx, t, fn); err != nil {
 		tx.Rollback()
 		t.rolledBack()
 		return 0, err
@@ -397,6 +399,20 @@ func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) (n uint64, err er
 		db.stmts.prepare(ctx, db.W)
 	}
 	return n, nil
+}
+
+// runTx runs fn; when it panics the transaction is rolled back and what
+// it registered with OnRollback is undone before the panic goes on, so
+// the writer is free and nothing it changed is left behind.
+func runTx(tx *sql.Tx, t *Tx, fn func(*Tx) error) error {
+	defer func() {
+		if r := recover(); r != nil {
+			tx.Rollback()
+			t.rolledBack()
+			panic(r)
+		}
+	}()
+	return fn(t)
 }
 
 // Micros is how Qorgan stores instants: UTC microseconds since the epoch, the

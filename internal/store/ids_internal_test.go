@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,11 +11,7 @@ import (
 // afterwards an erased row's id is not given to the next new one.
 func TestIDsNotReused(t *testing.T) {
 	ctx := context.Background()
-	db, err := connect(Config{Path: filepath.Join(t.TempDir(), "upgrade.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := unmigratedSQLite(t)
 	upTo(t, db, 11)
 	exec := mustExec(t, db)
 	exec(`INSERT INTO regions (code, name_kk, name_ru, name_en) VALUES ('710000000', 'Астана', 'Астана', 'Astana')`)

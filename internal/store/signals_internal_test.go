@@ -24,14 +24,7 @@ func TestSignalsUpgrade(t *testing.T) {
 // eachUnmigrated runs fn on each engine with a database no migration has
 // touched yet, as "sqlite" and "postgres" subtests.
 func eachUnmigrated(t *testing.T, fn func(t *testing.T, db *DB)) {
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := connect(Config{Path: filepath.Join(t.TempDir(), "upgrade.db")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		fn(t, db)
-	})
+	t.Run("sqlite", func(t *testing.T) { fn(t, unmigratedSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) {
 		base := os.Getenv("QORGAN_TEST_DATABASE_URL")
 		if base == "" {
@@ -188,4 +181,48 @@ func TestSignalsRawUpgrade(t *testing.T) {
 			t.Errorf("after down and up the first signal reads %q and %q", raw, exact)
 		}
 	})
+}
+
+// Migration 00037 goes down on a SQLite database where the writer left
+// open rows of one key (a number reused after its first copy was
+// forgotten): each names the next in reused_by, and the wider unique
+// index is built again. (PostgreSQL kept that index all along.)
+func TestSignalWindowDown(t *testing.T) {
+	ctx := context.Background()
+	db := unmigratedSQLite(t)
+	p := upTo(t, db, 37)
+	must := mustExec(t, db)
+	for id := 1; id <= 3; id++ {
+		must(`INSERT INTO signals (id, source, account, sequence, digest, received_at, committed_at, retry_until) VALUES (?, 'dc09', '1234', '0001', 'd1', ?, ?, ?)`,
+			id, id*3_600_000_000, id*3_600_000_000, id*3_600_000_000+600_000_000)
+	}
+	if _, err := p.DownTo(ctx, 36); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var got string
+	if err := db.W.QueryRowContext(ctx, "SELECT group_concat(id || ':' || COALESCE(reused_by, '-'), ' ') FROM (SELECT id, reused_by FROM signals ORDER BY id)").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "1:2 2:3 3:-" {
+		t.Fatalf("after going down the signals and what reused them read %q, want \"1:2 2:3 3:-\"", got)
+	}
+	_, err := db.W.ExecContext(ctx, `INSERT INTO signals (id, source, account, sequence, digest, received_at, committed_at) VALUES (4, 'dc09', '1234', '0001', 'd1', 1, 1)`)
+	if !IsUniqueViolation(err) {
+		t.Fatalf("a fourth open row of the key after going down: %v, want a unique violation", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unmigratedSQLite opens a SQLite file with no migration applied, closed
+// when the test ends.
+func unmigratedSQLite(t *testing.T) *DB {
+	t.Helper()
+	db, err := connect(Config{Path: filepath.Join(t.TempDir(), "upgrade.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -6,7 +6,8 @@
 -- window (alarm's window.go) and decide with the same rule; it reads them
 -- back at start from the signals whose window is still open, through the
 -- new index signals_open_window, whose entries come in time order and go on
--- one page a commit. The unique index keeps the signals that catch copies
+-- one page a commit, and again for a copy committed so late that what would
+-- catch it may have been forgotten. The unique index keeps the signals that catch copies
 -- for good (retry_until NULL: HTTP, MQTT, the console). On SQLite a DC-09
 -- signal that reuses a number names the one before it in reused_by when the
 -- writer still remembers it (up to a minute after its window); reused_by
@@ -27,12 +28,19 @@ SELECT 1;
 {{end}}
 
 -- +goose Down
--- The index as before. It cannot be built while two rows of one key are
--- both open (a number reused after its first copy was forgotten, see
--- above): name the later one in the earlier one's reused_by first.
+-- The index as before. Two rows of one key may both be open (a number
+-- reused after the writer forgot its first copy, see above): each such
+-- row first names the next one of its key in reused_by, as the wider
+-- index needs, with a temporary index to find them.
 {{if sqlite}}
 DROP INDEX signals_open_window;
 DROP INDEX signals_retransmission;
+CREATE INDEX signals_down_00037 ON signals(source, account, sequence, digest, id);
+UPDATE signals SET reused_by = (SELECT MIN(n.id) FROM signals n WHERE n.source = signals.source AND n.account = signals.account
+        AND n.sequence = signals.sequence AND n.digest = signals.digest AND n.id > signals.id)
+    WHERE reused_by IS NULL AND EXISTS (SELECT 1 FROM signals n WHERE n.source = signals.source AND n.account = signals.account
+        AND n.sequence = signals.sequence AND n.digest = signals.digest AND n.id > signals.id);
+DROP INDEX signals_down_00037;
 CREATE UNIQUE INDEX signals_retransmission ON signals(source, account, sequence, digest) WHERE reused_by IS NULL;
 {{else}}
 SELECT 1;
