@@ -1,11 +1,15 @@
 package main_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -15,7 +19,8 @@ import (
 // field, what was typed kept), fixes them, and the new person — Turkestan
 // region's education department — signs in, searches the schools, filters
 // them by district and opens a card, and gets the not-found page for
-// another region's school; the administrator disables them, and their
+// another region's school; the administrator disables them (asked to
+// confirm first; cancelled, nothing happens), and their
 // open page goes back to sign-in on its next request; the audit page shows
 // the chain verified. Each page reads differently in kk, ru and en, has no
 // inline script or style, an input without a label, or a console error.
@@ -153,7 +158,18 @@ func TestAdminInBrowser(t *testing.T) {
 	// Disabled: the open page goes back to sign-in on its next request.
 	edu.do(chromedp.Navigate(s.base + cardPath))
 	edu.wait(`document.querySelector("#region-school") !== null`, 10*time.Second)
+	// Blocking asks first: cancelled, nothing is sent; confirmed, the
+	// person is blocked.
 	admin.do(chromedp.Navigate(s.base + "/admin/people?login=turkestan.edu"))
+	asked := admin.answerDialogs(false)
+	admin.do(chromedp.Click(chromedp.CSS(`#people tr[data-login="turkestan.edu"] form button`)))
+	if got, want := asked(), "Заблокировать эту учётную запись? Все её сеансы и токены сразу завершатся, и войти будет нельзя, пока её не разблокируют."; got != want {
+		t.Fatalf("blocking asked %q, want %q", got, want)
+	}
+	if eval[string](admin, "location.search") != "?login=turkestan.edu" || !strings.Contains(eval[string](admin, `document.querySelector('#people tr[data-login="turkestan.edu"]').innerText`), "активен") {
+		t.Fatal("blocking went ahead when the administrator cancelled it")
+	}
+	admin.answerDialogs(true)
 	admin.do(chromedp.Click(chromedp.CSS(`#people tr[data-login="turkestan.edu"] form button`)))
 	admin.wait(`location.search.includes("done=disabled") && document.readyState === "complete"`, 10*time.Second)
 	if row := eval[string](admin, `document.querySelector('#people tr[data-login="turkestan.edu"]').innerText`); !strings.Contains(row, "заблокирован") {
@@ -205,6 +221,48 @@ func (p *person) reaches(page string, sels ...string) {
 		})()`, sel))
 		if got != "ok" {
 			p.t.Errorf("%s: Tab on %s: %s: %s", p.name, page, sel, got)
+		}
+	}
+}
+
+// answerDialogs has the person answer every JavaScript dialog of their tab
+// from now on — confirm when accept, cancel otherwise — until the next
+// call. The function returned waits (up to 10 s) for the next dialog and
+// returns its message.
+func (p *person) answerDialogs(accept bool) func() string {
+	p.t.Helper()
+	if p.dialogs != nil {
+		p.dialogs()
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	p.dialogs = cancel
+	messages := make(chan string, 8)
+	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for e, err := range opening {
+			if err != nil {
+				return
+			}
+			select {
+			case messages <- e.Message:
+			default:
+			}
+			// Answered from another goroutine than the one that receives
+			// the events.
+			go chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+				_, err := cdp.Call(ctx, t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+				return err
+			}))
+		}
+	})
+	p.t.Cleanup(func() { cancel(); wg.Wait() })
+	return func() string {
+		select {
+		case m := <-messages:
+			return m
+		case <-time.After(10 * time.Second):
+			return "(no dialog)"
 		}
 	}
 }

@@ -25,11 +25,12 @@ const screenshots = "testdata/screenshots"
 // person is one signed-in browser context: its own cookies, its console
 // messages collected.
 type person struct {
-	t      *testing.T
-	name   string
-	ctx    context.Context
-	mu     sync.Mutex
-	errors []string
+	t       *testing.T
+	name    string
+	ctx     context.Context
+	mu      sync.Mutex
+	errors  []string
+	dialogs context.CancelFunc // stops the last answerDialogs
 }
 
 func newPerson(t *testing.T, browser context.Context, name string) *person {

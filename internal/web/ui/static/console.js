@@ -524,3 +524,10 @@ function refreshSoon(...selectors) {
     }
   }, 500);
 })();
+
+// A form that does what cannot be taken back at a click (blocking a
+// person's account) says so in data-confirm and asks before it is sent.
+document.addEventListener("submit", (ev) => {
+  const ask = ev.target.dataset ? ev.target.dataset.confirm : undefined;
+  if (ask && !window.confirm(ask)) ev.preventDefault();
+}, true);
