@@ -99,6 +99,7 @@ type Service struct {
 	mu       sync.Mutex
 	delivery map[int64]bool  // alarms whose first console delivery is recorded
 	routes   map[int64]route // school → where its alarms go, for routeTTL
+	heard    heardLog
 }
 
 // New returns a Service with the default timers and the wall clock.

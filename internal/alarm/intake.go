@@ -94,8 +94,10 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 			}
 		}
 	}
+	var written map[int64]time.Time // devices whose last_seen_at this commit writes
 	onDisk, err := s.DB.InUrgentTxThen(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
+		written = nil
 		// A batch that may raise alarms takes the live-feed lock before
 		// anything else (see liveFeedLock).
 		if raises {
@@ -157,10 +159,11 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 			return err
 		}
 		raised = append(raised, ids...)
-		restored, err := s.heardAll(ctx, tx, b, now)
+		restored, wr, err := s.heardAll(ctx, tx, b, now)
 		if err != nil {
 			return err
 		}
+		written = wr
 		raised = append(raised, restored...)
 		if len(raised) == 0 {
 			return nil
@@ -171,6 +174,7 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 	if err != nil {
 		return nil, err
 	}
+	s.heard.wrote(written)
 	return func() error {
 		if err := onDisk(); err != nil {
 			return err
@@ -191,8 +195,10 @@ type pendingSignal struct {
 	sequence string
 	digest   string
 	id       int64
-	stored   bool      // new, not a retransmission
-	wkey     windowKey // its key in the window, when the writer keeps one
+	stored   bool        // new, not a retransmission
+	wkey     windowKey   // its key in the window, when the writer keeps one
+	wprev    windowEntry // what the window held for wkey before this round
+	whad     bool
 }
 
 // signalKey is what a retransmission has in common with its first copy.
@@ -335,7 +341,9 @@ func insertSignals(ctx context.Context, tx *store.Tx, w *window, ps []pendingSig
 			first[k] = i
 			if wc != nil && p.sg.RetryWindow > 0 {
 				p.wkey = keyOf(k)
-				if e, ok := w.open[p.wkey]; ok {
+				e, ok := w.open[p.wkey]
+				p.wprev, p.whad = e, ok
+				if ok {
 					if store.Micros(p.sg.ReceivedAt) < e.until {
 						continue // a retransmission of a stored signal
 					}
@@ -373,7 +381,7 @@ func insertSignals(ctx context.Context, tx *store.Tx, w *window, ps []pendingSig
 		if wc != nil {
 			for _, i := range this {
 				if p := &ps[i]; p.stored && p.sg.RetryWindow > 0 {
-					wc.remember(p.wkey, windowEntry{id: p.id, until: store.Micros(p.sg.ReceivedAt.Add(p.sg.RetryWindow))})
+					wc.remember(p.wkey, windowEntry{id: p.id, until: store.Micros(p.sg.ReceivedAt.Add(p.sg.RetryWindow))}, p.wprev, p.whad)
 				}
 			}
 			for _, r := range reuses {
@@ -428,8 +436,7 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 			string(Raised), nullID(r.rt.provider), nullID(r.rt.police), store.Micros(r.received), store.Micros(r.committed), timer); err != nil {
 			return nil, fmt.Errorf("raise alarm: %w", err)
 		}
-		payload, _ := json.Marshal(a)
-		if err := live.Add(ctx, store.Micros(r.committed), "alarm.raised", a.ID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload)); err != nil {
+		if err := live.Add(ctx, store.Micros(r.committed), "alarm.raised", a.ID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload(&a))); err != nil {
 			return nil, err
 		}
 	}
@@ -440,10 +447,17 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 }
 
 // heardAll records when each device in the batch was last heard; devices
-// that had been declared lost get their "communication lost" alarm resolved.
-func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time.Time) ([]int64, error) {
+// that had been declared lost get their "communication lost" alarm
+// resolved. A device this node wrote less than heardEvery before is left
+// as it is (see heardLog); written is what the commit writes.
+func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time.Time) (restored []int64, written map[int64]time.Time, err error) {
+	for id, at := range b.seen {
+		if s.heard.recent(id, at) {
+			delete(b.seen, id)
+		}
+	}
 	if len(b.seen) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ids := make([]int64, 0, len(b.seen))
 	for id := range b.seen {
@@ -451,7 +465,7 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 	}
 	var lost []int64
 	// Statements of a few sizes, kept prepared: this runs on every commit.
-	err := store.InChunks(ids, store.InList, func(ph string, args []any) error {
+	err = store.InChunks(ids, store.InList, func(ph string, args []any) error {
 		rows, err := tx.QueryRepeated(ctx, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", args...)
 		if err != nil {
 			return err
@@ -467,37 +481,37 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(lost) > 0 {
 		// Restoring publishes: the live-feed lock before the device rows.
 		if err := tx.InOrder(ctx, liveFeedLock); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	up := tx.NewBulk("device_status", "device_id", "last_seen_at", "lost_alarm_id").
 		OnConflict("ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, lost_alarm_id = NULL")
 	for id, at := range b.seen {
 		if err := up.Add(ctx, id, store.Micros(at), nil); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := up.Flush(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, id := range lost {
 		if _, err := tx.ExecContext(ctx, "UPDATE alarms SET state = ?, resolution = 'technical', notes = 'communication restored', resolved_at = ?, next_escalation_at = NULL WHERE id = ? AND state <> ?",
 			string(Resolved), store.Micros(now), id, string(Resolved)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := s.step(ctx, tx, id, PartySystem, "resolved", 0, CommunicationRestored, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := s.publish(ctx, tx, "alarm.restored", id, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return lost, nil
+	return lost, b.seen, nil
 }
 
 // CommunicationRestored is the detail of the step that resolves a lost
@@ -580,12 +594,11 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, kind string, alarmI
 	if err != nil {
 		return err
 	}
-	payload, _ := json.Marshal(a)
 	if err := tx.InOrder(ctx, liveFeedLock); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO live_events (at, kind, alarm_id, school_id, provider_id, police_unit_id, silent, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		store.Micros(at), kind, alarmID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload))
+		store.Micros(at), kind, alarmID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload(&a)))
 	return err
 }
 

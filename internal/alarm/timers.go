@@ -157,6 +157,9 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	for _, l := range ls {
+		s.heard.forget(l.device)
+	}
 	s.bus.Notify()
 	return len(ls), nil
 }

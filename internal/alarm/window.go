@@ -43,7 +43,11 @@ type window struct {
 	head  int
 }
 
-type windowKey [sha256.Size]byte
+// windowKey is the first half of the SHA-256 of a signal's key: 128 bits,
+// so that two keys sharing one among the million or so a storm keeps open
+// would take more signals than will ever be sent, and half the memory a
+// full hash takes in the map and the queue.
+type windowKey [16]byte
 
 type windowEntry struct {
 	id    int64 // the signal
@@ -83,14 +87,16 @@ func windowOf(db *store.DB) (*window, error) {
 	return db.Keep(keptWindow{}, func() any { return &window{open: map[windowKey]windowEntry{}} }).(*window), nil
 }
 
+// keyOf is the window's key for k.
 func keyOf(k signalKey) windowKey {
-	h := sha256.New()
+	var buf [128]byte
+	b := buf[:0]
 	for _, s := range [...]string{k.source, k.account, k.sequence, k.digest} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+		b = append(append(b, s...), 0)
 	}
+	sum := sha256.Sum256(b)
 	var key windowKey
-	h.Sum(key[:0])
+	copy(key[:], sum[:])
 	return key
 }
 
@@ -176,9 +182,9 @@ func (w *window) changes(tx *store.Tx) *windowChanges {
 	return c
 }
 
-// remember is window.remember, undone with the transaction.
-func (c *windowChanges) remember(key windowKey, e windowEntry) {
-	prev, had := c.w.open[key]
+// remember is window.remember, undone with the transaction: prev and had
+// are what the window held for key before (the caller has just looked).
+func (c *windowChanges) remember(key windowKey, e, prev windowEntry, had bool) {
 	c.prev = append(c.prev, queuedEntry{key, prev})
 	c.had = append(c.had, had)
 	c.w.remember(key, e)
