@@ -16,7 +16,10 @@ const heardEvery = time.Second
 // last_seen_at, as committed. A device heard again less than heardEvery
 // after that is neither written nor looked up for a "communication lost"
 // alarm to resolve: none can have been raised since (Supervise forgets the
-// devices it declares lost, so the next signal from one is looked up).
+// devices it declares lost, so the next signal from one is looked up). On
+// PostgreSQL with several nodes, a Supervise on another node does not reach
+// this log: a device it declares lost from a stale read has its alarm
+// resolved by its first signal a second or more after this node's write.
 type heardLog struct {
 	mu sync.Mutex
 	at map[int64]time.Time
@@ -26,13 +29,14 @@ type heardLog struct {
 // is then written once more).
 const heardLogMax = 200_000
 
-// recent reports whether the device's last_seen_at was written at or after
-// at−heardEvery.
+// recent reports whether the device's last_seen_at was written for a time
+// from at−heardEvery to at. A signal from before the written time (the
+// clock stepped back) is written, as it was before the log.
 func (l *heardLog) recent(device int64, at time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, ok := l.at[device]
-	return ok && at.Sub(w) < heardEvery
+	return ok && !at.Before(w) && at.Sub(w) < heardEvery
 }
 
 // wrote records what a committed transaction wrote.

@@ -463,20 +463,20 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 	for id := range b.seen {
 		ids = append(ids, id)
 	}
-	var lost []int64
+	var lost, lostDevice []int64
 	// Statements of a few sizes, kept prepared: this runs on every commit.
 	err = store.InChunks(ids, store.InList, func(ph string, args []any) error {
-		rows, err := tx.QueryRepeated(ctx, "SELECT lost_alarm_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", args...)
+		rows, err := tx.QueryRepeated(ctx, "SELECT lost_alarm_id, device_id FROM device_status WHERE lost_alarm_id IS NOT NULL AND device_id IN ("+ph+")", args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
+			var id, device int64
+			if err := rows.Scan(&id, &device); err != nil {
 				return err
 			}
-			lost = append(lost, id)
+			lost, lostDevice = append(lost, id), append(lostDevice, device)
 		}
 		return rows.Err()
 	})
@@ -489,8 +489,11 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 			return nil, nil, err
 		}
 	}
+	// The upsert leaves lost_alarm_id alone: only the alarms read above are
+	// resolved and unlinked below. One that Supervise commits meanwhile
+	// stays linked, and the device's next signal resolves it.
 	up := tx.NewBulk("device_status", "device_id", "last_seen_at", "lost_alarm_id").
-		OnConflict("ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, lost_alarm_id = NULL")
+		OnConflict("ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at")
 	for id, at := range b.seen {
 		if err := up.Add(ctx, id, store.Micros(at), nil); err != nil {
 			return nil, nil, err
@@ -499,7 +502,10 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 	if err := up.Flush(ctx); err != nil {
 		return nil, nil, err
 	}
-	for _, id := range lost {
+	for i, id := range lost {
+		if _, err := tx.ExecContext(ctx, "UPDATE device_status SET lost_alarm_id = NULL WHERE device_id = ? AND lost_alarm_id = ?", lostDevice[i], id); err != nil {
+			return nil, nil, err
+		}
 		if _, err := tx.ExecContext(ctx, "UPDATE alarms SET state = ?, resolution = 'technical', notes = 'communication restored', resolved_at = ?, next_escalation_at = NULL WHERE id = ? AND state <> ?",
 			string(Resolved), store.Micros(now), id, string(Resolved)); err != nil {
 			return nil, nil, err

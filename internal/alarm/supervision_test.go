@@ -112,6 +112,15 @@ func TestHeardOnceASecond(t *testing.T) {
 		if got, want := lastSeen(), store.Micros(f.clk.Now()); got != want {
 			t.Fatalf("last_seen_at %d 1.1 s after the first write, want %d", got, want)
 		}
+		// The clock stepped back: a signal from before the written time is
+		// written, as every signal was before the log.
+		f.clk.Add(-10 * time.Second)
+		f.panel(t, demo.PlainAccount, "0105", alarmcode.PeriodicTest)
+		if got, want := lastSeen(), store.Micros(f.clk.Now()); got != want {
+			t.Fatalf("last_seen_at %d after the clock stepped back 10 s, want %d", got, want)
+		}
+		f.clk.Add(10 * time.Second)
+		f.panel(t, demo.PlainAccount, "0106", alarmcode.PeriodicTest)
 
 		// Supervision read the device as silent before that write (another
 		// node's view, or a sweep that read just before the commit): it
