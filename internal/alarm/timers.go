@@ -3,6 +3,7 @@ package alarm
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -101,6 +102,10 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	return len(dues), nil
 }
 
+// afterSuperviseRead, when set (by a test), runs between Supervise's read
+// of the silent devices and its transaction.
+var afterSuperviseRead func()
+
 // Supervise raises "communication lost" (a trouble, routed to the ПЦН) for
 // every supervised device silent for longer than its reporting interval; a
 // device never heard counts from its registration. The next signal from the
@@ -125,11 +130,33 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 	if err != nil || len(ls) == 0 {
 		return 0, err
 	}
+	if afterSuperviseRead != nil {
+		afterSuperviseRead()
+	}
+	var raised []int64 // devices declared lost
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
+		raised = raised[:0]
 		if err := tx.InOrder(ctx, liveFeedLock); err != nil { // first: see liveFeedLock
 			return err
 		}
 		for _, l := range ls {
+			// The list was read outside the transaction: a device heard
+			// since, or declared lost since, is left alone.
+			var last int64
+			var known, silent bool
+			err := tx.QueryRowContext(ctx, `SELECT COALESCE(st.last_seen_at, d.created_at), st.device_id IS NOT NULL,
+				d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + CAST(d.reporting_interval_s AS BIGINT) * 1000000 < ?
+				FROM devices d LEFT JOIN device_status st ON st.device_id = d.id WHERE d.id = ?`, store.Micros(now), l.device).Scan(&last, &known, &silent)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // removed since
+			}
+			if err != nil {
+				return err
+			}
+			if !silent {
+				continue
+			}
+			l.last, l.known = last, known
 			rt, err := s.routeOf(ctx, tx, l.school, now)
 			if err != nil {
 				return err
@@ -151,17 +178,16 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 			if err := auth.Append(ctx, tx, now, auth.Principal{Login: "supervision", Role: auth.RoleAdmin}, "alarm.raise", fmt.Sprintf("alarm/%d", id), map[string]any{"device": l.device, "type": "comm_trouble"}); err != nil {
 				return err
 			}
+			raised = append(raised, l.device)
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(raised) == 0 {
 		return 0, err
 	}
-	for _, l := range ls {
-		s.heard.forget(l.device)
-	}
+	s.heard.forget(raised...)
 	s.bus.Notify()
-	return len(ls), nil
+	return len(raised), nil
 }
 
 // Whom an escalation goes to, as an escalated step's detail names them.
