@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"qorgan/internal/alarm"
 	"qorgan/internal/demo"
 	"qorgan/internal/protocol/alarmcode"
 	"qorgan/internal/registry"
@@ -142,6 +143,29 @@ func TestHeardOnceASecond(t *testing.T) {
 		}
 		if got, want := lastSeen(), store.Micros(f.clk.Now()); got != want {
 			t.Fatalf("last_seen_at %d after the device came back, want %d", got, want)
+		}
+	})
+}
+
+// Supervise reads the silent devices outside its transaction. A device
+// heard between that read and the transaction is not declared lost.
+func TestSuperviseSkipsADeviceHeardMeanwhile(t *testing.T) {
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx, db := t.Context(), f.db
+		if _, err := db.W.ExecContext(ctx, db.Dialect.Rebind("UPDATE devices SET reporting_interval_s = CASE WHEN id = ? THEN 20 ELSE 0 END"), f.plain.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.panel(t, demo.PlainAccount, "0201", alarmcode.PeriodicTest)
+		f.clk.Add(30 * time.Second)
+		alarm.SetAfterSuperviseRead(func() { f.panel(t, demo.PlainAccount, "0202", alarmcode.PeriodicTest) })
+		defer alarm.SetAfterSuperviseRead(nil)
+		if n, err := f.svc.Supervise(ctx); n != 0 || err != nil {
+			t.Fatalf("the device was heard after supervision read it silent: %d declared lost, %v; want none", n, err)
+		}
+		alarm.SetAfterSuperviseRead(nil)
+		f.clk.Add(30 * time.Second)
+		if n, err := f.svc.Supervise(ctx); n != 1 || err != nil {
+			t.Fatalf("30 s of silence later: %d declared lost, %v; want 1", n, err)
 		}
 	})
 }
