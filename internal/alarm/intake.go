@@ -198,7 +198,7 @@ type pendingSignal struct {
 	stored   bool        // new, not a retransmission
 	wkey     windowKey   // its key in the window, when the writer keeps one
 	wprev    windowEntry // what the window held for wkey before this round
-	whad     bool
+	whad     bool        // whether it held one
 }
 
 // signalKey is what a retransmission has in common with its first copy.

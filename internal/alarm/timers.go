@@ -102,6 +102,11 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	return len(dues), nil
 }
 
+// silentSQL is true for a device (d, with its device_status st) that is
+// supervised, not declared lost, and silent past its reporting interval at
+// the time bound to its one parameter.
+const silentSQL = "d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + CAST(d.reporting_interval_s AS BIGINT) * 1000000 < ?"
+
 // afterSuperviseRead, when set (by a test), runs between Supervise's read
 // of the silent devices and its transaction.
 var afterSuperviseRead func()
@@ -125,7 +130,7 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 		return l, rows.Scan(&l.device, &l.school, &l.last, &l.known)
 	}, `SELECT d.id, d.school_id, COALESCE(st.last_seen_at, d.created_at), st.device_id IS NOT NULL FROM devices d
 		LEFT JOIN device_status st ON st.device_id = d.id
-		WHERE d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + CAST(d.reporting_interval_s AS BIGINT) * 1000000 < ?
+		WHERE `+silentSQL+`
 		LIMIT 500`, store.Micros(now))
 	if err != nil || len(ls) == 0 {
 		return 0, err
@@ -145,7 +150,7 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 			var last int64
 			var known, silent bool
 			err := tx.QueryRowContext(ctx, `SELECT COALESCE(st.last_seen_at, d.created_at), st.device_id IS NOT NULL,
-				d.reporting_interval_s > 0 AND st.lost_alarm_id IS NULL AND COALESCE(st.last_seen_at, d.created_at) + CAST(d.reporting_interval_s AS BIGINT) * 1000000 < ?
+				`+silentSQL+`
 				FROM devices d LEFT JOIN device_status st ON st.device_id = d.id WHERE d.id = ?`, store.Micros(now), l.device).Scan(&last, &known, &silent)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // removed since
