@@ -1,7 +1,9 @@
 package alarm_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -512,4 +514,89 @@ func TestParseEscalation(t *testing.T) {
 			t.Errorf("%q read as an escalation", d)
 		}
 	}
+}
+
+// A raised alarm's live event is stored without its JSON and built from
+// the alarm's row when a console reads the feed: it must be the alarm as
+// it was raised, byte for byte what the alarm read then gives, and stay so
+// after the alarm escalates, is acknowledged and resolved.
+func TestRaisedEventIsTheAlarmAsRaised(t *testing.T) {
+	storetest.With(t, setup, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		admin := f.people["admin"]
+		d := panelDevice(t, f.db, demo.PlainAccount)
+		// Text from the device that must come out escaped and the same.
+		err := f.svc.Commit(ctx, []alarm.Signal{
+			{Source: "dc09", Account: demo.PlainAccount, DeviceID: d.ID, SchoolID: d.SchoolID, Sequence: "0001", Content: []byte("a"), ReceivedAt: f.clk.Now().Add(-1234567 * time.Nanosecond),
+				Events: []alarmcode.Event{{Type: alarmcode.SilentPanic, Code: "HA", Zone: "Кабинет \"7\"\x01", Partition: "2\t", Description: "<b>жедел</b>", Known: true}}},
+			{Source: "dc09", Account: demo.PlainAccount, DeviceID: d.ID, SchoolID: d.SchoolID, Sequence: "0002", Content: []byte("b"), ReceivedAt: f.clk.Now(),
+				Events: []alarmcode.Event{{Type: alarmcode.Tamper, Code: "TA", Known: true}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raised := func() map[int64][]byte {
+			t.Helper()
+			evs, _, err := f.svc.Feed(ctx, admin, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[int64][]byte{}
+			for _, e := range evs {
+				if e.Kind == "alarm.raised" {
+					out[e.AlarmID] = e.Alarm
+				}
+			}
+			return out
+		}
+		first := raised()
+		if len(first) != 2 {
+			t.Fatalf("%d raised events, want 2", len(first))
+		}
+		var panicID int64
+		for id, got := range first {
+			a, err := f.svc.Get(ctx, admin, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("alarm %d raised event\n got %s\nwant %s", id, got, want)
+			}
+			switch a.Type {
+			case string(alarmcode.SilentPanic):
+				panicID = id
+				if a.NextEscalation == nil || !a.NextEscalation.Equal(a.CommittedAt.Add(f.svc.T1)) || a.Zone != `Кабинет "7"\x01` {
+					t.Errorf("the panic as raised: next escalation %v, committed %v, zone %q", a.NextEscalation, a.CommittedAt, a.Zone)
+				}
+			case string(alarmcode.Tamper):
+				if a.NextEscalation != nil {
+					t.Errorf("a trouble alarm has an escalation timer: %v", a.NextEscalation)
+				}
+			}
+		}
+		if panicID == 0 {
+			t.Fatal("no silent panic among the raised events")
+		}
+		f.clk.Add(f.svc.T1 + time.Second)
+		if n, err := f.svc.Escalate(ctx); err != nil || n != 1 {
+			t.Fatalf("escalate: %d, %v", n, err)
+		}
+		if _, err := f.svc.Acknowledge(ctx, f.people["pcn"], panicID); err != nil {
+			t.Fatal(err)
+		}
+		now, err := f.svc.Resolve(ctx, f.people["pcn"], panicID, "false", "button pressed by mistake")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.State != alarm.Resolved || now.EscalationLevel != 1 || len(now.Steps) == 0 {
+			t.Fatalf("the alarm now: state %s, level %d, %d steps", now.State, now.EscalationLevel, len(now.Steps))
+		}
+		if later := raised(); !bytes.Equal(later[panicID], first[panicID]) {
+			t.Errorf("the raised event changed with the alarm:\n was %s\n now %s", first[panicID], later[panicID])
+		}
+	})
 }

@@ -403,8 +403,9 @@ type batch struct {
 }
 
 // raiseAll inserts alarms with reserved ids and their first live events, in
-// multi-row statements. Each event carries the alarm as built here, so no
-// read-back is needed.
+// multi-row statements. A raised alarm's event stores no payload: the feed
+// builds it from the alarm's row (see asRaised), which holds every field
+// it had. Its JSON was more than half of the bytes an alarm wrote.
 func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64, error) {
 	if len(rs) == 0 {
 		return nil, nil
@@ -421,22 +422,18 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 	live := tx.NewBulk("live_events", "at", "kind", "alarm_id", "school_id", "provider_id", "police_unit_id", "silent", "payload")
 	for i, r := range rs {
 		var timer any
+		if r.prio == PriorityAlarm {
+			timer = store.Micros(r.committed) + b.s.T1.Microseconds() // as asRaised reads it back
+		}
 		// An event's code, zone and partition come from the device: shown
 		// to operators as text whatever bytes they held.
-		a := Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, SchoolNameKK: r.rt.schoolNameKK, DeviceID: r.device, Type: string(r.ev.Type),
-			Code: text.Escape(r.ev.Code, text.Line), Description: text.Escape(r.ev.Description, text.Line),
-			Zone: text.Escape(r.ev.Zone, text.Line), Partition: text.Escape(r.ev.Partition, text.Line), Priority: int(r.prio), Silent: silent(r.ev.Type), State: Raised, ProviderID: r.rt.provider,
-			PoliceUnitID: r.rt.police, ReceivedAt: r.received.UTC(), CommittedAt: r.committed.UTC(), Steps: []Step{}}
-		if r.prio == PriorityAlarm {
-			next := r.committed.Add(b.s.T1).UTC()
-			a.NextEscalation = &next
-			timer = store.Micros(next)
-		}
-		if err := alarms.Add(ctx, a.ID, nullID(r.signal), r.school, nullID(r.device), a.Type, a.Code, a.Description, a.Zone, a.Partition, a.Priority, a.Silent,
+		sil := silent(r.ev.Type)
+		if err := alarms.Add(ctx, ids[i], nullID(r.signal), r.school, nullID(r.device), string(r.ev.Type), text.Escape(r.ev.Code, text.Line), text.Escape(r.ev.Description, text.Line),
+			text.Escape(r.ev.Zone, text.Line), text.Escape(r.ev.Partition, text.Line), int(r.prio), sil,
 			string(Raised), nullID(r.rt.provider), nullID(r.rt.police), store.Micros(r.received), store.Micros(r.committed), timer); err != nil {
 			return nil, fmt.Errorf("raise alarm: %w", err)
 		}
-		if err := live.Add(ctx, store.Micros(r.committed), "alarm.raised", a.ID, a.SchoolID, nullID(a.ProviderID), nullID(a.PoliceUnitID), a.Silent, string(payload(&a))); err != nil {
+		if err := live.Add(ctx, store.Micros(r.committed), "alarm.raised", ids[i], r.school, nullID(r.rt.provider), nullID(r.rt.police), sil, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -534,8 +531,6 @@ func nullID(id int64) any {
 // route is where a school's alarms go.
 type route struct {
 	provider, police int64
-	schoolName       string // Russian
-	schoolNameKK     string
 	expires          time.Time
 }
 
@@ -564,9 +559,6 @@ func (s *Service) routeOf(ctx context.Context, q store.Querier, school int64, no
 	}
 	if ok {
 		rt.police = u.ID
-	}
-	if err := q.QueryRowContext(ctx, "SELECT name_ru, name_kk FROM schools WHERE id = ?", school).Scan(&rt.schoolName, &rt.schoolNameKK); err != nil {
-		return rt, err
 	}
 	s.mu.Lock()
 	if len(s.routes) > 50_000 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"qorgan/internal/auth"
@@ -62,10 +63,68 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 	if err != nil {
 		return nil, after, errs.Wrap(err, "live feed")
 	}
+	if err := s.fillRaised(ctx, out); err != nil {
+		return nil, after, errs.Wrap(err, "live feed")
+	}
 	if len(out) == limit {
 		return out, out[len(out)-1].Seq, nil // more may follow
 	}
 	return out, newest, nil
+}
+
+// fillRaised gives each raised alarm's event, stored without a payload
+// (raiseAll), the alarm as it was raised, read from its row.
+func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) error {
+	at := map[int64][]int{} // alarm → its events without a payload
+	var ids []int64
+	for i, e := range evs {
+		if e.Kind == "alarm.raised" && len(e.Alarm) == 0 {
+			if at[e.AlarmID] == nil {
+				ids = append(ids, e.AlarmID)
+			}
+			at[e.AlarmID] = append(at[e.AlarmID], i)
+		}
+	}
+	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
+		as, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) }, "SELECT "+alarmCols+" FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id IN ("+ph+")", args...)
+		for _, a := range as {
+			a = asRaised(a, s.T1)
+			for _, i := range at[a.ID] {
+				evs[i].Alarm = payload(&a)
+			}
+			delete(at, a.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// An alarm row never goes (a foreign key holds it); should one be
+	// missing, its event still goes out, with the id alone, rather than
+	// stop every console's feed at it.
+	for id, is := range at {
+		s.Log.Error("live feed: a raised event's alarm is not stored", "alarm", id)
+		for _, i := range is {
+			evs[i].Alarm = json.RawMessage(fmt.Sprintf(`{"id":%d}`, id))
+		}
+	}
+	return nil
+}
+
+// asRaised is a, read from its row, as it was when raised: what the row
+// keeps from then (where, what, when, routed to whom) and nothing that
+// came after. The first escalation was due T1 after the commit; the
+// raising node wrote that into the row, and this reads it back the same
+// unless T1 changed between the two.
+func asRaised(a Alarm, t1 time.Duration) Alarm {
+	r := Alarm{ID: a.ID, SchoolID: a.SchoolID, SchoolName: a.SchoolName, SchoolNameKK: a.SchoolNameKK, DeviceID: a.DeviceID, Type: a.Type,
+		Code: a.Code, Description: a.Description, Zone: a.Zone, Partition: a.Partition, Priority: a.Priority, Silent: a.Silent, State: Raised,
+		ProviderID: a.ProviderID, PoliceUnitID: a.PoliceUnitID, ReceivedAt: a.ReceivedAt, CommittedAt: a.CommittedAt, Steps: []Step{}}
+	if Priority(a.Priority) == PriorityAlarm {
+		next := a.CommittedAt.Add(t1)
+		r.NextEscalation = &next
+	}
+	return r
 }
 
 // Delivered tells the service that live events reached a console, so the
