@@ -355,8 +355,7 @@ func insertSignals(ctx context.Context, tx *store.Tx, w *window, ps []pendingSig
 		// With the writer's window, a signal that has a window of its own
 		// was settled above and is outside the unique index: when every
 		// one is such, nothing can conflict, and a plain insert stores
-		// them all (a DC-09 storm, where RETURNING's copy of each row was
-		// a fifth of the insert), in any order.
+		// them all (a DC-09 storm), in any order, with nothing to return.
 		settled := wc != nil
 		for _, i := range this {
 			settled = settled && ps[i].sg.RetryWindow > 0
