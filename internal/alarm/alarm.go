@@ -9,6 +9,7 @@
 package alarm
 
 import (
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -97,8 +98,9 @@ type Service struct {
 
 	bus      *Bus
 	mu       sync.Mutex
-	delivery map[int64]bool  // alarms whose first console delivery is recorded
-	routes   map[int64]route // school → where its alarms go, for routeTTL
+	delivery map[int64]bool            // alarms whose first console delivery is recorded
+	routes   map[int64]route           // school → where its alarms go, for routeTTL
+	raised   map[int64]json.RawMessage // alarm → its raised event's JSON (fillRaised)
 	heard    heardLog
 }
 
@@ -107,7 +109,8 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{DB: db, Auth: a, Log: log, Now: time.Now, T1: DefaultT1, T2: DefaultT2, bus: NewBus(), delivery: map[int64]bool{}, routes: map[int64]route{}}
+	return &Service{DB: db, Auth: a, Log: log, Now: time.Now, T1: DefaultT1, T2: DefaultT2, bus: NewBus(), delivery: map[int64]bool{}, routes: map[int64]route{},
+		raised: map[int64]json.RawMessage{}}
 }
 
 // Bus returns the notifier consoles wait on.

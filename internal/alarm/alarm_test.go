@@ -598,5 +598,38 @@ func TestRaisedEventIsTheAlarmAsRaised(t *testing.T) {
 		if later := raised(); !bytes.Equal(later[panicID], first[panicID]) {
 			t.Errorf("the raised event changed with the alarm:\n was %s\n now %s", first[panicID], later[panicID])
 		}
+		// A node that kept nothing (a restart) reads the same from the row.
+		evs, _, err := f.service().Feed(ctx, admin, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Kind == "alarm.raised" && !bytes.Equal(e.Alarm, first[e.AlarmID]) {
+				t.Errorf("alarm %d read again after a restart:\n got %s\nwant %s", e.AlarmID, e.Alarm, first[e.AlarmID])
+			}
+		}
+		// A raised event whose alarm is not stored is left out, and the
+		// feed goes on past it.
+		if err := f.db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO live_events (at, kind, alarm_id, school_id, silent, payload) VALUES (?, 'alarm.raised', 999999, ?, FALSE, '')",
+				f.clk.Now().UnixMicro(), d.SchoolID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		newest, err := f.svc.LatestSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, cur, err := f.svc.Feed(ctx, admin, 0, 1000)
+		if err != nil || cur != newest {
+			t.Fatalf("feed past a missing alarm: cursor %d of %d, %v", cur, newest, err)
+		}
+		if got := raised(); len(got) != 2 || got[999999] != nil {
+			t.Errorf("raised events with an alarm not stored: %d, %s", len(got), got[999999])
+		}
+		if len(evs) == 0 || evs[len(evs)-1].Kind == "alarm.raised" && evs[len(evs)-1].AlarmID == 999999 {
+			t.Errorf("the last event read is the missing alarm's")
+		}
 	})
 }

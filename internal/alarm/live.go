@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"qorgan/internal/auth"
@@ -63,53 +62,78 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 	if err != nil {
 		return nil, after, errs.Wrap(err, "live feed")
 	}
-	if err := s.fillRaised(ctx, out); err != nil {
+	next := newest
+	if len(out) == limit {
+		next = out[len(out)-1].Seq // more may follow
+	}
+	if out, err = s.fillRaised(ctx, out); err != nil {
 		return nil, after, errs.Wrap(err, "live feed")
 	}
-	if len(out) == limit {
-		return out, out[len(out)-1].Seq, nil // more may follow
-	}
-	return out, newest, nil
+	return out, next, nil
 }
 
 // fillRaised gives each raised alarm's event, stored without a payload
-// (raiseAll), the alarm as it was raised, read from its row.
-func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) error {
+// (raiseAll), the alarm as it was raised: built once a node from the
+// alarm's row and kept (raisedKept), since every console that sees the
+// alarm reads the same bytes.
+func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent, error) {
 	at := map[int64][]int{} // alarm → its events without a payload
 	var ids []int64
+	s.mu.Lock()
 	for i, e := range evs {
-		if e.Kind == "alarm.raised" && len(e.Alarm) == 0 {
-			if at[e.AlarmID] == nil {
-				ids = append(ids, e.AlarmID)
-			}
-			at[e.AlarmID] = append(at[e.AlarmID], i)
+		if e.Kind != "alarm.raised" || len(e.Alarm) != 0 {
+			continue
 		}
+		if b, ok := s.raised[e.AlarmID]; ok {
+			evs[i].Alarm = b
+			continue
+		}
+		if at[e.AlarmID] == nil {
+			ids = append(ids, e.AlarmID)
+		}
+		at[e.AlarmID] = append(at[e.AlarmID], i)
 	}
+	s.mu.Unlock()
 	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
-		as, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) }, "SELECT "+alarmCols+" FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id IN ("+ph+")", args...)
+		as, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) },
+			"SELECT "+alarmCols+" FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id IN ("+ph+")", args...)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.raised) > raisedKept {
+			s.raised = map[int64]json.RawMessage{}
+		}
 		for _, a := range as {
 			a = asRaised(a, s.T1)
+			b := json.RawMessage(payload(&a))
+			s.raised[a.ID] = b
 			for _, i := range at[a.ID] {
-				evs[i].Alarm = payload(&a)
+				evs[i].Alarm = b
 			}
 			delete(at, a.ID)
 		}
 		return err
 	})
-	if err != nil {
-		return err
+	if err != nil || len(at) == 0 {
+		return evs, err
 	}
-	// An alarm row never goes (a foreign key holds it); should one be
-	// missing, its event still goes out, with the id alone, rather than
-	// stop every console's feed at it.
-	for id, is := range at {
-		s.Log.Error("live feed: a raised event's alarm is not stored", "alarm", id)
-		for _, i := range is {
-			evs[i].Alarm = json.RawMessage(fmt.Sprintf(`{"id":%d}`, id))
+	// Nothing deletes an alarm. Should a row be missing all the same, its
+	// event is left out (a console cannot show an alarm it knows nothing
+	// of) rather than stop every console's feed at it.
+	for id := range at {
+		s.Log.Error("live feed: a raised event's alarm is not stored; the event is left out", "alarm", id)
+	}
+	kept := evs[:0]
+	for _, e := range evs {
+		if _, missing := at[e.AlarmID]; !missing || e.Kind != "alarm.raised" || len(e.Alarm) != 0 {
+			kept = append(kept, e)
 		}
 	}
-	return nil
+	return kept, nil
 }
+
+// raisedKept bounds how many raised alarms' JSON a node keeps: more than
+// the consoles read back in a storm; past it the store is read again.
+const raisedKept = 20_000
 
 // asRaised is a, read from its row, as it was when raised: what the row
 // keeps from then (where, what, when, routed to whom) and nothing that
