@@ -95,6 +95,7 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 		}
 	}
 	var written map[int64]time.Time // devices whose last_seen_at this commit writes
+	var kept map[int64]json.RawMessage
 	onDisk, err := s.DB.InUrgentTxThen(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
 		written = nil
@@ -105,7 +106,8 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 				return err
 			}
 		}
-		b := &batch{s: s, seen: make(map[int64]time.Time, len(sigs))}
+		b := &batch{s: s, seen: make(map[int64]time.Time, len(sigs)), raised: map[int64]json.RawMessage{}}
+		kept = b.raised
 		ps := make([]pendingSignal, 0, len(sigs))
 		for i := range sigs {
 			sg := &sigs[i]
@@ -175,6 +177,7 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 		return nil, err
 	}
 	s.heard.wrote(written)
+	s.keepRaised(kept)
 	return func() error {
 		if err := onDisk(); err != nil {
 			return err
@@ -433,6 +436,10 @@ func insertSettled(ctx context.Context, tx *store.Tx, rows [][]any) error {
 type batch struct {
 	s    *Service
 	seen map[int64]time.Time // device → latest signal
+	// raised is each raised alarm's event JSON, built as the feed would
+	// build it from the row (asRaised), for the feed to keep once the
+	// commit is done (Service.keepRaised).
+	raised map[int64]json.RawMessage
 }
 
 // raiseAll inserts alarms with reserved ids and their first live events, in
@@ -468,6 +475,13 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 		}
 		if err := live.Add(ctx, store.Micros(r.committed), "alarm.raised", ids[i], r.school, nullID(r.rt.provider), nullID(r.rt.police), sil, ""); err != nil {
 			return nil, err
+		}
+		if b.raised != nil {
+			a := asRaised(Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, SchoolNameKK: r.rt.schoolNameKK, DeviceID: r.device, Type: string(r.ev.Type),
+				Code: text.Escape(r.ev.Code, text.Line), Description: text.Escape(r.ev.Description, text.Line), Zone: text.Escape(r.ev.Zone, text.Line),
+				Partition: text.Escape(r.ev.Partition, text.Line), Priority: int(r.prio), Silent: sil, ProviderID: r.rt.provider, PoliceUnitID: r.rt.police,
+				ReceivedAt: store.FromMicros(store.Micros(r.received)), CommittedAt: store.FromMicros(store.Micros(r.committed))}, b.s.T1)
+			b.raised[ids[i]] = payload(&a)
 		}
 	}
 	if err := alarms.Flush(ctx); err != nil {
@@ -564,6 +578,8 @@ func nullID(id int64) any {
 // route is where a school's alarms go.
 type route struct {
 	provider, police int64
+	schoolName       string // Russian
+	schoolNameKK     string
 	expires          time.Time
 }
 
@@ -592,6 +608,9 @@ func (s *Service) routeOf(ctx context.Context, q store.Querier, school int64, no
 	}
 	if ok {
 		rt.police = u.ID
+	}
+	if err := q.QueryRowContext(ctx, "SELECT name_ru, name_kk FROM schools WHERE id = ?", school).Scan(&rt.schoolName, &rt.schoolNameKK); err != nil {
+		return rt, err
 	}
 	s.mu.Lock()
 	if len(s.routes) > 50_000 {

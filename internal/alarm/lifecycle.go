@@ -361,13 +361,13 @@ func (s *Service) markDelivered(ctx context.Context, ids []int64, at time.Time) 
 	if len(todo) == 0 {
 		return
 	}
+	// One statement for many alarms, in a few sizes kept prepared: a
+	// console is fed every group commit's alarms at once.
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		for _, id := range todo {
-			if _, err := tx.ExecContext(ctx, "UPDATE alarms SET first_delivery_at = ? WHERE id = ? AND first_delivery_at IS NULL", store.Micros(at), id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return store.InChunks(todo, store.InList, func(ph string, args []any) error {
+			_, err := tx.ExecRepeated(ctx, "UPDATE alarms SET first_delivery_at = ? WHERE first_delivery_at IS NULL AND id IN ("+ph+")", append([]any{store.Micros(at)}, args...)...)
+			return err
+		})
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		s.Log.Warn("record first delivery", "err", err)

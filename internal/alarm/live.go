@@ -73,9 +73,10 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 }
 
 // fillRaised gives each raised alarm's event, stored without a payload
-// (raiseAll), the alarm as it was raised: built once a node from the
-// alarm's row and kept (raisedKept), since every console that sees the
-// alarm reads the same bytes.
+// (raiseAll), the alarm as it was raised: as the commit that raised it
+// built it (keepRaised), or, on another node or after a restart, built
+// from the alarm's row and kept, since every console that sees the alarm
+// reads the same bytes.
 func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent, error) {
 	at := map[int64][]int{} // alarm → its events without a payload
 	var ids []int64
@@ -129,6 +130,22 @@ func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent,
 		}
 	}
 	return kept, nil
+}
+
+// keepRaised keeps the raised events' JSON a commit built, so that the
+// feed of this node reads no alarm row for them.
+func (s *Service) keepRaised(m map[int64]json.RawMessage) {
+	if len(m) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.raised)+len(m) > raisedKept {
+		s.raised = map[int64]json.RawMessage{}
+	}
+	for id, b := range m {
+		s.raised[id] = b
+	}
 }
 
 // raisedKept bounds how many raised alarms' JSON a node keeps: more than
