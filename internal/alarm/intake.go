@@ -95,10 +95,10 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 		}
 	}
 	var written map[int64]time.Time // devices whose last_seen_at this commit writes
-	var kept map[int64]json.RawMessage
+	var kept []Alarm                // the raised alarms as raised, for the feed (keepRaised)
 	onDisk, err := s.DB.InUrgentTxThen(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
-		written = nil
+		written, kept = nil, nil
 		// A batch that may raise alarms takes the live-feed lock before
 		// anything else (see liveFeedLock).
 		if raises {
@@ -106,8 +106,7 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 				return err
 			}
 		}
-		b := &batch{s: s, seen: make(map[int64]time.Time, len(sigs)), raised: map[int64]json.RawMessage{}}
-		kept = b.raised
+		b := &batch{s: s, seen: make(map[int64]time.Time, len(sigs)), keep: true}
 		ps := make([]pendingSignal, 0, len(sigs))
 		for i := range sigs {
 			sg := &sigs[i]
@@ -160,6 +159,7 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 		if err != nil {
 			return err
 		}
+		kept = b.raised
 		raised = append(raised, ids...)
 		restored, wr, err := s.heardAll(ctx, tx, b, now)
 		if err != nil {
@@ -436,10 +436,12 @@ func insertSettled(ctx context.Context, tx *store.Tx, rows [][]any) error {
 type batch struct {
 	s    *Service
 	seen map[int64]time.Time // device → latest signal
-	// raised is each raised alarm's event JSON, built as the feed would
-	// build it from the row (asRaised), for the feed to keep once the
-	// commit is done (Service.keepRaised).
-	raised map[int64]json.RawMessage
+	// keep has raiseAll collect in raised each alarm as the feed would
+	// build it from the row (asRaised); its JSON is built and handed to
+	// the feed once the commit is done (Service.keepRaised), not while
+	// the writer is held.
+	keep   bool
+	raised []Alarm
 }
 
 // raiseAll inserts alarms with reserved ids and their first live events, in
@@ -468,20 +470,19 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 		// An event's code, zone and partition come from the device: shown
 		// to operators as text whatever bytes they held.
 		sil := silent(r.ev.Type)
-		if err := alarms.Add(ctx, ids[i], nullID(r.signal), r.school, nullID(r.device), string(r.ev.Type), text.Escape(r.ev.Code, text.Line), text.Escape(r.ev.Description, text.Line),
-			text.Escape(r.ev.Zone, text.Line), text.Escape(r.ev.Partition, text.Line), int(r.prio), sil,
+		code, desc := text.Escape(r.ev.Code, text.Line), text.Escape(r.ev.Description, text.Line)
+		zone, part := text.Escape(r.ev.Zone, text.Line), text.Escape(r.ev.Partition, text.Line)
+		if err := alarms.Add(ctx, ids[i], nullID(r.signal), r.school, nullID(r.device), string(r.ev.Type), code, desc, zone, part, int(r.prio), sil,
 			string(Raised), nullID(r.rt.provider), nullID(r.rt.police), store.Micros(r.received), store.Micros(r.committed), timer); err != nil {
 			return nil, fmt.Errorf("raise alarm: %w", err)
 		}
 		if err := live.Add(ctx, store.Micros(r.committed), "alarm.raised", ids[i], r.school, nullID(r.rt.provider), nullID(r.rt.police), sil, ""); err != nil {
 			return nil, err
 		}
-		if b.raised != nil {
-			a := asRaised(Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, SchoolNameKK: r.rt.schoolNameKK, DeviceID: r.device, Type: string(r.ev.Type),
-				Code: text.Escape(r.ev.Code, text.Line), Description: text.Escape(r.ev.Description, text.Line), Zone: text.Escape(r.ev.Zone, text.Line),
-				Partition: text.Escape(r.ev.Partition, text.Line), Priority: int(r.prio), Silent: sil, ProviderID: r.rt.provider, PoliceUnitID: r.rt.police,
-				ReceivedAt: store.FromMicros(store.Micros(r.received)), CommittedAt: store.FromMicros(store.Micros(r.committed))}, b.s.T1)
-			b.raised[ids[i]] = payload(&a)
+		if b.keep {
+			b.raised = append(b.raised, asRaised(Alarm{ID: ids[i], SchoolID: r.school, SchoolName: r.rt.schoolName, SchoolNameKK: r.rt.schoolNameKK, DeviceID: r.device, Type: string(r.ev.Type),
+				Code: code, Description: desc, Zone: zone, Partition: part, Priority: int(r.prio), Silent: sil, ProviderID: r.rt.provider, PoliceUnitID: r.rt.police,
+				ReceivedAt: store.FromMicros(store.Micros(r.received)), CommittedAt: store.FromMicros(store.Micros(r.committed))}, b.s.T1))
 		}
 	}
 	if err := alarms.Flush(ctx); err != nil {

@@ -98,20 +98,27 @@ func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent,
 	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
 		as, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) },
 			"SELECT "+alarmCols+" FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id IN ("+ph+")", args...)
+		bs := make([]json.RawMessage, len(as))
+		for j := range as {
+			a := asRaised(as[j], s.T1)
+			bs[j] = payload(&a)
+		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		if len(s.raised) > raisedKept {
+		if len(s.raised)+len(as) > raisedKept {
 			s.raised = map[int64]json.RawMessage{}
 		}
-		for _, a := range as {
-			a = asRaised(a, s.T1)
-			b := json.RawMessage(payload(&a))
-			s.raised[a.ID] = b
+		for j, a := range as {
+			b, ok := s.raised[a.ID]
+			if !ok {
+				b = bs[j]
+				s.raised[a.ID] = b
+			}
 			for _, i := range at[a.ID] {
 				evs[i].Alarm = b
 			}
 			delete(at, a.ID)
 		}
+		s.mu.Unlock()
 		return err
 	})
 	if err != nil || len(at) == 0 {
@@ -132,19 +139,27 @@ func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent,
 	return kept, nil
 }
 
-// keepRaised keeps the raised events' JSON a commit built, so that the
-// feed of this node reads no alarm row for them.
-func (s *Service) keepRaised(m map[int64]json.RawMessage) {
-	if len(m) == 0 {
+// keepRaised builds the JSON of the alarms a commit raised and keeps it,
+// so that the feed of this node reads no alarm row for them. An alarm
+// already kept (a console read it from the row between the commit and
+// this) keeps the bytes it was sent with.
+func (s *Service) keepRaised(as []Alarm) {
+	if len(as) == 0 {
 		return
+	}
+	bs := make([]json.RawMessage, len(as))
+	for i := range as {
+		bs[i] = payload(&as[i])
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.raised)+len(m) > raisedKept {
+	if len(s.raised)+len(as) > raisedKept {
 		s.raised = map[int64]json.RawMessage{}
 	}
-	for id, b := range m {
-		s.raised[id] = b
+	for i, a := range as {
+		if _, ok := s.raised[a.ID]; !ok {
+			s.raised[a.ID] = bs[i]
+		}
 	}
 }
 
@@ -156,7 +171,9 @@ const raisedKept = 20_000
 // keeps from then (where, what, when, routed to whom) and nothing that
 // came after. The first escalation was due T1 after the commit; the
 // raising node wrote that into the row, and this reads it back the same
-// unless T1 changed between the two.
+// unless T1 changed between the two. The school's names are those of the
+// moment: the raising node's (its route, up to routeTTL old) for the
+// bytes it keeps, today's for bytes built from the row.
 func asRaised(a Alarm, t1 time.Duration) Alarm {
 	r := Alarm{ID: a.ID, SchoolID: a.SchoolID, SchoolName: a.SchoolName, SchoolNameKK: a.SchoolNameKK, DeviceID: a.DeviceID, Type: a.Type,
 		Code: a.Code, Description: a.Description, Zone: a.Zone, Partition: a.Partition, Priority: a.Priority, Silent: a.Silent, State: Raised,
