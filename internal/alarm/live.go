@@ -98,27 +98,15 @@ func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent,
 	err := store.InBatches(ids, store.InList, func(ph string, args []any) error {
 		as, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (Alarm, error) { return scanAlarm(rows) },
 			"SELECT "+alarmCols+" FROM alarms a JOIN schools s ON s.id = a.school_id WHERE a.id IN ("+ph+")", args...)
-		bs := make([]json.RawMessage, len(as))
 		for j := range as {
-			a := asRaised(as[j], s.T1)
-			bs[j] = payload(&a)
+			as[j] = asRaised(as[j], s.T1)
 		}
-		s.mu.Lock()
-		if len(s.raised)+len(as) > raisedKept {
-			s.raised = map[int64]json.RawMessage{}
-		}
-		for j, a := range as {
-			b, ok := s.raised[a.ID]
-			if !ok {
-				b = bs[j]
-				s.raised[a.ID] = b
-			}
-			for _, i := range at[a.ID] {
+		for j, b := range s.keepRaised(as) {
+			for _, i := range at[as[j].ID] {
 				evs[i].Alarm = b
 			}
-			delete(at, a.ID)
+			delete(at, as[j].ID)
 		}
-		s.mu.Unlock()
 		return err
 	})
 	if err != nil || len(at) == 0 {
@@ -139,13 +127,14 @@ func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent,
 	return kept, nil
 }
 
-// keepRaised builds the JSON of the alarms a commit raised and keeps it,
-// so that the feed of this node reads no alarm row for them. An alarm
-// already kept (a console read it from the row between the commit and
-// this) keeps the bytes it was sent with.
-func (s *Service) keepRaised(as []Alarm) {
+// keepRaised builds the JSON of raised alarms (as asRaised gives them)
+// and keeps it, so that the feed reads no alarm row for them again: the
+// commit that raised them hands them over, and so does fillRaised when it
+// read them. An alarm already kept keeps the bytes consoles were sent;
+// what is kept for each alarm is returned.
+func (s *Service) keepRaised(as []Alarm) []json.RawMessage {
 	if len(as) == 0 {
-		return
+		return nil
 	}
 	bs := make([]json.RawMessage, len(as))
 	for i := range as {
@@ -157,10 +146,13 @@ func (s *Service) keepRaised(as []Alarm) {
 		s.raised = map[int64]json.RawMessage{}
 	}
 	for i, a := range as {
-		if _, ok := s.raised[a.ID]; !ok {
+		if b, ok := s.raised[a.ID]; ok {
+			bs[i] = b
+		} else {
 			s.raised[a.ID] = bs[i]
 		}
 	}
+	return bs
 }
 
 // raisedKept bounds how many raised alarms' JSON a node keeps: more than
