@@ -445,9 +445,11 @@ type batch struct {
 }
 
 // raiseAll inserts alarms with reserved ids and their first live events, in
-// multi-row statements. A raised alarm's event stores no payload: the feed
-// builds it from the alarm's row (see asRaised), which holds every field
-// it had. Its JSON was more than half of the bytes an alarm wrote.
+// multi-row statements. A raised alarm's event stores no payload (its JSON
+// was more than half of the bytes an alarm wrote): the feed gives the
+// alarm as raised (asRaised), from the bytes the commit kept (b.keep,
+// Service.keepRaised) or else built from the alarm's row, which holds
+// every field it had.
 func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64, error) {
 	if len(rs) == 0 {
 		return nil, nil
