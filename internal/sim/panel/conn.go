@@ -123,6 +123,9 @@ func (p *panel) exchange(r *run, frame []byte, seq int, scheduled time.Time) boo
 			p.close()
 			continue
 		}
+		if attempt == 0 && !scheduled.IsZero() && r.cfg.Written != nil {
+			r.cfg.Written(scheduled, sent.Sub(scheduled))
+		}
 		switch p.await(r, want, sent.Add(r.cfg.AckTimeout)) {
 		case answered:
 			from := sent

@@ -81,6 +81,12 @@ type Config struct {
 	// and that latency. The panels call it from their own goroutines, so
 	// it must be safe for concurrent use.
 	Answered func(from time.Time, latency time.Duration)
+	// Written, when set with FromSchedule, is told of each frame's first
+	// transmission: when the schedule meant it to go and how much later it
+	// was written to the connection. That lag is the sender's own (its
+	// goroutine waiting to run), not the receiver's, though the latency
+	// from the schedule includes it. Called from the panels' goroutines.
+	Written func(due time.Time, lag time.Duration)
 }
 
 // Report is the outcome of a run.

@@ -365,11 +365,16 @@ func TestLatencyFromSchedule(t *testing.T) {
 	run := func(fromSchedule bool) Report {
 		addr := startFake(t, &fakeReceiver{delay: 30 * time.Millisecond}, "tcp")
 		var mu sync.Mutex
-		var told []time.Duration
+		var told, lags []time.Duration
 		rep, err := Run(t.Context(), Config{Addr: addr, Panels: 1, Rate: 100, Count: 20, FromSchedule: fromSchedule,
 			Answered: func(_ time.Time, d time.Duration) {
 				mu.Lock()
 				told = append(told, d)
+				mu.Unlock()
+			},
+			Written: func(_ time.Time, lag time.Duration) {
+				mu.Lock()
+				lags = append(lags, lag)
 				mu.Unlock()
 			}}, nil)
 		if err != nil {
@@ -381,6 +386,16 @@ func TestLatencyFromSchedule(t *testing.T) {
 		// Answered hears of every answer, with the latency the report counts.
 		if len(told) != 20 || slices.Max(told) != rep.LatencyMax {
 			t.Fatalf("Answered told of %d answers, max %v; the report: 20, max %s", len(told), told, rep.LatencyMax)
+		}
+		// Written hears of each frame's lateness from its schedule, only
+		// when latency runs from the schedule: here the frames wait for
+		// the slow answers, so the last goes about 20 × 20 ms late, and
+		// the latency from the schedule is at least that lag.
+		switch {
+		case !fromSchedule && len(lags) != 0:
+			t.Fatalf("Written told of %d frames without a schedule", len(lags))
+		case fromSchedule && (len(lags) != 20 || lags[19] < 300*time.Millisecond || lags[19] > told[19]):
+			t.Fatalf("Written told of %v; want 20, the last about 400 ms late and under its latency %s", lags, told[len(told)-1])
 		}
 		return rep
 	}
