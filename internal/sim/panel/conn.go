@@ -101,6 +101,7 @@ const (
 // set. It reports false when the run was aborted.
 func (p *panel) exchange(r *run, frame []byte, seq int, scheduled time.Time) bool {
 	want := fmtSeq(seq)
+	told := false // Written was told of this frame
 	for attempt := 0; attempt < r.cfg.Attempts; attempt++ {
 		if attempt > 0 && r.stopNew.Err() != nil {
 			break // the run is over: no more retransmissions
@@ -123,8 +124,9 @@ func (p *panel) exchange(r *run, frame []byte, seq int, scheduled time.Time) boo
 			p.close()
 			continue
 		}
-		if attempt == 0 && !scheduled.IsZero() && r.cfg.Written != nil {
-			r.cfg.Written(scheduled, sent.Sub(scheduled))
+		if !told && !scheduled.IsZero() && r.cfg.Written != nil {
+			told = true
+			r.cfg.Written(scheduled, time.Since(scheduled))
 		}
 		switch p.await(r, want, sent.Add(r.cfg.AckTimeout)) {
 		case answered:

@@ -82,10 +82,13 @@ type Config struct {
 	// it must be safe for concurrent use.
 	Answered func(from time.Time, latency time.Duration)
 	// Written, when set with FromSchedule, is told of each frame's first
-	// transmission: when the schedule meant it to go and how much later it
-	// was written to the connection. That lag is the sender's own (its
-	// goroutine waiting to run), not the receiver's, though the latency
-	// from the schedule includes it. Called from the panels' goroutines.
+	// successful write: when the schedule meant it to go and how much
+	// later the write returned. A panel has one frame in flight, so the
+	// lag includes any wait for the previous frame's answer (and a dial);
+	// while answers come within the panel's interval it is the sender's
+	// own (its goroutine waiting to run), not the receiver's, though the
+	// latency from the schedule includes it. Called from the panels'
+	// goroutines.
 	Written func(due time.Time, lag time.Duration)
 }
 
