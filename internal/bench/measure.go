@@ -408,3 +408,63 @@ func writerLines(out io.Writer, t map[string]store.Timing) {
 	fmt.Fprintf(out, "  the other writers' transactions (%d, the intake's and the outbox's): holding the writer %s; the log syncs (%d) %s\n",
 		t["writer_hold_seconds/other"].Count, q("writer_hold_seconds/other"), t["log_sync_seconds"].Count, q("log_sync_seconds"))
 }
+
+// cores is a reading of where the machine's CPU time has gone since boot
+// (/proc/stat, in clock ticks) and of this process's own CPU time, so that
+// a run can say whether something besides itself was using the cores: a
+// run slowed by another process, or by the hypervisor giving the cores to
+// another machine (steal), looks like a slow build otherwise. On
+// PostgreSQL the database's own processes count as other processes.
+type cores struct {
+	busy, idle, steal uint64 // clock ticks (1/100 s) over every core
+	self              time.Duration
+	ok                bool
+}
+
+// coresNow reads it; on a system without /proc/stat, ok is false.
+func coresNow() cores {
+	self, _ := ProcessCost()
+	c := cores{self: self}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return c
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return c
+	}
+	var v [8]uint64 // user nice system idle iowait irq softirq steal
+	for i := range v {
+		if v[i], err = strconv.ParseUint(f[i+1], 10, 64); err != nil {
+			return c
+		}
+	}
+	c.busy, c.idle, c.steal, c.ok = v[0]+v[1]+v[2]+v[5]+v[6], v[3]+v[4], v[7], true
+	return c
+}
+
+// since says how the cores' time went between since and c: this
+// process's share, other processes', the hypervisor's (steal) and idle.
+func (c cores) since(since cores) string {
+	if !c.ok || !since.ok {
+		return "where the cores' time went: unknown (no /proc/stat)"
+	}
+	// A counter read lower than before (iowait may go back) counts 0.
+	diff := func(a, b uint64) uint64 {
+		if a < b {
+			return 0
+		}
+		return a - b
+	}
+	busy, idle, steal := diff(c.busy, since.busy), diff(c.idle, since.idle), diff(c.steal, since.steal)
+	all := float64(busy + idle + steal)
+	if all == 0 {
+		return "where the cores' time went: too short a run to tell"
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	self := float64(c.self-since.self) / float64(tick)
+	other := max(0, float64(busy)-self)
+	return fmt.Sprintf("where the cores' time went: this process %.0f%%, other processes %.0f%%, taken by the hypervisor (steal) %.1f%%, idle %.0f%%",
+		100*min(self, float64(busy))/all, 100*other/all, 100*float64(steal)/all, 100*float64(idle)/all)
+}

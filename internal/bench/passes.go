@@ -263,7 +263,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 			return err
 		}
 		alarmProbe := startProbe(ctx, db, recv, probe, duration, errOut)
-		loadBefore := loadAverage()
+		loadBefore, coresBefore := loadAverage(), coresNow()
 		mu.Lock()
 		hookAt.start = time.Now()
 		mu.Unlock()
@@ -288,6 +288,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		}
 		tick.Stop()
 		wg.Wait()
+		coresAfter := coresNow()
 		arep, timings := alarmProbe.wait()
 		time.Sleep(300 * time.Millisecond) // the last live events on their way
 		sseLat := sse.stop()
@@ -315,7 +316,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		fmt.Fprintf(out, "at %d passes/s for %s (%d sent: %.0f/s; a loaded machine sends fewer): request p50 %s, p99 %s; pass → webhook over all %d messages: p50 %s, p99 %s, max %s (%d undelivered; the last delivered %s after the last pass)\n",
 			rate, duration, sent, float64(sent)/duration.Seconds(), ms(percentile(httpLat, 50)), ms(percentile(httpLat, 99)), queued, late(percentile(hl, 50)), late(percentile(hl, 99)), late(percentile(hl, 100)),
 			max(undelivered, 0), waited.Round(10*time.Millisecond))
-		fmt.Fprintf(out, "  the machine's load average (1 min) at the start and the end of the run: %s, %s\n", loadBefore, loadAverage())
+		fmt.Fprintf(out, "  the machine's load average (1 min) at the start and the end of the run: %s, %s; %s\n", loadBefore, loadAverage(), coresAfter.since(coresBefore))
 		mu.Lock()
 		fmt.Fprintf(out, "  %s\n", hookAt.String())
 		mu.Unlock()
@@ -328,6 +329,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		fmt.Fprintf(out, "alarms meanwhile (%d panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s; frame → SSE p50 %s, p99 %s (%d delivered)\n",
 			len(probe), arep.ACK, arep.WrongACKs, arep.NoAnswer, ms(arep.LatencyP50), ms(arep.LatencyP99), ms(percentile(sseLat, 50)), ms(percentile(sseLat, 99)), len(sseLat))
 		fmt.Fprintf(out, "  %s\n", alarmProbe.lateLine())
+		fmt.Fprintf(out, "  %s\n", alarmProbe.cores)
 		fmt.Fprintf(out, "  %s\n", alarmProbe.lagLine())
 		writerLines(out, timings)
 	}
@@ -431,6 +433,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		fmt.Fprintf(out, "  alarms meanwhile (10 panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s\n",
 			fullAlarms.ACK, fullAlarms.WrongACKs, fullAlarms.NoAnswer, ms(fullAlarms.LatencyP50), ms(fullAlarms.LatencyP99))
 		fmt.Fprintf(out, "    %s\n", fullProbe.lateLine())
+		fmt.Fprintf(out, "    %s\n", fullProbe.cores)
 		fmt.Fprintf(out, "    %s\n", fullProbe.lagLine())
 		writerLines(out, fullTimings)
 	}
@@ -699,6 +702,7 @@ type alarmProbe struct {
 	mu      sync.Mutex
 	late    *lateBySecond   // the alarms over 25 ms, by the second they were due
 	lags    []time.Duration // each frame's due → written: the probe's own lateness
+	cores   *crowdingBySecond
 }
 
 // lateLine says when the run's late alarms were due.
@@ -726,6 +730,7 @@ func startProbe(ctx context.Context, db *store.DB, recv *dc09gw.Receiver, accoun
 	p := &alarmProbe{rep: make(chan panel.Report, 1), db: db, recv: recv, before: db.Timings(), commits: store.TimingOf(recv.CommitTimes()),
 		late: alarmsLate()}
 	p.late.start = time.Now()
+	p.cores = watchCrowding(ctx, duration)
 	go func() {
 		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: accounts, Codes: []string{"PA"},
 			Rate: 50, Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true,
@@ -750,6 +755,7 @@ func startProbe(ctx context.Context, db *store.DB, recv *dc09gw.Receiver, accoun
 // wait returns the panels' report and the timings of their run.
 func (p *alarmProbe) wait() (panel.Report, map[string]store.Timing) {
 	rep := <-p.rep
+	p.cores.wait()
 	t := sinceTimings(p.db.Timings(), p.before)
 	t["dc09_commit_seconds"] = store.TimingOf(p.recv.CommitTimes()).Since(p.commits)
 	return rep, t
