@@ -120,6 +120,16 @@ func TestAdminInBrowser(t *testing.T) {
 	}
 	cardPath := eval[string](edu, "location.pathname")
 	edu.screenshot("region-school-card-ru")
+	// The contracts fit their card, each language's headings and states
+	// read whole, on the 1280 px screen: nothing cut off at its edge.
+	for _, l := range []string{"kk", "ru", "en"} {
+		edu.language(l)
+		card := eval[int](edu, `Math.floor(document.querySelector("#contracts").closest(".card").getBoundingClientRect().right)`)
+		if reach := edu.tableReach("#contracts"); reach > card+1 {
+			t.Errorf("in %s the contracts table reaches %d px, past its card's edge at %d px: its last column is cut off", l, reach, card)
+		}
+	}
+	edu.language("ru")
 
 	// Another region's school does not exist for them.
 	edu.do(chromedp.Navigate(s.base + "/schools/1"))
