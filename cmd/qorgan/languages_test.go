@@ -139,6 +139,14 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 			if c := eval[string](analyst, `(td => td ? getComputedStyle(td, "::before").content : "")(document.querySelector("#figures tbody td.now"))`); !strings.Contains(c, label) {
 				t.Errorf("%s in %s on a 360 px screen shows the live share without its label %q (%s)", page, l, label, c)
 			}
+			// Every figure is a share or words: no bare mark a reader has to
+			// guess at where no school is required to have the thing.
+			if bare := eval[[]string](analyst, `[...document.querySelectorAll("#parts td, #figures td.now")].map(td => td.innerText.trim()).filter(x => x === "" || x === "·" || x === "—")`); len(bare) > 0 {
+				t.Errorf("%s in %s: figures shown only as %q", page, l, bare)
+			}
+			if none := map[string]string{"kk": "міндетті емес", "ru": "не требуется", "en": "not required"}[l]; pg.name == "region" && !strings.Contains(eval[string](analyst, `document.querySelector("#parts").innerText`), none) {
+				t.Errorf("%s in %s: no district says %q, though one has no school required to have a figure", page, l, none)
+			}
 		}
 	}
 	for _, p := range []*person{guard, director, parent, analyst} {
