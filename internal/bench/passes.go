@@ -329,7 +329,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		fmt.Fprintf(out, "alarms meanwhile (%d panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s; frame → SSE p50 %s, p99 %s (%d delivered)\n",
 			len(probe), arep.ACK, arep.WrongACKs, arep.NoAnswer, ms(arep.LatencyP50), ms(arep.LatencyP99), ms(percentile(sseLat, 50)), ms(percentile(sseLat, 99)), len(sseLat))
 		fmt.Fprintf(out, "  %s\n", alarmProbe.lateLine())
-		fmt.Fprintf(out, "  %s\n", alarmProbe.cores)
+		fmt.Fprintf(out, "  %s\n", alarmProbe.crowded)
 		fmt.Fprintf(out, "  %s\n", alarmProbe.lagLine())
 		writerLines(out, timings)
 	}
@@ -433,7 +433,7 @@ func (o passesBench) run(ctx context.Context, mqttURL string, out, errOut io.Wri
 		fmt.Fprintf(out, "  alarms meanwhile (10 panels, 50/s on a fixed schedule): %d ACKed (%d not byte-exact, %d unanswered), due → ACK p50 %s, p99 %s\n",
 			fullAlarms.ACK, fullAlarms.WrongACKs, fullAlarms.NoAnswer, ms(fullAlarms.LatencyP50), ms(fullAlarms.LatencyP99))
 		fmt.Fprintf(out, "    %s\n", fullProbe.lateLine())
-		fmt.Fprintf(out, "    %s\n", fullProbe.cores)
+		fmt.Fprintf(out, "    %s\n", fullProbe.crowded)
 		fmt.Fprintf(out, "    %s\n", fullProbe.lagLine())
 		writerLines(out, fullTimings)
 	}
@@ -700,9 +700,9 @@ type alarmProbe struct {
 	before  map[string]store.Timing
 	commits store.Timing
 	mu      sync.Mutex
-	late    *lateBySecond   // the alarms over 25 ms, by the second they were due
-	lags    []time.Duration // each frame's due → written: the probe's own lateness
-	cores   *crowdingBySecond
+	late    *lateBySecond     // the alarms over 25 ms, by the second they were due
+	lags    []time.Duration   // each frame's due → written: the probe's own lateness
+	crowded *crowdingBySecond // how crowded the cores were, by second
 }
 
 // lateLine says when the run's late alarms were due.
@@ -730,7 +730,7 @@ func startProbe(ctx context.Context, db *store.DB, recv *dc09gw.Receiver, accoun
 	p := &alarmProbe{rep: make(chan panel.Report, 1), db: db, recv: recv, before: db.Timings(), commits: store.TimingOf(recv.CommitTimes()),
 		late: alarmsLate()}
 	p.late.start = time.Now()
-	p.cores = watchCrowding(ctx, duration)
+	p.crowded = watchCrowding(ctx, duration)
 	go func() {
 		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: accounts, Codes: []string{"PA"},
 			Rate: 50, Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true,
@@ -755,7 +755,7 @@ func startProbe(ctx context.Context, db *store.DB, recv *dc09gw.Receiver, accoun
 // wait returns the panels' report and the timings of their run.
 func (p *alarmProbe) wait() (panel.Report, map[string]store.Timing) {
 	rep := <-p.rep
-	p.cores.wait()
+	p.crowded.wait()
 	t := sinceTimings(p.db.Timings(), p.before)
 	t["dc09_commit_seconds"] = store.TimingOf(p.recv.CommitTimes()).Since(p.commits)
 	return rep, t
