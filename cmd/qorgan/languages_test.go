@@ -120,7 +120,13 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 	analyst := signedInAs(t, browser, s.base, "analyst", "")
 	analyst.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Navigate(s.base+"/indicators?region=610000000"))
 	district := eval[string](analyst, `document.querySelector('#parts a[href^="/indicators?district="]').getAttribute("href")`)
-	for _, pg := range []struct{ name, path string }{{"nation", "/indicators"}, {"region", "/indicators?region=610000000"}, {"district", district}} {
+	// A district where some item is required of no school: its chart
+	// says so in words too.
+	spare := eval[string](analyst, `(() => { const tr = [...document.querySelectorAll("#parts tbody tr")].find(tr => /не требуется|міндетті емес|not required/.test(tr.innerText)); return tr ? tr.querySelector("a").getAttribute("href") : ""; })()`)
+	if spare == "" {
+		t.Fatal("no district of the region has an item required of no school: the chart's words for it go unchecked")
+	}
+	for _, pg := range []struct{ name, path string }{{"nation", "/indicators"}, {"region", "/indicators?region=610000000"}, {"district", district}, {"district-none-required", spare}} {
 		page := pg.path
 		analyst.do(chromedp.Navigate(s.base + page))
 		for _, l := range []string{"kk", "ru", "en"} {
@@ -138,6 +144,14 @@ func TestMainPagesInEveryLanguage(t *testing.T) {
 			label := map[string]string{"kk": "Қазір (Qorgan)", "ru": "Сейчас (Qorgan)", "en": "Now (Qorgan)"}[l]
 			if c := eval[string](analyst, `(td => td ? getComputedStyle(td, "::before").content : "")(document.querySelector("#figures tbody td.now"))`); !strings.Contains(c, label) {
 				t.Errorf("%s in %s on a 360 px screen shows the live share without its label %q (%s)", page, l, label, c)
+			}
+			// The chart's labels and values are inside its picture, none cut
+			// off at its edges, and no label runs into its bar.
+			if cut := eval[[]string](analyst, `(svg => [...svg.querySelectorAll("text")].filter(t => {
+				const b = t.getBBox(), bar = t.classList.contains("chart-label") ? 250 : svg.viewBox.baseVal.width;
+				return b.x < 0 || b.x + b.width > bar;
+			}).map(t => t.textContent))(document.querySelector("#chart"))`); len(cut) > 0 {
+				t.Errorf("%s in %s: the chart cuts off %q", page, l, cut)
 			}
 			// Every figure is a share or words: no bare mark a reader has to
 			// guess at where no school is required to have the thing.
