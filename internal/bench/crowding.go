@@ -17,7 +17,7 @@ const schedLatencies = "/sched/latencies:seconds"
 // crowding reads how short of cores the process is from the runtime's own
 // scheduling latencies: of the waits for a core that the runtime sampled
 // since the previous reading (about one goroutine made runnable in eight,
-// preempted ones included), how many lasted at least about Over.
+// preempted ones included), how many lasted at least about over (see newCrowding).
 //
 // Their share rises when the process's own goroutines queue for the
 // cores — at the morning peak's first seconds, every pass a first entry
@@ -28,13 +28,14 @@ const schedLatencies = "/sched/latencies:seconds"
 // measure.go shows that process). On the reference machine (2 cores,
 // `qorgan bench passes`, 2026-12-07/08): a quiet 60 s run had no second
 // with over 3% of its sampled waits at 5 ms or more; with one core taken
-// by a busy loop, seconds 0–2 had 3.7–6.4%, where most late alarms were
-// due, and the rest 0.2%; an evening 15 s run had 7–16% in seconds 0–3.
-// The benchmarks print it beside the alarms' lateness (crowdingBySecond).
+// by a busy loop, seconds 0–2 had 3.7–8.7% (two runs), where most late
+// alarms were due, and the rest 0.2–0.3%; an evening 15 s run had 7–16%
+// in seconds 0–3. The benchmarks print it beside the alarms' lateness
+// (crowdingBySecond).
 //
 // A crowding is for one reader; it is not safe for concurrent use.
 type crowding struct {
-	from   int           // the first bucket whose lower bound is at least Over
+	from   int           // the first bucket whose lower bound is at least over
 	bound  time.Duration // that lower bound: the shortest wait counted as long
 	sample []metrics.Sample
 	last   []uint64
@@ -42,7 +43,7 @@ type crowding struct {
 
 // newCrowding returns a reader counting the waits of at least about over:
 // from the first bucket of the runtime's histogram whose lower bound
-// reaches it (5.24 ms for 5 ms with Go 1.26's buckets). Its first Read
+// reaches it (5.24 ms for 5 ms with Go 1.26's buckets). Its first read
 // covers the time since newCrowding.
 func newCrowding(over time.Duration) *crowding {
 	c := &crowding{sample: []metrics.Sample{{Name: schedLatencies}}}
@@ -62,9 +63,9 @@ func newCrowding(over time.Duration) *crowding {
 	return c
 }
 
-// Read returns how many waits the runtime sampled since the previous
-// Read, and how many of them lasted at least Over.
-func (c *crowding) Read() (long, sampled uint64) {
+// read returns how many waits the runtime sampled since the previous
+// read, and how many of them lasted at least Over.
+func (c *crowding) read() (long, sampled uint64) {
 	if c.last == nil {
 		return 0, 0
 	}
@@ -114,7 +115,7 @@ func watchCrowding(ctx context.Context, duration time.Duration) *crowdingBySecon
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				long, n := r.Read()
+				long, n := r.read()
 				now := time.Now()
 				c.add(prev.Add(now.Sub(prev)/2), long, n)
 				prev = now
@@ -156,21 +157,8 @@ func (c *crowdingBySecond) String() string {
 	}
 	restLine := fmt.Sprintf("%.1f%% of %d in the other seconds", 100*share(rest), rest[1])
 	slices.Sort(crowded)
-	most := slices.Clone(crowded)
-	slices.SortStableFunc(most, func(a, b int) int {
-		x, y := share(c.secs[a]), share(c.secs[b])
-		switch {
-		case x > y:
-			return -1
-		case x < y:
-			return 1
-		}
-		return 0
-	})
-	most = most[:min(10, len(most))]
-	slices.Sort(most)
 	var parts []string
-	for _, s := range most {
+	for _, s := range topSeconds(crowded, func(s int) float64 { return share(c.secs[s]) }) {
 		parts = append(parts, fmt.Sprintf("%d: %.1f%%", s, 100*share(c.secs[s])))
 	}
 	return fmt.Sprintf("%s: over %.0f%% in %d seconds of the run from second %d to %d (%s); %s",

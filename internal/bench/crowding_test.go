@@ -32,7 +32,7 @@ func TestCrowding(t *testing.T) {
 	c := newCrowding(5 * time.Millisecond)
 
 	sleepers(8, 200)
-	quietLong, quietN := c.Read()
+	quietLong, quietN := c.read()
 	quiet := float64(quietLong) / max(1, float64(quietN))
 
 	var stop atomic.Bool
@@ -47,7 +47,7 @@ func TestCrowding(t *testing.T) {
 	var crowdedLong, crowdedN uint64
 	for deadline := time.Now().Add(10 * time.Second); crowdedN < 64 && time.Now().Before(deadline); {
 		sleepers(32, 20)
-		long, n := c.Read()
+		long, n := c.read()
 		crowdedLong += long
 		crowdedN += n
 		crowded = float64(crowdedLong) / float64(max(1, crowdedN))

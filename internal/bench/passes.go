@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -856,6 +857,16 @@ func (l *lateBySecond) add(passAt time.Time, d time.Duration) {
 	l.n++
 }
 
+// topSeconds is the ten of secs (seconds of a run, in order) that weigh
+// most by weight, in order: the ones a line names.
+func topSeconds(secs []int, weight func(int) float64) []int {
+	top := slices.Clone(secs)
+	slices.SortStableFunc(top, func(a, b int) int { return cmp.Compare(weight(b), weight(a)) })
+	top = top[:min(10, len(top))]
+	slices.Sort(top)
+	return top
+}
+
 // String says it in one line: "messages over 200 ms: 5,120, their passes
 // in seconds 0–2 of the run (0: 1,700, 1: 2,100, 2: 1,320)", the busiest
 // ten seconds named.
@@ -873,12 +884,8 @@ func (l *lateBySecond) String() string {
 		secs = append(secs, s)
 	}
 	slices.Sort(secs)
-	busiest := slices.Clone(secs)
-	slices.SortStableFunc(busiest, func(a, b int) int { return l.late[b] - l.late[a] })
-	busiest = busiest[:min(10, len(busiest))]
-	slices.Sort(busiest)
 	var parts []string
-	for _, s := range busiest {
+	for _, s := range topSeconds(secs, func(s int) float64 { return float64(l.late[s]) }) {
 		parts = append(parts, fmt.Sprintf("%d: %d", s, l.late[s]))
 	}
 	return fmt.Sprintf("%s: %d, %s in %d seconds of the run from second %d to %d (%s)",
