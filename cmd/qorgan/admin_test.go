@@ -160,10 +160,31 @@ func TestAdminInBrowser(t *testing.T) {
 	if v := eval[string](admin, `document.querySelector("#verify").innerText`); !strings.Contains(v, "Цепочка цела") {
 		t.Errorf("the audit page says %q", v)
 	}
-	if !strings.Contains(eval[string](admin, `document.querySelector("#audit tbody").innerText`), "user.create") {
-		t.Errorf("the audit trail does not show the account just created")
+	// Each entry's action is named in the page's language, the stored code
+	// only in its title; the account just created is there, by its login.
+	named := map[string]string{"kk": "Есептік жазба құру", "ru": "Создание учётной записи", "en": "Account created"}
+	for _, l := range []string{"kk", "ru", "en"} {
+		admin.language(l)
+		row := `document.querySelector('#audit tr[data-action="user.create"]')`
+		if got := eval[string](admin, row+` ? `+row+`.innerText : ""`); !strings.Contains(got, named[l]) || !strings.Contains(got, "turkestan.edu") {
+			t.Errorf("%s: the audit trail shows the account just created as %q, want %q and its login", l, got, named[l])
+		}
+		if raw := eval[[]string](admin, `[...document.querySelectorAll("#audit tbody tr[data-action] td:nth-child(4)")].map(c => c.innerText).filter(x => /^[a-z_]+\.[a-z_]+$/.test(x))`); len(raw) > 0 {
+			t.Errorf("%s: the audit trail shows actions by their codes: %v", l, raw)
+		}
+		if w := admin.tableReach("#audit"); w > 1280 {
+			t.Errorf("%s: the audit trail reaches %d px, past the 1280 px page", l, w)
+		}
+		admin.screenshot("admin-audit-" + l)
 	}
-	admin.screenshot("admin-audit-ru")
+	admin.language("ru")
+	// The filter offers the actions by name; choosing one shows only it.
+	admin.do(chromedp.SetValue(chromedp.CSS("#action"), "user.create"), chromedp.Evaluate[chromedp.Void]("window.qorganOldPage = true"),
+		chromedp.Click(chromedp.CSS("#admin-audit form.adm-filters button[type=submit]")))
+	admin.wait(`!window.qorganOldPage && document.querySelector("#audit") !== null`, 10*time.Second)
+	if got := eval[[]string](admin, `[...new Set([...document.querySelectorAll("#audit tbody tr")].map(r => r.dataset.action))]`); len(got) != 1 || got[0] != "user.create" {
+		t.Errorf("the trail filtered by «%s» shows the actions %v", named["ru"], got)
+	}
 
 	// Disabled: the open page goes back to sign-in on its next request.
 	edu.do(chromedp.Navigate(s.base + cardPath))

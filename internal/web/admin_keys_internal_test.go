@@ -3,12 +3,14 @@ package web
 import (
 	"testing"
 
+	"qorgan/internal/auth"
 	"qorgan/internal/locale"
 )
 
 // TestAdminAndRegionBuiltKeys: the message ids the administrator's and the
 // education department's handlers and templates build from values (scope
-// kinds, device kinds, field errors, notices, menu items) exist in every
+// kinds, device kinds, field errors, notices, menu items, the audit trail's
+// actions, actors, objects and roles) exist in every
 // language; TestPagesUseOnlyKnownKeys sees only the literal ones.
 func TestAdminAndRegionBuiltKeys(t *testing.T) {
 	var ids []string
@@ -32,6 +34,18 @@ func TestAdminAndRegionBuiltKeys(t *testing.T) {
 	}
 	for _, f := range append(schoolFormFields, "code_taken", "form") {
 		ids = append(ids, "ui.region.err.school_"+f)
+	}
+	for _, a := range auth.Actions { // the audit page names every action, actor and object kind it knows
+		ids = append(ids, "ui.audit.action."+a)
+	}
+	for _, a := range qorganActors {
+		ids = append(ids, "ui.audit.actor."+a)
+	}
+	for _, k := range objectKinds {
+		ids = append(ids, "ui.audit.object."+k)
+	}
+	for _, r := range auth.Roles {
+		ids = append(ids, "role."+string(r))
 	}
 	ids = append(ids, "ui.region.done.school", "ui.menu.people", "ui.menu.tokens", "ui.menu.audit", "ui.menu.schools", "ui.menu.providers", "ui.menu.police",
 		"ui.admin.people.title", "ui.admin.tokens.title", "ui.admin.audit.title", "ui.region.schools.title", "ui.region.school.title",

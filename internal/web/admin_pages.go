@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -219,7 +220,9 @@ type auditData struct {
 	Report                auth.AuditReport
 	Checked               int       // entries verified, for the plural form
 	VerifiedAt            time.Time // when the chain was last walked
-	Entries               []auth.AuditRecord
+	Entries               []auditRow
+	Actions               []string // the actions the filter offers (auth.Actions)
+	OtherAction           bool     // the filter holds an action that is not among them
 	Object, Actor, Action string
 	Next                  string // the sequence number the next page starts before
 	Before                string
@@ -234,8 +237,9 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return err
 	}
 	q := r.URL.Query()
-	d := auditData{Object: q.Get("object"), Actor: q.Get("actor"), Action: q.Get("action"), Before: q.Get("before"), Errors: map[string]string{}}
+	d := auditData{Object: q.Get("object"), Actor: q.Get("actor"), Action: q.Get("action"), Before: q.Get("before"), Errors: map[string]string{}, Actions: auth.Actions}
 	aq := auth.AuditQuery{Object: strings.TrimSpace(d.Object), Actor: strings.TrimSpace(d.Actor), Action: strings.TrimSpace(d.Action), Limit: auditPage}
+	d.OtherAction = aq.Action != "" && !slices.Contains(auth.Actions, aq.Action)
 	for k, x := range map[string]string{"object": aq.Object, "actor": aq.Actor, "action": aq.Action} {
 		if utf8.RuneCountInString(x) > 200 {
 			d.Errors[k] = "ui.admin.err.filter"
@@ -254,7 +258,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, sess auth.Se
 		if err != nil {
 			return err
 		}
-		d.Entries = es
+		d.Entries = auditRows(es)
 		if len(es) == aq.Limit {
 			d.Next = strconv.FormatInt(es[len(es)-1].Seq, 10)
 		}

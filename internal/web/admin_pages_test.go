@@ -180,9 +180,17 @@ func TestAdminPages(t *testing.T) {
 			t.Fatalf("audit: %d\n%s", resp.StatusCode, page)
 		}
 		_, page = admin.get("/admin/audit?action=user.disable")
-		rows := regexp.MustCompile(`<td>(user\.[a-z_]+)</td>`).FindAllStringSubmatch(page, -1)
-		if len(rows) != 1 || rows[0][1] != "user.disable" {
+		rows := regexp.MustCompile(`<tr data-action="([a-z_.]+)">`).FindAllStringSubmatch(page, -1)
+		if len(rows) != 1 || rows[0][1] != "user.disable" || !strings.Contains(page, "<td title=\"user.disable\">Отключение учётной записи</td>") {
 			t.Errorf("filtered by user.disable: %v", rows)
+		}
+		if !strings.Contains(page, `<option value="user.disable" selected>Отключение учётной записи</option>`) {
+			t.Errorf("the filter does not show the action it holds, by name")
+		}
+		// An action Qorgan does not write (an older one, or a typo in a
+		// link) is kept in the filter as it was given, and matches nothing.
+		if _, page = admin.get("/admin/audit?action=user.renamed"); !strings.Contains(page, `<option value="user.renamed" selected>user.renamed</option>`) || !strings.Contains(page, "Записей нет") {
+			t.Errorf("a filter by an unknown action")
 		}
 		if _, page = admin.get("/admin/audit?object=nothing/1"); !strings.Contains(page, "Записей нет") {
 			t.Errorf("a filter that matches nothing")
@@ -192,9 +200,10 @@ func TestAdminPages(t *testing.T) {
 		if next == nil {
 			t.Fatalf("the trail has more than 50 entries but no next page")
 		}
-		first := regexp.MustCompile(`<tr><td>(\d+)</td>`).FindAllStringSubmatch(page, -1)
+		seqs := regexp.MustCompile(`<tr data-action="[a-z_.]+"><td>(\d+)</td>`)
+		first := seqs.FindAllStringSubmatch(page, -1)
 		_, page2 := admin.get(strings.ReplaceAll(next[1], "&amp;", "&"))
-		second := regexp.MustCompile(`<tr><td>(\d+)</td>`).FindAllStringSubmatch(page2, -1)
+		second := seqs.FindAllStringSubmatch(page2, -1)
 		if len(first) != 50 || len(second) == 0 || atoi(second[0][1]) != atoi(first[49][1])-1 {
 			t.Errorf("paging: first page %d rows, second starts at %v", len(first), second)
 		}
