@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"qorgan/internal/alarm"
@@ -39,6 +40,10 @@ type AlarmsConfig struct {
 	// must know the accounts plainPattern and aesPattern name, the latter
 	// with the key benchKeyHex. Empty: none.
 	Compare string
+	// Consoles is how many live streams besides the measured one are open
+	// during the latency runs, each signed in as one of the demo's people
+	// who may read alarms, in turn: a node serving many consoles at once.
+	Consoles int
 	// MinRatio fails the run when a throughput run's rate is below this
 	// share of its same-run ceiling (0: never): a check for CI, set far
 	// below the usual ratio so that a loaded machine passes and a
@@ -248,10 +253,16 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 		if load > 0 {
 			stopLoad = syntheticAttendance(runCtx, db, load)
 		}
-		sse, err := watchLive(runCtx, base, db)
+		others, err := openConsoles(runCtx, base, db, cfg.Consoles)
 		if err != nil {
 			return err
 		}
+		sse, err := watchLive(runCtx, base, db)
+		if err != nil {
+			others.stop()
+			return err
+		}
+		spent := costNow()
 		rep, err := panel.Run(ctx, panel.Config{Addr: recv.Addr(), Accounts: accounts, Codes: []string{"PA"},
 			Rate: float64(latencyRate), Duration: duration, AckTimeout: 10 * time.Second, FromSchedule: true}, io.Discard)
 		if err != nil {
@@ -261,17 +272,23 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 			return err
 		}
 		time.Sleep(500 * time.Millisecond)
+		latencyCost := spent.since()
 		written, lerr := stopLoad()
 		if lerr != nil {
 			return lerr
 		}
 		d := sse.stop()
+		otherEvents := others.stop()
 		label := "idle"
 		if load > 0 {
 			label = fmt.Sprintf("under %d attendance events/s (%.0f/s written)", load, float64(written)/duration.Seconds())
 		}
 		fmt.Fprintf(out, "latency %s: %d alarms; due→ACK p50 %s, p99 %s; frame→SSE p50 %s, p99 %s (%d delivered)\n",
 			label, rep.ACK, ms(rep.LatencyP50), ms(rep.LatencyP99), ms(percentile(d, 50)), ms(percentile(d, 99)), len(d))
+		if cfg.Consoles > 0 {
+			fmt.Fprintf(out, "  with %d other consoles open (%d events reached them); the whole process (receiver, server, simulator, consoles): %s\n",
+				cfg.Consoles, otherEvents, latencyCost.per(rep.ACK, "alarm"))
+		}
 	}
 	return nil
 }
@@ -327,6 +344,82 @@ func syntheticAttendance(ctx context.Context, db *store.DB, n int) func() (int, 
 		wg.Wait()
 		return written, werr
 	}
+}
+
+// consoles are live streams open only to be served: each counts the
+// events it is sent.
+type consoles struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	events atomic.Int64
+}
+
+// openConsoles opens n live streams, signed in (by API token) as the demo's
+// people who may read alarms in turn: the administrator, the analyst, the
+// region, the district, the schools' staff, the ПЦН and the ЦОУ.
+func openConsoles(ctx context.Context, base string, db *store.DB, n int) (*consoles, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	c := &consoles{cancel: cancel}
+	if n <= 0 {
+		return c, nil
+	}
+	a := auth.New(db)
+	users, err := a.ListUsers(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	var tokens []string
+	for _, u := range users {
+		p := auth.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Scope: u.Scope}
+		if !p.Can(auth.ReadAlarms) {
+			continue
+		}
+		tok, err := a.CreateAPIToken(ctx, p, "bench-consoles", time.Hour)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		tokens = append(tokens, tok.Token)
+	}
+	if len(tokens) == 0 {
+		cancel()
+		return nil, errors.New("consoles: nobody in the demo may read alarms")
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
+	for i := range n {
+		req, _ := http.NewRequestWithContext(cctx, "GET", base+"/api/v1/live", nil)
+		req.Header.Set("Authorization", "Bearer "+tokens[i%len(tokens)])
+		resp, err := client.Do(req)
+		if err == nil && resp.StatusCode != 200 {
+			resp.Body.Close()
+			err = errors.New(resp.Status)
+		}
+		if err != nil {
+			c.stop()
+			return nil, fmt.Errorf("console %d of %d: %w", i+1, n, err)
+		}
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "data: ") {
+					c.events.Add(1)
+				}
+			}
+		}()
+	}
+	return c, nil
+}
+
+// stop closes the streams and returns how many events they were sent.
+func (c *consoles) stop() int64 {
+	c.cancel()
+	c.wg.Wait()
+	return c.events.Load()
 }
 
 type liveWatch struct {

@@ -102,6 +102,7 @@ func (b *benchAlarmsCmd) options() []*config.Option {
 		config.Duration(&c.Duration, "duration", 10*time.Second, "length of each run"),
 		config.Int(&c.LatencyRate, "latency-rate", 100, "alarms per second during the latency runs"),
 		config.Int(&c.Attendance, "attendance", 10000, "synthetic attendance events per second written during the loaded latency run"),
+		config.Int(&c.Consoles, "consoles", 0, "live streams open besides the measured one during the latency runs, as the demo's people who read alarms in turn"),
 		config.String(&c.Sync, "sqlite-sync", "FULL", "SQLite synchronous mode (FULL or NORMAL)"),
 		config.String(&b.codes, "codes", "BA", "comma-separated codes the panels send in the throughput run"),
 		config.String(&c.Dir, "dir", "", "directory for the SQLite file (default: a temporary one)"),
