@@ -237,6 +237,21 @@ func Alarms(ctx context.Context, cfg AlarmsConfig, out io.Writer) (err error) {
 			ourCost.per(rep.ACK, "frame"), topCost.per(top.ACK, "frame"), ourCost.over(rep.ACK, topCost, top.ACK, "frame"))
 	}
 
+	// Consoles open with no alarm coming: what keeping them costs.
+	if cfg.Consoles > 0 {
+		others, err := openConsoles(runCtx, base, db, cfg.Consoles)
+		if err != nil {
+			return err
+		}
+		time.Sleep(time.Second) // settled: every stream open and waiting
+		spent, quietFor := costNow(), 5*time.Second
+		time.Sleep(quietFor)
+		quiet := spent.since()
+		others.stop()
+		fmt.Fprintf(out, "%d consoles open, no alarms: CPU %.1f ms per second (the whole process)\n",
+			cfg.Consoles, float64(quiet.cpu.Microseconds())/1e3/quietFor.Seconds())
+	}
+
 	// Latency, idle and under attendance load. The console is the admin's
 	// live stream; delivery latency is measured from the receiver's
 	// timestamp of the frame to the event's arrival.
