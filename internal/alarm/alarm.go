@@ -102,6 +102,9 @@ type Service struct {
 	routes   map[int64]route           // school → where its alarms go, for routeTTL
 	raised   map[int64]json.RawMessage // alarm → its raised event's JSON (fillRaised)
 	heard    heardLog
+
+	fanoutOnce sync.Once
+	fanout     *Fanout // the node's consoles' reader (Fanout)
 }
 
 // New returns a Service with the default timers and the wall clock.

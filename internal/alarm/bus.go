@@ -2,10 +2,9 @@ package alarm
 
 import "sync"
 
-// Bus wakes the live streams when new events are committed. It carries no
-// data: each stream re-reads the store from its last event id with its own
-// scope, so a slow or reconnecting console never misses anything and never
-// sees what is not its own.
+// Bus wakes the live feed's reader (the node's Fanout) when new events are
+// committed. It carries no data: the reader reads the store from its last
+// event id, so a slow or reconnecting console never misses anything.
 type Bus struct {
 	mu sync.Mutex
 	ch chan struct{}

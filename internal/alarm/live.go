@@ -49,25 +49,13 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 		return nil, after, nil
 	}
 	cond, args := visible(p, "e", kztime.Today(s.Now()))
-	out, err := store.Collect(ctx, s.DB.Reader(), func(rows *sql.Rows) (LiveEvent, error) {
-		var e LiveEvent
-		var at int64
-		var payload string
-		err := rows.Scan(&e.Seq, &at, &e.Kind, &e.AlarmID, &payload)
-		e.At = store.FromMicros(at)
-		e.Alarm = json.RawMessage(payload)
-		return e, err
-	}, `SELECT e.seq, e.at, e.kind, e.alarm_id, e.payload FROM live_events e JOIN schools s ON s.id = e.school_id
-		WHERE e.seq > ? AND e.seq <= ? AND `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{after, newest}, args...), limit)...)
+	frames, next, err := s.readEvents(ctx, after, newest, cond, args, limit)
 	if err != nil {
 		return nil, after, errs.Wrap(err, "live feed")
 	}
-	next := newest
-	if len(out) == limit {
-		next = out[len(out)-1].Seq // more may follow
-	}
-	if out, err = s.fillRaised(ctx, out); err != nil {
-		return nil, after, errs.Wrap(err, "live feed")
+	out := make([]LiveEvent, len(frames))
+	for i := range frames {
+		out[i] = frames[i].LiveEvent
 	}
 	return out, next, nil
 }
@@ -77,7 +65,7 @@ func (s *Service) Feed(ctx context.Context, p auth.Principal, after int64, limit
 // built it (keepRaised), or, on another node or after a restart, built
 // from the alarm's row and kept, since every console that sees the alarm
 // reads the same bytes.
-func (s *Service) fillRaised(ctx context.Context, evs []LiveEvent) ([]LiveEvent, error) {
+func (s *Service) fillRaised(ctx context.Context, evs []Frame) ([]Frame, error) {
 	at := map[int64][]int{} // alarm → its events without a payload
 	var ids []int64
 	s.mu.Lock()

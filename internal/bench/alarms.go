@@ -419,7 +419,7 @@ func openConsoles(ctx context.Context, base string, db *store.DB, n int) (*conso
 			defer c.wg.Done()
 			defer resp.Body.Close()
 			sc := bufio.NewScanner(resp.Body)
-			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			sc.Buffer(make([]byte, 0, 16<<10), 1<<20) // grows as an event needs: a thousand consoles, not a gigabyte
 			for sc.Scan() {
 				if strings.HasPrefix(sc.Text(), "data: ") {
 					c.events.Add(1)

@@ -146,19 +146,39 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		cookie = c.Value
 	}
+	// The node's one reader of the feed hands the stream its events from
+	// memory (alarm.Fanout); a cursor older than what it holds reads the
+	// store until it has caught up.
+	fan := s.Alarms.Fanout()
+	defer fan.Subscribe()()
 	for {
-		wake := s.Alarms.Bus().Wait()
-		evs, next, err := s.Alarms.Feed(ctx, p, after, 500)
-		if err != nil {
-			if ctx.Err() != nil {
+		wake := fan.Moved()
+		frames, next, ok := fan.Since(p, after, 500)
+		var evs []alarm.LiveEvent
+		more := false // more may follow at once
+		if ok {
+			evs = make([]alarm.LiveEvent, len(frames))
+			for i := range frames {
+				w.Write(frames[i].SSE)
+				evs[i] = frames[i].LiveEvent
+			}
+			more = len(frames) == 500
+		} else {
+			var err error
+			if evs, next, err = s.Alarms.Feed(ctx, p, after, 500); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				s.Log.Error("live feed", "err", err)
 				return nil
 			}
-			s.Log.Error("live feed", "err", err)
-			return nil
-		}
-		for _, e := range evs {
-			data, _ := json.Marshal(e)
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
+			for _, e := range evs {
+				data, _ := json.Marshal(e)
+				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
+			}
+			// Catching up with the store: read again at once, until the
+			// reader's memory holds what follows (or it has read nothing yet).
+			more = next != after
 		}
 		after = next
 		if len(evs) > 0 {
@@ -166,9 +186,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 				return nil
 			}
 			s.Alarms.Delivered(context.WithoutCancel(ctx), evs)
-			if len(evs) == 500 {
-				continue
-			}
+		}
+		if more {
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -186,8 +206,6 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			if err := rc.Flush(); err != nil {
 				return nil
 			}
-		case <-time.After(2 * time.Second):
-			// Other nodes commit too (PostgreSQL): look again now and then.
 		}
 	}
 }
