@@ -156,6 +156,9 @@ func (c *crowdingBySecond) String() string {
 		return fmt.Sprintf("%s: no second over %.0f%%; %.1f%% of %d over the run", what, 100*crowdedShare, 100*share(rest), rest[1])
 	}
 	restLine := fmt.Sprintf("%.1f%% of %d in the other seconds", 100*share(rest), rest[1])
+	if rest[1] == 0 {
+		restLine = "no other second sampled"
+	}
 	slices.Sort(crowded)
 	var parts []string
 	for _, s := range topSeconds(crowded, func(s int) float64 { return share(c.secs[s]) }) {

@@ -86,4 +86,9 @@ func TestCrowdingBySecond(t *testing.T) {
 	if got, want := quiet.String(), "the cores: waits for a core of 5ms or more (the runtime's scheduling latencies, sampled): no second over 3%; 0.1% of 1000 over the run"; got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
+	// Every second crowded: no "0.0% of 0" for the seconds that are not.
+	busy := &crowdingBySecond{over: 5 * time.Millisecond, start: time.Now(), secs: map[int][2]uint64{0: {50, 1000}, 1: {90, 1000}}}
+	if got, want := busy.String(), "the cores: waits for a core of 5ms or more (the runtime's scheduling latencies, sampled): over 3% in 2 seconds of the run from second 0 to 1 (0: 5.0%, 1: 9.0%); no other second sampled"; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
 }
