@@ -188,15 +188,7 @@ func (f *Fanout) read(ctx context.Context, stop chan struct{}) error {
 // still the running one; false when it is not.
 func (f *Fanout) publish(stop chan struct{}, evs []Frame, head, next int64) bool {
 	for i := range evs {
-		data, err := json.Marshal(evs[i].LiveEvent)
-		if err != nil {
-			// A payload that is not JSON: the console gets the event
-			// without it rather than none (json.RawMessage is checked).
-			e := evs[i].LiveEvent
-			e.Alarm = nil
-			data, _ = json.Marshal(e)
-		}
-		evs[i].SSE = fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", evs[i].Seq, evs[i].Kind, data)
+		evs[i].SSE = evs[i].LiveEvent.EncodeSSE()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -215,6 +207,18 @@ func (f *Fanout) publish(stop chan struct{}, evs []Frame, head, next int64) bool
 	close(f.moved)
 	f.moved = make(chan struct{})
 	return true
+}
+
+// EncodeSSE is the event as a Server-Sent Events frame, its seq the id. A
+// payload that is not JSON is left out rather than the event (a console
+// still learns the alarm changed, and reads it).
+func (e LiveEvent) EncodeSSE() []byte {
+	data, err := json.Marshal(e)
+	if err != nil {
+		e.Alarm = nil
+		data, _ = json.Marshal(e)
+	}
+	return fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
 }
 
 // viewer is who a console shows events to, in the terms of eventScope.

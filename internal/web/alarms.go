@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -173,8 +172,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 				return nil
 			}
 			for _, e := range evs {
-				data, _ := json.Marshal(e)
-				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
+				w.Write(e.EncodeSSE())
 			}
 			// Catching up with the store: read again at once, until the
 			// reader's memory holds what follows (or it has read nothing yet).
