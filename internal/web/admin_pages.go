@@ -239,6 +239,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, sess auth.Se
 	q := r.URL.Query()
 	d := auditData{Object: q.Get("object"), Actor: q.Get("actor"), Action: q.Get("action"), Before: q.Get("before"), Errors: map[string]string{}, Actions: auth.Actions}
 	aq := auth.AuditQuery{Object: strings.TrimSpace(d.Object), Actor: strings.TrimSpace(d.Actor), Action: strings.TrimSpace(d.Action), Limit: auditPage}
+	d.Action = aq.Action // as the filter holds it, for the list's choice
 	d.OtherAction = aq.Action != "" && !slices.Contains(auth.Actions, aq.Action)
 	for k, x := range map[string]string{"object": aq.Object, "actor": aq.Actor, "action": aq.Action} {
 		if utf8.RuneCountInString(x) > 200 {

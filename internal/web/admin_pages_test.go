@@ -181,11 +181,29 @@ func TestAdminPages(t *testing.T) {
 		}
 		_, page = admin.get("/admin/audit?action=user.disable")
 		rows := regexp.MustCompile(`<tr data-action="([a-z_.]+)">`).FindAllStringSubmatch(page, -1)
-		if len(rows) != 1 || rows[0][1] != "user.disable" || !strings.Contains(page, "<td title=\"user.disable\">Отключение учётной записи</td>") {
+		if len(rows) != 1 || rows[0][1] != "user.disable" || !strings.Contains(page, "<td title=\"user.disable\">Блокировка учётной записи</td>") {
 			t.Errorf("filtered by user.disable: %v", rows)
 		}
-		if !strings.Contains(page, `<option value="user.disable" selected>Отключение учётной записи</option>`) {
+		if !strings.Contains(page, `<option value="user.disable" selected>Блокировка учётной записи</option>`) {
 			t.Errorf("the filter does not show the action it holds, by name")
+		}
+		// The entry names who did it, to what, and the details' fields; the
+		// actor and the object link to their own histories.
+		row := regexp.MustCompile(`(?s)<tr data-action="user.disable">.*?</tr>`).FindString(page)
+		object := regexp.MustCompile(`<a href="(/admin/audit\?object=user%2f\d+)"[^>]*>Учётная запись № \d+</a>`).FindStringSubmatch(row)
+		if !strings.Contains(row, `<a href="/admin/audit?actor=user%3a1%3aadmin" title="Показать только записи этого исполнителя">admin</a>`) ||
+			object == nil || !regexp.MustCompile(`<span class="k">Логин:</span> \S+</span>`).MatchString(row) {
+			t.Errorf("the entry of a blocked account reads:\n%s", row)
+		} else {
+			_, hist := admin.get(object[1])
+			acts := regexp.MustCompile(`<tr data-action="([a-z_.]+)">`).FindAllStringSubmatch(hist, -1)
+			kinds := map[string]bool{}
+			for _, a := range acts {
+				kinds[a[1]] = true
+			}
+			if !kinds["user.create"] || !kinds["user.disable"] || strings.Count(hist, `>Учётная запись № `) != len(acts) {
+				t.Errorf("the account's history (%s) shows %v", object[1], kinds)
+			}
 		}
 		// An action Qorgan does not write (an older one, or a typo in a
 		// link) is kept in the filter as it was given, and matches nothing.

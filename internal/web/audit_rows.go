@@ -31,8 +31,7 @@ type objectPart struct {
 	ID  string
 }
 
-// detailPair is one field of an entry's details, in the order it was
-// written. A field the console has a label for (login, role, scope) is
+// detailPair is one field of an entry's details. A field the console has a label for (login, role, scope) is
 // named by KeyName, a role or a scope's kind by ValueKey; the stored key and
 // value are shown otherwise.
 type detailPair struct{ Key, KeyName, Value, ValueKey string }
@@ -69,11 +68,15 @@ func auditRows(es []auth.AuditRecord) []auditRow {
 	return out
 }
 
-// objectParts splits "kind/id[/kind/id…]"; a part without a number ("registry") is a kind alone.
+// objectParts splits "kind/id[/kind/id…]"; a part without a number
+// ("registry") is a kind alone, and empty parts are left out.
 func objectParts(object string) []objectPart {
 	var out []objectPart
 	fields := strings.Split(object, "/")
 	for i := 0; i < len(fields); i++ {
+		if fields[i] == "" {
+			continue
+		}
 		p := objectPart{Raw: fields[i]}
 		if slices.Contains(objectKinds, p.Raw) {
 			p.Key = "ui.audit.object." + p.Raw
@@ -90,7 +93,8 @@ func objectParts(object string) []objectPart {
 }
 
 // detailPairs reads an entry's JSON details into its top-level fields, in
-// the order they were written; a field that is itself an object or a list
+// the order they are stored (a struct's field order; a map's, sorted); a
+// field that is itself an object or a list
 // is shown as compact text ("kind=district, ref=611000000"). Details that
 // are not a JSON object come back as one pair with no key.
 func detailPairs(raw json.RawMessage) []detailPair {

@@ -18,7 +18,14 @@ func TestAuditRows(t *testing.T) {
 		{Actor: "user:0:escalation", Action: "alarm.escalated", Object: "alarm/7", Detail: json.RawMessage(`{"level":2,"drill":true}`)},
 		{Actor: "user:0:robot", Action: "alarm.renamed", Object: "emergency/3/reunion/5/lane", Detail: json.RawMessage(`["a","b"]`)},
 		{Actor: "someone", Action: "x", Object: "", Detail: json.RawMessage(`{}`)},
+		// A person whose login is "system" is a person, not Qorgan; a
+		// number after an unknown kind is kept; a trailing "/" is nothing.
+		{Actor: "user:12:system", Action: "session.login", Object: "widget/4/", Detail: json.RawMessage(`{"ids":[1,[2,3]],"at":{"b":2,"a":"x"}}`)},
+		{Actor: "user:3:director", Action: "pupil.erase", Object: "pupil/9", Detail: json.RawMessage(`42`)},
 	})
+	if len(rows) != 6 {
+		t.Fatalf("%d rows for 6 entries", len(rows))
+	}
 	want := []auditRow{
 		{ActionKey: "ui.audit.action.user.grant", Login: "director",
 			Parts: []objectPart{{Key: "ui.audit.object.user", Raw: "user", ID: "11"}},
@@ -34,7 +41,13 @@ func TestAuditRows(t *testing.T) {
 		{Login: "robot",
 			Parts: []objectPart{{Key: "ui.audit.object.emergency", Raw: "emergency", ID: "3"}, {Key: "ui.audit.object.reunion", Raw: "reunion", ID: "5"}, {Raw: "lane"}},
 			Pairs: []detailPair{{Value: `["a","b"]`}}},
-		{Login: "someone", Parts: []objectPart{{Raw: ""}}},
+		{Login: "someone"},
+		{ActionKey: "ui.audit.action.session.login", Login: "system",
+			Parts: []objectPart{{Raw: "widget", ID: "4"}},
+			Pairs: []detailPair{{Key: "ids", Value: "1, 2, 3"}, {Key: "at", Value: "a=x, b=2"}}},
+		{ActionKey: "ui.audit.action.pupil.erase", Login: "director",
+			Parts: []objectPart{{Key: "ui.audit.object.pupil", Raw: "pupil", ID: "9"}},
+			Pairs: []detailPair{{Value: "42"}}},
 	}
 	for i := range want {
 		got := rows[i]
