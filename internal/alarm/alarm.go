@@ -95,6 +95,9 @@ type Service struct {
 	// gives way to it (package urgent). The DC-09 receiver marks its frames
 	// itself, from queued for commit to answered.
 	Urgent *urgent.Signal
+	// FeedPoll is how often the live feed's reader looks at the store
+	// when nothing wakes it (0: every 2 s); see Fanout.
+	FeedPoll time.Duration
 
 	bus      *Bus
 	mu       sync.Mutex

@@ -14,8 +14,9 @@ import (
 )
 
 // Fanout reads the live feed once for all of a node's consoles. One reader
-// follows the store (woken by the Bus, and every fanoutPoll for what other
-// nodes commit) and keeps the newest events in memory, each with its SSE
+// follows the store (woken by the Bus after this node's commits, by a
+// notification after another node's on PostgreSQL, and every fanoutPoll
+// in case one was lost) and keeps the newest events in memory, each with its SSE
 // frame encoded once and the scope columns consoles are chosen by; every
 // console then takes, from memory, the events its person may see. Before,
 // each console ran its own query on every wake-up, so a node with a
@@ -57,7 +58,8 @@ const (
 	// console that reconnects within them is served from memory.
 	fanoutKept = 8192
 	// fanoutPoll is how often the reader looks at the store without a
-	// wake-up (the events other nodes commit).
+	// wake-up: should a node's notification (liveChannel) be lost, a
+	// console hears of its alarms this late at worst.
 	fanoutPoll = 2 * time.Second
 	// fanoutPage is how many events the reader reads at once.
 	fanoutPage = 1000
@@ -142,6 +144,12 @@ func (f *Fanout) Since(p auth.Principal, after int64, limit int) (evs []Frame, n
 func (f *Fanout) run(stop chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-stop; cancel() }()
+	// Other nodes' commits (PostgreSQL) wake the reader as this node's do.
+	go f.s.DB.Listen(ctx, liveChannel, f.s.bus.Notify, func(err error) { f.s.Log.Warn("live feed: listening for other nodes' commits", "err", err) })
+	poll := f.s.FeedPoll
+	if poll <= 0 {
+		poll = fanoutPoll
+	}
 	for {
 		wake := f.s.bus.Wait()
 		if err := f.read(ctx, stop); err != nil && ctx.Err() == nil {
@@ -151,7 +159,7 @@ func (f *Fanout) run(stop chan struct{}) {
 		case <-stop:
 			return
 		case <-wake:
-		case <-time.After(fanoutPoll):
+		case <-time.After(poll):
 		}
 	}
 }

@@ -102,7 +102,7 @@ func (s *Service) CommitThen(ctx context.Context, sigs []Signal) (durable func()
 		// A batch that may raise alarms takes the live-feed lock before
 		// anything else (see liveFeedLock).
 		if raises {
-			if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+			if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil {
 				return err
 			}
 		}
@@ -458,7 +458,7 @@ func (b *batch) raiseAll(ctx context.Context, tx *store.Tx, rs []raise) ([]int64
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+	if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil {
 		return nil, err
 	}
 	alarms := tx.NewBulk("alarms", "id", "signal_id", "school_id", "device_id", "type", "code", "description", "zone", "partition_no", "priority", "silent", "state",
@@ -532,7 +532,7 @@ func (s *Service) heardAll(ctx context.Context, tx *store.Tx, b *batch, now time
 	}
 	if len(lost) > 0 {
 		// Restoring publishes: the live-feed lock before the device rows.
-		if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+		if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -647,7 +647,7 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, kind string, alarmI
 	if err != nil {
 		return err
 	}
-	if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+	if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO live_events (at, kind, alarm_id, school_id, provider_id, police_unit_id, silent, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -218,7 +218,7 @@ func (s *Service) act(ctx context.Context, p auth.Principal, id int64, action st
 	err := s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		// The live-feed lock first, before any row or the audit head
 		// (see liveFeedLock).
-		if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+		if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil {
 			return err
 		}
 		a, err := s.visibleAlarm(ctx, tx, p, id, auth.RespondAlarms)

@@ -29,6 +29,12 @@ type LiveEvent struct {
 // transactions could each wait for the other.
 const liveFeedLock = 0x71_6c_69_76_65 // "qlive"
 
+// liveChannel is notified (PostgreSQL NOTIFY) by every transaction that
+// takes liveFeedLock, when it commits: every node's Fanout listens, so a
+// console hears of an alarm another node committed at once, not at its
+// next look at the store.
+const liveChannel = "qorgan_live"
+
 // Feed returns the live events after seq that the person may see, oldest
 // first, and the cursor to read from next time. A console resumes with the
 // last seq it saw (Last-Event-ID) and misses nothing. The cursor moves past
@@ -204,7 +210,7 @@ type Bulletin struct {
 // Publish appends b to the live feed inside tx, in the feed's order (see
 // liveFeedLock); call Bus().Notify after the commit.
 func Publish(ctx context.Context, tx *store.Tx, b Bulletin) error {
-	if err := tx.InOrder(ctx, liveFeedLock); err != nil {
+	if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO live_events (at, kind, alarm_id, school_id, provider_id, police_unit_id, silent, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -214,4 +220,6 @@ func Publish(ctx context.Context, tx *store.Tx, b Bulletin) error {
 
 // LockFeed takes the live feed's order lock inside tx. A transaction that
 // will Publish takes it first, before any row it will hold.
-func LockFeed(ctx context.Context, tx *store.Tx) error { return tx.InOrder(ctx, liveFeedLock) }
+func LockFeed(ctx context.Context, tx *store.Tx) error {
+	return tx.InOrderNotifying(ctx, liveFeedLock, liveChannel)
+}

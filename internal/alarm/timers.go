@@ -58,7 +58,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
-		if err := tx.InOrder(ctx, liveFeedLock); err != nil { // first: see liveFeedLock
+		if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil { // first: see liveFeedLock
 			return err
 		}
 		for _, d := range dues {
@@ -141,7 +141,7 @@ func (s *Service) Supervise(ctx context.Context) (int, error) {
 	var raised []int64 // devices declared lost
 	err = s.DB.InUrgentTx(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
-		if err := tx.InOrder(ctx, liveFeedLock); err != nil { // first: see liveFeedLock
+		if err := tx.InOrderNotifying(ctx, liveFeedLock, liveChannel); err != nil { // first: see liveFeedLock
 			return err
 		}
 		for _, l := range ls {

@@ -32,6 +32,7 @@ type DB struct {
 	timing *writerTiming // where write transactions' time goes (timing.go)
 	kept   kept          // state kept beside a single-writer database (keep.go)
 	path   string        // the SQLite file
+	url    string        // PostgreSQL: the connection URL, for Listen's own connection
 }
 
 // Config says which database to open.
@@ -79,7 +80,7 @@ func connect(cfg Config) (*DB, error) {
 		p.SetMaxOpenConns(32)
 		p.SetMaxIdleConns(32)
 		p.SetConnMaxIdleTime(5 * time.Minute)
-		return &DB{Dialect: Postgres, W: p, R: p, timing: newWriterTiming()}, nil
+		return &DB{Dialect: Postgres, W: p, R: p, timing: newWriterTiming(), url: cfg.URL}, nil
 	}
 	if cfg.Path == "" {
 		return nil, errors.New("no database: set a SQLite path or a PostgreSQL URL")
@@ -260,6 +261,17 @@ func (t *Tx) InOrder(ctx context.Context, key int64) error {
 		return nil
 	}
 	_, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+	return err
+}
+
+// InOrderNotifying is InOrder, and on PostgreSQL also has channel notified
+// when the transaction commits (NOTIFY), in the same round trip: the other
+// nodes' listeners (Listen) hear of the commit at once.
+func (t *Tx) InOrderNotifying(ctx context.Context, key int64, channel string) error {
+	if t.d != Postgres {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_notify($2, '')", key, channel)
 	return err
 }
 
