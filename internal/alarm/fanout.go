@@ -35,10 +35,15 @@ type Fanout struct {
 	moved chan struct{} // closed when head moves
 	subs  int
 	stop  chan struct{} // closes the running reader; nil when none runs
+	// failing is set while the reader's reads fail: consoles then read the
+	// store themselves (and end, as they did before, if that fails too),
+	// rather than wait on a memory that does not move.
+	failing bool
 }
 
-// Frame is a live event as the fan-out hands it to consoles: the event, its
-// Server-Sent Events frame, and what decides who sees it.
+// Frame is a live event as the fan-out hands it to consoles: the event (its
+// alarm's JSON only inside the frame), its Server-Sent Events frame, and
+// what decides who sees it.
 type Frame struct {
 	LiveEvent
 	SSE   []byte
@@ -81,7 +86,7 @@ func (f *Fanout) Subscribe() (unsubscribe func()) {
 		// A reader that starts again starts empty: what it held may be
 		// stale, and a console whose cursor is older reads the store.
 		f.stop = make(chan struct{})
-		f.ring, f.head, f.from = nil, -1, -1
+		f.ring, f.head, f.from, f.failing = nil, -1, -1, false
 		go f.run(f.stop)
 	}
 	var once sync.Once
@@ -121,7 +126,7 @@ func (f *Fanout) Since(p auth.Principal, after int64, limit int) (evs []Frame, n
 	v := viewerOf(p)
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if f.head < 0 || after < f.from {
+	if f.head < 0 || after < f.from || f.failing {
 		return nil, after, false
 	}
 	if after >= f.head {
@@ -154,6 +159,7 @@ func (f *Fanout) run(stop chan struct{}) {
 		wake := f.s.bus.Wait()
 		if err := f.read(ctx, stop); err != nil && ctx.Err() == nil {
 			f.s.Log.Error("live feed", "err", err)
+			f.fail(stop)
 		}
 		select {
 		case <-stop:
@@ -192,11 +198,28 @@ func (f *Fanout) read(ctx context.Context, stop chan struct{}) error {
 	return nil
 }
 
+// fail marks the reader failing and wakes the consoles, which read the
+// store themselves until a read succeeds again.
+func (f *Fanout) fail(stop chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stop != stop || f.failing {
+		return
+	}
+	f.failing = true
+	close(f.moved)
+	f.moved = make(chan struct{})
+}
+
 // publish appends the events in (head, next] to memory, if this reader is
-// still the running one; false when it is not.
+// still the running one; false when it is not. The memory keeps at least
+// the newest fanoutKept events, and is cut back to them when it holds a
+// quarter more (so that it is copied once every fanoutKept/4 events, not
+// on every publish).
 func (f *Fanout) publish(stop chan struct{}, evs []Frame, head, next int64) bool {
 	for i := range evs {
 		evs[i].SSE = evs[i].LiveEvent.EncodeSSE()
+		evs[i].Alarm = nil // in the frame now: memory holds it once
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -207,11 +230,12 @@ func (f *Fanout) publish(stop chan struct{}, evs []Frame, head, next int64) bool
 		f.from = head
 	}
 	f.ring = append(f.ring, evs...)
-	if over := len(f.ring) - fanoutKept; over > 0 {
+	if len(f.ring) > fanoutKept+fanoutKept/4 {
+		over := len(f.ring) - fanoutKept
 		f.from = f.ring[over-1].Seq
-		f.ring = append([]Frame(nil), f.ring[over:]...)
+		f.ring = append(make([]Frame, 0, fanoutKept+fanoutKept/4), f.ring[over:]...)
 	}
-	f.head = next
+	f.head, f.failing = next, false
 	close(f.moved)
 	f.moved = make(chan struct{})
 	return true
@@ -241,7 +265,13 @@ func viewerOf(p auth.Principal) viewer {
 	v := viewer{can: p.Can(auth.ReadAlarms), kind: p.Scope.Kind, ref: p.Scope.Ref}
 	switch v.kind {
 	case auth.ScopeSchool, auth.ScopeProvider, auth.ScopePoliceUnit:
+		// An event without a provider or a police unit holds 0 there,
+		// where the SQL holds NULL and matches no one: a scope whose id is
+		// not a number (0) must not match it.
 		v.id = p.Scope.ID()
+		v.can = v.can && v.id > 0
+	case auth.ScopeRegion, auth.ScopeDistrict:
+		v.can = v.can && v.ref != "" // a school without a district holds ""
 	}
 	return v
 }
