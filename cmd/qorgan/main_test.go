@@ -185,6 +185,11 @@ func TestDemoEndToEnd(t *testing.T) {
 	roles := map[string]string{"admin": "sysadmin", "analyst": "ministry_analyst", "region": "education_department", "district": "education_department",
 		"director": "school_director", "guard": "school_guard", "guard2": "school_guard", "pcn": "pcn_operator", "cou": "cou_operator", "parent": "guardian"}
 	clients := map[string]*client{}
+	// The demo holds no passes; its output says how to play a morning
+	// (TestMorningPeak runs that command against the demo).
+	if !strings.Contains(s.out.String(), "go run ./cmd/qorgan simulate morning --server <the address below> --speed 120") {
+		t.Errorf("demo output does not say how to play a morning:\n%s", s.out.String())
+	}
 	for login, role := range roles {
 		if !strings.Contains(s.out.String(), login) {
 			t.Errorf("demo output does not list the login %s", login)

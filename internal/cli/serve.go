@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"qorgan/internal/auth"
@@ -110,6 +111,13 @@ func (c *demoCmd) run(ctx context.Context, w Wiring, out, errOut io.Writer) erro
 			return err
 		}
 		printDemo(out, res)
+		// The demo holds no passes: a board shows nobody inside until
+		// turnstiles report, so say how to play a morning's.
+		server := "http://" + f.HTTP.Addr
+		if strings.HasSuffix(f.HTTP.Addr, ":0") {
+			server = "<the address below>"
+		}
+		fmt.Fprintf(out, "No turnstile has reported yet. To see pupils come in (the school board, roll-call, parents' messages), play a morning:\n  go run ./cmd/qorgan simulate morning --server %s --speed 120\n\n", server)
 	} else {
 		fmt.Fprintf(out, "Reusing the demo dataset in %s (password of every demo login as generated).\n", f.DB.Describe())
 	}
