@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
 	"qorgan/internal/errs"
@@ -283,6 +285,37 @@ func TestCheckTextEnds(t *testing.T) {
 		case <-done:
 		case <-time.After(2 * time.Second):
 			t.Fatalf("%s: checkText did not end", body)
+		}
+	}
+}
+
+// TestAbandonedRequestIsNoServerError: a request whose client went away
+// (its context cancelled, the error context.Canceled) is logged at INFO as
+// abandoned and answered 499; the same error while the client waits is an
+// internal error, logged at ERROR and answered 500.
+func TestAbandonedRequestIsNoServerError(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		gone    bool
+		status  int
+		logs    string
+		notLogs string
+	}{
+		{"client gone", true, 499, "level=INFO msg=\"request abandoned by the client\"", "level=ERROR"},
+		{"client waiting", false, 500, "level=ERROR msg=\"request failed\"", "abandoned"},
+	} {
+		var logged bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&logged, nil))
+		ctx, cancel := context.WithCancel(context.Background())
+		if c.gone {
+			cancel()
+		}
+		r := httptest.NewRequestWithContext(ctx, "POST", "/", nil)
+		w := httptest.NewRecorder()
+		writeError(w, r, log, fmt.Errorf("begin: %w", context.Canceled))
+		cancel()
+		if w.Code != c.status || !strings.Contains(logged.String(), c.logs) || strings.Contains(logged.String(), c.notLogs) {
+			t.Errorf("%s: status %d, log %q", c.name, w.Code, logged.String())
 		}
 	}
 }

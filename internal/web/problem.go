@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -55,6 +56,10 @@ var titleOf = map[errs.Code]string{
 	errs.Internal:     "Internal error",
 }
 
+// statusClientClosed is the status recorded for a request its client
+// abandoned (nginx's 499): it is no server error.
+const statusClientClosed = 499
+
 // writeError sends err as a problem document; internal detail goes to the log only.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var list errs.List
@@ -71,7 +76,14 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			p.Errors = append(p.Errors, ProblemField{Field: x.Field, Detail: x.Message})
 		}
 	}
-	if e.Code == errs.Internal {
+	if e.Code == errs.Internal && r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away (a page left, a stream closed) and took the
+		// request's work with it: nothing failed on our side, so neither
+		// the error log nor the 5xx count hears of it. 499 is the status
+		// proxies give this.
+		log.Info("request abandoned by the client", "method", r.Method, "path", r.URL.Path)
+		status, p.Status = statusClientClosed, statusClientClosed
+	} else if e.Code == errs.Internal {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		p.Detail = "something went wrong on our side; it has been logged"
 	}
