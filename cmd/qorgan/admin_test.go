@@ -177,6 +177,14 @@ func TestAdminInBrowser(t *testing.T) {
 		}
 		admin.screenshot("admin-audit-" + l)
 	}
+	// On a phone each entry is a card: nothing runs past the screen.
+	admin.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
+	admin.wait(`document.querySelector("#audit") !== null`, 10*time.Second)
+	if w, reach := eval[int](admin, "document.documentElement.scrollWidth"), admin.tableReach("#audit"); w > 360 || reach > 360 {
+		t.Errorf("en: on a 360 px screen the audit page is %d px wide and its trail reaches %d px", w, reach)
+	}
+	admin.screenshot("admin-audit-en-360")
+	admin.do(chromedp.EmulateViewport(1280, 900))
 	admin.language("ru")
 	// The filter offers the actions by name; choosing one shows only it.
 	admin.do(chromedp.SetValue(chromedp.CSS("#action"), "user.create"), chromedp.Evaluate[chromedp.Void]("window.qorganOldPage = true"),

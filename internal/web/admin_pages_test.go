@@ -181,7 +181,7 @@ func TestAdminPages(t *testing.T) {
 		}
 		_, page = admin.get("/admin/audit?action=user.disable")
 		rows := regexp.MustCompile(`<tr data-action="([a-z_.]+)">`).FindAllStringSubmatch(page, -1)
-		if len(rows) != 1 || rows[0][1] != "user.disable" || !strings.Contains(page, "<td title=\"user.disable\">Блокировка учётной записи</td>") {
+		if len(rows) != 1 || rows[0][1] != "user.disable" || !strings.Contains(page, "title=\"user.disable\">Блокировка учётной записи</td>") {
 			t.Errorf("filtered by user.disable: %v", rows)
 		}
 		if !strings.Contains(page, `<option value="user.disable" selected>Блокировка учётной записи</option>`) {
@@ -190,7 +190,7 @@ func TestAdminPages(t *testing.T) {
 		// The entry names who did it, to what, and the details' fields; the
 		// actor and the object link to their own histories.
 		row := regexp.MustCompile(`(?s)<tr data-action="user.disable">.*?</tr>`).FindString(page)
-		object := regexp.MustCompile(`<a href="(/admin/audit\?object=user%2f\d+)"[^>]*>Учётная запись № \d+</a>`).FindStringSubmatch(row)
+		object := regexp.MustCompile(`<a href="(/admin/audit\?object=user%2f\d+)"[^>]*>Учётная запись №&nbsp;\d+</a>`).FindStringSubmatch(row)
 		if !strings.Contains(row, `<a href="/admin/audit?actor=user%3a1%3aadmin" title="Показать только записи этого исполнителя">admin</a>`) ||
 			object == nil || !regexp.MustCompile(`<span class="k">Логин:</span> \S+</span>`).MatchString(row) {
 			t.Errorf("the entry of a blocked account reads:\n%s", row)
@@ -201,7 +201,7 @@ func TestAdminPages(t *testing.T) {
 			for _, a := range acts {
 				kinds[a[1]] = true
 			}
-			if !kinds["user.create"] || !kinds["user.disable"] || strings.Count(hist, `>Учётная запись № `) != len(acts) {
+			if !kinds["user.create"] || !kinds["user.disable"] || strings.Count(hist, `>Учётная запись №&nbsp;`) != len(acts) {
 				t.Errorf("the account's history (%s) shows %v", object[1], kinds)
 			}
 		}
@@ -218,7 +218,7 @@ func TestAdminPages(t *testing.T) {
 		if next == nil {
 			t.Fatalf("the trail has more than 50 entries but no next page")
 		}
-		seqs := regexp.MustCompile(`<tr data-action="[a-z_.]+"><td>(\d+)</td>`)
+		seqs := regexp.MustCompile(`<tr data-action="[a-z_.]+"><th scope="row">№ (\d+)</th>`)
 		first := seqs.FindAllStringSubmatch(page, -1)
 		_, page2 := admin.get(strings.ReplaceAll(next[1], "&amp;", "&"))
 		second := seqs.FindAllStringSubmatch(page2, -1)
