@@ -151,7 +151,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	fan := s.Alarms.Fanout()
 	defer fan.Subscribe()()
 	for {
-		wake := fan.Moved()
+		wake, committed := fan.Moved(), s.Alarms.Bus().Wait()
 		frames, next, ok := fan.Since(p, after, 500)
 		var evs []alarm.LiveEvent
 		more := false // more may follow at once
@@ -178,6 +178,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			// reader's memory holds what follows (or it has read nothing yet).
 			more = next != after
 		}
+		if ok {
+			committed = nil // the reader wakes this stream (wake)
+		}
 		after = next
 		if len(evs) > 0 {
 			if err := rc.Flush(); err != nil {
@@ -194,6 +197,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		case <-s.ending:
 			return nil // shutting down
 		case <-wake:
+		case <-committed: // reading the store itself: this node's commits wake it too
 		case <-heartbeat.C:
 			if cookie != "" {
 				if _, err := s.Auth.Session(ctx, cookie); err != nil {
