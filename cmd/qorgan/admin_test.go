@@ -177,14 +177,19 @@ func TestAdminInBrowser(t *testing.T) {
 		}
 		admin.screenshot("admin-audit-" + l)
 	}
-	// On a phone each entry is a card: nothing runs past the screen.
-	admin.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
-	admin.wait(`document.querySelector("#audit") !== null`, 10*time.Second)
-	if w, reach := eval[int](admin, "document.documentElement.scrollWidth"), admin.tableReach("#audit"); w > 360 || reach > 360 {
-		t.Errorf("en: on a 360 px screen the audit page is %d px wide and its trail reaches %d px", w, reach)
+	// On a phone each entry, account and token is a card: nothing runs
+	// past the screen.
+	admin.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	for _, pg := range []struct{ path, table string }{{"/admin/audit", "#audit"}, {"/admin/people", "#people"}, {"/admin/tokens", "#tokens"}} {
+		admin.do(chromedp.Navigate(s.base + pg.path))
+		admin.wait(`document.querySelector("`+pg.table+` tbody tr") !== null`, 10*time.Second)
+		if w, reach := eval[int](admin, "document.documentElement.scrollWidth"), admin.tableReach(pg.table); w > 360 || reach > 360 {
+			t.Errorf("en: on a 360 px screen %s is %d px wide and its table reaches %d px", pg.path, w, reach)
+		}
+		admin.screenshot("admin" + strings.ReplaceAll(pg.path[6:], "/", "-") + "-en-360")
 	}
-	admin.screenshot("admin-audit-en-360")
-	admin.do(chromedp.EmulateViewport(1280, 900))
+	admin.do(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(s.base+"/admin/audit"))
+	admin.wait(`document.querySelector("#audit") !== null`, 10*time.Second)
 	admin.language("ru")
 	// The filter offers the actions by name; choosing one shows only it.
 	admin.do(chromedp.SetValue(chromedp.CSS("#action"), "user.create"), chromedp.Evaluate[chromedp.Void]("window.qorganOldPage = true"),
